@@ -1,0 +1,113 @@
+#include "bindings/checks.h"
+
+#include <cstdint>
+
+namespace nnfast {
+namespace bindings {
+
+py::array float_array(py::handle obj, const char* name) {
+    if (!py::isinstance<py::array>(obj))
+        throw py::type_error(std::string(name) + " must be a numpy.ndarray of float32 or float64, got " +
+                             std::string(py::str(py::type::of(obj).attr("__name__"))));
+    py::array a = py::reinterpret_borrow<py::array>(obj);
+    const char kind = a.dtype().kind();
+    if (kind != 'f' || (a.itemsize() != 4 && a.itemsize() != 8))
+        throw py::type_error(std::string(name) + " must have dtype float32 or float64, got " +
+                             std::string(py::str(a.dtype())));
+    return a;
+}
+
+DType dtype_of(const py::array& a) { return a.itemsize() == 4 ? DType::f32 : DType::f64; }
+
+const char* dtype_name(DType d) { return d == DType::f32 ? "float32" : "float64"; }
+
+std::string shape_str(const py::array& a) {
+    std::string s = "(";
+    for (py::ssize_t i = 0; i < a.ndim(); ++i)
+        s += std::to_string(a.shape(i)) + (a.ndim() == 1 ? "," : (i + 1 < a.ndim() ? ", " : ""));
+    return s + ")";
+}
+
+void require_c_contiguous(const py::array& a, const char* name) {
+    if (!(a.flags() & py::array::c_style))
+        throw py::value_error(std::string(name) +
+                              " must be C-contiguous (use numpy.ascontiguousarray), got strides " +
+                              std::string(py::str(a.attr("strides"))));
+}
+
+void require_writable(const py::array& a, const char* name) {
+    if (!a.writeable())
+        throw py::value_error(std::string(name) + " must be writable, got a read-only array");
+}
+
+void require_ndim_at_least(const py::array& a, const char* name, py::ssize_t ndim) {
+    if (a.ndim() < ndim)
+        throw py::value_error(std::string(name) + " must have at least " + std::to_string(ndim) +
+                              " dimension(s), got shape " + shape_str(a));
+}
+
+void require_same_dtype(const py::array& a, const char* a_name, const py::array& b,
+                        const char* b_name) {
+    if (dtype_of(a) != dtype_of(b))
+        throw py::type_error(std::string(b_name) + " must have the dtype of " + a_name + " (" +
+                             dtype_name(dtype_of(a)) + "), got " + dtype_name(dtype_of(b)));
+}
+
+void require_same_shape(const py::array& a, const char* a_name, const py::array& b,
+                        const char* b_name) {
+    bool same = a.ndim() == b.ndim();
+    for (py::ssize_t i = 0; same && i < a.ndim(); ++i) same = a.shape(i) == b.shape(i);
+    if (!same)
+        throw py::value_error(std::string(b_name) + " must have the shape of " + a_name + " " +
+                              shape_str(a) + ", got " + shape_str(b));
+}
+
+void require_no_partial_overlap(const py::array& out, const char* out_name, const py::array& in,
+                                const char* in_name) {
+    const auto o0 = reinterpret_cast<std::uintptr_t>(out.data());
+    const auto i0 = reinterpret_cast<std::uintptr_t>(in.data());
+    const auto o1 = o0 + static_cast<std::uintptr_t>(out.nbytes());
+    const auto i1 = i0 + static_cast<std::uintptr_t>(in.nbytes());
+    const bool overlap = o0 < i1 && i0 < o1;
+    if (overlap && !(o0 == i0 && o1 == i1))
+        throw py::value_error(std::string(out_name) + " partially overlaps " + in_name +
+                              "; pass the same array for an in-place call or a separate one");
+}
+
+py::array output_like(py::handle out, const char* name, const py::array& like) {
+    if (out.is_none()) return py::array(like.dtype(), std::vector<py::ssize_t>(like.shape(), like.shape() + like.ndim()));
+    py::array o = float_array(out, name);
+    require_same_dtype(like, "the result", o, name);
+    require_same_shape(like, "the result", o, name);
+    require_c_contiguous(o, name);
+    require_writable(o, name);
+    return o;
+}
+
+const std::vector<std::string>& activation_names() {
+    static const std::vector<std::string> names = {"linear", "relu", "leaky_relu",
+                                                   "sigmoid", "tanh", "softmax"};
+    return names;
+}
+
+Activation parse_activation(py::handle obj, const char* name) {
+    if (obj.is_none()) return Activation::linear;
+    if (!py::isinstance<py::str>(obj))
+        throw py::type_error(std::string(name) + " must be a str or None, got " +
+                             std::string(py::str(py::type::of(obj).attr("__name__"))));
+    const std::string s = obj.cast<std::string>();
+    const auto& names = activation_names();
+    for (size_t i = 0; i < names.size(); ++i)
+        if (s == names[i]) return static_cast<Activation>(i);
+    std::string valid;
+    for (const auto& n : names) valid += (valid.empty() ? "'" : ", '") + n + "'";
+    throw py::value_error(std::string(name) + " must be one of " + valid + " or None, got '" + s + "'");
+}
+
+void rows_cols(const py::array& a, int64_t* rows, int64_t* cols) {
+    *cols = a.ndim() == 0 ? 1 : a.shape(a.ndim() - 1);
+    *rows = *cols == 0 ? 0 : a.size() / *cols;
+}
+
+}  // namespace bindings
+}  // namespace nnfast

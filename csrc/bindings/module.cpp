@@ -1,0 +1,60 @@
+// nnfast._core: selects the kernel table at import, then registers every binding.
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <cstdlib>
+#include <stdexcept>
+
+#include "bindings/register.h"
+#include "build_info.h"
+#include "dispatch/dispatch.h"
+#include "parallel/threads.h"
+
+namespace py = pybind11;
+using namespace nnfast;
+
+namespace {
+
+py::dict build_info() {
+    py::dict d;
+    d["version"] = NNFAST_VERSION;
+    d["compiler"] = NNFAST_COMPILER;
+    d["build_type"] = NNFAST_BUILD_TYPE;
+    d["isa_flags"] = NNFAST_ISA_FLAGS;
+    d["processor"] = NNFAST_SYSTEM_PROCESSOR;
+    d["isa_built"] = built_isas();
+    d["isa_supported"] = supported_isas();
+    d["isa"] = active_kernels().isa;
+    d["isa_features"] = active_kernels().compiled_features;
+    d["openmp"] = openmp_enabled();
+    d["max_threads"] = max_threads();
+    d["min_work_per_thread"] = kMinWorkPerThread;
+    return d;
+}
+
+void set_threads(py::handle n) {
+    if (!py::isinstance<py::int_>(n) || py::isinstance<py::bool_>(n))
+        throw py::type_error("n must be an int, got " +
+                             std::string(py::str(py::type::of(n).attr("__name__"))));
+    const long long v = n.cast<long long>();
+    if (v < 1 || v > 4096)
+        throw py::value_error("n must be between 1 and 4096, got " + std::to_string(v));
+    set_num_threads(static_cast<int>(v));
+}
+
+}  // namespace
+
+PYBIND11_MODULE(_core, m) {
+    const char* forced = std::getenv("NNFAST_ISA");
+    try {
+        select_isa(forced ? forced : "");
+    } catch (const std::invalid_argument& e) {
+        throw py::import_error(e.what());
+    }
+    m.doc() = "nnfast native kernels (use nnfast.ops)";
+    m.attr("__version__") = NNFAST_VERSION;
+    m.def("build_info", &build_info, "Facts about this build and the chosen ISA level.");
+    m.def("set_num_threads", &set_threads, py::arg("n"));
+    m.def("get_num_threads", &num_threads);
+    bindings::register_activations(m);
+}

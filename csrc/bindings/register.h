@@ -1,0 +1,11 @@
+// One registration function per binding file; module.cpp calls them all.
+#pragma once
+#include <pybind11/pybind11.h>
+
+namespace nnfast {
+namespace bindings {
+
+void register_activations(pybind11::module_& m);
+
+}  // namespace bindings
+}  // namespace nnfast

@@ -1,0 +1,98 @@
+#include "dispatch/dispatch.h"
+
+#include <stdexcept>
+
+#include "dispatch/cpu_features.h"
+
+// Each built level defines nnfast::<level>::kernel_table() in its own object (see CMakeLists.txt).
+#define NNFAST_DECLARE_LEVEL(level) \
+    namespace nnfast { namespace level { const KernelTable& kernel_table(); } }
+#ifdef NNFAST_BUILT_GENERIC
+NNFAST_DECLARE_LEVEL(generic)
+#endif
+#ifdef NNFAST_BUILT_AVX2
+NNFAST_DECLARE_LEVEL(avx2)
+#endif
+#ifdef NNFAST_BUILT_AVX512
+NNFAST_DECLARE_LEVEL(avx512)
+#endif
+#ifdef NNFAST_BUILT_NEON
+NNFAST_DECLARE_LEVEL(neon)
+#endif
+
+namespace nnfast {
+namespace {
+
+struct Level {
+    std::string name;
+    const KernelTable& (*table)();
+    bool (*cpu_supports)();
+};
+
+bool always() { return true; }
+
+const std::vector<Level>& levels() {
+    static const std::vector<Level> all = {
+#ifdef NNFAST_BUILT_GENERIC
+        {"generic", &generic::kernel_table, &always},
+#endif
+#ifdef NNFAST_BUILT_NEON
+        {"neon", &neon::kernel_table, &always},  // NEON is the aarch64 baseline
+#endif
+#ifdef NNFAST_BUILT_AVX2
+        {"avx2", &avx2::kernel_table, &cpu_has_avx2_fma},
+#endif
+#ifdef NNFAST_BUILT_AVX512
+        {"avx512", &avx512::kernel_table, &cpu_has_avx512f},
+#endif
+    };
+    return all;
+}
+
+const KernelTable* g_active = nullptr;
+
+std::string join(const std::vector<std::string>& names) {
+    std::string out;
+    for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+    return out;
+}
+
+}  // namespace
+
+const std::vector<std::string>& built_isas() {
+    static const std::vector<std::string> names = [] {
+        std::vector<std::string> v;
+        for (const auto& l : levels()) v.push_back(l.name);
+        return v;
+    }();
+    return names;
+}
+
+std::vector<std::string> supported_isas() {
+    std::vector<std::string> v;
+    for (const auto& l : levels())
+        if (l.cpu_supports()) v.push_back(l.name);
+    return v;
+}
+
+void select_isa(const std::string& forced) {
+    const Level* chosen = nullptr;
+    for (const auto& l : levels()) {
+        if (!l.cpu_supports()) continue;
+        if (forced.empty() || forced == l.name) chosen = &l;
+    }
+    if (!chosen) {
+        bool built = false;
+        for (const auto& l : levels()) built = built || l.name == forced;
+        throw std::invalid_argument(
+            "NNFAST_ISA='" + forced + "' " +
+            (built ? "is a level this CPU does not support" : "is not a known ISA level") +
+            "; available on this machine: " + join(supported_isas()) +
+            " (built: " + join(built_isas()) + ")");
+    }
+    g_active = &chosen->table();
+}
+
+const KernelTable& active_kernels() { return *g_active; }
+
+}  // namespace nnfast

@@ -1,0 +1,21 @@
+// Chooses the kernel table at import: the best ISA level the CPU supports, or the one forced by
+// NNFAST_ISA (which may only lower it).
+#pragma once
+#include <string>
+#include <vector>
+
+#include "dispatch/kernel_table.h"
+
+namespace nnfast {
+
+// Levels compiled into this build, lowest first.
+const std::vector<std::string>& built_isas();
+// Built levels this CPU can run, lowest first.
+std::vector<std::string> supported_isas();
+// Selects the active table. `forced` is NNFAST_ISA's value or empty. Throws std::invalid_argument
+// naming the value and the levels available when it is unknown or unsupported here.
+void select_isa(const std::string& forced);
+// The active table (select_isa must have run).
+const KernelTable& active_kernels();
+
+}  // namespace nnfast

@@ -1,0 +1,46 @@
+// This ISA level's kernel table (compiled once per level, see CMakeLists.txt).
+#include "dispatch/kernel_table.h"
+
+#include "kernels/activations.h"
+
+#define NNFAST_STR2(x) #x
+#define NNFAST_STR(x) NNFAST_STR2(x)
+
+namespace nnfast {
+namespace NNFAST_ISA_NS {
+namespace {
+
+// The SIMD features the compiler was told it may use for this copy: proves the copy is real.
+constexpr const char* kFeatures = ""
+#if defined(__AVX512F__)
+                                  "avx512f "
+#endif
+#if defined(__AVX2__)
+                                  "avx2 "
+#endif
+#if defined(__FMA__)
+                                  "fma "
+#endif
+#if defined(__SSE2__)
+                                  "sse2 "
+#endif
+#if defined(__ARM_NEON)
+                                  "neon "
+#endif
+    ;
+
+template <class T>
+constexpr KernelSet<T> kernel_set() {
+    return KernelSet<T>{&activation_forward<T>, &activation_backward<T>};
+}
+
+}  // namespace
+
+const KernelTable& kernel_table() {
+    static const KernelTable table{NNFAST_STR(NNFAST_ISA_NS), kFeatures, kernel_set<float>(),
+                                   kernel_set<double>()};
+    return table;
+}
+
+}  // namespace NNFAST_ISA_NS
+}  // namespace nnfast

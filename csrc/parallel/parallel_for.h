@@ -1,0 +1,49 @@
+// Static partitioning of a 1-D range over OpenMP threads. Included by per-ISA kernel sources, so
+// everything here has internal linkage (no inline function compiled with AVX flags can be shared
+// with, and picked by the linker for, the baseline copy).
+#pragma once
+#include <algorithm>
+#include <cstdint>
+
+#include "parallel/threads.h"
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+namespace nnfast {
+namespace {
+
+// [*begin, *end) of piece `part` when [0, n) is cut into `parts` contiguous pieces whose
+// boundaries fall on multiples of `align` items (a cache line of floats is 16).
+void partition(int64_t n, int parts, int part, int64_t align, int64_t* begin, int64_t* end) {
+    const int64_t blocks = (n + align - 1) / align;
+    const int64_t per = blocks / parts, extra = blocks % parts;
+    const int64_t b0 = part * per + std::min<int64_t>(part, extra);
+    const int64_t b1 = b0 + per + (part < extra ? 1 : 0);
+    *begin = std::min(n, b0 * align);
+    *end = std::min(n, b1 * align);
+}
+
+// Calls body(begin, end) over disjoint pieces of [0, n) covering it, one per thread. `cost` is
+// the work per item, which decides how many threads are worth starting.
+template <class Body>
+void parallel_for(int64_t n, int64_t align, int64_t cost, const Body& body) {
+    const int nt = threads_for(n * cost);
+#ifdef _OPENMP
+    if (nt > 1) {
+#pragma omp parallel num_threads(nt)
+        {
+            int64_t b, e;
+            partition(n, omp_get_num_threads(), omp_get_thread_num(), align, &b, &e);
+            if (b < e) body(b, e);
+        }
+        return;
+    }
+#endif
+    (void)nt;
+    if (n > 0) body(0, n);
+}
+
+}  // namespace
+}  // namespace nnfast

@@ -1,0 +1,44 @@
+#include "parallel/threads.h"
+
+#include <algorithm>
+#include <atomic>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+namespace nnfast {
+namespace {
+std::atomic<int> g_threads{0};  // 0: not set yet, use the runtime's default
+}
+
+bool openmp_enabled() {
+#ifdef _OPENMP
+    return true;
+#else
+    return false;
+#endif
+}
+
+int max_threads() {
+#ifdef _OPENMP
+    return omp_get_max_threads();
+#else
+    return 1;
+#endif
+}
+
+int num_threads() {
+    if (!openmp_enabled()) return 1;
+    const int n = g_threads.load(std::memory_order_relaxed);
+    return n > 0 ? n : max_threads();
+}
+
+void set_num_threads(int n) { g_threads.store(n, std::memory_order_relaxed); }
+
+int threads_for(int64_t work) {
+    const int64_t by_size = work / kMinWorkPerThread;
+    return static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(num_threads(), by_size)));
+}
+
+}  // namespace nnfast

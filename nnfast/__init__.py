@@ -1,0 +1,49 @@
+"""nnfast: fast small-network training on the CPU.
+
+C++ kernels (SIMD chosen at import, OpenMP) under a Keras-like Python layer. Every native op in
+``nnfast.ops`` has a pure-NumPy twin in ``nnfast.reference`` that defines the right answer.
+"""
+from . import _core
+from . import ops, reference
+
+__version__ = _core.__version__
+
+__all__ = ["ops", "reference", "show_config", "config", "set_num_threads", "get_num_threads",
+           "__version__"]
+
+
+def set_num_threads(n):
+    """Set the number of threads native kernels may use (n >= 1).
+
+    Small problems stay on one thread whatever the setting. Without OpenMP in the build this is
+    accepted and ignored: get_num_threads() then returns 1.
+    """
+    _core.set_num_threads(n)
+
+
+def get_num_threads():
+    """The number of threads native kernels may use (1 when the build has no OpenMP)."""
+    return _core.get_num_threads()
+
+
+def config():
+    """Facts about this build as a dict (what show_config prints)."""
+    info = dict(_core.build_info())
+    info["num_threads"] = get_num_threads()
+    return info
+
+
+def show_config():
+    """Print the version, compiler and flags, ISA levels, OpenMP status and thread count."""
+    c = config()
+    flags = "\n".join("    " + line for line in c["isa_flags"].strip().splitlines())
+    openmp = "yes" if c["openmp"] else "no (every kernel runs on one thread)"
+    print(f"nnfast {c['version']}\n"
+          f"  compiler:        {c['compiler']} ({c['build_type']}, {c['processor']})\n"
+          f"  flags per ISA level:\n{flags}\n"
+          f"  ISA built:       {', '.join(c['isa_built'])}\n"
+          f"  ISA supported:   {', '.join(c['isa_supported'])}\n"
+          f"  ISA chosen:      {c['isa']} (compiled for: {c['isa_features'].strip() or 'baseline'})\n"
+          f"  OpenMP:          {openmp}\n"
+          f"  threads:         {c['num_threads']} of {c['max_threads']} "
+          f"(one thread below {c['min_work_per_thread']} operations per thread)")
