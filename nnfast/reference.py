@@ -1,0 +1,583 @@
+"""Pure-NumPy reference implementation of every op in :mod:`nnfast.ops`.
+
+This module is the NumPy twin of the native kernels: it defines what the right answer is, and the
+native ops are tested against it. It imports only NumPy and the standard library, and mirrors the
+signatures of :mod:`nnfast.ops` exactly.
+
+Choices recorded here (see also ``DESIGN.md``, sections *Numerics* and *Optimizer semantics*):
+
+* dtypes: float32 and float64. A computation stays in the input dtype (Python ``float`` scalars are
+  NumPy-2 "weak" scalars and never upcast a float32 array) and every result has the input dtype.
+  Mixing dtypes in one call raises ``TypeError``; for the optimizer updates "one call" covers every
+  tensor of the multi-tensor lists (params, grads and state must all share one dtype).
+* Weights are ``(in, out)``: ``y = act(x @ w + b)``.
+* Activations: ``"linear"`` (``None`` means linear too), ``"relu"``, ``"leaky_relu"`` (negative
+  slope :data:`LEAKY_RELU_SLOPE` = 0.2, the Keras string default), ``"sigmoid"``, ``"tanh"`` and
+  ``"softmax"`` (over the last axis). Backward passes use the activated output ``y`` only.
+  The relu / leaky_relu backward *selects* (``where(y > 0, dy, slope*dy)``) rather than multiplying by
+  a 0/1 mask, so a non-finite ``dy`` where ``y <= 0`` gives 0 for relu, as in PyTorch.
+  Sigmoid is evaluated as ``where(z >= 0, 1/(1+e), e/(1+e))`` with ``e = exp(-|z|)``, which never
+  overflows. ``leaky_relu`` forward is ``where(z > 0, z, 0.2*z)``.
+* Losses return ``(loss, grad)``: ``loss`` is a Python ``float`` computed in the input dtype, ``grad``
+  has the prediction's shape and dtype. "mean" is over all elements (Keras' mean over the last axis
+  then over the batch, for equal-length rows). The ``1/n`` factor of a gradient is computed once in
+  double and applied as one multiplication. An empty input gives ``(0.0, empty gradient)``.
+* ``binary_cross_entropy`` clips probabilities to ``[BCE_EPSILON, 1 - BCE_EPSILON]`` (1e-7, as Keras;
+  the bounds are rounded to the input dtype) and its gradient is 0 where the input was clipped.
+* ``softmax_cross_entropy`` takes integer class indices ``(B,)`` or float rows ``(B, C)`` (one-hot or
+  probabilities, same dtype as the logits); ``dlogits = (softmax*rowsum(labels) - labels) / B``.
+  ``B > 0`` with ``C == 0`` is a ``ValueError``.
+* Optimizer updates are functional, in place and multi-tensor: they take lists of arrays (a single
+  ndarray is a one-element list), update params and state in place and return ``None``. State arrays
+  are created and initialised by the caller. ``step`` is the 1-based step count. Step-dependent
+  scalars (bias corrections, decayed learning rate) are computed once in Python ``float`` (double).
+  Every argument is checked before anything is modified. Options that exist only in one convention
+  (``dampening``, ``lr_decay``) raise ``ValueError`` if set under the other. Under ``"torch"`` SGD,
+  nesterov requires ``momentum > 0`` and ``dampening == 0`` (as ``torch.optim.SGD``); under
+  ``"keras"``/``"dlfs"`` a zero momentum is plain SGD, whatever ``nesterov`` says.
+  ``epsilon = 0`` is allowed (the lecture notes use it); a zero denominator then gives inf/NaN, as in
+  Keras and PyTorch.
+"""
+
+import math
+import numbers
+
+import numpy as np
+
+__all__ = [
+    "ACTIVATIONS",
+    "CONVENTIONS",
+    "SGD_CONVENTIONS",
+    "LEAKY_RELU_SLOPE",
+    "BCE_EPSILON",
+    "activation_forward",
+    "activation_backward",
+    "dense_forward",
+    "dense_backward",
+    "mse",
+    "mae",
+    "binary_cross_entropy",
+    "softmax_cross_entropy",
+    "sgd_update",
+    "adagrad_update",
+    "rmsprop_update",
+    "adam_update",
+]
+
+ACTIVATIONS = ("linear", "relu", "leaky_relu", "sigmoid", "tanh", "softmax")
+CONVENTIONS = ("keras", "torch")
+SGD_CONVENTIONS = ("keras", "torch", "dlfs")
+LEAKY_RELU_SLOPE = 0.2
+BCE_EPSILON = 1e-7
+
+_FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+# --------------------------------------------------------------------------------------------------
+# argument checks
+# --------------------------------------------------------------------------------------------------
+
+def _float_arrays(**named):
+    """Convert the named inputs to arrays and check they share one float dtype.
+
+    Returns the arrays in the order given. ``None`` values are passed through.
+    """
+    arrays = {}
+    dtype = None
+    first = None
+    for name, value in named.items():
+        if value is None:
+            arrays[name] = None
+            continue
+        a = np.asarray(value)
+        if a.dtype not in _FLOAT_DTYPES:
+            raise TypeError(f"{name} must be float32 or float64, got {a.dtype}")
+        if dtype is None:
+            dtype, first = a.dtype, name
+        elif a.dtype != dtype:
+            raise TypeError(f"mixed dtypes: {first} is {dtype} but {name} is {a.dtype}")
+        arrays[name] = a
+    return tuple(arrays.values())
+
+
+def _same_shape(name_a, a, name_b, b):
+    if a.shape != b.shape:
+        raise ValueError(f"{name_b} must have the shape of {name_a} {a.shape}, got {b.shape}")
+
+
+def _activation_name(activation):
+    if activation is None:
+        return "linear"
+    if not isinstance(activation, str) or activation not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {ACTIVATIONS} or None, got {activation!r}")
+    return activation
+
+
+def _convention(convention, valid=CONVENTIONS):
+    if convention not in valid:
+        raise ValueError(f"convention must be one of {valid}, got {convention!r}")
+    return convention
+
+
+def _hyper(name, value, lo=0.0, hi=math.inf, hi_open=False):
+    """Check a hyperparameter is a real number in [lo, hi] (or [lo, hi)) and return it as float."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {value!r}")
+    v = float(value)
+    if not (lo <= v <= hi) or (hi_open and v == hi):
+        bracket = ")" if hi_open else "]"
+        raise ValueError(f"{name} must be in [{lo}, {hi}{bracket}, got {value!r}")
+    return v
+
+
+def _step(step):
+    if isinstance(step, bool) or not isinstance(step, numbers.Integral) or step < 1:
+        raise ValueError(f"step must be an integer >= 1 (the 1-based step count), got {step!r}")
+    return int(step)
+
+
+def _as_list(arrays):
+    """A single ndarray is a one-element list; None stays None."""
+    if arrays is None:
+        return None
+    if isinstance(arrays, np.ndarray):
+        return [arrays]
+    return list(arrays)
+
+
+def _tensor_group(params, grads, **states):
+    """Normalise and check a multi-tensor optimizer call.
+
+    ``states`` maps a name to a list of state arrays (or None when the option that needs it is off).
+    Every list must have one array per param, of the param's shape; params and state must be
+    writeable ndarrays; the whole call shares one float dtype; no state array may overlap its param or
+    another state array of the same tensor. Returns ``(params, grads, *states)`` as lists / None.
+    """
+    params, grads = _as_list(params), _as_list(grads)
+    states = {name: _as_list(s) for name, s in states.items()}
+    n = len(params)
+    for name, lst in [("grads", grads), *states.items()]:
+        if lst is not None and len(lst) != n:
+            raise ValueError(f"{name} must have one array per param ({n}), got {len(lst)}")
+    dtype = None
+    for i, w in enumerate(params):
+        inplace = [(f"params[{i}]", w)] + [(f"{k}[{i}]", s[i]) for k, s in states.items() if s is not None]
+        for name, a in inplace + [(f"grads[{i}]", grads[i])]:
+            if not isinstance(a, np.ndarray):
+                raise TypeError(f"{name} must be a numpy.ndarray, got {type(a).__name__}")
+            if a.dtype not in _FLOAT_DTYPES:
+                raise TypeError(f"{name} must be float32 or float64, got {a.dtype}")
+            if dtype is None:
+                dtype = a.dtype
+            elif a.dtype != dtype:
+                raise TypeError(f"mixed dtypes: {name} is {a.dtype}, expected {dtype}")
+            _same_shape(f"params[{i}]", w, name, a)
+        for j, (name, a) in enumerate(inplace):
+            if not a.flags.writeable:
+                raise ValueError(f"{name} must be writeable (it is updated in place)")
+            for other, b in inplace[:j]:
+                if np.may_share_memory(a, b):
+                    raise ValueError(f"{name} must not share memory with {other}")
+    return (params, grads, *states.values())
+
+
+def _require(states, name, reason):
+    if states is None:
+        raise ValueError(f"{name} must be given when {reason}")
+
+
+# --------------------------------------------------------------------------------------------------
+# activations
+# --------------------------------------------------------------------------------------------------
+
+def _sigmoid(z):
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def _softmax(z):
+    if z.size == 0:
+        return np.empty_like(z)
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+_FORWARD = {
+    "linear": np.copy,
+    "relu": lambda z: np.maximum(z, 0.0),
+    "leaky_relu": lambda z: np.where(z > 0, z, LEAKY_RELU_SLOPE * z),
+    "sigmoid": _sigmoid,
+    "tanh": np.tanh,
+    "softmax": _softmax,
+}
+
+_BACKWARD = {
+    "linear": lambda y, dy: dy.copy(),
+    "relu": lambda y, dy: np.where(y > 0, dy, 0.0),
+    "leaky_relu": lambda y, dy: np.where(y > 0, dy, LEAKY_RELU_SLOPE * dy),
+    "sigmoid": lambda y, dy: dy * y * (1.0 - y),
+    "tanh": lambda y, dy: dy * (1.0 - y * y),
+    "softmax": lambda y, dy: y * (dy - np.sum(dy * y, axis=-1, keepdims=True)),
+}
+
+
+def activation_forward(z, activation):
+    """y = act(z), a new array of z's shape and dtype.
+
+    softmax is taken over the last axis (the rows of a 2-D array): ``exp(z - max) / sum``.
+    """
+    act = _activation_name(activation)
+    (z,) = _float_arrays(z=z)
+    if act == "softmax" and z.ndim < 1:
+        raise ValueError("z must have at least one dimension for softmax")
+    return _FORWARD[act](z)
+
+
+def activation_backward(y, dy, activation):
+    """dz = dL/dz from the activated output y and dy = dL/dy (same shape).
+
+    linear ``dy``; relu ``where(y > 0, dy, 0)``; leaky_relu ``where(y > 0, dy, 0.2*dy)``;
+    sigmoid ``dy*y*(1-y)``; tanh ``dy*(1-y*y)``; softmax ``y*(dy - sum(dy*y, -1))``.
+    """
+    act = _activation_name(activation)
+    y, dy = _float_arrays(y=y, dy=dy)
+    _same_shape("y", y, "dy", dy)
+    if act == "softmax" and y.ndim < 1:
+        raise ValueError("y must have at least one dimension for softmax")
+    return _BACKWARD[act](y, dy)
+
+
+# --------------------------------------------------------------------------------------------------
+# dense layer
+# --------------------------------------------------------------------------------------------------
+
+def _dense_shapes(x, w):
+    if x.ndim != 2:
+        raise ValueError(f"x must be 2-D (batch, in), got shape {x.shape}")
+    if w.ndim != 2:
+        raise ValueError(f"w must be 2-D (in, out), got shape {w.shape}")
+    if x.shape[1] != w.shape[0]:
+        raise ValueError(f"w must have {x.shape[1]} rows (x has shape {x.shape}), got shape {w.shape}")
+    return x.shape[0], w.shape[1]
+
+
+def dense_forward(x, w, b=None, activation="linear"):
+    """y = act(x @ w + b) with x (M, K), w (K, N), b (N,) or None; y is (M, N)."""
+    act = _activation_name(activation)
+    x, w, b = _float_arrays(x=x, w=w, b=b)
+    _, n = _dense_shapes(x, w)
+    if b is not None and b.shape != (n,):
+        raise ValueError(f"b must have shape ({n},), got {b.shape}")
+    z = x @ w
+    if b is not None:
+        z += b
+    return _FORWARD[act](z)
+
+
+def dense_backward(x, w, y, dy, activation="linear", need_dx=True, need_db=True):
+    """Gradients of a dense layer from its input x (M, K), weights w (K, N), output y and dy (M, N).
+
+    ``dz = activation_backward(y, dy)``; returns ``(dx = dz @ w.T or None, dw = x.T @ dz,
+    db = dz.sum(0) or None)``.
+    """
+    act = _activation_name(activation)
+    x, w, y, dy = _float_arrays(x=x, w=w, y=y, dy=dy)
+    m, n = _dense_shapes(x, w)
+    if y.shape != (m, n):
+        raise ValueError(f"y must have shape {(m, n)}, got {y.shape}")
+    _same_shape("y", y, "dy", dy)
+    dz = _BACKWARD[act](y, dy)
+    dx = dz @ w.T if need_dx else None
+    db = dz.sum(axis=0) if need_db else None
+    return dx, x.T @ dz, db
+
+
+# --------------------------------------------------------------------------------------------------
+# losses
+# --------------------------------------------------------------------------------------------------
+
+def _pair(pred_name, pred, target_name, target):
+    pred, target = _float_arrays(**{pred_name: pred, target_name: target})
+    _same_shape(pred_name, pred, target_name, target)
+    return pred, target
+
+
+def mse(pred, target):
+    """Mean squared error: ``loss = mean((p - t)^2)``, ``grad = 2 (p - t) / n``."""
+    p, t = _pair("pred", pred, "target", target)
+    if p.size == 0:
+        return 0.0, np.empty_like(p)
+    d = p - t
+    return float(np.mean(d * d)), d * (2.0 / d.size)
+
+
+def mae(pred, target):
+    """Mean absolute error: ``loss = mean(|p - t|)``, ``grad = sign(p - t) / n`` (sign(0) = 0)."""
+    p, t = _pair("pred", pred, "target", target)
+    if p.size == 0:
+        return 0.0, np.empty_like(p)
+    d = p - t
+    return float(np.mean(np.abs(d))), np.sign(d) * (1.0 / d.size)
+
+
+def binary_cross_entropy(prob, target):
+    """Binary cross-entropy of probabilities, clipped to ``[eps, 1-eps]`` (eps = 1e-7, as Keras).
+
+    ``loss = -mean(t log pc + (1-t) log(1-pc))``; ``grad = (-t/pc + (1-t)/(1-pc)) / n`` where p was
+    inside the clip range, 0 where it was clipped.
+    """
+    p, t = _pair("prob", prob, "target", target)
+    if p.size == 0:
+        return 0.0, np.empty_like(p)
+    lo, hi = p.dtype.type(BCE_EPSILON), p.dtype.type(1.0 - BCE_EPSILON)
+    pc = np.clip(p, lo, hi)
+    loss = -np.mean(t * np.log(pc) + (1.0 - t) * np.log(1.0 - pc))
+    clipped = (p < lo) | (p > hi)
+    grad = np.where(clipped, 0.0, (-(t / pc) + (1.0 - t) / (1.0 - pc)) * (1.0 / p.size))
+    return float(loss), grad
+
+
+def softmax_cross_entropy(logits, labels):
+    """Softmax + cross-entropy, mean over the batch.
+
+    logits (B, C); labels are integer class indices (B,) or float rows (B, C) of the logits' dtype.
+    ``logp = z - max - log(sum(exp(z - max)))``; ``loss = mean_b(-sum(labels * logp))``;
+    ``dlogits = (softmax * rowsum(labels) - labels) / B``.
+    """
+    (z,) = _float_arrays(logits=logits)
+    if z.ndim != 2:
+        raise ValueError(f"logits must be 2-D (batch, classes), got shape {z.shape}")
+    bsz, ncls = z.shape
+    labels = np.asarray(labels)
+    integer = np.issubdtype(labels.dtype, np.integer)
+    if integer:
+        if labels.shape != (bsz,):
+            raise ValueError(f"integer labels must have shape ({bsz},), got {labels.shape}")
+        if bsz and (labels.min() < 0 or labels.max() >= ncls):
+            raise ValueError(f"labels must be class indices in [0, {ncls}), got values in "
+                             f"[{labels.min()}, {labels.max()}]")
+    else:
+        z, labels = _float_arrays(logits=z, labels=labels)
+        _same_shape("logits", z, "labels", labels)
+    if bsz == 0:
+        return 0.0, np.empty_like(z)
+    if ncls == 0:
+        raise ValueError("logits must have at least one class (C >= 1)")
+
+    shifted = z - z.max(axis=1, keepdims=True)
+    logp = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    softmax = np.exp(logp)
+    rows = np.arange(bsz)
+    if integer:
+        loss = -np.mean(logp[rows, labels])
+        grad = softmax
+        grad[rows, labels] -= 1.0
+    else:
+        loss = -np.mean(np.sum(labels * logp, axis=1))
+        grad = softmax * labels.sum(axis=1, keepdims=True) - labels
+    grad *= 1.0 / bsz
+    return float(loss), grad
+
+
+# --------------------------------------------------------------------------------------------------
+# optimizers (functional, in place, multi-tensor)
+# --------------------------------------------------------------------------------------------------
+
+def _decoupled_decay(w, lr, wd):
+    """Keras weight decay, applied before the update: ``w -= lr*wd*w``."""
+    if wd:
+        w -= lr * wd * w
+
+
+def _l2(g, w, wd):
+    """PyTorch L2 weight decay: a new gradient ``g + wd*w`` (the caller's grad is not modified)."""
+    return g + wd * w if wd else g
+
+
+def sgd_update(params, grads, momentum_buffers, *, step, learning_rate, momentum=0.0, nesterov=False,
+               dampening=0.0, weight_decay=0.0, convention="keras"):
+    """One SGD step, in place. momentum_buffers may be None when momentum == 0.
+
+    keras: ``w -= lr*wd*w``; then ``w -= lr*g``, or ``v = mu*v - lr*g; w += v``, or (nesterov)
+    ``v = mu*v - lr*g; w += mu*v - lr*g``.
+    dlfs: as keras, except nesterov ``v = mu*v - lr*g; w += mu*mu*v - (1+mu)*lr*g``.
+    torch: ``g += wd*w``; ``b = g`` at step 1 else ``b = mu*b + (1-dampening)*g``;
+    ``g = g + mu*b`` if nesterov else ``b``; ``w -= lr*g``.
+    """
+    conv = _convention(convention, SGD_CONVENTIONS)
+    t = _step(step)
+    lr = _hyper("learning_rate", learning_rate)
+    mu = _hyper("momentum", momentum)
+    damp = _hyper("dampening", dampening, hi=1.0)
+    wd = _hyper("weight_decay", weight_decay)
+    if conv != "torch" and damp:
+        raise ValueError(f"dampening is only defined for convention='torch', got {dampening!r}")
+    if conv == "torch" and nesterov and (mu == 0 or damp != 0):
+        raise ValueError("nesterov (convention='torch') requires momentum > 0 and dampening == 0")
+    params, grads, bufs = _tensor_group(params, grads, momentum_buffers=momentum_buffers if mu else None)
+    if mu:
+        _require(momentum_buffers, "momentum_buffers", "momentum != 0")
+
+    for i, (w, g) in enumerate(zip(params, grads)):
+        if conv == "torch":
+            g = _l2(g, w, wd)
+            if mu:
+                b = bufs[i]
+                if t == 1:
+                    b[...] = g
+                else:
+                    b *= mu
+                    b += (1.0 - damp) * g
+                g = g + mu * b if nesterov else b
+            w -= lr * g
+            continue
+        _decoupled_decay(w, lr, wd)
+        if not mu:
+            w -= lr * g
+            continue
+        v = bufs[i]
+        v[...] = mu * v - lr * g
+        if not nesterov:
+            w += v
+        elif conv == "keras":
+            w += mu * v - lr * g
+        else:  # dlfs
+            w += mu * mu * v - (1.0 + mu) * lr * g
+
+
+def adagrad_update(params, grads, accumulators, *, step, learning_rate, epsilon, lr_decay=0.0,
+                   weight_decay=0.0, convention="keras"):
+    """One Adagrad step, in place (accumulators initialised by the caller).
+
+    keras: ``w -= lr*wd*w; acc += g^2; w -= lr*g/sqrt(acc + eps)``.
+    torch: ``g += wd*w; clr = lr/(1 + (t-1)*lr_decay); acc += g^2; w -= clr*g/(sqrt(acc) + eps)``.
+    """
+    conv = _convention(convention)
+    t = _step(step)
+    lr = _hyper("learning_rate", learning_rate)
+    eps = _hyper("epsilon", epsilon)
+    decay = _hyper("lr_decay", lr_decay)
+    wd = _hyper("weight_decay", weight_decay)
+    if conv == "keras" and decay:
+        raise ValueError(f"lr_decay is only defined for convention='torch', got {lr_decay!r}")
+    params, grads, accs = _tensor_group(params, grads, accumulators=accumulators)
+    _require(accumulators, "accumulators", "calling adagrad_update")
+    clr = lr / (1.0 + (t - 1) * decay)
+
+    for w, g, acc in zip(params, grads, accs):
+        if conv == "keras":
+            _decoupled_decay(w, lr, wd)
+            acc += g * g
+            w -= lr * g / np.sqrt(acc + eps)
+        else:
+            g = _l2(g, w, wd)
+            acc += g * g
+            w -= clr * g / (np.sqrt(acc) + eps)
+
+
+def rmsprop_update(params, grads, sq_avgs, grad_avgs, momentum_buffers, *, learning_rate, rho, epsilon,
+                   momentum=0.0, centered=False, weight_decay=0.0, convention="keras"):
+    """One RMSprop step, in place. grad_avgs is None unless centered; momentum_buffers None unless
+    momentum > 0.
+
+    keras (Keras 3): ``w -= lr*wd*w; v = rho*v + (1-rho)*g^2``; centered: ``a = rho*a + (1-rho)*g``,
+    ``d = v - a^2 + eps`` else ``d = v + eps``; ``inc = lr*g/sqrt(d)``; ``b = mu*b + inc; w -= b`` or
+    ``w -= inc``.
+    torch (torch.optim.RMSprop, rho is alpha): ``g += wd*w; v = rho*v + (1-rho)*g^2``; centered:
+    ``a = a + (1-rho)*(g - a)``, ``d = sqrt(v - a^2) + eps`` else ``d = sqrt(v) + eps``;
+    ``b = mu*b + g/d; w -= lr*b`` or ``w -= lr*g/d``.
+    """
+    conv = _convention(convention)
+    lr = _hyper("learning_rate", learning_rate)
+    rho = _hyper("rho", rho, hi=1.0)
+    eps = _hyper("epsilon", epsilon)
+    mu = _hyper("momentum", momentum)
+    wd = _hyper("weight_decay", weight_decay)
+    params, grads, vs, avgs, bufs = _tensor_group(
+        params, grads, sq_avgs=sq_avgs, grad_avgs=grad_avgs if centered else None,
+        momentum_buffers=momentum_buffers if mu else None)
+    _require(sq_avgs, "sq_avgs", "calling rmsprop_update")
+    if centered:
+        _require(grad_avgs, "grad_avgs", "centered=True")
+    if mu:
+        _require(momentum_buffers, "momentum_buffers", "momentum > 0")
+
+    for i, (w, g, v) in enumerate(zip(params, grads, vs)):
+        if conv == "keras":
+            _decoupled_decay(w, lr, wd)
+        else:
+            g = _l2(g, w, wd)
+        v[...] = rho * v + (1.0 - rho) * (g * g)
+        if centered:
+            a = avgs[i]
+            if conv == "keras":
+                a[...] = rho * a + (1.0 - rho) * g
+            else:
+                a += (1.0 - rho) * (g - a)
+            var = v - a * a
+        else:
+            var = v
+        if conv == "keras":
+            inc = lr * g / np.sqrt(var + eps)
+        else:
+            inc = g / (np.sqrt(var) + eps)
+        if mu:
+            b = bufs[i]
+            b *= mu
+            b += inc
+            inc = b
+        if conv == "keras":
+            w -= inc
+        else:
+            w -= lr * inc
+
+
+def adam_update(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, *, step, learning_rate, beta_1,
+                beta_2, epsilon, amsgrad=False, weight_decay=0.0, decoupled_weight_decay=False,
+                convention="keras"):
+    """One Adam / AdamW step, in place. max_exp_avg_sqs is None unless amsgrad.
+
+    keras (Keras 3 Adam; weight decay always decoupled): ``w -= lr*wd*w``;
+    ``alpha = lr*sqrt(1-b2^t)/(1-b1^t); m += (1-b1)*(g-m); v += (1-b2)*(g*g-v)``;
+    amsgrad: ``vhat = max(vhat, v)`` used for v; ``w -= alpha*m/(sqrt(v) + eps)``.
+    torch (Adam / AdamW): ``w *= 1 - lr*wd`` if decoupled else ``g += wd*w``;
+    ``m = b1*m + (1-b1)*g; v = b2*v + (1-b2)*g*g``; amsgrad: ``vmax = max(vmax, v)`` used for v;
+    ``w -= (lr/bc1)*m/(sqrt(v)/sqrt(bc2) + eps)`` with ``bc = 1 - b^t``.
+    """
+    conv = _convention(convention)
+    t = _step(step)
+    lr = _hyper("learning_rate", learning_rate)
+    b1 = _hyper("beta_1", beta_1, hi=1.0, hi_open=True)
+    b2 = _hyper("beta_2", beta_2, hi=1.0, hi_open=True)
+    eps = _hyper("epsilon", epsilon)
+    wd = _hyper("weight_decay", weight_decay)
+    params, grads, ms, vs, vmaxs = _tensor_group(
+        params, grads, exp_avgs=exp_avgs, exp_avg_sqs=exp_avg_sqs,
+        max_exp_avg_sqs=max_exp_avg_sqs if amsgrad else None)
+    _require(exp_avgs, "exp_avgs", "calling adam_update")
+    _require(exp_avg_sqs, "exp_avg_sqs", "calling adam_update")
+    if amsgrad:
+        _require(max_exp_avg_sqs, "max_exp_avg_sqs", "amsgrad=True")
+    bc1, bc2 = 1.0 - b1**t, 1.0 - b2**t
+    alpha = lr * math.sqrt(bc2) / bc1          # keras
+    step_size, bc2_sqrt = lr / bc1, math.sqrt(bc2)  # torch
+
+    for i, (w, g, m, v) in enumerate(zip(params, grads, ms, vs)):
+        if conv == "keras":
+            _decoupled_decay(w, lr, wd)
+            m += (1.0 - b1) * (g - m)
+            v += (1.0 - b2) * (g * g - v)
+        else:
+            if wd and decoupled_weight_decay:
+                w *= 1.0 - lr * wd
+            elif wd:
+                g = _l2(g, w, wd)
+            m[...] = b1 * m + (1.0 - b1) * g
+            v[...] = b2 * v + (1.0 - b2) * g * g
+        if amsgrad:
+            np.maximum(vmaxs[i], v, out=vmaxs[i])
+            v = vmaxs[i]
+        if conv == "keras":
+            w -= alpha * m / (np.sqrt(v) + eps)
+        else:
+            w -= step_size * m / (np.sqrt(v) / bc2_sqrt + eps)
