@@ -6,6 +6,7 @@
 
 #include "dispatch/kernel_table.h"
 #include "kernels/activations.h"
+#include "kernels/pairwise_sum.h"
 #include "parallel/parallel_for.h"
 
 namespace nnfast {
@@ -59,11 +60,8 @@ void softmax_forward(T* y, const T* z, int64_t rows, int64_t cols) {
             T* yr = y + r * cols;
             T mx = zr[0];
             for (int64_t j = 1; j < cols; ++j) mx = zr[j] > mx || std::isnan(zr[j]) ? zr[j] : mx;
-            T sum = T(0);
-            for (int64_t j = 0; j < cols; ++j) {
-                yr[j] = std::exp(zr[j] - mx);
-                sum += yr[j];
-            }
+            for (int64_t j = 0; j < cols; ++j) yr[j] = std::exp(zr[j] - mx);
+            const T sum = pairwise_sum<T>(cols, [&](int64_t j) { return yr[j]; });
             for (int64_t j = 0; j < cols; ++j) yr[j] = yr[j] / sum;
         }
     });
@@ -80,7 +78,7 @@ void elementwise_backward(T* dz, const T* y, const T* dy, int64_t n, Activation 
             break;
         case Activation::relu:
 #pragma omp simd
-            for (int64_t i = b; i < e; ++i) dz[i] = dy[i] * (y[i] > T(0) ? T(1) : T(0));
+            for (int64_t i = b; i < e; ++i) dz[i] = y[i] > T(0) ? dy[i] : T(0);
             break;
         case Activation::leaky_relu:
 #pragma omp simd
@@ -108,8 +106,7 @@ void softmax_backward(T* dz, const T* y, const T* dy, int64_t rows, int64_t cols
             const T* yr = y + r * cols;
             const T* dyr = dy + r * cols;
             T* dzr = dz + r * cols;
-            T dot = T(0);
-            for (int64_t j = 0; j < cols; ++j) dot += dyr[j] * yr[j];
+            const T dot = pairwise_sum<T>(cols, [&](int64_t j) { return dyr[j] * yr[j]; });
             for (int64_t j = 0; j < cols; ++j) dzr[j] = yr[j] * (dyr[j] - dot);
         }
     });

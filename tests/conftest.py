@@ -1,0 +1,39 @@
+"""Shared fixtures and helpers for the nnfast test suite."""
+import contextlib
+
+import numpy as np
+import pytest
+
+import nnfast
+
+DTYPES = (np.float32, np.float64)
+# Awkward lengths around and between SIMD widths (4/8/16 lanes) and past the threading threshold.
+SIZES = (0, 1, 7, 8, 9, 15, 17, 64, 65, 1000, 70001)
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(12345)
+
+
+@contextlib.contextmanager
+def num_threads(n):
+    """Run a block with nnfast using n threads, restoring the setting afterwards."""
+    before = nnfast.get_num_threads()
+    nnfast.set_num_threads(n)
+    try:
+        yield
+    finally:
+        nnfast.set_num_threads(before)
+
+
+def ulp_tol(dtype, ulps=4):
+    """assert_allclose tolerances of a few units in the last place for dtype."""
+    eps = float(np.finfo(dtype).eps)
+    return dict(rtol=ulps * eps, atol=ulps * float(np.finfo(dtype).tiny))
+
+
+def assert_same_bits(a, b):
+    """Exact equality, NaNs included (for 1-vs-2-thread determinism)."""
+    assert a.dtype == b.dtype and a.shape == b.shape
+    assert np.array_equal(a.view(np.uint8), b.view(np.uint8)), "results differ in their bits"
