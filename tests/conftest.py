@@ -1,5 +1,9 @@
 """Shared fixtures and helpers for the nnfast test suite."""
 import contextlib
+import os
+import pathlib
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -37,3 +41,13 @@ def assert_same_bits(a, b):
     """Exact equality, NaNs included (for 1-vs-2-thread determinism)."""
     assert a.dtype == b.dtype and a.shape == b.shape
     assert np.array_equal(a.view(np.uint8), b.view(np.uint8)), "results differ in their bits"
+
+
+TESTS_DIR = pathlib.Path(__file__).parent
+
+
+def run_python(args, **env):
+    """Run `python ARGS` in a child process with extra environment variables. The child starts in
+    tests/, so it imports the installed nnfast, never the source folder of a checkout."""
+    return subprocess.run([sys.executable, *args], env=dict(os.environ, **env),
+                          capture_output=True, text=True, cwd=TESTS_DIR)

@@ -1,12 +1,9 @@
 """show_config, thread settings and the import-time ISA choice."""
-import subprocess
-import sys
-
 import pytest
 
 import nnfast as nf
 
-from conftest import num_threads
+from conftest import num_threads, run_python
 
 
 def test_show_config_reports_the_build(capsys):
@@ -22,9 +19,9 @@ def test_show_config_reports_the_build(capsys):
 
 
 def test_python_m_nnfast_info_runs():
-    out = subprocess.run([sys.executable, "-m", "nnfast", "info"], capture_output=True,
-                         text=True, check=True).stdout
-    assert "ISA chosen:" in out
+    r = run_python(["-m", "nnfast", "info"])
+    assert r.returncode == 0, r.stderr
+    assert "ISA chosen:" in r.stdout
 
 
 def test_thread_setting():
