@@ -27,3 +27,42 @@ def activation_backward(y, dy, activation, out=None):
     out: optional array to write into (may be y or dy itself).
     """
     return _core.activation_backward(y, dy, activation, out)
+
+
+# --- fused optimizer steps -------------------------------------------------------------------
+# In place and multi-tensor: one native call updates every tensor, the work split over their
+# concatenated elements. params/grads/state are lists of arrays (or one ndarray); state arrays are
+# created and initialised by the caller. The update rules are DESIGN.md's table, in the same
+# operation order as nnfast.reference (results agree to the last bit).
+
+def sgd_update(params, grads, momentum_buffers, *, step, learning_rate, momentum=0.0, nesterov=False,
+               dampening=0.0, weight_decay=0.0, convention="keras"):
+    """One SGD / momentum / Nesterov step. convention: "keras", "torch" or "dlfs" (the
+    Deep-Learning-from-Scratch Nesterov recurrence). momentum_buffers may be None when momentum == 0."""
+    _core.sgd_update(params, grads, momentum_buffers, step, learning_rate, momentum, nesterov,
+                     dampening, weight_decay, convention)
+
+
+def adagrad_update(params, grads, accumulators, *, step, learning_rate, epsilon, lr_decay=0.0,
+                   weight_decay=0.0, convention="keras"):
+    """One Adagrad step (keras: epsilon inside the square root; torch: outside, with lr_decay)."""
+    _core.adagrad_update(params, grads, accumulators, step, learning_rate, epsilon, lr_decay,
+                         weight_decay, convention)
+
+
+def rmsprop_update(params, grads, sq_avgs, grad_avgs, momentum_buffers, *, learning_rate, rho, epsilon,
+                   momentum=0.0, centered=False, weight_decay=0.0, convention="keras"):
+    """One RMSprop step. grad_avgs is used only when centered, momentum_buffers only when
+    momentum > 0 (either may be None otherwise)."""
+    _core.rmsprop_update(params, grads, sq_avgs, grad_avgs, momentum_buffers, learning_rate, rho,
+                         epsilon, momentum, centered, weight_decay, convention)
+
+
+def adam_update(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, *, step, learning_rate, beta_1,
+                beta_2, epsilon, amsgrad=False, weight_decay=0.0, decoupled_weight_decay=False,
+                convention="keras"):
+    """One Adam / AdamW step (max_exp_avg_sqs used only with amsgrad). Under "torch",
+    decoupled_weight_decay=True is AdamW; under "keras" weight decay is always decoupled."""
+    _core.adam_update(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, step, learning_rate,
+                      beta_1, beta_2, epsilon, amsgrad, weight_decay, decoupled_weight_decay,
+                      convention)

@@ -489,7 +489,7 @@ def rmsprop_update(params, grads, sq_avgs, grad_avgs, momentum_buffers, *, learn
     """
     conv = _convention(convention)
     lr = _hyper("learning_rate", learning_rate)
-    rho = _hyper("rho", rho, hi=1.0)
+    rho = _hyper("rho", rho, hi=1.0, hi_open=True)
     eps = _hyper("epsilon", epsilon)
     mu = _hyper("momentum", momentum)
     wd = _hyper("weight_decay", weight_decay)

@@ -57,4 +57,5 @@ PYBIND11_MODULE(_core, m) {
     m.def("set_num_threads", &set_threads, py::arg("n"));
     m.def("get_num_threads", &num_threads);
     bindings::register_activations(m);
+    bindings::register_optimizers(m);
 }

@@ -6,6 +6,7 @@ namespace nnfast {
 namespace bindings {
 
 void register_activations(pybind11::module_& m);
+void register_optimizers(pybind11::module_& m);
 
 }  // namespace bindings
 }  // namespace nnfast

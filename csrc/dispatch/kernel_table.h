@@ -3,6 +3,8 @@
 #pragma once
 #include <cstdint>
 
+#include "kernels/optim_types.h"
+
 namespace nnfast {
 
 enum class Activation : int { linear = 0, relu, leaky_relu, sigmoid, tanh, softmax };
@@ -18,6 +20,14 @@ struct KernelSet {
     // dz may be y or dy (in place).
     void (*activation_backward)(T* dz, const T* y, const T* dy, int64_t rows, int64_t cols,
                                 Activation act);
+    // Fused optimizer steps over `count` tensors (DESIGN.md's update rules; one pass per element:
+    // param, grad and state read once, param and state written once).
+    // sgd state: {momentum buffer}; adagrad: {accumulator}; rmsprop: {sq_avg, grad_avg, momentum
+    // buffer}; adam: {exp_avg, exp_avg_sq, max_exp_avg_sq}. Unused slots are null.
+    void (*sgd_update)(const OptimTensor<T>* tensors, int64_t count, const OptimStep& s);
+    void (*adagrad_update)(const OptimTensor<T>* tensors, int64_t count, const OptimStep& s);
+    void (*rmsprop_update)(const OptimTensor<T>* tensors, int64_t count, const OptimStep& s);
+    void (*adam_update)(const OptimTensor<T>* tensors, int64_t count, const OptimStep& s);
 };
 
 struct KernelTable {

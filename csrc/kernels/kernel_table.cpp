@@ -2,6 +2,7 @@
 #include "dispatch/kernel_table.h"
 
 #include "kernels/activations.h"
+#include "kernels/optim.h"
 
 #define NNFAST_STR2(x) #x
 #define NNFAST_STR(x) NNFAST_STR2(x)
@@ -31,7 +32,8 @@ constexpr const char* kFeatures = ""
 
 template <class T>
 constexpr KernelSet<T> kernel_set() {
-    return KernelSet<T>{&activation_forward<T>, &activation_backward<T>};
+    return KernelSet<T>{&activation_forward<T>, &activation_backward<T>, &sgd_update<T>,
+                        &adagrad_update<T>,        &rmsprop_update<T>,       &adam_update<T>};
 }
 
 }  // namespace

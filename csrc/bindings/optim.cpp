@@ -1,0 +1,307 @@
+// sgd_update / adagrad_update / rmsprop_update / adam_update: the functional, in-place,
+// multi-tensor optimizer steps (same signatures as nnfast.reference). Every argument is checked
+// before the kernel runs, so a rejected call modifies nothing.
+#include <Python.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "bindings/checks.h"
+#include "bindings/register.h"
+#include "dispatch/dispatch.h"
+
+namespace nnfast {
+namespace bindings {
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+std::string type_name(py::handle h) { return py::str(py::type::of(h).attr("__name__")); }
+
+std::string fmt(double v) {
+    std::string s = py::str(py::float_(v));
+    return s;
+}
+
+// A real number in [lo, hi] (or [lo, hi) when hi_open); bools and strings are TypeErrors.
+double hyper(py::handle obj, const char* name, double lo = 0.0, double hi = kInf, bool hi_open = false) {
+    const bool real = !PyBool_Check(obj.ptr()) && !PyUnicode_Check(obj.ptr()) &&
+                      (PyFloat_Check(obj.ptr()) || PyLong_Check(obj.ptr()) ||
+                       PyObject_HasAttrString(obj.ptr(), "__float__"));
+    if (!real) throw py::type_error(std::string(name) + " must be a real number, got " + type_name(obj));
+    const double v = PyFloat_AsDouble(obj.ptr());
+    if (v == -1.0 && PyErr_Occurred()) throw py::error_already_set();
+    if (!(lo <= v && v <= hi) || (hi_open && v == hi))
+        throw py::value_error(std::string(name) + " must be in [" + fmt(lo) + ", " + fmt(hi) +
+                              (hi_open ? ")" : "]") + ", got " + std::string(py::repr(obj)));
+    return v;
+}
+
+int64_t step_count(py::handle obj) {
+    if (PyBool_Check(obj.ptr()) || !PyIndex_Check(obj.ptr()))
+        throw py::type_error("step must be an int (the 1-based step count), got " + type_name(obj));
+    const long long v = PyLong_AsLongLong(obj.ptr());
+    if (v == -1 && PyErr_Occurred()) throw py::error_already_set();
+    if (v < 1) throw py::value_error("step must be >= 1 (the 1-based step count), got " + std::to_string(v));
+    return v;
+}
+
+Convention convention_of(py::handle obj, bool allow_dlfs) {
+    const std::string valid = allow_dlfs ? "'keras', 'torch', 'dlfs'" : "'keras', 'torch'";
+    if (py::isinstance<py::str>(obj)) {
+        const std::string s = obj.cast<std::string>();
+        if (s == "keras") return Convention::keras;
+        if (s == "torch") return Convention::torch;
+        if (s == "dlfs" && allow_dlfs) return Convention::dlfs;
+    }
+    throw py::value_error("convention must be one of " + valid + ", got " + std::string(py::repr(obj)));
+}
+
+bool flag(py::handle obj) { return PyObject_IsTrue(obj.ptr()) == 1; }
+
+// A list of arrays as the caller named it: a list/tuple, or one ndarray (a one-element list).
+struct ArrayList {
+    const char* name;
+    std::vector<py::array> arrays;
+    bool writable;  // updated in place
+};
+
+ArrayList array_list(py::handle obj, const char* name, bool writable) {
+    ArrayList out{name, {}, writable};
+    if (py::isinstance<py::array>(obj)) {
+        out.arrays.push_back(py::reinterpret_borrow<py::array>(obj));
+    } else if (PyList_Check(obj.ptr()) || PyTuple_Check(obj.ptr())) {
+        py::sequence seq = py::reinterpret_borrow<py::sequence>(obj);
+        out.arrays.reserve(seq.size());
+        for (size_t i = 0; i < seq.size(); ++i) {
+            py::handle item = seq[i];
+            if (!py::isinstance<py::array>(item))
+                throw py::type_error(std::string(name) + "[" + std::to_string(i) +
+                                     "] must be a numpy.ndarray, got " + type_name(item));
+            out.arrays.push_back(py::reinterpret_borrow<py::array>(item));
+        }
+    } else {
+        throw py::type_error(std::string(name) + " must be a list of numpy.ndarray (or one ndarray), got " +
+                             type_name(obj));
+    }
+    return out;
+}
+
+std::string label(const ArrayList& l, size_t i) { return std::string(l.name) + "[" + std::to_string(i) + "]"; }
+
+struct Span {  // an array's bytes, for overlap checks
+    uintptr_t begin, end;
+    const ArrayList* list;
+    size_t index;
+};
+
+// Checks every list of a multi-tensor call (params first, grads second, then the state slots the
+// options need) and returns the common dtype. See DESIGN.md "Inputs that are wrong".
+DType check_group(const std::vector<const ArrayList*>& lists) {
+    const ArrayList& params = *lists[0];
+    const size_t n = params.arrays.size();
+    for (const ArrayList* l : lists)
+        if (l->arrays.size() != n)
+            throw py::value_error(std::string(l->name) + " must have one array per param (" +
+                                  std::to_string(n) + "), got " + std::to_string(l->arrays.size()));
+    if (n == 0) return DType::f32;
+    bool have_dtype = false;
+    DType dtype = DType::f32;
+    const ArrayList* first_list = nullptr;
+    size_t first_index = 0;
+    std::vector<Span> written, read;
+    written.reserve(n * (lists.size() - 1));
+    read.reserve(n);
+    for (size_t i = 0; i < n; ++i) {
+        const py::array& w = params.arrays[i];
+        for (const ArrayList* l : lists) {
+            const py::array& a = l->arrays[i];
+            // Fast checks first; the messages (and their strings) are built only on failure.
+            const char kind = py::detail::array_descriptor_proxy(py::detail::array_proxy(a.ptr())->descr)->kind;
+            const bool is_float = kind == 'f' && (a.itemsize() == 4 || a.itemsize() == 8);
+            if (!is_float)
+                throw py::type_error(label(*l, i) + " must have dtype float32 or float64, got " +
+                                     std::string(py::str(a.dtype())));
+            if (!have_dtype) {
+                dtype = dtype_of(a), first_list = l, first_index = i, have_dtype = true;
+            } else if (dtype_of(a) != dtype) {
+                throw py::type_error(label(*l, i) + " must have the dtype of " + label(*first_list, first_index) +
+                                     " (" + dtype_name(dtype) + "), got " + dtype_name(dtype_of(a)));
+            }
+            bool same_shape = a.ndim() == w.ndim();
+            for (py::ssize_t d = 0; same_shape && d < a.ndim(); ++d) same_shape = a.shape(d) == w.shape(d);
+            if (!same_shape) require_same_shape(w, label(params, i).c_str(), a, label(*l, i).c_str());
+            if (!(a.flags() & py::array::c_style)) require_c_contiguous(a, label(*l, i).c_str());
+            if (l->writable && !a.writeable()) require_writable(a, label(*l, i).c_str());
+            if (a.nbytes() == 0) continue;
+            const auto b = reinterpret_cast<uintptr_t>(a.data());
+            (l->writable ? written : read).push_back(Span{b, b + uintptr_t(a.nbytes()), l, i});
+        }
+    }
+    // Arrays written in place must be disjoint from each other and from every gradient.
+    auto by_begin = [](const Span& x, const Span& y) { return x.begin < y.begin; };
+    std::sort(written.begin(), written.end(), by_begin);
+    auto clash = [](const Span& x, const Span& y) {
+        return py::value_error(label(*x.list, x.index) + " must not share memory with " +
+                               label(*y.list, y.index) + " (updated in place)");
+    };
+    for (size_t k = 1; k < written.size(); ++k)
+        if (written[k].begin < written[k - 1].end) throw clash(written[k], written[k - 1]);
+    for (const Span& r : read) {
+        auto it = std::upper_bound(written.begin(), written.end(), r, by_begin);  // first starting after r
+        if (it != written.end() && it->begin < r.end) throw clash(r, *it);
+        if (it != written.begin() && std::prev(it)->end > r.begin) throw clash(r, *std::prev(it));
+    }
+    return dtype;
+}
+
+// The data of an array already checked writable.
+template <class T>
+T* writable_data(const py::array& a) { return static_cast<T*>(const_cast<void*>(a.data())); }
+
+template <class T>
+std::vector<OptimTensor<T>> tensors_of(const std::vector<const ArrayList*>& lists) {
+    const size_t n = lists[0]->arrays.size();
+    std::vector<OptimTensor<T>> ts(n);
+    int64_t offset = 0;
+    for (size_t i = 0; i < n; ++i) {
+        OptimTensor<T>& t = ts[i];
+        t.param = writable_data<T>(lists[0]->arrays[i]);
+        t.grad = static_cast<const T*>(lists[1]->arrays[i].data());
+        for (size_t k = 0; k < 3; ++k)
+            t.state[k] = k + 2 < lists.size() && lists[k + 2] ? writable_data<T>(lists[k + 2]->arrays[i]) : nullptr;
+        t.size = lists[0]->arrays[i].size();
+        t.offset = offset;
+        offset += t.size;
+    }
+    return ts;
+}
+
+using Kernel32 = void (*)(const OptimTensor<float>*, int64_t, const OptimStep&);
+using Kernel64 = void (*)(const OptimTensor<double>*, int64_t, const OptimStep&);
+
+// Checks the lists, then runs the kernel without the GIL. `slots` are the state lists, nullptr
+// for a slot the options do not use (its argument is then ignored, as in the reference).
+void run(const ArrayList& params, const ArrayList& grads, const std::vector<const ArrayList*>& slots,
+         const OptimStep& step, KernelSet<float> const& k32, KernelSet<double> const& k64,
+         Kernel32 KernelSet<float>::*f32, Kernel64 KernelSet<double>::*f64) {
+    std::vector<const ArrayList*> all = {&params, &grads};
+    for (const ArrayList* s : slots) if (s) all.push_back(s);
+    const DType dtype = check_group(all);
+    std::vector<const ArrayList*> positional = {&params, &grads};
+    positional.insert(positional.end(), slots.begin(), slots.end());
+    if (dtype == DType::f32) {
+        auto ts = tensors_of<float>(positional);
+        py::gil_scoped_release nogil;
+        (k32.*f32)(ts.data(), int64_t(ts.size()), step);
+    } else {
+        auto ts = tensors_of<double>(positional);
+        py::gil_scoped_release nogil;
+        (k64.*f64)(ts.data(), int64_t(ts.size()), step);
+    }
+}
+
+// The state list named `name`, when `needed`; a ValueError if it is needed and None.
+std::unique_ptr<ArrayList> slot(py::handle obj, const char* name, bool needed, const char* reason) {
+    if (!needed) return nullptr;
+    if (obj.is_none()) throw py::value_error(std::string(name) + " must be given when " + reason);
+    return std::make_unique<ArrayList>(array_list(obj, name, true));
+}
+
+OptimStep base_step(py::handle convention, bool allow_dlfs, py::handle learning_rate, py::handle weight_decay) {
+    OptimStep s{};
+    s.convention = convention_of(convention, allow_dlfs);
+    s.step = 1;
+    s.learning_rate = hyper(learning_rate, "learning_rate");
+    s.weight_decay = hyper(weight_decay, "weight_decay");
+    return s;
+}
+
+void sgd_update(py::handle params, py::handle grads, py::handle momentum_buffers, py::handle step,
+                py::handle learning_rate, py::handle momentum, py::handle nesterov, py::handle dampening,
+                py::handle weight_decay, py::handle convention) {
+    OptimStep s = base_step(convention, true, learning_rate, weight_decay);
+    s.step = step_count(step);
+    s.momentum = hyper(momentum, "momentum", 0.0, 1.0);
+    s.dampening = hyper(dampening, "dampening", 0.0, 1.0);
+    s.nesterov = flag(nesterov);
+    if (s.convention != Convention::torch && s.dampening != 0)
+        throw py::value_error("dampening is only defined for convention='torch', got " + std::string(py::repr(dampening)));
+    if (s.convention == Convention::torch && s.nesterov && (s.momentum == 0 || s.dampening != 0))
+        throw py::value_error("nesterov (convention='torch') requires momentum > 0 and dampening == 0, got momentum=" +
+                              fmt(s.momentum) + ", dampening=" + fmt(s.dampening));
+    const ArrayList p = array_list(params, "params", true), g = array_list(grads, "grads", false);
+    auto b = slot(momentum_buffers, "momentum_buffers", s.momentum != 0, "momentum != 0");
+    const KernelTable& k = active_kernels();
+    run(p, g, {b.get()}, s, k.f32, k.f64, &KernelSet<float>::sgd_update, &KernelSet<double>::sgd_update);
+}
+
+void adagrad_update(py::handle params, py::handle grads, py::handle accumulators, py::handle step,
+                    py::handle learning_rate, py::handle epsilon, py::handle lr_decay,
+                    py::handle weight_decay, py::handle convention) {
+    OptimStep s = base_step(convention, false, learning_rate, weight_decay);
+    s.step = step_count(step);
+    s.epsilon = hyper(epsilon, "epsilon");
+    s.lr_decay = hyper(lr_decay, "lr_decay");
+    if (s.convention == Convention::keras && s.lr_decay != 0)
+        throw py::value_error("lr_decay is only defined for convention='torch', got " + std::string(py::repr(lr_decay)));
+    const ArrayList p = array_list(params, "params", true), g = array_list(grads, "grads", false);
+    auto acc = slot(accumulators, "accumulators", true, "calling adagrad_update");
+    const KernelTable& k = active_kernels();
+    run(p, g, {acc.get()}, s, k.f32, k.f64, &KernelSet<float>::adagrad_update, &KernelSet<double>::adagrad_update);
+}
+
+void rmsprop_update(py::handle params, py::handle grads, py::handle sq_avgs, py::handle grad_avgs,
+                    py::handle momentum_buffers, py::handle learning_rate, py::handle rho,
+                    py::handle epsilon, py::handle momentum, py::handle centered,
+                    py::handle weight_decay, py::handle convention) {
+    OptimStep s = base_step(convention, false, learning_rate, weight_decay);
+    s.rho = hyper(rho, "rho", 0.0, 1.0, true);
+    s.epsilon = hyper(epsilon, "epsilon");
+    s.momentum = hyper(momentum, "momentum", 0.0, 1.0);
+    s.centered = flag(centered);
+    const ArrayList p = array_list(params, "params", true), g = array_list(grads, "grads", false);
+    auto v = slot(sq_avgs, "sq_avgs", true, "calling rmsprop_update");
+    auto a = slot(grad_avgs, "grad_avgs", s.centered, "centered=True");
+    auto b = slot(momentum_buffers, "momentum_buffers", s.momentum != 0, "momentum > 0");
+    const KernelTable& k = active_kernels();
+    run(p, g, {v.get(), a.get(), b.get()}, s, k.f32, k.f64, &KernelSet<float>::rmsprop_update,
+        &KernelSet<double>::rmsprop_update);
+}
+
+void adam_update(py::handle params, py::handle grads, py::handle exp_avgs, py::handle exp_avg_sqs,
+                 py::handle max_exp_avg_sqs, py::handle step, py::handle learning_rate,
+                 py::handle beta_1, py::handle beta_2, py::handle epsilon, py::handle amsgrad,
+                 py::handle weight_decay, py::handle decoupled_weight_decay, py::handle convention) {
+    OptimStep s = base_step(convention, false, learning_rate, weight_decay);
+    s.step = step_count(step);
+    s.beta_1 = hyper(beta_1, "beta_1", 0.0, 1.0, true);
+    s.beta_2 = hyper(beta_2, "beta_2", 0.0, 1.0, true);
+    s.epsilon = hyper(epsilon, "epsilon");
+    s.amsgrad = flag(amsgrad);
+    s.decoupled_weight_decay = flag(decoupled_weight_decay);
+    const ArrayList p = array_list(params, "params", true), g = array_list(grads, "grads", false);
+    auto m = slot(exp_avgs, "exp_avgs", true, "calling adam_update");
+    auto v = slot(exp_avg_sqs, "exp_avg_sqs", true, "calling adam_update");
+    auto vmax = slot(max_exp_avg_sqs, "max_exp_avg_sqs", s.amsgrad, "amsgrad=True");
+    const KernelTable& k = active_kernels();
+    run(p, g, {m.get(), v.get(), vmax.get()}, s, k.f32, k.f64, &KernelSet<float>::adam_update,
+        &KernelSet<double>::adam_update);
+}
+
+}  // namespace
+
+// Positional only (keyword matching costs about a microsecond a call in pybind11): nnfast.ops
+// wraps each with the keyword signature of nnfast.reference.
+void register_optimizers(py::module_& m) {
+    m.def("sgd_update", &sgd_update);
+    m.def("adagrad_update", &adagrad_update);
+    m.def("rmsprop_update", &rmsprop_update);
+    m.def("adam_update", &adam_update);
+}
+
+}  // namespace bindings
+}  // namespace nnfast

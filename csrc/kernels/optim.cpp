@@ -1,0 +1,267 @@
+// Fused optimizer steps, written once for every ISA level. Each element's parameter, gradient and
+// state are read once and written once; the operations and their order mirror nnfast.reference
+// exactly (this file is compiled with -ffp-contract=off so no FMA changes a rounding), so native
+// and reference agree to the last bit. Work is split over the concatenated element range of all
+// tensors in the call.
+#include <cmath>
+#include <cstdint>
+#include <type_traits>
+
+#include "kernels/optim.h"
+#include "parallel/parallel_for.h"
+
+namespace nnfast {
+namespace NNFAST_ISA_NS {
+namespace {
+
+constexpr int64_t kLine = 16;  // partition boundaries on 64-byte lines of floats
+
+// fn(tensor, lo, hi) for each piece of a tensor that falls in [b, e) of the concatenated range.
+template <class T, class Fn>
+void for_each_piece(const OptimTensor<T>* ts, int64_t count, int64_t b, int64_t e, const Fn& fn) {
+    int64_t lo = 0, hi = count;  // first tensor that ends after b
+    while (lo < hi) {
+        const int64_t mid = (lo + hi) / 2;
+        if (ts[mid].offset + ts[mid].size <= b) lo = mid + 1; else hi = mid;
+    }
+    for (int64_t i = lo; i < count && ts[i].offset < e; ++i) {
+        const int64_t first = (b > ts[i].offset ? b : ts[i].offset) - ts[i].offset;
+        const int64_t end = ts[i].offset + ts[i].size;
+        const int64_t last = (e < end ? e : end) - ts[i].offset;
+        if (first < last) fn(ts[i], first, last);
+    }
+}
+
+// Runs fn over all elements of all tensors, split over threads; `cost` is the work per element.
+template <class T, class Fn>
+void run_step(const OptimTensor<T>* ts, int64_t count, int64_t cost, const Fn& fn) {
+    if (count == 0) return;
+    const int64_t total = ts[count - 1].offset + ts[count - 1].size;
+    parallel_for(total, kLine, cost, [&](int64_t b, int64_t e) { for_each_piece(ts, count, b, e, fn); });
+}
+
+// The element loop: the bindings guarantee params, grads and states never overlap.
+template <class Body>
+void simd_loop(int64_t lo, int64_t hi, const Body& body) {
+#pragma omp simd
+    for (int64_t i = lo; i < hi; ++i) body(i);
+}
+
+// np.maximum: NaN in either argument gives NaN.
+template <class T>
+T max_nan(T a, T b) { return (a >= b || a != a) ? a : b; }
+
+}  // namespace
+
+template <class T>
+void sgd_update(const OptimTensor<T>* ts, int64_t count, const OptimStep& s) {
+    const T lr = T(s.learning_rate), mu = T(s.momentum), wd = T(s.weight_decay);
+    const bool momentum = s.momentum != 0, l2 = s.weight_decay != 0;
+    if (s.convention == Convention::torch) {
+        // g += wd*w; b = g at step 1 else b = mu*b + (1-dampening)*g; w -= lr*(nesterov ? g + mu*b : b)
+        const T keep = T(1.0 - s.dampening);
+        const bool first = s.step == 1, nesterov = s.nesterov;
+        run_step(ts, count, momentum ? 2 : 1, [&](const OptimTensor<T>& t, int64_t lo, int64_t hi) {
+            T* w = t.param; const T* g = t.grad; T* b = t.state[0];
+            if (!momentum) {
+                simd_loop(lo, hi, [&](int64_t i) {
+                    const T gi = l2 ? g[i] + wd * w[i] : g[i];
+                    w[i] = w[i] - lr * gi;
+                });
+                return;
+            }
+            simd_loop(lo, hi, [&](int64_t i) {
+                const T gi = l2 ? g[i] + wd * w[i] : g[i];
+                const T bi = first ? gi : b[i] * mu + keep * gi;
+                b[i] = bi;
+                w[i] = w[i] - lr * (nesterov ? gi + mu * bi : bi);
+            });
+        });
+        return;
+    }
+    // keras / dlfs: w -= lr*wd*w; then w -= lr*g, or v = mu*v - lr*g and w += v (momentum),
+    // w += mu*v - lr*g (keras nesterov), w += mu*mu*v - (1+mu)*lr*g (dlfs nesterov)
+    const T lr_wd = T(s.learning_rate * s.weight_decay);
+    const T mu_mu = T(s.momentum * s.momentum), mu1_lr = T((1.0 + s.momentum) * s.learning_rate);
+    const int mode = !momentum ? 0 : !s.nesterov ? 1 : s.convention == Convention::keras ? 2 : 3;
+    run_step(ts, count, momentum ? 2 : 1, [&](const OptimTensor<T>& t, int64_t lo, int64_t hi) {
+        T* w = t.param; const T* g = t.grad; T* v = t.state[0];
+        switch (mode) {
+        case 0:
+            simd_loop(lo, hi, [&](int64_t i) {
+                const T wi = l2 ? w[i] - lr_wd * w[i] : w[i];
+                w[i] = wi - lr * g[i];
+            });
+            break;
+        case 1:
+            simd_loop(lo, hi, [&](int64_t i) {
+                const T wi = l2 ? w[i] - lr_wd * w[i] : w[i];
+                const T vi = mu * v[i] - lr * g[i];
+                v[i] = vi;
+                w[i] = wi + vi;
+            });
+            break;
+        case 2:
+            simd_loop(lo, hi, [&](int64_t i) {
+                const T wi = l2 ? w[i] - lr_wd * w[i] : w[i];
+                const T vi = mu * v[i] - lr * g[i];
+                v[i] = vi;
+                w[i] = wi + (mu * vi - lr * g[i]);
+            });
+            break;
+        default:
+            simd_loop(lo, hi, [&](int64_t i) {
+                const T wi = l2 ? w[i] - lr_wd * w[i] : w[i];
+                const T vi = mu * v[i] - lr * g[i];
+                v[i] = vi;
+                w[i] = wi + (mu_mu * vi - mu1_lr * g[i]);
+            });
+        }
+    });
+}
+
+template <class T>
+void adagrad_update(const OptimTensor<T>* ts, int64_t count, const OptimStep& s) {
+    const T eps = T(s.epsilon), wd = T(s.weight_decay);
+    const bool l2 = s.weight_decay != 0;
+    if (s.convention == Convention::torch) {
+        // g += wd*w; clr = lr/(1+(t-1)*lr_decay); acc += g^2; w -= clr*g/(sqrt(acc) + eps)
+        const T clr = T(s.learning_rate / (1.0 + double(s.step - 1) * s.lr_decay));
+        run_step(ts, count, 4, [&](const OptimTensor<T>& t, int64_t lo, int64_t hi) {
+            T* w = t.param; const T* g = t.grad; T* acc = t.state[0];
+            simd_loop(lo, hi, [&](int64_t i) {
+                const T gi = l2 ? g[i] + wd * w[i] : g[i];
+                const T ai = acc[i] + gi * gi;
+                acc[i] = ai;
+                w[i] = w[i] - clr * gi / (std::sqrt(ai) + eps);
+            });
+        });
+        return;
+    }
+    // keras: w -= lr*wd*w; acc += g^2; w -= lr*g/sqrt(acc + eps)
+    const T lr = T(s.learning_rate), lr_wd = T(s.learning_rate * s.weight_decay);
+    run_step(ts, count, 4, [&](const OptimTensor<T>& t, int64_t lo, int64_t hi) {
+        T* w = t.param; const T* g = t.grad; T* acc = t.state[0];
+        simd_loop(lo, hi, [&](int64_t i) {
+            const T wi = l2 ? w[i] - lr_wd * w[i] : w[i];
+            const T ai = acc[i] + g[i] * g[i];
+            acc[i] = ai;
+            w[i] = wi - lr * g[i] / std::sqrt(ai + eps);
+        });
+    });
+}
+
+template <class T>
+void rmsprop_update(const OptimTensor<T>* ts, int64_t count, const OptimStep& s) {
+    const T lr = T(s.learning_rate), rho = T(s.rho), one_rho = T(1.0 - s.rho), eps = T(s.epsilon);
+    const T mu = T(s.momentum), wd = T(s.weight_decay), lr_wd = T(s.learning_rate * s.weight_decay);
+    const bool keras = s.convention == Convention::keras, decay = s.weight_decay != 0;
+    const bool centered = s.centered, momentum = s.momentum != 0;
+    // keras: w -= lr*wd*w; v = rho*v + (1-rho)*g^2; a = rho*a + (1-rho)*g; d = v - a^2 (or v);
+    //        inc = lr*g/sqrt(d + eps); b = mu*b + inc; w -= b (or inc)
+    // torch: g += wd*w; v likewise; a += (1-rho)*(g - a); inc = g/(sqrt(d) + eps);
+    //        b = mu*b + inc; w -= lr*b (or lr*inc)
+    run_step(ts, count, 4, [&](const OptimTensor<T>& t, int64_t lo, int64_t hi) {
+        T* w = t.param; const T* g = t.grad; T* v = t.state[0]; T* a = t.state[1]; T* b = t.state[2];
+        auto element = [&](int64_t i, auto is_keras, auto is_centered, auto has_momentum) {
+            T wi = w[i], gi = g[i];
+            if (decay) {
+                if (is_keras) wi = wi - lr_wd * wi; else gi = gi + wd * wi;
+            }
+            const T vi = rho * v[i] + one_rho * (gi * gi);
+            v[i] = vi;
+            T var = vi;
+            if (is_centered) {
+                const T ai = is_keras ? rho * a[i] + one_rho * gi : a[i] + one_rho * (gi - a[i]);
+                a[i] = ai;
+                var = vi - ai * ai;
+            }
+            T inc = is_keras ? lr * gi / std::sqrt(var + eps) : gi / (std::sqrt(var) + eps);
+            if (has_momentum) {
+                inc = b[i] * mu + inc;
+                b[i] = inc;
+            }
+            w[i] = is_keras ? wi - inc : wi - lr * inc;
+        };
+        using Yes = std::true_type;
+        using No = std::false_type;
+        // Dispatch the loop-invariant options to separate loops so each vectorizes cleanly.
+        auto loop = [&](auto k, auto c, auto m) { simd_loop(lo, hi, [&](int64_t i) { element(i, k, c, m); }); };
+        if (keras) {
+            if (centered) { if (momentum) loop(Yes(), Yes(), Yes()); else loop(Yes(), Yes(), No()); }
+            else          { if (momentum) loop(Yes(), No(), Yes());  else loop(Yes(), No(), No()); }
+        } else {
+            if (centered) { if (momentum) loop(No(), Yes(), Yes()); else loop(No(), Yes(), No()); }
+            else          { if (momentum) loop(No(), No(), Yes());  else loop(No(), No(), No()); }
+        }
+    });
+}
+
+template <class T>
+void adam_update(const OptimTensor<T>* ts, int64_t count, const OptimStep& s) {
+    const double bc1 = 1.0 - std::pow(s.beta_1, double(s.step));
+    const double bc2 = 1.0 - std::pow(s.beta_2, double(s.step));
+    const T b1 = T(s.beta_1), b2 = T(s.beta_2), one_b1 = T(1.0 - s.beta_1), one_b2 = T(1.0 - s.beta_2);
+    const T eps = T(s.epsilon), wd = T(s.weight_decay);
+    const bool amsgrad = s.amsgrad, decay = s.weight_decay != 0;
+    if (s.convention == Convention::keras) {
+        // w -= lr*wd*w; alpha = lr*sqrt(bc2)/bc1; m += (1-b1)*(g-m); v += (1-b2)*(g*g-v);
+        // vhat = max(vhat, v) (amsgrad); w -= alpha*m/(sqrt(v) + eps)
+        const T alpha = T(s.learning_rate * std::sqrt(bc2) / bc1);
+        const T lr_wd = T(s.learning_rate * s.weight_decay);
+        run_step(ts, count, 4, [&](const OptimTensor<T>& t, int64_t lo, int64_t hi) {
+            T* w = t.param; const T* g = t.grad; T* m = t.state[0]; T* v = t.state[1]; T* vmax = t.state[2];
+            auto element = [&](int64_t i, auto ams) {
+                const T wi = decay ? w[i] - lr_wd * w[i] : w[i];
+                const T gi = g[i];
+                const T mi = m[i] + one_b1 * (gi - m[i]);
+                T vi = v[i] + one_b2 * (gi * gi - v[i]);
+                m[i] = mi;
+                v[i] = vi;
+                if (ams) {
+                    vi = max_nan(vmax[i], vi);
+                    vmax[i] = vi;
+                }
+                w[i] = wi - alpha * mi / (std::sqrt(vi) + eps);
+            };
+            if (amsgrad) simd_loop(lo, hi, [&](int64_t i) { element(i, std::true_type()); });
+            else simd_loop(lo, hi, [&](int64_t i) { element(i, std::false_type()); });
+        });
+        return;
+    }
+    // torch: w *= 1 - lr*wd (decoupled) or g += wd*w; m = b1*m + (1-b1)*g; v = b2*v + (1-b2)*g*g;
+    // vmax = max(vmax, v) (amsgrad); w -= (lr/bc1)*m/(sqrt(v)/sqrt(bc2) + eps)
+    const T step_size = T(s.learning_rate / bc1), bc2_sqrt = T(std::sqrt(bc2));
+    const T shrink = T(1.0 - s.learning_rate * s.weight_decay);
+    const bool decoupled = decay && s.decoupled_weight_decay, l2 = decay && !s.decoupled_weight_decay;
+    run_step(ts, count, 4, [&](const OptimTensor<T>& t, int64_t lo, int64_t hi) {
+        T* w = t.param; const T* g = t.grad; T* m = t.state[0]; T* v = t.state[1]; T* vmax = t.state[2];
+        auto element = [&](int64_t i, auto ams) {
+            const T wi = decoupled ? w[i] * shrink : w[i];
+            const T gi = l2 ? g[i] + wd * w[i] : g[i];
+            const T mi = b1 * m[i] + one_b1 * gi;
+            T vi = b2 * v[i] + one_b2 * gi * gi;
+            m[i] = mi;
+            v[i] = vi;
+            if (ams) {
+                vi = max_nan(vmax[i], vi);
+                vmax[i] = vi;
+            }
+            w[i] = wi - step_size * mi / (std::sqrt(vi) / bc2_sqrt + eps);
+        };
+        if (amsgrad) simd_loop(lo, hi, [&](int64_t i) { element(i, std::true_type()); });
+        else simd_loop(lo, hi, [&](int64_t i) { element(i, std::false_type()); });
+    });
+}
+
+#define NNFAST_INSTANTIATE(T)                                                         \
+    template void sgd_update<T>(const OptimTensor<T>*, int64_t, const OptimStep&);     \
+    template void adagrad_update<T>(const OptimTensor<T>*, int64_t, const OptimStep&); \
+    template void rmsprop_update<T>(const OptimTensor<T>*, int64_t, const OptimStep&); \
+    template void adam_update<T>(const OptimTensor<T>*, int64_t, const OptimStep&);
+NNFAST_INSTANTIATE(float)
+NNFAST_INSTANTIATE(double)
+#undef NNFAST_INSTANTIATE
+
+}  // namespace NNFAST_ISA_NS
+}  // namespace nnfast

@@ -1,0 +1,16 @@
+// Fused optimizer kernels of one ISA level (see kernel_table.h for the state slots).
+#pragma once
+#include <cstdint>
+
+#include "kernels/optim_types.h"
+
+namespace nnfast {
+namespace NNFAST_ISA_NS {
+
+template <class T> void sgd_update(const OptimTensor<T>* tensors, int64_t count, const OptimStep& s);
+template <class T> void adagrad_update(const OptimTensor<T>* tensors, int64_t count, const OptimStep& s);
+template <class T> void rmsprop_update(const OptimTensor<T>* tensors, int64_t count, const OptimStep& s);
+template <class T> void adam_update(const OptimTensor<T>* tensors, int64_t count, const OptimStep& s);
+
+}  // namespace NNFAST_ISA_NS
+}  // namespace nnfast
