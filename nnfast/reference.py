@@ -131,8 +131,10 @@ def _hyper(name, value, lo=0.0, hi=math.inf, hi_open=False):
 
 
 def _step(step):
-    if isinstance(step, bool) or not isinstance(step, numbers.Integral) or step < 1:
-        raise ValueError(f"step must be an integer >= 1 (the 1-based step count), got {step!r}")
+    if isinstance(step, bool) or not isinstance(step, numbers.Integral):
+        raise TypeError(f"step must be an int (the 1-based step count), got {type(step).__name__}")
+    if step < 1:
+        raise ValueError(f"step must be >= 1 (the 1-based step count), got {step!r}")
     return int(step)
 
 
