@@ -58,4 +58,5 @@ PYBIND11_MODULE(_core, m) {
     m.def("get_num_threads", &num_threads);
     bindings::register_activations(m);
     bindings::register_optimizers(m);
+    bindings::register_limits(m);
 }

@@ -35,6 +35,10 @@ struct KernelTable {
     const char* compiled_features;  // SIMD features the compiler targeted for this copy
     KernelSet<float> f32;
     KernelSet<double> f64;
+    // Limit probes (float only): rw[k] (n) += c * ro (n) for k < nrw <= 4, one pass; and `iters` rounds of
+    // 128 independent float multiply-adds on each of `threads` threads.
+    void (*stream_inplace)(float* const* rw, int64_t nrw, const float* ro, int64_t n, float c);
+    float (*fma_loop)(int64_t iters, int threads);
 };
 
 template <class T> const KernelSet<T>& kernels_of(const KernelTable& t);

@@ -2,6 +2,7 @@
 #include "dispatch/kernel_table.h"
 
 #include "kernels/activations.h"
+#include "kernels/limits.h"
 #include "kernels/optim.h"
 
 #define NNFAST_STR2(x) #x
@@ -40,7 +41,7 @@ constexpr KernelSet<T> kernel_set() {
 
 const KernelTable& kernel_table() {
     static const KernelTable table{NNFAST_STR(NNFAST_ISA_NS), kFeatures, kernel_set<float>(),
-                                   kernel_set<double>()};
+                                   kernel_set<double>(), &stream_inplace, &fma_loop};
     return table;
 }
 

@@ -1,0 +1,135 @@
+"""Optimizer-step section: nnfast's fused multi-tensor kernels beside the NumPy reference and, when
+installed, torch.optim (fused and foreach), on the same data and hyperparameters, per size and
+thread count; with GB/s and the share of an in-place memory stream of the same bytes."""
+import numpy as np
+
+from .limits import inplace_stream_seconds
+from .timing import measure, threads
+
+# name -> (bytes moved per fp32 parameter, arrays updated in place)
+OPTIMIZERS = {
+    "sgd": (12, 1),
+    "momentum": (20, 2),
+    "adagrad": (20, 2),
+    "rmsprop": (20, 2),
+    "adam": (28, 3),
+}
+SIZES = {
+    "1e3": [10**3], "1e4": [10**4], "1e5": [10**5], "1e6": [10**6], "1e7": [10**7],
+    "100x1e4": [10**4] * 100,
+}
+QUICK_SIZES = ("1e3", "1e5", "100x1e4")
+
+
+def _nnfast_optimizer(name, backend):
+    from .. import optimizers, reference
+    opt = {
+        "sgd": lambda: optimizers.SGD(learning_rate=0.01),
+        "momentum": lambda: optimizers.SGD(learning_rate=0.01, momentum=0.9),
+        "adagrad": lambda: optimizers.Adagrad(learning_rate=0.01),
+        "rmsprop": lambda: optimizers.RMSprop(learning_rate=0.001),
+        "adam": lambda: optimizers.Adam(learning_rate=0.001),
+    }[name]()
+    if backend == "reference":
+        opt._ops = reference
+    return opt
+
+
+def _torch_optimizer(name, params, mode):
+    import torch
+    kw = {mode: True}
+    make = {
+        "sgd": lambda: torch.optim.SGD(params, lr=0.01, **kw),
+        "momentum": lambda: torch.optim.SGD(params, lr=0.01, momentum=0.9, **kw),
+        "adagrad": lambda: torch.optim.Adagrad(params, lr=0.01, **kw),
+        "rmsprop": lambda: torch.optim.RMSprop(params, lr=0.001, **kw),
+        "adam": lambda: torch.optim.Adam(params, lr=0.001, eps=1e-7, **kw),
+    }[name]
+    return make()
+
+
+def step_function(system, name, sizes, seed=0):
+    """A zero-argument callable doing one optimizer step for `system`, or None when the system is
+    not installed or does not offer that mode (then it is reported as skipped)."""
+    rng = np.random.default_rng(seed)
+    params = [rng.standard_normal(n).astype(np.float32) for n in sizes]
+    grads = [(1e-2 * rng.standard_normal(n)).astype(np.float32) for n in sizes]
+    if system in ("nnfast", "numpy-reference"):
+        opt = _nnfast_optimizer(name, "native" if system == "nnfast" else "reference")
+        return lambda: opt.apply(params, grads)
+    try:
+        import torch
+    except ImportError:
+        return None
+    tensors = [torch.from_numpy(p).requires_grad_() for p in params]
+    for t, g in zip(tensors, grads):
+        t.grad = torch.from_numpy(g)
+    mode = system.split("-", 1)[1]  # torch-fused / torch-foreach
+    try:
+        opt = _torch_optimizer(name, tensors, mode)
+        opt.step()
+    except (RuntimeError, TypeError, ValueError):
+        return None
+
+    def step():
+        with torch.no_grad():
+            opt.step()
+    return step
+
+
+SYSTEMS = ("nnfast", "numpy-reference", "torch-fused", "torch-foreach")
+
+
+def run(thread_counts=(1, 2), sizes=tuple(SIZES), names=tuple(OPTIMIZERS), systems=SYSTEMS,
+        max_total_time=2.0):
+    """Rows of measurements: one per (optimizer, size, threads, system)."""
+    rows = []
+    for nt in thread_counts:
+        with threads(nt):
+            for size_label in sizes:
+                total = sum(SIZES[size_label])
+                for name in names:
+                    nbytes, updated = OPTIMIZERS[name]
+                    stream = inplace_stream_seconds(total, updated)
+                    for system in systems:
+                        fn = step_function(system, name, SIZES[size_label])
+                        row = dict(optimizer=name, size=size_label, params=total, threads=nt,
+                                   system=system, bytes_per_param=nbytes)
+                        if fn is None:
+                            rows.append(dict(row, skipped=True))
+                            continue
+                        t = measure(fn, max_total_time=max_total_time)
+                        rows.append(dict(row, skipped=False, us=t.median * 1e6, spread=t.spread,
+                                         gbps=nbytes * total / t.median / 1e9,
+                                         stream_share=stream / t.median))
+    return rows
+
+
+def markdown(rows):
+    """One table per thread count: microseconds per step (GB/s) per system, nnfast's share of an
+    in-place stream of the same bytes, and each peer's time relative to nnfast."""
+    out = []
+    systems = [s for s in SYSTEMS if any(r["system"] == s for r in rows)]
+    for nt in sorted({r["threads"] for r in rows}):
+        out.append(f"\n**{nt} thread{'s' if nt > 1 else ''}** (median us per step, GB/s in brackets; "
+                   "x = time / nnfast time)\n")
+        head = ["optimizer", "params"] + systems + ["nnfast % of stream"]
+        out.append("| " + " | ".join(head) + " |")
+        out.append("|" + "---|" * len(head))
+        keys = [(r["optimizer"], r["size"]) for r in rows if r["threads"] == nt and r["system"] == "nnfast"]
+        for name, size in keys:
+            cells = {r["system"]: r for r in rows
+                     if r["threads"] == nt and r["optimizer"] == name and r["size"] == size}
+            base = cells["nnfast"]
+            line = [name, size]
+            for s in systems:
+                r = cells.get(s)
+                if r is None or r["skipped"]:
+                    line.append("skipped")
+                elif s == "nnfast":
+                    line.append(f"{r['us']:.1f} ({r['gbps']:.0f})")
+                else:
+                    line.append(f"{r['us']:.1f} ({r['gbps']:.0f}) {r['us'] / base['us']:.2f}x")
+            line.append(f"{100 * base['stream_share']:.0f}%")
+            out.append("| " + " | ".join(line) + " |")
+    return "\n".join(out)

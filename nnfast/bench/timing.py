@@ -1,0 +1,76 @@
+"""Timing with warm-up, repeats and medians: the machines are shared and noisy, so every figure
+is a median with its spread, never a single run."""
+import contextlib
+import dataclasses
+import statistics
+import time
+
+
+@dataclasses.dataclass
+class Timing:
+    """Seconds per call over the repeats: median and the interquartile range."""
+    median: float
+    q1: float
+    q3: float
+    repeats: int
+    calls_per_repeat: int
+
+    @property
+    def spread(self):
+        """Half the interquartile range relative to the median (0.05 means +-5%)."""
+        return (self.q3 - self.q1) / (2 * self.median) if self.median > 0 else 0.0
+
+
+def measure(fn, *, repeats=15, min_repeat_time=0.005, max_total_time=3.0, warmup=2):
+    """Median seconds per call of fn().
+
+    Calls fn `warmup` times, picks how many calls make one repeat last at least min_repeat_time (so
+    microsecond calls are not lost in timer noise), then times `repeats` repeats, fewer if the
+    total would exceed max_total_time (never fewer than 3).
+    """
+    for _ in range(warmup):
+        fn()
+    start = time.perf_counter()
+    fn()
+    one = max(time.perf_counter() - start, 1e-9)
+    calls = max(1, int(min_repeat_time / one))
+    repeats = max(3, min(repeats, int(max_total_time / (one * calls))))
+    per_call = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(calls):
+            fn()
+        per_call.append((time.perf_counter() - start) / calls)
+    q = statistics.quantiles(per_call, n=4) if len(per_call) > 1 else [per_call[0]] * 3
+    return Timing(statistics.median(per_call), q[0], q[2], repeats, calls)
+
+
+@contextlib.contextmanager
+def threads(n):
+    """nnfast, NumPy's BLAS (through threadpoolctl when installed) and torch on n threads."""
+    import nnfast
+    before = nnfast.get_num_threads()
+    nnfast.set_num_threads(n)
+    torch = _optional("torch")
+    torch_before = torch.get_num_threads() if torch else None
+    if torch:
+        torch.set_num_threads(n)
+    limiter = contextlib.nullcontext()
+    tpc = _optional("threadpoolctl")
+    if tpc:
+        limiter = tpc.threadpool_limits(limits=n, user_api="blas")
+    try:
+        with limiter:
+            yield
+    finally:
+        nnfast.set_num_threads(before)
+        if torch:
+            torch.set_num_threads(torch_before)
+
+
+def _optional(name):
+    import importlib
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        return None
