@@ -5,10 +5,12 @@ C++ kernels (SIMD chosen at import, OpenMP) under a Keras-like Python layer. Eve
 """
 from . import _core
 from . import ops, reference
+from . import optimizers
+from . import compat
 
 __version__ = _core.__version__
 
-__all__ = ["ops", "reference", "show_config", "config", "set_num_threads", "get_num_threads",
+__all__ = ["ops", "reference", "optimizers", "compat", "show_config", "config", "set_num_threads", "get_num_threads",
            "__version__"]
 
 
