@@ -29,6 +29,35 @@ def activation_backward(y, dy, activation, out=None):
     return _core.activation_backward(y, dy, activation, out)
 
 
+# --- GEMM and the Dense layer -----------------------------------------------------------------
+# Weights are (in, out): y = act(x @ w + b). A packed SIMD GEMM with bias and activation fused
+# into its store; transposed operands are read in place, never copied.
+
+def gemm(a, b, trans_a=False, trans_b=False, out=None):
+    """op(a) @ op(b), where op transposes when its flag is set (read in place, not copied).
+
+    a, b: 2-D C-contiguous arrays of one dtype. out: optional (m, n) array to write into (it must
+    not overlap a or b). The sum over the inner size runs in a fixed order: 1 or 16 threads give
+    the same bits."""
+    return _core.gemm(a, b, bool(trans_a), bool(trans_b), out)
+
+
+def dense_forward(x, w, b=None, activation="linear", out=None):
+    """y = activation(x @ w + b): x (M, K), w (K, N), b (N,) or None; softmax is over each row.
+    out: optional (M, N) array to write into (must not overlap the inputs)."""
+    return _core.dense_forward(x, w, b, activation, out)
+
+
+def dense_backward(x, w, y, dy, activation="linear", need_dx=True, need_db=True, dx_out=None,
+                   dw_out=None, db_out=None):
+    """(dx or None, dw, db or None) of y = activation(x @ w + b), from the activated output y and
+    the upstream gradient dy (M, N): dz = dy * activation'(y), dw = x.T @ dz, db = dz.sum(0),
+    dx = dz @ w.T. need_dx=False skips dx (a first layer), need_db=False skips db (no bias).
+    *_out: optional arrays to write into."""
+    return _core.dense_backward(x, w, y, dy, activation, bool(need_dx), bool(need_db), dx_out, dw_out,
+                                db_out)
+
+
 # --- fused optimizer steps -------------------------------------------------------------------
 # In place and multi-tensor: one native call updates every tensor, the work split over their
 # concatenated elements. params/grads/state are lists of arrays (or one ndarray); state arrays are

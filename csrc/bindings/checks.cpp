@@ -74,6 +74,14 @@ void require_no_partial_overlap(const py::array& out, const char* out_name, cons
                               "; pass the same array for an in-place call or a separate one");
 }
 
+void require_no_overlap(const py::array& out, const char* out_name, const py::array& in, const char* in_name) {
+    if (out.nbytes() == 0 || in.nbytes() == 0) return;
+    const auto o0 = reinterpret_cast<std::uintptr_t>(out.data());
+    const auto i0 = reinterpret_cast<std::uintptr_t>(in.data());
+    if (o0 < i0 + static_cast<std::uintptr_t>(in.nbytes()) && i0 < o0 + static_cast<std::uintptr_t>(out.nbytes()))
+        throw py::value_error(std::string(out_name) + " must not share memory with " + in_name);
+}
+
 py::array output_like(py::handle out, const char* name, const py::array& like) {
     if (out.is_none()) return py::array(like.dtype(), std::vector<py::ssize_t>(like.shape(), like.shape() + like.ndim()));
     py::array o = float_array(out, name);

@@ -32,6 +32,8 @@ void require_same_shape(const py::array& a, const char* a_name, const py::array&
 // alias is an in-place call, a shifted one would read what it already wrote.
 void require_no_partial_overlap(const py::array& out, const char* out_name, const py::array& in,
                                 const char* in_name);
+// ValueError when `out` shares any byte with `in` (outputs that kernels cannot write in place).
+void require_no_overlap(const py::array& out, const char* out_name, const py::array& in, const char* in_name);
 std::string shape_str(const py::array& a);
 
 // An ndarray for output: `out` checked against the expected shape and dtype, or a new array.

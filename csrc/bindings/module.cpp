@@ -59,4 +59,5 @@ PYBIND11_MODULE(_core, m) {
     bindings::register_activations(m);
     bindings::register_optimizers(m);
     bindings::register_limits(m);
+    bindings::register_dense(m);
 }

@@ -20,6 +20,17 @@ struct KernelSet {
     // dz may be y or dy (in place).
     void (*activation_backward)(T* dz, const T* y, const T* dy, int64_t rows, int64_t cols,
                                 Activation act);
+    // C (m, n) = act(A (m, k) B (k, n) + bias (n)) with C(i, j) = c[i*c_rs + j*c_cs],
+    // A(i, p) = a[i*a_rs + p*a_cs], B(p, j) = b[p*b_rs + j*b_cs] (transposes are stride swaps);
+    // bias (or null) and act (element-wise) need c_cs == 1. c must not overlap a or b.
+    void (*gemm)(T* c, int64_t c_rs, int64_t c_cs, const T* a, int64_t a_rs, int64_t a_cs, const T* b,
+                 int64_t b_rs, int64_t b_cs, const T* bias, int64_t m, int64_t n, int64_t k, Activation act);
+    // y (m, n) = act(x (m, k) @ w (k, n) + b (n)); b may be null.
+    void (*dense_forward)(T* y, const T* x, const T* w, const T* b, int64_t m, int64_t k, int64_t n,
+                          Activation act);
+    // dw (k, n), db (n) (or null), dx (m, k) (or null) from x, w, the output y (m, n) and dy (m, n).
+    void (*dense_backward)(T* dx, T* dw, T* db, const T* x, const T* w, const T* y, const T* dy,
+                           int64_t m, int64_t k, int64_t n, Activation act);
     // Fused optimizer steps over `count` tensors (DESIGN.md's update rules; one pass per element:
     // param, grad and state read once, param and state written once).
     // sgd state: {momentum buffer}; adagrad: {accumulator}; rmsprop: {sq_avg, grad_avg, momentum

@@ -1,7 +1,9 @@
 // This ISA level's kernel table (compiled once per level, see CMakeLists.txt).
 #include "dispatch/kernel_table.h"
 
+#include "gemm/gemm.h"
 #include "kernels/activations.h"
+#include "kernels/dense.h"
 #include "kernels/limits.h"
 #include "kernels/optim.h"
 
@@ -33,7 +35,8 @@ constexpr const char* kFeatures = ""
 
 template <class T>
 constexpr KernelSet<T> kernel_set() {
-    return KernelSet<T>{&activation_forward<T>, &activation_backward<T>, &sgd_update<T>,
+    return KernelSet<T>{&activation_forward<T>, &activation_backward<T>, &gemm<T>, &dense_forward<T>,
+                        &dense_backward<T>, &sgd_update<T>,
                         &adagrad_update<T>,        &rmsprop_update<T>,       &adam_update<T>};
 }
 

@@ -1,0 +1,174 @@
+// The packed GEMM driver (BLIS-style): loops jc (NC) -> pc (KC) -> ic (MC) over packed panels,
+// with the MR x NR micro-tiles of a block shared among threads. The last KC pass stores through
+// the epilogue (bias, activation), so Y is written once more at most, never re-read in a separate
+// pass. Every thread count computes every tile the same way: bit-identical results.
+#include "gemm/gemm.h"
+
+#include <cstdint>
+
+#include "gemm/blocking.h"
+#include "gemm/microkernel.h"
+#include "gemm/pack.h"
+#include "kernels/activation_math.h"
+#include "memory/workspace.h"
+#include "parallel/threads.h"
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+namespace nnfast {
+namespace NNFAST_ISA_NS {
+namespace {
+
+int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+// c (rows, cols; row stride ldc) = act(c + bias (cols)), in place, after the last pass over k.
+template <class T>
+void epilogue(T* c, int64_t ldc, int rows, int cols, const T* bias, Activation act) {
+    for (int r = 0; r < rows; ++r) {
+        T* cr = c + r * ldc;
+        if (bias) {
+#pragma omp simd
+            for (int j = 0; j < cols; ++j) cr[j] += bias[j];
+        }
+        switch (act) {
+        case Activation::linear: break;
+        case Activation::relu:
+#pragma omp simd
+            for (int j = 0; j < cols; ++j) cr[j] = cr[j] < T(0) ? T(0) : cr[j];
+            break;
+        case Activation::leaky_relu:
+#pragma omp simd
+            for (int j = 0; j < cols; ++j) cr[j] = cr[j] < T(0) ? T(kLeakyReluSlope) * cr[j] : cr[j];
+            break;
+        default:
+            for (int j = 0; j < cols; ++j) cr[j] = activate(cr[j], act);
+        }
+    }
+}
+
+// One MR x NR tile of C, element (r, j) at c[r*c_rs + j*c_cs]: full row-major tiles go straight
+// to c; edge or transposed tiles through a buffer (so the micro-kernel never writes outside c),
+// then the valid part is copied. A is a packed panel (lda == 0) or MR full rows of a row-major
+// matrix with row stride lda.
+template <class T>
+void compute_tile(T* c, int64_t c_rs, int64_t c_cs, int rows, int cols, bool accumulate, const T* a,
+                  int64_t lda, const T* b, int64_t kc) {
+    constexpr int MR = Blocking<T>::MR, NR = Blocking<T>::NR;
+    auto kernel = [&](T* dst, int64_t ld) {
+        if (lda) microkernel<T, false>(dst, ld, accumulate, a, lda, b, kc);
+        else microkernel<T, true>(dst, ld, accumulate, a, 0, b, kc);
+    };
+    if (rows == MR && cols == NR && c_cs == 1) return kernel(c, c_rs);
+    alignas(64) T tile[MR * NR];
+    if (accumulate)
+        for (int r = 0; r < rows; ++r)
+            for (int j = 0; j < cols; ++j) tile[r * NR + j] = c[r * c_rs + j * c_cs];
+    kernel(tile, NR);
+    for (int r = 0; r < rows; ++r)
+        for (int j = 0; j < cols; ++j) c[r * c_rs + j * c_cs] = tile[r * NR + j];
+}
+
+// Even blocks: `count` split into ceil(count / max_block) blocks of nearly equal size, rounded up
+// to a multiple of `unit` (fewer, fuller passes than max_block, max_block, ..., remainder).
+int64_t even_block(int64_t count, int64_t max_block, int64_t unit) {
+    const int64_t blocks = (count + max_block - 1) / max_block;
+    const int64_t size = (count + blocks - 1) / blocks;
+    return (size + unit - 1) / unit * unit;
+}
+
+// The part [begin, end) of `count` items that thread `tid` of `nt` takes (static, contiguous).
+void split(int64_t count, int tid, int nt, int64_t* begin, int64_t* end) {
+    *begin = count * tid / nt;
+    *end = count * (tid + 1) / nt;
+}
+
+}  // namespace
+
+template <class T>
+void gemm(T* c, int64_t c_rs, int64_t c_cs, const T* a, int64_t a_rs, int64_t a_cs, const T* b, int64_t b_rs,
+          int64_t b_cs, const T* bias, int64_t m, int64_t n, int64_t k, Activation act) {
+    using B = Blocking<T>;
+    constexpr int MR = B::MR, NR = B::NR;
+    if (m == 0 || n == 0) return;
+    if (k == 0) {  // an empty sum: act(bias) or act(0)
+        for (int64_t i = 0; i < m; ++i)
+            for (int64_t j = 0; j < n; ++j) c[i * c_rs + j * c_cs] = activate(bias ? bias[j] : T(0), act);
+        return;
+    }
+    const int64_t nc_max = even_block(n, B::NC, NR), kc_max = even_block(k, B::KC, 1);
+    const int64_t mc_max = even_block(m, B::MC, MR);
+    T* bpack = static_cast<T*>(workspace(kPackB, sizeof(T) * kc_max * ceil_div(nc_max, NR) * NR));
+    T* apack = static_cast<T*>(workspace(kPackA, sizeof(T) * kc_max * ceil_div(mc_max, MR) * MR));
+    // 2mnk flops; a thread is worth starting from about a million multiply-adds.
+    const int nt = threads_for(m * n * k / 32);
+
+    // Reading A in place saves its packing, which pays off only while few column panels reuse it.
+    const bool direct_a = a_cs == 1 && n <= 8 * NR;
+    // The work of thread `tid` of `team`; barriers separate packing from the tiles that read it.
+    auto run = [&](int tid, int team) {
+        for (int64_t jc = 0; jc < n; jc += nc_max) {
+            const int64_t nc = n - jc < nc_max ? n - jc : nc_max;
+            const int64_t npanels = ceil_div(nc, NR);
+            for (int64_t pc = 0; pc < k; pc += kc_max) {
+                const int64_t kc = k - pc < kc_max ? k - pc : kc_max;
+                const bool accumulate = pc > 0, last = pc + kc == k;
+                int64_t lo, hi;
+                split(npanels, tid, team, &lo, &hi);
+                pack_b<T, NR>(bpack, b, b_rs, b_cs, pc, jc, nc, kc, lo, hi);
+#ifdef _OPENMP
+#pragma omp barrier
+#endif
+                for (int64_t ic = 0; ic < m; ic += mc_max) {
+                    const int64_t mc = m - ic < mc_max ? m - ic : mc_max;
+                    const int64_t mpanels = ceil_div(mc, MR);
+                    // A row-major A is read in place (its rows stream well from cache): only a
+                    // partial last panel is packed, zero-padded. Other layouts are packed.
+                    if (direct_a) {
+                        if (tid == 0 && mc % MR) pack_a<T, MR>(apack, a, a_rs, a_cs, ic, pc, mc, kc, mpanels - 1, mpanels);
+                    } else {
+                        split(mpanels, tid, team, &lo, &hi);
+                        pack_a<T, MR>(apack, a, a_rs, a_cs, ic, pc, mc, kc, lo, hi);
+                    }
+#ifdef _OPENMP
+#pragma omp barrier
+#endif
+                    // tiles of this block, column panel major, split evenly over the team
+                    split(npanels * mpanels, tid, team, &lo, &hi);
+                    for (int64_t t = lo; t < hi; ++t) {
+                        const int64_t jp = t / mpanels, ip = t % mpanels;
+                        const int64_t i0 = ic + ip * MR, j0 = jc + jp * NR;
+                        const int rows = int(m - i0 < MR ? m - i0 : MR), cols = int(n - j0 < NR ? n - j0 : NR);
+                        T* ct = c + i0 * c_rs + j0 * c_cs;
+                        const bool in_place = direct_a && rows == MR;
+                        const T* at = in_place ? a + i0 * a_rs + pc : apack + ip * MR * kc;
+                        compute_tile<T>(ct, c_rs, c_cs, rows, cols, accumulate, at, in_place ? a_rs : 0,
+                                        bpack + jp * NR * kc, kc);
+                        if (last && (bias || act != Activation::linear))  // row-major c only
+                            epilogue(ct, c_rs, rows, cols, bias ? bias + j0 : nullptr, act);
+                    }
+#ifdef _OPENMP
+#pragma omp barrier
+#endif
+                }
+            }
+        }
+    };
+#ifdef _OPENMP
+    if (nt > 1) {
+#pragma omp parallel num_threads(nt)
+        run(omp_get_thread_num(), omp_get_num_threads());
+        return;
+    }
+#endif
+    run(0, 1);  // one thread: no parallel region at all (its entry costs microseconds)
+}
+
+template void gemm<float>(float*, int64_t, int64_t, const float*, int64_t, int64_t, const float*, int64_t,
+                          int64_t, const float*, int64_t, int64_t, int64_t, Activation);
+template void gemm<double>(double*, int64_t, int64_t, const double*, int64_t, int64_t, const double*, int64_t,
+                           int64_t, const double*, int64_t, int64_t, int64_t, Activation);
+
+}  // namespace NNFAST_ISA_NS
+}  // namespace nnfast

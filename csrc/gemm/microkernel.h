@@ -1,0 +1,41 @@
+// The register-blocked micro-kernel: one MR x NR tile of C from packed panels of A and B.
+// Included by per-ISA sources: internal linkage.
+#pragma once
+#include <cstdint>
+
+#include "gemm/blocking.h"
+
+namespace nnfast {
+namespace {
+
+// c (MR, NR; row stride ldc) = [c +] sum over p < kc of A[:, p] (MR) outer b[p] (NR), where b is
+// an NR-column panel of B packed k-major (b[p*NR + j], 64-byte aligned) and A is either an MR-row
+// panel packed k-major (a[p*MR + r], kPackedA) or MR rows of a row-major matrix read in place
+// (a[r*lda + p]). With `accumulate` the tile starts from c (an earlier pass over k), else from
+// zero. The order of the sum along k is fixed: results never depend on threads.
+template <class T, bool kPackedA>
+void microkernel(T* __restrict c, int64_t ldc, bool accumulate, const T* __restrict a, int64_t lda,
+                 const T* __restrict b, int64_t kc) {
+    using B = Blocking<T>;
+    using V = typename Vec<T>::type;
+    constexpr int MR = B::MR, NV = B::NV, L = B::kLanes;
+    V acc[MR][NV];
+    for (int r = 0; r < MR; ++r)
+        for (int j = 0; j < NV; ++j) {
+            if (accumulate) __builtin_memcpy(&acc[r][j], c + r * ldc + j * L, sizeof(V));
+            else acc[r][j] = V{};
+        }
+    for (int64_t p = 0; p < kc; ++p) {
+        V bv[NV];
+        for (int j = 0; j < NV; ++j) bv[j] = *reinterpret_cast<const V*>(b + p * B::NR + j * L);
+        for (int r = 0; r < MR; ++r) {
+            const T ar = kPackedA ? a[p * MR + r] : a[r * lda + p];
+            for (int j = 0; j < NV; ++j) acc[r][j] += ar * bv[j];
+        }
+    }
+    for (int r = 0; r < MR; ++r)
+        for (int j = 0; j < NV; ++j) __builtin_memcpy(c + r * ldc + j * L, &acc[r][j], sizeof(V));
+}
+
+}  // namespace
+}  // namespace nnfast

@@ -1,0 +1,80 @@
+// The Dense layer y = act(x @ w + b) with w of shape (in, out), forward and backward, on the
+// packed GEMM. Forward fuses bias and activation into the GEMM's store (softmax: one row pass
+// after). Backward forms dz = dy * act'(y) once, with the bias gradient summed in the same pass,
+// then dw = x^T dz and dx = dz w^T read the operands transposed in place.
+#include <cstdint>
+
+#include "gemm/gemm.h"
+#include "kernels/activation_math.h"
+#include "kernels/activations.h"
+#include "kernels/dense.h"
+#include "memory/workspace.h"
+#include "parallel/parallel_for.h"
+
+namespace nnfast {
+namespace NNFAST_ISA_NS {
+namespace {
+
+constexpr int64_t kRowBlock = 32;  // rows per partial bias sum: fixed, so db never depends on threads
+
+// dz (m, n) = dy * act'(y) (skipped when dz == dy, linear) and, when db is given,
+// db (n) = column sums of dz: partial sums per block of kRowBlock rows, added in block order.
+template <class T>
+void grad_z_and_bias(T* dz, T* db, const T* y, const T* dy, int64_t m, int64_t n, Activation act) {
+    const int64_t blocks = (m + kRowBlock - 1) / kRowBlock;
+    T* partial = db ? static_cast<T*>(workspace(kPartials, sizeof(T) * (blocks * n + 1))) : nullptr;
+    parallel_for(blocks, 1, kRowBlock * n * 2, [&](int64_t b0, int64_t b1) {
+        for (int64_t blk = b0; blk < b1; ++blk) {
+            const int64_t r0 = blk * kRowBlock, rows = m - r0 < kRowBlock ? m - r0 : kRowBlock;
+            if (dz != dy) activation_backward_rows(dz + r0 * n, y + r0 * n, dy + r0 * n, rows, n, act);
+            if (!partial) continue;
+            T* part = partial + blk * n;
+            for (int64_t j = 0; j < n; ++j) part[j] = T(0);
+            for (int64_t r = 0; r < rows; ++r) {
+                const T* row = dz + (r0 + r) * n;
+#pragma omp simd
+                for (int64_t j = 0; j < n; ++j) part[j] += row[j];
+            }
+        }
+    });
+    if (!db) return;
+    for (int64_t j = 0; j < n; ++j) db[j] = T(0);
+    for (int64_t blk = 0; blk < blocks; ++blk)
+        for (int64_t j = 0; j < n; ++j) db[j] += partial[blk * n + j];
+}
+
+}  // namespace
+
+template <class T>
+void dense_forward(T* y, const T* x, const T* w, const T* b, int64_t m, int64_t k, int64_t n, Activation act) {
+    const bool softmax = act == Activation::softmax;
+    gemm<T>(y, n, 1, x, k, 1, w, n, 1, b, m, n, k, softmax ? Activation::linear : act);
+    if (softmax) activation_forward<T>(y, y, m, n, act);
+}
+
+template <class T>
+void dense_backward(T* dx, T* dw, T* db, const T* x, const T* w, const T* y, const T* dy, int64_t m,
+                    int64_t k, int64_t n, Activation act) {
+    T* dz = act == Activation::linear ? const_cast<T*>(dy)
+                                      : static_cast<T*>(workspace(kGradZ, sizeof(T) * (m * n + 1)));
+    grad_z_and_bias(dz, db, y, dy, m, n, act);
+    gemm<T>(dw, n, 1, x, 1, k, dz, n, 1, nullptr, k, n, m, Activation::linear);  // x^T (k, m) dz (m, n)
+    if (!dx) return;
+    // dx (m, k) = dz (m, n) w^T (n, k). Packing w^T gathers all of w; when w is large and the batch
+    // smaller than k, computing dx^T (k, m) = w (k, n) dz^T (n, m) packs only dz^T and stores the
+    // tiles transposed instead.
+    if (m < k && n * k >= 16384)
+        gemm<T>(dx, 1, k, w, n, 1, dz, 1, n, nullptr, k, m, n, Activation::linear);
+    else
+        gemm<T>(dx, k, 1, dz, n, 1, w, 1, n, nullptr, m, k, n, Activation::linear);
+}
+
+template void dense_forward<float>(float*, const float*, const float*, const float*, int64_t, int64_t, int64_t, Activation);
+template void dense_forward<double>(double*, const double*, const double*, const double*, int64_t, int64_t, int64_t, Activation);
+template void dense_backward<float>(float*, float*, float*, const float*, const float*, const float*, const float*,
+                                    int64_t, int64_t, int64_t, Activation);
+template void dense_backward<double>(double*, double*, double*, const double*, const double*, const double*,
+                                     const double*, int64_t, int64_t, int64_t, Activation);
+
+}  // namespace NNFAST_ISA_NS
+}  // namespace nnfast
