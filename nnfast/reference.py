@@ -263,6 +263,27 @@ def _dense_shapes(x, w):
     return x.shape[0], w.shape[1]
 
 
+def gemm(a, b, trans_a=False, trans_b=False):
+    """``op(a) @ op(b)``, where ``op`` transposes its operand when the flag is set.
+
+    a and b are 2-D arrays of one float dtype; the inner sizes of ``op(a)`` (M, K) and ``op(b)``
+    (K, N) must match. The result is a new (M, N) array of that dtype (zeros when K == 0). These are
+    the three products of dense training: ``x @ w``, ``x.T @ dz`` (trans_a) and ``dz @ w.T`` (trans_b).
+    """
+    a, b = _float_arrays(a=a, b=b)
+    if a.ndim != 2:
+        raise ValueError(f"a must be 2-D, got shape {a.shape}")
+    if b.ndim != 2:
+        raise ValueError(f"b must be 2-D, got shape {b.shape}")
+    opa = a.T if trans_a else a
+    opb = b.T if trans_b else b
+    if opa.shape[1] != opb.shape[0]:
+        side = "columns (trans_b=True)" if trans_b else "rows"
+        raise ValueError(f"b must have {opa.shape[1]} {side} to match op(a) of shape {opa.shape} "
+                         f"(trans_a={bool(trans_a)}), got shape {b.shape}")
+    return opa @ opb
+
+
 def dense_forward(x, w, b=None, activation="linear"):
     """y = act(x @ w + b) with x (M, K), w (K, N), b (N,) or None; y is (M, N)."""
     act = _activation_name(activation)
