@@ -4,11 +4,12 @@ import os
 import platform
 
 from .. import config
-from . import limits, optimizers
+from . import dense, limits, optimizers
 from .timing import _optional
 
 SECTIONS = {
     "optimizers": optimizers,
+    "dense": dense,
 }
 
 
