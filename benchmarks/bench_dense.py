@@ -12,7 +12,7 @@ import pytest
 from nnfast.bench import dense as section
 from nnfast.bench.timing import threads
 
-SQUARES = tuple(f"{s}^3" for s in section.SQUARES)
+SQUARES = tuple(f"{s}x{s}x{s}" for s in section.SQUARES)
 
 
 def _rounds(flops):

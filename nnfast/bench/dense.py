@@ -15,10 +15,10 @@ from .timing import _optional, measure, threads
 SQUARES = (64, 128, 256, 512, 1024, 2048)
 TRAINING_SHAPES = ((32, 784, 128), (128, 784, 256), (1024, 784, 256), (32, 128, 10), (256, 1024, 1024))
 # label -> (M, K, N); squares get the GEMM table only, training shapes both tables
-SIZES = {**{f"{s}^3": (s, s, s) for s in SQUARES},
+SIZES = {**{f"{s}x{s}x{s}": (s, s, s) for s in SQUARES},
          **{"x".join(map(str, shape)): shape for shape in TRAINING_SHAPES}}
 TRAINING = tuple("x".join(map(str, shape)) for shape in TRAINING_SHAPES)
-QUICK_SIZES = ("128^3", "512^3", "32x784x128", "128x784x256", "32x128x10")
+QUICK_SIZES = ("128x128x128", "512x512x512", "32x784x128", "128x784x256", "32x128x10")
 SYSTEMS = ("nnfast", "numpy", "torch")
 PASSES = {"forward": 2, "backward": 4, "fwd+bwd": 6}  # flops per M*K*N
 
