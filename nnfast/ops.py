@@ -95,3 +95,33 @@ def adam_update(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, *, step, 
     _core.adam_update(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, step, learning_rate,
                       beta_1, beta_2, epsilon, amsgrad, weight_decay, decoupled_weight_decay,
                       convention)
+
+
+# --- losses ------------------------------------------------------------------------------------
+# Each returns (loss, grad): the mean loss as a Python float and its gradient with respect to the
+# prediction (same shape and dtype). "Mean" is over all elements, as Keras' mean over the last axis
+# then over the batch. The loss is summed in fixed blocks: the same bits for any thread count.
+
+def mse(pred, target, out=None):
+    """Mean squared error: loss = mean((pred - target)^2), grad = 2 (pred - target) / n."""
+    return _core.mse(pred, target, out)
+
+
+def mae(pred, target, out=None):
+    """Mean absolute error: loss = mean(|pred - target|), grad = sign(pred - target) / n."""
+    return _core.mae(pred, target, out)
+
+
+def binary_cross_entropy(prob, target, out=None):
+    """Binary cross-entropy of probabilities clipped to [1e-7, 1 - 1e-7] (as Keras); the gradient is 0
+    where a probability was clipped."""
+    return _core.binary_cross_entropy(prob, target, out)
+
+
+def softmax_cross_entropy(logits, labels, out=None):
+    """Fused log-softmax and negative log-likelihood, mean over the batch.
+
+    logits (B, C); labels: integer class indices (B,) in [0, C), or float rows (B, C) of logits'
+    dtype (one-hot or probabilities). grad = (softmax(logits) * rowsum(labels) - labels) / B, which
+    is (softmax - onehot) / B for class indices. Extreme logits (+-1e4) stay finite."""
+    return _core.softmax_cross_entropy(logits, labels, out)

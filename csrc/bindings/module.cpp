@@ -60,4 +60,5 @@ PYBIND11_MODULE(_core, m) {
     bindings::register_optimizers(m);
     bindings::register_limits(m);
     bindings::register_dense(m);
+    bindings::register_losses(m);
 }

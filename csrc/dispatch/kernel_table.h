@@ -12,6 +12,11 @@ enum class Activation : int { linear = 0, relu, leaky_relu, sigmoid, tanh, softm
 // Negative-side slope of leaky_relu: Keras' default for the "leaky_relu" activation string.
 constexpr double kLeakyReluSlope = 0.2;
 
+enum class Loss : int { mse = 0, mae, binary_cross_entropy };
+
+// Probabilities are clipped to [kBceEpsilon, 1 - kBceEpsilon] in binary cross-entropy (Keras).
+constexpr double kBceEpsilon = 1e-7;
+
 template <class T>
 struct KernelSet {
     // y (rows, cols) = act(z (rows, cols)); softmax normalises each row. y may be z (in place).
@@ -31,6 +36,12 @@ struct KernelSet {
     // dw (k, n), db (n) (or null), dx (m, k) (or null) from x, w, the output y (m, n) and dy (m, n).
     void (*dense_backward)(T* dx, T* dw, T* db, const T* x, const T* w, const T* y, const T* dy,
                            int64_t m, int64_t k, int64_t n, Activation act);
+    // Mean loss of pred (n) against target (n); grad (n) = dloss/dpred.
+    double (*pointwise_loss)(T* grad, const T* pred, const T* target, int64_t n, Loss kind);
+    // Mean softmax cross-entropy of logits (rows, cols) against labels (rows) in [0, cols) or, when
+    // labels is null, label_rows (rows, cols); dlogits (rows, cols) = its gradient.
+    double (*softmax_cross_entropy)(T* dlogits, const T* logits, const int64_t* labels, const T* label_rows,
+                                    int64_t rows, int64_t cols);
     // Fused optimizer steps over `count` tensors (DESIGN.md's update rules; one pass per element:
     // param, grad and state read once, param and state written once).
     // sgd state: {momentum buffer}; adagrad: {accumulator}; rmsprop: {sq_avg, grad_avg, momentum

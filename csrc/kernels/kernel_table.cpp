@@ -5,6 +5,7 @@
 #include "kernels/activations.h"
 #include "kernels/dense.h"
 #include "kernels/limits.h"
+#include "kernels/losses.h"
 #include "kernels/optim.h"
 
 #define NNFAST_STR2(x) #x
@@ -36,7 +37,7 @@ constexpr const char* kFeatures = ""
 template <class T>
 constexpr KernelSet<T> kernel_set() {
     return KernelSet<T>{&activation_forward<T>, &activation_backward<T>, &gemm<T>, &dense_forward<T>,
-                        &dense_backward<T>, &sgd_update<T>,
+                        &dense_backward<T>, &pointwise_loss<T>, &softmax_cross_entropy<T>, &sgd_update<T>,
                         &adagrad_update<T>,        &rmsprop_update<T>,       &adam_update<T>};
 }
 

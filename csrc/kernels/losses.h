@@ -1,0 +1,21 @@
+// Loss kernels of one ISA level.
+#pragma once
+#include <cstdint>
+
+#include "dispatch/kernel_table.h"
+
+namespace nnfast {
+namespace NNFAST_ISA_NS {
+
+// Mean loss over n elements of pred (n) against target (n); grad (n) = its gradient wrt pred.
+template <class T>
+double pointwise_loss(T* grad, const T* pred, const T* target, int64_t n, Loss kind);
+
+// Mean over rows of the softmax cross-entropy of logits (rows, cols) against integer labels (rows)
+// or, when labels is null, label_rows (rows, cols); dlogits (rows, cols) = its gradient.
+template <class T>
+double softmax_cross_entropy(T* dlogits, const T* logits, const int64_t* labels, const T* label_rows,
+                             int64_t rows, int64_t cols);
+
+}  // namespace NNFAST_ISA_NS
+}  // namespace nnfast
