@@ -125,3 +125,17 @@ def softmax_cross_entropy(logits, labels, out=None):
     dtype (one-hot or probabilities). grad = (softmax(logits) * rowsum(labels) - labels) / B, which
     is (softmax - onehot) / B for class indices. Extreme logits (+-1e4) stay finite."""
     return _core.softmax_cross_entropy(logits, labels, out)
+
+
+# --- dropout -----------------------------------------------------------------------------------
+
+def dropout_forward(x, rate, seed, out=None, mask_out=None):
+    """(y, mask): inverted dropout. Element i is kept when uniform(seed, i) >= rate (a counter-based
+    stream: the same mask for any thread count, and nnfast.reference draws the same one), and then
+    scaled by 1 / (1 - rate). mask is a uint8 array of x's shape (1 = kept)."""
+    return _core.dropout_forward(x, float(rate), int(seed) & 0xFFFFFFFFFFFFFFFF, out, mask_out)
+
+
+def dropout_backward(dy, mask, rate, out=None):
+    """dx = dy / (1 - rate) where mask is 1, else 0 (mask from dropout_forward)."""
+    return _core.dropout_backward(dy, mask, float(rate), out)

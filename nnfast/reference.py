@@ -604,3 +604,42 @@ def adam_update(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, *, step, 
             w -= alpha * m / (np.sqrt(v) + eps)
         else:
             w -= step_size * m / (np.sqrt(v) / bc2_sqrt + eps)
+
+
+# --------------------------------------------------------------------------------------------------
+# dropout
+# --------------------------------------------------------------------------------------------------
+
+_U64 = np.uint64
+
+
+def dropout_uniform(seed, n):
+    """Uniform [0, 1) draws 0..n-1 of the stream `seed`: SplitMix64 of seed + (i+1)*golden ratio, top
+    53 bits (the native kernels use the same function, so both backends drop the same units)."""
+    z = (np.arange(1, n + 1, dtype=_U64) * _U64(0x9E3779B97F4A7C15)) + _U64(int(seed) & 0xFFFFFFFFFFFFFFFF)
+    z = (z ^ (z >> _U64(30))) * _U64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> _U64(27))) * _U64(0x94D049BB133111EB)
+    z ^= z >> _U64(31)
+    return (z >> _U64(11)).astype(np.float64) * (1.0 / 9007199254740992.0)
+
+
+def _dropout_rate(rate):
+    rate = _hyper("rate", rate, hi=1.0, hi_open=True)
+    return rate
+
+
+def dropout_forward(x, rate, seed):
+    """(y, mask): ``y = x * (1/(1-rate))`` where ``uniform(seed, i) >= rate``, else 0 (uint8 mask)."""
+    (x,) = _float_arrays(x=x)
+    rate = _dropout_rate(rate)
+    keep = dropout_uniform(seed, x.size).reshape(x.shape) >= rate
+    scale = x.dtype.type(1.0 / (1.0 - rate))
+    return np.where(keep, x * scale, x.dtype.type(0)), keep.astype(np.uint8)
+
+
+def dropout_backward(dy, mask, rate):
+    """``dx = dy * (1/(1-rate))`` where mask is 1, else 0."""
+    (dy,) = _float_arrays(dy=dy)
+    rate = _dropout_rate(rate)
+    scale = dy.dtype.type(1.0 / (1.0 - rate))
+    return np.where(np.asarray(mask) != 0, dy * scale, dy.dtype.type(0))

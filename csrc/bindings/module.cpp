@@ -61,4 +61,5 @@ PYBIND11_MODULE(_core, m) {
     bindings::register_limits(m);
     bindings::register_dense(m);
     bindings::register_losses(m);
+    bindings::register_dropout(m);
 }

@@ -42,6 +42,10 @@ struct KernelSet {
     // labels is null, label_rows (rows, cols); dlogits (rows, cols) = its gradient.
     double (*softmax_cross_entropy)(T* dlogits, const T* logits, const int64_t* labels, const T* label_rows,
                                     int64_t rows, int64_t cols);
+    // y (n) = x (n) / (1 - rate) where uniform(seed, i) >= rate, else 0; mask (n) = kept.
+    void (*dropout_forward)(T* y, uint8_t* mask, const T* x, int64_t n, double rate, uint64_t seed);
+    // dx (n) = dy (n) / (1 - rate) where mask (n), else 0.
+    void (*dropout_backward)(T* dx, const T* dy, const uint8_t* mask, int64_t n, double rate);
     // Fused optimizer steps over `count` tensors (DESIGN.md's update rules; one pass per element:
     // param, grad and state read once, param and state written once).
     // sgd state: {momentum buffer}; adagrad: {accumulator}; rmsprop: {sq_avg, grad_avg, momentum

@@ -4,6 +4,7 @@
 #include "gemm/gemm.h"
 #include "kernels/activations.h"
 #include "kernels/dense.h"
+#include "kernels/dropout.h"
 #include "kernels/limits.h"
 #include "kernels/losses.h"
 #include "kernels/optim.h"
@@ -37,7 +38,8 @@ constexpr const char* kFeatures = ""
 template <class T>
 constexpr KernelSet<T> kernel_set() {
     return KernelSet<T>{&activation_forward<T>, &activation_backward<T>, &gemm<T>, &dense_forward<T>,
-                        &dense_backward<T>, &pointwise_loss<T>, &softmax_cross_entropy<T>, &sgd_update<T>,
+                        &dense_backward<T>, &pointwise_loss<T>, &softmax_cross_entropy<T>,
+                        &dropout_forward<T>, &dropout_backward<T>, &sgd_update<T>,
                         &adagrad_update<T>,        &rmsprop_update<T>,       &adam_update<T>};
 }
 

@@ -1,0 +1,28 @@
+// Dropout kernels of one ISA level, and the random stream they draw from.
+#pragma once
+#include <cstdint>
+
+namespace nnfast {
+
+// Uniform in [0, 1) for element i of the stream `seed`: SplitMix64 of seed + (i + 1) * golden
+// ratio, top 53 bits. nnfast.reference.dropout_uniform is the same function in NumPy.
+static inline double dropout_uniform(uint64_t seed, uint64_t i) {
+    uint64_t z = seed + (i + 1) * 0x9E3779B97F4A7C15ull;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    z ^= z >> 31;
+    return double(z >> 11) * (1.0 / 9007199254740992.0);
+}
+
+namespace NNFAST_ISA_NS {
+
+// y (n) = x (n) / (1 - rate) where kept, 0 where dropped; mask (n) = 1 where kept.
+template <class T>
+void dropout_forward(T* y, uint8_t* mask, const T* x, int64_t n, double rate, uint64_t seed);
+
+// dx (n) = dy (n) / (1 - rate) where mask (n) kept, else 0.
+template <class T>
+void dropout_backward(T* dx, const T* dy, const uint8_t* mask, int64_t n, double rate);
+
+}  // namespace NNFAST_ISA_NS
+}  // namespace nnfast
