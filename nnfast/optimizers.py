@@ -127,6 +127,20 @@ def _is_float_array(g):
     return isinstance(g, np.ndarray) and g.dtype.kind == "f"
 
 
+def _slot_arrays(params, value):
+    """One state array per parameter, filled with `value`: views into a single contiguous buffer
+    when the parameters share a dtype (so a model's whole optimizer state is one arena per slot)."""
+    dtypes = {p.dtype for p in params}
+    if len(dtypes) != 1:
+        return [np.full(p.shape, value, p.dtype) for p in params]
+    arena = np.full(sum(p.size for p in params), value, dtypes.pop())
+    views, offset = [], 0
+    for p in params:
+        views.append(arena[offset:offset + p.size].reshape(p.shape))
+        offset += p.size
+    return views
+
+
 def _describe_keys(missing, extra):
     parts = []
     if missing:
@@ -287,10 +301,7 @@ class Optimizer:
         for s in self._slot_names:
             init = self._SLOT_INIT.get(s)
             value = 0.0 if init is None else self._hyper[init]
-            if value == 0.0:
-                slots[s] = [np.zeros(p.shape, p.dtype) for p in params]
-            else:
-                slots[s] = [np.full(p.shape, value, p.dtype) for p in params]
+            slots[s] = _slot_arrays(params, value)
         self._install(slots, n)
 
     def get_state(self):
