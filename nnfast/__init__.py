@@ -5,12 +5,14 @@ C++ kernels (SIMD chosen at import, OpenMP) under a Keras-like Python layer. Eve
 """
 from . import _core
 from . import ops, reference
-from . import optimizers
-from . import compat
+from . import optimizers, compat
+from . import initializers, regularizers, losses, metrics, callbacks, layers, models, datasets
+from .models import Sequential, load_model
 
 __version__ = _core.__version__
 
-__all__ = ["ops", "reference", "optimizers", "compat", "show_config", "config", "set_num_threads", "get_num_threads",
+__all__ = ["ops", "reference", "optimizers", "compat", "initializers", "regularizers", "losses",
+           "metrics", "callbacks", "layers", "models", "datasets", "Sequential", "load_model", "show_config", "config", "set_num_threads", "get_num_threads",
            "__version__"]
 
 

@@ -1,4 +1,5 @@
-"""`python -m nnfast info | bench`: the build configuration, or the side-by-side benchmark report."""
+"""`python -m nnfast demo | info | bench`: train the lecture notes' examples on both backends, print
+the build configuration, or measure nnfast beside its peers."""
 import argparse
 import sys
 
@@ -6,6 +7,8 @@ import sys
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m nnfast", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
+    demo = sub.add_parser("demo", help="train the lecture notes' examples on the native and reference backends")
+    demo.add_argument("--plot", metavar="FILE.png", help="also write the loss curves (needs matplotlib)")
     sub.add_parser("info", help="print version, compiler, ISA levels, OpenMP and threads")
     bench = sub.add_parser("bench", help="measure nnfast beside NumPy and installed peers (Markdown report)")
     bench.add_argument("--sections", default="all", help="comma-separated sections, or 'all' (default)")
@@ -16,6 +19,10 @@ def main(argv=None):
     import nnfast
     if args.command == "info":
         nnfast.show_config()
+        return 0
+    if args.command == "demo":
+        from nnfast import demo
+        demo.run(plot=args.plot)
         return 0
     from nnfast.bench import report
     sections = tuple(report.SECTIONS) if args.sections == "all" else tuple(args.sections.split(","))

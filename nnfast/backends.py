@@ -1,0 +1,90 @@
+"""The two backends a model runs on, behind one interface: "native" (nnfast.ops, writing into the
+model's preallocated buffers) and "reference" (nnfast.reference, the NumPy twin, whose results are
+copied into the same buffers). A model is written once against this interface, so the two backends
+run the very same training loop and must agree."""
+from . import ops, reference
+
+BACKENDS = ("native", "reference")
+
+
+class NativeBackend:
+    """nnfast.ops with out= buffers: no allocation in the training step."""
+    name = "native"
+    ops = ops
+
+    def dense_forward(self, x, w, b, activation, out):
+        return ops.dense_forward(x, w, b, activation, out=out)
+
+    def dense_backward(self, x, w, y, dy, activation, dx_out, dw_out, db_out):
+        """Fills dw_out, db_out (if given) and dx_out (if given); returns dx_out."""
+        ops.dense_backward(x, w, y, dy, activation, need_dx=dx_out is not None, need_db=db_out is not None,
+                           dx_out=dx_out, dw_out=dw_out, db_out=db_out)
+        return dx_out
+
+    def activation_forward(self, z, activation, out):
+        return ops.activation_forward(z, activation, out=out)
+
+    def activation_backward(self, y, dy, activation, out):
+        return ops.activation_backward(y, dy, activation, out=out)
+
+    def dropout_forward(self, x, rate, seed, out, mask_out):
+        return ops.dropout_forward(x, rate, seed, out=out, mask_out=mask_out)
+
+    def dropout_backward(self, dy, mask, rate, out):
+        return ops.dropout_backward(dy, mask, rate, out=out)
+
+    def loss(self, name, pred, target, out):
+        """(loss, grad) of one of mse, mae, binary_cross_entropy, softmax_cross_entropy."""
+        return getattr(ops, name)(pred, target, out=out)
+
+
+class ReferenceBackend:
+    """nnfast.reference, with its results copied into the model's buffers."""
+    name = "reference"
+    ops = reference
+
+    def dense_forward(self, x, w, b, activation, out):
+        out[...] = reference.dense_forward(x, w, b, activation)
+        return out
+
+    def dense_backward(self, x, w, y, dy, activation, dx_out, dw_out, db_out):
+        dx, dw, db = reference.dense_backward(x, w, y, dy, activation, need_dx=dx_out is not None,
+                                              need_db=db_out is not None)
+        dw_out[...] = dw
+        if db_out is not None:
+            db_out[...] = db
+        if dx_out is not None:
+            dx_out[...] = dx
+        return dx_out
+
+    def activation_forward(self, z, activation, out):
+        out[...] = reference.activation_forward(z, activation)
+        return out
+
+    def activation_backward(self, y, dy, activation, out):
+        out[...] = reference.activation_backward(y, dy, activation)
+        return out
+
+    def dropout_forward(self, x, rate, seed, out, mask_out):
+        y, mask = reference.dropout_forward(x, rate, seed)
+        out[...] = y
+        mask_out[...] = mask
+        return out, mask_out
+
+    def dropout_backward(self, dy, mask, rate, out):
+        out[...] = reference.dropout_backward(dy, mask, rate)
+        return out
+
+    def loss(self, name, pred, target, out):
+        value, grad = getattr(reference, name)(pred, target)
+        out[...] = grad
+        return value, out
+
+
+def get(name):
+    """The backend called `name` ("native" or "reference")."""
+    if name == "native":
+        return NativeBackend()
+    if name == "reference":
+        return ReferenceBackend()
+    raise ValueError(f"backend must be one of {BACKENDS}, got {name!r}")

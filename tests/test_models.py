@@ -1,0 +1,311 @@
+"""Sequential: the Keras-like model on the native kernels, against the same model on the NumPy
+reference, plus the API's behaviour (losses, metrics, callbacks, save/load, bad input)."""
+import numpy as np
+import pytest
+
+import nnfast as nf
+from nnfast import datasets
+from nnfast.callbacks import Callback
+from nnfast.layers import Activation, Dense, Dropout
+from nnfast.models import Sequential, load_model
+
+pytestmark = pytest.mark.filterwarnings("error")
+
+OPTIMIZERS = {
+    "sgd": lambda: nf.optimizers.SGD(learning_rate=0.1),
+    "momentum": lambda: nf.optimizers.SGD(learning_rate=0.05, momentum=0.9, nesterov=True),
+    "adagrad": lambda: nf.optimizers.Adagrad(learning_rate=0.05),
+    "rmsprop": lambda: nf.optimizers.RMSprop(learning_rate=0.01, centered=True),
+    "adam": lambda: nf.optimizers.Adam(learning_rate=0.01, amsgrad=True),
+    "adamw": lambda: nf.optimizers.AdamW(learning_rate=0.01),
+    "torch-adam": lambda: nf.optimizers.Adam(learning_rate=0.01, weight_decay=0.01, convention="torch"),
+}
+
+
+def classification_data(n=96, features=7, classes=4, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, features))
+    y = (x[:, :classes] + 0.3 * rng.standard_normal((n, classes))).argmax(axis=1)
+    return x, y
+
+
+def mlp(backend, dtype, classes=4, dropout=0.0, seed=3, features=7):
+    layers = [Dense(9, activation="relu", input_dim=features), Dense(6, activation="tanh")]
+    if dropout:
+        layers.append(Dropout(dropout))
+    layers.append(Dense(classes, activation="softmax"))
+    return Sequential(layers, backend=backend, dtype=dtype, seed=seed)
+
+
+@pytest.mark.parametrize("dtype, rtol", [("float32", 1e-4), ("float64", 1e-10)])
+@pytest.mark.parametrize("opt", list(OPTIMIZERS))
+def test_native_and_reference_backends_follow_the_same_trajectory(opt, dtype, rtol):
+    x, y = classification_data()
+    histories, weights = [], []
+    for backend in ("native", "reference"):
+        model = mlp(backend, dtype, dropout=0.25)
+        model.compile(optimizer=OPTIMIZERS[opt](), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        h = model.fit(x, y, batch_size=10, epochs=4, verbose=0, validation_split=0.2)
+        histories.append(h.history)
+        weights.append(model.get_weights())
+    assert histories[0].keys() == {"loss", "accuracy", "val_loss", "val_accuracy"} == histories[1].keys()
+    np.testing.assert_allclose(histories[0]["loss"], histories[1]["loss"], rtol=rtol)
+    np.testing.assert_allclose(histories[0]["val_loss"], histories[1]["val_loss"], rtol=rtol)
+    for a, b in zip(*weights):
+        np.testing.assert_allclose(a, b, rtol=100 * rtol, atol=100 * rtol)
+    assert histories[0]["loss"][-1] < histories[0]["loss"][0]
+
+
+@pytest.mark.parametrize("loss, activation, targets", [
+    ("mse", "sigmoid", "dense"), ("mae", "linear", "dense"), ("binary_crossentropy", "sigmoid", "binary"),
+    ("categorical_crossentropy", "softmax", "onehot"), ("sparse_categorical_crossentropy", "softmax", "sparse"),
+    ("categorical_crossentropy", "sigmoid", "onehot"),
+])
+def test_every_loss_trains_and_agrees_across_backends(loss, activation, targets):
+    x, labels = classification_data(n=60, classes=3)
+    y = {"dense": np.eye(3)[labels] * 0.8 + 0.1, "binary": np.eye(3)[labels], "onehot": np.eye(3)[labels],
+         "sparse": labels}[targets]
+    results = []
+    for backend in ("native", "reference"):
+        model = Sequential([Dense(8, activation="tanh", input_dim=7), Dense(3, activation=activation)],
+                           backend=backend, dtype="float64", seed=1)
+        model.compile(optimizer=nf.optimizers.Adam(learning_rate=0.02), loss=loss, metrics=["mae", "acc"])
+        h = model.fit(x, y, batch_size=16, epochs=15, verbose=0)
+        results.append((h.history, model.evaluate(x, y, return_dict=True)))
+    (h0, e0), (h1, e1) = results
+    np.testing.assert_allclose(h0["loss"], h1["loss"], rtol=1e-10)
+    assert set(e0) == {"loss", "mae", "acc"}
+    assert e0["loss"] == pytest.approx(e1["loss"], rel=1e-10)
+    assert h0["loss"][-1] < 0.8 * h0["loss"][0]
+
+
+def test_fused_softmax_cross_entropy_equals_the_unfused_path():
+    x, labels = classification_data(n=40, classes=3)
+    fused = Sequential([Dense(3, activation="softmax", input_dim=7)], dtype="float64", seed=5)
+    plain = Sequential([Dense(3, activation="linear", input_dim=7), Activation("softmax")], dtype="float64", seed=5)
+    results = []
+    for model in (fused, plain):
+        model.compile(optimizer=nf.optimizers.SGD(learning_rate=0.1), loss="sparse_categorical_crossentropy")
+        results.append(model.fit(x, labels, batch_size=8, epochs=3, verbose=0, shuffle=False).history["loss"])
+    assert fused.layers[-1].fused_softmax and not plain.layers[-1].fused_softmax
+    np.testing.assert_allclose(results[0], results[1], rtol=1e-9)
+
+
+def test_accuracy_resolves_like_keras_from_the_shapes():
+    x, labels = classification_data(n=40, classes=3)
+    cases = [(3, "softmax", "sparse_categorical_crossentropy", labels, nf.metrics.SparseCategoricalAccuracy),
+             (3, "softmax", "categorical_crossentropy", np.eye(3)[labels], nf.metrics.CategoricalAccuracy),
+             (1, "sigmoid", "binary_crossentropy", (labels == 0).astype(float), nf.metrics.BinaryAccuracy)]
+    for units, act, loss, y, cls in cases:
+        model = Sequential([Dense(units, activation=act, input_dim=7)], seed=0)
+        model.compile(optimizer="sgd", loss=loss, metrics=["accuracy"])
+        result = model.evaluate(x, y, return_dict=True)
+        assert isinstance(model._metrics[0], cls)
+        pred = model.predict(x)
+        if units == 1:
+            expected = np.mean((pred[:, 0] > 0.5) == (y > 0.5))
+        else:
+            expected = np.mean(pred.argmax(1) == (y.argmax(1) if y.ndim == 2 else y))
+        assert result["accuracy"] == pytest.approx(expected)
+
+
+def test_parameters_live_in_one_arena_and_each_step_is_one_optimizer_call(monkeypatch):
+    x, y = classification_data()
+    model = mlp("native", "float32")
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    for w in model.weights:
+        assert np.shares_memory(w, model._params)
+    calls = []
+    real = nf.ops.adam_update
+    monkeypatch.setattr(nf.ops, "adam_update", lambda *a, **k: (calls.append(len(a[0])), real(*a, **k)))
+    model.fit(x, y, batch_size=32, epochs=2, verbose=0)
+    assert calls == [len(model.weights)] * 6  # 96 samples / 32 = 3 steps per epoch, one call each
+    slots = model.optimizer._slots["momentums"] if "momentums" in model.optimizer._slots else None
+    if slots:
+        assert all(np.shares_memory(s, slots[0].base if slots[0].base is not None else slots[0]) for s in slots)
+
+
+def test_predict_evaluate_and_summary(capsys):
+    x, y = classification_data(n=50)
+    model = mlp("native", "float32")
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    p = model.predict(x, batch_size=7)
+    assert p.shape == (50, 4) and p.dtype == np.float32
+    np.testing.assert_allclose(p.sum(axis=1), 1, rtol=1e-5)
+    loss, acc = model.evaluate(x, y)
+    assert loss > 0 and 0 <= acc <= 1
+    model.summary()
+    out = capsys.readouterr().out
+    assert "Total params: " + str(model.count_params()) in out and "dense_0 (Dense)" in out
+    assert model.count_params() == 7 * 9 + 9 + 9 * 6 + 6 + 6 * 4 + 4
+
+
+def test_train_on_batch_and_validation_split_takes_the_last_fraction():
+    x, y = classification_data(n=50)
+    model = mlp("native", "float64")
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", metrics=["acc"])
+    loss, acc = model.train_on_batch(x[:10], y[:10])
+    assert np.isfinite(loss) and 0 <= acc <= 1
+    seen = []
+    real = model._evaluate
+    model._evaluate = lambda xv, yv, bs: (seen.append(xv.copy()), real(xv, yv, bs))[1]
+    model.fit(x, y, epochs=1, verbose=0, validation_split=0.2, shuffle=True)
+    np.testing.assert_array_equal(seen[0], x[40:])
+
+
+def test_save_and_load_round_trip(tmp_path):
+    x, y = classification_data()
+    model = mlp("native", "float32", dropout=0.2)
+    model.compile(optimizer=nf.optimizers.Adam(learning_rate=0.01), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    model.fit(x, y, batch_size=16, epochs=2, verbose=0, shuffle=False)
+    path = tmp_path / "m.npz"
+    model.save(path)
+    loaded = load_model(path)
+    np.testing.assert_array_equal(loaded.predict(x), model.predict(x))
+    assert loaded.optimizer.iterations == model.optimizer.iterations
+    h1 = model.fit(x, y, batch_size=16, epochs=2, verbose=0, shuffle=False)
+    h2 = loaded.fit(x, y, batch_size=16, epochs=2, verbose=0, shuffle=False)
+    assert h1.history == h2.history  # the dropout stream continues where it was saved
+    for a, b in zip(model.get_weights(), loaded.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_save_and_load_continue_training_identically(tmp_path):
+    x, y = classification_data()
+    model = mlp("native", "float32")
+    model.compile(optimizer=nf.optimizers.RMSprop(learning_rate=0.01, momentum=0.5),
+                  loss="sparse_categorical_crossentropy")
+    model.fit(x, y, batch_size=16, epochs=2, verbose=0, shuffle=False)
+    model.save(tmp_path / "m.npz")
+    loaded = load_model(tmp_path / "m.npz")
+    model.fit(x, y, batch_size=16, epochs=2, verbose=0, shuffle=False)
+    loaded.fit(x, y, batch_size=16, epochs=2, verbose=0, shuffle=False)
+    for a, b in zip(model.get_weights(), loaded.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_seed_network_learns_the_study_hours():
+    x, y = datasets.study_hours()
+    model = Sequential([Dense(3, activation="sigmoid", input_dim=2, kernel_initializer="random_normal"),
+                        Dense(1, activation="sigmoid", kernel_initializer="random_normal")],
+                       dtype="float64", seed=812)
+    model.compile(optimizer=nf.optimizers.SGD(learning_rate=1.0), loss="mse")
+    first = model.evaluate(x, y)
+    for _ in range(2000):
+        model.train_on_batch(x, y)
+    assert model.evaluate(x, y) < 0.5 * first
+
+
+def test_seed_regression_learns():
+    # The notes' Keras example (SGD 0.01, 50 epochs). Its targets vary little (variance 0.0116), so
+    # "learns" means: better than predicting the mean, and less than half the untrained loss (from
+    # a seed whose untrained guess is off by more than the spread of the targets, as in the notes).
+    x, y = datasets.make_samples(1000, seed=0)
+    model = Sequential([Dense(3, input_dim=2, activation="sigmoid"), Dense(1, activation="sigmoid")], seed=3)
+    model.compile(optimizer="sgd", loss="mse", metrics=["mae", "mse"])
+    untrained = model.evaluate(x, y, return_dict=True)["loss"]
+    h = model.fit(x, y, epochs=50, verbose=0)
+    assert set(h.history) == {"loss", "mae", "mse"}
+    assert h.history["loss"][-1] < h.history["loss"][0]
+    final = model.evaluate(x, y, return_dict=True)["loss"]
+    assert final < 0.5 * untrained and final < y.var()
+
+
+def test_digits_reach_95_percent():
+    pytest.importorskip("sklearn")
+    (xt, yt), (xv, yv) = datasets.load_digits(seed=0)
+    model = Sequential([Dense(64, activation="relu", input_dim=64), Dense(10, activation="softmax")], seed=0)
+    model.compile(optimizer=nf.optimizers.Adam(learning_rate=1e-3), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    model.fit(xt, yt, batch_size=32, epochs=40, verbose=0)
+    assert model.evaluate(xv, yv, return_dict=True)["accuracy"] >= 0.95
+
+
+# --- bad input ----------------------------------------------------------------------------------
+
+def compiled():
+    model = mlp("native", "float32")
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    return model
+
+
+@pytest.mark.parametrize("x, y, words", [
+    (np.zeros((10, 5)), np.zeros(10, int), "x has 5 features but the model's input size is 7"),
+    (np.zeros((10, 7)), np.zeros(9, int), "y has 9 samples but x has 10"),
+    (np.zeros((10, 7)), np.full(10, 4), r"class indices in \[4, 4\] but the model has 4 outputs"),
+    (np.zeros((10, 7)), np.full(10, -1), "class indices"),
+    (np.zeros((10, 7), complex), np.zeros(10, int), "x must hold real numbers"),
+    (np.full((10, 7), "a"), np.zeros(10, int), "x must hold real numbers"),
+    (np.full((10, 7), np.nan), np.zeros(10, int), "x contains NaN or Inf"),
+    (np.zeros(7), np.zeros(1, int), "x must be 2-D"),
+    (np.zeros((10, 7)), np.full(10, 0.5), "integer class indices"),
+])
+def test_bad_data_is_refused_before_any_step(x, y, words):
+    model = compiled()
+    before = model.get_weights()
+    with pytest.raises(ValueError, match=words):
+        model.fit(x, y, verbose=0)
+    for a, b in zip(model.get_weights(), before):
+        np.testing.assert_array_equal(a, b)
+    assert model.optimizer.iterations == 0
+
+
+def test_unknown_names_list_the_valid_ones():
+    with pytest.raises(ValueError, match="unknown optimizer 'adamax'.*'adam'.*'sgd'"):
+        compiled().compile(optimizer="adamax", loss="mse")
+    with pytest.raises(ValueError, match="valid names: mse"):
+        compiled().compile(optimizer="sgd", loss="hinge")
+    with pytest.raises(ValueError, match="valid names: accuracy"):
+        compiled().compile(optimizer="sgd", loss="mse", metrics=["auc"])
+    with pytest.raises(ValueError, match="activation must be one of"):
+        Dense(3, activation="gelu")
+    with pytest.raises(ValueError, match="backend must be one of"):
+        Sequential(backend="cuda")
+
+
+def test_non_finite_loss_stops_fit_and_keeps_the_last_finite_weights():
+    x, y = classification_data()
+    model = Sequential([Dense(4, activation="linear", input_dim=7)], seed=0)
+    model.compile(optimizer=nf.optimizers.SGD(learning_rate=1e30), loss="mse")
+    with pytest.raises(FloatingPointError, match="the loss became"):
+        model.fit(x, np.eye(4)[y], batch_size=8, epochs=5, verbose=0)
+    assert all(np.isfinite(w).all() for w in model.get_weights())
+
+
+def test_keyboard_interrupt_returns_the_history_so_far():
+    x, y = classification_data()
+
+    class Interrupt(Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            if batch == 1:
+                self.weights = self.model.get_weights()
+                raise KeyboardInterrupt
+
+    model = compiled()
+    cb = Interrupt()
+    history = model.fit(x, y, batch_size=16, epochs=3, verbose=0, callbacks=[cb])
+    assert history is model.history
+    for a, b in zip(model.get_weights(), cb.weights):
+        np.testing.assert_array_equal(a, b)
+    assert model.optimizer.iterations == 2
+
+
+def test_early_stopping_and_checkpoint_work_with_fit(tmp_path):
+    x, y = classification_data()
+    model = compiled()
+    stop = nf.callbacks.EarlyStopping(monitor="loss", patience=0, min_delta=10.0)
+    ckpt = nf.callbacks.ModelCheckpoint(str(tmp_path / "e{epoch:02d}.npz"), monitor="loss")
+    h = model.fit(x, y, epochs=10, verbose=0, callbacks=[stop, ckpt])
+    assert len(h.history["loss"]) == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["e01.npz", "e02.npz"]
+
+
+def test_progress_bar(capsys):
+    x, y = classification_data(n=64)
+    model = compiled()
+    model.fit(x, y, batch_size=32, epochs=2, verbose=1)
+    out = capsys.readouterr().out
+    assert "Epoch 2/2" in out and "2/2 [" in out and "loss: " in out
+    model.fit(x, y, batch_size=32, epochs=1, verbose=0)
+    assert capsys.readouterr().out == ""
