@@ -135,6 +135,11 @@ class CallbackList(Callback):
         for cb in self.callbacks:
             cb.set_params(params)
 
+    def wants_batch_hooks(self):
+        """Whether any callback overrides a per-batch training hook (else the loop skips them)."""
+        hooks = ("on_train_batch_begin", "on_train_batch_end")
+        return any(getattr(type(cb), h) is not getattr(Callback, h) for cb in self.callbacks for h in hooks)
+
     def _dispatch(self, hook, *args, logs):
         logs = {} if logs is None else logs
         for cb in self.callbacks:

@@ -7,7 +7,7 @@ buffers are allocated once per batch size, and softmax + (sparse) categorical cr
 fused when the last layer is softmax.
 """
 import json
-import time
+import math
 
 import numpy as np
 
@@ -233,7 +233,7 @@ class Sequential:
     def _train_batch(self, x, y):
         out = self._forward(x, True)
         value, grad = self._loss_and_grad(out, y)
-        if not np.isfinite(value):
+        if not math.isfinite(value):
             return value, out  # no update: the weights stay the last finite ones
         self._backward(grad)
         self.optimizer.apply(self._param_views, self._grad_views)
@@ -247,6 +247,10 @@ class Sequential:
             self.layers[-1].fused_softmax = True
         sparse = self.loss.sparse
         self._metrics = [metrics_module.get(m, self.output_dim, sparse) for m in self._metric_names]
+        argmax_only = (metrics_module.SparseCategoricalAccuracy, metrics_module.CategoricalAccuracy)
+        # argmax of logits is argmax of softmax: only other metrics need the probabilities
+        self._metrics_need_probs = self.layers[-1].fused_softmax and any(
+            not isinstance(m, argmax_only) for m in self._metrics)
 
     def _predictions(self, out):
         """Probabilities from the last layer's output (softmax applied when it was fused)."""
@@ -255,14 +259,9 @@ class Sequential:
         return out
 
     def _update_metrics(self, out, y):
-        if self._metrics:
-            pred = out
-            if self.layers[-1].fused_softmax and any(not isinstance(m, (metrics_module.SparseCategoricalAccuracy,
-                                                                        metrics_module.CategoricalAccuracy))
-                                                     for m in self._metrics):
-                pred = self._predictions(out)  # argmax needs no softmax; other metrics do
-            for m in self._metrics:
-                m.update(pred, y)
+        pred = self._predictions(out) if self._metrics_need_probs else out
+        for m in self._metrics:
+            m.update(pred, y)
 
     # ---- fit / evaluate / predict ---------------------------------------------------------------
 
@@ -294,6 +293,9 @@ class Sequential:
         xb_full = np.empty((batch_size, self.input_dim), self.dtype)
         yb_full = np.empty((batch_size,) + y.shape[1:], y.dtype)
         order = np.arange(len(x))
+        # Batch views made once: every full batch, and the last partial one, reuse the same buffers.
+        views = {n: (xb_full[:n], yb_full[:n]) for n in {batch_size, len(x) - (steps - 1) * batch_size}}
+        per_batch = cbs.wants_batch_hooks()
         cbs.on_train_begin()
         try:
             for epoch in range(initial_epoch, epochs):
@@ -304,16 +306,16 @@ class Sequential:
                 if shuffle:
                     rng.shuffle(order)
                 total, seen = 0.0, 0
-                logs = {}
                 for step in range(steps):
                     idx = order[step * batch_size:(step + 1) * batch_size]
                     n = len(idx)
-                    xb, yb = xb_full[:n], yb_full[:n]
-                    np.take(x, idx, axis=0, out=xb)
-                    np.take(y, idx, axis=0, out=yb)
-                    cbs.on_train_batch_begin(step)
+                    xb, yb = views[n]
+                    np.take(x, idx, axis=0, out=xb, mode="clip")
+                    np.take(y, idx, axis=0, out=yb, mode="clip")
+                    if per_batch:
+                        cbs.on_train_batch_begin(step)
                     value, out = self._train_batch(xb, yb)
-                    if not np.isfinite(value):
+                    if not math.isfinite(value):
                         if not np.isfinite(self._params).all():
                             self._params[...] = snapshot
                         raise FloatingPointError(
@@ -321,9 +323,11 @@ class Sequential:
                             "and the weights are the last finite ones")
                     total += value * n
                     seen += n
-                    self._update_metrics(out, yb)
-                    logs = {"loss": total / seen, **{m.name: m.result() for m in self._metrics}}
-                    cbs.on_train_batch_end(step, logs)
+                    if self._metrics:
+                        self._update_metrics(out, yb)
+                    if per_batch:
+                        cbs.on_train_batch_end(step, self._logs(total, seen))
+                logs = self._logs(total, seen)
                 if validation_data is not None:
                     val = self._evaluate(*validation_data, batch_size)
                     logs.update({"val_" + k: v for k, v in val.items()})
@@ -334,6 +338,9 @@ class Sequential:
             pass  # the weights are those of the last completed step
         cbs.on_train_end()
         return self.history
+
+    def _logs(self, total, seen):
+        return {"loss": total / seen, **{m.name: m.result() for m in self._metrics}}
 
     def _batch_size(self, batch_size):
         if batch_size is None:
@@ -390,7 +397,7 @@ class Sequential:
         for m in self._metrics:
             m.reset()
         value, out = self._train_batch(x, y)
-        if not np.isfinite(value):
+        if not math.isfinite(value):
             raise FloatingPointError(f"the loss became {value}; the weights were not updated")
         self._update_metrics(out, y)
         return value if not self._metrics else [value] + [m.result() for m in self._metrics]

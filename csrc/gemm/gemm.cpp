@@ -23,6 +23,9 @@ namespace {
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
+// Up to this many rows of A (a small batch), B is read in place rather than packed.
+constexpr int64_t kDirectBRows = 64;
+
 // c (rows, cols; row stride ldc) = act(c + bias (cols)), in place, after the last pass over k.
 template <class T>
 void epilogue(T* c, int64_t ldc, int rows, int cols, const T* bias, Activation act) {
@@ -54,11 +57,11 @@ void epilogue(T* c, int64_t ldc, int rows, int cols, const T* bias, Activation a
 // matrix with row stride lda.
 template <class T>
 void compute_tile(T* c, int64_t c_rs, int64_t c_cs, int rows, int cols, bool accumulate, const T* a,
-                  int64_t lda, const T* b, int64_t kc) {
+                  int64_t lda, const T* b, int64_t ldb, int64_t kc) {
     constexpr int MR = Blocking<T>::MR, NR = Blocking<T>::NR;
     auto kernel = [&](T* dst, int64_t ld) {
-        if (lda) microkernel<T, false>(dst, ld, accumulate, a, lda, b, kc);
-        else microkernel<T, true>(dst, ld, accumulate, a, 0, b, kc);
+        if (lda) microkernel<T, false>(dst, ld, accumulate, a, lda, b, ldb, kc);
+        else microkernel<T, true>(dst, ld, accumulate, a, 0, b, ldb, kc);
     };
     if (rows == MR && cols == NR && c_cs == 1) return kernel(c, c_rs);
     alignas(64) T tile[MR * NR];
@@ -104,8 +107,11 @@ void gemm(T* c, int64_t c_rs, int64_t c_cs, const T* a, int64_t a_rs, int64_t a_
     // 2mnk flops; a thread is worth starting from about a million multiply-adds.
     const int nt = threads_for(m * n * k / 32);
 
-    // Reading A in place saves its packing, which pays off only while few column panels reuse it.
+    // Reading A in place saves its packing, which pays off only while few column panels reuse it;
+    // likewise B (the weights, in a forward pass) for a small batch, where few row panels reuse it
+    // and its rows stream from L2 fast enough.
     const bool direct_a = a_cs == 1 && n <= 8 * NR;
+    const bool direct_b = b_cs == 1 && m <= kDirectBRows;
     // The work of thread `tid` of `team`; barriers separate packing from the tiles that read it.
     auto run = [&](int tid, int team) {
         for (int64_t jc = 0; jc < n; jc += nc_max) {
@@ -115,8 +121,12 @@ void gemm(T* c, int64_t c_rs, int64_t c_cs, const T* a, int64_t a_rs, int64_t a_
                 const int64_t kc = k - pc < kc_max ? k - pc : kc_max;
                 const bool accumulate = pc > 0, last = pc + kc == k;
                 int64_t lo, hi;
-                split(npanels, tid, team, &lo, &hi);
-                pack_b<T, NR>(bpack, b, b_rs, b_cs, pc, jc, nc, kc, lo, hi);
+                if (direct_b) {  // only a partial last panel is packed, zero-padded
+                    if (tid == 0 && nc % NR) pack_b<T, NR>(bpack, b, b_rs, b_cs, pc, jc, nc, kc, npanels - 1, npanels);
+                } else {
+                    split(npanels, tid, team, &lo, &hi);
+                    pack_b<T, NR>(bpack, b, b_rs, b_cs, pc, jc, nc, kc, lo, hi);
+                }
 #ifdef _OPENMP
 #pragma omp barrier
 #endif
@@ -143,8 +153,10 @@ void gemm(T* c, int64_t c_rs, int64_t c_cs, const T* a, int64_t a_rs, int64_t a_
                         T* ct = c + i0 * c_rs + j0 * c_cs;
                         const bool in_place = direct_a && rows == MR;
                         const T* at = in_place ? a + i0 * a_rs + pc : apack + ip * MR * kc;
-                        compute_tile<T>(ct, c_rs, c_cs, rows, cols, accumulate, at, in_place ? a_rs : 0,
-                                        bpack + jp * NR * kc, kc);
+                        const bool b_in_place = direct_b && cols == NR;
+                        const T* bt = b_in_place ? b + pc * b_rs + j0 : bpack + jp * NR * kc;
+                        compute_tile<T>(ct, c_rs, c_cs, rows, cols, accumulate, at, in_place ? a_rs : 0, bt,
+                                        b_in_place ? b_rs : NR, kc);
                         if (last && (bias || act != Activation::linear))  // row-major c only
                             epilogue(ct, c_rs, rows, cols, bias ? bias + j0 : nullptr, act);
                     }

@@ -8,14 +8,15 @@
 namespace nnfast {
 namespace {
 
-// c (MR, NR; row stride ldc) = [c +] sum over p < kc of A[:, p] (MR) outer b[p] (NR), where b is
-// an NR-column panel of B packed k-major (b[p*NR + j], 64-byte aligned) and A is either an MR-row
+// c (MR, NR; row stride ldc) = [c +] sum over p < kc of A[:, p] (MR) outer B[p, :] (NR), where B's
+// rows are b[p*ldb + j] (a packed NR-column panel has ldb = NR; a row-major B read in place has
+// its row stride) and A is either an MR-row
 // panel packed k-major (a[p*MR + r], kPackedA) or MR rows of a row-major matrix read in place
 // (a[r*lda + p]). With `accumulate` the tile starts from c (an earlier pass over k), else from
 // zero. The order of the sum along k is fixed: results never depend on threads.
 template <class T, bool kPackedA>
 void microkernel(T* __restrict c, int64_t ldc, bool accumulate, const T* __restrict a, int64_t lda,
-                 const T* __restrict b, int64_t kc) {
+                 const T* __restrict b, int64_t ldb, int64_t kc) {
     using B = Blocking<T>;
     using V = typename Vec<T>::type;
     constexpr int MR = B::MR, NV = B::NV, L = B::kLanes;
@@ -27,7 +28,7 @@ void microkernel(T* __restrict c, int64_t ldc, bool accumulate, const T* __restr
         }
     for (int64_t p = 0; p < kc; ++p) {
         V bv[NV];
-        for (int j = 0; j < NV; ++j) bv[j] = *reinterpret_cast<const V*>(b + p * B::NR + j * L);
+        for (int j = 0; j < NV; ++j) __builtin_memcpy(&bv[j], b + p * ldb + j * L, sizeof(V));
         for (int r = 0; r < MR; ++r) {
             const T ar = kPackedA ? a[p * MR + r] : a[r * lda + p];
             for (int j = 0; j < NV; ++j) acc[r][j] += ar * bv[j];
