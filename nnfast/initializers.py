@@ -39,6 +39,8 @@ import numbers
 
 import numpy as np
 
+from ._registry import Configurable, resolve
+
 __all__ = ["Initializer", "Zeros", "Ones", "RandomNormal", "RandomUniform", "TruncatedNormal",
            "VarianceScaling", "GlorotUniform", "GlorotNormal", "HeUniform", "HeNormal",
            "zeros", "ones", "random_normal", "random_uniform", "truncated_normal", "variance_scaling",
@@ -126,7 +128,7 @@ def _truncated_normal(rng, shape, mean, stddev):
 # initializers
 # --------------------------------------------------------------------------------------------------
 
-class Initializer:
+class Initializer(Configurable):
     """Base class: ``init(shape, dtype="float32", rng=None) -> ndarray``; subclasses define ``_generate``."""
 
     def __call__(self, shape, dtype="float32", rng=None):
@@ -136,18 +138,6 @@ class Initializer:
 
     def _generate(self, shape, dtype, rng):
         raise NotImplementedError
-
-    def get_config(self):
-        """The constructor arguments, as a dict (``type(init)(**init.get_config())`` rebuilds it)."""
-        return {}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
-    def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({args})"
 
 
 class Zeros(Initializer):
@@ -310,28 +300,6 @@ _BY_NAME = {"zeros": Zeros, "ones": Ones, "random_normal": RandomNormal,
             "glorot_normal": GlorotNormal, "he_uniform": HeUniform, "he_normal": HeNormal}
 
 
-def _resolve(identifier, kind, base, by_name):
-    """Shared ``get`` rule (also used by nnfast.regularizers).
-
-    None -> None; a name from ``by_name`` (compared case- and underscore-insensitively) -> a default
-    instance; a subclass of ``base`` -> a default instance; an instance or other callable -> itself.
-    An unknown name is a ValueError listing the valid ones; anything else a TypeError.
-    """
-    if identifier is None:
-        return None
-    if isinstance(identifier, str):
-        key = identifier.lower().replace("_", "")
-        for name, cls in by_name.items():
-            if name.replace("_", "") == key:
-                return cls()
-        raise ValueError(f"unknown {kind} {identifier!r}; valid names: {', '.join(sorted(by_name))}")
-    if isinstance(identifier, type) and issubclass(identifier, base):
-        return identifier()
-    if callable(identifier):
-        return identifier
-    raise TypeError(f"{kind} must be a name, an instance or a callable, got {identifier!r}")
-
-
 def get(identifier):
     """An initializer from a name, an Initializer class or instance, or a callable; None -> None."""
-    return _resolve(identifier, "initializer", Initializer, _BY_NAME)
+    return resolve(identifier, "initializer", Initializer, _BY_NAME)

@@ -22,7 +22,7 @@ import numbers
 
 import numpy as np
 
-from .initializers import _resolve
+from ._registry import Configurable, resolve
 
 __all__ = ["Regularizer", "L1L2", "L1", "L2", "l1", "l2", "l1_l2", "get"]
 
@@ -36,7 +36,7 @@ def _coefficient(name, value):
     return v
 
 
-class Regularizer:
+class Regularizer(Configurable):
     """Base class: ``reg(w) -> float`` penalty and ``reg.gradient(w, out=None)`` its gradient."""
 
     def __call__(self, w):
@@ -45,17 +45,6 @@ class Regularizer:
     def gradient(self, w, out=None):
         """d penalty / d w, written to ``out`` (same shape and dtype as ``w``) when given."""
         raise NotImplementedError
-
-    def get_config(self):
-        return {}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
-    def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({args})"
 
 
 class L1L2(Regularizer):
@@ -123,4 +112,4 @@ _BY_NAME = {"l1": L1, "l2": L2, "l1_l2": L1L2}
 
 def get(identifier):
     """A regularizer from a name ("l1", "l2", "l1_l2"), a class or instance, or a callable; None -> None."""
-    return _resolve(identifier, "regularizer", Regularizer, _BY_NAME)
+    return resolve(identifier, "regularizer", Regularizer, _BY_NAME)

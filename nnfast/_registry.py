@@ -1,0 +1,36 @@
+"""Shared plumbing of the small configurable objects (initializers, regularizers): Keras-style
+get_config / from_config / repr, and the `get(identifier)` lookup rule."""
+
+
+class Configurable:
+    """get_config() returns the constructor arguments; from_config and repr follow from it."""
+
+    def get_config(self):
+        return {}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"
+
+
+def resolve(identifier, kind, base, by_name):
+    """None -> None; a name from ``by_name`` (compared case- and underscore-insensitively) -> a
+    default instance; a subclass of ``base`` -> a default instance; an instance or other callable ->
+    itself. An unknown name is a ValueError listing the valid ones; anything else a TypeError."""
+    if identifier is None:
+        return None
+    if isinstance(identifier, str):
+        key = identifier.lower().replace("_", "")
+        for name, cls in by_name.items():
+            if name.replace("_", "") == key:
+                return cls()
+        raise ValueError(f"unknown {kind} {identifier!r}; valid names: {', '.join(sorted(by_name))}")
+    if isinstance(identifier, type) and issubclass(identifier, base):
+        return identifier()
+    if callable(identifier):
+        return identifier
+    raise TypeError(f"{kind} must be a name, an instance or a callable, got {identifier!r}")
