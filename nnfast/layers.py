@@ -114,7 +114,9 @@ class Dense(Layer):
         backend.dense_backward(self._x, self.params[0], self._y, dy, self._kernel_activation, dx,
                                self.grads[0], db)
         if self.kernel_regularizer is not None:
-            self.grads[0] += self.kernel_regularizer.gradient(self.params[0])
+            kernel = self.params[0]
+            penalty = self._buffer("dpenalty", kernel.shape, kernel.dtype)
+            self.grads[0] += self.kernel_regularizer.gradient(kernel, out=penalty)
         return dx
 
     def regularization(self):

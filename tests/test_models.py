@@ -309,3 +309,30 @@ def test_progress_bar(capsys):
     assert "Epoch 2/2" in out and "2/2 [" in out and "loss: " in out
     model.fit(x, y, batch_size=32, epochs=1, verbose=0)
     assert capsys.readouterr().out == ""
+
+
+def test_l2_kernel_regularizer_adds_its_penalty_and_gradient():
+    x, labels = classification_data(n=30, classes=3)
+    results = []
+    for backend in ("native", "reference"):
+        model = Sequential([Dense(5, activation="tanh", input_dim=7, kernel_regularizer=nf.regularizers.l2(0.05)),
+                            Dense(3, activation="softmax")], backend=backend, dtype="float64", seed=2)
+        model.compile(optimizer=nf.optimizers.SGD(learning_rate=0.1), loss="sparse_categorical_crossentropy")
+        plain = model.evaluate(x, labels)
+        kernel = model.get_weights()[0]
+        assert plain == pytest.approx(model.loss.fused(model._backend, model._forward(x, False), labels,
+                                                       np.empty((30, 3)))[0] + 0.05 * np.sum(kernel ** 2))
+        # the gradient of the penalty reaches the kernel: compare with finite differences
+        model._prepare()
+        out = model._forward(x, True)
+        model._backward(model._loss_and_grad(out, labels)[1])
+        analytic = model._grad_views[0][0, 0]
+        w = model._param_views[0]
+        w[0, 0] += 1e-6
+        up = model.evaluate(x, labels)
+        w[0, 0] -= 2e-6
+        down = model.evaluate(x, labels)
+        w[0, 0] += 1e-6
+        assert analytic == pytest.approx((up - down) / 2e-6, rel=1e-5)
+        results.append(model.fit(x, labels, batch_size=10, epochs=3, verbose=0).history["loss"])
+    np.testing.assert_allclose(results[0], results[1], rtol=1e-10)
