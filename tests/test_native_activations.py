@@ -141,3 +141,22 @@ class TestBadInput:
         with pytest.raises(ValueError, match="out partially overlaps z"):
             nf.ops.activation_forward(buf[:9], "tanh", out=buf[1:])
         np.testing.assert_array_equal(buf, before)
+
+
+def misaligned(n, dtype=np.float32):
+    """A C-contiguous array whose data address is not a multiple of its item size."""
+    itemsize = np.dtype(dtype).itemsize
+    a = np.frombuffer(bytearray(itemsize * (n + 1)), dtype=dtype, count=n, offset=1)
+    assert not a.flags.aligned
+    return a
+
+
+def test_misaligned_arrays_are_refused():
+    with pytest.raises(ValueError, match="z must be aligned"):
+        nf.ops.activation_forward(misaligned(100), "relu")
+    p = np.ones(100, np.float32)
+    with pytest.raises(ValueError, match=r"grads\[0\] must be aligned"):
+        nf.ops.sgd_update([p], [misaligned(100)], None, step=1, learning_rate=0.1)
+    np.testing.assert_array_equal(p, 1)
+    with pytest.raises(ValueError, match="x must be aligned"):
+        nf.ops.dense_forward(misaligned(64).reshape(8, 8), np.ones((8, 2), np.float32))

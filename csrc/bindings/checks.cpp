@@ -33,6 +33,10 @@ void require_c_contiguous(const py::array& a, const char* name) {
         throw py::value_error(std::string(name) +
                               " must be C-contiguous (use numpy.ascontiguousarray), got strides " +
                               std::string(py::str(a.attr("strides"))));
+    if (!(a.flags() & py::detail::npy_api::NPY_ARRAY_ALIGNED_))
+        throw py::value_error(std::string(name) +
+                              " must be aligned: its data address is not a multiple of its item size "
+                              "(use numpy.array(..., copy=True))");
 }
 
 void require_writable(const py::array& a, const char* name) {

@@ -21,6 +21,7 @@ py::array float_array(py::handle obj, const char* name);
 DType dtype_of(const py::array& a);
 const char* dtype_name(DType d);
 
+// C-contiguous and aligned to its item size (kernels may use aligned vector loads).
 void require_c_contiguous(const py::array& a, const char* name);
 void require_writable(const py::array& a, const char* name);
 void require_ndim_at_least(const py::array& a, const char* name, py::ssize_t ndim);

@@ -134,7 +134,8 @@ DType check_group(const std::vector<const ArrayList*>& lists) {
             bool same_shape = a.ndim() == w.ndim();
             for (py::ssize_t d = 0; same_shape && d < a.ndim(); ++d) same_shape = a.shape(d) == w.shape(d);
             if (!same_shape) require_same_shape(w, label(params, i).c_str(), a, label(*l, i).c_str());
-            if (!(a.flags() & py::array::c_style)) require_c_contiguous(a, label(*l, i).c_str());
+            if (!(a.flags() & py::array::c_style) || !(a.flags() & py::detail::npy_api::NPY_ARRAY_ALIGNED_))
+                require_c_contiguous(a, label(*l, i).c_str());
             if (l->writable && !a.writeable()) require_writable(a, label(*l, i).c_str());
             if (a.nbytes() == 0) continue;
             const auto b = reinterpret_cast<uintptr_t>(a.data());
