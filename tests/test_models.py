@@ -336,3 +336,23 @@ def test_l2_kernel_regularizer_adds_its_penalty_and_gradient():
         assert analytic == pytest.approx((up - down) / 2e-6, rel=1e-5)
         results.append(model.fit(x, labels, batch_size=10, epochs=3, verbose=0).history["loss"])
     np.testing.assert_allclose(results[0], results[1], rtol=1e-10)
+
+
+def test_learning_rate_callbacks_drive_the_real_optimizer():
+    x, y = classification_data()
+    model = compiled()
+    seen = []
+
+    def schedule(epoch, lr):
+        seen.append(lr)
+        return 0.01 / (epoch + 1)
+
+    h = model.fit(x, y, epochs=3, verbose=0, callbacks=[nf.callbacks.LearningRateScheduler(schedule)],
+                  validation_data=(x[:20], y[:20]))
+    assert seen[1:] == pytest.approx([0.01, 0.005])
+    assert model.optimizer.learning_rate == pytest.approx(0.01 / 3)
+    assert h.history["learning_rate"] == pytest.approx([0.01, 0.005, 0.01 / 3])
+    assert len(h.history["val_loss"]) == 3
+    plateau = nf.callbacks.ReduceLROnPlateau(monitor="loss", factor=0.5, patience=0, min_delta=100.0)
+    model.fit(x, y, epochs=2, verbose=0, callbacks=[plateau], initial_epoch=0)
+    assert model.optimizer.learning_rate == pytest.approx(0.01 / 3 / 2)  # epoch 1 sets the best, epoch 2 halves
