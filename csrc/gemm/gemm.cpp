@@ -51,24 +51,30 @@ void epilogue(T* c, int64_t ldc, int rows, int cols, const T* bias, Activation a
     }
 }
 
-// One MR x NR tile of C, element (r, j) at c[r*c_rs + j*c_cs]: full row-major tiles go straight
-// to c; edge or transposed tiles through a buffer (so the micro-kernel never writes outside c),
-// then the valid part is copied. A is a packed panel (lda == 0) or MR full rows of a row-major
-// matrix with row stride lda.
+// The micro-kernel for `rows` (1..MR) rows of A, packed (lda == 0) or read in place (row stride lda).
+template <class T, int ROWS = Blocking<T>::MR>
+void run_microkernel(int rows, T* c, int64_t ldc, bool accumulate, const T* a, int64_t lda, const T* b,
+                     int64_t ldb, int64_t kc) {
+    if constexpr (ROWS > 1) {
+        if (rows < ROWS) return run_microkernel<T, ROWS - 1>(rows, c, ldc, accumulate, a, lda, b, ldb, kc);
+    }
+    if (lda) microkernel<T, false, ROWS>(c, ldc, accumulate, a, lda, b, ldb, kc);
+    else microkernel<T, true, ROWS>(c, ldc, accumulate, a, 0, b, ldb, kc);
+}
+
+// One tile of C (rows <= MR, cols <= NR), element (r, j) at c[r*c_rs + j*c_cs]: row-major tiles of
+// full width go straight to c; narrow or transposed ones through a buffer (so the micro-kernel
+// never writes outside c), then the valid part is copied. Only the existing rows are computed.
 template <class T>
 void compute_tile(T* c, int64_t c_rs, int64_t c_cs, int rows, int cols, bool accumulate, const T* a,
                   int64_t lda, const T* b, int64_t ldb, int64_t kc) {
     constexpr int MR = Blocking<T>::MR, NR = Blocking<T>::NR;
-    auto kernel = [&](T* dst, int64_t ld) {
-        if (lda) microkernel<T, false>(dst, ld, accumulate, a, lda, b, ldb, kc);
-        else microkernel<T, true>(dst, ld, accumulate, a, 0, b, ldb, kc);
-    };
-    if (rows == MR && cols == NR && c_cs == 1) return kernel(c, c_rs);
+    if (cols == NR && c_cs == 1) return run_microkernel<T>(rows, c, c_rs, accumulate, a, lda, b, ldb, kc);
     alignas(64) T tile[MR * NR];
     if (accumulate)
         for (int r = 0; r < rows; ++r)
             for (int j = 0; j < cols; ++j) tile[r * NR + j] = c[r * c_rs + j * c_cs];
-    kernel(tile, NR);
+    run_microkernel<T>(rows, tile, NR, accumulate, a, lda, b, ldb, kc);
     for (int r = 0; r < rows; ++r)
         for (int j = 0; j < cols; ++j) c[r * c_rs + j * c_cs] = tile[r * NR + j];
 }
@@ -133,11 +139,9 @@ void gemm(T* c, int64_t c_rs, int64_t c_cs, const T* a, int64_t a_rs, int64_t a_
                 for (int64_t ic = 0; ic < m; ic += mc_max) {
                     const int64_t mc = m - ic < mc_max ? m - ic : mc_max;
                     const int64_t mpanels = ceil_div(mc, MR);
-                    // A row-major A is read in place (its rows stream well from cache): only a
-                    // partial last panel is packed, zero-padded. Other layouts are packed.
-                    if (direct_a) {
-                        if (tid == 0 && mc % MR) pack_a<T, MR>(apack, a, a_rs, a_cs, ic, pc, mc, kc, mpanels - 1, mpanels);
-                    } else {
+                    // A row-major A is read in place (its rows stream well from cache); other
+                    // layouts are packed.
+                    if (!direct_a) {
                         split(mpanels, tid, team, &lo, &hi);
                         pack_a<T, MR>(apack, a, a_rs, a_cs, ic, pc, mc, kc, lo, hi);
                     }
@@ -151,11 +155,10 @@ void gemm(T* c, int64_t c_rs, int64_t c_cs, const T* a, int64_t a_rs, int64_t a_
                         const int64_t i0 = ic + ip * MR, j0 = jc + jp * NR;
                         const int rows = int(m - i0 < MR ? m - i0 : MR), cols = int(n - j0 < NR ? n - j0 : NR);
                         T* ct = c + i0 * c_rs + j0 * c_cs;
-                        const bool in_place = direct_a && rows == MR;
-                        const T* at = in_place ? a + i0 * a_rs + pc : apack + ip * MR * kc;
+                        const T* at = direct_a ? a + i0 * a_rs + pc : apack + ip * MR * kc;
                         const bool b_in_place = direct_b && cols == NR;
                         const T* bt = b_in_place ? b + pc * b_rs + j0 : bpack + jp * NR * kc;
-                        compute_tile<T>(ct, c_rs, c_cs, rows, cols, accumulate, at, in_place ? a_rs : 0, bt,
+                        compute_tile<T>(ct, c_rs, c_cs, rows, cols, accumulate, at, direct_a ? a_rs : 0, bt,
                                         b_in_place ? b_rs : NR, kc);
                         if (last && (bias || act != Activation::linear))  // row-major c only
                             epilogue(ct, c_rs, rows, cols, bias ? bias + j0 : nullptr, act);

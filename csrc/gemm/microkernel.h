@@ -14,14 +14,15 @@ namespace {
 // panel packed k-major (a[p*MR + r], kPackedA) or MR rows of a row-major matrix read in place
 // (a[r*lda + p]). With `accumulate` the tile starts from c (an earlier pass over k), else from
 // zero. The order of the sum along k is fixed: results never depend on threads.
-template <class T, bool kPackedA>
+// ROWS (<= MR) is how many rows of the tile exist: an edge panel computes only those.
+template <class T, bool kPackedA, int ROWS>
 void microkernel(T* __restrict c, int64_t ldc, bool accumulate, const T* __restrict a, int64_t lda,
                  const T* __restrict b, int64_t ldb, int64_t kc) {
     using B = Blocking<T>;
     using V = typename Vec<T>::type;
     constexpr int MR = B::MR, NV = B::NV, L = B::kLanes;
-    V acc[MR][NV];
-    for (int r = 0; r < MR; ++r)
+    V acc[ROWS][NV];
+    for (int r = 0; r < ROWS; ++r)
         for (int j = 0; j < NV; ++j) {
             if (accumulate) __builtin_memcpy(&acc[r][j], c + r * ldc + j * L, sizeof(V));
             else acc[r][j] = V{};
@@ -29,12 +30,12 @@ void microkernel(T* __restrict c, int64_t ldc, bool accumulate, const T* __restr
     for (int64_t p = 0; p < kc; ++p) {
         V bv[NV];
         for (int j = 0; j < NV; ++j) __builtin_memcpy(&bv[j], b + p * ldb + j * L, sizeof(V));
-        for (int r = 0; r < MR; ++r) {
+        for (int r = 0; r < ROWS; ++r) {
             const T ar = kPackedA ? a[p * MR + r] : a[r * lda + p];
             for (int j = 0; j < NV; ++j) acc[r][j] += ar * bv[j];
         }
     }
-    for (int r = 0; r < MR; ++r)
+    for (int r = 0; r < ROWS; ++r)
         for (int j = 0; j < NV; ++j) __builtin_memcpy(c + r * ldc + j * L, &acc[r][j], sizeof(V));
 }
 

@@ -19,6 +19,9 @@ void pack_a(T* dst, const T* a, int64_t rs, int64_t cs, int64_t i0, int64_t p0, 
         if (rows == MR && cs == 1) {  // row-major A: rows are contiguous along k
             for (int64_t p = 0; p < kc; ++p)
                 for (int r = 0; r < MR; ++r) out[p * MR + r] = src[r * rs + p];
+        } else if (rows == MR && rs == 1) {  // a transposed row-major matrix: MR contiguous values per k
+            for (int64_t p = 0; p < kc; ++p)
+                for (int r = 0; r < MR; ++r) out[p * MR + r] = src[p * cs + r];
         } else {
             for (int64_t p = 0; p < kc; ++p)
                 for (int r = 0; r < MR; ++r) out[p * MR + r] = r < rows ? src[r * rs + p * cs] : T(0);
