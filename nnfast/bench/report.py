@@ -1,16 +1,24 @@
-"""The side-by-side report: machine, measured limits, then each requested section, as Markdown."""
+"""The side-by-side report: machine, measured limits, then each requested section, as Markdown;
+optionally one bar chart per section of the ratios peer time / nnfast time (needs matplotlib)."""
+import contextlib
 import datetime
+import importlib.metadata
+import inspect
 import os
 import platform
+import sys
 
 from .. import config
-from . import dense, limits, optimizers
+from . import dense, limits, optimizers, timing, training
 from .timing import _optional
 
 SECTIONS = {
     "optimizers": optimizers,
     "dense": dense,
+    "training": training,
 }
+# quick mode: each section's QUICK_SIZES and this time budget per measurement (seconds)
+QUICK_MAX_TOTAL_TIME = 0.15
 
 
 def machine_description():
@@ -24,8 +32,16 @@ def machine_description():
     c = config()
     peers = []
     for name in ("numpy", "torch", "keras", "sklearn"):
-        mod = _optional(name)
-        peers.append(f"{name} {mod.__version__}" if mod else f"{name}: not installed (skipped)")
+        if name == "keras":  # Keras needs a backend chosen before its import
+            peers.append(training.keras_description())
+        elif name == "sklearn" and "sklearn" not in sys.modules:
+            try:  # importing scikit-learn takes a second: its version is enough here
+                peers.append(f"sklearn {importlib.metadata.version('scikit-learn')}")
+            except importlib.metadata.PackageNotFoundError:
+                peers.append("sklearn: not installed (skipped)")
+        else:
+            mod = _optional(name)
+            peers.append(f"{name} {mod.__version__}" if mod else f"{name}: not installed (skipped)")
     return (f"- machine: {cpu}, {os.cpu_count()} logical cores, {platform.system()} {platform.machine()}\n"
             f"- nnfast {c['version']}: ISA {c['isa']} ({c['isa_features'].strip()}), "
             f"OpenMP {'on' if c['openmp'] else 'off'}, compiler {c['compiler']}\n"
@@ -48,8 +64,125 @@ def limits_table(thread_counts):
     return "\n".join(lines), measured
 
 
-def build(sections=tuple(SECTIONS), thread_counts=(1, 2), quick=False):
-    """The whole report as Markdown text."""
+@contextlib.contextmanager
+def _fixed_repeats(module, repeats):
+    """Within the block, every `measure` call of a section module that has no `repeats` parameter
+    times exactly `repeats` repeats (at least 3, as measure requires), whatever its time budget."""
+    original = module.measure
+
+    def measure(fn, **kwargs):
+        kwargs.update(repeats=repeats, max_total_time=1e12)  # no time cap: exactly `repeats`
+        return timing.measure(fn, **kwargs)
+    module.measure = measure
+    try:
+        yield
+    finally:
+        module.measure = original
+
+
+def run_section(name, thread_counts=(1, 2), quick=False, repeats=None):
+    """The rows of one section, with the report's quick-mode sizes and time budget."""
+    module = SECTIONS[name]
+    kwargs = dict(thread_counts=thread_counts)
+    if quick:
+        kwargs.update(sizes=module.QUICK_SIZES, max_total_time=QUICK_MAX_TOTAL_TIME)
+    if repeats is not None and repeats < 1:
+        raise ValueError(f"repeats must be >= 1, got {repeats}")
+    accepts = "repeats" in inspect.signature(module.run).parameters
+    if repeats is not None and accepts:
+        kwargs["repeats"] = repeats
+    with (_fixed_repeats(module, repeats) if repeats is not None and not accepts else contextlib.nullcontext()):
+        return module.run(**kwargs)
+
+
+def _generic_ratios(rows):
+    """[(label, threads, peer, peer us / nnfast us)] for sections whose rows carry `us`: a row's case is
+    its text fields other than system and reason."""
+    def key(r):
+        return tuple(str(v) for k, v in r.items() if isinstance(v, str) and k not in ("system", "reason"))
+    base = {(key(r), r["threads"]): r for r in rows if r["system"] == "nnfast" and not r["skipped"]}
+    out = []
+    for r in rows:
+        b = base.get((key(r), r["threads"]))
+        if r["system"] != "nnfast" and not r["skipped"] and b is not None:
+            out.append((" ".join(key(r)), r["threads"], r["system"], r["us"] / b["us"]))
+    return out
+
+
+def ratios(name, rows):
+    """[(case label, threads, peer, peer time / nnfast time)] of one section's rows."""
+    module = SECTIONS[name]
+    return module.ratios(rows) if hasattr(module, "ratios") else _generic_ratios(rows)
+
+
+def write_chart(name, rows, path):
+    """A PNG bar chart of the ratios peer time / nnfast time, one panel per thread count (log scale;
+    right of the line at 1, nnfast is faster). Returns the path, or None when nothing was measured."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        from matplotlib import ticker
+    except ImportError as err:
+        raise ImportError("bar charts need matplotlib: pip install 'nnfast[plot]'") from err
+    import numpy as np
+    pairs = ratios(name, rows)
+    if not pairs:
+        return None
+    thread_counts = sorted({t for _, t, _, _ in pairs})
+    peers = list(dict.fromkeys(p for _, _, p, _ in pairs))
+    labels = list(dict.fromkeys(label for label, _, _, _ in pairs))
+    value = {(label, t, p): v for label, t, p, v in pairs}
+    height = 1.6 + 0.16 * len(labels) * len(peers) + 0.12 * len(labels)
+    fig, axes = plt.subplots(1, len(thread_counts), figsize=(5.5 * len(thread_counts) + 2.5, height),
+                             sharey=True, squeeze=False)
+    bar = 0.8 / len(peers)
+    pos = np.arange(len(labels))
+    finite = [v for v in value.values() if v > 0]
+    lo, hi = min(finite + [1.0]), max(finite + [1.0])
+    for ax, t in zip(axes[0], thread_counts):
+        for j, peer in enumerate(peers):
+            vals = np.array([value.get((label, t, peer), np.nan) for label in labels])
+            ys = pos + (j - (len(peers) - 1) / 2) * bar
+            # bars grow from 1: right for peers slower than nnfast, left for faster ones
+            ax.barh(ys, vals - 1.0, height=bar, left=1.0, label=peer, color=f"C{j}")
+            for y, v in zip(ys, vals):
+                if np.isfinite(v):
+                    ax.annotate(f"{v:.2g}", (v, y), xytext=(2 if v >= 1 else -2, 0), textcoords="offset points",
+                                ha="left" if v >= 1 else "right", va="center", fontsize=6)
+        ax.axvline(1.0, color="black", linewidth=1)
+        ax.set_xscale("log")
+        ax.set_xlim(min(lo, 1.0) / 1.8, max(hi, 1.0) * 1.8)
+        ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.set_title(f"{t} thread{'s' if t > 1 else ''}")
+        ax.set_xlabel("peer time / nnfast time (right of 1: nnfast faster)")
+        ax.grid(axis="x", which="both", alpha=0.3)
+    axes[0][0].set_yticks(pos)
+    axes[0][0].set_yticklabels(labels)
+    axes[0][0].invert_yaxis()
+    axes[0][-1].legend(loc="best", fontsize="small")
+    fig.suptitle(f"nnfast bench: {name}")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+def _skipped_note(rows, text):
+    """'Skipped: ...' for rows the section's own Markdown does not already list."""
+    if "Skipped" in text:
+        return ""
+    systems = sorted({r["system"] + (f" ({r['reason']})" if r.get("reason") else
+                                     " (not installed, or not offered for the cells marked skipped)")
+                      for r in rows if r["skipped"]})
+    return "\nSkipped: " + "; ".join(systems) + "." if systems else ""
+
+
+def build(sections=tuple(SECTIONS), thread_counts=(1, 2), quick=False, repeats=None, charts=None):
+    """The whole report as Markdown text; with `charts` (a folder), also one PNG bar chart of the
+    ratios per section, named after the section."""
+    if charts is not None:
+        os.makedirs(charts, exist_ok=True)
     parts = ["# nnfast benchmark report", "", machine_description(), "",
              "Medians over repeats after warm-up; ratios are peer time / nnfast time (above 1: nnfast "
              "is faster). Peers that are not installed are listed as skipped.", "",
@@ -58,9 +191,11 @@ def build(sections=tuple(SECTIONS), thread_counts=(1, 2), quick=False):
     parts.append(table)
     for name in sections:
         module = SECTIONS[name]
-        kwargs = dict(thread_counts=thread_counts)
-        if quick:
-            kwargs.update(sizes=module.QUICK_SIZES, max_total_time=0.3)
-        rows = module.run(**kwargs)
-        parts += ["", f"## {name}", "", module.__doc__.strip(), module.markdown(rows)]
+        rows = run_section(name, thread_counts, quick=quick, repeats=repeats)
+        text = module.markdown(rows)
+        parts += ["", f"## {name}", "", module.__doc__.strip(), text + _skipped_note(rows, text)]
+        if charts is not None:
+            path = write_chart(name, rows, os.path.join(charts, f"{name}.png"))
+            if path:
+                parts += ["", f"Chart of the ratios: `{path}`"]
     return "\n".join(parts) + "\n"

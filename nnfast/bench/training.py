@@ -1,0 +1,600 @@
+"""Training section: whole training loops, each system on the same data, architecture and
+hyperparameters, on the thread counts stated. (1) One epoch of an MLP 784-128(relu)-10(softmax), Adam
+(lr 1e-3, betas 0.9/0.999, eps 1e-7), sparse categorical cross-entropy, shuffled minibatches of 32 and
+128, on synthetic data of Fashion-MNIST's shape (60000 x 784 float32 in [0, 1), labels 0-9, seed 0),
+every system also computing the epoch's mean loss: nnfast `Sequential.fit(epochs=1)`; a from-scratch
+NumPy MLP (forward, softmax cross-entropy, backward, the book's Adam with temporaries, fancy-indexed
+minibatches); PyTorch eager (`nn.Sequential(Linear, ReLU, Linear)`, `CrossEntropyLoss`,
+`Adam(fused=True)`, `randperm` index batching, no DataLoader); Keras 3 `fit(epochs=1)`; scikit-learn
+`MLPClassifier(solver="adam", alpha=0, max_iter=1).partial_fit` (one epoch that keeps the Adam state).
+Each system trains one model: a warm-up epoch of 1000 samples, then the timed epochs in a row, as
+epochs 2, 3, ... of real training. (2) The seed notes' 2-3-1 sigmoid network (no biases, float64) on
+the three study-hours samples: one full-batch gradient step with MSE (SGD lr 1.5, which is the notes'
+`w += X.T @ delta`), in microseconds: nnfast `train_on_batch`, the notes' NumPy class (derivatives
+taken from the activations), PyTorch (`Linear(bias=False)`, `Sigmoid`, `MSELoss`, `SGD`), Keras
+`train_on_batch`. (3) scikit-learn's digits (1437 train / 360 test): 64-64(relu)-10(softmax), Adam
+1e-3, batch 32, a fresh model per run, wall time of the whole training and test accuracy.
+Threads: nnfast `set_num_threads`, `torch.set_num_threads` (also Keras on its torch backend), NumPy
+and scikit-learn through threadpoolctl's BLAS limit."""
+import importlib.metadata
+import importlib.util
+import json
+import math
+import os
+import statistics
+import sys
+import time
+import warnings
+
+import numpy as np
+
+from .timing import Timing, _optional, measure, threads
+
+SYSTEMS = ("nnfast", "numpy", "torch", "keras", "sklearn")
+PARTS = ("epoch", "seed", "digits")
+SEED_SYSTEMS = ("nnfast", "numpy", "torch", "keras")  # sklearn has no 2-3-1 sigmoid regressor step
+BATCH_SIZES = (32, 128)
+LEARNING_RATE = 1e-3
+EPSILON = 1e-7
+FULL_SAMPLES = 60000
+WARMUP_SAMPLES = 1000
+
+# epoch_samples: samples per timed epoch (the time is scaled to 60000); digits_epochs: epochs per
+# digits run; repeats: timed epochs (part 1) and timed runs (part 3) per system and thread count
+SIZES = {"epoch_samples": FULL_SAMPLES, "digits_epochs": 50, "repeats": 3}
+QUICK_SIZES = {"epoch_samples": 6000, "digits_epochs": 5, "repeats": 3}
+
+
+# --------------------------------------------------------------------------------------------------
+# peers
+# --------------------------------------------------------------------------------------------------
+
+def _choose_backend():
+    if "keras" not in sys.modules and "KERAS_BACKEND" not in os.environ:
+        if (importlib.util.find_spec("keras") is not None and importlib.util.find_spec("tensorflow") is None
+                and importlib.util.find_spec("jax") is None and importlib.util.find_spec("torch") is not None):
+            os.environ["KERAS_BACKEND"] = "torch"
+
+
+def keras_module():
+    """(keras, None) for an importable Keras 3, else (None, reason).
+
+    When KERAS_BACKEND is unset and neither TensorFlow nor JAX is installed but torch is, the torch
+    backend is chosen (Keras' own default, TensorFlow, would fail to import)."""
+    _choose_backend()
+    if importlib.util.find_spec("keras") is None:
+        return None, "keras is not installed"
+    try:
+        import keras
+    except Exception as err:  # noqa: BLE001 - an optional peer that fails to import is skipped, with why
+        return None, f"keras failed to import ({type(err).__name__}: {err})"
+    version = getattr(keras, "__version__", "0")
+    if int(version.split(".")[0]) < 3:
+        return None, f"keras {version} is not Keras 3"
+    return keras, None
+
+
+def keras_description():
+    """'keras 3.x (torch backend)' or why Keras is skipped, for the report's peer list. Keras is
+    imported only if the training section needs it (the import takes seconds)."""
+    if "keras" in sys.modules:
+        keras, reason = keras_module()
+        return f"keras: {reason} (skipped)" if keras is None else \
+            f"keras {keras.__version__} ({keras.backend.backend()} backend)"
+    try:
+        version = importlib.metadata.version("keras")
+    except importlib.metadata.PackageNotFoundError:
+        return "keras: not installed (skipped)"
+    _choose_backend()
+    backend = os.environ.get("KERAS_BACKEND")
+    if backend is None:
+        try:
+            with open(os.path.join(os.path.expanduser("~"), ".keras", "keras.json")) as f:
+                backend = json.load(f).get("backend", "tensorflow")
+        except (OSError, ValueError):
+            backend = "tensorflow"
+    return f"keras {version} ({backend} backend)"
+
+
+def _peer_reason(system):
+    """None when `system` can run here, else why it is skipped."""
+    if system in ("nnfast", "numpy"):
+        return None
+    if system == "torch":
+        return None if _optional("torch") else "torch is not installed"
+    if system == "keras":
+        return keras_module()[1]
+    if system == "sklearn":
+        return None if _optional("sklearn.neural_network") else "scikit-learn is not installed"
+    raise ValueError(f"unknown system {system!r}; expected one of {SYSTEMS}")
+
+
+# --------------------------------------------------------------------------------------------------
+# MLP trainers: epoch(x, y) continues training for one shuffled pass and returns its mean loss;
+# train(x, y, epochs) trains for that many epochs; accuracy(x, y) on integer labels
+# --------------------------------------------------------------------------------------------------
+
+class _NnfastMLP:
+    def __init__(self, dims, batch_size, seed):
+        from ..layers import Dense
+        from ..models import Sequential
+        from ..optimizers import Adam
+        d, h, c = dims
+        self.model = Sequential([Dense(h, activation="relu", input_dim=d), Dense(c, activation="softmax")], seed=seed)
+        self.model.compile(optimizer=Adam(learning_rate=LEARNING_RATE, epsilon=EPSILON),
+                           loss="sparse_categorical_crossentropy")
+        self.batch_size = batch_size
+
+    def train(self, x, y, epochs):
+        return self.model.fit(x, y, batch_size=self.batch_size, epochs=epochs, verbose=0).history["loss"][-1]
+
+    def epoch(self, x, y):
+        return self.train(x, y, 1)
+
+    def accuracy(self, x, y):
+        return float(np.mean(self.model.predict(x, batch_size=256).argmax(axis=1) == y))
+
+
+class _NumpyMLP:
+    """From scratch, as the seed notes and "Deep Learning from Scratch" write it: arrays keyed
+    W1, b1, W2, b2, a forward that keeps what backward needs, and the book's Adam."""
+
+    def __init__(self, dims, batch_size, seed):
+        d, h, c = dims
+        self.rng = np.random.default_rng(seed)
+        self.params = {}
+        for i, (fan_in, fan_out) in enumerate(((d, h), (h, c)), start=1):
+            limit = math.sqrt(6.0 / (fan_in + fan_out))  # glorot uniform, as Keras and nnfast
+            self.params[f"W{i}"] = self.rng.uniform(-limit, limit, (fan_in, fan_out)).astype(np.float32)
+            self.params[f"b{i}"] = np.zeros(fan_out, np.float32)
+        self.m = {k: np.zeros_like(v) for k, v in self.params.items()}
+        self.v = {k: np.zeros_like(v) for k, v in self.params.items()}
+        self.iter = 0
+        self.batch_size = batch_size
+
+    def loss_and_grads(self, x, t):
+        p = self.params
+        z1 = x @ p["W1"] + p["b1"]
+        h = np.maximum(z1, 0)
+        z2 = h @ p["W2"] + p["b2"]
+        z2 -= z2.max(axis=1, keepdims=True)
+        e = np.exp(z2)
+        s = e.sum(axis=1, keepdims=True)
+        rows = np.arange(len(x))
+        loss = float(np.mean(np.log(s[:, 0]) - z2[rows, t]))
+        dz2 = e / s
+        dz2[rows, t] -= 1
+        dz2 /= len(x)
+        dh = dz2 @ p["W2"].T
+        dh[z1 <= 0] = 0
+        grads = {"W2": h.T @ dz2, "b2": dz2.sum(axis=0), "W1": x.T @ dh, "b1": dh.sum(axis=0)}
+        return loss, grads
+
+    def adam(self, grads, lr=LEARNING_RATE, beta1=0.9, beta2=0.999):
+        self.iter += 1
+        lr_t = lr * math.sqrt(1.0 - beta2 ** self.iter) / (1.0 - beta1 ** self.iter)
+        for k, w in self.params.items():
+            g = grads[k]
+            self.m[k] += (1 - beta1) * (g - self.m[k])
+            self.v[k] += (1 - beta2) * (g ** 2 - self.v[k])
+            w -= lr_t * self.m[k] / (np.sqrt(self.v[k]) + EPSILON)
+
+    def epoch(self, x, y):
+        order = self.rng.permutation(len(x))
+        total = 0.0
+        for start in range(0, len(x), self.batch_size):
+            idx = order[start:start + self.batch_size]
+            loss, grads = self.loss_and_grads(x[idx], y[idx])
+            self.adam(grads)
+            total += loss * len(idx)
+        return total / len(x)
+
+    def train(self, x, y, epochs):
+        for _ in range(epochs):
+            loss = self.epoch(x, y)
+        return loss
+
+    def accuracy(self, x, y):
+        p = self.params
+        out = np.maximum(x @ p["W1"] + p["b1"], 0) @ p["W2"] + p["b2"]
+        return float(np.mean(out.argmax(axis=1) == y))
+
+
+class _TorchMLP:
+    def __init__(self, dims, batch_size, seed):
+        import torch
+        d, h, c = dims
+        self.torch = torch
+        with torch.random.fork_rng():  # seeded weights without touching the caller's RNG
+            torch.manual_seed(seed)
+            self.model = torch.nn.Sequential(torch.nn.Linear(d, h), torch.nn.ReLU(), torch.nn.Linear(h, c))
+        self.opt = torch.optim.Adam(self.model.parameters(), lr=LEARNING_RATE, eps=EPSILON, fused=True)
+        self.loss_fn = torch.nn.CrossEntropyLoss()
+        self.gen = torch.Generator().manual_seed(seed)
+        self.batch_size = batch_size
+
+    def epoch(self, x, y):
+        torch = self.torch
+        xt, yt = torch.from_numpy(x), torch.from_numpy(y)
+        perm = torch.randperm(len(x), generator=self.gen)
+        total = 0.0
+        for start in range(0, len(x), self.batch_size):
+            idx = perm[start:start + self.batch_size]
+            self.opt.zero_grad()
+            loss = self.loss_fn(self.model(xt[idx]), yt[idx])
+            loss.backward()
+            self.opt.step()
+            total += loss.item() * len(idx)
+        return total / len(x)
+
+    def train(self, x, y, epochs):
+        for _ in range(epochs):
+            loss = self.epoch(x, y)
+        return loss
+
+    def accuracy(self, x, y):
+        with self.torch.no_grad():
+            out = self.model(self.torch.from_numpy(x))
+        return float(np.mean(out.argmax(dim=1).numpy() == y))
+
+
+class _KerasMLP:
+    def __init__(self, dims, batch_size, seed):
+        keras, reason = keras_module()
+        if keras is None:
+            raise ImportError(reason)
+        d, h, c = dims
+        init = keras.initializers.GlorotUniform
+        self.model = keras.Sequential([
+            keras.Input((d,)),
+            keras.layers.Dense(h, activation="relu", kernel_initializer=init(seed=seed)),
+            keras.layers.Dense(c, activation="softmax", kernel_initializer=init(seed=seed + 1)),
+        ])
+        self.model.compile(optimizer=keras.optimizers.Adam(learning_rate=LEARNING_RATE, epsilon=EPSILON),
+                           loss="sparse_categorical_crossentropy")
+        self.batch_size = batch_size
+
+    def train(self, x, y, epochs):
+        h = self.model.fit(x, y, batch_size=self.batch_size, epochs=epochs, verbose=0, shuffle=True)
+        return h.history["loss"][-1]
+
+    def epoch(self, x, y):
+        return self.train(x, y, 1)
+
+    def accuracy(self, x, y):
+        with warnings.catch_warnings():
+            # Keras 3.x's torch backend converts with np.array(tensor), which NumPy 2 deprecates
+            warnings.simplefilter("ignore", DeprecationWarning)
+            out = self.model.predict(x, batch_size=256, verbose=0)
+        return float(np.mean(np.asarray(out).argmax(axis=1) == y))
+
+
+class _SklearnMLP:
+    def __init__(self, dims, batch_size, seed):
+        from sklearn.neural_network import MLPClassifier
+        d, h, c = dims
+        self.classes = np.arange(c)
+        self.clf = MLPClassifier(hidden_layer_sizes=(h,), activation="relu", solver="adam", alpha=0.0,
+                                 batch_size=batch_size, learning_rate_init=LEARNING_RATE, epsilon=EPSILON,
+                                 max_iter=1, shuffle=True, random_state=seed)
+
+    def epoch(self, x, y):
+        self.clf.partial_fit(x, y, classes=self.classes)  # one epoch; the Adam state carries over
+        return float(self.clf.loss_)
+
+    def train(self, x, y, epochs):
+        from sklearn.exceptions import ConvergenceWarning
+        # exactly `epochs` epochs: no early stop on a flat loss; max_iter reached warns: expected here
+        self.clf.set_params(max_iter=epochs, n_iter_no_change=epochs + 1, tol=0.0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            self.clf.fit(x, y)
+        return float(self.clf.loss_)
+
+    def accuracy(self, x, y):
+        return float(np.mean(self.clf.predict(x) == y))
+
+
+_MLPS = {"nnfast": _NnfastMLP, "numpy": _NumpyMLP, "torch": _TorchMLP, "keras": _KerasMLP, "sklearn": _SklearnMLP}
+
+
+def mlp_trainer(system, dims, batch_size, seed=0):
+    """(trainer, None) for an MLP dims = (inputs, hidden, classes) on `system`, or (None, reason)."""
+    reason = _peer_reason(system)
+    if reason:
+        return None, reason
+    return _MLPS[system](dims, batch_size, seed), None
+
+
+# --------------------------------------------------------------------------------------------------
+# the seed notes' 2-3-1 network: step functions
+# --------------------------------------------------------------------------------------------------
+
+class _NotesNetwork:
+    """The seed notes' NeuralNetwork class (2-3-1, sigmoid, no biases, randn weights), with the
+    derivatives taken from the activations (the notes' slips corrected)."""
+
+    def __init__(self, seed=812):
+        rng = np.random.default_rng(seed)
+        self.w1 = rng.standard_normal((2, 3))
+        self.w2 = rng.standard_normal((3, 1))
+
+    @staticmethod
+    def sigmoid(s):
+        return 1 / (1 + np.exp(-s))
+
+    def feed_forward(self, X):
+        self.hidden_sum = np.dot(X, self.w1)
+        self.activated_hidden = self.sigmoid(self.hidden_sum)
+        self.output_sum = np.dot(self.activated_hidden, self.w2)
+        self.activated_output = self.sigmoid(self.output_sum)
+        return self.activated_output
+
+    def backward(self, X, y, o):
+        self.o_error = y - o
+        self.o_delta = self.o_error * o * (1 - o)
+        self.z2_error = self.o_delta.dot(self.w2.T)
+        self.z2_delta = self.z2_error * self.activated_hidden * (1 - self.activated_hidden)
+        self.w1 += X.T.dot(self.z2_delta)
+        self.w2 += self.activated_hidden.T.dot(self.o_delta)
+
+    def train(self, X, y):
+        o = self.feed_forward(X)
+        self.backward(X, y, o)
+
+
+def seed_step_function(system, seed=812):
+    """(fn, None): one full-batch training step of the 2-3-1 network on the study-hours data for
+    `system`; or (None, reason)."""
+    from .. import datasets
+    x, y = datasets.study_hours()
+    reason = _peer_reason(system)
+    if reason:
+        return None, reason
+    if system == "nnfast":
+        from ..layers import Dense
+        from ..models import Sequential
+        from ..optimizers import SGD
+        model = Sequential([Dense(3, activation="sigmoid", use_bias=False, input_dim=2, kernel_initializer="random_normal"),
+                            Dense(1, activation="sigmoid", use_bias=False, kernel_initializer="random_normal")],
+                           dtype="float64", seed=seed)
+        model.compile(optimizer=SGD(learning_rate=1.5), loss="mse")
+        return (lambda: model.train_on_batch(x, y)), None
+    if system == "numpy":
+        net = _NotesNetwork(seed)
+        return (lambda: net.train(x, y)), None
+    if system == "torch":
+        import torch
+        with torch.random.fork_rng():
+            torch.manual_seed(seed)
+            model = torch.nn.Sequential(torch.nn.Linear(2, 3, bias=False), torch.nn.Sigmoid(),
+                                        torch.nn.Linear(3, 1, bias=False), torch.nn.Sigmoid()).double()
+        opt = torch.optim.SGD(model.parameters(), lr=1.5)
+        loss_fn = torch.nn.MSELoss()
+        xt, yt = torch.from_numpy(x), torch.from_numpy(y)
+
+        def step():
+            opt.zero_grad()
+            loss = loss_fn(model(xt), yt)
+            loss.backward()
+            opt.step()
+            return loss.item()
+        return step, None
+    if system == "keras":
+        keras, _ = keras_module()
+        init = keras.initializers.RandomNormal
+        model = keras.Sequential([
+            keras.Input((2,), dtype="float64"),
+            keras.layers.Dense(3, activation="sigmoid", use_bias=False, dtype="float64", kernel_initializer=init(seed=seed)),
+            keras.layers.Dense(1, activation="sigmoid", use_bias=False, dtype="float64", kernel_initializer=init(seed=seed + 1)),
+        ])
+        model.compile(optimizer=keras.optimizers.SGD(learning_rate=1.5), loss="mse")
+        return (lambda: model.train_on_batch(x, y)), None
+    return None, "no 2-3-1 sigmoid network step in scikit-learn"
+
+
+# --------------------------------------------------------------------------------------------------
+# measurement
+# --------------------------------------------------------------------------------------------------
+
+def _timed(fn, repeats):
+    """Timing of `repeats` calls of fn() in a row (each call one sample)."""
+    seconds = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        seconds.append(time.perf_counter() - start)
+    q = statistics.quantiles(seconds, n=4) if len(seconds) > 1 else [seconds[0]] * 3
+    return Timing(statistics.median(seconds), q[0], q[2], len(seconds), 1)
+
+
+def epoch_data(samples=FULL_SAMPLES, seed=0):
+    """Synthetic data of Fashion-MNIST's shape: (samples, 784) float32 in [0, 1), labels 0-9 (int64)."""
+    rng = np.random.default_rng(seed)
+    return rng.random((samples, 784), dtype=np.float32), rng.integers(0, 10, samples)
+
+
+def _epoch_rows(nt, systems, batch_sizes, samples, repeats):
+    x, y = epoch_data(samples)
+    warm_x, warm_y = x[:WARMUP_SAMPLES], y[:WARMUP_SAMPLES]
+    scale = FULL_SAMPLES / samples
+    rows = []
+    for bs in batch_sizes:
+        for system in systems:
+            row = dict(part="epoch", case=f"MLP epoch, batch {bs}", batch_size=bs, threads=nt, system=system,
+                       samples=samples, scale=scale)
+            trainer, reason = mlp_trainer(system, (784, 128, 10), bs)
+            if trainer is None:
+                rows.append(dict(row, skipped=True, reason=reason))
+                continue
+            trainer.epoch(warm_x, warm_y)
+            losses = []
+            t = _timed(lambda: losses.append(trainer.epoch(x, y)), repeats)
+            rows.append(dict(row, skipped=False, seconds=t.median * scale, spread=t.spread, repeats=t.repeats,
+                             loss=losses[-1]))
+    return rows
+
+
+def _seed_rows(nt, systems, max_total_time):
+    rows = []
+    for system in systems:
+        row = dict(part="seed", case="2-3-1 sigmoid, 3 samples", threads=nt, system=system)
+        fn, reason = seed_step_function(system)
+        if fn is None:
+            rows.append(dict(row, skipped=True, reason=reason))
+            continue
+        t = measure(fn, max_total_time=max_total_time)
+        rows.append(dict(row, skipped=False, seconds=t.median, spread=t.spread, repeats=t.repeats))
+    return rows
+
+
+def _digits_rows(nt, systems, epochs, repeats):
+    case = f"digits 64-64-10, {epochs} epochs"
+    try:
+        from .. import datasets
+        (xt, yt), (xv, yv) = datasets.load_digits(seed=0)
+    except ImportError as err:
+        return [dict(part="digits", case=case, threads=nt, system=s, skipped=True, reason=str(err))
+                for s in systems]
+    rows = []
+    for system in systems:
+        row = dict(part="digits", case=case, epochs=epochs, threads=nt, system=system)
+        warm, reason = mlp_trainer(system, (64, 64, 10), 32, seed=1)
+        if warm is None:
+            rows.append(dict(row, skipped=True, reason=reason))
+            continue
+        warm.train(xt, yt, 1)
+        runs = []
+
+        def run_once():
+            trainer, _ = mlp_trainer(system, (64, 64, 10), 32, seed=0)
+            start = time.perf_counter()
+            loss = trainer.train(xt, yt, epochs)
+            runs.append((time.perf_counter() - start, loss, trainer.accuracy(xv, yv)))
+        for _ in range(repeats):
+            run_once()
+        seconds = [r[0] for r in runs]
+        q = statistics.quantiles(seconds, n=4) if len(seconds) > 1 else [seconds[0]] * 3
+        t = Timing(statistics.median(seconds), q[0], q[2], len(seconds), 1)
+        rows.append(dict(row, skipped=False, seconds=t.median, spread=t.spread, repeats=t.repeats,
+                         loss=runs[-1][1], accuracy=runs[-1][2]))
+    return rows
+
+
+def run(thread_counts=(1, 2), sizes=None, parts=PARTS, systems=SYSTEMS, batch_sizes=BATCH_SIZES,
+        repeats=None, max_total_time=2.0):
+    """Rows of measurements: one per (part, case, threads, system); skipped rows say why.
+
+    sizes: SIZES (full) or QUICK_SIZES, or a dict with any of their keys; repeats overrides
+    sizes["repeats"]; max_total_time bounds the repeats of the 2-3-1 step (the training runs are
+    timed `repeats` times each)."""
+    cfg = dict(SIZES, **(sizes or {}))
+    if repeats is not None:
+        cfg["repeats"] = repeats
+    if cfg["repeats"] < 1:
+        raise ValueError(f"repeats must be >= 1, got {cfg['repeats']}")
+    unknown = [p for p in parts if p not in PARTS]
+    if unknown:
+        raise ValueError(f"unknown part(s) {unknown}; expected some of {PARTS}")
+    rows = []
+    for nt in thread_counts:
+        with threads(nt):
+            if "epoch" in parts:
+                rows += _epoch_rows(nt, systems, batch_sizes, cfg["epoch_samples"], cfg["repeats"])
+            if "seed" in parts:
+                rows += _seed_rows(nt, [s for s in systems if s in SEED_SYSTEMS], max_total_time)
+            if "digits" in parts:
+                rows += _digits_rows(nt, systems, cfg["digits_epochs"], cfg["repeats"])
+    return rows
+
+
+# --------------------------------------------------------------------------------------------------
+# output
+# --------------------------------------------------------------------------------------------------
+
+def _key(r):
+    return (r["part"], r["case"], r["threads"])
+
+
+def ratios(rows):
+    """[(case, threads, peer, peer time / nnfast time)] for every measured peer beside a measured nnfast."""
+    base = {_key(r): r for r in rows if r["system"] == "nnfast" and not r["skipped"]}
+    out = []
+    for r in rows:
+        b = base.get(_key(r))
+        if r["system"] != "nnfast" and not r["skipped"] and b is not None:
+            out.append((r["case"], r["threads"], r["system"], r["seconds"] / b["seconds"]))
+    return out
+
+
+def _fmt_seconds(s):
+    return f"{s * 1e6:.1f} us" if s < 1e-3 else f"{s * 1e3:.1f} ms" if s < 1 else f"{s:.2f} s"
+
+
+def _cell(r, base):
+    if r is None:
+        return "-"
+    if r["skipped"]:
+        return "skipped"
+    text = f"{_fmt_seconds(r['seconds'])} ±{100 * r['spread']:.0f}%"
+    if r is not base and base is not None and not base["skipped"]:
+        text += f" {r['seconds'] / base['seconds']:.2f}x"
+    return text
+
+
+def _table(rows, head, systems):
+    out = ["| " + " | ".join(head + systems) + " |", "|" + "---|" * (len(head) + len(systems))]
+    keys = []
+    for r in rows:
+        if _key(r) not in keys:
+            keys.append(_key(r))
+    for key in keys:
+        cells = {r["system"]: r for r in rows if _key(r) == key}
+        base = cells.get("nnfast")
+        out.append("| " + " | ".join([key[1], str(key[2])] + [_cell(cells.get(s), base) for s in systems]) + " |")
+    return out
+
+
+def markdown(rows):
+    """One table per part: median time ± half the interquartile range, and x = peer time / nnfast
+    time (above 1: nnfast is faster); digits also gives test accuracy. Skipped peers are listed
+    with their reason below the tables."""
+    out = []
+    systems = [s for s in SYSTEMS if any(r["system"] == s for r in rows)]
+    epoch = [r for r in rows if r["part"] == "epoch"]
+    if epoch:
+        done = [r for r in epoch if not r["skipped"]]
+        samples = done[0]["samples"] if done else FULL_SAMPLES
+        reps = sorted({r["repeats"] for r in done})
+        how = ("" if samples == FULL_SAMPLES else
+               f"; quick mode: measured on {samples}-sample epochs and scaled x{FULL_SAMPLES / samples:g}")
+        out.append(f"\n**One training epoch, MLP 784-128-10, Adam** (time per {FULL_SAMPLES}-sample epoch, "
+                   f"median of {'/'.join(map(str, reps)) or '-'} epochs after a {WARMUP_SAMPLES}-sample warm-up"
+                   f"{how}; x = time / nnfast time)\n")
+        out += _table(epoch, ["run", "threads"], systems)
+    seed = [r for r in rows if r["part"] == "seed"]
+    if seed:
+        out.append("\n**Seed 2-3-1 network** (time per full-batch training step, median; x = time / nnfast time)\n")
+        out += _table(seed, ["network", "threads"], [s for s in systems if s in SEED_SYSTEMS])
+    digits = [r for r in rows if r["part"] == "digits"]
+    if digits:
+        reps = sorted({r["repeats"] for r in digits if not r["skipped"]})
+        out.append(f"\n**Digits** (wall time of a whole training run, median of {'/'.join(map(str, reps)) or '-'} "
+                   "runs from the same initial state; final training loss; test accuracy)\n")
+        out.append("| run | threads | system | wall time | x nnfast | final loss | test accuracy |")
+        out.append("|---|---|---|---|---|---|---|")
+        for r in digits:
+            base = next((b for b in digits if _key(b) == _key(r) and b["system"] == "nnfast"), None)
+            if r["skipped"]:
+                out.append(f"| {r['case']} | {r['threads']} | {r['system']} | skipped | - | - | - |")
+                continue
+            ratio = (f"{r['seconds'] / base['seconds']:.2f}x" if base is not None and not base["skipped"] else "-")
+            out.append(f"| {r['case']} | {r['threads']} | {r['system']} | {_fmt_seconds(r['seconds'])} "
+                       f"±{100 * r['spread']:.0f}% | {ratio} | {r['loss']:.4f} | {r['accuracy']:.4f} |")
+    reasons = sorted({f"{r['system']}: {r['reason']}" for r in rows if r["skipped"]})
+    if reasons:
+        out.append("\nSkipped: " + "; ".join(reasons) + ".")
+    if rows and _optional("threadpoolctl") is None:
+        out.append("Note: threadpoolctl is not installed, so the BLAS thread count of NumPy and scikit-learn "
+                   "was not set.")
+    return "\n".join(out)
