@@ -2,30 +2,31 @@
 model's preallocated buffers) and "reference" (nnfast.reference, the NumPy twin, whose results are
 copied into the same buffers). A model is written once against this interface, so the two backends
 run the very same training loop and must agree."""
-from . import ops, reference
+from . import _core, ops, reference
 
 BACKENDS = ("native", "reference")
 
 
 class NativeBackend:
-    """nnfast.ops with out= buffers: no allocation in the training step."""
+    """The native kernels with out= buffers: no allocation in the training step. The hot calls go
+    to nnfast._core positionally (nnfast.ops is the same thing with keywords and docstrings)."""
     name = "native"
     ops = ops
 
     def dense_forward(self, x, w, b, activation, out):
-        return ops.dense_forward(x, w, b, activation, out=out)
+        return _core.dense_forward(x, w, b, activation, out)
 
     def dense_backward(self, x, w, y, dy, activation, dx_out, dw_out, db_out):
         """Fills dw_out, db_out (if given) and dx_out (if given); returns dx_out."""
-        ops.dense_backward(x, w, y, dy, activation, need_dx=dx_out is not None, need_db=db_out is not None,
-                           dx_out=dx_out, dw_out=dw_out, db_out=db_out)
+        _core.dense_backward(x, w, y, dy, activation, dx_out is not None, db_out is not None, dx_out, dw_out,
+                             db_out)
         return dx_out
 
     def activation_forward(self, z, activation, out):
-        return ops.activation_forward(z, activation, out=out)
+        return _core.activation_forward(z, activation, out)
 
     def activation_backward(self, y, dy, activation, out):
-        return ops.activation_backward(y, dy, activation, out=out)
+        return _core.activation_backward(y, dy, activation, out)
 
     def dropout_forward(self, x, rate, seed, out, mask_out):
         return ops.dropout_forward(x, rate, seed, out=out, mask_out=mask_out)
@@ -35,7 +36,7 @@ class NativeBackend:
 
     def loss(self, name, pred, target, out):
         """(loss, grad) of one of mse, mae, binary_cross_entropy, softmax_cross_entropy."""
-        return getattr(ops, name)(pred, target, out=out)
+        return getattr(_core, name)(pred, target, out)
 
 
 class ReferenceBackend:

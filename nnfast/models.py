@@ -32,6 +32,7 @@ class Sequential:
         self.built = False
         self.optimizer = self.loss = None
         self.metrics = []
+        self._prepared = False
         self.stop_training = False
         self.history = None
         for layer in layers or []:
@@ -92,6 +93,9 @@ class Sequential:
             if isinstance(layer, Dropout):
                 layer.set_seed(int(rng.integers(2**63)))
         self._trainable = [layer for layer in self.layers if layer.param_specs()]
+        self._regularized = [layer for layer in self._trainable if getattr(layer, "kernel_regularizer", None)]
+        first = self.layers.index(self._trainable[0]) if self._trainable else len(self.layers)
+        self._backward_plan = [(self.layers[i], i > first) for i in range(len(self.layers) - 1, first - 1, -1)]
         self.built = True
 
     @property
@@ -141,6 +145,7 @@ class Sequential:
             raise ValueError("compile needs a loss: one of " + ", ".join(losses.LOSSES) + ", or a callable")
         self.loss = losses.get(loss)
         self._metric_names = list(metrics or [])
+        self._prepared = False
         for m in self._metric_names:
             metrics_module.get(m, 2, False)  # validate names now
         self.compiled = True
@@ -157,6 +162,11 @@ class Sequential:
 
     def _inputs(self, x, name="x"):
         """x as a C-contiguous (n, input_dim) array of the model's dtype, checked."""
+        if (type(x) is np.ndarray and self.built and x.dtype == self.dtype and x.ndim == 2
+                and x.shape[1] == self.input_dim and x.flags.c_contiguous and x.flags.aligned):
+            if not np.isfinite(x).all():  # the fast path: already in the model's layout
+                raise ValueError(f"{name} contains NaN or Inf")
+            return x
         x = np.asarray(x)
         if x.dtype.kind not in "fiub":
             raise ValueError(f"{name} must hold real numbers, got dtype {x.dtype}")
@@ -173,6 +183,11 @@ class Sequential:
 
     def _targets(self, y, n, name="y"):
         """y checked against the loss: class indices (n,) for sparse losses, else (n, outputs)."""
+        if (not self.loss.sparse and type(y) is np.ndarray and y.dtype == self.dtype and y.ndim == 2
+                and y.shape == (n, self.output_dim) and y.flags.c_contiguous and y.flags.aligned):
+            if not np.isfinite(y).all():  # the fast path: already in the model's layout
+                raise ValueError(f"{name} contains NaN or Inf")
+            return y
         y = np.asarray(y)
         if len(y) != n:
             raise ValueError(f"{name} has {len(y)} samples but x has {n}")
@@ -218,17 +233,15 @@ class Sequential:
             value, grad = self.loss.fused(self._backend, out, y, grad)
         else:
             value, grad = self.loss(self._backend, out, y, grad)
-        for layer in self._trainable:
+        for layer in self._regularized:
             value += layer.regularization()
         return value, grad
 
     def _backward(self, grad):
-        last = len(self.layers) - 1
-        first_trainable = self.layers.index(self._trainable[0]) if self._trainable else len(self.layers)
-        for i in range(last, -1, -1):
-            grad = self.layers[i].backward(self._backend, grad, need_dx=i > first_trainable)
-            if i <= first_trainable:
-                break
+        """Backward through the layers down to the first one with parameters (which needs no dx)."""
+        backend = self._backend
+        for layer, need_dx in self._backward_plan:
+            grad = layer.backward(backend, grad, need_dx)
 
     def _train_batch(self, x, y):
         out = self._forward(x, True)
@@ -251,6 +264,7 @@ class Sequential:
         # argmax of logits is argmax of softmax: only other metrics need the probabilities
         self._metrics_need_probs = self.layers[-1].fused_softmax and any(
             not isinstance(m, argmax_only) for m in self._metrics)
+        self._prepared = True
 
     def _predictions(self, out):
         """Probabilities from the last layer's output (softmax applied when it was fused)."""
@@ -392,7 +406,7 @@ class Sequential:
         self._require_compiled()
         x = self._inputs(x)
         y = self._targets(y, len(x))
-        if not hasattr(self, "_metrics") or self.layers[-1].fused_softmax != self._fused():
+        if not self._prepared:
             self._prepare()
         for m in self._metrics:
             m.reset()
