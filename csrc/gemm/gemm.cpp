@@ -23,6 +23,9 @@ namespace {
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
+// The per-core L2 the blocking may count on (Zen3, Skylake-SP and later: 512 KiB or more).
+constexpr int64_t kL2Bytes = 512 * 1024;
+
 // Up to this many rows of A (a small batch), B is read in place rather than packed.
 constexpr int64_t kDirectBRows = 64;
 
@@ -107,25 +110,50 @@ void gemm(T* c, int64_t c_rs, int64_t c_cs, const T* a, int64_t a_rs, int64_t a_
         return;
     }
     const int64_t nc_max = even_block(n, B::NC, NR), kc_max = even_block(k, B::KC, 1);
-    const int64_t mc_max = even_block(m, B::MC, MR);
-    T* bpack = static_cast<T*>(workspace(kPackB, sizeof(T) * kc_max * ceil_div(nc_max, NR) * NR));
-    T* apack = static_cast<T*>(workspace(kPackA, sizeof(T) * kc_max * ceil_div(mc_max, MR) * MR));
+    const int64_t mc_max = even_block(m, B::MC, MR), mblocks = ceil_div(m, mc_max);
     // 2mnk flops; a thread is worth starting from about a million multiply-adds.
     const int nt = threads_for(m * n * k / 32);
+    const int64_t apack_size = kc_max * ceil_div(mc_max, MR) * MR;  // one packed block of A
+    T* bpack = static_cast<T*>(workspace(kPackB, sizeof(T) * kc_max * ceil_div(nc_max, NR) * NR));
+    T* apack = static_cast<T*>(workspace(kPackA, sizeof(T) * apack_size * nt));
 
     // Reading A in place saves its packing, which pays off only while few column panels reuse it;
     // likewise B (the weights, in a forward pass) for a small batch, where few row panels reuse it
     // and its rows stream from L2 fast enough.
     const bool direct_a = a_cs == 1 && n <= 8 * NR;
     const bool direct_b = b_cs == 1 && m <= kDirectBRows;
+
+    // Tiles [t_lo, t_hi) (column panel major) of the MC block at row ic, A packed in `ablock`.
+    auto tiles = [&](int64_t jc, int64_t nc, int64_t pc, int64_t kc, int64_t ic, int64_t mc, const T* ablock,
+                     int64_t t_lo, int64_t t_hi) {
+        const int64_t mpanels = ceil_div(mc, MR);
+        const bool accumulate = pc > 0, last = pc + kc == k;
+        for (int64_t t = t_lo; t < t_hi; ++t) {
+            const int64_t jp = t / mpanels, ip = t % mpanels;
+            const int64_t i0 = ic + ip * MR, j0 = jc + jp * NR;
+            const int rows = int(m - i0 < MR ? m - i0 : MR), cols = int(n - j0 < NR ? n - j0 : NR);
+            T* ct = c + i0 * c_rs + j0 * c_cs;
+            const T* at = direct_a ? a + i0 * a_rs + pc : ablock + ip * MR * kc;
+            const bool b_in_place = direct_b && cols == NR;
+            const T* bt = b_in_place ? b + pc * b_rs + j0 : bpack + jp * NR * kc;
+            compute_tile<T>(ct, c_rs, c_cs, rows, cols, accumulate, at, direct_a ? a_rs : 0, bt,
+                            b_in_place ? b_rs : NR, kc);
+            if (last && (bias || act != Activation::linear))  // row-major c only
+                epilogue(ct, c_rs, rows, cols, bias ? bias + j0 : nullptr, act);
+        }
+    };
     // The work of thread `tid` of `team`; barriers separate packing from the tiles that read it.
+    // The team shares each MC block's tiles (each thread streams its part of B~), unless B~ fits
+    // in L2 and there are at least two MC blocks per thread: then each thread owns whole blocks (its
+    // own packed A, no barrier per block).
     auto run = [&](int tid, int team) {
+        const bool own_blocks = team > 1 && mblocks >= 2 * team && nc_max * kc_max * int64_t(sizeof(T)) <= kL2Bytes;
+        T* my_apack = apack + (own_blocks ? tid * apack_size : 0);
         for (int64_t jc = 0; jc < n; jc += nc_max) {
             const int64_t nc = n - jc < nc_max ? n - jc : nc_max;
             const int64_t npanels = ceil_div(nc, NR);
             for (int64_t pc = 0; pc < k; pc += kc_max) {
                 const int64_t kc = k - pc < kc_max ? k - pc : kc_max;
-                const bool accumulate = pc > 0, last = pc + kc == k;
                 int64_t lo, hi;
                 if (direct_b) {  // only a partial last panel is packed, zero-padded
                     if (tid == 0 && nc % NR) pack_b<T, NR>(bpack, b, b_rs, b_cs, pc, jc, nc, kc, npanels - 1, npanels);
@@ -136,37 +164,35 @@ void gemm(T* c, int64_t c_rs, int64_t c_cs, const T* a, int64_t a_rs, int64_t a_
 #ifdef _OPENMP
 #pragma omp barrier
 #endif
-                for (int64_t ic = 0; ic < m; ic += mc_max) {
+                if (own_blocks) {
+                    int64_t blo, bhi;
+                    split(mblocks, tid, team, &blo, &bhi);
+                    for (int64_t ib = blo; ib < bhi; ++ib) {
+                        const int64_t ic = ib * mc_max, mc = m - ic < mc_max ? m - ic : mc_max;
+                        const int64_t mpanels = ceil_div(mc, MR);
+                        if (!direct_a) pack_a<T, MR>(my_apack, a, a_rs, a_cs, ic, pc, mc, kc, 0, mpanels);
+                        tiles(jc, nc, pc, kc, ic, mc, my_apack, 0, npanels * mpanels);
+                    }
+                }
+                for (int64_t ic = 0; !own_blocks && ic < m; ic += mc_max) {
                     const int64_t mc = m - ic < mc_max ? m - ic : mc_max;
                     const int64_t mpanels = ceil_div(mc, MR);
-                    // A row-major A is read in place (its rows stream well from cache); other
-                    // layouts are packed.
-                    if (!direct_a) {
+                    if (!direct_a) {  // a row-major A is read in place; other layouts are packed
                         split(mpanels, tid, team, &lo, &hi);
-                        pack_a<T, MR>(apack, a, a_rs, a_cs, ic, pc, mc, kc, lo, hi);
+                        pack_a<T, MR>(my_apack, a, a_rs, a_cs, ic, pc, mc, kc, lo, hi);
                     }
 #ifdef _OPENMP
 #pragma omp barrier
 #endif
-                    // tiles of this block, column panel major, split evenly over the team
                     split(npanels * mpanels, tid, team, &lo, &hi);
-                    for (int64_t t = lo; t < hi; ++t) {
-                        const int64_t jp = t / mpanels, ip = t % mpanels;
-                        const int64_t i0 = ic + ip * MR, j0 = jc + jp * NR;
-                        const int rows = int(m - i0 < MR ? m - i0 : MR), cols = int(n - j0 < NR ? n - j0 : NR);
-                        T* ct = c + i0 * c_rs + j0 * c_cs;
-                        const T* at = direct_a ? a + i0 * a_rs + pc : apack + ip * MR * kc;
-                        const bool b_in_place = direct_b && cols == NR;
-                        const T* bt = b_in_place ? b + pc * b_rs + j0 : bpack + jp * NR * kc;
-                        compute_tile<T>(ct, c_rs, c_cs, rows, cols, accumulate, at, direct_a ? a_rs : 0, bt,
-                                        b_in_place ? b_rs : NR, kc);
-                        if (last && (bias || act != Activation::linear))  // row-major c only
-                            epilogue(ct, c_rs, rows, cols, bias ? bias + j0 : nullptr, act);
-                    }
+                    tiles(jc, nc, pc, kc, ic, mc, my_apack, lo, hi);
 #ifdef _OPENMP
 #pragma omp barrier
 #endif
                 }
+#ifdef _OPENMP
+#pragma omp barrier  // every tile of this pass is done before B is packed again
+#endif
             }
         }
     };

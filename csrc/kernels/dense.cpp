@@ -61,9 +61,9 @@ void dense_backward(T* dx, T* dw, T* db, const T* x, const T* w, const T* y, con
     gemm<T>(dw, n, 1, x, 1, k, dz, n, 1, nullptr, k, n, m, Activation::linear);  // x^T (k, m) dz (m, n)
     if (!dx) return;
     // dx (m, k) = dz (m, n) w^T (n, k). Packing w^T gathers all of w; when w is large and the batch
-    // smaller than k, computing dx^T (k, m) = w (k, n) dz^T (n, m) packs only dz^T and stores the
-    // tiles transposed instead.
-    if (m < k && n * k >= 16384)
+    // small (so few row panels share that packing), computing dx^T (k, m) = w (k, n) dz^T (n, m)
+    // packs only dz^T and stores the tiles transposed instead.
+    if (m <= 64 && m < k && n * k >= 16384)
         gemm<T>(dx, 1, k, w, n, 1, dz, 1, n, nullptr, k, m, n, Activation::linear);
     else
         gemm<T>(dx, k, 1, dz, n, 1, w, 1, n, nullptr, m, k, n, Activation::linear);
