@@ -23,9 +23,12 @@ class Sequential:
 
     def __init__(self, layers=None, backend="native", dtype="float32", seed=None, name="sequential"):
         self._backend = backends.get(backend)
-        if dtype not in _DTYPES and np.dtype(dtype).name not in _DTYPES:
+        try:
+            self.dtype = np.dtype(dtype)
+        except TypeError:
+            self.dtype = None
+        if self.dtype is None or self.dtype.name not in _DTYPES:
             raise ValueError(f"dtype must be one of {_DTYPES}, got {dtype!r}")
-        self.dtype = np.dtype(dtype)
         self.seed = seed
         self.name = name
         self.layers = []

@@ -262,6 +262,9 @@ def test_unknown_names_list_the_valid_ones():
         Dense(3, activation="gelu")
     with pytest.raises(ValueError, match="backend must be one of"):
         Sequential(backend="cuda")
+    for dtype in ("float16", "int32", "not-a-dtype"):
+        with pytest.raises(ValueError, match="dtype must be one of"):
+            Sequential(dtype=dtype)
 
 
 def test_non_finite_loss_stops_fit_and_keeps_the_last_finite_weights():
