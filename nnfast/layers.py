@@ -102,6 +102,10 @@ class Dense(Layer):
     def _kernel_activation(self):
         return "linear" if self.fused_softmax else self.activation
 
+    def _y_buffer(self, batch):
+        """The output buffer for this batch size (written by forward, or by the one-call step)."""
+        return self._buffer("y", (batch, self.units), self.params[0].dtype)
+
     def forward(self, backend, x, training):
         y = self._buffer("y", (len(x), self.units), x.dtype)
         b = self.params[1] if self.use_bias else None

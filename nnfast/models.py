@@ -11,10 +11,12 @@ import math
 
 import numpy as np
 
-from . import backends, callbacks as callbacks_module, losses, metrics as metrics_module, optimizers
+from . import _core, backends, callbacks as callbacks_module, losses, metrics as metrics_module, optimizers
 from .layers import LAYERS, Dense, Dropout
 
 _DTYPES = ("float32", "float64")
+# Losses the one-call native step computes with a kernel (plus the fused softmax cross-entropy).
+_KERNEL_LOSSES = (losses.MeanSquaredError, losses.MeanAbsoluteError, losses.BinaryCrossentropy)
 
 
 class Sequential:
@@ -36,6 +38,9 @@ class Sequential:
         self.optimizer = self.loss = None
         self.metrics = []
         self._prepared = False
+        self._fast_ok = False
+        self.fast_step = True  # use the one-call native step when the model allows it
+        self._shuffle_rng = None
         self.stop_training = False
         self.history = None
         for layer in layers or []:
@@ -246,7 +251,42 @@ class Sequential:
         for layer, need_dx in self._backward_plan:
             grad = layer.backward(backend, grad, need_dx)
 
+    def _fast_step(self, batch):
+        """The one-call native step (forward, loss, backward and update in C++) for this batch
+        size, or None when the model needs the general loop: another backend or layer type, a
+        regularizer, a loss without a kernel, gradient clipping, or optimizer state not made yet."""
+        opt = self.optimizer
+        if not self._fast_ok or opt._args is None:
+            return None
+        cached = self._fast_steps.get(batch)
+        if cached is not None and cached[1] is opt._args:
+            return cached[0]
+        layers = []
+        for i, layer in enumerate(self.layers):
+            shape = (batch, layer.units)
+            layers.append((layer.params[0], layer.params[1] if layer.use_bias else None,
+                           layer._buffer("y", shape, self.dtype),
+                           layer._buffer("dx", (batch, layer.input_dim), self.dtype) if i else None,
+                           layer.grads[0], layer.grads[1] if layer.use_bias else None, layer._kernel_activation))
+        last = self.layers[-1]
+        kernel = "softmax_cross_entropy" if last.fused_softmax else self.loss.kernel
+        kwargs = dict(opt._kw, learning_rate=0.0, step=1)
+        step = _core.DenseStackStep(layers, last._buffer("dloss", (batch, last.units), self.dtype), kernel,
+                                    opt._FN, kwargs, self._param_views, self._grad_views, tuple(opt._args))
+        self._fast_steps[batch] = (step, opt._args)
+        return step
+
     def _train_batch(self, x, y):
+        step = self._fast_step(len(x)) if self._fast_ok else None
+        if step is not None:
+            opt = self.optimizer
+            lr = opt._learning_rate
+            if callable(lr):
+                lr = float(lr(opt.iterations))
+            value = step.run(x, y, lr, opt.iterations + 1)
+            if math.isfinite(value):
+                opt.iterations += 1
+            return value, self.layers[-1]._y_buffer(len(x))
         out = self._forward(x, True)
         value, grad = self._loss_and_grad(out, y)
         if not math.isfinite(value):
@@ -267,6 +307,12 @@ class Sequential:
         # argmax of logits is argmax of softmax: only other metrics need the probabilities
         self._metrics_need_probs = self.layers[-1].fused_softmax and any(
             not isinstance(m, argmax_only) for m in self._metrics)
+        last = self.layers[-1]
+        self._fast_ok = (self.backend == "native" and self.fast_step and not self._regularized
+                         and all(type(layer) is Dense for layer in self.layers)
+                         and (last.fused_softmax or (type(self.loss) in _KERNEL_LOSSES and last.activation != "softmax"))
+                         and not self.optimizer._clip_mode and self.optimizer._ops is self._backend.ops)
+        self._fast_steps = {}
         self._prepared = True
 
     def _predictions(self, out):
@@ -306,7 +352,9 @@ class Sequential:
         cbs = callbacks_module.CallbackList(callbacks, model=self, add_history=True, add_progbar=verbose != 0,
                                             verbose=verbose, epochs=epochs, steps=steps)
         self.stop_training = False
-        rng = np.random.default_rng(None if self.seed is None else self.seed + 1)
+        if self._shuffle_rng is None:  # one stream per model: successive fit calls continue it
+            self._shuffle_rng = np.random.default_rng(None if self.seed is None else self.seed + 1)
+        rng = self._shuffle_rng
         xb_full = np.empty((batch_size, self.input_dim), self.dtype)
         yb_full = np.empty((batch_size,) + y.shape[1:], y.dtype)
         order = np.arange(len(x))

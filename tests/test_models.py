@@ -112,6 +112,7 @@ def test_accuracy_resolves_like_keras_from_the_shapes():
 def test_parameters_live_in_one_arena_and_each_step_is_one_optimizer_call(monkeypatch):
     x, y = classification_data()
     model = mlp("native", "float32")
+    model.fast_step = False  # the general loop (the one-call step makes the same call from C++)
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
     for w in model.weights:
         assert np.shares_memory(w, model._params)
@@ -359,3 +360,42 @@ def test_learning_rate_callbacks_drive_the_real_optimizer():
     plateau = nf.callbacks.ReduceLROnPlateau(monitor="loss", factor=0.5, patience=0, min_delta=100.0)
     model.fit(x, y, epochs=2, verbose=0, callbacks=[plateau], initial_epoch=0)
     assert model.optimizer.learning_rate == pytest.approx(0.01 / 3 / 2)  # epoch 1 sets the best, epoch 2 halves
+
+
+@pytest.mark.parametrize("loss, activation, targets", [
+    ("sparse_categorical_crossentropy", "softmax", "sparse"), ("categorical_crossentropy", "softmax", "onehot"),
+    ("mse", "sigmoid", "onehot"), ("mae", "linear", "onehot"), ("binary_crossentropy", "sigmoid", "onehot"),
+])
+@pytest.mark.parametrize("opt", list(OPTIMIZERS))
+def test_one_call_native_step_equals_the_general_loop_bit_for_bit(opt, loss, activation, targets):
+    x, labels = classification_data(n=70, classes=3)
+    y = labels if targets == "sparse" else np.eye(3)[labels]
+    runs = []
+    for fast in (True, False):
+        model = Sequential([Dense(8, activation="relu", input_dim=7), Dense(5, activation="tanh"),
+                            Dense(3, activation=activation)], seed=4)
+        model.fast_step = fast
+        model.compile(optimizer=OPTIMIZERS[opt](), loss=loss, metrics=["acc"])
+        h = model.fit(x, y, batch_size=16, epochs=3, verbose=0)
+        steps = [model.train_on_batch(x[:10], y[:10]) for _ in range(3)]
+        runs.append((h.history, steps, model.get_weights(), model.optimizer.iterations))
+        assert bool(model._fast_steps) == fast  # the fast path really ran
+    (h1, s1, w1, i1), (h2, s2, w2, i2) = runs
+    assert h1 == h2 and s1 == s2 and i1 == i2
+    for a, b in zip(w1, w2):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_one_call_step_follows_replaced_optimizer_state(tmp_path):
+    x, y = classification_data()
+    model = compiled()
+    model.fit(x, y, epochs=1, verbose=0)
+    state = model.optimizer.get_state()
+    model.optimizer.set_state(state)  # new state arrays: the cached native step must be rebuilt
+    model.fit(x, y, epochs=1, verbose=0)
+    twin = compiled()
+    twin.fast_step = False
+    twin.fit(x, y, epochs=1, verbose=0)
+    twin.fit(x, y, epochs=1, verbose=0)
+    for a, b in zip(model.get_weights(), twin.get_weights()):
+        np.testing.assert_array_equal(a, b)

@@ -62,4 +62,5 @@ PYBIND11_MODULE(_core, m) {
     bindings::register_dense(m);
     bindings::register_losses(m);
     bindings::register_dropout(m);
+    bindings::register_dense_stack(m);
 }

@@ -7,10 +7,12 @@
 #include <cmath>
 #include <limits>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "bindings/checks.h"
 #include "bindings/register.h"
+#include "bindings/optim_step.h"
 #include "dispatch/dispatch.h"
 
 namespace nnfast {
@@ -221,9 +223,10 @@ OptimStep base_step(py::handle convention, bool allow_dlfs, py::handle learning_
     return s;
 }
 
-void sgd_update(py::handle params, py::handle grads, py::handle momentum_buffers, py::handle step,
-                py::handle learning_rate, py::handle momentum, py::handle nesterov, py::handle dampening,
-                py::handle weight_decay, py::handle convention) {
+// The checked hyperparameters of one step of each optimizer (shared by the update functions and
+// by the one-call Dense-stack step).
+OptimStep sgd_step(py::handle step, py::handle learning_rate, py::handle momentum, py::handle nesterov,
+                   py::handle dampening, py::handle weight_decay, py::handle convention) {
     OptimStep s = base_step(convention, true, learning_rate, weight_decay);
     s.step = step_count(step);
     s.momentum = hyper(momentum, "momentum", 0.0, 1.0);
@@ -234,6 +237,47 @@ void sgd_update(py::handle params, py::handle grads, py::handle momentum_buffers
     if (s.convention == Convention::torch && s.nesterov && (s.momentum == 0 || s.dampening != 0))
         throw py::value_error("nesterov (convention='torch') requires momentum > 0 and dampening == 0, got momentum=" +
                               fmt(s.momentum) + ", dampening=" + fmt(s.dampening));
+    return s;
+}
+
+OptimStep adagrad_step(py::handle step, py::handle learning_rate, py::handle epsilon, py::handle lr_decay,
+                       py::handle weight_decay, py::handle convention) {
+    OptimStep s = base_step(convention, false, learning_rate, weight_decay);
+    s.step = step_count(step);
+    s.epsilon = hyper(epsilon, "epsilon");
+    s.lr_decay = hyper(lr_decay, "lr_decay");
+    if (s.convention == Convention::keras && s.lr_decay != 0)
+        throw py::value_error("lr_decay is only defined for convention='torch', got " + std::string(py::repr(lr_decay)));
+    return s;
+}
+
+OptimStep rmsprop_step(py::handle learning_rate, py::handle rho, py::handle epsilon, py::handle momentum,
+                       py::handle centered, py::handle weight_decay, py::handle convention) {
+    OptimStep s = base_step(convention, false, learning_rate, weight_decay);
+    s.rho = hyper(rho, "rho", 0.0, 1.0, true);
+    s.epsilon = hyper(epsilon, "epsilon");
+    s.momentum = hyper(momentum, "momentum", 0.0, 1.0);
+    s.centered = flag(centered);
+    return s;
+}
+
+OptimStep adam_step(py::handle step, py::handle learning_rate, py::handle beta_1, py::handle beta_2,
+                    py::handle epsilon, py::handle amsgrad, py::handle weight_decay,
+                    py::handle decoupled_weight_decay, py::handle convention) {
+    OptimStep s = base_step(convention, false, learning_rate, weight_decay);
+    s.step = step_count(step);
+    s.beta_1 = hyper(beta_1, "beta_1", 0.0, 1.0, true);
+    s.beta_2 = hyper(beta_2, "beta_2", 0.0, 1.0, true);
+    s.epsilon = hyper(epsilon, "epsilon");
+    s.amsgrad = flag(amsgrad);
+    s.decoupled_weight_decay = flag(decoupled_weight_decay);
+    return s;
+}
+
+void sgd_update(py::handle params, py::handle grads, py::handle momentum_buffers, py::handle step,
+                py::handle learning_rate, py::handle momentum, py::handle nesterov, py::handle dampening,
+                py::handle weight_decay, py::handle convention) {
+    const OptimStep s = sgd_step(step, learning_rate, momentum, nesterov, dampening, weight_decay, convention);
     const ArrayList p = array_list(params, "params", true), g = array_list(grads, "grads", false);
     auto b = slot(momentum_buffers, "momentum_buffers", s.momentum != 0, "momentum != 0");
     const KernelTable& k = active_kernels();
@@ -243,12 +287,7 @@ void sgd_update(py::handle params, py::handle grads, py::handle momentum_buffers
 void adagrad_update(py::handle params, py::handle grads, py::handle accumulators, py::handle step,
                     py::handle learning_rate, py::handle epsilon, py::handle lr_decay,
                     py::handle weight_decay, py::handle convention) {
-    OptimStep s = base_step(convention, false, learning_rate, weight_decay);
-    s.step = step_count(step);
-    s.epsilon = hyper(epsilon, "epsilon");
-    s.lr_decay = hyper(lr_decay, "lr_decay");
-    if (s.convention == Convention::keras && s.lr_decay != 0)
-        throw py::value_error("lr_decay is only defined for convention='torch', got " + std::string(py::repr(lr_decay)));
+    const OptimStep s = adagrad_step(step, learning_rate, epsilon, lr_decay, weight_decay, convention);
     const ArrayList p = array_list(params, "params", true), g = array_list(grads, "grads", false);
     auto acc = slot(accumulators, "accumulators", true, "calling adagrad_update");
     const KernelTable& k = active_kernels();
@@ -259,11 +298,7 @@ void rmsprop_update(py::handle params, py::handle grads, py::handle sq_avgs, py:
                     py::handle momentum_buffers, py::handle learning_rate, py::handle rho,
                     py::handle epsilon, py::handle momentum, py::handle centered,
                     py::handle weight_decay, py::handle convention) {
-    OptimStep s = base_step(convention, false, learning_rate, weight_decay);
-    s.rho = hyper(rho, "rho", 0.0, 1.0, true);
-    s.epsilon = hyper(epsilon, "epsilon");
-    s.momentum = hyper(momentum, "momentum", 0.0, 1.0);
-    s.centered = flag(centered);
+    const OptimStep s = rmsprop_step(learning_rate, rho, epsilon, momentum, centered, weight_decay, convention);
     const ArrayList p = array_list(params, "params", true), g = array_list(grads, "grads", false);
     auto v = slot(sq_avgs, "sq_avgs", true, "calling rmsprop_update");
     auto a = slot(grad_avgs, "grad_avgs", s.centered, "centered=True");
@@ -277,13 +312,8 @@ void adam_update(py::handle params, py::handle grads, py::handle exp_avgs, py::h
                  py::handle max_exp_avg_sqs, py::handle step, py::handle learning_rate,
                  py::handle beta_1, py::handle beta_2, py::handle epsilon, py::handle amsgrad,
                  py::handle weight_decay, py::handle decoupled_weight_decay, py::handle convention) {
-    OptimStep s = base_step(convention, false, learning_rate, weight_decay);
-    s.step = step_count(step);
-    s.beta_1 = hyper(beta_1, "beta_1", 0.0, 1.0, true);
-    s.beta_2 = hyper(beta_2, "beta_2", 0.0, 1.0, true);
-    s.epsilon = hyper(epsilon, "epsilon");
-    s.amsgrad = flag(amsgrad);
-    s.decoupled_weight_decay = flag(decoupled_weight_decay);
+    const OptimStep s = adam_step(step, learning_rate, beta_1, beta_2, epsilon, amsgrad, weight_decay,
+                                  decoupled_weight_decay, convention);
     const ArrayList p = array_list(params, "params", true), g = array_list(grads, "grads", false);
     auto m = slot(exp_avgs, "exp_avgs", true, "calling adam_update");
     auto v = slot(exp_avg_sqs, "exp_avg_sqs", true, "calling adam_update");
@@ -294,6 +324,66 @@ void adam_update(py::handle params, py::handle grads, py::handle exp_avgs, py::h
 }
 
 }  // namespace
+
+OptimStep optim_step_from_kwargs(const std::string& fn, const py::dict& kw, OptimizerKind* kind) {
+    auto get = [&](const char* name, py::object fallback) -> py::object {
+        return kw.contains(name) ? py::reinterpret_borrow<py::object>(kw[name]) : fallback;
+    };
+    const py::object zero = py::float_(0.0), no = py::bool_(false), keras = py::str("keras"), one = py::int_(1);
+    const py::object lr = get("learning_rate", py::none()), conv = get("convention", keras), wd = get("weight_decay", zero);
+    if (fn == "sgd_update") {
+        *kind = OptimizerKind::sgd;
+        return sgd_step(get("step", one), lr, get("momentum", zero), get("nesterov", no), get("dampening", zero), wd, conv);
+    }
+    if (fn == "adagrad_update") {
+        *kind = OptimizerKind::adagrad;
+        return adagrad_step(get("step", one), lr, get("epsilon", py::none()), get("lr_decay", zero), wd, conv);
+    }
+    if (fn == "rmsprop_update") {
+        *kind = OptimizerKind::rmsprop;
+        return rmsprop_step(lr, get("rho", py::none()), get("epsilon", py::none()), get("momentum", zero),
+                            get("centered", no), wd, conv);
+    }
+    if (fn == "adam_update") {
+        *kind = OptimizerKind::adam;
+        return adam_step(get("step", one), lr, get("beta_1", py::none()), get("beta_2", py::none()),
+                         get("epsilon", py::none()), get("amsgrad", no), wd, get("decoupled_weight_decay", no), conv);
+    }
+    throw py::value_error("optimizer must be one of sgd_update, adagrad_update, rmsprop_update, adam_update, got " + fn);
+}
+
+double learning_rate_value(py::handle obj) { return hyper(obj, "learning_rate"); }
+int64_t step_value(py::handle obj) { return step_count(obj); }
+
+template <class T>
+std::vector<OptimTensor<T>> checked_tensors(py::handle params, py::handle grads, const py::tuple& states,
+                                           std::vector<py::object>* keep) {
+    std::vector<ArrayList> lists;
+    lists.push_back(array_list(params, "params", true));
+    lists.push_back(array_list(grads, "grads", false));
+    static const char* names[3] = {"state[0]", "state[1]", "state[2]"};
+    std::vector<int> present;
+    for (size_t i = 0; i < states.size() && i < 3; ++i) {
+        if (states[i].is_none()) continue;
+        lists.push_back(array_list(states[i], names[i], true));
+        present.push_back(int(i));
+    }
+    std::vector<const ArrayList*> all;
+    for (const auto& l : lists) all.push_back(&l);
+    const DType dtype = check_group(all);
+    if (!lists[0].arrays.empty() && (dtype == DType::f32) != std::is_same<T, float>::value)
+        throw py::type_error("params must have the model's dtype");
+    std::vector<const ArrayList*> positional = {&lists[0], &lists[1], nullptr, nullptr, nullptr};
+    for (size_t j = 0; j < present.size(); ++j) positional[2 + present[j]] = &lists[2 + j];
+    for (const auto& l : lists)
+        for (const auto& a : l.arrays) keep->push_back(a);
+    return tensors_of<T>(positional);
+}
+
+template std::vector<OptimTensor<float>> checked_tensors<float>(py::handle, py::handle, const py::tuple&,
+                                                                std::vector<py::object>*);
+template std::vector<OptimTensor<double>> checked_tensors<double>(py::handle, py::handle, const py::tuple&,
+                                                                  std::vector<py::object>*);
 
 // Positional only (keyword matching costs about a microsecond a call in pybind11): nnfast.ops
 // wraps each with the keyword signature of nnfast.reference.
