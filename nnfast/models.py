@@ -168,11 +168,12 @@ class Sequential:
 
     # ---- data checks ----------------------------------------------------------------------------
 
-    def _inputs(self, x, name="x"):
-        """x as a C-contiguous (n, input_dim) array of the model's dtype, checked."""
+    def _inputs(self, x, name="x", check_finite=True):
+        """x as a C-contiguous (n, input_dim) array of the model's dtype, checked (for NaN/Inf too
+        unless check_finite is False: the one-call native step checks that itself)."""
         if (type(x) is np.ndarray and self.built and x.dtype == self.dtype and x.ndim == 2
                 and x.shape[1] == self.input_dim and x.flags.c_contiguous and x.flags.aligned):
-            if not np.isfinite(x).all():  # the fast path: already in the model's layout
+            if check_finite and not np.isfinite(x).all():  # already in the model's layout
                 raise ValueError(f"{name} contains NaN or Inf")
             return x
         x = np.asarray(x)
@@ -189,11 +190,11 @@ class Sequential:
             raise ValueError(f"{name} contains NaN or Inf")
         return x
 
-    def _targets(self, y, n, name="y"):
+    def _targets(self, y, n, name="y", check_finite=True):
         """y checked against the loss: class indices (n,) for sparse losses, else (n, outputs)."""
         if (not self.loss.sparse and type(y) is np.ndarray and y.dtype == self.dtype and y.ndim == 2
                 and y.shape == (n, self.output_dim) and y.flags.c_contiguous and y.flags.aligned):
-            if not np.isfinite(y).all():  # the fast path: already in the model's layout
+            if check_finite and not np.isfinite(y).all():  # already in the model's layout
                 raise ValueError(f"{name} contains NaN or Inf")
             return y
         y = np.asarray(y)
@@ -252,15 +253,16 @@ class Sequential:
             grad = layer.backward(backend, grad, need_dx)
 
     def _fast_step(self, batch):
-        """The one-call native step (forward, loss, backward and update in C++) for this batch
-        size, or None when the model needs the general loop: another backend or layer type, a
+        """(step, the optimizer state it was made for, the output buffer): the one-call native step
+        (forward, loss, backward and update in C++) for this batch size, or None when the model
+        needs the general loop: another backend or layer type, a
         regularizer, a loss without a kernel, gradient clipping, or optimizer state not made yet."""
         opt = self.optimizer
         if not self._fast_ok or opt._args is None:
             return None
         cached = self._fast_steps.get(batch)
         if cached is not None and cached[1] is opt._args:
-            return cached[0]
+            return cached
         layers = []
         for i, layer in enumerate(self.layers):
             shape = (batch, layer.units)
@@ -273,20 +275,23 @@ class Sequential:
         kwargs = dict(opt._kw, learning_rate=0.0, step=1)
         step = _core.DenseStackStep(layers, last._buffer("dloss", (batch, last.units), self.dtype), kernel,
                                     opt._FN, kwargs, self._param_views, self._grad_views, tuple(opt._args))
-        self._fast_steps[batch] = (step, opt._args)
-        return step
+        cached = self._fast_steps[batch] = (step, opt._args, last._y_buffer(batch))
+        return cached
 
-    def _train_batch(self, x, y):
-        step = self._fast_step(len(x)) if self._fast_ok else None
-        if step is not None:
+    def _train_batch(self, x, y, check_finite=False):
+        fast = self._fast_step(len(x)) if self._fast_ok else None
+        if fast is not None:
             opt = self.optimizer
             lr = opt._learning_rate
             if callable(lr):
                 lr = float(lr(opt.iterations))
-            value = step.run(x, y, lr, opt.iterations + 1)
+            value = fast[0].run(x, y, lr, opt.iterations + 1, check_finite)
             if math.isfinite(value):
                 opt.iterations += 1
-            return value, self.layers[-1]._y_buffer(len(x))
+            return value, fast[2]
+        if check_finite:  # the caller left the NaN/Inf check to the native step, which is not built yet
+            self._inputs(x)
+            self._targets(y, len(x))
         out = self._forward(x, True)
         value, grad = self._loss_and_grad(out, y)
         if not math.isfinite(value):
@@ -455,13 +460,15 @@ class Sequential:
     def train_on_batch(self, x, y):
         """One optimizer step on (x, y); returns the loss (and metrics, as a list, if any)."""
         self._require_compiled()
-        x = self._inputs(x)
-        y = self._targets(y, len(x))
         if not self._prepared:
+            self._inputs(x)  # builds the model from x when it has no input size yet
             self._prepare()
+        fast = self._fast_ok  # then the native step checks x and y for NaN/Inf before any update
+        x = self._inputs(x, check_finite=not fast)
+        y = self._targets(y, len(x), check_finite=not fast)
         for m in self._metrics:
             m.reset()
-        value, out = self._train_batch(x, y)
+        value, out = self._train_batch(x, y, check_finite=fast)
         if not math.isfinite(value):
             raise FloatingPointError(f"the loss became {value}; the weights were not updated")
         self._update_metrics(out, y)

@@ -399,3 +399,27 @@ def test_one_call_step_follows_replaced_optimizer_state(tmp_path):
     twin.fit(x, y, epochs=1, verbose=0)
     for a, b in zip(model.get_weights(), twin.get_weights()):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_train_on_batch_refuses_non_finite_data_before_any_update(fast):
+    x, y = classification_data(n=20, classes=3)
+    model = Sequential([Dense(4, activation="relu"), Dense(3, activation="softmax")], seed=0)
+    model.fast_step = fast
+    model.compile(optimizer="adam", loss="categorical_crossentropy")
+    targets = np.eye(3)[y]
+    for step in range(3):  # before and after the native step exists
+        before = model.get_weights() if model.built else None
+        bad_x = x.copy()
+        bad_x[3, 2] = np.nan
+        with pytest.raises(ValueError, match="x contains NaN or Inf"):
+            model.train_on_batch(bad_x, targets)
+        bad_y = targets.copy()
+        bad_y[0, 0] = np.inf
+        with pytest.raises(ValueError, match="y contains NaN or Inf"):
+            model.train_on_batch(x, bad_y)
+        if before is not None:
+            for a, b in zip(model.get_weights(), before):
+                np.testing.assert_array_equal(a, b)
+        model.train_on_batch(x, targets)
+    assert model.optimizer.iterations == 3

@@ -3,6 +3,7 @@
 // inputs, then runs forward, loss, backward and the optimizer update without the GIL.
 #include <pybind11/stl.h>
 
+#include <cmath>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -19,6 +20,13 @@ namespace bindings {
 namespace {
 
 template <class T> T* ptr(const py::array& a) { return static_cast<T*>(const_cast<void*>(a.data())); }
+
+template <class T>
+bool all_finite(const T* v, int64_t n) {
+    bool ok = true;
+    for (int64_t i = 0; i < n; ++i) ok &= std::isfinite(v[i]);
+    return ok;
+}
 
 // A checked float array of dtype T, C-contiguous, aligned, of the given shape.
 template <class T>
@@ -37,7 +45,8 @@ py::array buffer(py::handle obj, const char* name, std::vector<py::ssize_t> shap
 class Step {
   public:
     virtual ~Step() = default;
-    virtual double run(py::handle x, py::handle targets, py::handle learning_rate, py::handle step) = 0;
+    virtual double run(py::handle x, py::handle targets, py::handle learning_rate, py::handle step,
+                       bool check_finite) = 0;
 };
 
 template <class T>
@@ -84,7 +93,8 @@ class TypedStep : public Step {
         p.tensors = checked_tensors<T>(params, grads, states, &keep_);
     }
 
-    double run(py::handle x_obj, py::handle targets, py::handle learning_rate, py::handle step) override {
+    double run(py::handle x_obj, py::handle targets, py::handle learning_rate, py::handle step,
+               bool check_finite) override {
         const auto& p = s_.plan;
         py::array x = buffer<T>(x_obj, "x", {p.batch, input_dim_}, false);
         const int64_t* labels = nullptr;
@@ -100,6 +110,10 @@ class TypedStep : public Step {
                     throw py::value_error("labels must be class indices in [0, " + std::to_string(outputs_) + ")");
         } else {
             rows = ptr<T>(buffer<T>(t, "targets", {p.batch, outputs_}, false));
+        }
+        if (check_finite) {  // a caller that has not checked its data (train_on_batch)
+            if (!all_finite(ptr<T>(x), p.batch * input_dim_)) throw py::value_error("x contains NaN or Inf");
+            if (rows && !all_finite(rows, p.batch * outputs_)) throw py::value_error("y contains NaN or Inf");
         }
         OptimStep s = s_.step_template;
         s.learning_rate = learning_rate_value(learning_rate);
@@ -135,7 +149,8 @@ std::unique_ptr<Step> make_step(const py::list& layers, py::handle dloss, const 
 void register_dense_stack(py::module_& m) {
     py::class_<Step>(m, "DenseStackStep", "One native call per training step of a stack of Dense layers.")
         .def(py::init(&make_step))
-        .def("run", &Step::run, "run(x, targets, learning_rate, step) -> loss");
+        .def("run", &Step::run, py::arg("x"), py::arg("targets"), py::arg("learning_rate"), py::arg("step"),
+             py::arg("check_finite") = false, "run(x, targets, learning_rate, step, check_finite=False) -> loss");
 }
 
 }  // namespace bindings
