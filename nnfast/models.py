@@ -173,7 +173,7 @@ class Sequential:
         unless check_finite is False: the one-call native step checks that itself)."""
         if (type(x) is np.ndarray and self.built and x.dtype == self.dtype and x.ndim == 2
                 and x.shape[1] == self.input_dim and x.flags.c_contiguous and x.flags.aligned):
-            if check_finite and not np.isfinite(x).all():  # already in the model's layout
+            if check_finite and not _core.all_finite(x):  # already in the model's layout
                 raise ValueError(f"{name} contains NaN or Inf")
             return x
         x = np.asarray(x)
@@ -186,7 +186,7 @@ class Sequential:
         if x.shape[1] != self.input_dim:
             raise ValueError(f"{name} has {x.shape[1]} features but the model's input size is {self.input_dim}")
         x = np.ascontiguousarray(x, dtype=self.dtype)
-        if not np.isfinite(x).all():
+        if not _core.all_finite(x):
             raise ValueError(f"{name} contains NaN or Inf")
         return x
 
@@ -194,7 +194,7 @@ class Sequential:
         """y checked against the loss: class indices (n,) for sparse losses, else (n, outputs)."""
         if (not self.loss.sparse and type(y) is np.ndarray and y.dtype == self.dtype and y.ndim == 2
                 and y.shape == (n, self.output_dim) and y.flags.c_contiguous and y.flags.aligned):
-            if check_finite and not np.isfinite(y).all():  # already in the model's layout
+            if check_finite and not _core.all_finite(y):  # already in the model's layout
                 raise ValueError(f"{name} contains NaN or Inf")
             return y
         y = np.asarray(y)
@@ -223,7 +223,7 @@ class Sequential:
             raise ValueError(f"{name} must have shape ({n}, {self.output_dim}) for a model with "
                              f"{self.output_dim} outputs, got {y.shape}")
         y = np.ascontiguousarray(y, dtype=self.dtype)
-        if not np.isfinite(y).all():
+        if not _core.all_finite(y):
             raise ValueError(f"{name} contains NaN or Inf")
         return y
 

@@ -160,3 +160,19 @@ def test_misaligned_arrays_are_refused():
     np.testing.assert_array_equal(p, 1)
     with pytest.raises(ValueError, match="x must be aligned"):
         nf.ops.dense_forward(misaligned(64).reshape(8, 8), np.ones((8, 2), np.float32))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("n", (0, 1, 7, 4096, 4097, 100003))
+def test_all_finite_matches_numpy(dtype, n):
+    from nnfast import _core
+    x = np.linspace(-1e3, 1e3, n).astype(dtype)
+    for bad in (None, np.nan, np.inf, -np.inf):
+        for where in ((0, n // 2, n - 1) if n else ()):
+            y = x.copy()
+            if bad is not None:
+                y[where] = bad
+            with num_threads(2):
+                got = _core.all_finite(y.reshape(-1, 1) if n % 2 else y)
+            assert got == bool(np.isfinite(y).all())
+    assert _core.all_finite(x)

@@ -64,9 +64,26 @@ py::array activation_backward(py::handle y_obj, py::handle dy_obj, py::handle ac
     return dz;
 }
 
+bool all_finite(py::handle a_obj) {
+    py::array a = float_array(a_obj, "a");
+    require_c_contiguous(a, "a");
+    const int64_t n = a.size();
+    if (dtype_of(a) == DType::f32) {
+        auto f = active_kernels().f32.all_finite;
+        const float* p = static_cast<const float*>(a.data());
+        py::gil_scoped_release nogil;
+        return f(p, n);
+    }
+    auto f = active_kernels().f64.all_finite;
+    const double* p = static_cast<const double*>(a.data());
+    py::gil_scoped_release nogil;
+    return f(p, n);
+}
+
 }  // namespace
 
 void register_activations(py::module_& m) {
+    m.def("all_finite", &all_finite, py::arg("a"), "Whether no element of a (float32/float64) is NaN or Inf.");
     m.def("activation_forward", &activation_forward, py::arg("z"), py::arg("activation"),
           py::arg("out") = py::none());
     m.def("activation_backward", &activation_backward, py::arg("y"), py::arg("dy"),

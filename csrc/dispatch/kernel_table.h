@@ -46,6 +46,8 @@ struct KernelSet {
     void (*dropout_forward)(T* y, uint8_t* mask, const T* x, int64_t n, double rate, uint64_t seed);
     // dx (n) = dy (n) / (1 - rate) where mask (n), else 0.
     void (*dropout_backward)(T* dx, const T* dy, const uint8_t* mask, int64_t n, double rate);
+    // true when no element of v (n) is NaN or +-Inf.
+    bool (*all_finite)(const T* v, int64_t n);
     // Fused optimizer steps over `count` tensors (DESIGN.md's update rules; one pass per element:
     // param, grad and state read once, param and state written once).
     // sgd state: {momentum buffer}; adagrad: {accumulator}; rmsprop: {sq_avg, grad_avg, momentum

@@ -5,6 +5,7 @@
 #include "kernels/activations.h"
 #include "kernels/dense.h"
 #include "kernels/dropout.h"
+#include "kernels/finite.h"
 #include "kernels/limits.h"
 #include "kernels/losses.h"
 #include "kernels/optim.h"
@@ -39,7 +40,7 @@ template <class T>
 constexpr KernelSet<T> kernel_set() {
     return KernelSet<T>{&activation_forward<T>, &activation_backward<T>, &gemm<T>, &dense_forward<T>,
                         &dense_backward<T>, &pointwise_loss<T>, &softmax_cross_entropy<T>,
-                        &dropout_forward<T>, &dropout_backward<T>, &sgd_update<T>,
+                        &dropout_forward<T>, &dropout_backward<T>, &all_finite<T>, &sgd_update<T>,
                         &adagrad_update<T>,        &rmsprop_update<T>,       &adam_update<T>};
 }
 

@@ -1,0 +1,33 @@
+// Whether every element is finite: the check fit() makes on a whole data set before any step,
+// vectorized and split over threads (NumPy's isfinite(x).all() makes a temporary of x's size).
+#include <cstdint>
+
+#include "kernels/finite.h"
+#include "parallel/parallel_for.h"
+
+namespace nnfast {
+namespace NNFAST_ISA_NS {
+
+template <class T>
+bool all_finite(const T* v, int64_t n) {
+    constexpr int64_t kBlock = 4096;
+    const int64_t blocks = (n + kBlock - 1) / kBlock;
+    volatile bool any_bad = false;  // set by any thread that finds one; others stop early
+    parallel_for(blocks, 1, kBlock, [&](int64_t b0, int64_t b1) {
+        for (int64_t blk = b0; blk < b1 && !any_bad; ++blk) {
+            const int64_t first = blk * kBlock, last = n - first < kBlock ? n : first + kBlock;
+            // x * 0 is 0 for finite x and NaN for NaN or +-Inf; NaN survives the sum
+            T acc = T(0);
+#pragma omp simd reduction(+ : acc)
+            for (int64_t i = first; i < last; ++i) acc += v[i] * T(0);
+            if (acc != acc) any_bad = true;
+        }
+    });
+    return !any_bad;
+}
+
+template bool all_finite<float>(const float*, int64_t);
+template bool all_finite<double>(const double*, int64_t);
+
+}  // namespace NNFAST_ISA_NS
+}  // namespace nnfast
