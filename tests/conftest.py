@@ -51,3 +51,15 @@ def run_python(args, **env):
     tests/, so it imports the installed nnfast, never the source folder of a checkout."""
     return subprocess.run([sys.executable, *args], env=dict(os.environ, **env),
                           capture_output=True, text=True, cwd=TESTS_DIR)
+
+
+def assert_within(got, want, bound, what=""):
+    """|got - want| <= bound elementwise (in float64); NaN in got fails."""
+    got64, want64 = got.astype(np.float64), want.astype(np.float64)
+    assert got.shape == want.shape, f"{what}: shape {got.shape}, expected {want.shape}"
+    err = np.abs(got64 - want64)
+    ok = err <= bound
+    if not ok.all():
+        i = np.unravel_index(np.argmax(np.where(ok, 0, err - bound)), got.shape)
+        raise AssertionError(f"{what}: {np.count_nonzero(~ok)} of {got.size} elements outside the bound; "
+                             f"worst at {i}: got {got64[i]!r}, expected {want64[i]!r}, bound {bound[i]!r}")

@@ -16,7 +16,7 @@ import pytest
 import nnfast as nf
 from nnfast import reference as ref
 
-from conftest import DTYPES, assert_same_bits, num_threads
+from conftest import DTYPES, assert_same_bits, assert_within, num_threads
 
 pytestmark = pytest.mark.filterwarnings("error")
 
@@ -42,17 +42,6 @@ def both_thread_counts(fn):
     assert np.float64(loss1).tobytes() == np.float64(loss2).tobytes(), f"loss {loss1!r} vs {loss2!r}"
     assert_same_bits(grad1, grad2)
     return loss1, grad1
-
-
-def assert_within(got, want, bound, what=""):
-    got64, want64 = got.astype(np.float64), want.astype(np.float64)
-    assert got.shape == want.shape, f"{what}: shape {got.shape}, expected {want.shape}"
-    err = np.abs(got64 - want64)
-    ok = err <= bound
-    if not ok.all():
-        i = np.unravel_index(np.argmax(np.where(ok, 0, err - bound)), got.shape)
-        raise AssertionError(f"{what}: {np.count_nonzero(~ok)} of {got.size} elements outside the bound; "
-                             f"worst at {i}: got {got64[i]!r}, expected {want64[i]!r}, bound {bound[i]!r}")
 
 
 def check_loss(name, pred, target, grad_magnitude, what, loss_atol=0.0):

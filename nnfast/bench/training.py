@@ -114,6 +114,15 @@ def _peer_reason(system):
 # train(x, y, epochs) trains for that many epochs; accuracy(x, y) on integer labels
 # --------------------------------------------------------------------------------------------------
 
+class _EpochLoop:
+    """train() as that many calls of the subclass's epoch()."""
+
+    def train(self, x, y, epochs):
+        for _ in range(epochs):
+            loss = self.epoch(x, y)
+        return loss
+
+
 class _NnfastMLP:
     def __init__(self, dims, batch_size, seed):
         from ..layers import Dense
@@ -135,7 +144,7 @@ class _NnfastMLP:
         return float(np.mean(self.model.predict(x, batch_size=256).argmax(axis=1) == y))
 
 
-class _NumpyMLP:
+class _NumpyMLP(_EpochLoop):
     """From scratch, as the seed notes and "Deep Learning from Scratch" write it: arrays keyed
     W1, b1, W2, b2, a forward that keeps what backward needs, and the book's Adam."""
 
@@ -189,18 +198,13 @@ class _NumpyMLP:
             total += loss * len(idx)
         return total / len(x)
 
-    def train(self, x, y, epochs):
-        for _ in range(epochs):
-            loss = self.epoch(x, y)
-        return loss
-
     def accuracy(self, x, y):
         p = self.params
         out = np.maximum(x @ p["W1"] + p["b1"], 0) @ p["W2"] + p["b2"]
         return float(np.mean(out.argmax(axis=1) == y))
 
 
-class _TorchMLP:
+class _TorchMLP(_EpochLoop):
     def __init__(self, dims, batch_size, seed):
         import torch
         d, h, c = dims
@@ -226,11 +230,6 @@ class _TorchMLP:
             self.opt.step()
             total += loss.item() * len(idx)
         return total / len(x)
-
-    def train(self, x, y, epochs):
-        for _ in range(epochs):
-            loss = self.epoch(x, y)
-        return loss
 
     def accuracy(self, x, y):
         with self.torch.no_grad():
