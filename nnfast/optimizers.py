@@ -71,6 +71,7 @@ import numbers
 import numpy as np
 
 from . import ops
+from ._checks import real_in_range as _real
 
 __all__ = ["Optimizer", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "get"]
 
@@ -80,17 +81,6 @@ CONVENTIONS = ("keras", "torch")
 # --------------------------------------------------------------------------------------------------
 # argument checks (constructor time only; the update functions check everything again)
 # --------------------------------------------------------------------------------------------------
-
-def _real(name, value, lo=0.0, hi=math.inf, hi_open=False):
-    """A real number in [lo, hi] (or [lo, hi)) as float; TypeError / ValueError naming the argument."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {value!r}")
-    v = float(value)
-    if not (lo <= v <= hi) or (hi_open and v == hi):
-        bracket = ")" if hi_open else "]"
-        raise ValueError(f"{name} must be in [{lo:g}, {hi:g}{bracket}, got {value!r}")
-    return v
-
 
 def _flag(name, value):
     if not isinstance(value, (bool, np.bool_)):

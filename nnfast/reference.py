@@ -1,7 +1,7 @@
 """Pure-NumPy reference implementation of every op in :mod:`nnfast.ops`.
 
 This module is the NumPy twin of the native kernels: it defines what the right answer is, and the
-native ops are tested against it. It imports only NumPy and the standard library, and mirrors the
+native ops are tested against it. It imports only NumPy, the standard library and nnfast._checks (pure Python), and mirrors the
 signatures of :mod:`nnfast.ops` exactly.
 
 Choices recorded here (see also ``DESIGN.md``, sections *Numerics* and *Optimizer semantics*):
@@ -43,6 +43,8 @@ import math
 import numbers
 
 import numpy as np
+
+from ._checks import real_in_range as _hyper
 
 __all__ = [
     "ACTIVATIONS",
@@ -117,17 +119,6 @@ def _convention(convention, valid=CONVENTIONS):
     if convention not in valid:
         raise ValueError(f"convention must be one of {valid}, got {convention!r}")
     return convention
-
-
-def _hyper(name, value, lo=0.0, hi=math.inf, hi_open=False):
-    """Check a hyperparameter is a real number in [lo, hi] (or [lo, hi)) and return it as float."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {value!r}")
-    v = float(value)
-    if not (lo <= v <= hi) or (hi_open and v == hi):
-        bracket = ")" if hi_open else "]"
-        raise ValueError(f"{name} must be in [{lo}, {hi}{bracket}, got {value!r}")
-    return v
 
 
 def _step(step):
