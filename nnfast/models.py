@@ -362,7 +362,8 @@ class Sequential:
         rng = self._shuffle_rng
         xb_full = np.empty((batch_size, self.input_dim), self.dtype)
         yb_full = np.empty((batch_size,) + y.shape[1:], y.dtype)
-        order = np.arange(len(x))
+        order = np.arange(len(x), dtype=np.int64)
+        full_steps = len(x) // batch_size
         # Batch views made once: every full batch, and the last partial one, reuse the same buffers.
         views = {n: (xb_full[:n], yb_full[:n]) for n in {batch_size, len(x) - (steps - 1) * batch_size}}
         per_batch = cbs.wants_batch_hooks()
@@ -376,7 +377,17 @@ class Sequential:
                 if shuffle:
                     rng.shuffle(order)
                 total, seen = 0.0, 0
-                for step in range(steps):
+                step = 0
+                while step < steps:
+                    ran, losses = self._native_steps(x, y, order, step, full_steps, batch_size, per_batch)
+                    for value in losses:
+                        if not math.isfinite(value):
+                            self._stop_non_finite(value, epoch, step, snapshot)
+                        total += value * batch_size
+                        seen += batch_size
+                        step += 1
+                    if ran:
+                        continue
                     idx = order[step * batch_size:(step + 1) * batch_size]
                     n = len(idx)
                     xb, yb = views[n]
@@ -386,17 +397,14 @@ class Sequential:
                         cbs.on_train_batch_begin(step)
                     value, out = self._train_batch(xb, yb)
                     if not math.isfinite(value):
-                        if not np.isfinite(self._params).all():
-                            self._params[...] = snapshot
-                        raise FloatingPointError(
-                            f"the loss became {value} at epoch {epoch + 1}, step {step + 1}; training stopped "
-                            "and the weights are the last finite ones")
+                        self._stop_non_finite(value, epoch, step, snapshot)
                     total += value * n
                     seen += n
                     if self._metrics:
                         self._update_metrics(out, yb)
                     if per_batch:
                         cbs.on_train_batch_end(step, self._logs(total, seen))
+                    step += 1
                 logs = self._logs(total, seen)
                 if validation_data is not None:
                     val = self._evaluate(*validation_data, batch_size)
@@ -408,6 +416,34 @@ class Sequential:
             pass  # the weights are those of the last completed step
         cbs.on_train_end()
         return self.history
+
+    # Steps per native call of the epoch loop: long enough that Python's share is negligible,
+    # short enough that Ctrl-C (seen between calls) still stops fit promptly.
+    _NATIVE_CHUNK_STEPS = 256
+
+    def _native_steps(self, x, y, order, step, full_steps, batch_size, per_batch):
+        """(ran, losses): runs whole batches from `step` on in native calls (gathering included)
+        when nothing in Python needs to see each batch: no per-batch callbacks or metrics, a
+        constant learning rate and the one-call step ready; else (False, [])."""
+        opt = self.optimizer
+        if per_batch or self._metrics or step >= full_steps or callable(opt._learning_rate):
+            return False, []
+        fast = self._fast_step(batch_size) if self._fast_ok else None
+        if fast is None:
+            return False, []
+        count = min(self._NATIVE_CHUNK_STEPS, full_steps - step)
+        losses = np.empty(count)
+        ran = fast[0].run_steps(x, y, order, step, count, opt._learning_rate, opt.iterations + 1, losses)
+        finite = ran - (not math.isfinite(losses[ran - 1]))
+        opt.iterations += finite
+        return True, losses[:ran].tolist()
+
+    def _stop_non_finite(self, value, epoch, step, snapshot):
+        if not np.isfinite(self._params).all():
+            self._params[...] = snapshot
+        raise FloatingPointError(
+            f"the loss became {value} at epoch {epoch + 1}, step {step + 1}; training stopped "
+            "and the weights are the last finite ones")
 
     def _logs(self, total, seen):
         return {"loss": total / seen, **{m.name: m.result() for m in self._metrics}}

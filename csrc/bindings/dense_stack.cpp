@@ -47,7 +47,27 @@ class Step {
     virtual ~Step() = default;
     virtual double run(py::handle x, py::handle targets, py::handle learning_rate, py::handle step,
                        bool check_finite) = 0;
+    virtual int64_t run_steps(py::handle x, py::handle targets, py::handle order, int64_t first, int64_t count,
+                              py::handle learning_rate, py::handle step, py::handle losses) = 0;
 };
+
+// A C-contiguous int64 vector (labels, sample order).
+const int64_t* int64_vector(py::handle obj, const char* name, py::ssize_t* size) {
+    if (!py::isinstance<py::array>(obj)) throw py::type_error(std::string(name) + " must be a numpy.ndarray of int64");
+    py::array a = py::reinterpret_borrow<py::array>(obj);
+    if (a.dtype().kind() != 'i' || a.itemsize() != 8 || a.ndim() != 1)
+        throw py::value_error(std::string(name) + " must be a 1-D int64 array");
+    require_c_contiguous(a, name);
+    *size = a.shape(0);
+    return static_cast<const int64_t*>(a.data());
+}
+
+// ValueError unless every v[i] (i < n) is in [0, bound).
+void require_indices(const int64_t* v, int64_t n, int64_t bound, const char* name) {
+    for (int64_t i = 0; i < n; ++i)
+        if (v[i] < 0 || v[i] >= bound)
+            throw py::value_error(std::string(name) + " must hold indices in [0, " + std::to_string(bound) + ")");
+}
 
 template <class T>
 class TypedStep : public Step {
@@ -124,6 +144,50 @@ class TypedStep : public Step {
         return run_dense_stack_step<T>(kt, p, xp, labels, rows, s);
     }
 
+    int64_t run_steps(py::handle x_obj, py::handle targets, py::handle order_obj, int64_t first, int64_t count,
+                      py::handle learning_rate, py::handle step, py::handle losses_obj) override {
+        const auto& p = s_.plan;
+        py::array x = float_array(x_obj, "x");
+        if (x.ndim() != 2 || x.shape(1) != input_dim_)
+            throw py::value_error("x must have shape (samples, " + std::to_string(input_dim_) + "), got " + shape_str(x));
+        const int64_t samples = x.shape(0);
+        x = buffer<T>(x, "x", {samples, input_dim_}, false);
+        TrainingSet<T> data{ptr<T>(x), nullptr, nullptr, nullptr, input_dim_, outputs_};
+        py::array t = py::reinterpret_borrow<py::object>(targets).cast<py::array>();
+        py::ssize_t size = 0;
+        if (p.loss == StepLoss::softmax_cross_entropy && t.dtype().kind() == 'i') {
+            data.labels = int64_vector(t, "labels", &size);
+            if (size != samples) throw py::value_error("labels must have one entry per sample of x");
+        } else {
+            data.target_rows = ptr<T>(buffer<T>(t, "targets", {samples, outputs_}, false));
+        }
+        data.order = int64_vector(order_obj, "order", &size);
+        if (first < 0 || count < 0 || (first + count) * p.batch > size)
+            throw py::value_error("first and count must select whole batches of order");
+        const int64_t* rows = data.order + first * p.batch;
+        require_indices(rows, count * p.batch, samples, "order");
+        if (data.labels)
+            for (int64_t i = 0; i < count * p.batch; ++i)
+                if (data.labels[rows[i]] < 0 || data.labels[rows[i]] >= outputs_)
+                    throw py::value_error("labels must be class indices in [0, " + std::to_string(outputs_) + ")");
+        py::array losses = py::reinterpret_borrow<py::object>(losses_obj).cast<py::array>();
+        if (losses.dtype().kind() != 'f' || losses.itemsize() != 8 || losses.ndim() != 1 || losses.shape(0) < count)
+            throw py::value_error("losses must be a 1-D float64 array of at least count entries");
+        require_c_contiguous(losses, "losses");
+        require_writable(losses, "losses");
+        OptimStep s = s_.step_template;
+        s.learning_rate = learning_rate_value(learning_rate);
+        s.step = step_value(step);
+        batch_x_.resize(size_t(p.batch * input_dim_));
+        batch_labels_.resize(size_t(p.batch));
+        batch_rows_.resize(size_t(p.batch * outputs_));
+        const BatchBuffers<T> buf{batch_x_.data(), batch_labels_.data(), batch_rows_.data()};
+        const KernelTable& kt = active_kernels();
+        double* out = static_cast<double*>(losses.mutable_data());
+        py::gil_scoped_release nogil;
+        return run_dense_stack_steps<T>(kt, p, data, buf, first, count, s, out);
+    }
+
   private:
     const py::array& keep(const py::array& a) {
         keep_.push_back(a);
@@ -134,6 +198,8 @@ class TypedStep : public Step {
         OptimStep step_template;
     } s_;
     std::vector<py::object> keep_;  // every array the plan points into stays alive with it
+    std::vector<T> batch_x_, batch_rows_;  // run_steps' gathered batch
+    std::vector<int64_t> batch_labels_;
     int64_t input_dim_ = 0, outputs_ = 0;
 };
 
@@ -150,7 +216,11 @@ void register_dense_stack(py::module_& m) {
     py::class_<Step>(m, "DenseStackStep", "One native call per training step of a stack of Dense layers.")
         .def(py::init(&make_step))
         .def("run", &Step::run, py::arg("x"), py::arg("targets"), py::arg("learning_rate"), py::arg("step"),
-             py::arg("check_finite") = false, "run(x, targets, learning_rate, step, check_finite=False) -> loss");
+             py::arg("check_finite") = false, "run(x, targets, learning_rate, step, check_finite=False) -> loss")
+        .def("run_steps", &Step::run_steps,
+             "run_steps(x, targets, order, first, count, learning_rate, step, losses) -> steps run: whole "
+             "batches order[(first + i) * batch ...] of the data set, gathered natively, losses[i] per step; "
+             "stops after a non-finite loss");
 }
 
 }  // namespace bindings

@@ -1,6 +1,7 @@
 #include "model/dense_stack.h"
 
 #include <cmath>
+#include <cstring>
 
 namespace nnfast {
 
@@ -34,6 +35,52 @@ double run_dense_stack_step(const KernelTable& kt, const DenseStackStep<T>& s, c
     update(s.tensors.data(), int64_t(s.tensors.size()), step);
     return loss;
 }
+
+namespace {
+
+// Hints the rows of a batch into the cache, so the next gather reads them from there rather than
+// from memory, while the current step computes.
+template <class T>
+void prefetch_rows(const T* x, const int64_t* rows, int64_t batch, int64_t in) {
+    constexpr int64_t kLine = 64 / sizeof(T);
+    for (int64_t i = 0; i < batch; ++i)
+        for (int64_t j = 0; j < in; j += kLine) __builtin_prefetch(x + rows[i] * in + j);
+}
+
+template <class T>
+void gather_batch(const BatchBuffers<T>& buf, const TrainingSet<T>& d, const int64_t* rows, int64_t batch) {
+    for (int64_t i = 0; i < batch; ++i) {
+        std::memcpy(buf.x + i * d.in, d.x + rows[i] * d.in, sizeof(T) * d.in);
+        if (d.labels) buf.labels[i] = d.labels[rows[i]];
+        else std::memcpy(buf.target_rows + i * d.outputs, d.target_rows + rows[i] * d.outputs, sizeof(T) * d.outputs);
+    }
+}
+
+}  // namespace
+
+template <class T>
+int64_t run_dense_stack_steps(const KernelTable& kt, const DenseStackStep<T>& s, const TrainingSet<T>& data,
+                              const BatchBuffers<T>& buf, int64_t first, int64_t count, OptimStep step,
+                              double* losses) {
+    const int64_t batch = s.batch;
+    for (int64_t i = 0; i < count; ++i) {
+        const int64_t* rows = data.order + (first + i) * batch;
+        gather_batch(buf, data, rows, batch);
+        if (i + 1 < count) prefetch_rows(data.x, rows + batch, batch, data.in);
+        losses[i] = run_dense_stack_step(kt, s, buf.x, data.labels ? buf.labels : nullptr,
+                                         data.labels ? nullptr : buf.target_rows, step);
+        if (!std::isfinite(losses[i])) return i + 1;
+        ++step.step;
+    }
+    return count;
+}
+
+template int64_t run_dense_stack_steps<float>(const KernelTable&, const DenseStackStep<float>&,
+                                              const TrainingSet<float>&, const BatchBuffers<float>&, int64_t,
+                                              int64_t, OptimStep, double*);
+template int64_t run_dense_stack_steps<double>(const KernelTable&, const DenseStackStep<double>&,
+                                               const TrainingSet<double>&, const BatchBuffers<double>&, int64_t,
+                                               int64_t, OptimStep, double*);
 
 template double run_dense_stack_step<float>(const KernelTable&, const DenseStackStep<float>&, const float*,
                                             const int64_t*, const float*, const OptimStep&);

@@ -41,4 +41,32 @@ template <class T>
 double run_dense_stack_step(const KernelTable& kt, const DenseStackStep<T>& s, const T* x, const int64_t* labels,
                             const T* target_rows, const OptimStep& step);
 
+// A data set to train on in whole batches: x (samples, in) and its targets, labels (samples) or
+// target rows (samples, outputs) (the other null), and the sample order of the epoch.
+template <class T>
+struct TrainingSet {
+    const T* x;
+    const int64_t* labels;
+    const T* target_rows;
+    const int64_t* order;  // indices into the samples, all in range (the caller checked them)
+    int64_t in, outputs;
+};
+
+// Batch buffers of the step's batch size, the gathered input and targets.
+template <class T>
+struct BatchBuffers {
+    T* x;            // (batch, in)
+    int64_t* labels; // (batch) when the set has labels
+    T* target_rows;  // (batch, outputs) when it has target rows
+};
+
+// Runs `count` steps: step i gathers the samples order[(first + i) * batch ...] into `buf` (the
+// next batch's rows are prefetched meanwhile) and runs the step with step number step.step + i
+// at a constant learning rate; its loss goes to losses[i]. Stops after the first non-finite loss
+// (that step updates nothing). Returns the steps run, that one included.
+template <class T>
+int64_t run_dense_stack_steps(const KernelTable& kt, const DenseStackStep<T>& s, const TrainingSet<T>& data,
+                              const BatchBuffers<T>& buf, int64_t first, int64_t count, OptimStep step,
+                              double* losses);
+
 }  // namespace nnfast

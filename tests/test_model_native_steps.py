@@ -1,0 +1,139 @@
+"""fit's native epoch loop (DenseStackStep.run_steps: whole batches gathered and trained in C++,
+used when nothing in Python needs to see each batch) against the per-step paths, bit for bit, and
+run_steps' own checks of what it is given."""
+import numpy as np
+import pytest
+
+import nnfast as nf
+from nnfast.callbacks import Callback
+from nnfast.layers import Dense
+from nnfast.models import Sequential
+
+pytestmark = pytest.mark.filterwarnings("error")
+
+
+class PerBatch(Callback):
+    """A per-batch hook: fit then runs one step per Python iteration."""
+
+    def on_train_batch_end(self, batch, logs=None):
+        pass
+
+
+def data(n, features=6, classes=3, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, features))
+    return x, (x[:, :classes] + 0.5 * rng.standard_normal((n, classes))).argmax(axis=1)
+
+
+def model(loss, activation, dtype, optimizer):
+    m = Sequential([Dense(7, activation="relu", input_dim=6), Dense(3, activation=activation)], seed=2, dtype=dtype)
+    m.compile(optimizer=optimizer(), loss=loss)
+    return m
+
+
+OPTIMIZERS = [lambda: nf.optimizers.Adam(learning_rate=0.01), lambda: nf.optimizers.SGD(0.05, momentum=0.9),
+              lambda: nf.optimizers.RMSprop(0.01), lambda: nf.optimizers.Adagrad(0.05)]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("loss, activation, sparse", [
+    ("sparse_categorical_crossentropy", "softmax", True), ("categorical_crossentropy", "softmax", False),
+    ("mse", "sigmoid", False), ("binary_crossentropy", "sigmoid", False)])
+@pytest.mark.parametrize("optimizer", OPTIMIZERS)
+def test_native_epochs_equal_the_per_step_loops_bit_for_bit(loss, activation, sparse, dtype, optimizer, monkeypatch):
+    # 601 samples at batch 2: 300 whole batches (more than one native call of 256 steps) and a
+    # partial last one, over 2 epochs with a reshuffle in between
+    x, labels = data(601)
+    y = labels if sparse else np.eye(3)[labels]
+    native_calls = []
+    original = Sequential._native_steps
+
+    def spy(self, *args):
+        ran, losses = original(self, *args)
+        native_calls.append(len(losses))
+        return ran, losses
+
+    monkeypatch.setattr(Sequential, "_native_steps", spy)
+    runs = []
+    for mode in ("native epochs", "native steps", "python loop"):
+        m = model(loss, activation, dtype, optimizer)
+        m.fast_step = mode != "python loop"
+        callbacks = [PerBatch()] if mode == "native steps" else None
+        h = m.fit(x, y, batch_size=2, epochs=2, verbose=0, callbacks=callbacks)
+        runs.append((h.history["loss"], m.get_weights(), m.optimizer.iterations))
+        if mode == "native epochs":  # the first step makes the optimizer state; then 256 + 43 steps
+            assert sorted(set(native_calls)) == [0, 43, 44, 256] and sum(native_calls) == 299 + 300
+        native_calls.clear()
+    for history, weights, iterations in runs[1:]:
+        assert history == runs[0][0]
+        assert iterations == runs[0][2] == 2 * 301
+        for a, b in zip(weights, runs[0][1]):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_non_finite_loss_in_the_middle_of_a_native_call_keeps_the_last_finite_weights():
+    x, labels = data(400)
+    m = Sequential([Dense(3, activation="linear", input_dim=6)], seed=0)
+    m.compile(optimizer=nf.optimizers.SGD(learning_rate=1e17), loss="mse")
+    twin = Sequential([Dense(3, activation="linear", input_dim=6)], seed=0)
+    twin.compile(optimizer=nf.optimizers.SGD(learning_rate=1e17), loss="mse")
+    with pytest.raises(FloatingPointError, match="the loss became") as native:
+        m.fit(x, np.eye(3)[labels], batch_size=4, epochs=1, verbose=0)
+    with pytest.raises(FloatingPointError, match="the loss became") as per_step:
+        twin.fit(x, np.eye(3)[labels], batch_size=4, epochs=1, verbose=0, callbacks=[PerBatch()])
+    assert str(native.value) == str(per_step.value)
+    assert "step 1," not in str(native.value)  # it diverged after some finite steps
+    assert m.optimizer.iterations == twin.optimizer.iterations > 0
+    for a, b in zip(m.get_weights(), twin.get_weights()):
+        assert np.isfinite(a).all()
+        np.testing.assert_array_equal(a, b)
+
+
+def ready_step(batch=4):
+    x, labels = data(40)
+    m = model("sparse_categorical_crossentropy", "softmax", "float64", OPTIMIZERS[0])
+    m.fit(x[:batch], labels[:batch], batch_size=batch, epochs=1, verbose=0)  # makes the optimizer state
+    return m, m._fast_step(batch)[0], x, labels
+
+
+def test_run_steps_rejects_bad_arguments_before_any_update():
+    m, step, x, labels = ready_step()
+    before = m.get_weights()
+    order = np.arange(40, dtype=np.int64)
+    losses = np.empty(10)
+    bad = [
+        (dict(order=order[::-1].copy() * 2), ValueError, "order must hold indices in"),
+        (dict(order=order.astype(np.int32)), ValueError, "order must be a 1-D int64"),
+        (dict(order=list(order)), TypeError, "order must be a numpy.ndarray"),
+        (dict(labels=np.where(labels == 2, 3, labels)), ValueError, "labels must be class indices"),
+        (dict(labels=labels[:-1]), ValueError, "one entry per sample"),
+        (dict(x=x[:, :5].copy()), ValueError, "x must have shape"),
+        (dict(x=x.astype(np.float32)), TypeError, "x must have the model's dtype"),
+        (dict(x=np.asfortranarray(x)), ValueError, "x must be C-contiguous"),
+        (dict(count=11), ValueError, "whole batches of order"),
+        (dict(first=-1), ValueError, "whole batches of order"),
+        (dict(losses=np.empty(3)), ValueError, "losses must be"),
+        (dict(losses=np.empty(10, np.float32)), ValueError, "losses must be"),
+        (dict(step=0), ValueError, "step"),
+    ]
+    for change, error, message in bad:
+        args = dict(x=x, labels=labels, order=order, first=0, count=10, lr=0.01, step=5, losses=losses)
+        args.update(change)
+        with pytest.raises(error, match=message):
+            step.run_steps(args["x"], args["labels"], args["order"], args["first"], args["count"], args["lr"],
+                           args["step"], args["losses"])
+        for a, b in zip(before, m.get_weights()):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_run_steps_trains_on_the_rows_the_order_names():
+    m, step, x, labels = ready_step()
+    order = np.random.default_rng(1).permutation(40).astype(np.int64)
+    losses = np.empty(3)
+    assert step.run_steps(x, labels, order, 2, 3, 0.01, 2, losses) == 3
+    twin, twin_step, _, _ = ready_step()
+    for i in range(3):
+        rows = order[(2 + i) * 4:(3 + i) * 4]
+        assert twin_step.run(x[rows], labels[rows], 0.01, 2 + i, False) == losses[i]
+    for a, b in zip(m.get_weights(), twin.get_weights()):
+        np.testing.assert_array_equal(a, b)
