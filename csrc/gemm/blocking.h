@@ -15,9 +15,16 @@ namespace nnfast {
 namespace {
 
 // One SIMD register of T (GCC/Clang vector extension: the compiler emits the level's instructions).
+// `unaligned` is the same register loaded from or stored to any element address.
 template <class T> struct Vec;
-template <> struct Vec<float> { typedef float type __attribute__((vector_size(NNFAST_VEC_BYTES))); };
-template <> struct Vec<double> { typedef double type __attribute__((vector_size(NNFAST_VEC_BYTES))); };
+template <> struct Vec<float> {
+    typedef float type __attribute__((vector_size(NNFAST_VEC_BYTES)));
+    typedef float unaligned __attribute__((vector_size(NNFAST_VEC_BYTES), aligned(alignof(float))));
+};
+template <> struct Vec<double> {
+    typedef double type __attribute__((vector_size(NNFAST_VEC_BYTES)));
+    typedef double unaligned __attribute__((vector_size(NNFAST_VEC_BYTES), aligned(alignof(double))));
+};
 
 // MR x NR micro-tile held in MR * NV registers (NR = NV lanes-wide vectors), plus NV for a row of
 // B and one broadcast: 6 x 2 = 12 accumulators fit the 16 registers of SSE2/AVX2; AVX-512 has 32

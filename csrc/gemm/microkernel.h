@@ -15,28 +15,40 @@ namespace {
 // (a[r*lda + p]). With `accumulate` the tile starts from c (an earlier pass over k), else from
 // zero. The order of the sum along k is fixed: results never depend on threads.
 // ROWS (<= MR) is how many rows of the tile exist: an edge panel computes only those.
-template <class T, bool kPackedA, int ROWS>
-void microkernel(T* __restrict c, int64_t ldc, bool accumulate, const T* __restrict a, int64_t lda,
-                 const T* __restrict b, int64_t ldb, int64_t kc) {
+template <class T, bool kPackedA, int ROWS, bool kAccumulate>
+void microkernel_body(T* __restrict c, int64_t ldc, const T* __restrict a, int64_t lda, const T* __restrict b,
+                      int64_t ldb, int64_t kc) {
     using B = Blocking<T>;
     using V = typename Vec<T>::type;
+    using U = typename Vec<T>::unaligned;  // direct register loads and stores (no copy via the stack)
     constexpr int MR = B::MR, NV = B::NV, L = B::kLanes;
     V acc[ROWS][NV];
+#pragma GCC unroll 8
     for (int r = 0; r < ROWS; ++r)
-        for (int j = 0; j < NV; ++j) {
-            if (accumulate) __builtin_memcpy(&acc[r][j], c + r * ldc + j * L, sizeof(V));
-            else acc[r][j] = V{};
-        }
+#pragma GCC unroll 4
+        for (int j = 0; j < NV; ++j) acc[r][j] = kAccumulate ? *reinterpret_cast<const U*>(c + r * ldc + j * L) : V{};
     for (int64_t p = 0; p < kc; ++p) {
         V bv[NV];
-        for (int j = 0; j < NV; ++j) __builtin_memcpy(&bv[j], b + p * ldb + j * L, sizeof(V));
+#pragma GCC unroll 4
+        for (int j = 0; j < NV; ++j) bv[j] = *reinterpret_cast<const U*>(b + p * ldb + j * L);
+#pragma GCC unroll 8
         for (int r = 0; r < ROWS; ++r) {
             const T ar = kPackedA ? a[p * MR + r] : a[r * lda + p];
+#pragma GCC unroll 4
             for (int j = 0; j < NV; ++j) acc[r][j] += ar * bv[j];
         }
     }
+#pragma GCC unroll 8
     for (int r = 0; r < ROWS; ++r)
-        for (int j = 0; j < NV; ++j) __builtin_memcpy(c + r * ldc + j * L, &acc[r][j], sizeof(V));
+#pragma GCC unroll 4
+        for (int j = 0; j < NV; ++j) *reinterpret_cast<U*>(c + r * ldc + j * L) = acc[r][j];
+}
+
+template <class T, bool kPackedA, int ROWS>
+void microkernel(T* __restrict c, int64_t ldc, bool accumulate, const T* __restrict a, int64_t lda,
+                 const T* __restrict b, int64_t ldb, int64_t kc) {
+    if (accumulate) microkernel_body<T, kPackedA, ROWS, true>(c, ldc, a, lda, b, ldb, kc);
+    else microkernel_body<T, kPackedA, ROWS, false>(c, ldc, a, lda, b, ldb, kc);
 }
 
 }  // namespace
