@@ -87,10 +87,22 @@ void require_no_overlap(const py::array& out, const char* out_name, const py::ar
 }
 
 py::array output_like(py::handle out, const char* name, const py::array& like) {
-    if (out.is_none()) return py::array(like.dtype(), std::vector<py::ssize_t>(like.shape(), like.shape() + like.ndim()));
+    std::vector<py::ssize_t> shape(like.shape(), like.shape() + like.ndim());
+    if (out.is_none()) return py::array(like.dtype(), shape);
+    return checked_output(out, name, like, shape);
+}
+
+py::array checked_output(py::handle out, const char* name, const py::array& like, const std::vector<py::ssize_t>& shape) {
     py::array o = float_array(out, name);
     require_same_dtype(like, "the result", o, name);
-    require_same_shape(like, "the result", o, name);
+    bool same = o.ndim() == py::ssize_t(shape.size());
+    for (size_t i = 0; same && i < shape.size(); ++i) same = o.shape(i) == shape[i];
+    if (!same) {
+        std::string want = "(";
+        for (size_t i = 0; i < shape.size(); ++i)
+            want += std::to_string(shape[i]) + (shape.size() == 1 ? "," : (i + 1 < shape.size() ? ", " : ""));
+        throw py::value_error(std::string(name) + " must have the shape of the result " + want + "), got " + shape_str(o));
+    }
     require_c_contiguous(o, name);
     require_writable(o, name);
     return o;

@@ -39,6 +39,8 @@ std::string shape_str(const py::array& a);
 
 // An ndarray for output: `out` checked against the expected shape and dtype, or a new array.
 py::array output_like(py::handle out, const char* name, const py::array& like);
+// `out` checked as a result of like's dtype and the given shape: C-contiguous and writable.
+py::array checked_output(py::handle out, const char* name, const py::array& like, const std::vector<py::ssize_t>& shape);
 
 Activation parse_activation(py::handle obj, const char* name = "activation");
 const std::vector<std::string>& activation_names();

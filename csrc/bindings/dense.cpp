@@ -28,22 +28,23 @@ void require_size(const py::array& a, const char* name, py::ssize_t axis, py::ss
 }
 
 // `out` (or a new array) of shape (rows, cols) and like's dtype, not overlapping any input.
-py::array output(py::handle out, const char* name, const py::array& like, py::ssize_t rows, py::ssize_t cols,
-                 std::initializer_list<std::pair<const py::array*, const char*>> inputs) {
-    py::array shaped(like.dtype(), std::vector<py::ssize_t>{rows, cols}, std::vector<py::ssize_t>{}, nullptr);
-    if (out.is_none()) return shaped;
-    py::array o = output_like(out, name, shaped);
+// `out` (or a new array) of the given shape and like's dtype, not overlapping any input.
+py::array output_of_shape(py::handle out, const char* name, const py::array& like, std::vector<py::ssize_t> shape,
+                          std::initializer_list<std::pair<const py::array*, const char*>> inputs) {
+    if (out.is_none()) return py::array(like.dtype(), shape);
+    py::array o = checked_output(out, name, like, shape);
     for (const auto& in : inputs) require_no_overlap(o, name, *in.first, in.second);
     return o;
 }
 
+py::array output(py::handle out, const char* name, const py::array& like, py::ssize_t rows, py::ssize_t cols,
+                 std::initializer_list<std::pair<const py::array*, const char*>> inputs) {
+    return output_of_shape(out, name, like, {rows, cols}, inputs);
+}
+
 py::array vector_output(py::handle out, const char* name, const py::array& like, py::ssize_t n,
                         std::initializer_list<std::pair<const py::array*, const char*>> inputs) {
-    py::array shaped(like.dtype(), std::vector<py::ssize_t>{n}, std::vector<py::ssize_t>{}, nullptr);
-    if (out.is_none()) return shaped;
-    py::array o = output_like(out, name, shaped);
-    for (const auto& in : inputs) require_no_overlap(o, name, *in.first, in.second);
-    return o;
+    return output_of_shape(out, name, like, {n}, inputs);
 }
 
 template <class T> T* ptr(const py::array& a) { return static_cast<T*>(const_cast<void*>(a.data())); }

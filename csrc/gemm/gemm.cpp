@@ -82,6 +82,10 @@ void compute_tile(T* c, int64_t c_rs, int64_t c_cs, int rows, int cols, bool acc
         for (int r = 0; r < rows; ++r)
             for (int j = 0; j < cols; ++j) tile[r * NR + j] = c[r * c_rs + j * c_cs];
     run_microkernel<T>(rows, tile, NR, accumulate, a, lda, b, ldb, kc);
+    if (c_cs == 1 && cols >= Blocking<T>::kLanes) {  // a narrow row-major tile: whole vectors
+        for (int r = 0; r < rows; ++r) copy_row_part(c + r * c_rs, tile + r * NR, cols);
+        return;
+    }
     for (int r = 0; r < rows; ++r)
         for (int j = 0; j < cols; ++j) c[r * c_rs + j * c_cs] = tile[r * NR + j];
 }
@@ -133,6 +137,11 @@ void gemm(T* c, int64_t c_rs, int64_t c_cs, const T* a, int64_t a_rs, int64_t a_
     // Reading A in place saves its packing, which pays off only while few column panels reuse it;
     // likewise B (the weights, in a forward pass) for a small batch, where few row panels reuse it
     // and its rows stream from L2 fast enough.
+    // A product narrower than a panel with a transposed A (dw = x^T dz of a narrow layer): C^T =
+    // B^T A^T has full panels, reads A^T's rows in place and packs only the small B^T. Each
+    // element's sum runs in the same order, so the bits are the same.
+    if (n < NR && m >= 2 * NR && a_rs == 1 && a_cs != 1 && !bias && act == Activation::linear)
+        return gemm<T>(c, c_cs, c_rs, b, b_cs, b_rs, a, a_cs, a_rs, nullptr, n, m, k, act);
     const bool direct_a = a_cs == 1 && n <= 8 * NR;
     const bool direct_b = b_cs == 1 && m <= kDirectBRows;
     const int64_t nc_max = even_block(n, B::NC, NR), kc_max = even_block(k, direct_a && direct_b ? kDirectKC : B::KC, 1);

@@ -4,8 +4,37 @@
 #pragma once
 #include <cstdint>
 
+#include "gemm/blocking.h"
+
 namespace nnfast {
 namespace {
+
+template <class T> constexpr int kLanes = Blocking<T>::kLanes;
+
+// dst[0 : cols] = src[0 : cols] and dst[cols : NR] = 0, for kLanes <= cols <= NR, in whole
+// vectors: zeros, then the first and the last kLanes values (the two may overlap). Reads only
+// src[0 : cols].
+template <class T, int NR>
+void copy_row_padded(T* dst, const T* src, int cols) {
+    using V = typename Vec<T>::type;
+    using U = typename Vec<T>::unaligned;
+    constexpr int L = kLanes<T>;
+    for (int j = L; j < NR; j += L) *reinterpret_cast<U*>(dst + j) = V{};
+    const V head = *reinterpret_cast<const U*>(src), tail = *reinterpret_cast<const U*>(src + cols - L);
+    *reinterpret_cast<U*>(dst) = head;
+    *reinterpret_cast<U*>(dst + cols - L) = tail;
+}
+
+// dst[0 : cols] = src[0 : cols] for kLanes <= cols <= 2 * kLanes (the valid part of a tile row).
+template <class T>
+void copy_row_part(T* dst, const T* src, int cols) {
+    using V = typename Vec<T>::type;
+    using U = typename Vec<T>::unaligned;
+    constexpr int L = kLanes<T>;
+    const V head = *reinterpret_cast<const U*>(src), tail = *reinterpret_cast<const U*>(src + cols - L);
+    *reinterpret_cast<U*>(dst) = head;
+    *reinterpret_cast<U*>(dst + cols - L) = tail;
+}
 
 // dst (ceil(mc/MR) panels of kc x MR) = A[i0 : i0+mc, p0 : p0+kc] with A(i, p) = a[i*rs + p*cs];
 // rows past mc are zero. Panels [panel_begin, panel_end) only (threads split the panels).
@@ -20,8 +49,7 @@ void pack_a(T* dst, const T* a, int64_t rs, int64_t cs, int64_t i0, int64_t p0, 
             for (int64_t p = 0; p < kc; ++p)
                 for (int r = 0; r < MR; ++r) out[p * MR + r] = src[r * rs + p];
         } else if (rows == MR && rs == 1) {  // a transposed row-major matrix: MR contiguous values per k
-            for (int64_t p = 0; p < kc; ++p)
-                for (int r = 0; r < MR; ++r) out[p * MR + r] = src[p * cs + r];
+            for (int64_t p = 0; p < kc; ++p) __builtin_memcpy(out + p * MR, src + p * cs, sizeof(T) * MR);
         } else {
             for (int64_t p = 0; p < kc; ++p)
                 for (int r = 0; r < MR; ++r) out[p * MR + r] = r < rows ? src[r * rs + p * cs] : T(0);
@@ -41,9 +69,13 @@ void pack_b(T* dst, const T* b, int64_t rs, int64_t cs, int64_t p0, int64_t j0, 
         if (cols == NR && cs == 1) {  // row-major B: a panel row is NR contiguous values
             for (int64_t p = 0; p < kc; ++p)
                 for (int j = 0; j < NR; ++j) out[p * NR + j] = src[p * rs + j];
+        } else if (cs == 1 && cols >= kLanes<T>) {  // a partial panel of a row-major B, vector by vector
+            for (int64_t p = 0; p < kc; ++p) copy_row_padded<T, NR>(out + p * NR, src + p * rs, cols);
         } else if (rs == 1) {  // a transposed row-major matrix: read each column contiguously
-            for (int j = 0; j < NR; ++j)
-                for (int64_t p = 0; p < kc; ++p) out[p * NR + j] = j < cols ? src[p + j * cs] : T(0);
+            for (int j = 0; j < cols; ++j)
+                for (int64_t p = 0; p < kc; ++p) out[p * NR + j] = src[p + j * cs];
+            for (int j = cols; j < NR; ++j)
+                for (int64_t p = 0; p < kc; ++p) out[p * NR + j] = T(0);
         } else {
             for (int64_t p = 0; p < kc; ++p)
                 for (int j = 0; j < NR; ++j) out[p * NR + j] = j < cols ? src[p * rs + j * cs] : T(0);
