@@ -86,6 +86,11 @@ void compute_tile(T* c, int64_t c_rs, int64_t c_cs, int rows, int cols, bool acc
         for (int r = 0; r < rows; ++r) copy_row_part(c + r * c_rs, tile + r * NR, cols);
         return;
     }
+    if (c_rs == 1) {  // a transposed C (C^T row-major): each tile column is a contiguous run of c
+        for (int j = 0; j < cols; ++j)
+            for (int r = 0; r < rows; ++r) c[r + j * c_cs] = tile[r * NR + j];
+        return;
+    }
     for (int r = 0; r < rows; ++r)
         for (int j = 0; j < cols; ++j) c[r * c_rs + j * c_cs] = tile[r * NR + j];
 }

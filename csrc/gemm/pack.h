@@ -25,6 +25,26 @@ void copy_row_padded(T* dst, const T* src, int cols) {
     *reinterpret_cast<U*>(dst + cols - L) = tail;
 }
 
+// Lanes i, j, k, l of the 8 lanes of two 4-float vectors (GCC before 12 lacks shufflevector).
+#if defined(__clang__) || __GNUC__ >= 12
+#define NNFAST_SHUFFLE4(x, y, i, j, k, l) __builtin_shufflevector(x, y, i, j, k, l)
+#else
+#define NNFAST_SHUFFLE4(x, y, i, j, k, l) __builtin_shuffle(x, y, (__attribute__((vector_size(16))) int){i, j, k, l})
+#endif
+
+// The 4 x 4 block src[q*ld_src + i] (q, i < 4) stored transposed: dst[i*ld_dst + q].
+inline void transpose4x4_store(float* dst, int64_t ld_dst, const float* src, int64_t ld_src) {
+    typedef float V4 __attribute__((vector_size(16), aligned(4)));
+    const V4 a = *reinterpret_cast<const V4*>(src), b = *reinterpret_cast<const V4*>(src + ld_src);
+    const V4 c = *reinterpret_cast<const V4*>(src + 2 * ld_src), d = *reinterpret_cast<const V4*>(src + 3 * ld_src);
+    const V4 ab_lo = NNFAST_SHUFFLE4(a, b, 0, 4, 1, 5), ab_hi = NNFAST_SHUFFLE4(a, b, 2, 6, 3, 7);
+    const V4 cd_lo = NNFAST_SHUFFLE4(c, d, 0, 4, 1, 5), cd_hi = NNFAST_SHUFFLE4(c, d, 2, 6, 3, 7);
+    *reinterpret_cast<V4*>(dst) = NNFAST_SHUFFLE4(ab_lo, cd_lo, 0, 1, 4, 5);
+    *reinterpret_cast<V4*>(dst + ld_dst) = NNFAST_SHUFFLE4(ab_lo, cd_lo, 2, 3, 6, 7);
+    *reinterpret_cast<V4*>(dst + 2 * ld_dst) = NNFAST_SHUFFLE4(ab_hi, cd_hi, 0, 1, 4, 5);
+    *reinterpret_cast<V4*>(dst + 3 * ld_dst) = NNFAST_SHUFFLE4(ab_hi, cd_hi, 2, 3, 6, 7);
+}
+
 // dst[0 : cols] = src[0 : cols] for kLanes <= cols <= 2 * kLanes (the valid part of a tile row).
 template <class T>
 void copy_row_part(T* dst, const T* src, int cols) {
@@ -72,7 +92,15 @@ void pack_b(T* dst, const T* b, int64_t rs, int64_t cs, int64_t p0, int64_t j0, 
         } else if (cs == 1 && cols >= kLanes<T>) {  // a partial panel of a row-major B, vector by vector
             for (int64_t p = 0; p < kc; ++p) copy_row_padded<T, NR>(out + p * NR, src + p * rs, cols);
         } else if (rs == 1) {  // a transposed row-major matrix: read each column contiguously
-            for (int j = 0; j < cols; ++j)
+            int j = 0;
+            if constexpr (sizeof(T) == 4)  // 4 x 4 blocks transposed in registers
+                for (; j + 4 <= cols; j += 4) {
+                    int64_t p = 0;
+                    for (; p + 4 <= kc; p += 4) transpose4x4_store(out + p * NR + j, NR, src + p + j * cs, cs);
+                    for (; p < kc; ++p)
+                        for (int q = 0; q < 4; ++q) out[p * NR + j + q] = src[p + (j + q) * cs];
+                }
+            for (; j < cols; ++j)
                 for (int64_t p = 0; p < kc; ++p) out[p * NR + j] = src[p + j * cs];
             for (int j = cols; j < NR; ++j)
                 for (int64_t p = 0; p < kc; ++p) out[p * NR + j] = T(0);
