@@ -119,10 +119,10 @@ Activation parse_activation(py::handle obj, const char* name) {
     if (!py::isinstance<py::str>(obj))
         throw py::type_error(std::string(name) + " must be a str or None, got " +
                              std::string(py::str(py::type::of(obj).attr("__name__"))));
-    const std::string s = obj.cast<std::string>();
     const auto& names = activation_names();
-    for (size_t i = 0; i < names.size(); ++i)
-        if (s == names[i]) return static_cast<Activation>(i);
+    for (size_t i = 0; i < names.size(); ++i)  // compared in place: no string is made per call
+        if (PyUnicode_CompareWithASCIIString(obj.ptr(), names[i].c_str()) == 0) return static_cast<Activation>(i);
+    const std::string s = obj.cast<std::string>();
     std::string valid;
     for (const auto& n : names) valid += (valid.empty() ? "'" : ", '") + n + "'";
     throw py::value_error(std::string(name) + " must be one of " + valid + " or None, got '" + s + "'");

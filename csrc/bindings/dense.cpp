@@ -48,6 +48,17 @@ py::array vector_output(py::handle out, const char* name, const py::array& like,
 }
 
 template <class T> T* ptr(const py::array& a) { return static_cast<T*>(const_cast<void*>(a.data())); }
+
+// Releases the GIL for the kernel unless it is tiny: releasing and taking it back costs more
+// than a small layer's whole product (other Python threads wait at most that long).
+struct GilReleaseUnlessTiny {
+    explicit GilReleaseUnlessTiny(int64_t flops) { if (flops >= kTinyFlops) state_ = PyEval_SaveThread(); }
+    ~GilReleaseUnlessTiny() { if (state_) PyEval_RestoreThread(state_); }
+    GilReleaseUnlessTiny(const GilReleaseUnlessTiny&) = delete;
+    GilReleaseUnlessTiny& operator=(const GilReleaseUnlessTiny&) = delete;
+    static constexpr int64_t kTinyFlops = 1 << 16;
+    PyThreadState* state_ = nullptr;
+};
 template <class T> const T* cptr(const py::array& a) { return static_cast<const T*>(a.data()); }
 
 py::array gemm(py::handle a_obj, py::handle b_obj, bool trans_a, bool trans_b, py::handle out_obj) {
@@ -65,11 +76,11 @@ py::array gemm(py::handle a_obj, py::handle b_obj, bool trans_a, bool trans_b, p
     const KernelTable& kt = active_kernels();
     if (dtype_of(a) == DType::f32) {
         auto f = kt.f32.gemm;
-        py::gil_scoped_release nogil;
+        GilReleaseUnlessTiny nogil(int64_t(m) * n * k);
         f(ptr<float>(c), n, 1, cptr<float>(a), a_rs, a_cs, cptr<float>(b), b_rs, b_cs, nullptr, m, n, k, Activation::linear);
     } else {
         auto f = kt.f64.gemm;
-        py::gil_scoped_release nogil;
+        GilReleaseUnlessTiny nogil(int64_t(m) * n * k);
         f(ptr<double>(c), n, 1, cptr<double>(a), a_rs, a_cs, cptr<double>(b), b_rs, b_cs, nullptr, m, n, k, Activation::linear);
     }
     return c;
@@ -96,12 +107,12 @@ py::array dense_forward(py::handle x_obj, py::handle w_obj, py::handle b_obj, py
     if (dtype_of(x) == DType::f32) {
         auto f = kt.f32.dense_forward;
         const float* bp = has_bias ? cptr<float>(b) : nullptr;
-        py::gil_scoped_release nogil;
+        GilReleaseUnlessTiny nogil(int64_t(m) * n * k);
         f(ptr<float>(y), cptr<float>(x), cptr<float>(w), bp, m, k, n, act);
     } else {
         auto f = kt.f64.dense_forward;
         const double* bp = has_bias ? cptr<double>(b) : nullptr;
-        py::gil_scoped_release nogil;
+        GilReleaseUnlessTiny nogil(int64_t(m) * n * k);
         f(ptr<double>(y), cptr<double>(x), cptr<double>(w), bp, m, k, n, act);
     }
     return y;
@@ -134,13 +145,13 @@ py::tuple dense_backward(py::handle x_obj, py::handle w_obj, py::handle y_obj, p
         auto f = kt.f32.dense_backward;
         float* dxp = need_dx ? ptr<float>(dx) : nullptr;
         float* dbp = need_db ? ptr<float>(db) : nullptr;
-        py::gil_scoped_release nogil;
+        GilReleaseUnlessTiny nogil(int64_t(m) * n * k);
         f(dxp, ptr<float>(dw), dbp, cptr<float>(x), cptr<float>(w), cptr<float>(y), cptr<float>(dy), m, k, n, act);
     } else {
         auto f = kt.f64.dense_backward;
         double* dxp = need_dx ? ptr<double>(dx) : nullptr;
         double* dbp = need_db ? ptr<double>(db) : nullptr;
-        py::gil_scoped_release nogil;
+        GilReleaseUnlessTiny nogil(int64_t(m) * n * k);
         f(dxp, ptr<double>(dw), dbp, cptr<double>(x), cptr<double>(w), cptr<double>(y), cptr<double>(dy), m, k, n, act);
     }
     return py::make_tuple(need_dx ? py::object(dx) : py::object(py::none()), dw,

@@ -34,26 +34,34 @@ constexpr int64_t kDirectBRows = 64;
 constexpr int64_t kDirectKC = 400;
 
 // c (rows, cols; row stride ldc) = act(c + bias (cols)), in place, after the last pass over k.
+// Bias and a piecewise-linear activation go in one pass over each row.
 template <class T>
 void epilogue(T* c, int64_t ldc, int rows, int cols, const T* bias, Activation act) {
     for (int r = 0; r < rows; ++r) {
         T* cr = c + r * ldc;
-        if (bias) {
-#pragma omp simd
-            for (int j = 0; j < cols; ++j) cr[j] += bias[j];
-        }
         switch (act) {
-        case Activation::linear: break;
+        case Activation::linear:
+            if (bias) {
+#pragma omp simd
+                for (int j = 0; j < cols; ++j) cr[j] += bias[j];
+            }
+            break;
         case Activation::relu:
 #pragma omp simd
-            for (int j = 0; j < cols; ++j) cr[j] = cr[j] < T(0) ? T(0) : cr[j];
+            for (int j = 0; j < cols; ++j) {
+                const T v = bias ? cr[j] + bias[j] : cr[j];
+                cr[j] = v < T(0) ? T(0) : v;
+            }
             break;
         case Activation::leaky_relu:
 #pragma omp simd
-            for (int j = 0; j < cols; ++j) cr[j] = cr[j] < T(0) ? T(kLeakyReluSlope) * cr[j] : cr[j];
+            for (int j = 0; j < cols; ++j) {
+                const T v = bias ? cr[j] + bias[j] : cr[j];
+                cr[j] = v < T(0) ? T(kLeakyReluSlope) * v : v;
+            }
             break;
         default:
-            for (int j = 0; j < cols; ++j) cr[j] = activate(cr[j], act);
+            for (int j = 0; j < cols; ++j) cr[j] = activate(bias ? cr[j] + bias[j] : cr[j], act);
         }
     }
 }
