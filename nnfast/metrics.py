@@ -19,8 +19,12 @@ class Metric:
         self._count = 0
 
     def update(self, pred, target):
-        self._total += float(self.batch_sum(pred, target))
-        self._count += len(pred)
+        self.add(self.batch_sum(pred, target), len(pred))
+
+    def add(self, total, count):
+        """Adds `count` samples whose values sum to `total` (what update adds for one batch)."""
+        self._total += float(total)
+        self._count += count
 
     def result(self):
         return self._total / self._count if self._count else 0.0

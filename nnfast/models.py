@@ -421,21 +421,31 @@ class Sequential:
     # short enough that Ctrl-C (seen between calls) still stops fit promptly.
     _NATIVE_CHUNK_STEPS = 256
 
+    def _native_metrics(self):
+        """Whether every metric is an argmax accuracy that run_steps counts natively."""
+        kind = metrics_module.SparseCategoricalAccuracy if self.loss.sparse else metrics_module.CategoricalAccuracy
+        return all(type(m) is kind for m in self._metrics)
+
     def _native_steps(self, x, y, order, step, full_steps, batch_size, per_batch):
         """(ran, losses): runs whole batches from `step` on in native calls (gathering included)
-        when nothing in Python needs to see each batch: no per-batch callbacks or metrics, a
-        constant learning rate and the one-call step ready; else (False, [])."""
+        when nothing in Python needs to see each batch: no per-batch callbacks, no metrics but argmax
+        accuracies (counted natively), a constant learning rate and the one-call step ready; else
+        (False, [])."""
         opt = self.optimizer
-        if per_batch or self._metrics or step >= full_steps or callable(opt._learning_rate):
+        if (per_batch or step >= full_steps or callable(opt._learning_rate)
+                or (self._metrics and not self._native_metrics())):
             return False, []
         fast = self._fast_step(batch_size) if self._fast_ok else None
         if fast is None:
             return False, []
         count = min(self._NATIVE_CHUNK_STEPS, full_steps - step)
         losses = np.empty(count)
-        ran = fast[0].run_steps(x, y, order, step, count, opt._learning_rate, opt.iterations + 1, losses)
+        correct = np.empty(count, np.int64) if self._metrics else None
+        ran = fast[0].run_steps(x, y, order, step, count, opt._learning_rate, opt.iterations + 1, losses, correct)
         finite = ran - (not math.isfinite(losses[ran - 1]))
         opt.iterations += finite
+        for m in self._metrics:  # what update() per step adds: integer counts, exact in any order
+            m.add(correct[:finite].sum(), finite * batch_size)
         return True, losses[:ran].tolist()
 
     def _stop_non_finite(self, value, epoch, step, snapshot):

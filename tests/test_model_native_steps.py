@@ -25,9 +25,9 @@ def data(n, features=6, classes=3, seed=0):
     return x, (x[:, :classes] + 0.5 * rng.standard_normal((n, classes))).argmax(axis=1)
 
 
-def model(loss, activation, dtype, optimizer):
+def model(loss, activation, dtype, optimizer, metrics=None):
     m = Sequential([Dense(7, activation="relu", input_dim=6), Dense(3, activation=activation)], seed=2, dtype=dtype)
-    m.compile(optimizer=optimizer(), loss=loss)
+    m.compile(optimizer=optimizer(), loss=loss, metrics=metrics)
     return m
 
 
@@ -40,7 +40,9 @@ OPTIMIZERS = [lambda: nf.optimizers.Adam(learning_rate=0.01), lambda: nf.optimiz
     ("sparse_categorical_crossentropy", "softmax", True), ("categorical_crossentropy", "softmax", False),
     ("mse", "sigmoid", False), ("binary_crossentropy", "sigmoid", False)])
 @pytest.mark.parametrize("optimizer", OPTIMIZERS)
-def test_native_epochs_equal_the_per_step_loops_bit_for_bit(loss, activation, sparse, dtype, optimizer, monkeypatch):
+@pytest.mark.parametrize("metrics", [None, ["accuracy"]])
+def test_native_epochs_equal_the_per_step_loops_bit_for_bit(loss, activation, sparse, dtype, optimizer, metrics,
+                                                            monkeypatch):
     # 601 samples at batch 2: 300 whole batches (more than one native call of 256 steps) and a
     # partial last one, over 2 epochs with a reshuffle in between
     x, labels = data(601)
@@ -56,14 +58,15 @@ def test_native_epochs_equal_the_per_step_loops_bit_for_bit(loss, activation, sp
     monkeypatch.setattr(Sequential, "_native_steps", spy)
     runs = []
     for mode in ("native epochs", "native steps", "python loop"):
-        m = model(loss, activation, dtype, optimizer)
+        m = model(loss, activation, dtype, optimizer, metrics)
         m.fast_step = mode != "python loop"
         callbacks = [PerBatch()] if mode == "native steps" else None
         h = m.fit(x, y, batch_size=2, epochs=2, verbose=0, callbacks=callbacks)
-        runs.append((h.history["loss"], m.get_weights(), m.optimizer.iterations))
+        runs.append((h.history, m.get_weights(), m.optimizer.iterations))
         if mode == "native epochs":  # the first step makes the optimizer state; then 256 + 43 steps
             assert sorted(set(native_calls)) == [0, 43, 44, 256] and sum(native_calls) == 299 + 300
         native_calls.clear()
+    assert runs[0][0].keys() == ({"loss", "accuracy"} if metrics else {"loss"})
     for history, weights, iterations in runs[1:]:
         assert history == runs[0][0]
         assert iterations == runs[0][2] == 2 * 301
@@ -115,13 +118,16 @@ def test_run_steps_rejects_bad_arguments_before_any_update():
         (dict(losses=np.empty(3)), ValueError, "losses must be"),
         (dict(losses=np.empty(10, np.float32)), ValueError, "losses must be"),
         (dict(step=0), ValueError, "step"),
+        (dict(correct=np.empty(9, np.int64)), ValueError, "correct must have at least"),
+        (dict(correct=np.empty(10)), ValueError, "correct must be a 1-D int64"),
     ]
     for change, error, message in bad:
-        args = dict(x=x, labels=labels, order=order, first=0, count=10, lr=0.01, step=5, losses=losses)
+        args = dict(x=x, labels=labels, order=order, first=0, count=10, lr=0.01, step=5, losses=losses,
+                    correct=np.empty(10, np.int64))
         args.update(change)
         with pytest.raises(error, match=message):
             step.run_steps(args["x"], args["labels"], args["order"], args["first"], args["count"], args["lr"],
-                           args["step"], args["losses"])
+                           args["step"], args["losses"], args["correct"])
         for a, b in zip(before, m.get_weights()):
             np.testing.assert_array_equal(a, b)
 
@@ -130,10 +136,13 @@ def test_run_steps_trains_on_the_rows_the_order_names():
     m, step, x, labels = ready_step()
     order = np.random.default_rng(1).permutation(40).astype(np.int64)
     losses = np.empty(3)
-    assert step.run_steps(x, labels, order, 2, 3, 0.01, 2, losses) == 3
+    correct = np.empty(3, np.int64)
+    assert step.run_steps(x, labels, order, 2, 3, 0.01, 2, losses, correct) == 3
     twin, twin_step, _, _ = ready_step()
     for i in range(3):
         rows = order[(2 + i) * 4:(3 + i) * 4]
         assert twin_step.run(x[rows], labels[rows], 0.01, 2 + i, False) == losses[i]
+        logits = twin._fast_step(4)[2]
+        assert correct[i] == np.count_nonzero(logits.argmax(axis=1) == labels[rows])
     for a, b in zip(m.get_weights(), twin.get_weights()):
         np.testing.assert_array_equal(a, b)

@@ -48,7 +48,7 @@ class Step {
     virtual double run(py::handle x, py::handle targets, py::handle learning_rate, py::handle step,
                        bool check_finite) = 0;
     virtual int64_t run_steps(py::handle x, py::handle targets, py::handle order, int64_t first, int64_t count,
-                              py::handle learning_rate, py::handle step, py::handle losses) = 0;
+                              py::handle learning_rate, py::handle step, py::handle losses, py::handle correct) = 0;
 };
 
 // A C-contiguous int64 vector (labels, sample order).
@@ -145,7 +145,7 @@ class TypedStep : public Step {
     }
 
     int64_t run_steps(py::handle x_obj, py::handle targets, py::handle order_obj, int64_t first, int64_t count,
-                      py::handle learning_rate, py::handle step, py::handle losses_obj) override {
+                      py::handle learning_rate, py::handle step, py::handle losses_obj, py::handle correct_obj) override {
         const auto& p = s_.plan;
         py::array x = float_array(x_obj, "x");
         if (x.ndim() != 2 || x.shape(1) != input_dim_)
@@ -175,6 +175,13 @@ class TypedStep : public Step {
             throw py::value_error("losses must be a 1-D float64 array of at least count entries");
         require_c_contiguous(losses, "losses");
         require_writable(losses, "losses");
+        int64_t* correct = nullptr;
+        if (!correct_obj.is_none()) {
+            py::ssize_t n = 0;
+            correct = const_cast<int64_t*>(int64_vector(correct_obj, "correct", &n));
+            if (n < count) throw py::value_error("correct must have at least count entries");
+            require_writable(py::reinterpret_borrow<py::array>(correct_obj), "correct");
+        }
         OptimStep s = s_.step_template;
         s.learning_rate = learning_rate_value(learning_rate);
         s.step = step_value(step);
@@ -185,7 +192,7 @@ class TypedStep : public Step {
         const KernelTable& kt = active_kernels();
         double* out = static_cast<double*>(losses.mutable_data());
         py::gil_scoped_release nogil;
-        return run_dense_stack_steps<T>(kt, p, data, buf, first, count, s, out);
+        return run_dense_stack_steps<T>(kt, p, data, buf, first, count, s, out, correct);
     }
 
   private:
@@ -218,8 +225,9 @@ void register_dense_stack(py::module_& m) {
         .def("run", &Step::run, py::arg("x"), py::arg("targets"), py::arg("learning_rate"), py::arg("step"),
              py::arg("check_finite") = false, "run(x, targets, learning_rate, step, check_finite=False) -> loss")
         .def("run_steps", &Step::run_steps,
-             "run_steps(x, targets, order, first, count, learning_rate, step, losses) -> steps run: whole "
-             "batches order[(first + i) * batch ...] of the data set, gathered natively, losses[i] per step; "
+             "run_steps(x, targets, order, first, count, learning_rate, step, losses, correct) -> steps run: "
+             "whole batches order[(first + i) * batch ...] of the data set, gathered natively, losses[i] per "
+             "step and, unless correct is None, correct[i]: the samples whose output's argmax is their class; "
              "stops after a non-finite loss");
 }
 

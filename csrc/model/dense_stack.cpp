@@ -63,12 +63,32 @@ void gather_batch(const BatchBuffers<T>& buf, const TrainingSet<T>& d, const int
     });
 }
 
+// The index of the first largest value of row[0 : n] (NumPy's argmax for finite rows).
+template <class T>
+int64_t argmax(const T* row, int64_t n) {
+    int64_t best = 0;
+    for (int64_t j = 1; j < n; ++j)
+        if (row[j] > row[best]) best = j;
+    return best;
+}
+
+// How many rows of y (batch, outputs) have their argmax at the label (or the target row's argmax).
+template <class T>
+int64_t count_correct(const T* y, const BatchBuffers<T>& buf, bool labels, int64_t batch, int64_t outputs) {
+    int64_t hits = 0;
+    for (int64_t i = 0; i < batch; ++i) {
+        const int64_t want = labels ? buf.labels[i] : argmax(buf.target_rows + i * outputs, outputs);
+        hits += argmax(y + i * outputs, outputs) == want;
+    }
+    return hits;
+}
+
 }  // namespace
 
 template <class T>
 int64_t run_dense_stack_steps(const KernelTable& kt, const DenseStackStep<T>& s, const TrainingSet<T>& data,
                               const BatchBuffers<T>& buf, int64_t first, int64_t count, OptimStep step,
-                              double* losses) {
+                              double* losses, int64_t* correct) {
     const int64_t batch = s.batch;
     for (int64_t i = 0; i < count; ++i) {
         const int64_t* rows = data.order + (first + i) * batch;
@@ -77,6 +97,8 @@ int64_t run_dense_stack_steps(const KernelTable& kt, const DenseStackStep<T>& s,
         losses[i] = run_dense_stack_step(kt, s, buf.x, data.labels ? buf.labels : nullptr,
                                          data.labels ? nullptr : buf.target_rows, step);
         if (!std::isfinite(losses[i])) return i + 1;
+        if (correct)
+            correct[i] = count_correct(s.layers.back().y, buf, data.labels != nullptr, batch, data.outputs);
         ++step.step;
     }
     return count;
@@ -84,10 +106,10 @@ int64_t run_dense_stack_steps(const KernelTable& kt, const DenseStackStep<T>& s,
 
 template int64_t run_dense_stack_steps<float>(const KernelTable&, const DenseStackStep<float>&,
                                               const TrainingSet<float>&, const BatchBuffers<float>&, int64_t,
-                                              int64_t, OptimStep, double*);
+                                              int64_t, OptimStep, double*, int64_t*);
 template int64_t run_dense_stack_steps<double>(const KernelTable&, const DenseStackStep<double>&,
                                                const TrainingSet<double>&, const BatchBuffers<double>&, int64_t,
-                                               int64_t, OptimStep, double*);
+                                               int64_t, OptimStep, double*, int64_t*);
 
 template double run_dense_stack_step<float>(const KernelTable&, const DenseStackStep<float>&, const float*,
                                             const int64_t*, const float*, const OptimStep&);

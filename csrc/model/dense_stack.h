@@ -62,11 +62,13 @@ struct BatchBuffers {
 
 // Runs `count` steps: step i gathers the samples order[(first + i) * batch ...] into `buf` (the
 // next batch's rows are prefetched meanwhile) and runs the step with step number step.step + i
-// at a constant learning rate; its loss goes to losses[i]. Stops after the first non-finite loss
-// (that step updates nothing). Returns the steps run, that one included.
+// at a constant learning rate; its loss goes to losses[i] and, when `correct` is given, the number
+// of samples whose output's argmax is their label (or their target row's argmax) to correct[i].
+// Stops after the first non-finite loss (that step updates nothing). Returns the steps run, that
+// one included.
 template <class T>
 int64_t run_dense_stack_steps(const KernelTable& kt, const DenseStackStep<T>& s, const TrainingSet<T>& data,
                               const BatchBuffers<T>& buf, int64_t first, int64_t count, OptimStep step,
-                              double* losses);
+                              double* losses, int64_t* correct);
 
 }  // namespace nnfast
