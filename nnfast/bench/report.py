@@ -185,7 +185,9 @@ def build(sections=tuple(SECTIONS), thread_counts=(1, 2), quick=False, repeats=N
         os.makedirs(charts, exist_ok=True)
     parts = ["# nnfast benchmark report", "", machine_description(), "",
              "Medians over repeats after warm-up; ratios are peer time / nnfast time (above 1: nnfast "
-             "is faster). Peers that are not installed are listed as skipped.", "",
+             "is faster). Each measurement starts after a pause of "
+             f"{timing.settle_seconds()} s, so worker threads another library left spinning "
+             "have gone to sleep. Peers that are not installed are listed as skipped.", "",
              "## Machine limits (measured with native probes)", ""]
     table, _ = limits_table(thread_counts)
     parts.append(table)

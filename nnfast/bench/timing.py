@@ -2,8 +2,24 @@
 is a median with its spread, never a single run."""
 import contextlib
 import dataclasses
+import os
 import statistics
 import time
+
+# Every measurement starts after this pause (seconds), so worker threads that the previous
+# measurement, often of another library, left spinning (OpenBLAS's wait about 0.1 s before they
+# sleep, OpenMP's less) have parked and do not compete for the cores. NNFAST_BENCH_SETTLE overrides
+# it (the tests set 0).
+DEFAULT_SETTLE_SECONDS = 0.15
+
+
+def settle_seconds():
+    return float(os.environ.get("NNFAST_BENCH_SETTLE", DEFAULT_SETTLE_SECONDS))
+
+
+def settle():
+    """Sleeps the settle pause."""
+    time.sleep(settle_seconds())
 
 
 @dataclasses.dataclass
@@ -26,8 +42,9 @@ def measure(fn, *, repeats=15, min_repeat_time=0.005, max_total_time=3.0, warmup
 
     Calls fn `warmup` times, picks how many calls make one repeat last at least min_repeat_time (so
     microsecond calls are not lost in timer noise), then times `repeats` repeats, fewer if the
-    total would exceed max_total_time (never fewer than 3).
+    total would exceed max_total_time (never fewer than 3). Starts with the settle pause.
     """
+    settle()
     for _ in range(warmup):
         fn()
     start = time.perf_counter()

@@ -28,7 +28,7 @@ import warnings
 
 import numpy as np
 
-from .timing import Timing, _optional, measure, threads
+from .timing import Timing, _optional, measure, settle, threads
 
 SYSTEMS = ("nnfast", "numpy", "torch", "keras", "sklearn")
 PARTS = ("epoch", "seed", "digits")
@@ -397,7 +397,8 @@ def seed_step_function(system, seed=812):
 # --------------------------------------------------------------------------------------------------
 
 def _timed(fn, repeats):
-    """Timing of `repeats` calls of fn() in a row (each call one sample)."""
+    """Timing of `repeats` calls of fn() in a row (each call one sample), after the settle pause."""
+    settle()
     seconds = []
     for _ in range(repeats):
         start = time.perf_counter()
