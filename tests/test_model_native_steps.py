@@ -146,3 +146,21 @@ def test_run_steps_trains_on_the_rows_the_order_names():
         assert correct[i] == np.count_nonzero(logits.argmax(axis=1) == labels[rows])
     for a, b in zip(m.get_weights(), twin.get_weights()):
         np.testing.assert_array_equal(a, b)
+
+
+def test_native_epochs_give_the_same_bits_on_1_and_2_threads():
+    x, labels = data(3000, features=40)  # big enough batches that the gather and GEMMs use 2 threads
+    weights = []
+    for n in (1, 2):
+        before = nf.get_num_threads()
+        nf.set_num_threads(n)
+        try:
+            m = Sequential([Dense(300, activation="relu", input_dim=40), Dense(3, activation="softmax")], seed=5)
+            m.compile(optimizer=nf.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy", metrics=["acc"])
+            h = m.fit(x, labels, batch_size=128, epochs=2, verbose=0)
+        finally:
+            nf.set_num_threads(before)
+        weights.append((h.history, m.get_weights()))
+    assert weights[0][0] == weights[1][0]
+    for a, b in zip(weights[0][1], weights[1][1]):
+        np.testing.assert_array_equal(a, b)
