@@ -95,14 +95,8 @@ void compute_tile(T* c, int64_t c_rs, int64_t c_cs, int rows, int cols, bool acc
         return;
     }
     if (c_rs == 1) {  // a transposed C (C^T row-major): each tile column is a contiguous run of c
-        int r0 = 0;
-        if constexpr (sizeof(T) == 4)  // 4 x 4 blocks transposed in registers
-            for (; r0 + 4 <= rows; r0 += 4)
-                for (int j0 = 0; j0 + 4 <= cols; j0 += 4)
-                    transpose4x4_store(c + r0 + j0 * c_cs, c_cs, tile + r0 * NR + j0, NR);
-        const int jv = sizeof(T) == 4 ? cols / 4 * 4 : 0;  // columns the blocks covered (for r < r0)
         for (int j = 0; j < cols; ++j)
-            for (int r = j < jv ? r0 : 0; r < rows; ++r) c[r + j * c_cs] = tile[r * NR + j];
+            for (int r = 0; r < rows; ++r) c[r + j * c_cs] = tile[r * NR + j];
         return;
     }
     for (int r = 0; r < rows; ++r)
