@@ -9,6 +9,7 @@
 #include "gemm/blocking.h"
 #include "gemm/microkernel.h"
 #include "gemm/pack.h"
+#include "gemm/vector_rows.h"
 #include "kernels/activation_math.h"
 #include "memory/workspace.h"
 #include "parallel/threads.h"

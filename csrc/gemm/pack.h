@@ -5,56 +5,10 @@
 #include <cstdint>
 
 #include "gemm/blocking.h"
+#include "gemm/vector_rows.h"
 
 namespace nnfast {
 namespace {
-
-template <class T> constexpr int kLanes = Blocking<T>::kLanes;
-
-// dst[0 : cols] = src[0 : cols] and dst[cols : NR] = 0, for kLanes <= cols <= NR, in whole
-// vectors: zeros, then the first and the last kLanes values (the two may overlap). Reads only
-// src[0 : cols].
-template <class T, int NR>
-void copy_row_padded(T* dst, const T* src, int cols) {
-    using V = typename Vec<T>::type;
-    using U = typename Vec<T>::unaligned;
-    constexpr int L = kLanes<T>;
-    for (int j = L; j < NR; j += L) *reinterpret_cast<U*>(dst + j) = V{};
-    const V head = *reinterpret_cast<const U*>(src), tail = *reinterpret_cast<const U*>(src + cols - L);
-    *reinterpret_cast<U*>(dst) = head;
-    *reinterpret_cast<U*>(dst + cols - L) = tail;
-}
-
-// Lanes i, j, k, l of the 8 lanes of two 4-float vectors (GCC before 12 lacks shufflevector).
-#if defined(__clang__) || __GNUC__ >= 12
-#define NNFAST_SHUFFLE4(x, y, i, j, k, l) __builtin_shufflevector(x, y, i, j, k, l)
-#else
-#define NNFAST_SHUFFLE4(x, y, i, j, k, l) __builtin_shuffle(x, y, (__attribute__((vector_size(16))) int){i, j, k, l})
-#endif
-
-// The 4 x 4 block src[q*ld_src + i] (q, i < 4) stored transposed: dst[i*ld_dst + q].
-inline void transpose4x4_store(float* dst, int64_t ld_dst, const float* src, int64_t ld_src) {
-    typedef float V4 __attribute__((vector_size(16), aligned(4)));
-    const V4 a = *reinterpret_cast<const V4*>(src), b = *reinterpret_cast<const V4*>(src + ld_src);
-    const V4 c = *reinterpret_cast<const V4*>(src + 2 * ld_src), d = *reinterpret_cast<const V4*>(src + 3 * ld_src);
-    const V4 ab_lo = NNFAST_SHUFFLE4(a, b, 0, 4, 1, 5), ab_hi = NNFAST_SHUFFLE4(a, b, 2, 6, 3, 7);
-    const V4 cd_lo = NNFAST_SHUFFLE4(c, d, 0, 4, 1, 5), cd_hi = NNFAST_SHUFFLE4(c, d, 2, 6, 3, 7);
-    *reinterpret_cast<V4*>(dst) = NNFAST_SHUFFLE4(ab_lo, cd_lo, 0, 1, 4, 5);
-    *reinterpret_cast<V4*>(dst + ld_dst) = NNFAST_SHUFFLE4(ab_lo, cd_lo, 2, 3, 6, 7);
-    *reinterpret_cast<V4*>(dst + 2 * ld_dst) = NNFAST_SHUFFLE4(ab_hi, cd_hi, 0, 1, 4, 5);
-    *reinterpret_cast<V4*>(dst + 3 * ld_dst) = NNFAST_SHUFFLE4(ab_hi, cd_hi, 2, 3, 6, 7);
-}
-
-// dst[0 : cols] = src[0 : cols] for kLanes <= cols <= 2 * kLanes (the valid part of a tile row).
-template <class T>
-void copy_row_part(T* dst, const T* src, int cols) {
-    using V = typename Vec<T>::type;
-    using U = typename Vec<T>::unaligned;
-    constexpr int L = kLanes<T>;
-    const V head = *reinterpret_cast<const U*>(src), tail = *reinterpret_cast<const U*>(src + cols - L);
-    *reinterpret_cast<U*>(dst) = head;
-    *reinterpret_cast<U*>(dst + cols - L) = tail;
-}
 
 // dst (ceil(mc/MR) panels of kc x MR) = A[i0 : i0+mc, p0 : p0+kc] with A(i, p) = a[i*rs + p*cs];
 // rows past mc are zero. Panels [panel_begin, panel_end) only (threads split the panels).
