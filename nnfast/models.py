@@ -441,11 +441,14 @@ class Sequential:
         count = min(self._NATIVE_CHUNK_STEPS, full_steps - step)
         losses = np.empty(count)
         correct = np.empty(count, np.int64) if self._metrics else None
-        ran = fast[0].run_steps(x, y, order, step, count, opt._learning_rate, opt.iterations + 1, losses, correct)
-        finite = ran - (not math.isfinite(losses[ran - 1]))
-        opt.iterations += finite
-        for m in self._metrics:  # what update() per step adds: integer counts, exact in any order
-            m.add(correct[:finite].sum(), finite * batch_size)
+        try:
+            fast[0].run_steps(x, y, order, step, count, opt._learning_rate, opt.iterations + 1, losses, correct)
+        finally:  # counted even when Ctrl-C lands as the call returns: the weights took those steps
+            ran = fast[0].last_steps
+            finite = ran - (ran > 0 and not math.isfinite(losses[ran - 1]))
+            opt.iterations += finite
+            for m in self._metrics:  # what update() per step adds: integer counts, exact in any order
+                m.add(correct[:finite].sum(), finite * batch_size)
         return True, losses[:ran].tolist()
 
     def _stop_non_finite(self, value, epoch, step, snapshot):

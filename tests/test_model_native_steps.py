@@ -128,8 +128,41 @@ def test_run_steps_rejects_bad_arguments_before_any_update():
         with pytest.raises(error, match=message):
             step.run_steps(args["x"], args["labels"], args["order"], args["first"], args["count"], args["lr"],
                            args["step"], args["losses"], args["correct"])
+        assert step.last_steps == 0
         for a, b in zip(before, m.get_weights()):
             np.testing.assert_array_equal(a, b)
+
+
+def test_ctrl_c_as_a_native_call_returns_still_counts_its_steps():
+    x, labels = data(400)
+    interrupted = model("sparse_categorical_crossentropy", "softmax", "float64", OPTIMIZERS[0])
+    interrupted.fit(x[:4], labels[:4], batch_size=4, epochs=1, verbose=0, shuffle=False)  # optimizer state
+    real_fast_step = interrupted._fast_step
+
+    class InterruptedOnReturn:
+        def __init__(self, step):
+            self.step = step
+
+        def run_steps(self, *args):
+            self.step.run_steps(*args)
+            raise KeyboardInterrupt  # as if Ctrl-C were handled right after the native call
+
+        @property
+        def last_steps(self):
+            return self.step.last_steps
+
+    def fast_step(batch):
+        step, state, out = real_fast_step(batch)
+        return InterruptedOnReturn(step), state, out
+
+    interrupted._fast_step = fast_step
+    interrupted.fit(x, labels, batch_size=4, epochs=1, verbose=0, shuffle=False)  # returns: interrupted
+    assert interrupted.optimizer.iterations == 1 + 100  # the first fit's step, then one native call
+    twin = model("sparse_categorical_crossentropy", "softmax", "float64", OPTIMIZERS[0])
+    twin.fit(x[:4], labels[:4], batch_size=4, epochs=1, verbose=0, shuffle=False)
+    twin.fit(x, labels, batch_size=4, epochs=1, verbose=0, shuffle=False)
+    for a, b in zip(interrupted.get_weights(), twin.get_weights()):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_run_steps_trains_on_the_rows_the_order_names():
@@ -137,7 +170,7 @@ def test_run_steps_trains_on_the_rows_the_order_names():
     order = np.random.default_rng(1).permutation(40).astype(np.int64)
     losses = np.empty(3)
     correct = np.empty(3, np.int64)
-    assert step.run_steps(x, labels, order, 2, 3, 0.01, 2, losses, correct) == 3
+    assert step.run_steps(x, labels, order, 2, 3, 0.01, 2, losses, correct) == 3 == step.last_steps
     twin, twin_step, _, _ = ready_step()
     for i in range(3):
         rows = order[(2 + i) * 4:(3 + i) * 4]

@@ -49,6 +49,9 @@ class Step {
                        bool check_finite) = 0;
     virtual int64_t run_steps(py::handle x, py::handle targets, py::handle order, int64_t first, int64_t count,
                               py::handle learning_rate, py::handle step, py::handle losses, py::handle correct) = 0;
+    // Steps the last run_steps call ran (0 if it refused its arguments): readable even when a
+    // KeyboardInterrupt arrives between the call's return and its result's use.
+    int64_t last_steps = 0;
 };
 
 // A C-contiguous int64 vector (labels, sample order).
@@ -146,6 +149,7 @@ class TypedStep : public Step {
 
     int64_t run_steps(py::handle x_obj, py::handle targets, py::handle order_obj, int64_t first, int64_t count,
                       py::handle learning_rate, py::handle step, py::handle losses_obj, py::handle correct_obj) override {
+        last_steps = 0;
         const auto& p = s_.plan;
         py::array x = float_array(x_obj, "x");
         if (x.ndim() != 2 || x.shape(1) != input_dim_)
@@ -192,7 +196,8 @@ class TypedStep : public Step {
         const KernelTable& kt = active_kernels();
         double* out = static_cast<double*>(losses.mutable_data());
         py::gil_scoped_release nogil;
-        return run_dense_stack_steps<T>(kt, p, data, buf, first, count, s, out, correct);
+        last_steps = run_dense_stack_steps<T>(kt, p, data, buf, first, count, s, out, correct);
+        return last_steps;
     }
 
   private:
@@ -228,7 +233,8 @@ void register_dense_stack(py::module_& m) {
              "run_steps(x, targets, order, first, count, learning_rate, step, losses, correct) -> steps run: "
              "whole batches order[(first + i) * batch ...] of the data set, gathered natively, losses[i] per "
              "step and, unless correct is None, correct[i]: the samples whose output's argmax is their class; "
-             "stops after a non-finite loss");
+             "stops after a non-finite loss")
+        .def_readonly("last_steps", &Step::last_steps, "Steps the last run_steps call ran.");
 }
 
 }  // namespace bindings
