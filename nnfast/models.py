@@ -285,9 +285,10 @@ class Sequential:
             lr = opt._learning_rate
             if callable(lr):
                 lr = float(lr(opt.iterations))
-            value = fast[0].run(x, y, lr, opt.iterations + 1, check_finite)
-            if math.isfinite(value):
-                opt.iterations += 1
+            try:
+                value = fast[0].run(x, y, lr, opt.iterations + 1, check_finite)
+            finally:  # counted even when Ctrl-C lands as the call returns
+                opt.iterations += fast[0].last_updates
             return value, fast[2]
         if check_finite:  # the caller left the NaN/Inf check to the native step, which is not built yet
             self._inputs(x)
@@ -442,13 +443,12 @@ class Sequential:
         losses = np.empty(count)
         correct = np.empty(count, np.int64) if self._metrics else None
         try:
-            fast[0].run_steps(x, y, order, step, count, opt._learning_rate, opt.iterations + 1, losses, correct)
+            ran = fast[0].run_steps(x, y, order, step, count, opt._learning_rate, opt.iterations + 1, losses, correct)
         finally:  # counted even when Ctrl-C lands as the call returns: the weights took those steps
-            ran = fast[0].last_steps
-            finite = ran - (ran > 0 and not math.isfinite(losses[ran - 1]))
-            opt.iterations += finite
+            updates = fast[0].last_updates
+            opt.iterations += updates
             for m in self._metrics:  # what update() per step adds: integer counts, exact in any order
-                m.add(correct[:finite].sum(), finite * batch_size)
+                m.add(correct[:updates].sum(), updates * batch_size)
         return True, losses[:ran].tolist()
 
     def _stop_non_finite(self, value, epoch, step, snapshot):

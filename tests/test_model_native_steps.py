@@ -128,7 +128,7 @@ def test_run_steps_rejects_bad_arguments_before_any_update():
         with pytest.raises(error, match=message):
             step.run_steps(args["x"], args["labels"], args["order"], args["first"], args["count"], args["lr"],
                            args["step"], args["losses"], args["correct"])
-        assert step.last_steps == 0
+        assert step.last_updates == 0
         for a, b in zip(before, m.get_weights()):
             np.testing.assert_array_equal(a, b)
 
@@ -148,8 +148,8 @@ def test_ctrl_c_as_a_native_call_returns_still_counts_its_steps():
             raise KeyboardInterrupt  # as if Ctrl-C were handled right after the native call
 
         @property
-        def last_steps(self):
-            return self.step.last_steps
+        def last_updates(self):
+            return self.step.last_updates
 
     def fast_step(batch):
         step, state, out = real_fast_step(batch)
@@ -170,11 +170,12 @@ def test_run_steps_trains_on_the_rows_the_order_names():
     order = np.random.default_rng(1).permutation(40).astype(np.int64)
     losses = np.empty(3)
     correct = np.empty(3, np.int64)
-    assert step.run_steps(x, labels, order, 2, 3, 0.01, 2, losses, correct) == 3 == step.last_steps
+    assert step.run_steps(x, labels, order, 2, 3, 0.01, 2, losses, correct) == 3 == step.last_updates
     twin, twin_step, _, _ = ready_step()
     for i in range(3):
         rows = order[(2 + i) * 4:(3 + i) * 4]
         assert twin_step.run(x[rows], labels[rows], 0.01, 2 + i, False) == losses[i]
+        assert twin_step.last_updates == 1
         logits = twin._fast_step(4)[2]
         assert correct[i] == np.count_nonzero(logits.argmax(axis=1) == labels[rows])
     for a, b in zip(m.get_weights(), twin.get_weights()):

@@ -49,9 +49,10 @@ class Step {
                        bool check_finite) = 0;
     virtual int64_t run_steps(py::handle x, py::handle targets, py::handle order, int64_t first, int64_t count,
                               py::handle learning_rate, py::handle step, py::handle losses, py::handle correct) = 0;
-    // Steps the last run_steps call ran (0 if it refused its arguments): readable even when a
-    // KeyboardInterrupt arrives between the call's return and its result's use.
-    int64_t last_steps = 0;
+    // Optimizer updates the last run or run_steps call applied (its steps with a finite loss; 0 if
+    // it refused its arguments): readable even when a KeyboardInterrupt arrives between the
+    // call's return and its result's use.
+    int64_t last_updates = 0;
 };
 
 // A C-contiguous int64 vector (labels, sample order).
@@ -118,6 +119,7 @@ class TypedStep : public Step {
 
     double run(py::handle x_obj, py::handle targets, py::handle learning_rate, py::handle step,
                bool check_finite) override {
+        last_updates = 0;
         const auto& p = s_.plan;
         py::array x = buffer<T>(x_obj, "x", {p.batch, input_dim_}, false);
         const int64_t* labels = nullptr;
@@ -144,12 +146,14 @@ class TypedStep : public Step {
         const KernelTable& kt = active_kernels();
         const T* xp = ptr<T>(x);
         py::gil_scoped_release nogil;
-        return run_dense_stack_step<T>(kt, p, xp, labels, rows, s);
+        const double loss = run_dense_stack_step<T>(kt, p, xp, labels, rows, s);
+        last_updates = std::isfinite(loss) ? 1 : 0;  // a non-finite loss updates nothing
+        return loss;
     }
 
     int64_t run_steps(py::handle x_obj, py::handle targets, py::handle order_obj, int64_t first, int64_t count,
                       py::handle learning_rate, py::handle step, py::handle losses_obj, py::handle correct_obj) override {
-        last_steps = 0;
+        last_updates = 0;
         const auto& p = s_.plan;
         py::array x = float_array(x_obj, "x");
         if (x.ndim() != 2 || x.shape(1) != input_dim_)
@@ -196,8 +200,9 @@ class TypedStep : public Step {
         const KernelTable& kt = active_kernels();
         double* out = static_cast<double*>(losses.mutable_data());
         py::gil_scoped_release nogil;
-        last_steps = run_dense_stack_steps<T>(kt, p, data, buf, first, count, s, out, correct);
-        return last_steps;
+        const int64_t ran = run_dense_stack_steps<T>(kt, p, data, buf, first, count, s, out, correct);
+        last_updates = ran - (ran > 0 && !std::isfinite(out[ran - 1]));  // a non-finite loss updates nothing
+        return ran;
     }
 
   private:
@@ -234,7 +239,7 @@ void register_dense_stack(py::module_& m) {
              "whole batches order[(first + i) * batch ...] of the data set, gathered natively, losses[i] per "
              "step and, unless correct is None, correct[i]: the samples whose output's argmax is their class; "
              "stops after a non-finite loss")
-        .def_readonly("last_steps", &Step::last_steps, "Steps the last run_steps call ran.");
+        .def_readonly("last_updates", &Step::last_updates, "Optimizer updates the last run or run_steps call applied.");
 }
 
 }  // namespace bindings
