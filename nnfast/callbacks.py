@@ -39,10 +39,16 @@ __all__ = ["Callback", "CallbackList", "History", "Progbar", "ProgbarLogger", "E
 # --------------------------------------------------------------------------------------------------
 
 class Callback:
-    """Base class of callbacks: every hook is a no-op; ``model`` and ``params`` are set by CallbackList."""
+    """Base class of callbacks: every hook is a no-op; ``model`` and ``params`` are set by CallbackList.
+
+    ``needs_every_batch`` (True): whether the per-batch training hooks must see every batch. A
+    callback that only shows the latest state (the progress bar) sets it False; ``fit`` may then
+    train runs of batches natively and call ``on_train_batch_end`` once per run, for its last batch.
+    """
 
     model = None
     params = {}
+    needs_every_batch = True
 
     def set_model(self, model):
         self.model = model
@@ -135,10 +141,12 @@ class CallbackList(Callback):
         for cb in self.callbacks:
             cb.set_params(params)
 
-    def wants_batch_hooks(self):
-        """Whether any callback overrides a per-batch training hook (else the loop skips them)."""
+    def wants_batch_hooks(self, every_batch=False):
+        """Whether any callback overrides a per-batch training hook (else the loop skips them); with
+        ``every_batch``, only callbacks that need to see every batch count."""
         hooks = ("on_train_batch_begin", "on_train_batch_end")
-        return any(getattr(type(cb), h) is not getattr(Callback, h) for cb in self.callbacks for h in hooks)
+        return any(getattr(type(cb), h) is not getattr(Callback, h) and (cb.needs_every_batch or not every_batch)
+                   for cb in self.callbacks for h in hooks)
 
     def _dispatch(self, hook, *args, logs):
         logs = {} if logs is None else logs
@@ -344,6 +352,8 @@ class ProgbarLogger(Callback):
     With ``epochs > 1`` each epoch opens with an ``Epoch 3/50`` line (Keras 3). Inside ``fit`` the
     validation pass is silent; ``evaluate`` and ``predict`` get a bar of their own.
     """
+
+    needs_every_batch = False  # it shows the latest step and logs: one update per run of batches is enough
 
     def __init__(self):
         self.verbose = 1

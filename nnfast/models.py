@@ -368,6 +368,7 @@ class Sequential:
         # Batch views made once: every full batch, and the last partial one, reuse the same buffers.
         views = {n: (xb_full[:n], yb_full[:n]) for n in {batch_size, len(x) - (steps - 1) * batch_size}}
         per_batch = cbs.wants_batch_hooks()
+        every_batch = cbs.wants_batch_hooks(every_batch=True)  # else native runs, one batch-end call each
         cbs.on_train_begin()
         try:
             for epoch in range(initial_epoch, epochs):
@@ -380,7 +381,7 @@ class Sequential:
                 total, seen = 0.0, 0
                 step = 0
                 while step < steps:
-                    ran, losses = self._native_steps(x, y, order, step, full_steps, batch_size, per_batch)
+                    ran, losses = self._native_steps(x, y, order, step, full_steps, batch_size, every_batch)
                     for value in losses:
                         if not math.isfinite(value):
                             self._stop_non_finite(value, epoch, step, snapshot)
@@ -388,6 +389,8 @@ class Sequential:
                         seen += batch_size
                         step += 1
                     if ran:
+                        if per_batch:
+                            cbs.on_train_batch_end(step - 1, self._logs(total, seen))
                         continue
                     idx = order[step * batch_size:(step + 1) * batch_size]
                     n = len(idx)
@@ -427,13 +430,13 @@ class Sequential:
         kind = metrics_module.SparseCategoricalAccuracy if self.loss.sparse else metrics_module.CategoricalAccuracy
         return all(type(m) is kind for m in self._metrics)
 
-    def _native_steps(self, x, y, order, step, full_steps, batch_size, per_batch):
+    def _native_steps(self, x, y, order, step, full_steps, batch_size, every_batch):
         """(ran, losses): runs whole batches from `step` on in native calls (gathering included)
-        when nothing in Python needs to see each batch: no per-batch callbacks, no metrics but argmax
-        accuracies (counted natively), a constant learning rate and the one-call step ready; else
-        (False, [])."""
+        when nothing in Python needs to see each batch: no callback that needs every batch, no metrics
+        but argmax accuracies (counted natively), a constant learning rate and the one-call step
+        ready; else (False, [])."""
         opt = self.optimizer
-        if (per_batch or step >= full_steps or callable(opt._learning_rate)
+        if (every_batch or step >= full_steps or callable(opt._learning_rate)
                 or (self._metrics and not self._native_metrics())):
             return False, []
         fast = self._fast_step(batch_size) if self._fast_ok else None

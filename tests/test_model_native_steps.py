@@ -198,3 +198,29 @@ def test_native_epochs_give_the_same_bits_on_1_and_2_threads():
     assert weights[0][0] == weights[1][0]
     for a, b in zip(weights[0][1], weights[1][1]):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("verbose", [1, 2])
+def test_the_progress_bar_keeps_native_runs_and_shows_every_step(verbose, capsys, monkeypatch):
+    x, labels = data(601)
+    calls = []
+    original = Sequential._native_steps
+
+    def spy(self, *args):
+        ran, losses = original(self, *args)
+        calls.append(len(losses))
+        return ran, losses
+
+    monkeypatch.setattr(Sequential, "_native_steps", spy)
+    runs = []
+    for v in (0, verbose):
+        m = model("sparse_categorical_crossentropy", "softmax", "float32", OPTIMIZERS[0], ["accuracy"])
+        h = m.fit(x, labels, batch_size=2, epochs=2, verbose=v)
+        runs.append((h.history, m.get_weights()))
+    assert sum(calls[len(calls) // 2:]) == sum(calls[:len(calls) // 2]) == 599  # native with the bar too
+    assert runs[0][0] == runs[1][0]
+    for a, b in zip(runs[0][1], runs[1][1]):
+        np.testing.assert_array_equal(a, b)
+    out = capsys.readouterr().out
+    assert "Epoch 2/2" in out and "301/301" in out
+    assert f"accuracy: {runs[1][0]['accuracy'][-1]:.4f}" in out
