@@ -31,6 +31,21 @@ def model(loss, activation, dtype, optimizer, metrics=None):
     return m
 
 
+@pytest.fixture
+def native_calls(monkeypatch):
+    """The step counts of fit's calls to Sequential._native_steps (0: it declined), as they happen."""
+    calls = []
+    original = Sequential._native_steps
+
+    def spy(self, *args):
+        ran, losses = original(self, *args)
+        calls.append(len(losses))
+        return ran, losses
+
+    monkeypatch.setattr(Sequential, "_native_steps", spy)
+    return calls
+
+
 OPTIMIZERS = [lambda: nf.optimizers.Adam(learning_rate=0.01), lambda: nf.optimizers.SGD(0.05, momentum=0.9),
               lambda: nf.optimizers.RMSprop(0.01), lambda: nf.optimizers.Adagrad(0.05)]
 
@@ -42,20 +57,11 @@ OPTIMIZERS = [lambda: nf.optimizers.Adam(learning_rate=0.01), lambda: nf.optimiz
 @pytest.mark.parametrize("optimizer", OPTIMIZERS)
 @pytest.mark.parametrize("metrics", [None, ["accuracy"]])
 def test_native_epochs_equal_the_per_step_loops_bit_for_bit(loss, activation, sparse, dtype, optimizer, metrics,
-                                                            monkeypatch):
+                                                            native_calls):
     # 601 samples at batch 2: 300 whole batches (more than one native call of 256 steps) and a
     # partial last one, over 2 epochs with a reshuffle in between
     x, labels = data(601)
     y = labels if sparse else np.eye(3)[labels]
-    native_calls = []
-    original = Sequential._native_steps
-
-    def spy(self, *args):
-        ran, losses = original(self, *args)
-        native_calls.append(len(losses))
-        return ran, losses
-
-    monkeypatch.setattr(Sequential, "_native_steps", spy)
     runs = []
     for mode in ("native epochs", "native steps", "python loop"):
         m = model(loss, activation, dtype, optimizer, metrics)
@@ -201,23 +207,15 @@ def test_native_epochs_give_the_same_bits_on_1_and_2_threads():
 
 
 @pytest.mark.parametrize("verbose", [1, 2])
-def test_the_progress_bar_keeps_native_runs_and_shows_every_step(verbose, capsys, monkeypatch):
+def test_the_progress_bar_keeps_native_runs_and_shows_every_step(verbose, capsys, native_calls):
     x, labels = data(601)
-    calls = []
-    original = Sequential._native_steps
-
-    def spy(self, *args):
-        ran, losses = original(self, *args)
-        calls.append(len(losses))
-        return ran, losses
-
-    monkeypatch.setattr(Sequential, "_native_steps", spy)
     runs = []
     for v in (0, verbose):
         m = model("sparse_categorical_crossentropy", "softmax", "float32", OPTIMIZERS[0], ["accuracy"])
         h = m.fit(x, labels, batch_size=2, epochs=2, verbose=v)
         runs.append((h.history, m.get_weights()))
-    assert sum(calls[len(calls) // 2:]) == sum(calls[:len(calls) // 2]) == 599  # native with the bar too
+    half = len(native_calls) // 2
+    assert sum(native_calls[half:]) == sum(native_calls[:half]) == 599  # native with the bar too
     assert runs[0][0] == runs[1][0]
     for a, b in zip(runs[0][1], runs[1][1]):
         np.testing.assert_array_equal(a, b)
