@@ -69,7 +69,7 @@ void epilogue(T* c, int64_t ldc, int rows, int cols, const T* bias, Activation a
 
 // The micro-kernel for `rows` (1..MR) rows of A, packed (lda == 0) or read in place (row stride lda).
 template <class T, int ROWS = Blocking<T>::MR>
-void run_microkernel(int rows, T* c, int64_t ldc, bool accumulate, const T* a, int64_t lda, const T* b,
+__attribute__((always_inline)) inline void run_microkernel(int rows, T* c, int64_t ldc, bool accumulate, const T* a, int64_t lda, const T* b,
                      int64_t ldb, int64_t kc) {
     if constexpr (ROWS > 1) {
         if (rows < ROWS) return run_microkernel<T, ROWS - 1>(rows, c, ldc, accumulate, a, lda, b, ldb, kc);
@@ -78,28 +78,48 @@ void run_microkernel(int rows, T* c, int64_t ldc, bool accumulate, const T* a, i
     else microkernel<T, true, ROWS>(c, ldc, accumulate, a, 0, b, ldb, kc);
 }
 
+// The tile buffer (rows x cols, row stride NR) stored transposed into a C^T read row-major:
+// element (r, j) goes to c[r + j*ldc].
+template <class T, int NR>
+void store_transposed(T* c, int64_t ldc, const T* tile, int rows, int cols) {
+    if constexpr (sizeof(T) == 4) {
+        if (rows >= 4 && cols >= 4) return transpose_store(c, ldc, tile, NR, rows, cols);
+    }
+    for (int j = 0; j < cols; ++j)
+        for (int r = 0; r < rows; ++r) c[r + j * ldc] = tile[r * NR + j];
+}
+
 // One tile of C (rows <= MR, cols <= NR), element (r, j) at c[r*c_rs + j*c_cs]: row-major tiles of
 // full width go straight to c; narrow or transposed ones through a buffer (so the micro-kernel
 // never writes outside c), then the valid part is copied. Only the existing rows are computed.
+// With `bias` or an activation (the last pass over k, row-major C only) the epilogue follows;
+// a narrow tile gets it in the buffer, in whole vectors, before the copy.
 template <class T>
-void compute_tile(T* c, int64_t c_rs, int64_t c_cs, int rows, int cols, bool accumulate, const T* a,
-                  int64_t lda, const T* b, int64_t ldb, int64_t kc) {
+__attribute__((always_inline)) inline void compute_tile(T* c, int64_t c_rs, int64_t c_cs, int rows, int cols, bool accumulate, const T* a,
+                  int64_t lda, const T* b, int64_t ldb, int64_t kc, const T* bias, Activation act) {
     constexpr int MR = Blocking<T>::MR, NR = Blocking<T>::NR;
-    if (cols == NR && c_cs == 1) return run_microkernel<T>(rows, c, c_rs, accumulate, a, lda, b, ldb, kc);
+    const bool finish = bias || act != Activation::linear;
+    if (cols == NR && c_cs == 1) {
+        run_microkernel<T>(rows, c, c_rs, accumulate, a, lda, b, ldb, kc);
+        if (finish) epilogue(c, c_rs, rows, NR, bias, act);
+        return;
+    }
     alignas(64) T tile[MR * NR];
     if (accumulate)
         for (int r = 0; r < rows; ++r)
             for (int j = 0; j < cols; ++j) tile[r * NR + j] = c[r * c_rs + j * c_cs];
     run_microkernel<T>(rows, tile, NR, accumulate, a, lda, b, ldb, kc);
+    if (finish) {
+        alignas(64) T bias_row[NR] = {};  // zero past cols: the padding columns are never stored
+        if (bias)
+            for (int j = 0; j < cols; ++j) bias_row[j] = bias[j];
+        epilogue(tile, NR, rows, NR, bias ? bias_row : nullptr, act);
+    }
     if (c_cs == 1 && cols >= Blocking<T>::kLanes) {  // a narrow row-major tile: whole vectors
         for (int r = 0; r < rows; ++r) copy_row_part(c + r * c_rs, tile + r * NR, cols);
         return;
     }
-    if (c_rs == 1) {  // a transposed C (C^T row-major): each tile column is a contiguous run of c
-        for (int j = 0; j < cols; ++j)
-            for (int r = 0; r < rows; ++r) c[r + j * c_cs] = tile[r * NR + j];
-        return;
-    }
+    if (c_rs == 1) return store_transposed<T, NR>(c, c_cs, tile, rows, cols);  // C^T row-major
     for (int r = 0; r < rows; ++r)
         for (int j = 0; j < cols; ++j) c[r * c_rs + j * c_cs] = tile[r * NR + j];
 }
@@ -185,9 +205,8 @@ void gemm(T* c, int64_t c_rs, int64_t c_cs, const T* a, int64_t a_rs, int64_t a_
             const bool b_in_place = direct_b && cols == NR;
             const T* bt = b_in_place ? b + pc * b_rs + j0 : bpack + jp * NR * kc;
             compute_tile<T>(ct, c_rs, c_cs, rows, cols, accumulate, at, direct_a ? a_rs : 0, bt,
-                            b_in_place ? b_rs : NR, kc);
-            if (last && (bias || act != Activation::linear))  // row-major c only
-                epilogue(ct, c_rs, rows, cols, bias ? bias + j0 : nullptr, act);
+                            b_in_place ? b_rs : NR, kc, last && bias ? bias + j0 : nullptr,
+                            last ? act : Activation::linear);
         }
     };
     // Both operands read in place: no thread reads what another packs, so when the column panels

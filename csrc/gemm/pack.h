@@ -46,15 +46,12 @@ void pack_b(T* dst, const T* b, int64_t rs, int64_t cs, int64_t p0, int64_t j0, 
         } else if (cs == 1 && cols >= kLanes<T>) {  // a partial panel of a row-major B, vector by vector
             for (int64_t p = 0; p < kc; ++p) copy_row_padded<T, NR>(out + p * NR, src + p * rs, cols);
         } else if (rs == 1) {  // a transposed row-major matrix: read each column contiguously
-            int j = 0;
-            if constexpr (sizeof(T) == 4)  // 4 x 4 blocks transposed in registers
-                for (; j + 4 <= cols; j += 4) {
-                    int64_t p = 0;
-                    for (; p + 4 <= kc; p += 4) transpose4x4_store(out + p * NR + j, NR, src + p + j * cs, cs);
-                    for (; p < kc; ++p)
-                        for (int q = 0; q < 4; ++q) out[p * NR + j + q] = src[p + (j + q) * cs];
-                }
-            for (; j < cols; ++j)
+            bool done = false;
+            if constexpr (sizeof(T) == 4) {
+                done = cols >= 4 && kc >= 4;
+                if (done) transpose_store(out, NR, src, cs, cols, kc);
+            }
+            for (int j = 0; !done && j < cols; ++j)
                 for (int64_t p = 0; p < kc; ++p) out[p * NR + j] = src[p + j * cs];
             for (int j = cols; j < NR; ++j)
                 for (int64_t p = 0; p < kc; ++p) out[p * NR + j] = T(0);
