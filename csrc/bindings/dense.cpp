@@ -27,7 +27,6 @@ void require_size(const py::array& a, const char* name, py::ssize_t axis, py::ss
                               (axis == 0 ? "rows" : "columns") + " (" + why() + "), got shape " + shape_str(a));
 }
 
-// `out` (or a new array) of shape (rows, cols) and like's dtype, not overlapping any input.
 // `out` (or a new array) of the given shape and like's dtype, not overlapping any input.
 py::array output_of_shape(py::handle out, const char* name, const py::array& like, std::vector<py::ssize_t> shape,
                           std::initializer_list<std::pair<const py::array*, const char*>> inputs) {
