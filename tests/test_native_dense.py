@@ -111,6 +111,22 @@ def test_gemm_larger_shapes_cross_the_blocking_and_threading_sizes(dtype, produc
     check_gemm(a, b, trans_a, trans_b, f"{product} M={m} K={k} N={n}")
 
 
+
+# Narrow products (N below a panel, M of several panels): a transposed A is computed as C^T and its
+# tiles stored transposed, op(b) = w^T is packed by 4 x 4 register transposes; ragged rows,
+# columns and K (below 4, not a multiple of 4) take the overlapping and the scalar edges.
+NARROW = [(m, k, n) for m in (32, 37, 50, 100) for k in (1, 3, 10, 33) for n in (2, 4, 5, 9, 13)]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("product", tuple(PRODUCTS))
+def test_gemm_narrow_products_with_transposed_tiles(dtype, product):
+    trans_a, trans_b = PRODUCTS[product]
+    rng = np.random.default_rng(13)
+    for m, k, n in NARROW:
+        a, b = gemm_operands(rng, m, k, n, trans_a, trans_b, dtype)
+        check_gemm(a, b, trans_a, trans_b, f"{product} M={m} K={k} N={n} {np.dtype(dtype)}")
+
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("product", tuple(PRODUCTS))
 @pytest.mark.parametrize("m, k, n", [(5, 0, 7), (0, 0, 3), (0, 6, 4), (4, 6, 0), (0, 6, 0), (1, 0, 1)],

@@ -11,6 +11,15 @@
 #define NNFAST_VEC_BYTES 16  // SSE2 (x86-64 baseline) and NEON
 #endif
 
+// For the per-tile helpers of the GEMM driver: a call per tiny tile costs more than inlining.
+#if defined(__GNUC__) || defined(__clang__)
+#define NNFAST_ALWAYS_INLINE __attribute__((always_inline)) inline
+#elif defined(_MSC_VER)
+#define NNFAST_ALWAYS_INLINE __forceinline
+#else
+#define NNFAST_ALWAYS_INLINE inline
+#endif
+
 namespace nnfast {
 namespace {
 

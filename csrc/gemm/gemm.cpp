@@ -69,8 +69,8 @@ void epilogue(T* c, int64_t ldc, int rows, int cols, const T* bias, Activation a
 
 // The micro-kernel for `rows` (1..MR) rows of A, packed (lda == 0) or read in place (row stride lda).
 template <class T, int ROWS = Blocking<T>::MR>
-__attribute__((always_inline)) inline void run_microkernel(int rows, T* c, int64_t ldc, bool accumulate, const T* a, int64_t lda, const T* b,
-                     int64_t ldb, int64_t kc) {
+NNFAST_ALWAYS_INLINE void run_microkernel(int rows, T* c, int64_t ldc, bool accumulate, const T* a, int64_t lda,
+                                          const T* b, int64_t ldb, int64_t kc) {
     if constexpr (ROWS > 1) {
         if (rows < ROWS) return run_microkernel<T, ROWS - 1>(rows, c, ldc, accumulate, a, lda, b, ldb, kc);
     }
@@ -95,8 +95,9 @@ void store_transposed(T* c, int64_t ldc, const T* tile, int rows, int cols) {
 // With `bias` or an activation (the last pass over k, row-major C only) the epilogue follows;
 // a narrow tile gets it in the buffer, in whole vectors, before the copy.
 template <class T>
-__attribute__((always_inline)) inline void compute_tile(T* c, int64_t c_rs, int64_t c_cs, int rows, int cols, bool accumulate, const T* a,
-                  int64_t lda, const T* b, int64_t ldb, int64_t kc, const T* bias, Activation act) {
+NNFAST_ALWAYS_INLINE void compute_tile(T* c, int64_t c_rs, int64_t c_cs, int rows, int cols, bool accumulate,
+                                       const T* a, int64_t lda, const T* b, int64_t ldb, int64_t kc, const T* bias,
+                                       Activation act) {
     constexpr int MR = Blocking<T>::MR, NR = Blocking<T>::NR;
     const bool finish = bias || act != Activation::linear;
     if (cols == NR && c_cs == 1) {
