@@ -21,12 +21,14 @@ DType dtype_of(const py::array& a) { return a.itemsize() == 4 ? DType::f32 : DTy
 
 const char* dtype_name(DType d) { return d == DType::f32 ? "float32" : "float64"; }
 
-std::string shape_str(const py::array& a) {
+std::string shape_str(const std::vector<py::ssize_t>& shape) {
     std::string s = "(";
-    for (py::ssize_t i = 0; i < a.ndim(); ++i)
-        s += std::to_string(a.shape(i)) + (a.ndim() == 1 ? "," : (i + 1 < a.ndim() ? ", " : ""));
+    for (size_t i = 0; i < shape.size(); ++i)
+        s += std::to_string(shape[i]) + (shape.size() == 1 ? "," : (i + 1 < shape.size() ? ", " : ""));
     return s + ")";
 }
+
+std::string shape_str(const py::array& a) { return shape_str(std::vector<py::ssize_t>(a.shape(), a.shape() + a.ndim())); }
 
 void require_c_contiguous(const py::array& a, const char* name) {
     if (!(a.flags() & py::array::c_style))
@@ -97,12 +99,9 @@ py::array checked_output(py::handle out, const char* name, const py::array& like
     require_same_dtype(like, "the result", o, name);
     bool same = o.ndim() == py::ssize_t(shape.size());
     for (size_t i = 0; same && i < shape.size(); ++i) same = o.shape(i) == shape[i];
-    if (!same) {
-        std::string want = "(";
-        for (size_t i = 0; i < shape.size(); ++i)
-            want += std::to_string(shape[i]) + (shape.size() == 1 ? "," : (i + 1 < shape.size() ? ", " : ""));
-        throw py::value_error(std::string(name) + " must have the shape of the result " + want + "), got " + shape_str(o));
-    }
+    if (!same)
+        throw py::value_error(std::string(name) + " must have the shape of the result " + shape_str(shape) + ", got " +
+                              shape_str(o));
     require_c_contiguous(o, name);
     require_writable(o, name);
     return o;

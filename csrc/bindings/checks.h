@@ -36,6 +36,7 @@ void require_no_partial_overlap(const py::array& out, const char* out_name, cons
 // ValueError when `out` shares any byte with `in` (outputs that kernels cannot write in place).
 void require_no_overlap(const py::array& out, const char* out_name, const py::array& in, const char* in_name);
 std::string shape_str(const py::array& a);
+std::string shape_str(const std::vector<py::ssize_t>& shape);  // "(2, 3)", "(4,)", "()"
 
 // An ndarray for output: `out` checked against the expected shape and dtype, or a new array.
 py::array output_like(py::handle out, const char* name, const py::array& like);
