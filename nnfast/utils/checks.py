@@ -6,7 +6,7 @@ same checks in C++.
 import math
 import numbers
 
-__all__ = ["real", "integer", "flag", "one_of", "optional_real", "interval"]
+__all__ = ["real", "integer", "flag", "one_of", "optional_real", "interval", "torch_nesterov"]
 
 
 def _is_bool(value):
@@ -73,3 +73,11 @@ def one_of(name, value, choices):
     if not known:
         raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}, got {value!r}")
     return value
+
+
+def torch_nesterov(momentum, dampening):
+    """torch.optim.SGD's rule for nesterov=True (the one message the reference, the optimizer
+    classes and the native binding all give)."""
+    if momentum <= 0 or dampening != 0:
+        raise ValueError("nesterov (convention='torch') requires momentum > 0 and dampening == 0, "
+                         f"got momentum={momentum!r}, dampening={dampening!r}")
