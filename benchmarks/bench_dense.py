@@ -9,8 +9,8 @@ backward). The side-by-side Markdown table, with the share of the FMA peak, come
 """
 import pytest
 
-from nnfast.bench import dense as section
-from nnfast.bench.timing import threads
+from nnfast.apps.bench import dense as section
+from nnfast.apps.bench.timing import threads
 
 SQUARES = tuple(f"{s}x{s}x{s}" for s in section.SQUARES)
 

@@ -7,8 +7,8 @@ Markdown table comes from `python -m nnfast bench --sections optimizers`.
 """
 import pytest
 
-from nnfast.bench import optimizers as section
-from nnfast.bench.timing import threads
+from nnfast.apps.bench import optimizers as section
+from nnfast.apps.bench.timing import threads
 
 SIZES = ("1e3", "1e4", "1e5", "1e6", "1e7", "100x1e4")
 

@@ -10,8 +10,8 @@ side-by-side Markdown table comes from `python -m nnfast bench --sections traini
 """
 import pytest
 
-from nnfast.bench import training as section
-from nnfast.bench.timing import threads
+from nnfast.apps.bench import training as section
+from nnfast.apps.bench.timing import threads
 
 EPOCH_SAMPLES = 6000
 DIGITS_EPOCHS = 5

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from conftest import run_python
-from nnfast import compare_optimizers
-from nnfast.bench import optimizers as opt_section
-from nnfast.bench import report, timing, training
+from nnfast.apps import compare_optimizers
+from nnfast.apps.bench import optimizers as opt_section
+from nnfast.apps.bench import report, timing, training
 
 pytestmark = pytest.mark.filterwarnings("error")
 

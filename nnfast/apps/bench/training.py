@@ -28,7 +28,7 @@ import warnings
 
 import numpy as np
 
-from .timing import Timing, _optional, measure, settle, threads
+from .timing import Timing, optional_import, measure, settle, threads
 
 SYSTEMS = ("nnfast", "numpy", "torch", "keras", "sklearn")
 PARTS = ("epoch", "seed", "digits")
@@ -101,11 +101,11 @@ def _peer_reason(system):
     if system in ("nnfast", "numpy"):
         return None
     if system == "torch":
-        return None if _optional("torch") else "torch is not installed"
+        return None if optional_import("torch") else "torch is not installed"
     if system == "keras":
         return keras_module()[1]
     if system == "sklearn":
-        return None if _optional("sklearn.neural_network") else "scikit-learn is not installed"
+        return None if optional_import("sklearn.neural_network") else "scikit-learn is not installed"
     raise ValueError(f"unknown system {system!r}; expected one of {SYSTEMS}")
 
 
@@ -125,9 +125,9 @@ class _EpochLoop:
 
 class _NnfastMLP:
     def __init__(self, dims, batch_size, seed):
-        from ..layers import Dense
-        from ..models import Sequential
-        from ..optimizers import Adam
+        from nnfast.layers import Dense
+        from nnfast.models import Sequential
+        from nnfast.optimizers import Adam
         d, h, c = dims
         self.model = Sequential([Dense(h, activation="relu", input_dim=d), Dense(c, activation="softmax")], seed=seed)
         self.model.compile(optimizer=Adam(learning_rate=LEARNING_RATE, epsilon=EPSILON),
@@ -345,15 +345,15 @@ class _NotesNetwork:
 def seed_step_function(system, seed=812):
     """(fn, None): one full-batch training step of the 2-3-1 network on the study-hours data for
     `system`; or (None, reason)."""
-    from .. import datasets
+    from nnfast import datasets
     x, y = datasets.study_hours()
     reason = _peer_reason(system)
     if reason:
         return None, reason
     if system == "nnfast":
-        from ..layers import Dense
-        from ..models import Sequential
-        from ..optimizers import SGD
+        from nnfast.layers import Dense
+        from nnfast.models import Sequential
+        from nnfast.optimizers import SGD
         model = Sequential([Dense(3, activation="sigmoid", use_bias=False, input_dim=2, kernel_initializer="random_normal"),
                             Dense(1, activation="sigmoid", use_bias=False, kernel_initializer="random_normal")],
                            dtype="float64", seed=seed)
@@ -451,7 +451,7 @@ def _seed_rows(nt, systems, max_total_time):
 def _digits_rows(nt, systems, epochs, repeats):
     case = f"digits 64-64-10, {epochs} epochs"
     try:
-        from .. import datasets
+        from nnfast import datasets
         (xt, yt), (xv, yv) = datasets.load_digits(seed=0)
     except ImportError as err:
         return [dict(part="digits", case=case, threads=nt, system=s, skipped=True, reason=str(err))
@@ -594,7 +594,7 @@ def markdown(rows):
     reasons = sorted({f"{r['system']}: {r['reason']}" for r in rows if r["skipped"]})
     if reasons:
         out.append("\nSkipped: " + "; ".join(reasons) + ".")
-    if rows and _optional("threadpoolctl") is None:
+    if rows and optional_import("threadpoolctl") is None:
         out.append("Note: threadpoolctl is not installed, so the BLAS thread count of NumPy and scikit-learn "
                    "was not set.")
     return "\n".join(out)

@@ -24,11 +24,11 @@ import time
 
 import numpy as np
 
-from . import datasets, optimizers
-from .callbacks import Callback
-from .compat import dlfs
-from .layers import Dense
-from .models import Sequential
+from nnfast import datasets, optimizers
+from nnfast.callbacks import Callback
+from nnfast.compat import dlfs
+from nnfast.layers import Dense
+from nnfast.models import Sequential
 
 START = (-7.0, 2.0)
 STEPS = 30

@@ -8,9 +8,9 @@ import os
 import platform
 import sys
 
-from .. import config
+from nnfast import config
 from . import dense, limits, optimizers, timing, training
-from .timing import _optional
+from .timing import optional_import
 
 SECTIONS = {
     "optimizers": optimizers,
@@ -40,7 +40,7 @@ def machine_description():
             except importlib.metadata.PackageNotFoundError:
                 peers.append("sklearn: not installed (skipped)")
         else:
-            mod = _optional(name)
+            mod = optional_import(name)
             peers.append(f"{name} {mod.__version__}" if mod else f"{name}: not installed (skipped)")
     return (f"- machine: {cpu}, {os.cpu_count()} logical cores, {platform.system()} {platform.machine()}\n"
             f"- nnfast {c['version']}: ISA {c['isa']} ({c['isa_features'].strip()}), "

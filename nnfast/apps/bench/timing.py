@@ -68,12 +68,12 @@ def threads(n):
     import nnfast
     before = nnfast.get_num_threads()
     nnfast.set_num_threads(n)
-    torch = _optional("torch")
+    torch = optional_import("torch")
     torch_before = torch.get_num_threads() if torch else None
     if torch:
         torch.set_num_threads(n)
     limiter = contextlib.nullcontext()
-    tpc = _optional("threadpoolctl")
+    tpc = optional_import("threadpoolctl")
     if tpc:
         limiter = tpc.threadpool_limits(limits=n, user_api="blas")
     try:
@@ -85,7 +85,7 @@ def threads(n):
             torch.set_num_threads(torch_before)
 
 
-def _optional(name):
+def optional_import(name):
     import importlib
     try:
         return importlib.import_module(name)

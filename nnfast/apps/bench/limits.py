@@ -2,7 +2,7 @@
 step cannot beat) and the fp32 FMA peak (what a GEMM cannot beat)."""
 import numpy as np
 
-from .. import _core
+from nnfast import _core
 from .timing import measure
 
 
@@ -12,16 +12,16 @@ def inplace_stream_seconds(size, arrays_updated):
     arrays, with next to no arithmetic)."""
     rw = [np.full(size, 1.0, np.float32) for _ in range(arrays_updated)]
     ro = np.full(size, 1e-3, np.float32)
-    return measure(lambda: _core._stream_inplace(rw, ro, 1e-3)).median
+    return measure(lambda: _core.stream_inplace(rw, ro, 1e-3)).median
 
 
 def fma_peak_gflops(threads, seconds=0.2):
     """Measured fp32 multiply-add throughput of `threads` threads, in GFLOP/s (the best of 5)."""
     iters = 100_000
     while True:  # size the run to about `seconds`
-        t = measure(lambda: _core._fma_loop(iters, threads), repeats=3, warmup=1).median
+        t = measure(lambda: _core.fma_loop(iters, threads), repeats=3, warmup=1).median
         if t >= seconds / 5 or iters > 10**10:
             break
         iters *= 4
-    best = min(measure(lambda: _core._fma_loop(iters, threads), repeats=5, warmup=0).q1, t)
+    best = min(measure(lambda: _core.fma_loop(iters, threads), repeats=5, warmup=0).q1, t)
     return 256.0 * iters * threads / best / 1e9

@@ -22,7 +22,7 @@ QUICK_SIZES = ("1e3", "1e5", "100x1e4")
 
 
 def _nnfast_optimizer(name, backend):
-    from .. import optimizers, reference
+    from nnfast import optimizers, reference
     opt = {
         "sgd": lambda: optimizers.SGD(learning_rate=0.01),
         "momentum": lambda: optimizers.SGD(learning_rate=0.01, momentum=0.9),

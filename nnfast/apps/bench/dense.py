@@ -10,7 +10,7 @@ autograd through `F.linear` + `relu` with torch's own (out, in) weight layout, w
 import numpy as np
 
 from .limits import fma_peak_gflops
-from .timing import _optional, measure, threads
+from .timing import optional_import, measure, threads
 
 SQUARES = (64, 128, 256, 512, 1024, 2048)
 TRAINING_SHAPES = ((32, 784, 128), (128, 784, 256), (1024, 784, 256), (32, 128, 10), (256, 1024, 1024))
@@ -33,7 +33,7 @@ def _data(m, k, n, seed=0):
 
 
 def _nnfast_missing(*names):
-    from .. import ops
+    from nnfast import ops
     missing = [name for name in names if not hasattr(ops, name)]
     return f"nnfast.ops.{', '.join(missing)} not in this build" if missing else None
 
@@ -47,11 +47,11 @@ def gemm_function(system, m, k, n, seed=0):
         reason = _nnfast_missing("gemm")
         if reason:
             return None, reason
-        from .. import ops
+        from nnfast import ops
         return (lambda: ops.gemm(a, b, False, False, c)), None
     if system == "numpy":
         return (lambda: np.matmul(a, b, out=c)), None
-    torch = _optional("torch")
+    torch = optional_import("torch")
     if torch is None:
         return None, "torch is not installed"
     ta, tb, tc = torch.from_numpy(a), torch.from_numpy(b), torch.from_numpy(c)
@@ -80,7 +80,7 @@ def dense_function(system, kind, m, k, n, seed=0):
         reason = _nnfast_missing("dense_forward", "dense_backward")
         if reason:
             return None, reason
-        from .. import ops
+        from nnfast import ops
         y = ops.dense_forward(x, w, b, "relu")
         fwd = lambda: ops.dense_forward(x, w, b, "relu")  # noqa: E731
         bwd = lambda y: ops.dense_backward(x, w, y, dy, "relu")  # noqa: E731
@@ -88,7 +88,7 @@ def dense_function(system, kind, m, k, n, seed=0):
         fwd, bwd = _numpy_dense(x, w, b, dy)
         y = fwd()
     else:
-        torch = _optional("torch")
+        torch = optional_import("torch")
         if torch is None:
             return None, "torch is not installed"
         from torch.nn import functional as F
@@ -112,7 +112,7 @@ def dense_function(system, kind, m, k, n, seed=0):
 
 
 def _blas_threads_controlled():
-    return _optional("threadpoolctl") is not None
+    return optional_import("threadpoolctl") is not None
 
 
 def run(thread_counts=(1, 2), sizes=tuple(SIZES), systems=SYSTEMS, max_total_time=2.0):

@@ -5,9 +5,9 @@ import time
 
 import numpy as np
 
-from . import datasets, optimizers
-from .layers import Dense
-from .models import Sequential
+from nnfast import datasets, optimizers
+from nnfast.layers import Dense
+from nnfast.models import Sequential
 
 
 def seed_network(backend):
