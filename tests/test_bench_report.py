@@ -10,10 +10,11 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import run_python
 from nnfast.apps import compare_optimizers
 from nnfast.apps.bench import optimizers as opt_section
 from nnfast.apps.bench import report, timing, training
+
+from conftest import run_python
 
 pytestmark = pytest.mark.filterwarnings("error")
 

@@ -179,7 +179,8 @@ def plot_paths(paths, filename):
         ax.set_ylabel("y")
     for ax in list(axes.flat)[len(names):]:
         ax.axis("off")
-    fig.suptitle(f"f(x, y) = x^2/20 + y^2 from {START}, {len(next(iter(paths.values()))) - 1} steps (nnfast.compat.dlfs)")
+    steps = len(next(iter(paths.values()))) - 1
+    fig.suptitle(f"f(x, y) = x^2/20 + y^2 from {START}, {steps} steps (nnfast.compat.dlfs)")
     fig.tight_layout()
     fig.savefig(filename, dpi=100)
     plt.close(fig)

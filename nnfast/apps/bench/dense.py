@@ -10,7 +10,7 @@ autograd through `F.linear` + `relu` with torch's own (out, in) weight layout, w
 import numpy as np
 
 from .limits import fma_peak_gflops
-from .timing import optional_import, measure, threads
+from .timing import measure, optional_import, threads
 
 SQUARES = (64, 128, 256, 512, 1024, 2048)
 TRAINING_SHAPES = ((32, 784, 128), (128, 784, 256), (1024, 784, 256), (32, 128, 10), (256, 1024, 1024))
@@ -124,10 +124,10 @@ def run(thread_counts=(1, 2), sizes=tuple(SIZES), systems=SYSTEMS, max_total_tim
             first = len(rows)
             peak = fma_peak_gflops(nt)
             for label in sizes:
-                m, k, n = SIZES[label]
-                jobs = [("gemm", "x @ w", 2, lambda s: gemm_function(s, m, k, n))]
+                m, k, n = shape = SIZES[label]
+                jobs = [("gemm", "x @ w", 2, lambda s, shape=shape: gemm_function(s, *shape))]
                 if label in TRAINING:
-                    jobs += [("dense", kind, f, lambda s, kind=kind: dense_function(s, kind, m, k, n))
+                    jobs += [("dense", kind, f, lambda s, kind=kind, shape=shape: dense_function(s, kind, *shape))
                              for kind, f in PASSES.items()]
                 for table, kind, flops_per, make in jobs:
                     flops = flops_per * m * k * n

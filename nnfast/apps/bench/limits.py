@@ -1,8 +1,11 @@
 """The machine's limits, measured with native probes: in-place memory bandwidth (what an optimizer
 step cannot beat) and the fp32 FMA peak (what a GEMM cannot beat)."""
+import functools
+
 import numpy as np
 
 from nnfast import _core
+
 from .timing import measure
 
 
@@ -19,9 +22,9 @@ def fma_peak_gflops(threads, seconds=0.2):
     """Measured fp32 multiply-add throughput of `threads` threads, in GFLOP/s (the best of 5)."""
     iters = 100_000
     while True:  # size the run to about `seconds`
-        t = measure(lambda: _core.fma_loop(iters, threads), repeats=3, warmup=1).median
+        t = measure(functools.partial(_core.fma_loop, iters, threads), repeats=3, warmup=1).median
         if t >= seconds / 5 or iters > 10**10:
             break
         iters *= 4
-    best = min(measure(lambda: _core.fma_loop(iters, threads), repeats=5, warmup=0).q1, t)
+    best = min(measure(functools.partial(_core.fma_loop, iters, threads), repeats=5, warmup=0).q1, t)
     return 256.0 * iters * threads / best / 1e9

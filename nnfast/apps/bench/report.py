@@ -9,6 +9,7 @@ import platform
 import sys
 
 from nnfast import config
+
 from . import dense, limits, optimizers, timing, training
 from .timing import optional_import
 
@@ -50,7 +51,8 @@ def machine_description():
 
 
 def limits_table(thread_counts):
-    lines = ["| threads | in-place stream, 1e7 fp32 x 4 arrays (GB/s) | in-place stream, 1e6 (GB/s) | fp32 FMA peak (GFLOP/s) |",
+    lines = ["| threads | in-place stream, 1e7 fp32 x 4 arrays (GB/s) | in-place stream, 1e6 (GB/s) "
+             "| fp32 FMA peak (GFLOP/s) |",
              "|---|---|---|---|"]
     from .timing import threads
     measured = {}

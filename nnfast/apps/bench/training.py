@@ -28,7 +28,7 @@ import warnings
 
 import numpy as np
 
-from .timing import Timing, optional_import, measure, settle, threads
+from .timing import Timing, measure, optional_import, settle, threads
 
 SYSTEMS = ("nnfast", "numpy", "torch", "keras", "sklearn")
 PARTS = ("epoch", "seed", "digits")
@@ -354,7 +354,8 @@ def seed_step_function(system, seed=812):
         from nnfast.layers import Dense
         from nnfast.models import Sequential
         from nnfast.optimizers import SGD
-        model = Sequential([Dense(3, activation="sigmoid", use_bias=False, input_dim=2, kernel_initializer="random_normal"),
+        model = Sequential([Dense(3, activation="sigmoid", use_bias=False, input_dim=2,
+                                  kernel_initializer="random_normal"),
                             Dense(1, activation="sigmoid", use_bias=False, kernel_initializer="random_normal")],
                            dtype="float64", seed=seed)
         model.compile(optimizer=SGD(learning_rate=1.5), loss="mse")
@@ -384,8 +385,10 @@ def seed_step_function(system, seed=812):
         init = keras.initializers.RandomNormal
         model = keras.Sequential([
             keras.Input((2,), dtype="float64"),
-            keras.layers.Dense(3, activation="sigmoid", use_bias=False, dtype="float64", kernel_initializer=init(seed=seed)),
-            keras.layers.Dense(1, activation="sigmoid", use_bias=False, dtype="float64", kernel_initializer=init(seed=seed + 1)),
+            keras.layers.Dense(3, activation="sigmoid", use_bias=False, dtype="float64",
+                               kernel_initializer=init(seed=seed)),
+            keras.layers.Dense(1, activation="sigmoid", use_bias=False, dtype="float64",
+                               kernel_initializer=init(seed=seed + 1)),
         ])
         model.compile(optimizer=keras.optimizers.SGD(learning_rate=1.5), loss="mse")
         return (lambda: model.train_on_batch(x, y)), None
@@ -428,11 +431,17 @@ def _epoch_rows(nt, systems, batch_sizes, samples, repeats):
                 rows.append(dict(row, skipped=True, reason=reason))
                 continue
             trainer.epoch(warm_x, warm_y)
-            losses = []
-            t = _timed(lambda: losses.append(trainer.epoch(x, y)), repeats)
+            t, loss = _timed_epochs(trainer, x, y, repeats)
             rows.append(dict(row, skipped=False, seconds=t.median * scale, spread=t.spread, repeats=t.repeats,
-                             loss=losses[-1]))
+                             loss=loss))
     return rows
+
+
+def _timed_epochs(trainer, x, y, repeats):
+    """The Timing of `repeats` epochs of `trainer` on (x, y), and the last epoch's loss."""
+    losses = []
+    t = _timed(lambda: losses.append(trainer.epoch(x, y)), repeats)
+    return t, losses[-1]
 
 
 def _seed_rows(nt, systems, max_total_time):
@@ -446,6 +455,19 @@ def _seed_rows(nt, systems, max_total_time):
         t = measure(fn, max_total_time=max_total_time)
         rows.append(dict(row, skipped=False, seconds=t.median, spread=t.spread, repeats=t.repeats))
     return rows
+
+
+def _digits_runs(system, train, valid, epochs, repeats):
+    """(seconds, final loss, validation accuracy) of `repeats` runs of `epochs` epochs, each from
+    freshly initialized weights (seed 0)."""
+    (xt, yt), (xv, yv) = train, valid
+    runs = []
+    for _ in range(repeats):
+        trainer = mlp_trainer(system, (64, 64, 10), 32, seed=0)[0]
+        start = time.perf_counter()
+        loss = trainer.train(xt, yt, epochs)
+        runs.append((time.perf_counter() - start, loss, trainer.accuracy(xv, yv)))
+    return runs
 
 
 def _digits_rows(nt, systems, epochs, repeats):
@@ -464,15 +486,7 @@ def _digits_rows(nt, systems, epochs, repeats):
             rows.append(dict(row, skipped=True, reason=reason))
             continue
         warm.train(xt, yt, 1)
-        runs = []
-
-        def run_once():
-            trainer, _ = mlp_trainer(system, (64, 64, 10), 32, seed=0)
-            start = time.perf_counter()
-            loss = trainer.train(xt, yt, epochs)
-            runs.append((time.perf_counter() - start, loss, trainer.accuracy(xv, yv)))
-        for _ in range(repeats):
-            run_once()
+        runs = _digits_runs(system, (xt, yt), (xv, yv), epochs, repeats)
         seconds = [r[0] for r in runs]
         q = statistics.quantiles(seconds, n=4) if len(seconds) > 1 else [seconds[0]] * 3
         t = Timing(statistics.median(seconds), q[0], q[2], len(seconds), 1)
