@@ -1,12 +1,17 @@
 """Argument checks for every Python entry point of nnfast, with one message style:
 ``"NAME must be <what>, got VALUE"``. A wrong type is a TypeError, a wrong value a ValueError; both
-name the argument. Pure Python (the NumPy reference imports it too); the native bindings make the
-same checks in C++.
+name the argument. Python and NumPy only (the NumPy reference imports it too); the native bindings
+make the same checks in C++.
 """
 import math
 import numbers
 
-__all__ = ["real", "integer", "flag", "one_of", "optional_real", "interval", "torch_nesterov"]
+import numpy as np
+
+__all__ = ["real", "integer", "flag", "one_of", "optional_real", "interval", "torch_nesterov",
+           "optional_integer", "string", "shape", "float_dtype"]
+
+_FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def _is_bool(value):
@@ -15,14 +20,18 @@ def _is_bool(value):
 
 
 def interval(lo, hi, lo_open=False, hi_open=False):
-    """The interval as text: "in [0.0, 1.0)", ">= 0.0", "> 0.0", "<= 1.0"."""
+    """The interval as text: "in [0.0, 1.0)", ">= 0.0", "> 0.0", "<= 1.0"; an open infinite bound
+    excludes infinity, which the text says: "finite and > 0.0", "a finite real number"."""
+    finite = (lo == -math.inf and lo_open) or (hi == math.inf and hi_open)
     if hi == math.inf and lo == -math.inf:
-        return "any real number"
+        return "a finite real number" if finite else "any real number"
     if hi == math.inf:
-        return f"{'>' if lo_open else '>='} {float(lo)}"
-    if lo == -math.inf:
-        return f"{'<' if hi_open else '<='} {float(hi)}"
-    return f"in {'(' if lo_open else '['}{float(lo)}, {float(hi)}{')' if hi_open else ']'}"
+        text = f"{'>' if lo_open else '>='} {float(lo)}"
+    elif lo == -math.inf:
+        text = f"{'<' if hi_open else '<='} {float(hi)}"
+    else:
+        text = f"in {'(' if lo_open else '['}{float(lo)}, {float(hi)}{')' if hi_open else ']'}"
+    return f"finite and {text}" if finite else text
 
 
 def real(name, value, lo=0.0, hi=math.inf, lo_open=False, hi_open=False):
@@ -57,6 +66,11 @@ def integer(name, value, lo=0, hi=None):
     return v
 
 
+def optional_integer(name, value, lo=0, hi=None):
+    """None, or `value` checked by integer()."""
+    return None if value is None else integer(name, value, lo, hi)
+
+
 def flag(name, value):
     """`value` as a bool; TypeError for anything but True/False (numpy bools included)."""
     if not _is_bool(value):
@@ -81,3 +95,37 @@ def torch_nesterov(momentum, dampening):
     if momentum <= 0 or dampening != 0:
         raise ValueError("nesterov (convention='torch') requires momentum > 0 and dampening == 0, "
                          f"got momentum={momentum!r}, dampening={dampening!r}")
+
+
+def string(name, value):
+    """`value` itself when it is a str, else a TypeError."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a str, got {value!r}")
+    return value
+
+
+def shape(name, value):
+    """`value` as a tuple of ints >= 0 (an int is a 1-D shape); TypeError for anything else (bools
+    included), ValueError for a negative dimension."""
+    dims = (value,) if isinstance(value, numbers.Integral) and not _is_bool(value) else value
+    try:
+        dims = tuple(dims)
+    except TypeError:
+        raise TypeError(f"{name} must be a tuple of ints, got {value!r}") from None
+    if any(_is_bool(d) or not isinstance(d, numbers.Integral) for d in dims):
+        raise TypeError(f"{name} must be a tuple of ints, got {value!r}")
+    if any(d < 0 for d in dims):
+        raise ValueError(f"{name} must be a tuple of ints >= 0, got {value!r}")
+    return tuple(int(d) for d in dims)
+
+
+def float_dtype(name, value):
+    """`value` as a numpy dtype, float32 or float64 (anything numpy.dtype() takes: "float32",
+    np.float64, an array's dtype; None means float64, as in NumPy); TypeError otherwise."""
+    try:
+        dtype = np.dtype(value)
+    except TypeError:
+        raise TypeError(f"{name} must be float32 or float64, got {value!r}") from None
+    if dtype not in _FLOAT_DTYPES:
+        raise TypeError(f"{name} must be float32 or float64, got {dtype}")
+    return dtype
