@@ -44,7 +44,7 @@ def backend(request):
 
 def make(cls, backend, **kwargs):
     opt = cls(**kwargs)
-    opt._ops = backend
+    opt.ops = backend
     return opt
 
 
@@ -280,10 +280,10 @@ def test_steps_reuse_the_state_arrays(case, backend, rng):
     opt = make(case.cls, backend, **case.kwargs)
     grads = make_grads(rng, np.float64, 3)
     opt.apply(params, grads[0])
-    before = {name: [id(a) for a in arrays] for name, arrays in opt._slots.items()}
+    before = {name: [id(a) for a in arrays] for name, arrays in opt.slots.items()}
     opt.apply(params, grads[1])
     opt.apply(params, grads[2])
-    assert {name: [id(a) for a in arrays] for name, arrays in opt._slots.items()} == before
+    assert {name: [id(a) for a in arrays] for name, arrays in opt.slots.items()} == before
 
 
 class Spy:
@@ -317,7 +317,7 @@ def test_one_update_call_per_step(case, backend, rng):
 
 def test_default_backend_is_nnfast_ops():
     for cls in (O.SGD, O.Adagrad, O.RMSprop, O.Adam, O.AdamW):
-        assert cls()._ops is nnfast.ops
+        assert cls().ops is nnfast.ops
 
 
 def test_single_ndarray_is_a_one_tensor_list(backend, rng):
@@ -723,9 +723,9 @@ def test_state_contents_and_copies(rng):
     assert state["iterations"] == 1 and state["config"] == opt.get_config()
     assert list(state["slots"]) == ["momentums", "velocities", "velocity_hats"]
     assert state["names"] is None
-    before = copies(opt._slots["momentums"])
+    before = copies(opt.slots["momentums"])
     state["slots"]["momentums"][0][...] = 123.0                 # get_state returned copies
-    for a, b in zip(opt._slots["momentums"], before):
+    for a, b in zip(opt.slots["momentums"], before):
         assert_same_bits(a, b)
 
 

@@ -1,0 +1,336 @@
+"""The Optimizer base class: hyperparameters of both conventions, state, clipping, the learning
+rate, the list and dict calling forms, and the contract with the one-call native training step
+(``native_update()``). The update arithmetic itself is one call of an ``nnfast.ops`` function."""
+import numbers
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any, Callable, Mapping, Optional, Tuple, Union
+
+import numpy as np
+
+from .. import ops as default_ops
+from ..utils import checks
+from . import clipping
+from .state import checked_state, slot_arrays
+
+CONVENTIONS = ("keras", "torch")
+
+
+@dataclass(frozen=True)
+class NativeUpdate:
+    """What the one-call native training step needs of an optimizer (see ``native_update``).
+
+    kernel: the ``nnfast.ops`` update function's name ("adam_update", ...).
+    hyperparameters: its constant keyword arguments (learning_rate and step are set per step).
+    state: its positional state arguments (a list of arrays per slot, or None), aligned with the
+        parameters; the same tuple object for as long as the state lives, so a caller may cache
+        work made for it and compare with ``is``.
+    learning_rate: a float, or a callable ``schedule(iterations) -> float``.
+    """
+    kernel: str
+    hyperparameters: Mapping[str, Any]
+    state: Tuple[Optional[list], ...]
+    learning_rate: Union[float, Callable[[int], float]]
+
+
+def _learning_rate(value):
+    if callable(value):
+        return value
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError("learning_rate must be a non-negative real number or a callable "
+                        f"schedule(iterations) -> float, got {value!r}")
+    return checks.real("learning_rate", value)
+
+
+def _describe_keys(missing, extra):
+    parts = []
+    if missing:
+        parts.append(f"missing keys {missing}")
+    if extra:
+        parts.append(f"unexpected keys {extra}")
+    return " and ".join(parts)
+
+
+class Optimizer:
+    """Base class: state handling, clipping, learning rate, dict/list calling.
+
+    Subclasses define ``UPDATE_KERNEL`` (the name of the update function), ``USES_STEP``,
+    ``HYPERPARAMETERS`` (the hyperparameter names with their keras and torch defaults) and
+    implement ``check`` (validation of the resolved hyperparameters), ``layout`` (the positional
+    state arguments of the update function: a slot name or None each) and ``call_kwargs`` (the
+    constant keyword arguments).
+    """
+
+    UPDATE_KERNEL = None
+    USES_STEP = True
+    HYPERPARAMETERS = {}  # name -> (keras default, torch default), in signature order
+    TORCH_ONLY = ()       # names that must be 0 under keras
+    DEFAULT_NAME = None
+    SLOT_INIT = {}        # slot name -> the hyperparameter holding its initial value (else 0)
+
+    def __init__(self, *, learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm,
+                 convention, name, **hyper):
+        if convention not in CONVENTIONS:
+            raise ValueError(f"convention must be one of {CONVENTIONS}, got {convention!r}")
+        col = 0 if convention == "keras" else 1
+        given = dict(learning_rate=learning_rate, weight_decay=weight_decay, **hyper)
+        for key in self.TORCH_ONLY:
+            if convention == "keras" and given[key] is not None and not (
+                    isinstance(given[key], numbers.Real) and given[key] == 0):
+                raise ValueError(f"{key} is only defined for convention='torch' "
+                                 f"(got {key}={given[key]!r} with convention='keras')")
+        resolved = {}
+        for key, defaults in self.HYPERPARAMETERS.items():  # the signature's order
+            resolved[key] = defaults[col] if given[key] is None else given[key]
+
+        self._learning_rate = _learning_rate(resolved.pop("learning_rate"))
+        resolved["weight_decay"] = checks.real("weight_decay", resolved["weight_decay"])
+        self.check(resolved, convention)
+
+        clips = {mode: checks.optional_real(mode, value) for mode, value in
+                 zip(clipping.CLIP_MODES, (clipvalue, clipnorm, global_clipnorm))}
+        if sum(v is not None for v in clips.values()) > 1:
+            raise ValueError("only one of clipnorm, clipvalue and global_clipnorm can be set, got "
+                             + ", ".join(f"{k}={clips[k]!r}" for k in ("clipnorm", "clipvalue", "global_clipnorm")))
+        if name is None:
+            name = self.DEFAULT_NAME
+        if not isinstance(name, str):
+            raise TypeError(f"name must be a string, got {name!r}")
+
+        self.name = name
+        self._convention = convention
+        self._hyper = resolved
+        self._clips = clips
+        # the clipping applied before each update (a limit of 0 disables it, as in Keras)
+        self._clip_mode = next((mode for mode, limit in clips.items() if limit), None)
+        self.ops = default_ops
+        """The functional module whose update function runs the step: nnfast.ops (native) or
+        nnfast.reference (the NumPy twin). Settable."""
+        self.iterations = 0
+        # the constant keyword arguments of the update call; step and learning_rate are set per step
+        self._kw = self.call_kwargs(resolved, convention)
+        self._slot_names = tuple(s for s in self.layout(resolved) if s is not None)
+        self._reset_slots()
+
+    # ---- subclass hooks ------------------------------------------------------------------------
+
+    def check(self, hp, convention):
+        """Validate (and normalise in place) the resolved hyperparameters."""
+        raise NotImplementedError
+
+    def layout(self, hp):
+        """The update function's positional state arguments: a slot name, or None, each."""
+        raise NotImplementedError
+
+    def call_kwargs(self, hp, convention):
+        """The update function's constant keyword arguments."""
+        raise NotImplementedError
+
+    # ---- public attributes ---------------------------------------------------------------------
+
+    @property
+    def learning_rate(self):
+        """The learning rate: a float or a callable schedule(iterations) -> float. Settable."""
+        return self._learning_rate
+
+    @learning_rate.setter
+    def learning_rate(self, value):
+        self._learning_rate = _learning_rate(value)
+        self._native = None
+
+    @property
+    def convention(self):
+        return self._convention
+
+    @property
+    def weight_decay(self):
+        return self._hyper["weight_decay"]
+
+    clipnorm = property(lambda self: self._clips["clipnorm"])
+    clipvalue = property(lambda self: self._clips["clipvalue"])
+    global_clipnorm = property(lambda self: self._clips["global_clipnorm"])
+
+    @property
+    def slot_names(self):
+        """Names of the state arrays this optimizer keeps (Keras 3 names), in update-call order."""
+        return self._slot_names
+
+    @property
+    def slots(self):
+        """The live state: slot name -> list of arrays aligned with the parameters (empty until
+        built). Read-only view; use get_state/set_state to copy or restore."""
+        return MappingProxyType(self._slots)
+
+    @property
+    def built(self):
+        """True once the state has been created (by a first step or set_state)."""
+        return self._n is not None
+
+    def native_update(self):
+        """What the one-call native training step needs to run this optimizer's update, as a
+        NativeUpdate; None when the step cannot run it: gradient clipping (done in Python), an
+        ``ops`` other than nnfast.ops, or no state yet (the first step builds it). Cached until
+        the state or the learning rate changes, so calling it per step costs an attribute read."""
+        native = self._native
+        if native is None and self._args is not None and self._clip_mode is None and self.ops is default_ops:
+            constants = {k: v for k, v in self._kw.items() if k not in ("learning_rate", "step")}
+            native = self._native = NativeUpdate(self.UPDATE_KERNEL, MappingProxyType(constants), self._args,
+                                                 self._learning_rate)
+        return native
+
+    def get_config(self):
+        """The constructor arguments as resolved (Keras-like); ``cls.from_config(config)`` rebuilds."""
+        config = {"name": self.name, "learning_rate": self._learning_rate}
+        config.update(self._hyper)
+        config.update({k: self._clips[k] for k in ("clipnorm", "clipvalue", "global_clipnorm")})
+        config["convention"] = self._convention
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def __repr__(self):
+        lr = self._learning_rate
+        lr = getattr(lr, "__name__", repr(lr)) if callable(lr) else repr(lr)
+        items = [f"learning_rate={lr}"]
+        items += [f"{k}={v!r}" for k, v in self._hyper.items()]
+        items += [f"{k}={self._clips[k]!r}" for k in ("clipnorm", "clipvalue", "global_clipnorm")
+                  if self._clips[k] is not None]
+        items.append(f"convention={self._convention!r}")
+        return f"{type(self).__name__}({', '.join(items)}) [iterations={self.iterations}]"
+
+    # ---- state ---------------------------------------------------------------------------------
+
+    def _reset_slots(self):
+        self._n = None          # number of tensors, once built
+        self._keys = None       # dict keys (update()), in state order, once known
+        self._slots = {}        # slot name -> list of arrays aligned with the params
+        self._args = None       # the positional state arguments of the update call
+        self._native = None     # the cached NativeUpdate
+
+    def _install(self, slots, n):
+        self._slots = slots
+        self._args = tuple(None if s is None else slots[s] for s in self.layout(self._hyper))
+        self._n = n
+        self._native = None
+
+    def _build(self, params):
+        n = len(params)
+        for i in range(n):
+            if not isinstance(params[i], np.ndarray):
+                raise TypeError(f"params[{i}] must be a numpy.ndarray, got {type(params[i]).__name__}")
+        slots = {}
+        for s in self._slot_names:
+            init = self.SLOT_INIT.get(s)
+            value = 0.0 if init is None else self._hyper[init]
+            slots[s] = slot_arrays(params, value)
+        self._install(slots, n)
+
+    def get_state(self):
+        """``{"iterations": int, "config": dict, "slots": {name: [array copies]}, "names": keys}``.
+
+        ``slots`` is empty until the state has been created; ``names`` is the list of dict keys
+        (``update()``) in state order, or None.
+        """
+        return {
+            "iterations": self.iterations,
+            "config": self.get_config(),
+            "slots": {s: [a.copy() for a in arrays] for s, arrays in self._slots.items()},
+            "names": None if self._keys is None else list(self._keys),
+        }
+
+    def set_state(self, state):
+        """Restore ``get_state()`` output (copies are taken). Validates the structure first: on any
+        error nothing changes. The hyperparameters of this optimizer are kept."""
+        iterations, slots, n, names = checked_state(state, self._slot_names, type(self).__name__)
+        self._reset_slots()
+        if slots:
+            self._install(slots, n)
+        elif names is not None:
+            self._n = len(names)
+        if names is not None:
+            self._keys = tuple(names)
+        self.iterations = iterations
+
+    # ---- stepping ------------------------------------------------------------------------------
+
+    def apply(self, params, grads):
+        """One step on a list of parameters (updated in place) and the list of their gradients."""
+        if isinstance(params, np.ndarray):
+            params = [params]
+        if isinstance(grads, np.ndarray):
+            grads = [grads]
+        self._apply(params, grads, None)
+
+    def update(self, params, grads):
+        """One step on a dict of parameters (updated in place) and a dict of gradients, same keys."""
+        if not isinstance(params, dict):
+            raise TypeError(f"params must be a dict of arrays, got {type(params).__name__}")
+        if not isinstance(grads, dict):
+            raise TypeError(f"grads must be a dict of arrays, got {type(grads).__name__}")
+        keys = self._keys
+        names = tuple(params)
+        if names == keys:
+            plist = list(params.values())
+        else:
+            if keys is not None:
+                known = set(keys)
+                if params.keys() != known:
+                    raise ValueError("params keys do not match the keys the optimizer state was made "
+                                     "for: " + _describe_keys([k for k in keys if k not in params],
+                                                              [k for k in names if k not in known]))
+                names = keys
+            plist = [params[k] for k in names]
+        if tuple(grads) == names:
+            glist = list(grads.values())
+        else:
+            if grads.keys() != params.keys():
+                raise ValueError("grads keys must match params keys: " + _describe_keys(
+                    [k for k in names if k not in grads], [k for k in grads if k not in params]))
+            glist = [grads[k] for k in names]
+        self._apply(plist, glist, names)
+        if keys is None:
+            self._keys = names
+
+    def _apply(self, params, grads, names):
+        built = False
+        n = self._n
+        if n is None:
+            self._build(params)
+            built = True
+        elif len(params) != n:
+            raise ValueError(f"params has {len(params)} tensors, but the optimizer state was made "
+                             f"for {n}")
+        try:
+            kw = self._kw
+            lr = self._learning_rate
+            if callable(lr):
+                lr = float(lr(self.iterations))
+            kw["learning_rate"] = lr
+            if self.USES_STEP:
+                kw["step"] = self.iterations + 1
+            if self._clip_mode is not None:
+                grads = clipping.clip(grads, self._clip_mode, self._clips[self._clip_mode])
+            getattr(self.ops, self.UPDATE_KERNEL)(params, grads, *self._args, **kw)
+        except Exception as err:
+            if built:                    # a failed first call leaves the optimizer unbuilt
+                self._reset_slots()
+            elif isinstance(err, (TypeError, ValueError)):
+                self._explain_mismatch(params, names, err)
+            raise
+        self.iterations += 1
+
+    def _explain_mismatch(self, params, names, err):
+        """After a rejected call: if a parameter does not match its state, say so as a ValueError."""
+        if not self._slot_names:
+            return
+        ref = self._slots[self._slot_names[0]]
+        for i, p in enumerate(params):
+            if not isinstance(p, np.ndarray):
+                continue
+            s = ref[i]
+            if p.shape != s.shape or p.dtype != s.dtype:
+                what = f"params[{i}]" if names is None else f"params[{names[i]!r}]"
+                raise ValueError(f"{what} has shape {p.shape} and dtype {p.dtype}, but the optimizer "
+                                 f"state was made for shape {s.shape} and dtype {s.dtype}") from err

@@ -1,0 +1,71 @@
+"""Optimizer state ("slots"): one contiguous arena per slot, and the checks of a restored state."""
+import numbers
+
+import numpy as np
+
+
+def slot_arrays(params, value):
+    """One state array per parameter, filled with `value`: views into a single contiguous buffer
+    when the parameters share a dtype (so a model's whole optimizer state is one arena per slot)."""
+    dtypes = {p.dtype for p in params}
+    if len(dtypes) != 1:
+        return [np.full(p.shape, value, p.dtype) for p in params]
+    arena = np.full(sum(p.size for p in params), value, dtypes.pop())
+    views, offset = [], 0
+    for p in params:
+        views.append(arena[offset:offset + p.size].reshape(p.shape))
+        offset += p.size
+    return views
+
+
+def checked_state(state, slot_names, owner):
+    """(iterations, slots, count, names) from a ``get_state()`` dict, with copies of its arrays.
+
+    Validates the whole structure first (`owner` names the optimizer class in messages), so a
+    caller that commits only after this returns changes nothing on error. ``count`` is the number
+    of tensors (None when the state holds no arrays)."""
+    if not isinstance(state, dict):
+        raise TypeError(f"state must be a dict as returned by get_state(), got {type(state).__name__}")
+    missing = [k for k in ("iterations", "slots") if k not in state]
+    if missing:
+        raise ValueError(f"state is missing {missing}")
+    it = state["iterations"]
+    if isinstance(it, (bool, np.bool_)) or not isinstance(it, numbers.Integral) or it < 0:
+        raise ValueError(f"state['iterations'] must be an integer >= 0, got {it!r}")
+    slots = state["slots"]
+    if not isinstance(slots, dict):
+        raise TypeError(f"state['slots'] must be a dict, got {type(slots).__name__}")
+    names = state.get("names")
+    if slots and set(slots) != set(slot_names):
+        raise ValueError(f"state['slots'] has slots {sorted(slots)}, but {owner} "
+                         f"with this configuration keeps {list(slot_names)}")
+    n = None
+    copies = {}
+    first = None
+    for s in slot_names if slots else ():
+        arrays = slots[s]
+        if not isinstance(arrays, (list, tuple)):
+            raise TypeError(f"state['slots'][{s!r}] must be a list of arrays, got {type(arrays).__name__}")
+        if n is None:
+            n, first = len(arrays), arrays
+        elif len(arrays) != n:
+            raise ValueError(f"state['slots'][{s!r}] has {len(arrays)} arrays, "
+                             f"state['slots'][{slot_names[0]!r}] has {n}")
+        for i, a in enumerate(arrays):
+            where = f"state['slots'][{s!r}][{i}]"
+            if not isinstance(a, np.ndarray):
+                raise TypeError(f"{where} must be a numpy.ndarray, got {type(a).__name__}")
+            if a.dtype not in (np.float32, np.float64):
+                raise TypeError(f"{where} must be float32 or float64, got {a.dtype}")
+            ref = first[i]
+            if a.shape != ref.shape or a.dtype != ref.dtype:
+                raise ValueError(f"{where} has shape {a.shape} and dtype {a.dtype}, but "
+                                 f"state['slots'][{slot_names[0]!r}][{i}] has shape "
+                                 f"{ref.shape} and dtype {ref.dtype}")
+        copies[s] = [np.array(a, dtype=a.dtype, order="C", copy=True) for a in arrays]
+    if names is not None:
+        if not isinstance(names, (list, tuple)) or len(set(names)) != len(names):
+            raise ValueError(f"state['names'] must be a list of distinct keys or None, got {names!r}")
+        if n is not None and len(names) != n:
+            raise ValueError(f"state['names'] has {len(names)} keys but the slots have {n} arrays")
+    return int(it), copies, n, names
