@@ -1,7 +1,5 @@
-"""`python -m nnfast demo | info | bench | compare-optimizers` (see nnfast.apps.cli)."""
-import sys
-
+"""`python -m nnfast demo | info | bench | compare-optimizers`: the command line in nnfast.apps.cli."""
 from nnfast.apps.cli import main
 
 if __name__ == "__main__":
-    sys.exit(main())
+    raise SystemExit(main())
