@@ -35,11 +35,11 @@ the mean until none is left. The divisor .87962566103423978 (the stddev of a uni
 """
 
 import math
-import numbers
 
 import numpy as np
 
-from ._registry import Configurable, resolve
+from .utils import checks
+from .utils.registry import Configurable, resolve
 
 __all__ = ["Initializer", "Zeros", "Ones", "RandomNormal", "RandomUniform", "TruncatedNormal",
            "VarianceScaling", "GlorotUniform", "GlorotNormal", "HeUniform", "HeNormal",
@@ -48,63 +48,11 @@ __all__ = ["Initializer", "Zeros", "Ones", "RandomNormal", "RandomUniform", "Tru
 
 # stddev of a unit normal truncated to [-2, 2]; dividing by it restores the requested stddev
 _TRUNCATED_STDDEV = 0.87962566103423978
-_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
-
-
-# --------------------------------------------------------------------------------------------------
-# argument checks
-# --------------------------------------------------------------------------------------------------
-
-def _check_shape(shape):
-    """A tuple of non-negative ints (an int means a 1-D shape)."""
-    dims = (shape,) if isinstance(shape, numbers.Integral) else shape
-    try:
-        dims = tuple(dims)
-    except TypeError:
-        raise TypeError(f"shape must be a tuple of ints, got {shape!r}") from None
-    for d in dims:
-        if isinstance(d, (bool, np.bool_)) or not isinstance(d, numbers.Integral):
-            raise TypeError(f"shape must be a tuple of ints, got {shape!r}")
-        if d < 0:
-            raise ValueError(f"shape must not have negative dimensions, got {shape!r}")
-    return tuple(int(d) for d in dims)
-
-
-def _check_dtype(dtype):
-    dt = np.dtype(dtype)
-    if dt not in _DTYPES:
-        raise TypeError(f"dtype must be float32 or float64, got {dt}")
-    return dt
-
-
-def _check_real(name, value, positive=False):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {value!r}")
-    v = float(value)
-    if not math.isfinite(v) or (positive and v <= 0):
-        raise ValueError(f"{name} must be {'positive and ' if positive else ''}finite, got {value!r}")
-    return v
-
-
-def _check_seed(seed):
-    if seed is None:
-        return None
-    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Integral):
-        raise TypeError(f"seed must be None or a non-negative int, got {seed!r}")
-    if seed < 0:
-        raise ValueError(f"seed must be None or a non-negative int, got {seed!r}")
-    return int(seed)
-
-
-def _check_choice(name, value, choices):
-    if value not in choices:
-        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}, got {value!r}")
-    return value
 
 
 def compute_fans(shape):
     """(fan_in, fan_out) of a weight shape, by Keras' rule (see the module docstring)."""
-    shape = _check_shape(shape)
+    shape = checks.shape("shape", shape)
     if len(shape) == 0:
         return 1, 1
     if len(shape) == 1:
@@ -134,7 +82,7 @@ class Initializer(Configurable):
     def __call__(self, shape, dtype="float32", rng=None):
         if rng is not None and not isinstance(rng, np.random.Generator):
             raise TypeError(f"rng must be a numpy.random.Generator or None, got {type(rng).__name__}")
-        return self._generate(_check_shape(shape), _check_dtype(dtype), rng)
+        return self._generate(checks.shape("shape", shape), checks.float_dtype("dtype", dtype), rng)
 
     def _generate(self, shape, dtype, rng):
         raise NotImplementedError
@@ -158,7 +106,7 @@ class _RandomInitializer(Initializer):
     """An initializer that draws from ``rng``, or from ``default_rng(seed)`` when none is given."""
 
     def __init__(self, seed=None):
-        self.seed = _check_seed(seed)
+        self.seed = checks.optional_integer("seed", seed)
 
     def _generate(self, shape, dtype, rng):
         if rng is None:
@@ -178,8 +126,8 @@ class RandomNormal(_RandomInitializer):
 
     def __init__(self, mean=0.0, stddev=1.0, seed=None):
         super().__init__(seed)
-        self.mean = _check_real("mean", mean)
-        self.stddev = _check_real("stddev", stddev, positive=True)
+        self.mean = checks.real("mean", mean, -math.inf, math.inf, lo_open=True, hi_open=True)
+        self.stddev = checks.real("stddev", stddev, 0.0, math.inf, lo_open=True, hi_open=True)
 
     def _sample(self, rng, shape):
         return rng.normal(self.mean, self.stddev, shape)
@@ -193,8 +141,8 @@ class TruncatedNormal(_RandomInitializer):
 
     def __init__(self, mean=0.0, stddev=0.05, seed=None):
         super().__init__(seed)
-        self.mean = _check_real("mean", mean)
-        self.stddev = _check_real("stddev", stddev, positive=True)
+        self.mean = checks.real("mean", mean, -math.inf, math.inf, lo_open=True, hi_open=True)
+        self.stddev = checks.real("stddev", stddev, 0.0, math.inf, lo_open=True, hi_open=True)
 
     def _sample(self, rng, shape):
         return _truncated_normal(rng, shape, self.mean, self.stddev)
@@ -208,8 +156,8 @@ class RandomUniform(_RandomInitializer):
 
     def __init__(self, minval=-0.05, maxval=0.05, seed=None):
         super().__init__(seed)
-        self.minval = _check_real("minval", minval)
-        self.maxval = _check_real("maxval", maxval)
+        self.minval = checks.real("minval", minval, -math.inf, math.inf, lo_open=True, hi_open=True)
+        self.maxval = checks.real("maxval", maxval, -math.inf, math.inf, lo_open=True, hi_open=True)
         if self.minval > self.maxval:
             raise ValueError(f"minval must not exceed maxval, got minval={minval!r}, maxval={maxval!r}")
 
@@ -232,9 +180,9 @@ class VarianceScaling(_RandomInitializer):
 
     def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None):
         super().__init__(seed)
-        self.scale = _check_real("scale", scale, positive=True)
-        self.mode = _check_choice("mode", mode, self.MODES)
-        self.distribution = _check_choice("distribution", distribution, self.DISTRIBUTIONS)
+        self.scale = checks.real("scale", scale, 0.0, math.inf, lo_open=True, hi_open=True)
+        self.mode = checks.one_of("mode", mode, self.MODES)
+        self.distribution = checks.one_of("distribution", distribution, self.DISTRIBUTIONS)
 
     def _sample(self, rng, shape):
         fan_in, fan_out = compute_fans(shape)

@@ -18,22 +18,13 @@ summed in float64 and returned as a Python float; gradients have ``w``'s dtype a
 """
 
 import math
-import numbers
 
 import numpy as np
 
-from ._registry import Configurable, resolve
+from .utils import checks
+from .utils.registry import Configurable, resolve
 
 __all__ = ["Regularizer", "L1L2", "L1", "L2", "l1", "l2", "l1_l2", "get"]
-
-
-def _coefficient(name, value):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {value!r}")
-    v = float(value)
-    if not (math.isfinite(v) and v >= 0):
-        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
-    return v
 
 
 class Regularizer(Configurable):
@@ -51,8 +42,8 @@ class L1L2(Regularizer):
     """``l1 * sum(|w|) + l2 * sum(w**2)``."""
 
     def __init__(self, l1=0.0, l2=0.0):
-        self.l1 = _coefficient("l1", l1)
-        self.l2 = _coefficient("l2", l2)
+        self.l1 = checks.real("l1", l1, 0.0, math.inf, hi_open=True)
+        self.l2 = checks.real("l2", l2, 0.0, math.inf, hi_open=True)
 
     def __call__(self, w):
         w = np.asarray(w)
