@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from nnfast import callbacks as cbs
+from nnfast.utils import progbar
 
 pytestmark = pytest.mark.filterwarnings("error")
 
@@ -254,19 +255,19 @@ def test_progbar_logger_shows_evaluate_and_predict_but_not_validation_inside_fit
 
 @pytest.mark.parametrize("seconds,text", [(0, "0s"), (7.9, "7s"), (61, "1:01"), (3725, "1:02:05")])
 def test_eta_format(seconds, text):
-    assert cbs._format_eta(seconds) == text
+    assert progbar.format_eta(seconds) == text
 
 
 @pytest.mark.parametrize("seconds,text", [(2.4, "2s/step"), (0.0123, "12ms/step"), (0.000987, "987us/step")])
 def test_time_per_step_format(seconds, text):
-    assert cbs._format_per_step(seconds, "step") == text
+    assert progbar.format_per_step(seconds, "step") == text
 
 
 @pytest.mark.parametrize("value,text", [(0.01, " 0.0100"), (-2.5, " -2.5000"), (1e-3, " 1.0000e-03"),
                                         (np.float32(0.5), " 0.5000"), (np.array(3.0), " 3.0000"),
                                         (float("nan"), " nan"), ("text", " text")])
 def test_value_format(value, text):
-    assert cbs._format_value(value) == text
+    assert progbar.format_value(value) == text
 
 
 # --------------------------------------------------------------------------------------------------
