@@ -7,20 +7,14 @@ already on disk; ``load_digits`` uses the copy bundled with scikit-learn (``pip 
 
 import gzip
 import math
-import numbers
 import os
 import zlib
 
 import numpy as np
 
+from .utils import checks
+
 __all__ = ["study_hours", "make_samples", "load_digits", "load_idx", "load_fashion_mnist", "load_mnist"]
-
-
-def _float_dtype(dtype):
-    dt = np.dtype(dtype)
-    if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
-        raise TypeError(f"dtype must be float32 or float64, got {dt}")
-    return dt
 
 
 # --------------------------------------------------------------------------------------------------
@@ -33,7 +27,7 @@ def study_hours(dtype="float64"):
     Both are divided by their column maximum, as in the notes: x (3, 2) is
     ``[[1, 1], [0.25, 0.625], [0.875, 0.75]]`` and y (3, 1) is ``[[1], [0.357...], [0.839...]]``.
     """
-    dtype = _float_dtype(dtype)
+    dtype = checks.float_dtype("dtype", dtype)
     x = np.array([[8, 8], [2, 5], [7, 6]], dtype=np.float64)
     y = (5 * x[:, 0] + 2 * x[:, 1]).reshape(3, 1)
     return (x / x.max(axis=0)).astype(dtype), (y / y.max(axis=0)).astype(dtype)
@@ -46,11 +40,8 @@ def make_samples(n=1000, seed=None, dtype="float64"):
     sample first, then sleep). As in the notes, x (n, 2) is divided by its column maximum and y (n, 1)
     by 100.
     """
-    if isinstance(n, (bool, np.bool_)) or not isinstance(n, numbers.Integral):
-        raise TypeError(f"n must be an int, got {n!r}")
-    if n < 1:
-        raise ValueError(f"n must be >= 1, got {n!r}")
-    dtype = _float_dtype(dtype)
+    n = checks.integer("n", n, lo=1)
+    dtype = checks.float_dtype("dtype", dtype)
     rng = np.random.default_rng(seed)
     study = rng.uniform(1, 8, (n, 1))
     sleep = rng.uniform(1, 8, (n, 1))
@@ -70,10 +61,9 @@ def load_digits(test_size=0.2, seed=0, dtype="float32"):
     shuffled by ``numpy.random.default_rng(seed)`` (no stratification) and the last
     ``ceil(test_size * 1797)`` of them form the test set. Needs scikit-learn.
     """
-    test_size = float(test_size)
-    if not 0.0 < test_size < 1.0:
-        raise ValueError(f"test_size must be in (0, 1), got {test_size!r}")
-    dtype = _float_dtype(dtype)
+    # float() first keeps accepting what it always accepted (a numeric string too)
+    test_size = checks.real("test_size", float(test_size), 0.0, 1.0, lo_open=True, hi_open=True)
+    dtype = checks.float_dtype("dtype", dtype)
     try:
         from sklearn.datasets import load_digits as sklearn_load_digits
     except ImportError as e:

@@ -1,7 +1,7 @@
 """Pure-NumPy reference implementation of every op in :mod:`nnfast.ops`.
 
 This module is the NumPy twin of the native kernels: it defines what the right answer is, and the
-native ops are tested against it. It imports only NumPy, the standard library and nnfast._checks (pure Python), and mirrors the
+native ops are tested against it. It imports only NumPy, the standard library and nnfast.utils.checks, and mirrors the
 signatures of :mod:`nnfast.ops` exactly.
 
 Choices recorded here (see also ``DESIGN.md``, sections *Numerics* and *Optimizer semantics*):
@@ -40,11 +40,10 @@ Choices recorded here (see also ``DESIGN.md``, sections *Numerics* and *Optimize
 """
 
 import math
-import numbers
 
 import numpy as np
 
-from ._checks import real_in_range as _hyper
+from .utils import checks
 
 __all__ = [
     "ACTIVATIONS",
@@ -72,7 +71,6 @@ SGD_CONVENTIONS = ("keras", "torch", "dlfs")
 LEAKY_RELU_SLOPE = 0.2
 BCE_EPSILON = 1e-7
 
-_FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -92,8 +90,7 @@ def _float_arrays(**named):
             arrays[name] = None
             continue
         a = np.asarray(value)
-        if a.dtype not in _FLOAT_DTYPES:
-            raise TypeError(f"{name} must be float32 or float64, got {a.dtype}")
+        checks.float_dtype(name, a.dtype)
         if dtype is None:
             dtype, first = a.dtype, name
         elif a.dtype != dtype:
@@ -108,25 +105,9 @@ def _same_shape(name_a, a, name_b, b):
 
 
 def _activation_name(activation):
-    if activation is None:
-        return "linear"
-    if not isinstance(activation, str) or activation not in ACTIVATIONS:
-        raise ValueError(f"activation must be one of {ACTIVATIONS} or None, got {activation!r}")
-    return activation
-
-
-def _convention(convention, valid=CONVENTIONS):
-    if convention not in valid:
-        raise ValueError(f"convention must be one of {valid}, got {convention!r}")
-    return convention
-
-
-def _step(step):
-    if isinstance(step, bool) or not isinstance(step, numbers.Integral):
-        raise TypeError(f"step must be an int (the 1-based step count), got {type(step).__name__}")
-    if step < 1:
-        raise ValueError(f"step must be >= 1 (the 1-based step count), got {step!r}")
-    return int(step)
+    """The activation's name; None means "linear"."""
+    checks.one_of("activation", activation, (None, *ACTIVATIONS))
+    return "linear" if activation is None else activation
 
 
 def _as_list(arrays):
@@ -158,8 +139,7 @@ def _tensor_group(params, grads, **states):
         for name, a in inplace + [(f"grads[{i}]", grads[i])]:
             if not isinstance(a, np.ndarray):
                 raise TypeError(f"{name} must be a numpy.ndarray, got {type(a).__name__}")
-            if a.dtype not in _FLOAT_DTYPES:
-                raise TypeError(f"{name} must be float32 or float64, got {a.dtype}")
+            checks.float_dtype(name, a.dtype)
             if dtype is None:
                 dtype = a.dtype
             elif a.dtype != dtype:
@@ -418,16 +398,16 @@ def sgd_update(params, grads, momentum_buffers, *, step, learning_rate, momentum
     torch: ``g += wd*w``; ``b = g`` at step 1 else ``b = mu*b + (1-dampening)*g``;
     ``g = g + mu*b`` if nesterov else ``b``; ``w -= lr*g``.
     """
-    conv = _convention(convention, SGD_CONVENTIONS)
-    t = _step(step)
-    lr = _hyper("learning_rate", learning_rate)
-    mu = _hyper("momentum", momentum)
-    damp = _hyper("dampening", dampening, hi=1.0)
-    wd = _hyper("weight_decay", weight_decay)
+    conv = checks.one_of("convention", convention, SGD_CONVENTIONS)
+    t = checks.integer("step", step, lo=1)
+    lr = checks.real("learning_rate", learning_rate)
+    mu = checks.real("momentum", momentum)
+    damp = checks.real("dampening", dampening, 0.0, 1.0)
+    wd = checks.real("weight_decay", weight_decay)
     if conv != "torch" and damp:
         raise ValueError(f"dampening is only defined for convention='torch', got {dampening!r}")
-    if conv == "torch" and nesterov and (mu == 0 or damp != 0):
-        raise ValueError("nesterov (convention='torch') requires momentum > 0 and dampening == 0")
+    if conv == "torch" and nesterov:
+        checks.torch_nesterov(mu, damp)
     params, grads, bufs = _tensor_group(params, grads, momentum_buffers=momentum_buffers if mu else None)
     if mu:
         _require(momentum_buffers, "momentum_buffers", "momentum != 0")
@@ -466,12 +446,12 @@ def adagrad_update(params, grads, accumulators, *, step, learning_rate, epsilon,
     keras: ``w -= lr*wd*w; acc += g^2; w -= lr*g/sqrt(acc + eps)``.
     torch: ``g += wd*w; clr = lr/(1 + (t-1)*lr_decay); acc += g^2; w -= clr*g/(sqrt(acc) + eps)``.
     """
-    conv = _convention(convention)
-    t = _step(step)
-    lr = _hyper("learning_rate", learning_rate)
-    eps = _hyper("epsilon", epsilon)
-    decay = _hyper("lr_decay", lr_decay)
-    wd = _hyper("weight_decay", weight_decay)
+    conv = checks.one_of("convention", convention, CONVENTIONS)
+    t = checks.integer("step", step, lo=1)
+    lr = checks.real("learning_rate", learning_rate)
+    eps = checks.real("epsilon", epsilon)
+    decay = checks.real("lr_decay", lr_decay)
+    wd = checks.real("weight_decay", weight_decay)
     if conv == "keras" and decay:
         raise ValueError(f"lr_decay is only defined for convention='torch', got {lr_decay!r}")
     params, grads, accs = _tensor_group(params, grads, accumulators=accumulators)
@@ -501,12 +481,12 @@ def rmsprop_update(params, grads, sq_avgs, grad_avgs, momentum_buffers, *, learn
     ``a = a + (1-rho)*(g - a)``, ``d = sqrt(v - a^2) + eps`` else ``d = sqrt(v) + eps``;
     ``b = mu*b + g/d; w -= lr*b`` or ``w -= lr*g/d``.
     """
-    conv = _convention(convention)
-    lr = _hyper("learning_rate", learning_rate)
-    rho = _hyper("rho", rho, hi=1.0, hi_open=True)
-    eps = _hyper("epsilon", epsilon)
-    mu = _hyper("momentum", momentum)
-    wd = _hyper("weight_decay", weight_decay)
+    conv = checks.one_of("convention", convention, CONVENTIONS)
+    lr = checks.real("learning_rate", learning_rate)
+    rho = checks.real("rho", rho, 0.0, 1.0, hi_open=True)
+    eps = checks.real("epsilon", epsilon)
+    mu = checks.real("momentum", momentum)
+    wd = checks.real("weight_decay", weight_decay)
     params, grads, vs, avgs, bufs = _tensor_group(
         params, grads, sq_avgs=sq_avgs, grad_avgs=grad_avgs if centered else None,
         momentum_buffers=momentum_buffers if mu else None)
@@ -558,13 +538,13 @@ def adam_update(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, *, step, 
     ``m = b1*m + (1-b1)*g; v = b2*v + (1-b2)*g*g``; amsgrad: ``vmax = max(vmax, v)`` used for v;
     ``w -= (lr/bc1)*m/(sqrt(v)/sqrt(bc2) + eps)`` with ``bc = 1 - b^t``.
     """
-    conv = _convention(convention)
-    t = _step(step)
-    lr = _hyper("learning_rate", learning_rate)
-    b1 = _hyper("beta_1", beta_1, hi=1.0, hi_open=True)
-    b2 = _hyper("beta_2", beta_2, hi=1.0, hi_open=True)
-    eps = _hyper("epsilon", epsilon)
-    wd = _hyper("weight_decay", weight_decay)
+    conv = checks.one_of("convention", convention, CONVENTIONS)
+    t = checks.integer("step", step, lo=1)
+    lr = checks.real("learning_rate", learning_rate)
+    b1 = checks.real("beta_1", beta_1, 0.0, 1.0, hi_open=True)
+    b2 = checks.real("beta_2", beta_2, 0.0, 1.0, hi_open=True)
+    eps = checks.real("epsilon", epsilon)
+    wd = checks.real("weight_decay", weight_decay)
     params, grads, ms, vs, vmaxs = _tensor_group(
         params, grads, exp_avgs=exp_avgs, exp_avg_sqs=exp_avg_sqs,
         max_exp_avg_sqs=max_exp_avg_sqs if amsgrad else None)
@@ -615,8 +595,7 @@ def dropout_uniform(seed, n):
 
 
 def _dropout_rate(rate):
-    rate = _hyper("rate", rate, hi=1.0, hi_open=True)
-    return rate
+    return checks.real("rate", rate, 0.0, 1.0, hi_open=True)
 
 
 def dropout_forward(x, rate, seed):
