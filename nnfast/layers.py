@@ -8,6 +8,8 @@ import numpy as np
 
 from . import initializers, regularizers
 from .reference import ACTIVATIONS
+from .utils import checks
+from .utils.registry import serialize
 
 
 def _activation_name(activation):
@@ -41,8 +43,9 @@ class Layer:
         self.output_dim = input_dim
         return self.output_dim
 
-    def _buffer(self, key, shape, dtype):
-        """A reusable array for (key, shape): allocated once per batch size."""
+    def buffer(self, key, shape, dtype):
+        """A reusable array for (key, shape): allocated once per batch size. The model's trainer
+        and native-step planner use the same buffers the layer's forward and backward write."""
         b = self._buffers.get((key, shape))
         if b is None:
             b = self._buffers[(key, shape)] = np.empty(shape, dtype)
@@ -53,7 +56,12 @@ class Layer:
         return 0.0
 
     def get_config(self):
+        """The constructor arguments: ``type(layer).from_config(layer.get_config())`` rebuilds it."""
         return {"name": self.name}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
 
     def get_state(self):
         """Run-time state a saved model must restore to continue identically (beyond weights)."""
@@ -73,9 +81,7 @@ class Dense(Layer):
                  bias_initializer="zeros", kernel_regularizer=None, input_dim=None, input_shape=None,
                  name=None):
         super().__init__(name)
-        if isinstance(units, bool) or not isinstance(units, (int, np.integer)) or units < 1:
-            raise ValueError(f"units must be a positive int, got {units!r}")
-        self.units = int(units)
+        self.units = checks.integer("units", units, lo=1)
         self.activation = _activation_name(activation)
         self.use_bias = bool(use_bias)
         self.kernel_initializer = initializers.get(kernel_initializer)
@@ -98,28 +104,35 @@ class Dense(Layer):
             specs.append(("bias", (self.units,), self.bias_initializer))
         return specs
 
+    # the parameters and their gradients (views into the model's arenas once built)
+    kernel = property(lambda self: self.params[0], doc="(input_dim, units)")
+    bias = property(lambda self: self.params[1] if self.use_bias else None, doc="(units,) or None")
+    kernel_grad = property(lambda self: self.grads[0], doc="(input_dim, units)")
+    bias_grad = property(lambda self: self.grads[1] if self.use_bias else None, doc="(units,) or None")
+
     @property
-    def _kernel_activation(self):
+    def kernel_activation(self):
+        """The activation the kernels apply: linear when the softmax is fused with the loss."""
         return "linear" if self.fused_softmax else self.activation
 
-    def _y_buffer(self, batch):
+    def output_buffer(self, batch):
         """The output buffer for this batch size (written by forward, or by the one-call step)."""
-        return self._buffer("y", (batch, self.units), self.params[0].dtype)
+        return self.buffer("y", (batch, self.units), self.params[0].dtype)
 
     def forward(self, backend, x, training):
-        y = self._buffer("y", (len(x), self.units), x.dtype)
+        y = self.buffer("y", (len(x), self.units), x.dtype)
         b = self.params[1] if self.use_bias else None
-        self._x, self._y = x, backend.dense_forward(x, self.params[0], b, self._kernel_activation, y)
+        self._x, self._y = x, backend.dense_forward(x, self.params[0], b, self.kernel_activation, y)
         return self._y
 
     def backward(self, backend, dy, need_dx):
-        dx = self._buffer("dx", (len(dy), self.input_dim), dy.dtype) if need_dx else None
+        dx = self.buffer("dx", (len(dy), self.input_dim), dy.dtype) if need_dx else None
         db = self.grads[1] if self.use_bias else None
-        backend.dense_backward(self._x, self.params[0], self._y, dy, self._kernel_activation, dx,
+        backend.dense_backward(self._x, self.params[0], self._y, dy, self.kernel_activation, dx,
                                self.grads[0], db)
         if self.kernel_regularizer is not None:
             kernel = self.params[0]
-            penalty = self._buffer("dpenalty", kernel.shape, kernel.dtype)
+            penalty = self.buffer("dpenalty", kernel.shape, kernel.dtype)
             self.grads[0] += self.kernel_regularizer.gradient(kernel, out=penalty)
         return dx
 
@@ -128,7 +141,9 @@ class Dense(Layer):
 
     def get_config(self):
         return {"name": self.name, "units": self.units, "activation": self.activation,
-                "use_bias": self.use_bias, "input_dim": self.declared_input_dim}
+                "use_bias": self.use_bias, "kernel_initializer": serialize(self.kernel_initializer),
+                "bias_initializer": serialize(self.bias_initializer),
+                "kernel_regularizer": serialize(self.kernel_regularizer), "input_dim": self.declared_input_dim}
 
 
 class Dropout(Layer):
@@ -137,9 +152,7 @@ class Dropout(Layer):
 
     def __init__(self, rate, seed=None, name=None):
         super().__init__(name)
-        if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate < 1:
-            raise ValueError(f"rate must be in [0, 1), got {rate!r}")
-        self.rate = float(rate)
+        self.rate = checks.real("rate", rate, 0.0, 1.0, hi_open=True)
         self.seed = seed
         self._calls = 0
 
@@ -152,8 +165,8 @@ class Dropout(Layer):
         self._active = training and self.rate > 0
         if not self._active:
             return x
-        y = self._buffer("y", x.shape, x.dtype)
-        mask = self._buffer("mask", x.shape, np.uint8)
+        y = self.buffer("y", x.shape, x.dtype)
+        mask = self.buffer("mask", x.shape, np.uint8)
         stream = (int(self.seed or 0) * 0x9E3779B97F4A7C15 + self._calls) & 0xFFFFFFFFFFFFFFFF
         self._calls += 1
         backend.dropout_forward(x, self.rate, stream, y, mask)
@@ -163,7 +176,7 @@ class Dropout(Layer):
     def backward(self, backend, dy, need_dx):
         if not self._active:
             return dy
-        dx = self._buffer("dx", dy.shape, dy.dtype)
+        dx = self.buffer("dx", dy.shape, dy.dtype)
         return backend.dropout_backward(dy, self._mask, self.rate, dx)
 
     def get_config(self):
@@ -184,12 +197,12 @@ class Activation(Layer):
         self.activation = _activation_name(activation)
 
     def forward(self, backend, x, training):
-        y = self._buffer("y", x.shape, x.dtype)
+        y = self.buffer("y", x.shape, x.dtype)
         self._y = backend.activation_forward(x, self.activation, y)
         return self._y
 
     def backward(self, backend, dy, need_dx):
-        dx = self._buffer("dx", dy.shape, dy.dtype)
+        dx = self.buffer("dx", dy.shape, dy.dtype)
         return backend.activation_backward(self._y, dy, self.activation, dx)
 
     def get_config(self):

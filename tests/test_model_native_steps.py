@@ -8,6 +8,7 @@ import nnfast as nf
 from nnfast.callbacks import Callback
 from nnfast.layers import Dense
 from nnfast.models import Sequential
+from nnfast.models.native_step import NativeRuns, NativeStep, NativeStepPlanner
 
 pytestmark = pytest.mark.filterwarnings("error")
 
@@ -33,16 +34,16 @@ def model(loss, activation, dtype, optimizer, metrics=None):
 
 @pytest.fixture
 def native_calls(monkeypatch):
-    """The step counts of fit's calls to Sequential._native_steps (0: it declined), as they happen."""
+    """The step counts of fit's calls to NativeRuns.run (0: it declined), as they happen."""
     calls = []
-    original = Sequential._native_steps
+    original = NativeRuns.run
 
     def spy(self, *args):
-        ran, losses = original(self, *args)
-        calls.append(len(losses))
-        return ran, losses
+        losses = original(self, *args)
+        calls.append(len(losses or []))
+        return losses
 
-    monkeypatch.setattr(Sequential, "_native_steps", spy)
+    monkeypatch.setattr(NativeRuns, "run", spy)
     return calls
 
 
@@ -102,7 +103,7 @@ def ready_step(batch=4):
     x, labels = data(40)
     m = model("sparse_categorical_crossentropy", "softmax", "float64", OPTIMIZERS[0])
     m.fit(x[:batch], labels[:batch], batch_size=batch, epochs=1, verbose=0)  # makes the optimizer state
-    return m, m._fast_step(batch)[0], x, labels
+    return m, m.native_planner.step(m.optimizer, batch).call, x, labels
 
 
 def test_run_steps_rejects_bad_arguments_before_any_update():
@@ -143,7 +144,7 @@ def test_ctrl_c_as_a_native_call_returns_still_counts_its_steps():
     x, labels = data(400)
     interrupted = model("sparse_categorical_crossentropy", "softmax", "float64", OPTIMIZERS[0])
     interrupted.fit(x[:4], labels[:4], batch_size=4, epochs=1, verbose=0, shuffle=False)  # optimizer state
-    real_fast_step = interrupted._fast_step
+    real_step = NativeStepPlanner.step
 
     class InterruptedOnReturn:
         def __init__(self, step):
@@ -157,12 +158,13 @@ def test_ctrl_c_as_a_native_call_returns_still_counts_its_steps():
         def last_updates(self):
             return self.step.last_updates
 
-    def fast_step(batch):
-        step, state, out = real_fast_step(batch)
-        return InterruptedOnReturn(step), state, out
+    def step(planner, optimizer, batch):
+        made = real_step(planner, optimizer, batch)
+        return NativeStep(InterruptedOnReturn(made.call), made.update, made.output)
 
-    interrupted._fast_step = fast_step
-    interrupted.fit(x, labels, batch_size=4, epochs=1, verbose=0, shuffle=False)  # returns: interrupted
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(NativeStepPlanner, "step", step)
+        interrupted.fit(x, labels, batch_size=4, epochs=1, verbose=0, shuffle=False)  # returns: interrupted
     assert interrupted.optimizer.iterations == 1 + 100  # the first fit's step, then one native call
     twin = model("sparse_categorical_crossentropy", "softmax", "float64", OPTIMIZERS[0])
     twin.fit(x[:4], labels[:4], batch_size=4, epochs=1, verbose=0, shuffle=False)
@@ -182,7 +184,7 @@ def test_run_steps_trains_on_the_rows_the_order_names():
         rows = order[(2 + i) * 4:(3 + i) * 4]
         assert twin_step.run(x[rows], labels[rows], 0.01, 2 + i, False) == losses[i]
         assert twin_step.last_updates == 1
-        logits = twin._fast_step(4)[2]
+        logits = twin.native_planner.step(twin.optimizer, 4).output
         assert correct[i] == np.count_nonzero(logits.argmax(axis=1) == labels[rows])
     for a, b in zip(m.get_weights(), twin.get_weights()):
         np.testing.assert_array_equal(a, b)

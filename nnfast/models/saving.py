@@ -1,0 +1,59 @@
+"""Saving and loading a model: architecture (get_config), weights and optimizer state in one .npz
+file; JSON metadata, no pickled objects."""
+import json
+
+import numpy as np
+
+from .. import losses, optimizers
+from ..layers import LAYERS
+
+
+def save_model(model, path):
+    """Write `model` to `path`: its config, its weights as one flat array (the parameter arena's
+    layout), the optimizer's config, step count and state slots, and the loss and metric names."""
+    arrays = {"weights": np.concatenate([w.ravel() for w in model.weights])} if model.built else {}
+    meta = {"model": model.get_config()}
+    if model.optimizer is not None:
+        state = model.optimizer.get_state()
+        meta["optimizer"] = {"config": state["config"], "iterations": state["iterations"],
+                             "names": state.get("names"), "slots": {k: len(v) for k, v in state["slots"].items()}}
+        for k, lst in state["slots"].items():
+            for i, a in enumerate(lst):
+                arrays[f"slot:{k}:{i}"] = a
+        meta["loss"] = model.loss.name if not isinstance(model.loss, losses.CustomLoss) else None
+        meta["metrics"] = model.metric_names
+    with open(path, "wb") as f:
+        np.savez(f, meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8), **arrays)
+
+
+def load_model(path, backend=None):
+    """A Sequential model saved with Model.save: same architecture, weights and optimizer state."""
+    from .sequential import Sequential  # the model class imports this module
+
+    with np.load(path) as data:
+        meta = json.loads(bytes(data["meta"]).decode())
+        arrays = {k: data[k] for k in data.files if k != "meta"}
+    cfg = meta["model"]
+    layers = [LAYERS[spec["class"]].from_config(spec["config"]) for spec in cfg["layers"]]
+    model = Sequential(layers, backend=backend or cfg["backend"], dtype=cfg["dtype"], seed=cfg["seed"],
+                       name=cfg["name"])
+    if cfg["input_dim"] is not None and not model.built:
+        model.build(cfg["input_dim"])
+    if "weights" in arrays:
+        flat, offset = arrays["weights"], 0
+        for w in model.weights:
+            w[...] = flat[offset:offset + w.size].reshape(w.shape)
+            offset += w.size
+    for layer, spec in zip(model.layers, cfg["layers"]):
+        layer.set_state(spec.get("state", {}))
+    if "optimizer" in meta:
+        ocfg = meta["optimizer"]["config"]
+        opt = type(optimizers.get(ocfg["name"])).from_config(ocfg)
+        if meta["loss"]:
+            model.compile(optimizer=opt, loss=meta["loss"], metrics=meta["metrics"])
+        else:
+            model.use_optimizer(opt)
+        slots = {k: [arrays[f"slot:{k}:{i}"] for i in range(n)] for k, n in meta["optimizer"]["slots"].items()}
+        opt.set_state({"iterations": meta["optimizer"]["iterations"], "config": ocfg, "slots": slots,
+                       "names": meta["optimizer"]["names"]})
+    return model

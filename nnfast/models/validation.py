@@ -1,0 +1,91 @@
+"""Checks of the data a model is given: inputs x as (samples, features) and targets y as the loss
+expects them. Each returns the array in the model's layout (C-contiguous, the model's dtype;
+class indices as int64) or raises a ValueError naming the argument, before any step runs."""
+import numpy as np
+
+from .. import _core
+from ..utils import checks
+
+
+def batch_size(value):
+    """The batch size: 32 for None (Keras), else an int >= 1."""
+    return 32 if value is None else checks.integer("batch_size", value, lo=1)
+
+
+def features(x, name="x"):
+    """x as a 2-D array of real numbers (not yet converted)."""
+    x = np.asarray(x)
+    if x.dtype.kind not in "fiub":
+        raise ValueError(f"{name} must hold real numbers, got dtype {x.dtype}")
+    if x.ndim != 2:
+        raise ValueError(f"{name} must be 2-D (samples, features), got shape {x.shape}")
+    return x
+
+
+def in_layout(a, dtype, shape):
+    """Whether `a` already is a C-contiguous, aligned ndarray of this dtype and shape (then no
+    conversion is needed: the common case of every step after the first)."""
+    return (type(a) is np.ndarray and a.dtype == dtype and a.shape == shape
+            and a.flags.c_contiguous and a.flags.aligned)
+
+
+def require_finite(a, name):
+    if not _core.all_finite(a):
+        raise ValueError(f"{name} contains NaN or Inf")
+
+
+def inputs(x, dtype, input_dim, name="x", check_finite=True):
+    """x as a C-contiguous (n, input_dim) array of `dtype`, checked (for NaN/Inf too unless
+    check_finite is False: the one-call native step checks that itself)."""
+    if type(x) is np.ndarray and x.ndim == 2 and in_layout(x, dtype, (len(x), input_dim)):
+        if check_finite:
+            require_finite(x, name)
+        return x
+    x = features(x, name)
+    if x.shape[1] != input_dim:
+        raise ValueError(f"{name} has {x.shape[1]} features but the model's input size is {input_dim}")
+    x = np.ascontiguousarray(x, dtype=dtype)
+    require_finite(x, name)
+    return x
+
+
+def targets(y, n, loss, output_dim, dtype, name="y", check_finite=True):
+    """y checked against the loss: class indices (n,) as int64 for sparse losses, else rows
+    (n, output_dim) of `dtype`."""
+    if not loss.sparse and in_layout(y, dtype, (n, output_dim)):
+        if check_finite:
+            require_finite(y, name)
+        return y
+    y = np.asarray(y)
+    if len(y) != n:
+        raise ValueError(f"{name} has {len(y)} samples but x has {n}")
+    if loss.sparse:
+        return class_indices(y, loss.name, output_dim, name)
+    if y.dtype.kind not in "fiub":
+        raise ValueError(f"{name} must hold real numbers, got dtype {y.dtype}")
+    if y.ndim == 1:
+        y = y[:, None]
+    if y.shape != (n, output_dim):
+        raise ValueError(f"{name} must have shape ({n}, {output_dim}) for a model with "
+                         f"{output_dim} outputs, got {y.shape}")
+    y = np.ascontiguousarray(y, dtype=dtype)
+    require_finite(y, name)
+    return y
+
+
+def class_indices(y, loss_name, classes, name="y"):
+    """y as int64 class indices in [0, classes), one per sample (a (n, 1) column is accepted)."""
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if y.ndim != 1:
+        raise ValueError(f"{name} must hold one class index per sample for {loss_name}, got shape {y.shape}")
+    if y.dtype.kind == "f":
+        if not np.array_equal(y, np.round(y)):
+            raise ValueError(f"{name} must hold integer class indices for {loss_name}")
+    elif y.dtype.kind not in "iub":
+        raise ValueError(f"{name} must hold integer class indices, got dtype {y.dtype}")
+    y = y.astype(np.int64)
+    if len(y) and (y.min() < 0 or y.max() >= classes):
+        raise ValueError(f"{name} has class indices in [{y.min()}, {y.max()}] but the model has "
+                         f"{classes} outputs")
+    return np.ascontiguousarray(y)
