@@ -31,7 +31,7 @@ def _nnfast_optimizer(name, backend):
         "adam": lambda: optimizers.Adam(learning_rate=0.001),
     }[name]()
     if backend == "reference":
-        opt._ops = reference
+        opt.ops = reference
     return opt
 
 
