@@ -84,26 +84,47 @@ class TypedStep : public Step {
         p.batch = -1;
         int64_t in = -1;
         for (size_t i = 0; i < layers.size(); ++i) {
-            py::tuple t = layers[i].cast<py::tuple>();  // (w, b, y, dx, dw, db, activation)
-            py::array w = float_array(t[0], "w");
-            if (w.ndim() != 2) throw py::value_error("w must be 2-D");
+            // Each layer: any object with the attributes kernel (in, out), bias (out,) or None,
+            // output (batch, out), input_grad (batch, in) or None (first layer only),
+            // kernel_grad (in, out), bias_grad (out,) or None, activation (str).
+            const py::handle layer = layers[i];
+            const std::string at = "layers[" + std::to_string(i) + "].";
+            auto field = [&](const char* attr) {
+                if (!py::hasattr(layer, attr))
+                    throw py::type_error(at + attr + " is missing: each layer must have the attributes kernel, bias, "
+                                         "output, input_grad, kernel_grad, bias_grad and activation");
+                return py::getattr(layer, attr);
+            };
+            auto name = [&](const char* attr) { return at + attr; };
+            py::object kernel = field("kernel"), bias = field("bias"), output = field("output");
+            py::object input_grad = field("input_grad"), kernel_grad = field("kernel_grad");
+            py::object bias_grad = field("bias_grad"), activation = field("activation");
+            py::array w = float_array(kernel, name("kernel").c_str());
+            if (w.ndim() != 2) throw py::value_error(name("kernel") + " must be 2-D");
             const int64_t li = w.shape(0), lo = w.shape(1);
-            if (in >= 0 && li != in) throw py::value_error("layer sizes do not chain");
+            if (in >= 0 && li != in)
+                throw py::value_error(name("kernel") + " has " + std::to_string(li) + " rows, but the layer before has " +
+                                      std::to_string(in) + " outputs: layer sizes do not chain");
             in = lo;
-            py::array y = float_array(t[2], "y");
+            py::array y = float_array(output, name("output").c_str());
             if (p.batch < 0) p.batch = y.ndim() == 2 ? y.shape(0) : -1;
             DenseLayerBuffers<T> l{};
             l.in = li, l.out = lo;
-            l.w = ptr<T>(keep(buffer<T>(w, "w", {li, lo}, false)));
-            l.b = t[1].is_none() ? nullptr : ptr<T>(keep(buffer<T>(t[1], "b", {lo}, false)));
-            l.y = ptr<T>(keep(buffer<T>(y, "y", {p.batch, lo}, true)));
-            l.dx = t[3].is_none() ? nullptr : ptr<T>(keep(buffer<T>(t[3], "dx", {p.batch, li}, true)));
-            if (i > 0 && !l.dx) throw py::value_error("every layer but the first needs a dx buffer");
-            l.dw = ptr<T>(keep(buffer<T>(t[4], "dw", {li, lo}, true)));
-            l.db = t[5].is_none() ? nullptr : ptr<T>(keep(buffer<T>(t[5], "db", {lo}, true)));
-            if (!l.b != !l.db) throw py::value_error("b and db must be given together");
-            l.act = parse_activation(t[6]);
-            if (l.act == Activation::softmax) throw py::value_error("a softmax layer is fused with its loss or left to the general loop");
+            l.w = ptr<T>(keep(buffer<T>(w, name("kernel").c_str(), {li, lo}, false)));
+            l.b = bias.is_none() ? nullptr : ptr<T>(keep(buffer<T>(bias, name("bias").c_str(), {lo}, false)));
+            l.y = ptr<T>(keep(buffer<T>(y, name("output").c_str(), {p.batch, lo}, true)));
+            l.dx = input_grad.is_none()
+                       ? nullptr
+                       : ptr<T>(keep(buffer<T>(input_grad, name("input_grad").c_str(), {p.batch, li}, true)));
+            if (i > 0 && !l.dx) throw py::value_error(name("input_grad") + " must not be None: only the first layer may omit it");
+            l.dw = ptr<T>(keep(buffer<T>(kernel_grad, name("kernel_grad").c_str(), {li, lo}, true)));
+            l.db = bias_grad.is_none() ? nullptr
+                                       : ptr<T>(keep(buffer<T>(bias_grad, name("bias_grad").c_str(), {lo}, true)));
+            if (!l.b != !l.db)
+                throw py::value_error(name("bias") + " and " + name("bias_grad") + " must both be arrays or both be None");
+            l.act = parse_activation(activation, name("activation").c_str());
+            if (l.act == Activation::softmax)
+                throw py::value_error(name("activation") + ": a softmax layer is fused with its loss or left to the general loop");
             p.layers.push_back(l);
         }
         input_dim_ = p.layers.front().in;

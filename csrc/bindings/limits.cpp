@@ -1,4 +1,4 @@
-// _stream_inplace / _fma_loop: private probes of the machine's limits for the benchmark report.
+// stream_inplace / fma_loop: probes of the machine's limits for the benchmark report.
 #include <vector>
 
 #include <pybind11/stl.h>
@@ -54,9 +54,9 @@ float fma_loop(int64_t iters, int threads) {
 }  // namespace
 
 void register_limits(py::module_& m) {
-    m.def("_stream_inplace", &stream_inplace, py::arg("rw"), py::arg("ro"), py::arg("c") = 0.0f,
+    m.def("stream_inplace", &stream_inplace, py::arg("rw"), py::arg("ro"), py::arg("c") = 0.0f,
           "rw[k] += c * ro for 1 to 4 arrays rw, in one pass (an in-place memory stream; benchmark probe).");
-    m.def("_fma_loop", &fma_loop, py::arg("iters"), py::arg("threads"),
+    m.def("fma_loop", &fma_loop, py::arg("iters"), py::arg("threads"),
           "iters rounds of 128 float multiply-adds per thread (FMA peak probe; FLOPs = 256*iters*threads).");
 }
 
