@@ -12,7 +12,7 @@ import pytest
 
 from nnfast.apps import compare_optimizers
 from nnfast.apps.bench import optimizers as opt_section
-from nnfast.apps.bench import report, timing, training
+from nnfast.apps.bench import report, timing, trainers, training
 
 from conftest import run_python
 
@@ -107,7 +107,7 @@ def test_training_repeats_and_checks():
 
 def test_numpy_mlp_gradients_match_finite_differences():
     """The from-scratch NumPy peer trains the same network: its gradients are right."""
-    mlp = training._NumpyMLP((5, 4, 3), 8, seed=0)
+    mlp = trainers._NumpyMLP((5, 4, 3), 8, seed=0)
     for k in mlp.params:
         mlp.params[k] = mlp.params[k].astype(np.float64)
     rng = np.random.default_rng(1)
