@@ -3,17 +3,28 @@
 C++ kernels (SIMD chosen at import, OpenMP) under a Keras-like Python layer. Every native op in
 ``nnfast.ops`` has a pure-NumPy twin in ``nnfast.reference`` that defines the right answer.
 """
-from . import _core
-from . import ops, reference
-from . import optimizers, compat
-from . import initializers, regularizers, losses, metrics, callbacks, layers, models, datasets
+from . import (
+    _core,
+    callbacks,
+    compat,
+    datasets,
+    initializers,
+    layers,
+    losses,
+    metrics,
+    models,
+    ops,
+    optimizers,
+    reference,
+    regularizers,
+)
 from .models import Sequential, load_model
 
 __version__ = _core.__version__
 
 __all__ = ["ops", "reference", "optimizers", "compat", "initializers", "regularizers", "losses",
-           "metrics", "callbacks", "layers", "models", "datasets", "Sequential", "load_model", "show_config", "config", "set_num_threads", "get_num_threads",
-           "__version__"]
+           "metrics", "callbacks", "layers", "models", "datasets", "Sequential", "load_model", "show_config",
+           "config", "set_num_threads", "get_num_threads", "__version__"]
 
 
 def set_num_threads(n):

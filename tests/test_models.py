@@ -431,7 +431,7 @@ def test_train_on_batch_refuses_non_finite_data_before_any_update(fast):
     model.fast_step = fast
     model.compile(optimizer="adam", loss="categorical_crossentropy")
     targets = np.eye(3)[y]
-    for step in range(3):  # before and after the native step exists
+    for _ in range(3):  # before and after the native step exists
         before = model.get_weights() if model.built else None
         bad_x = x.copy()
         bad_x[3, 2] = np.nan

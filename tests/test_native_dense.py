@@ -152,7 +152,7 @@ def test_gemm_out_is_written_and_returned(dtype, product):
         fresh = nf.ops.gemm(a, b, trans_a=trans_a, trans_b=trans_b)
         out = np.full((m, n), np.nan, dtype)  # garbage in out must not leak into the result
 
-        def call():
+        def call(a=a, b=b, out=out):
             out[...] = np.nan
             r = nf.ops.gemm(a, b, trans_a, trans_b, out)  # positional out too
             assert r is out
@@ -252,8 +252,8 @@ def check_backward(x, w, y, dy, activation, what):
     assert_within(db, db_ref, gemm_factor(dtype, m) * dz_mag.sum(axis=0) + dz_err.sum(axis=0), f"{what} db")
 
     for need_dx, need_db in [(False, True), (True, False), (False, False)]:
-        r = both_thread_counts(lambda: nf.ops.dense_backward(x, w, y, dy, activation, need_dx=need_dx,
-                                                            need_db=need_db))
+        r = both_thread_counts(lambda need_dx=need_dx, need_db=need_db: nf.ops.dense_backward(
+            x, w, y, dy, activation, need_dx=need_dx, need_db=need_db))
         assert len(r) == 3, what
         assert (r[0] is None) == (not need_dx) and (r[2] is None) == (not need_db), what
         assert_same_bits(r[1], dw)
@@ -524,8 +524,8 @@ def test_dense_backward_rejects_bad_input_before_writing(change, exc, words):
     args = dict(backward_args(), **change)
     arrays = [v for v in args.values() if isinstance(v, np.ndarray)]
     for need_dx in (True, False):
-        assert_rejected(exc, words, lambda: nf.ops.dense_backward(args["x"], args["w"], args["y"], args["dy"],
-                                                                  "relu", need_dx=need_dx), arrays)
+        assert_rejected(exc, words, lambda need_dx=need_dx: nf.ops.dense_backward(
+            args["x"], args["w"], args["y"], args["dy"], "relu", need_dx=need_dx), arrays)
 
 
 def _bad_outs(case, args):

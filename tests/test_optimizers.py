@@ -19,6 +19,7 @@ import pytest
 import nnfast
 from nnfast import optimizers as O
 from nnfast import reference as R
+
 from conftest import assert_same_bits, ulp_tol
 
 pytestmark = pytest.mark.filterwarnings("error")
@@ -822,7 +823,7 @@ def test_set_state_validates_and_changes_nothing_on_error(rng):
     target.update({k: v.copy() for k, v in params.items()},
                   dict(zip(names, make_grads(rng, np.float64, 1, [(4, 3), (3,)])[0])))
     snap = _snapshot(target)
-    for what, bad, exc in _bad_states(good):
+    for _what, bad, exc in _bad_states(good):
         with pytest.raises(exc):
             target.set_state(bad)
         _assert_snapshot(target, snap)

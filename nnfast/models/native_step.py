@@ -9,7 +9,8 @@ from typing import Optional
 
 import numpy as np
 
-from .. import _core, losses, metrics as metrics_module
+from .. import _core, losses
+from .. import metrics as metrics_module
 from ..layers import Dense
 from ..optimizers import NativeUpdate
 

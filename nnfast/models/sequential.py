@@ -7,7 +7,8 @@ buffers are allocated once per batch size, and softmax + (sparse) categorical cr
 fused when the last layer is softmax."""
 import numpy as np
 
-from .. import backends, losses, metrics as metrics_module, optimizers
+from .. import backends, losses, optimizers
+from .. import metrics as metrics_module
 from ..layers import Dropout
 from . import saving, validation
 from .trainer import Trainer

@@ -9,7 +9,8 @@ import math
 
 import numpy as np
 
-from .. import callbacks as callbacks_module, metrics as metrics_module
+from .. import callbacks as callbacks_module
+from .. import metrics as metrics_module
 from ..layers import Dense
 from . import validation
 from .native_step import NativeRuns, NativeStepPlanner, covers

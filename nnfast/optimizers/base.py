@@ -2,9 +2,10 @@
 rate, the list and dict calling forms, and the contract with the one-call native training step
 (``native_update()``). The update arithmetic itself is one call of an ``nnfast.ops`` function."""
 import numbers
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, Callable, Mapping, Optional, Tuple, Union
+from typing import Any, Callable, Union
 
 import numpy as np
 
@@ -29,7 +30,7 @@ class NativeUpdate:
     """
     kernel: str
     hyperparameters: Mapping[str, Any]
-    state: Tuple[Optional[list], ...]
+    state: tuple  # a list of arrays per slot, or None
     learning_rate: Union[float, Callable[[int], float]]
 
 
