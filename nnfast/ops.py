@@ -61,7 +61,7 @@ def dense_backward(x, w, y, dy, activation="linear", need_dx=True, need_db=True,
 # --- fused optimizer steps -------------------------------------------------------------------
 # In place and multi-tensor: one native call updates every tensor, the work split over their
 # concatenated elements. params/grads/state are lists of arrays (or one ndarray); state arrays are
-# created and initialised by the caller. The update rules are DESIGN.md's table, in the same
+# created and initialised by the caller. The update rules are docs/design.md's table, in the same
 # operation order as nnfast.reference (results agree to the last bit).
 
 def sgd_update(params, grads, momentum_buffers, *, step, learning_rate, momentum=0.0, nesterov=False,

@@ -4,7 +4,7 @@ This module is the NumPy twin of the native kernels: it defines what the right a
 native ops are tested against it. It imports only NumPy, the standard library and nnfast.utils.checks, and mirrors the
 signatures of :mod:`nnfast.ops` exactly.
 
-Choices recorded here (see also ``DESIGN.md``, sections *Numerics* and *Optimizer semantics*):
+Choices recorded here (see also ``docs/design.md``, sections *Numerics* and *Optimizer conventions*):
 
 * dtypes: float32 and float64. A computation stays in the input dtype (Python ``float`` scalars are
   NumPy-2 "weak" scalars and never upcast a float32 array) and every result has the input dtype.

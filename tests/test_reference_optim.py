@@ -2,7 +2,7 @@
 
 1. The seed lecture notes' walk-through (E = (p+2)^2 / 2, p0 = -5, lr = 0.5, 10 steps), with the
    expected trajectory computed here by a plain scalar loop written from the notes' formulas.
-2. Every optimizer x convention x option against a scalar re-statement of DESIGN.md's table written with
+2. Every optimizer x convention x option against a scalar re-statement of docs/design.md's table written with
    plain Python floats, element by element, over 10 steps with fresh random gradients (rtol 1e-12).
 3. dtypes, multi-tensor lists, a single ndarray, and argument errors (a rejected call modifies nothing).
 """
@@ -123,7 +123,7 @@ def test_seed_notes_gd_converges_to_minimum():
 
 
 # --------------------------------------------------------------------------------------------------
-# 2. scalar re-statement of DESIGN.md's table, one element at a time, plain Python floats
+# 2. scalar re-statement of docs/design.md's table, one element at a time, plain Python floats
 # --------------------------------------------------------------------------------------------------
 
 def scalar_sgd(w, g, s, t, *, learning_rate, momentum=0.0, nesterov=False, dampening=0.0,
