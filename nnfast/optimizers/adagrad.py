@@ -1,6 +1,6 @@
 """Adagrad, in the Keras and the torch convention."""
 from ..utils import checks
-from .base import Optimizer
+from .base import Optimizer, arguments
 
 
 class Adagrad(Optimizer):
@@ -12,7 +12,7 @@ class Adagrad(Optimizer):
 
     UPDATE_KERNEL = "adagrad_update"
     HYPERPARAMETERS = {"learning_rate": (1e-3, 1e-2), "initial_accumulator_value": (0.1, 0.0),
-              "epsilon": (1e-7, 1e-10), "weight_decay": (0.0, 0.0), "lr_decay": (0.0, 0.0)}
+                       "epsilon": (1e-7, 1e-10), "weight_decay": (0.0, 0.0), "lr_decay": (0.0, 0.0)}
     TORCH_ONLY = ("lr_decay",)
     DEFAULT_NAME = "adagrad"
     SLOT_INIT = {"accumulators": "initial_accumulator_value"}
@@ -20,11 +20,7 @@ class Adagrad(Optimizer):
     def __init__(self, learning_rate=None, initial_accumulator_value=None, epsilon=None,
                  weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None,
                  convention="keras", lr_decay=None, name=None):
-        super().__init__(learning_rate=learning_rate,
-                         initial_accumulator_value=initial_accumulator_value, epsilon=epsilon,
-                         weight_decay=weight_decay, clipnorm=clipnorm, clipvalue=clipvalue,
-                         global_clipnorm=global_clipnorm, convention=convention,
-                         lr_decay=lr_decay, name=name)
+        super().__init__(**arguments(locals()))
 
     def check(self, hp, convention):
         hp["initial_accumulator_value"] = checks.real("initial_accumulator_value",

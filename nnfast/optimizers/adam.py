@@ -1,6 +1,6 @@
 """Adam (AMSGrad) and AdamW, in the Keras and the torch convention."""
 from ..utils import checks
-from .base import Optimizer
+from .base import Optimizer, arguments
 
 
 class Adam(Optimizer):
@@ -13,17 +13,14 @@ class Adam(Optimizer):
 
     UPDATE_KERNEL = "adam_update"
     HYPERPARAMETERS = {"learning_rate": (1e-3, 1e-3), "beta_1": (0.9, 0.9), "beta_2": (0.999, 0.999),
-              "epsilon": (1e-7, 1e-8), "amsgrad": (False, False), "weight_decay": (0.0, 0.0)}
+                       "epsilon": (1e-7, 1e-8), "amsgrad": (False, False), "weight_decay": (0.0, 0.0)}
     DEFAULT_NAME = "adam"
     DECOUPLED_WEIGHT_DECAY = False
 
     def __init__(self, learning_rate=None, beta_1=None, beta_2=None, epsilon=None, amsgrad=None,
                  weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None,
                  convention="keras", name=None):
-        super().__init__(learning_rate=learning_rate, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon,
-                         amsgrad=amsgrad, weight_decay=weight_decay, clipnorm=clipnorm,
-                         clipvalue=clipvalue, global_clipnorm=global_clipnorm,
-                         convention=convention, name=name)
+        super().__init__(**arguments(locals()))
 
     def check(self, hp, convention):
         hp["beta_1"] = checks.real("beta_1", hp["beta_1"], 0.0, 1.0, hi_open=True)
@@ -57,8 +54,5 @@ class AdamW(Adam):
     def __init__(self, learning_rate=None, weight_decay=None, beta_1=None, beta_2=None, epsilon=None,
                  amsgrad=None, clipnorm=None, clipvalue=None, global_clipnorm=None,
                  convention="keras", name=None):
-        super().__init__(learning_rate=learning_rate, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon,
-                         amsgrad=amsgrad, weight_decay=weight_decay, clipnorm=clipnorm,
-                         clipvalue=clipvalue, global_clipnorm=global_clipnorm,
-                         convention=convention, name=name)
+        super().__init__(**arguments(locals()))
 

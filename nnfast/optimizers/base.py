@@ -43,6 +43,12 @@ def _learning_rate(value):
     return checks.real("learning_rate", value)
 
 
+def arguments(frame_locals):
+    """A subclass constructor's arguments, from its ``locals()`` taken first thing: each optimizer
+    spells out its signature (names, order, defaults) and hands every argument on to Optimizer."""
+    return {k: v for k, v in frame_locals.items() if k not in ("self", "__class__")}
+
+
 def _describe_keys(missing, extra):
     parts = []
     if missing:

@@ -1,6 +1,6 @@
 """RMSprop (centered, with momentum), in the Keras and the torch convention."""
 from ..utils import checks
-from .base import Optimizer
+from .base import Optimizer, arguments
 
 
 class RMSprop(Optimizer):
@@ -14,16 +14,13 @@ class RMSprop(Optimizer):
     UPDATE_KERNEL = "rmsprop_update"
     USES_STEP = False
     HYPERPARAMETERS = {"learning_rate": (1e-3, 1e-2), "rho": (0.9, 0.99), "momentum": (0.0, 0.0),
-              "epsilon": (1e-7, 1e-8), "centered": (False, False), "weight_decay": (0.0, 0.0)}
+                       "epsilon": (1e-7, 1e-8), "centered": (False, False), "weight_decay": (0.0, 0.0)}
     DEFAULT_NAME = "rmsprop"
 
     def __init__(self, learning_rate=None, rho=None, momentum=None, epsilon=None, centered=None,
                  weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None,
                  convention="keras", name=None):
-        super().__init__(learning_rate=learning_rate, rho=rho, momentum=momentum, epsilon=epsilon,
-                         centered=centered, weight_decay=weight_decay, clipnorm=clipnorm,
-                         clipvalue=clipvalue, global_clipnorm=global_clipnorm,
-                         convention=convention, name=name)
+        super().__init__(**arguments(locals()))
 
     def check(self, hp, convention):
         hp["rho"] = checks.real("rho", hp["rho"], 0.0, 1.0, hi_open=True)

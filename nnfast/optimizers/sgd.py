@@ -1,6 +1,6 @@
 """SGD with optional (Nesterov) momentum, in the Keras and the torch convention."""
 from ..utils import checks
-from .base import Optimizer
+from .base import Optimizer, arguments
 
 
 class SGD(Optimizer):
@@ -13,17 +13,14 @@ class SGD(Optimizer):
 
     UPDATE_KERNEL = "sgd_update"
     HYPERPARAMETERS = {"learning_rate": (0.01, 1e-3), "momentum": (0.0, 0.0), "nesterov": (False, False),
-              "weight_decay": (0.0, 0.0), "dampening": (0.0, 0.0)}
+                       "weight_decay": (0.0, 0.0), "dampening": (0.0, 0.0)}
     TORCH_ONLY = ("dampening",)
     DEFAULT_NAME = "SGD"
 
     def __init__(self, learning_rate=None, momentum=None, nesterov=None, weight_decay=None,
                  clipnorm=None, clipvalue=None, global_clipnorm=None, convention="keras",
                  dampening=None, name=None):
-        super().__init__(learning_rate=learning_rate, momentum=momentum, nesterov=nesterov,
-                         weight_decay=weight_decay, clipnorm=clipnorm, clipvalue=clipvalue,
-                         global_clipnorm=global_clipnorm, convention=convention,
-                         dampening=dampening, name=name)
+        super().__init__(**arguments(locals()))
 
     def check(self, hp, convention):
         hp["momentum"] = checks.real("momentum", hp["momentum"], 0.0, 1.0)
