@@ -65,14 +65,17 @@ def n_of(shape):
     return max(math.prod(shape), 1)
 
 
+def pred_and_target(shape, dtype, seed):
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal(shape).astype(dtype), rng.standard_normal(shape).astype(dtype)
+
+
 # --- MSE, MAE ------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("shape", ELEMENTWISE_SHAPES, ids=str)
 def test_mse_matches_reference(dtype, shape):
-    rng = np.random.default_rng(1)
-    pred = rng.standard_normal(shape).astype(dtype)
-    target = rng.standard_normal(shape).astype(dtype)
+    pred, target = pred_and_target(shape, dtype, seed=1)
     mag = 2.0 * np.abs(pred.astype(np.float64) - target) / n_of(shape)
     loss, _ = check_loss("mse", pred, target, mag, f"mse {shape}")
     if not pred.size:
@@ -82,9 +85,7 @@ def test_mse_matches_reference(dtype, shape):
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("shape", ELEMENTWISE_SHAPES, ids=str)
 def test_mae_matches_reference(dtype, shape):
-    rng = np.random.default_rng(2)
-    pred = rng.standard_normal(shape).astype(dtype)
-    target = rng.standard_normal(shape).astype(dtype)
+    pred, target = pred_and_target(shape, dtype, seed=2)
     target.reshape(-1)[::5] = pred.reshape(-1)[::5]  # sign(0) = 0: exact ties give a zero gradient
     loss, grad = check_loss("mae", pred, target, np.full(shape, 1.0 / n_of(shape)), f"mae {shape}")
     assert (grad.reshape(-1)[::5] == 0).all()
