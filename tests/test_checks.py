@@ -88,6 +88,9 @@ def test_flag():
 def test_one_of():
     assert checks.one_of("mode", "min", ("auto", "min", "max")) == "min"
     assert checks.one_of("activation", None, (None, "relu")) is None
+    # a str subclass (numpy.str_, as from an array of names) matches, and the plain choice comes back
+    chosen = checks.one_of("mode", np.str_("max"), ("auto", "min", "max"))
+    assert chosen == "max" and type(chosen) is str
     # the type must match too: 1 is not True, and 1.0 is not 1
     for value in ("mean", True, 1.0, np.zeros(2)):
         with pytest.raises(ValueError, match=r"^mode must be one of 'auto', 1, got "):

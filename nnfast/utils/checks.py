@@ -79,14 +79,16 @@ def flag(name, value):
 
 
 def one_of(name, value, choices):
-    """`value` itself when it is one of `choices`, else a ValueError listing them."""
-    try:
-        known = any(value is c or (type(value) is type(c) and value == c) for c in choices)
-    except (TypeError, ValueError):  # an array compares element-wise
-        known = False
-    if not known:
-        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}, got {value!r}")
-    return value
+    """The choice `value` equals (a str choice also matches a str subclass such as numpy.str_;
+    otherwise the types must be the same, so True is not 1), else a ValueError listing them."""
+    for c in choices:
+        same_kind = type(value) is type(c) or (isinstance(c, str) and isinstance(value, str))
+        try:
+            if value is c or (same_kind and value == c):
+                return c
+        except (TypeError, ValueError):  # an array compares element-wise
+            break
+    raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}, got {value!r}")
 
 
 def torch_nesterov(momentum, dampening):
