@@ -108,6 +108,7 @@ class Momentum(_Optimizer):
 
     _HYPER = ("lr", "momentum")
     _STATE = ("v",)
+    _RULE = {"convention": "keras"}  # sgd_update's arguments that pick the update rule
 
     def __init__(self, lr=0.01, momentum=0.9):
         super().__init__()
@@ -116,24 +117,14 @@ class Momentum(_Optimizer):
 
     def _update(self, ws, gs, vs):
         self._ops.sgd_update(ws, gs, vs, step=_NO_STEP, learning_rate=self.lr,
-                             momentum=self.momentum, convention="keras")
+                             momentum=self.momentum, **self._RULE)
 
 
-class Nesterov(_Optimizer):
+class Nesterov(Momentum):
     """The book's Nesterov: ``v = mu*v - lr*g; w += mu*mu*v - (1+mu)*lr*g`` (``sgd_update``,
     ``convention="dlfs"``, ``nesterov=True``)."""
 
-    _HYPER = ("lr", "momentum")
-    _STATE = ("v",)
-
-    def __init__(self, lr=0.01, momentum=0.9):
-        super().__init__()
-        self.lr = lr
-        self.momentum = momentum
-
-    def _update(self, ws, gs, vs):
-        self._ops.sgd_update(ws, gs, vs, step=_NO_STEP, learning_rate=self.lr,
-                             momentum=self.momentum, nesterov=True, convention="dlfs")
+    _RULE = {"nesterov": True, "convention": "dlfs"}
 
 
 class AdaGrad(_Optimizer):
