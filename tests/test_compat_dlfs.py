@@ -12,9 +12,10 @@ import numpy as np
 import pytest
 
 import nnfast
-from nnfast import reference as R
 from nnfast import compat
+from nnfast import reference as R
 from nnfast.compat import dlfs
+
 from conftest import assert_same_bits
 
 pytestmark = pytest.mark.filterwarnings("error")
