@@ -1,34 +1,12 @@
 // activation_forward / activation_backward: checks, then the dispatched kernel without the GIL.
 #include "bindings/checks.h"
+#include "bindings/kernel_call.h"
 #include "bindings/register.h"
 #include "dispatch/dispatch.h"
 
 namespace nnfast {
 namespace bindings {
 namespace {
-
-template <class T>
-void run_forward(py::array& y, const py::array& z, Activation act) {
-    int64_t rows, cols;
-    rows_cols(z, &rows, &cols);
-    T* yp = static_cast<T*>(y.mutable_data());
-    const T* zp = static_cast<const T*>(z.data());
-    const auto kernel = kernels_of<T>(active_kernels()).activation_forward;
-    py::gil_scoped_release nogil;
-    kernel(yp, zp, rows, cols, act);
-}
-
-template <class T>
-void run_backward(py::array& dz, const py::array& y, const py::array& dy, Activation act) {
-    int64_t rows, cols;
-    rows_cols(y, &rows, &cols);
-    T* dzp = static_cast<T*>(dz.mutable_data());
-    const T* yp = static_cast<const T*>(y.data());
-    const T* dyp = static_cast<const T*>(dy.data());
-    const auto kernel = kernels_of<T>(active_kernels()).activation_backward;
-    py::gil_scoped_release nogil;
-    kernel(dzp, yp, dyp, rows, cols, act);
-}
 
 py::array activation_forward(py::handle z_obj, py::handle act_obj, py::handle out_obj) {
     py::array z = float_array(z_obj, "z");
@@ -37,10 +15,14 @@ py::array activation_forward(py::handle z_obj, py::handle act_obj, py::handle ou
     if (act == Activation::softmax) require_ndim_at_least(z, "z", 1);
     py::array y = output_like(out_obj, "out", z);
     require_no_partial_overlap(y, "out", z, "z");
-    if (dtype_of(z) == DType::f32)
-        run_forward<float>(y, z, act);
-    else
-        run_forward<double>(y, z, act);
+    int64_t rows, cols;
+    rows_cols(z, &rows, &cols);
+    dispatch_dtype(z, [&](auto t) {
+        using T = decltype(t);
+        const auto kernel = kernels_of<T>(active_kernels()).activation_forward;
+        GilRelease nogil(rows * cols);
+        kernel(ptr<T>(y), ptr<const T>(z), rows, cols, act);
+    });
     return y;
 }
 
@@ -57,10 +39,14 @@ py::array activation_backward(py::handle y_obj, py::handle dy_obj, py::handle ac
     py::array dz = output_like(out_obj, "out", y);
     require_no_partial_overlap(dz, "out", y, "y");
     require_no_partial_overlap(dz, "out", dy, "dy");
-    if (dtype_of(y) == DType::f32)
-        run_backward<float>(dz, y, dy, act);
-    else
-        run_backward<double>(dz, y, dy, act);
+    int64_t rows, cols;
+    rows_cols(y, &rows, &cols);
+    dispatch_dtype(y, [&](auto t) {
+        using T = decltype(t);
+        const auto kernel = kernels_of<T>(active_kernels()).activation_backward;
+        GilRelease nogil(rows * cols);
+        kernel(ptr<T>(dz), ptr<const T>(y), ptr<const T>(dy), rows, cols, act);
+    });
     return dz;
 }
 
@@ -68,16 +54,12 @@ bool all_finite(py::handle a_obj) {
     py::array a = float_array(a_obj, "a");
     require_c_contiguous(a, "a");
     const int64_t n = a.size();
-    if (dtype_of(a) == DType::f32) {
-        auto f = active_kernels().f32.all_finite;
-        const float* p = static_cast<const float*>(a.data());
-        py::gil_scoped_release nogil;
-        return f(p, n);
-    }
-    auto f = active_kernels().f64.all_finite;
-    const double* p = static_cast<const double*>(a.data());
-    py::gil_scoped_release nogil;
-    return f(p, n);
+    return dispatch_dtype(a, [&](auto t) {
+        using T = decltype(t);
+        const auto kernel = kernels_of<T>(active_kernels()).all_finite;
+        GilRelease nogil(n);
+        return kernel(ptr<const T>(a), n);
+    });
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 #include <string>
 
 #include "bindings/checks.h"
+#include "bindings/kernel_call.h"
 #include "bindings/register.h"
 #include "dispatch/dispatch.h"
 
@@ -46,20 +47,6 @@ py::array vector_output(py::handle out, const char* name, const py::array& like,
     return output_of_shape(out, name, like, {n}, inputs);
 }
 
-template <class T> T* ptr(const py::array& a) { return static_cast<T*>(const_cast<void*>(a.data())); }
-
-// Releases the GIL for the kernel unless it is tiny: releasing and taking it back costs more
-// than a small layer's whole product (other Python threads wait at most that long).
-struct GilReleaseUnlessTiny {
-    explicit GilReleaseUnlessTiny(int64_t flops) { if (flops >= kTinyFlops) state_ = PyEval_SaveThread(); }
-    ~GilReleaseUnlessTiny() { if (state_) PyEval_RestoreThread(state_); }
-    GilReleaseUnlessTiny(const GilReleaseUnlessTiny&) = delete;
-    GilReleaseUnlessTiny& operator=(const GilReleaseUnlessTiny&) = delete;
-    static constexpr int64_t kTinyFlops = 1 << 16;
-    PyThreadState* state_ = nullptr;
-};
-template <class T> const T* cptr(const py::array& a) { return static_cast<const T*>(a.data()); }
-
 py::array gemm(py::handle a_obj, py::handle b_obj, bool trans_a, bool trans_b, py::handle out_obj) {
     py::array a = matrix(a_obj, "a"), b = matrix(b_obj, "b");
     require_same_dtype(a, "a", b, "b");
@@ -72,16 +59,13 @@ py::array gemm(py::handle a_obj, py::handle b_obj, bool trans_a, bool trans_b, p
     // op(a)(i, p) and op(b)(p, j) as strides over the row-major arrays: a transpose swaps them
     const int64_t a_rs = trans_a ? 1 : k, a_cs = trans_a ? m : 1;
     const int64_t b_rs = trans_b ? 1 : n, b_cs = trans_b ? k : 1;
-    const KernelTable& kt = active_kernels();
-    if (dtype_of(a) == DType::f32) {
-        auto f = kt.f32.gemm;
-        GilReleaseUnlessTiny nogil(int64_t(m) * n * k);
-        f(ptr<float>(c), n, 1, cptr<float>(a), a_rs, a_cs, cptr<float>(b), b_rs, b_cs, nullptr, m, n, k, Activation::linear);
-    } else {
-        auto f = kt.f64.gemm;
-        GilReleaseUnlessTiny nogil(int64_t(m) * n * k);
-        f(ptr<double>(c), n, 1, cptr<double>(a), a_rs, a_cs, cptr<double>(b), b_rs, b_cs, nullptr, m, n, k, Activation::linear);
-    }
+    dispatch_dtype(a, [&](auto t) {
+        using T = decltype(t);
+        const auto kernel = kernels_of<T>(active_kernels()).gemm;
+        GilRelease nogil(int64_t(m) * n * k);
+        kernel(ptr<T>(c), n, 1, ptr<const T>(a), a_rs, a_cs, ptr<const T>(b), b_rs, b_cs, nullptr, m, n, k,
+               Activation::linear);
+    });
     return c;
 }
 
@@ -102,18 +86,12 @@ py::array dense_forward(py::handle x_obj, py::handle w_obj, py::handle b_obj, py
     }
     py::array y = output(out_obj, "out", x, m, n, {{&x, "x"}, {&w, "w"}});
     if (has_bias) require_no_overlap(y, "out", b, "b");
-    const KernelTable& kt = active_kernels();
-    if (dtype_of(x) == DType::f32) {
-        auto f = kt.f32.dense_forward;
-        const float* bp = has_bias ? cptr<float>(b) : nullptr;
-        GilReleaseUnlessTiny nogil(int64_t(m) * n * k);
-        f(ptr<float>(y), cptr<float>(x), cptr<float>(w), bp, m, k, n, act);
-    } else {
-        auto f = kt.f64.dense_forward;
-        const double* bp = has_bias ? cptr<double>(b) : nullptr;
-        GilReleaseUnlessTiny nogil(int64_t(m) * n * k);
-        f(ptr<double>(y), cptr<double>(x), cptr<double>(w), bp, m, k, n, act);
-    }
+    dispatch_dtype(x, [&](auto t) {
+        using T = decltype(t);
+        const auto kernel = kernels_of<T>(active_kernels()).dense_forward;
+        GilRelease nogil(int64_t(m) * n * k);
+        kernel(ptr<T>(y), ptr<const T>(x), ptr<const T>(w), has_bias ? ptr<const T>(b) : nullptr, m, k, n, act);
+    });
     return y;
 }
 
@@ -139,20 +117,13 @@ py::tuple dense_backward(py::handle x_obj, py::handle w_obj, py::handle y_obj, p
     if (need_dx) require_no_overlap(dx, "dx_out", dw, "dw_out");
     if (need_db) require_no_overlap(db, "db_out", dw, "dw_out");
     if (need_dx && need_db) require_no_overlap(db, "db_out", dx, "dx_out");
-    const KernelTable& kt = active_kernels();
-    if (dtype_of(x) == DType::f32) {
-        auto f = kt.f32.dense_backward;
-        float* dxp = need_dx ? ptr<float>(dx) : nullptr;
-        float* dbp = need_db ? ptr<float>(db) : nullptr;
-        GilReleaseUnlessTiny nogil(int64_t(m) * n * k);
-        f(dxp, ptr<float>(dw), dbp, cptr<float>(x), cptr<float>(w), cptr<float>(y), cptr<float>(dy), m, k, n, act);
-    } else {
-        auto f = kt.f64.dense_backward;
-        double* dxp = need_dx ? ptr<double>(dx) : nullptr;
-        double* dbp = need_db ? ptr<double>(db) : nullptr;
-        GilReleaseUnlessTiny nogil(int64_t(m) * n * k);
-        f(dxp, ptr<double>(dw), dbp, cptr<double>(x), cptr<double>(w), cptr<double>(y), cptr<double>(dy), m, k, n, act);
-    }
+    dispatch_dtype(x, [&](auto t) {
+        using T = decltype(t);
+        const auto kernel = kernels_of<T>(active_kernels()).dense_backward;
+        GilRelease nogil(int64_t(m) * n * k);
+        kernel(need_dx ? ptr<T>(dx) : nullptr, ptr<T>(dw), need_db ? ptr<T>(db) : nullptr, ptr<const T>(x),
+               ptr<const T>(w), ptr<const T>(y), ptr<const T>(dy), m, k, n, act);
+    });
     return py::make_tuple(need_dx ? py::object(dx) : py::object(py::none()), dw,
                           need_db ? py::object(db) : py::object(py::none()));
 }

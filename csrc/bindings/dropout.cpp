@@ -4,15 +4,13 @@
 #include <vector>
 
 #include "bindings/checks.h"
+#include "bindings/kernel_call.h"
 #include "bindings/register.h"
 #include "dispatch/dispatch.h"
 
 namespace nnfast {
 namespace bindings {
 namespace {
-
-template <class T> T* ptr(const py::array& a) { return static_cast<T*>(const_cast<void*>(a.data())); }
-template <class T> const T* cptr(const py::array& a) { return static_cast<const T*>(a.data()); }
 
 double dropout_rate(double rate) {
     if (!(rate >= 0.0 && rate < 1.0)) throw py::value_error("rate must be in [0, 1), got " + std::to_string(rate));
@@ -43,16 +41,12 @@ py::tuple dropout_forward(py::handle x_obj, double rate, uint64_t seed, py::hand
     require_no_overlap(mask, "mask_out", x, "x");
     require_no_overlap(mask, "mask_out", y, "out");
     const int64_t n = x.size();
-    auto* mp = static_cast<uint8_t*>(const_cast<void*>(mask.data()));
-    if (dtype_of(x) == DType::f32) {
-        auto f = active_kernels().f32.dropout_forward;
-        py::gil_scoped_release nogil;
-        f(ptr<float>(y), mp, cptr<float>(x), n, rate, seed);
-    } else {
-        auto f = active_kernels().f64.dropout_forward;
-        py::gil_scoped_release nogil;
-        f(ptr<double>(y), mp, cptr<double>(x), n, rate, seed);
-    }
+    dispatch_dtype(x, [&](auto t) {
+        using T = decltype(t);
+        const auto kernel = kernels_of<T>(active_kernels()).dropout_forward;
+        GilRelease nogil(n);
+        kernel(ptr<T>(y), ptr<uint8_t>(mask), ptr<const T>(x), n, rate, seed);
+    });
     return py::make_tuple(y, mask);
 }
 
@@ -70,16 +64,12 @@ py::array dropout_backward(py::handle dy_obj, py::handle mask_obj, double rate, 
     require_no_partial_overlap(dx, "out", dy, "dy");
     require_no_overlap(dx, "out", mask, "mask");
     const int64_t n = dy.size();
-    const auto* mp = static_cast<const uint8_t*>(mask.data());
-    if (dtype_of(dy) == DType::f32) {
-        auto f = active_kernels().f32.dropout_backward;
-        py::gil_scoped_release nogil;
-        f(ptr<float>(dx), cptr<float>(dy), mp, n, rate);
-    } else {
-        auto f = active_kernels().f64.dropout_backward;
-        py::gil_scoped_release nogil;
-        f(ptr<double>(dx), cptr<double>(dy), mp, n, rate);
-    }
+    dispatch_dtype(dy, [&](auto t) {
+        using T = decltype(t);
+        const auto kernel = kernels_of<T>(active_kernels()).dropout_backward;
+        GilRelease nogil(n);
+        kernel(ptr<T>(dx), ptr<const T>(dy), ptr<const uint8_t>(mask), n, rate);
+    });
     return dx;
 }
 

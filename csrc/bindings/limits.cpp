@@ -4,6 +4,7 @@
 #include <pybind11/stl.h>
 
 #include "bindings/checks.h"
+#include "bindings/kernel_call.h"
 #include "bindings/register.h"
 #include "dispatch/dispatch.h"
 #include "parallel/threads.h"
@@ -36,10 +37,10 @@ void stream_inplace(const std::vector<py::array>& rw, const py::array& ro, float
         for (size_t j = 0; j < rw.size(); ++j)
             if (i != j && rw[i].data() == rw[j].data()) throw py::value_error("rw arrays must be distinct");
     std::vector<float*> w;
-    for (const auto& a : rw) w.push_back(static_cast<float*>(const_cast<void*>(a.data())));
-    const float* r = static_cast<const float*>(ro.data());
+    for (const auto& a : rw) w.push_back(ptr<float>(a));
+    const float* r = ptr<const float>(ro);
     const auto kernel = active_kernels().stream_inplace;
-    py::gil_scoped_release nogil;
+    GilRelease nogil(n * int64_t(w.size()));
     kernel(w.data(), int64_t(w.size()), r, n, c);
 }
 
@@ -47,7 +48,7 @@ float fma_loop(int64_t iters, int threads) {
     if (iters < 0) throw py::value_error("iters must be >= 0");
     if (threads < 1) throw py::value_error("threads must be >= 1");
     const auto kernel = active_kernels().fma_loop;
-    py::gil_scoped_release nogil;
+    GilRelease nogil(iters * threads);
     return kernel(iters, threads);
 }
 

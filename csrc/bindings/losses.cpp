@@ -4,15 +4,13 @@
 #include <string>
 
 #include "bindings/checks.h"
+#include "bindings/kernel_call.h"
 #include "bindings/register.h"
 #include "dispatch/dispatch.h"
 
 namespace nnfast {
 namespace bindings {
 namespace {
-
-template <class T> T* ptr(const py::array& a) { return static_cast<T*>(const_cast<void*>(a.data())); }
-template <class T> const T* cptr(const py::array& a) { return static_cast<const T*>(a.data()); }
 
 py::tuple pointwise(py::handle pred_obj, py::handle target_obj, py::handle out_obj, Loss kind,
                     const char* pred_name) {
@@ -25,16 +23,12 @@ py::tuple pointwise(py::handle pred_obj, py::handle target_obj, py::handle out_o
     require_no_overlap(grad, "out", pred, pred_name);
     require_no_overlap(grad, "out", target, "target");
     const int64_t n = pred.size();
-    double loss;
-    if (dtype_of(pred) == DType::f32) {
-        auto f = active_kernels().f32.pointwise_loss;
-        py::gil_scoped_release nogil;
-        loss = f(ptr<float>(grad), cptr<float>(pred), cptr<float>(target), n, kind);
-    } else {
-        auto f = active_kernels().f64.pointwise_loss;
-        py::gil_scoped_release nogil;
-        loss = f(ptr<double>(grad), cptr<double>(pred), cptr<double>(target), n, kind);
-    }
+    const double loss = dispatch_dtype(pred, [&](auto t) {
+        using T = decltype(t);
+        const auto kernel = kernels_of<T>(active_kernels()).pointwise_loss;
+        GilRelease nogil(n);
+        return kernel(ptr<T>(grad), ptr<const T>(pred), ptr<const T>(target), n, kind);
+    });
     return py::make_tuple(loss, grad);
 }
 
@@ -51,11 +45,7 @@ py::array_t<int64_t> class_indices(const py::array& labels, py::ssize_t rows, py
                               ",) (one class index per row of logits), got " + shape_str(labels));
     auto idx = py::array_t<int64_t, py::array::c_style | py::array::forcecast>::ensure(labels);
     if (!idx) throw py::error_already_set();
-    const int64_t* v = idx.data();
-    for (py::ssize_t i = 0; i < rows; ++i)
-        if (v[i] < 0 || v[i] >= classes)
-            throw py::value_error("labels must be class indices in [0, " + std::to_string(classes) + "), got " +
-                                  std::to_string(v[i]) + " at position " + std::to_string(i));
+    require_class_indices(idx.data(), nullptr, rows, classes);
     return idx;
 }
 
@@ -86,18 +76,12 @@ py::tuple softmax_cross_entropy(py::handle logits_obj, py::handle labels_obj, py
     require_no_overlap(grad, "out", z, "logits");
     require_no_overlap(grad, "out", labels, "labels");
     const int64_t* li = kind == 'f' ? nullptr : idx.data();
-    double loss;
-    if (dtype_of(z) == DType::f32) {
-        auto f = active_kernels().f32.softmax_cross_entropy;
-        const float* rowsp = kind == 'f' ? cptr<float>(labels) : nullptr;
-        py::gil_scoped_release nogil;
-        loss = f(ptr<float>(grad), cptr<float>(z), li, rowsp, rows, cols);
-    } else {
-        auto f = active_kernels().f64.softmax_cross_entropy;
-        const double* rowsp = kind == 'f' ? cptr<double>(labels) : nullptr;
-        py::gil_scoped_release nogil;
-        loss = f(ptr<double>(grad), cptr<double>(z), li, rowsp, rows, cols);
-    }
+    const double loss = dispatch_dtype(z, [&](auto t) {
+        using T = decltype(t);
+        const auto kernel = kernels_of<T>(active_kernels()).softmax_cross_entropy;
+        GilRelease nogil(int64_t(rows) * cols);
+        return kernel(ptr<T>(grad), ptr<const T>(z), li, kind == 'f' ? ptr<const T>(labels) : nullptr, rows, cols);
+    });
     return py::make_tuple(loss, grad);
 }
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "bindings/checks.h"
+#include "bindings/kernel_call.h"
 #include "bindings/register.h"
 #include "bindings/optim_step.h"
 #include "dispatch/dispatch.h"
@@ -161,10 +162,6 @@ DType check_group(const std::vector<const ArrayList*>& lists) {
     return dtype;
 }
 
-// The data of an array already checked writable.
-template <class T>
-T* writable_data(const py::array& a) { return static_cast<T*>(const_cast<void*>(a.data())); }
-
 template <class T>
 std::vector<OptimTensor<T>> tensors_of(const std::vector<const ArrayList*>& lists) {
     const size_t n = lists[0]->arrays.size();
@@ -172,10 +169,10 @@ std::vector<OptimTensor<T>> tensors_of(const std::vector<const ArrayList*>& list
     int64_t offset = 0;
     for (size_t i = 0; i < n; ++i) {
         OptimTensor<T>& t = ts[i];
-        t.param = writable_data<T>(lists[0]->arrays[i]);
-        t.grad = static_cast<const T*>(lists[1]->arrays[i].data());
+        t.param = ptr<T>(lists[0]->arrays[i]);
+        t.grad = ptr<const T>(lists[1]->arrays[i]);
         for (size_t k = 0; k < 3; ++k)
-            t.state[k] = k + 2 < lists.size() && lists[k + 2] ? writable_data<T>(lists[k + 2]->arrays[i]) : nullptr;
+            t.state[k] = k + 2 < lists.size() && lists[k + 2] ? ptr<T>(lists[k + 2]->arrays[i]) : nullptr;
         t.size = lists[0]->arrays[i].size();
         t.offset = offset;
         offset += t.size;
@@ -183,28 +180,24 @@ std::vector<OptimTensor<T>> tensors_of(const std::vector<const ArrayList*>& list
     return ts;
 }
 
-using Kernel32 = void (*)(const OptimTensor<float>*, int64_t, const OptimStep&);
-using Kernel64 = void (*)(const OptimTensor<double>*, int64_t, const OptimStep&);
-
-// Checks the lists, then runs the kernel without the GIL. `slots` are the state lists, nullptr
-// for a slot the options do not use (its argument is then ignored, as in the reference).
+// Checks the lists, then runs the kernel that `pick` selects from the dtype's kernel set (as
+// [](const auto& k) { return k.sgd_update; }). `slots` are the state lists, nullptr for a slot the
+// options do not use (its argument is then ignored, as in the reference).
+template <class Pick>
 void run(const ArrayList& params, const ArrayList& grads, const std::vector<const ArrayList*>& slots,
-         const OptimStep& step, KernelSet<float> const& k32, KernelSet<double> const& k64,
-         Kernel32 KernelSet<float>::*f32, Kernel64 KernelSet<double>::*f64) {
+         const OptimStep& step, const Pick& pick) {
     std::vector<const ArrayList*> all = {&params, &grads};
     for (const ArrayList* s : slots) if (s) all.push_back(s);
     const DType dtype = check_group(all);
     std::vector<const ArrayList*> positional = {&params, &grads};
     positional.insert(positional.end(), slots.begin(), slots.end());
-    if (dtype == DType::f32) {
-        auto ts = tensors_of<float>(positional);
-        py::gil_scoped_release nogil;
-        (k32.*f32)(ts.data(), int64_t(ts.size()), step);
-    } else {
-        auto ts = tensors_of<double>(positional);
-        py::gil_scoped_release nogil;
-        (k64.*f64)(ts.data(), int64_t(ts.size()), step);
-    }
+    dispatch_dtype(dtype, [&](auto t) {
+        using T = decltype(t);
+        const auto ts = tensors_of<T>(positional);
+        const auto kernel = pick(kernels_of<T>(active_kernels()));
+        GilRelease nogil(ts.empty() ? 0 : ts.back().offset + ts.back().size);
+        kernel(ts.data(), int64_t(ts.size()), step);
+    });
 }
 
 // The state list named `name`, when `needed`; a ValueError if it is needed and None.
@@ -280,8 +273,7 @@ void sgd_update(py::handle params, py::handle grads, py::handle momentum_buffers
     const OptimStep s = sgd_step(step, learning_rate, momentum, nesterov, dampening, weight_decay, convention);
     const ArrayList p = array_list(params, "params", true), g = array_list(grads, "grads", false);
     auto b = slot(momentum_buffers, "momentum_buffers", s.momentum != 0, "momentum != 0");
-    const KernelTable& k = active_kernels();
-    run(p, g, {b.get()}, s, k.f32, k.f64, &KernelSet<float>::sgd_update, &KernelSet<double>::sgd_update);
+    run(p, g, {b.get()}, s, [](const auto& k) { return k.sgd_update; });
 }
 
 void adagrad_update(py::handle params, py::handle grads, py::handle accumulators, py::handle step,
@@ -290,8 +282,7 @@ void adagrad_update(py::handle params, py::handle grads, py::handle accumulators
     const OptimStep s = adagrad_step(step, learning_rate, epsilon, lr_decay, weight_decay, convention);
     const ArrayList p = array_list(params, "params", true), g = array_list(grads, "grads", false);
     auto acc = slot(accumulators, "accumulators", true, "calling adagrad_update");
-    const KernelTable& k = active_kernels();
-    run(p, g, {acc.get()}, s, k.f32, k.f64, &KernelSet<float>::adagrad_update, &KernelSet<double>::adagrad_update);
+    run(p, g, {acc.get()}, s, [](const auto& k) { return k.adagrad_update; });
 }
 
 void rmsprop_update(py::handle params, py::handle grads, py::handle sq_avgs, py::handle grad_avgs,
@@ -303,9 +294,7 @@ void rmsprop_update(py::handle params, py::handle grads, py::handle sq_avgs, py:
     auto v = slot(sq_avgs, "sq_avgs", true, "calling rmsprop_update");
     auto a = slot(grad_avgs, "grad_avgs", s.centered, "centered=True");
     auto b = slot(momentum_buffers, "momentum_buffers", s.momentum != 0, "momentum > 0");
-    const KernelTable& k = active_kernels();
-    run(p, g, {v.get(), a.get(), b.get()}, s, k.f32, k.f64, &KernelSet<float>::rmsprop_update,
-        &KernelSet<double>::rmsprop_update);
+    run(p, g, {v.get(), a.get(), b.get()}, s, [](const auto& k) { return k.rmsprop_update; });
 }
 
 void adam_update(py::handle params, py::handle grads, py::handle exp_avgs, py::handle exp_avg_sqs,
@@ -318,9 +307,7 @@ void adam_update(py::handle params, py::handle grads, py::handle exp_avgs, py::h
     auto m = slot(exp_avgs, "exp_avgs", true, "calling adam_update");
     auto v = slot(exp_avg_sqs, "exp_avg_sqs", true, "calling adam_update");
     auto vmax = slot(max_exp_avg_sqs, "max_exp_avg_sqs", s.amsgrad, "amsgrad=True");
-    const KernelTable& k = active_kernels();
-    run(p, g, {m.get(), v.get(), vmax.get()}, s, k.f32, k.f64, &KernelSet<float>::adam_update,
-        &KernelSet<double>::adam_update);
+    run(p, g, {m.get(), v.get(), vmax.get()}, s, [](const auto& k) { return k.adam_update; });
 }
 
 }  // namespace
