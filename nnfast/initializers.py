@@ -121,34 +121,36 @@ class _RandomInitializer(Initializer):
         return {"seed": self.seed}
 
 
-class RandomNormal(_RandomInitializer):
-    """N(mean, stddev). The default stddev 1.0 is the seed notes' ``np.random.randn`` (Keras: 0.05)."""
+class _NormalInitializer(_RandomInitializer):
+    """A normal distribution's mean and stddev (finite; stddev > 0), checked and in the config."""
 
-    def __init__(self, mean=0.0, stddev=1.0, seed=None):
+    def __init__(self, mean, stddev, seed):
         super().__init__(seed)
         self.mean = checks.real("mean", mean, -math.inf, math.inf, lo_open=True, hi_open=True)
         self.stddev = checks.real("stddev", stddev, 0.0, math.inf, lo_open=True, hi_open=True)
+
+    def get_config(self):
+        return {"mean": self.mean, "stddev": self.stddev, **super().get_config()}
+
+
+class RandomNormal(_NormalInitializer):
+    """N(mean, stddev). The default stddev 1.0 is the seed notes' ``np.random.randn`` (Keras: 0.05)."""
+
+    def __init__(self, mean=0.0, stddev=1.0, seed=None):
+        super().__init__(mean, stddev, seed)
 
     def _sample(self, rng, shape):
         return rng.normal(self.mean, self.stddev, shape)
 
-    def get_config(self):
-        return {"mean": self.mean, "stddev": self.stddev, **super().get_config()}
 
-
-class TruncatedNormal(_RandomInitializer):
+class TruncatedNormal(_NormalInitializer):
     """N(mean, stddev) with values further than 2 stddev from the mean redrawn (Keras' default 0.05)."""
 
     def __init__(self, mean=0.0, stddev=0.05, seed=None):
-        super().__init__(seed)
-        self.mean = checks.real("mean", mean, -math.inf, math.inf, lo_open=True, hi_open=True)
-        self.stddev = checks.real("stddev", stddev, 0.0, math.inf, lo_open=True, hi_open=True)
+        super().__init__(mean, stddev, seed)
 
     def _sample(self, rng, shape):
         return _truncated_normal(rng, shape, self.mean, self.stddev)
-
-    def get_config(self):
-        return {"mean": self.mean, "stddev": self.stddev, **super().get_config()}
 
 
 class RandomUniform(_RandomInitializer):
