@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "dispatch/kernel_table.h"
+#include "common/types.h"
 
 namespace nnfast {
 namespace bindings {

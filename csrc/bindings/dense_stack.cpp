@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "bindings/checks.h"
+#include "bindings/kernel_call.h"
 #include "bindings/optim_step.h"
 #include "bindings/register.h"
 #include "dispatch/dispatch.h"
@@ -18,15 +19,6 @@
 namespace nnfast {
 namespace bindings {
 namespace {
-
-template <class T> T* ptr(const py::array& a) { return static_cast<T*>(const_cast<void*>(a.data())); }
-
-template <class T>
-bool all_finite(const T* v, int64_t n) {
-    bool ok = true;
-    for (int64_t i = 0; i < n; ++i) ok &= std::isfinite(v[i]);
-    return ok;
-}
 
 // A checked float array of dtype T, C-contiguous, aligned, of the given shape.
 template <class T>
@@ -63,7 +55,7 @@ const int64_t* int64_vector(py::handle obj, const char* name, py::ssize_t* size)
         throw py::value_error(std::string(name) + " must be a 1-D int64 array");
     require_c_contiguous(a, name);
     *size = a.shape(0);
-    return static_cast<const int64_t*>(a.data());
+    return ptr<const int64_t>(a);
 }
 
 // ValueError unless every v[i] (i < n) is in [0, bound).
@@ -127,13 +119,14 @@ class TypedStep : public Step {
                 throw py::value_error(name("activation") + ": a softmax layer is fused with its loss or left to the general loop");
             p.layers.push_back(l);
         }
+        for (const auto& l : p.layers) work_ += p.batch * l.in * l.out;
         input_dim_ = p.layers.front().in;
         outputs_ = p.layers.back().out;
         p.dloss = ptr<T>(keep(buffer<T>(dloss, "dloss", {p.batch, outputs_}, true)));
-        if (loss == "mse") p.loss = StepLoss::mse;
-        else if (loss == "mae") p.loss = StepLoss::mae;
-        else if (loss == "binary_cross_entropy") p.loss = StepLoss::binary_cross_entropy;
-        else if (loss == "softmax_cross_entropy") p.loss = StepLoss::softmax_cross_entropy;
+        if (loss == "mse") p.loss = Loss::mse;
+        else if (loss == "mae") p.loss = Loss::mae;
+        else if (loss == "binary_cross_entropy") p.loss = Loss::binary_cross_entropy;
+        else if (loss == "softmax_cross_entropy") p.loss = Loss::softmax_cross_entropy;
         else throw py::value_error("loss must be mse, mae, binary_cross_entropy or softmax_cross_entropy, got " + loss);
         p.tensors = checked_tensors<T>(params, grads, states, &keep_);
     }
@@ -146,27 +139,26 @@ class TypedStep : public Step {
         const int64_t* labels = nullptr;
         const T* rows = nullptr;
         py::array t = py::reinterpret_borrow<py::object>(targets).cast<py::array>();
-        if (p.loss == StepLoss::softmax_cross_entropy && t.dtype().kind() == 'i') {
+        if (p.loss == Loss::softmax_cross_entropy && t.dtype().kind() == 'i') {
             if (t.itemsize() != 8 || t.ndim() != 1 || t.shape(0) != p.batch)
                 throw py::value_error("labels must be int64 class indices of shape (batch,)");
             require_c_contiguous(t, "labels");
-            labels = static_cast<const int64_t*>(t.data());
-            for (int64_t i = 0; i < p.batch; ++i)
-                if (labels[i] < 0 || labels[i] >= outputs_)
-                    throw py::value_error("labels must be class indices in [0, " + std::to_string(outputs_) + ")");
+            labels = ptr<const int64_t>(t);
+            require_class_indices(labels, nullptr, p.batch, outputs_);
         } else {
-            rows = ptr<T>(buffer<T>(t, "targets", {p.batch, outputs_}, false));
+            rows = ptr<const T>(buffer<T>(t, "targets", {p.batch, outputs_}, false));
         }
+        const KernelTable& kt = active_kernels();
+        const T* xp = ptr<const T>(x);
         if (check_finite) {  // a caller that has not checked its data (train_on_batch)
-            if (!all_finite(ptr<T>(x), p.batch * input_dim_)) throw py::value_error("x contains NaN or Inf");
+            const auto all_finite = kernels_of<T>(kt).all_finite;
+            if (!all_finite(xp, p.batch * input_dim_)) throw py::value_error("x contains NaN or Inf");
             if (rows && !all_finite(rows, p.batch * outputs_)) throw py::value_error("y contains NaN or Inf");
         }
         OptimStep s = s_.step_template;
         s.learning_rate = learning_rate_value(learning_rate);
         s.step = step_value(step);
-        const KernelTable& kt = active_kernels();
-        const T* xp = ptr<T>(x);
-        py::gil_scoped_release nogil;
+        GilRelease nogil(work_);
         const double loss = run_dense_stack_step<T>(kt, p, xp, labels, rows, s);
         last_updates = std::isfinite(loss) ? 1 : 0;  // a non-finite loss updates nothing
         return loss;
@@ -181,24 +173,21 @@ class TypedStep : public Step {
             throw py::value_error("x must have shape (samples, " + std::to_string(input_dim_) + "), got " + shape_str(x));
         const int64_t samples = x.shape(0);
         x = buffer<T>(x, "x", {samples, input_dim_}, false);
-        TrainingSet<T> data{ptr<T>(x), nullptr, nullptr, nullptr, input_dim_, outputs_};
+        TrainingSet<T> data{ptr<const T>(x), nullptr, nullptr, nullptr, input_dim_, outputs_};
         py::array t = py::reinterpret_borrow<py::object>(targets).cast<py::array>();
         py::ssize_t size = 0;
-        if (p.loss == StepLoss::softmax_cross_entropy && t.dtype().kind() == 'i') {
+        if (p.loss == Loss::softmax_cross_entropy && t.dtype().kind() == 'i') {
             data.labels = int64_vector(t, "labels", &size);
             if (size != samples) throw py::value_error("labels must have one entry per sample of x");
         } else {
-            data.target_rows = ptr<T>(buffer<T>(t, "targets", {samples, outputs_}, false));
+            data.target_rows = ptr<const T>(buffer<T>(t, "targets", {samples, outputs_}, false));
         }
         data.order = int64_vector(order_obj, "order", &size);
         if (first < 0 || count < 0 || (first + count) * p.batch > size)
             throw py::value_error("first and count must select whole batches of order");
         const int64_t* rows = data.order + first * p.batch;
         require_indices(rows, count * p.batch, samples, "order");
-        if (data.labels)
-            for (int64_t i = 0; i < count * p.batch; ++i)
-                if (data.labels[rows[i]] < 0 || data.labels[rows[i]] >= outputs_)
-                    throw py::value_error("labels must be class indices in [0, " + std::to_string(outputs_) + ")");
+        if (data.labels) require_class_indices(data.labels, rows, count * p.batch, outputs_);
         py::array losses = py::reinterpret_borrow<py::object>(losses_obj).cast<py::array>();
         if (losses.dtype().kind() != 'f' || losses.itemsize() != 8 || losses.ndim() != 1 || losses.shape(0) < count)
             throw py::value_error("losses must be a 1-D float64 array of at least count entries");
@@ -220,7 +209,7 @@ class TypedStep : public Step {
         const BatchBuffers<T> buf{batch_x_.data(), batch_labels_.data(), batch_rows_.data()};
         const KernelTable& kt = active_kernels();
         double* out = static_cast<double*>(losses.mutable_data());
-        py::gil_scoped_release nogil;
+        GilRelease nogil(count * work_);
         const int64_t ran = run_dense_stack_steps<T>(kt, p, data, buf, first, count, s, out, correct);
         last_updates = ran - (ran > 0 && !std::isfinite(out[ran - 1]));  // a non-finite loss updates nothing
         return ran;
@@ -239,13 +228,14 @@ class TypedStep : public Step {
     std::vector<T> batch_x_, batch_rows_;  // run_steps' gathered batch
     std::vector<int64_t> batch_labels_;
     int64_t input_dim_ = 0, outputs_ = 0;
+    int64_t work_ = 0;  // multiply-adds of one step's forward pass (for the GIL policy)
 };
 
 std::unique_ptr<Step> make_step(const py::list& layers, py::handle dloss, const std::string& loss, const std::string& fn,
                                 const py::dict& kwargs, py::handle params, py::handle grads, const py::tuple& states) {
-    const DType d = dtype_of(float_array(dloss, "dloss"));
-    if (d == DType::f32) return std::make_unique<TypedStep<float>>(layers, dloss, loss, fn, kwargs, params, grads, states);
-    return std::make_unique<TypedStep<double>>(layers, dloss, loss, fn, kwargs, params, grads, states);
+    return dispatch_dtype(float_array(dloss, "dloss"), [&](auto t) -> std::unique_ptr<Step> {
+        return std::make_unique<TypedStep<decltype(t)>>(layers, dloss, loss, fn, kwargs, params, grads, states);
+    });
 }
 
 }  // namespace

@@ -5,8 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "kernels/optim_types.h"
-#include "model/dense_stack.h"
+#include "common/types.h"
 
 namespace nnfast {
 namespace bindings {

@@ -1,21 +1,12 @@
 // The kernel table: one instance per ISA level, each compiled from the same sources with that
-// level's flags. dispatch.cpp picks one at import. No Python types here.
+// level's flags (kernel_table.cpp beside this file fills it); dispatch.cpp picks one at import.
+// No Python types here.
 #pragma once
 #include <cstdint>
 
-#include "kernels/optim_types.h"
+#include "common/types.h"
 
 namespace nnfast {
-
-enum class Activation : int { linear = 0, relu, leaky_relu, sigmoid, tanh, softmax };
-
-// Negative-side slope of leaky_relu: Keras' default for the "leaky_relu" activation string.
-constexpr double kLeakyReluSlope = 0.2;
-
-enum class Loss : int { mse = 0, mae, binary_cross_entropy };
-
-// Probabilities are clipped to [kBceEpsilon, 1 - kBceEpsilon] in binary cross-entropy (Keras).
-constexpr double kBceEpsilon = 1e-7;
 
 template <class T>
 struct KernelSet {
@@ -36,7 +27,8 @@ struct KernelSet {
     // dw (k, n), db (n) (or null), dx (m, k) (or null) from x, w, the output y (m, n) and dy (m, n).
     void (*dense_backward)(T* dx, T* dw, T* db, const T* x, const T* w, const T* y, const T* dy,
                            int64_t m, int64_t k, int64_t n, Activation act);
-    // Mean loss of pred (n) against target (n); grad (n) = dloss/dpred.
+    // Mean loss of pred (n) against target (n); grad (n) = dloss/dpred. kind is a point-wise loss
+    // (not softmax_cross_entropy, which has its own kernel below).
     double (*pointwise_loss)(T* grad, const T* pred, const T* target, int64_t n, Loss kind);
     // Mean softmax cross-entropy of logits (rows, cols) against labels (rows) in [0, cols) or, when
     // labels is null, label_rows (rows, cols); dlogits (rows, cols) = its gradient.

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <cstdint>
 
-#include "dispatch/kernel_table.h"
+#include "common/types.h"
 #include "kernels/pairwise_sum.h"
 
 namespace nnfast {

@@ -3,7 +3,6 @@
 // tail). Backward is computed from the activated output y, never from the pre-activation.
 #include <cstdint>
 
-#include "dispatch/kernel_table.h"
 #include "kernels/activation_math.h"
 #include "kernels/activations.h"
 #include "parallel/parallel_for.h"

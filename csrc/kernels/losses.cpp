@@ -68,6 +68,8 @@ double pointwise_loss(T* grad, const T* pred, const T* target, int64_t n, Loss k
         });
         break;
     }
+    case Loss::softmax_cross_entropy:  // not point-wise: callers use softmax_cross_entropy below
+        break;
     }
     return total * inv_n;
 }

@@ -2,7 +2,7 @@
 #pragma once
 #include <cstdint>
 
-#include "dispatch/kernel_table.h"
+#include "common/types.h"
 
 namespace nnfast {
 namespace NNFAST_ISA_NS {

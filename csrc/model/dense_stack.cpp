@@ -19,10 +19,10 @@ double run_dense_stack_step(const KernelTable& kt, const DenseStackStep<T>& s, c
     }
     const auto& last = s.layers.back();
     double loss;
-    if (s.loss == StepLoss::softmax_cross_entropy)
+    if (s.loss == Loss::softmax_cross_entropy)
         loss = k.softmax_cross_entropy(s.dloss, last.y, labels, target_rows, s.batch, last.out);
     else
-        loss = k.pointwise_loss(s.dloss, last.y, target_rows, s.batch * last.out, static_cast<Loss>(s.loss));
+        loss = k.pointwise_loss(s.dloss, last.y, target_rows, s.batch * last.out, s.loss);
     if (!std::isfinite(loss)) return loss;
     const T* dy = s.dloss;
     for (size_t i = n; i-- > 0;) {

@@ -9,9 +9,6 @@
 
 namespace nnfast {
 
-enum class OptimizerKind : int { sgd = 0, adagrad, rmsprop, adam };
-enum class StepLoss : int { mse = 0, mae, binary_cross_entropy, softmax_cross_entropy };
-
 template <class T>
 struct DenseLayerBuffers {
     const T* w;    // (in, out)
@@ -28,7 +25,7 @@ template <class T>
 struct DenseStackStep {
     std::vector<DenseLayerBuffers<T>> layers;
     int64_t batch;
-    StepLoss loss;
+    Loss loss;
     T* dloss;  // (batch, outputs): dL/d(last y)
     OptimizerKind optimizer;
     std::vector<OptimTensor<T>> tensors;  // the parameters, their gradients and optimizer state
