@@ -17,8 +17,9 @@ float64 run of Keras uses the float32-rounded learning rate, and its decoupled w
 ``keras.config.set_floatx("float64")`` (see ``test_keras_float64_variables_under_float32_floatx``
 for what the default floatx does).
 
-Known float32 finding (recorded as xfail, not loosened): with Keras' decoupled weight decay,
-float32 runs of 100 steps differ from Keras by 1.1e-6 to 4.4e-6 (FLOAT32_DECAY_DRIFT). It is
+Known float32 finding (the bound is not loosened; the long float32 decay runs are compared with the
+exact trajectory instead): with Keras' decoupled weight decay, float32 runs of 100 steps differ
+from Keras by 1.1e-6 to 4.4e-6 on this problem. It is
 float32 rounding accumulated over the steps, not a difference of rule: nnfast computes
 ``w -= (lr*wd)*w`` and Keras ``w *= float32(1 - wd*lr)`` (its factor rounded to float32 once, a
 constant relative bias per step); each rounds w once more per step than without decay, and for a
@@ -230,20 +231,6 @@ KERAS_DECAY_CASES = [
     ("AdamW", dict()),
     ("AdamW", dict(learning_rate=0.01, weight_decay=0.1, beta_1=0.8, beta_2=0.99, amsgrad=True)),
 ]
-# Float32 runs of 100 steps of the decay cases, measured on this problem (seed 2024): per-tensor
-# relative error nnfast vs Keras, nnfast vs the exact trajectory (the same run in float64 from the
-# same float32 inputs), Keras vs the exact trajectory. See the module docstring.
-FLOAT32_DECAY_DRIFT = {
-    "SGD-learning_rate=0.05-momentum=0.9-weight_decay=0.02": (1.1e-6, 4.7e-7, 7.7e-7),
-    "Adagrad-learning_rate=0.05-weight_decay=0.02": (1.5e-6, 6.6e-7, 1.6e-6),
-    "RMSprop-learning_rate=0.01-rho=0.8-momentum=0.5-centered=True-weight_decay=0.02": (3.3e-6, 8.8e-7, 3.4e-6),
-    "Adam-weight_decay=0.05": (1.5e-6, 1.1e-6, 1.5e-6),
-    "Adam-learning_rate=0.01-weight_decay=0.05": (3.5e-6, 5.2e-7, 3.3e-6),
-    "AdamW-defaults": (4.4e-6, 4.3e-6, 4.8e-6),
-    "AdamW-learning_rate=0.01-weight_decay=0.1-beta_1=0.8-beta_2=0.99-amsgrad=True": (1.9e-6, 6.4e-7, 1.9e-6),
-}
-
-
 def keras_vs_nnfast(keras, torch, case, dtype, steps=STEPS):
     name, kwargs = case
     params0, grads = problem(dtype, steps)
@@ -259,21 +246,37 @@ def test_keras_convention_matches_keras(keras, torch, case, dtype):
     keras_vs_nnfast(keras, torch, case, dtype)
 
 
-def decay_params():
-    for case in KERAS_DECAY_CASES:
-        cid = case_id(case)
-        yield pytest.param(case, np.float64, id=f"{cid}-float64")
-        vs_keras, nnfast_vs_exact, keras_vs_exact = FLOAT32_DECAY_DRIFT[cid]
-        xfail = pytest.mark.xfail(strict=False, reason=(
-            f"float32 rounding of the decoupled decay accumulates over {STEPS} steps: measured "
-            f"{vs_keras:g} vs Keras, nnfast {nnfast_vs_exact:g} and Keras {keras_vs_exact:g} from the "
-            "exact (float64) trajectory; within the bound over 10 steps and in float64"))
-        yield pytest.param(case, np.float32, id=f"{cid}-float32", marks=xfail)
+def relative_error(got, want):
+    """The largest per-tensor relative error of got against want (as assert_parity measures it)."""
+    worst = 0.0
+    for a, b in zip(got, want):
+        diff = np.abs(a.astype(np.float64) - b.astype(np.float64)).max()
+        worst = max(worst, float(diff) / max(float(np.abs(b.astype(np.float64)).max()), 1e-300))
+    return worst
 
 
-@pytest.mark.parametrize("case, dtype", list(decay_params()))
-def test_keras_convention_weight_decay_matches_keras(keras, torch, case, dtype):
-    keras_vs_nnfast(keras, torch, case, dtype)
+@pytest.mark.parametrize("case", KERAS_DECAY_CASES, ids=[case_id(c) for c in KERAS_DECAY_CASES])
+def test_keras_convention_weight_decay_matches_keras_in_float64(keras, torch, case):
+    keras_vs_nnfast(keras, torch, case, np.float64)
+
+
+@pytest.mark.parametrize("case", KERAS_DECAY_CASES, ids=[case_id(c) for c in KERAS_DECAY_CASES])
+def test_keras_weight_decay_float32_long_run_is_as_close_to_exact_as_keras(keras, torch, case):
+    """Over 100 float32 steps with decoupled decay, nnfast and Keras drift apart by 1e-6 to 5e-6
+    (the module docstring says why: each rounds the decayed w once more per step, nearly the same
+    way every step). Neither is the reference then: the exact trajectory is (the same run in
+    float64 from the same float32 inputs, where nnfast equals Keras within 1e-12). nnfast must be
+    at least as close to it as Keras is."""
+    name, kwargs = case
+    params0, grads = problem(np.float32)
+    with floatx(keras, np.float32):
+        theirs = run_keras(keras, torch, getattr(keras.optimizers, name), kwargs, params0, grads)
+    ours = run_nnfast(getattr(nf.optimizers, name)(convention="keras", **kwargs), params0, grads)
+    exact = run_nnfast(getattr(nf.optimizers, name)(convention="keras", **kwargs),
+                       [p.astype(np.float64) for p in params0], [[g.astype(np.float64) for g in gs] for gs in grads])
+    ours_off, theirs_off = relative_error(ours, exact), relative_error(theirs, exact)
+    assert ours_off <= theirs_off, f"{name}({kwargs}): nnfast {ours_off:.3g} from exact, Keras {theirs_off:.3g}"
+    assert ours_off < 1e-5  # still float32's rounding, not a different rule
 
 
 @pytest.mark.parametrize("case", KERAS_DECAY_CASES, ids=[case_id(c) for c in KERAS_DECAY_CASES])
