@@ -1,5 +1,7 @@
-// The packed GEMM driver (BLIS-style): loops jc (NC) -> pc (KC) -> ic (MC) over packed panels,
-// with the MR x NR micro-tiles of a block shared among threads. The last KC pass stores through
+// The packed GEMM (BLIS-style), in BLIS's parts: a plan (plan_gemm: blocking, what is packed,
+// threads), the macro-kernel (macro_kernel: a block's MR x NR micro-tiles) and the drivers
+// (run_packed: loops jc (NC) -> pc (KC) -> ic (MC) over packed panels, the tiles of a block shared
+// among threads; run_in_place: both operands read in place). The last KC pass stores through
 // the epilogue (bias, activation), so Y is written once more at most, never re-read in a separate
 // pass. Every thread count computes every tile the same way: bit-identical results.
 #include "gemm/gemm.h"
@@ -29,6 +31,14 @@ constexpr int64_t kL2Bytes = 512 * 1024;
 
 // Up to this many rows of A (a small batch), B is read in place rather than packed.
 constexpr int64_t kDirectBRows = 64;
+
+// A (row-major) is read in place rather than packed while at most this many column panels of NR
+// reuse each of its rows: packing costs a pass over A that only enough panels' reuse repays.
+constexpr int64_t kDirectAPanels = 8;
+
+// threads_for counts work in units of this many multiply-adds (2mnk flops / 64): with its
+// kMinWorkPerThread, a thread is worth starting from about a million multiply-adds.
+constexpr int64_t kMultiplyAddsPerWorkUnit = 32;
 
 // The K block when both A and B are read in place: nothing packed must stay in L1, and fewer
 // passes over the small C tile save its reloads (measured: 784 as 2 x 392 beats 4 x 196 by 4-8%).
@@ -156,142 +166,190 @@ void split(int64_t count, int tid, int nt, int64_t* begin, int64_t* end) {
     *end = count * (tid + 1) / nt;
 }
 
+// Waits for the other threads of the team running the driver (an orphaned barrier: nothing to wait
+// for when one thread runs it outside a parallel region).
+NNFAST_ALWAYS_INLINE void team_barrier() {
+#ifdef _OPENMP
+#pragma omp barrier
+#endif
+}
+
+// One product's plan (BLIS's blocking decisions): the operands, which of them is read in place
+// rather than packed, the block sizes, the thread count and the packing buffers.
+template <class T>
+struct GemmPlan {
+    T* c;  // C (m, n): C(i, j) = c[i*c_rs + j*c_cs]
+    int64_t c_rs, c_cs;
+    const T* a;  // A (m, k)
+    int64_t a_rs, a_cs;
+    const T* b;  // B (k, n)
+    int64_t b_rs, b_cs;
+    const T* bias;  // (n) or null: added on the last pass over k, as is act
+    int64_t m, n, k;
+    Activation act;
+    bool direct_a, direct_b;         // read in place (A's rows, B's rows), not packed
+    int64_t nc_max, kc_max, mc_max;  // block sizes (even_block: nearly equal blocks)
+    int64_t mblocks;                 // MC blocks over m
+    int nt;                          // threads
+    int64_t apack_size;              // elements of one packed block of A
+    T* bpack;                        // the packed panel of B: kc_max x nc_max rounded up to NR
+    T* apack;                        // nt packed blocks of A (one per thread when threads own blocks)
+    bool in_place;                   // both read in place, each one block: the barrier-free driver
+};
+
+template <class T>
+GemmPlan<T> plan_gemm(T* c, int64_t c_rs, int64_t c_cs, const T* a, int64_t a_rs, int64_t a_cs, const T* b,
+                      int64_t b_rs, int64_t b_cs, const T* bias, int64_t m, int64_t n, int64_t k, Activation act) {
+    using B = Blocking<T>;
+    constexpr int MR = B::MR, NR = B::NR;
+    GemmPlan<T> p{c, c_rs, c_cs, a, a_rs, a_cs, b, b_rs, b_cs, bias, m, n, k, act};
+    // Reading A in place saves its packing, which pays off only while few column panels reuse it;
+    // likewise B (the weights, in a forward pass) for a small batch, where few row panels reuse it
+    // and its rows stream from L2 fast enough.
+    p.direct_a = a_cs == 1 && n <= kDirectAPanels * NR;
+    p.direct_b = b_cs == 1 && m <= kDirectBRows;
+    p.nc_max = even_block(n, B::NC, NR);
+    p.kc_max = even_block(k, p.direct_a && p.direct_b ? kDirectKC : B::KC, 1);
+    p.mc_max = even_block(m, B::MC, MR);
+    p.mblocks = ceil_div(m, p.mc_max);
+    p.nt = threads_for(m * n * k / kMultiplyAddsPerWorkUnit);
+    p.apack_size = p.kc_max * ceil_div(p.mc_max, MR) * MR;
+    p.bpack = static_cast<T*>(workspace(kPackB, sizeof(T) * p.kc_max * ceil_div(p.nc_max, NR) * NR));
+    p.apack = static_cast<T*>(workspace(kPackA, sizeof(T) * p.apack_size * p.nt));
+    p.in_place = p.direct_a && p.direct_b && p.nc_max >= n && p.mc_max >= m;
+    return p;
+}
+
+// The macro-kernel: tiles [t_lo, t_hi) (column panel major) of the MC block at row ic (mc rows) for
+// the pass pc .. pc + kc over k, with A's block packed in `ablock` (unless read in place) and the
+// column panels of B from column jc packed in p.bpack (unless read in place).
+template <class T>
+void macro_kernel(const GemmPlan<T>& p, int64_t jc, int64_t pc, int64_t kc, int64_t ic, int64_t mc, const T* ablock,
+                  int64_t t_lo, int64_t t_hi) {
+    constexpr int MR = Blocking<T>::MR, NR = Blocking<T>::NR;
+    const int64_t mpanels = ceil_div(mc, MR);
+    const bool accumulate = pc > 0, last = pc + kc == p.k;
+    // (jp, ip) of tile t, stepped along rather than divided out per tile (a divide costs
+    // as much as a tiny tile's whole product)
+    int64_t jp = t_lo / mpanels, ip = t_lo % mpanels;
+    for (int64_t t = t_lo; t < t_hi; ++t, ip = ip + 1 == mpanels ? (++jp, 0) : ip + 1) {
+        int64_t r0;
+        int rows;
+        panel_rows<MR>(ip, mpanels, mc, p.direct_a, &r0, &rows);
+        const int64_t i0 = ic + r0, j0 = jc + jp * NR;
+        const int cols = int(p.n - j0 < NR ? p.n - j0 : NR);
+        T* ct = p.c + i0 * p.c_rs + j0 * p.c_cs;
+        const T* at = p.direct_a ? p.a + i0 * p.a_rs + pc : ablock + ip * MR * kc;  // packed: r0 == ip * MR
+        const bool b_in_place = p.direct_b && cols == NR;
+        const T* bt = b_in_place ? p.b + pc * p.b_rs + j0 : p.bpack + jp * NR * kc;
+        compute_tile<T>(ct, p.c_rs, p.c_cs, rows, cols, accumulate, at, p.direct_a ? p.a_rs : 0, bt,
+                        b_in_place ? p.b_rs : NR, kc, last && p.bias ? p.bias + j0 : nullptr,
+                        last ? p.act : Activation::linear);
+    }
+}
+
+// The driver when both operands are read in place (p.in_place): no thread reads what another
+// packs, so when the column panels split evenly each thread owns whole ones (the owner of a
+// partial last panel packs it) and runs its passes over k with no barrier at all.
+template <class T>
+void run_in_place(const GemmPlan<T>& p, int tid, int team) {
+    constexpr int MR = Blocking<T>::MR, NR = Blocking<T>::NR;
+    const int64_t n = p.n, k = p.k, kc_max = p.kc_max;
+    const int64_t npanels = ceil_div(n, NR), mpanels = ceil_div(p.m, MR);
+    int64_t lo, hi;
+    split(npanels, tid, team, &lo, &hi);
+    for (int64_t pc = 0; pc < k; pc += kc_max) {
+        const int64_t kc = k - pc < kc_max ? k - pc : kc_max;
+        if (n % NR && hi == npanels) pack_b<T, NR>(p.bpack, p.b, p.b_rs, p.b_cs, pc, 0, n, kc, npanels - 1, npanels);
+        macro_kernel(p, 0, pc, kc, 0, p.m, static_cast<const T*>(nullptr), lo * mpanels, hi * mpanels);
+    }
+}
+
+// The packed driver, thread `tid` of `team` (BLIS's loops jc -> pc -> ic around the macro-kernel);
+// barriers separate packing from the tiles that read it. The team shares each MC block's tiles
+// (each thread streams its part of B~), unless B~ fits in L2 and there are at least two MC blocks
+// per thread: then each thread owns whole blocks (its own packed A, no barrier per block).
+template <class T>
+void run_packed(const GemmPlan<T>& p, int tid, int team) {
+    constexpr int MR = Blocking<T>::MR, NR = Blocking<T>::NR;
+    const int64_t m = p.m, n = p.n, k = p.k, nc_max = p.nc_max, kc_max = p.kc_max, mc_max = p.mc_max;
+    const bool own_blocks = team > 1 && p.mblocks >= 2 * team && nc_max * kc_max * int64_t(sizeof(T)) <= kL2Bytes;
+    T* my_apack = p.apack + (own_blocks ? tid * p.apack_size : 0);
+    for (int64_t jc = 0; jc < n; jc += nc_max) {
+        const int64_t nc = n - jc < nc_max ? n - jc : nc_max;
+        const int64_t npanels = ceil_div(nc, NR);
+        for (int64_t pc = 0; pc < k; pc += kc_max) {
+            const int64_t kc = k - pc < kc_max ? k - pc : kc_max;
+            int64_t lo, hi;
+            if (p.direct_b) {  // only a partial last panel is packed, zero-padded
+                if (tid == 0 && nc % NR)
+                    pack_b<T, NR>(p.bpack, p.b, p.b_rs, p.b_cs, pc, jc, nc, kc, npanels - 1, npanels);
+            } else {
+                split(npanels, tid, team, &lo, &hi);
+                pack_b<T, NR>(p.bpack, p.b, p.b_rs, p.b_cs, pc, jc, nc, kc, lo, hi);
+            }
+            team_barrier();
+            if (own_blocks) {
+                int64_t blo, bhi;
+                split(p.mblocks, tid, team, &blo, &bhi);
+                for (int64_t ib = blo; ib < bhi; ++ib) {
+                    const int64_t ic = ib * mc_max, mc = m - ic < mc_max ? m - ic : mc_max;
+                    const int64_t mpanels = ceil_div(mc, MR);
+                    if (!p.direct_a) pack_a<T, MR>(my_apack, p.a, p.a_rs, p.a_cs, ic, pc, mc, kc, 0, mpanels);
+                    macro_kernel(p, jc, pc, kc, ic, mc, my_apack, 0, npanels * mpanels);
+                }
+            }
+            for (int64_t ic = 0; !own_blocks && ic < m; ic += mc_max) {
+                const int64_t mc = m - ic < mc_max ? m - ic : mc_max;
+                const int64_t mpanels = ceil_div(mc, MR);
+                if (!p.direct_a) {  // a row-major A is read in place; other layouts are packed
+                    split(mpanels, tid, team, &lo, &hi);
+                    pack_a<T, MR>(my_apack, p.a, p.a_rs, p.a_cs, ic, pc, mc, kc, lo, hi);
+                }
+                team_barrier();
+                split(npanels * mpanels, tid, team, &lo, &hi);
+                macro_kernel(p, jc, pc, kc, ic, mc, my_apack, lo, hi);
+                team_barrier();
+            }
+            team_barrier();  // every tile of this pass is done before B is packed again
+        }
+    }
+}
+
 }  // namespace
 
+// The edge cases, then the plan and its driver: over a team of p.nt threads, or, for one thread,
+// with no parallel region at all (its entry costs microseconds).
 template <class T>
 void gemm(T* c, int64_t c_rs, int64_t c_cs, const T* a, int64_t a_rs, int64_t a_cs, const T* b, int64_t b_rs,
           int64_t b_cs, const T* bias, int64_t m, int64_t n, int64_t k, Activation act) {
-    using B = Blocking<T>;
-    constexpr int MR = B::MR, NR = B::NR;
+    constexpr int NR = Blocking<T>::NR;
     if (m == 0 || n == 0) return;
     if (k == 0) {  // an empty sum: act(bias) or act(0)
         for (int64_t i = 0; i < m; ++i)
             for (int64_t j = 0; j < n; ++j) c[i * c_rs + j * c_cs] = activate(bias ? bias[j] : T(0), act);
         return;
     }
-    // Reading A in place saves its packing, which pays off only while few column panels reuse it;
-    // likewise B (the weights, in a forward pass) for a small batch, where few row panels reuse it
-    // and its rows stream from L2 fast enough.
     // A product narrower than a panel with a transposed A (dw = x^T dz of a narrow layer): C^T =
     // B^T A^T has full panels, reads A^T's rows in place and packs only the small B^T. Each
     // element's sum runs in the same order, so the bits are the same.
     if (n < NR && m >= 2 * NR && a_rs == 1 && a_cs != 1 && !bias && act == Activation::linear)
         return gemm<T>(c, c_cs, c_rs, b, b_cs, b_rs, a, a_cs, a_rs, nullptr, n, m, k, act);
-    const bool direct_a = a_cs == 1 && n <= 8 * NR;
-    const bool direct_b = b_cs == 1 && m <= kDirectBRows;
-    const int64_t nc_max = even_block(n, B::NC, NR), kc_max = even_block(k, direct_a && direct_b ? kDirectKC : B::KC, 1);
-    const int64_t mc_max = even_block(m, B::MC, MR), mblocks = ceil_div(m, mc_max);
-    // 2mnk flops; a thread is worth starting from about a million multiply-adds.
-    const int nt = threads_for(m * n * k / 32);
-    const int64_t apack_size = kc_max * ceil_div(mc_max, MR) * MR;  // one packed block of A
-    T* bpack = static_cast<T*>(workspace(kPackB, sizeof(T) * kc_max * ceil_div(nc_max, NR) * NR));
-    T* apack = static_cast<T*>(workspace(kPackA, sizeof(T) * apack_size * nt));
-
-    // Tiles [t_lo, t_hi) (column panel major) of the MC block at row ic, A packed in `ablock`.
-    auto tiles = [&](int64_t jc, int64_t nc, int64_t pc, int64_t kc, int64_t ic, int64_t mc, const T* ablock,
-                     int64_t t_lo, int64_t t_hi) {
-        const int64_t mpanels = ceil_div(mc, MR);
-        const bool accumulate = pc > 0, last = pc + kc == k;
-        // (jp, ip) of tile t, stepped along rather than divided out per tile (a divide costs
-        // as much as a tiny tile's whole product)
-        int64_t jp = t_lo / mpanels, ip = t_lo % mpanels;
-        for (int64_t t = t_lo; t < t_hi; ++t, ip = ip + 1 == mpanels ? (++jp, 0) : ip + 1) {
-            int64_t r0;
-            int rows;
-            panel_rows<MR>(ip, mpanels, mc, direct_a, &r0, &rows);
-            const int64_t i0 = ic + r0, j0 = jc + jp * NR;
-            const int cols = int(n - j0 < NR ? n - j0 : NR);
-            T* ct = c + i0 * c_rs + j0 * c_cs;
-            const T* at = direct_a ? a + i0 * a_rs + pc : ablock + ip * MR * kc;  // packed: r0 == ip * MR
-            const bool b_in_place = direct_b && cols == NR;
-            const T* bt = b_in_place ? b + pc * b_rs + j0 : bpack + jp * NR * kc;
-            compute_tile<T>(ct, c_rs, c_cs, rows, cols, accumulate, at, direct_a ? a_rs : 0, bt,
-                            b_in_place ? b_rs : NR, kc, last && bias ? bias + j0 : nullptr,
-                            last ? act : Activation::linear);
-        }
-    };
-    // Both operands read in place: no thread reads what another packs, so when the column panels
-    // split evenly each thread owns whole ones (the owner of a partial last panel packs it) and
-    // runs its passes over k with no barrier at all.
-    auto run_in_place = [&](int tid, int team) {
-        const int64_t npanels = ceil_div(n, NR), mpanels = ceil_div(m, MR);
-        int64_t lo, hi;
-        split(npanels, tid, team, &lo, &hi);
-        for (int64_t pc = 0; pc < k; pc += kc_max) {
-            const int64_t kc = k - pc < kc_max ? k - pc : kc_max;
-            if (n % NR && hi == npanels) pack_b<T, NR>(bpack, b, b_rs, b_cs, pc, 0, n, kc, npanels - 1, npanels);
-            tiles(0, n, pc, kc, 0, m, nullptr, lo * mpanels, hi * mpanels);
-        }
-    };
-    const bool in_place = direct_a && direct_b && nc_max >= n && mc_max >= m;
-    // The work of thread `tid` of `team`; barriers separate packing from the tiles that read it.
-    // The team shares each MC block's tiles (each thread streams its part of B~), unless B~ fits
-    // in L2 and there are at least two MC blocks per thread: then each thread owns whole blocks (its
-    // own packed A, no barrier per block).
-    auto run = [&](int tid, int team) {
-        const bool own_blocks = team > 1 && mblocks >= 2 * team && nc_max * kc_max * int64_t(sizeof(T)) <= kL2Bytes;
-        T* my_apack = apack + (own_blocks ? tid * apack_size : 0);
-        for (int64_t jc = 0; jc < n; jc += nc_max) {
-            const int64_t nc = n - jc < nc_max ? n - jc : nc_max;
-            const int64_t npanels = ceil_div(nc, NR);
-            for (int64_t pc = 0; pc < k; pc += kc_max) {
-                const int64_t kc = k - pc < kc_max ? k - pc : kc_max;
-                int64_t lo, hi;
-                if (direct_b) {  // only a partial last panel is packed, zero-padded
-                    if (tid == 0 && nc % NR) pack_b<T, NR>(bpack, b, b_rs, b_cs, pc, jc, nc, kc, npanels - 1, npanels);
-                } else {
-                    split(npanels, tid, team, &lo, &hi);
-                    pack_b<T, NR>(bpack, b, b_rs, b_cs, pc, jc, nc, kc, lo, hi);
-                }
+    const GemmPlan<T> p = plan_gemm<T>(c, c_rs, c_cs, a, a_rs, a_cs, b, b_rs, b_cs, bias, m, n, k, act);
 #ifdef _OPENMP
-#pragma omp barrier
-#endif
-                if (own_blocks) {
-                    int64_t blo, bhi;
-                    split(mblocks, tid, team, &blo, &bhi);
-                    for (int64_t ib = blo; ib < bhi; ++ib) {
-                        const int64_t ic = ib * mc_max, mc = m - ic < mc_max ? m - ic : mc_max;
-                        const int64_t mpanels = ceil_div(mc, MR);
-                        if (!direct_a) pack_a<T, MR>(my_apack, a, a_rs, a_cs, ic, pc, mc, kc, 0, mpanels);
-                        tiles(jc, nc, pc, kc, ic, mc, my_apack, 0, npanels * mpanels);
-                    }
-                }
-                for (int64_t ic = 0; !own_blocks && ic < m; ic += mc_max) {
-                    const int64_t mc = m - ic < mc_max ? m - ic : mc_max;
-                    const int64_t mpanels = ceil_div(mc, MR);
-                    if (!direct_a) {  // a row-major A is read in place; other layouts are packed
-                        split(mpanels, tid, team, &lo, &hi);
-                        pack_a<T, MR>(my_apack, a, a_rs, a_cs, ic, pc, mc, kc, lo, hi);
-                    }
-#ifdef _OPENMP
-#pragma omp barrier
-#endif
-                    split(npanels * mpanels, tid, team, &lo, &hi);
-                    tiles(jc, nc, pc, kc, ic, mc, my_apack, lo, hi);
-#ifdef _OPENMP
-#pragma omp barrier
-#endif
-                }
-#ifdef _OPENMP
-#pragma omp barrier  // every tile of this pass is done before B is packed again
-#endif
-            }
-        }
-    };
-#ifdef _OPENMP
-    if (nt > 1) {
-        if (in_place && ceil_div(n, NR) % nt == 0) {
-#pragma omp parallel num_threads(nt)
-            run_in_place(omp_get_thread_num(), omp_get_num_threads());
+    if (p.nt > 1) {
+        if (p.in_place && ceil_div(n, NR) % p.nt == 0) {
+#pragma omp parallel num_threads(p.nt)
+            run_in_place(p, omp_get_thread_num(), omp_get_num_threads());
             return;
         }
-#pragma omp parallel num_threads(nt)
-        run(omp_get_thread_num(), omp_get_num_threads());
+#pragma omp parallel num_threads(p.nt)
+        run_packed(p, omp_get_thread_num(), omp_get_num_threads());
         return;
     }
 #endif
-    if (in_place) return run_in_place(0, 1);
-    run(0, 1);  // one thread: no parallel region at all (its entry costs microseconds)
+    if (p.in_place) return run_in_place(p, 0, 1);
+    run_packed(p, 0, 1);
 }
 
 template void gemm<float>(float*, int64_t, int64_t, const float*, int64_t, int64_t, const float*, int64_t,

@@ -17,6 +17,18 @@ namespace {
 
 constexpr int64_t kRowBlock = 32;  // rows per partial bias sum: fixed, so db never depends on threads
 
+// dx = dz w^T packs all of w (as w^T's panels) for however few rows dz has. For a batch of at most
+// kDxTransposedMaxBatch rows (the GEMM's small-batch limit for reading B in place) fewer than w's
+// k rows, and w of at least kDxTransposedMinWeights elements (64 KiB of floats: more than L1
+// holds), that packing costs more than the product, so dx^T = w dz^T is computed instead.
+constexpr int64_t kDxTransposedMaxBatch = 64;
+constexpr int64_t kDxTransposedMinWeights = 16384;
+
+// Whether dx (m, k) = dz (m, n) w^T (n, k) is better computed as dx^T (k, m) = w (k, n) dz^T (n, m).
+bool dx_as_transpose(int64_t m, int64_t k, int64_t n) {
+    return m <= kDxTransposedMaxBatch && m < k && n * k >= kDxTransposedMinWeights;
+}
+
 // dz (m, n) = dy * act'(y) (skipped when dz == dy, linear) and, when db is given,
 // db (n) = column sums of dz: partial sums per block of kRowBlock rows, added in block order.
 template <class T>
@@ -63,7 +75,7 @@ void dense_backward(T* dx, T* dw, T* db, const T* x, const T* w, const T* y, con
     // dx (m, k) = dz (m, n) w^T (n, k). Packing w^T gathers all of w; when w is large and the batch
     // small (so few row panels share that packing), computing dx^T (k, m) = w (k, n) dz^T (n, m)
     // packs only dz^T and stores the tiles transposed instead.
-    if (m <= 64 && m < k && n * k >= 16384)
+    if (dx_as_transpose(m, k, n))
         gemm<T>(dx, 1, k, w, n, 1, dz, 1, n, nullptr, k, m, n, Activation::linear);
     else
         gemm<T>(dx, k, 1, dz, n, 1, w, 1, n, nullptr, m, k, n, Activation::linear);

@@ -47,6 +47,16 @@ void simd_loop(int64_t lo, int64_t hi, const Body& body) {
     for (int64_t i = lo; i < hi; ++i) body(i);
 }
 
+// The keras / dlfs SGD update rules (DESIGN.md's table), chosen once per call, not per element:
+// each rule is its own vectorized loop.
+enum class SgdRule { plain, momentum, keras_nesterov, dlfs_nesterov };
+
+SgdRule sgd_rule(const OptimStep& s) {
+    if (s.momentum == 0) return SgdRule::plain;
+    if (!s.nesterov) return SgdRule::momentum;
+    return s.convention == Convention::keras ? SgdRule::keras_nesterov : SgdRule::dlfs_nesterov;
+}
+
 // np.maximum: NaN in either argument gives NaN.
 template <class T>
 T max_nan(T a, T b) { return (a >= b || a != a) ? a : b; }
@@ -83,17 +93,17 @@ void sgd_update(const OptimTensor<T>* ts, int64_t count, const OptimStep& s) {
     // w += mu*v - lr*g (keras nesterov), w += mu*mu*v - (1+mu)*lr*g (dlfs nesterov)
     const T lr_wd = T(s.learning_rate * s.weight_decay);
     const T mu_mu = T(s.momentum * s.momentum), mu1_lr = T((1.0 + s.momentum) * s.learning_rate);
-    const int mode = !momentum ? 0 : !s.nesterov ? 1 : s.convention == Convention::keras ? 2 : 3;
+    const SgdRule rule = sgd_rule(s);
     run_step(ts, count, momentum ? 2 : 1, [&](const OptimTensor<T>& t, int64_t lo, int64_t hi) {
         T* w = t.param; const T* g = t.grad; T* v = t.state[0];
-        switch (mode) {
-        case 0:
+        switch (rule) {
+        case SgdRule::plain:
             simd_loop(lo, hi, [&](int64_t i) {
                 const T wi = l2 ? w[i] - lr_wd * w[i] : w[i];
                 w[i] = wi - lr * g[i];
             });
             break;
-        case 1:
+        case SgdRule::momentum:
             simd_loop(lo, hi, [&](int64_t i) {
                 const T wi = l2 ? w[i] - lr_wd * w[i] : w[i];
                 const T vi = mu * v[i] - lr * g[i];
@@ -101,7 +111,7 @@ void sgd_update(const OptimTensor<T>* ts, int64_t count, const OptimStep& s) {
                 w[i] = wi + vi;
             });
             break;
-        case 2:
+        case SgdRule::keras_nesterov:
             simd_loop(lo, hi, [&](int64_t i) {
                 const T wi = l2 ? w[i] - lr_wd * w[i] : w[i];
                 const T vi = mu * v[i] - lr * g[i];
@@ -109,7 +119,7 @@ void sgd_update(const OptimTensor<T>* ts, int64_t count, const OptimStep& s) {
                 w[i] = wi + (mu * vi - lr * g[i]);
             });
             break;
-        default:
+        case SgdRule::dlfs_nesterov:
             simd_loop(lo, hi, [&](int64_t i) {
                 const T wi = l2 ? w[i] - lr_wd * w[i] : w[i];
                 const T vi = mu * v[i] - lr * g[i];
