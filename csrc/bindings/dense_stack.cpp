@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "bindings/checks.h"
@@ -65,6 +66,17 @@ void require_indices(const int64_t* v, int64_t n, int64_t bound, const char* nam
             throw py::value_error(std::string(name) + " must hold indices in [0, " + std::to_string(bound) + ")");
 }
 
+// The Loss of a loss kernel's name (nnfast.losses' `kernel`).
+Loss loss_named(const std::string& name) {
+    static const std::pair<const char*, Loss> losses[] = {{"mse", Loss::mse},
+                                                          {"mae", Loss::mae},
+                                                          {"binary_cross_entropy", Loss::binary_cross_entropy},
+                                                          {"softmax_cross_entropy", Loss::softmax_cross_entropy}};
+    for (const auto& [n, loss] : losses)
+        if (name == n) return loss;
+    throw py::value_error("loss must be mse, mae, binary_cross_entropy or softmax_cross_entropy, got " + name);
+}
+
 template <class T>
 class TypedStep : public Step {
   public:
@@ -83,7 +95,8 @@ class TypedStep : public Step {
             const std::string at = "layers[" + std::to_string(i) + "].";
             auto field = [&](const char* attr) {
                 if (!py::hasattr(layer, attr))
-                    throw py::type_error(at + attr + " is missing: each layer must have the attributes kernel, bias, "
+                    throw py::type_error(at + attr +
+                                         " is missing: each layer must have the attributes kernel, bias, "
                                          "output, input_grad, kernel_grad, bias_grad and activation");
                 return py::getattr(layer, attr);
             };
@@ -95,8 +108,9 @@ class TypedStep : public Step {
             if (w.ndim() != 2) throw py::value_error(name("kernel") + " must be 2-D");
             const int64_t li = w.shape(0), lo = w.shape(1);
             if (in >= 0 && li != in)
-                throw py::value_error(name("kernel") + " has " + std::to_string(li) + " rows, but the layer before has " +
-                                      std::to_string(in) + " outputs: layer sizes do not chain");
+                throw py::value_error(name("kernel") + " has " + std::to_string(li) +
+                                      " rows, but the layer before has " + std::to_string(in) +
+                                      " outputs: layer sizes do not chain");
             in = lo;
             py::array y = float_array(output, name("output").c_str());
             if (p.batch < 0) p.batch = y.ndim() == 2 ? y.shape(0) : -1;
@@ -108,26 +122,25 @@ class TypedStep : public Step {
             l.dx = input_grad.is_none()
                        ? nullptr
                        : ptr<T>(keep(buffer<T>(input_grad, name("input_grad").c_str(), {p.batch, li}, true)));
-            if (i > 0 && !l.dx) throw py::value_error(name("input_grad") + " must not be None: only the first layer may omit it");
+            if (i > 0 && !l.dx)
+                throw py::value_error(name("input_grad") + " must not be None: only the first layer may omit it");
             l.dw = ptr<T>(keep(buffer<T>(kernel_grad, name("kernel_grad").c_str(), {li, lo}, true)));
             l.db = bias_grad.is_none() ? nullptr
                                        : ptr<T>(keep(buffer<T>(bias_grad, name("bias_grad").c_str(), {lo}, true)));
             if (!l.b != !l.db)
-                throw py::value_error(name("bias") + " and " + name("bias_grad") + " must both be arrays or both be None");
+                throw py::value_error(name("bias") + " and " + name("bias_grad") +
+                                      " must both be arrays or both be None");
             l.act = parse_activation(activation, name("activation").c_str());
             if (l.act == Activation::softmax)
-                throw py::value_error(name("activation") + ": a softmax layer is fused with its loss or left to the general loop");
+                throw py::value_error(name("activation") +
+                                      ": a softmax layer is fused with its loss or left to the general loop");
             p.layers.push_back(l);
         }
         for (const auto& l : p.layers) work_ += p.batch * l.in * l.out;
         input_dim_ = p.layers.front().in;
         outputs_ = p.layers.back().out;
         p.dloss = ptr<T>(keep(buffer<T>(dloss, "dloss", {p.batch, outputs_}, true)));
-        if (loss == "mse") p.loss = Loss::mse;
-        else if (loss == "mae") p.loss = Loss::mae;
-        else if (loss == "binary_cross_entropy") p.loss = Loss::binary_cross_entropy;
-        else if (loss == "softmax_cross_entropy") p.loss = Loss::softmax_cross_entropy;
-        else throw py::value_error("loss must be mse, mae, binary_cross_entropy or softmax_cross_entropy, got " + loss);
+        p.loss = loss_named(loss);
         p.tensors = checked_tensors<T>(params, grads, states, &keep_);
     }
 
@@ -165,12 +178,14 @@ class TypedStep : public Step {
     }
 
     int64_t run_steps(py::handle x_obj, py::handle targets, py::handle order_obj, int64_t first, int64_t count,
-                      py::handle learning_rate, py::handle step, py::handle losses_obj, py::handle correct_obj) override {
+                      py::handle learning_rate, py::handle step, py::handle losses_obj,
+                      py::handle correct_obj) override {
         last_updates = 0;
         const auto& p = s_.plan;
         py::array x = float_array(x_obj, "x");
         if (x.ndim() != 2 || x.shape(1) != input_dim_)
-            throw py::value_error("x must have shape (samples, " + std::to_string(input_dim_) + "), got " + shape_str(x));
+            throw py::value_error("x must have shape (samples, " + std::to_string(input_dim_) + "), got " +
+                                  shape_str(x));
         const int64_t samples = x.shape(0);
         x = buffer<T>(x, "x", {samples, input_dim_}, false);
         TrainingSet<T> data{ptr<const T>(x), nullptr, nullptr, nullptr, input_dim_, outputs_};
@@ -224,15 +239,16 @@ class TypedStep : public Step {
         DenseStackStep<T> plan;
         OptimStep step_template;
     } s_;
-    std::vector<py::object> keep_;  // every array the plan points into stays alive with it
+    std::vector<py::object> keep_;         // every array the plan points into stays alive with it
     std::vector<T> batch_x_, batch_rows_;  // run_steps' gathered batch
     std::vector<int64_t> batch_labels_;
     int64_t input_dim_ = 0, outputs_ = 0;
     int64_t work_ = 0;  // multiply-adds of one step's forward pass (for the GIL policy)
 };
 
-std::unique_ptr<Step> make_step(const py::list& layers, py::handle dloss, const std::string& loss, const std::string& fn,
-                                const py::dict& kwargs, py::handle params, py::handle grads, const py::tuple& states) {
+std::unique_ptr<Step> make_step(const py::list& layers, py::handle dloss, const std::string& loss,
+                                const std::string& fn, const py::dict& kwargs, py::handle params, py::handle grads,
+                                const py::tuple& states) {
     return dispatch_dtype(float_array(dloss, "dloss"), [&](auto t) -> std::unique_ptr<Step> {
         return std::make_unique<TypedStep<decltype(t)>>(layers, dloss, loss, fn, kwargs, params, grads, states);
     });

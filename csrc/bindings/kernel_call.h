@@ -15,7 +15,9 @@ namespace bindings {
 
 // a's data as T* (ptr<const T> for an input); a's dtype (and, for an output, writability) checked.
 template <class T>
-T* ptr(const py::array& a) { return static_cast<T*>(const_cast<void*>(a.data())); }
+T* ptr(const py::array& a) {
+    return static_cast<T*>(const_cast<void*>(a.data()));
+}
 
 // f(T()) with T = float or double as d says, so a binding writes its kernel call once:
 // dispatch_dtype(a, [&](auto t) { using T = decltype(t); ... }) for the dtype of a checked array a.

@@ -12,8 +12,8 @@
 
 #include "bindings/checks.h"
 #include "bindings/kernel_call.h"
-#include "bindings/register.h"
 #include "bindings/optim_step.h"
+#include "bindings/register.h"
 #include "dispatch/dispatch.h"
 
 namespace nnfast {

@@ -29,9 +29,9 @@ enum class Convention : int { keras = 0, torch = 1, dlfs = 2 };
 // step's tensors, so work can be split over the whole element range rather than tensor by tensor.
 template <class T>
 struct OptimTensor {
-    T* param;        // (size) updated in place
-    const T* grad;   // (size)
-    T* state[3];     // (size) each, or null: the optimizer's slots, in the order of its signature
+    T* param;       // (size) updated in place
+    const T* grad;  // (size)
+    T* state[3];    // (size) each, or null: the optimizer's slots, in the order of its signature
     int64_t size;
     int64_t offset;
 };
