@@ -1,0 +1,189 @@
+# Type stub of nnfast._core, the C++ extension (csrc/bindings/). Use nnfast.ops, which wraps these
+# with keyword signatures and docstrings. Parameters before a "/" are positional only (keyword
+# matching costs about a microsecond a call in pybind11); their names here are for reading.
+# Arrays are float32 or float64 numpy arrays, C-contiguous and aligned; outputs ("out", "*_out")
+# may be None (a new array) or an array checked against the expected shape and dtype.
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from typing_extensions import TypeAlias
+
+Array: TypeAlias = NDArray[np.floating[Any]]
+Arrays: TypeAlias = Array | Sequence[Array]  # one array, or a list/tuple of them
+
+__version__: str
+
+# Names of the activations the kernels know, in their enum order (csrc/common/types.h).
+ACTIVATIONS: tuple[str, ...]
+
+# Facts about this build: version, compiler, build_type, isa_flags, processor, isa_built,
+# isa_supported, isa (the level in use; NNFAST_ISA may lower it), isa_features, openmp,
+# max_threads, min_work_per_thread.
+def build_info() -> dict[str, Any]: ...
+
+# Threads the kernels may use (1 to 4096); results do not depend on it.
+def set_num_threads(n: int) -> None: ...
+def get_num_threads() -> int: ...
+
+# Whether no element of a is NaN or +-Inf.
+def all_finite(a: Array) -> bool: ...
+
+# y = act(z) element-wise (softmax: over the last axis); out may be z (in place).
+def activation_forward(z: Array, activation: str | None, out: Array | None = None) -> Array: ...
+
+# dz = dL/dz from the activated output y and dy; out may be y or dy (in place).
+def activation_backward(y: Array, dy: Array, activation: str | None, out: Array | None = None) -> Array: ...
+
+# op(a) @ op(b), op a transpose when trans_*; out (m, n) must not overlap a or b.
+def gemm(a: Array, b: Array, trans_a: bool, trans_b: bool, out: Array | None, /) -> Array: ...
+
+# y (m, n) = act(x (m, k) @ w (k, n) + b (n)); b may be None.
+def dense_forward(x: Array, w: Array, b: Array | None, activation: str | None, out: Array | None, /) -> Array: ...
+
+# (dx (m, k) or None, dw (k, n), db (n) or None) from x, w, the output y (m, n) and dy (m, n).
+def dense_backward(
+    x: Array,
+    w: Array,
+    y: Array,
+    dy: Array,
+    activation: str | None,
+    need_dx: bool,
+    need_db: bool,
+    dx_out: Array | None,
+    dw_out: Array | None,
+    db_out: Array | None,
+    /,
+) -> tuple[Array | None, Array, Array | None]: ...
+
+# Losses: (mean loss, gradient with respect to the prediction, of its shape and dtype).
+def mse(pred: Array, target: Array, out: Array | None, /) -> tuple[float, Array]: ...
+def mae(pred: Array, target: Array, out: Array | None, /) -> tuple[float, Array]: ...
+def binary_cross_entropy(prob: Array, target: Array, out: Array | None, /) -> tuple[float, Array]: ...
+
+# logits (B, C); labels: integer class indices (B,) in [0, C) or float rows (B, C).
+def softmax_cross_entropy(logits: Array, labels: NDArray[Any], out: Array | None, /) -> tuple[float, Array]: ...
+
+# (y, mask): inverted dropout; mask is uint8 (1 = kept), the same for any thread count.
+def dropout_forward(
+    x: Array, rate: float, seed: int, out: Array | None, mask_out: NDArray[np.uint8] | None, /
+) -> tuple[Array, NDArray[np.uint8]]: ...
+
+# dx = dy / (1 - rate) where mask is 1, else 0.
+def dropout_backward(dy: Array, mask: NDArray[np.uint8], rate: float, out: Array | None, /) -> Array: ...
+
+# Fused multi-tensor optimizer steps, in place (nnfast.ops has their keyword signatures).
+# convention: "keras" or "torch" ("dlfs" too for SGD). State lists a setting does not use may be None.
+def sgd_update(
+    params: Arrays,
+    grads: Arrays,
+    momentum_buffers: Arrays | None,
+    step: int,
+    learning_rate: float,
+    momentum: float,
+    nesterov: bool,
+    dampening: float,
+    weight_decay: float,
+    convention: str,
+    /,
+) -> None: ...
+def adagrad_update(
+    params: Arrays,
+    grads: Arrays,
+    accumulators: Arrays,
+    step: int,
+    learning_rate: float,
+    epsilon: float,
+    lr_decay: float,
+    weight_decay: float,
+    convention: str,
+    /,
+) -> None: ...
+def rmsprop_update(
+    params: Arrays,
+    grads: Arrays,
+    sq_avgs: Arrays,
+    grad_avgs: Arrays | None,
+    momentum_buffers: Arrays | None,
+    learning_rate: float,
+    rho: float,
+    epsilon: float,
+    momentum: float,
+    centered: bool,
+    weight_decay: float,
+    convention: str,
+    /,
+) -> None: ...
+def adam_update(
+    params: Arrays,
+    grads: Arrays,
+    exp_avgs: Arrays,
+    exp_avg_sqs: Arrays,
+    max_exp_avg_sqs: Arrays | None,
+    step: int,
+    learning_rate: float,
+    beta_1: float,
+    beta_2: float,
+    epsilon: float,
+    amsgrad: bool,
+    weight_decay: float,
+    decoupled_weight_decay: bool,
+    convention: str,
+    /,
+) -> None: ...
+
+# Limit probes for the benchmark report (float32 only).
+# rw[k] += c * ro for 1 to 4 distinct arrays rw of ro's size, in one pass (a memory stream).
+def stream_inplace(rw: Sequence[NDArray[np.float32]], ro: NDArray[np.float32], c: float = 0.0) -> None: ...
+
+# iters rounds of 128 float multiply-adds on each of `threads` threads (FLOPs = 256*iters*threads).
+def fma_loop(iters: int, threads: int) -> float: ...
+
+# One native call per training step of a stack of Dense layers (forward, loss, backward and the
+# optimizer update), for nnfast.models.
+class DenseStackStep:
+    # layers: per layer, any object with the attributes kernel (in, out), bias (out,) or None,
+    # output (batch, out), input_grad (batch, in) or None (first layer only), kernel_grad (in, out),
+    # bias_grad (out,) or None and activation (str; not softmax), read once here. dloss (batch,
+    # outputs): the loss gradient buffer, whose dtype is the step's. loss: mse, mae,
+    # binary_cross_entropy or softmax_cross_entropy. fn: sgd_update, adagrad_update,
+    # rmsprop_update or adam_update, with kwargs as nnfast.ops takes them; params, grads and
+    # states (up to 3 lists, None where unused) as fn takes them. Every buffer is checked here.
+    def __init__(
+        self,
+        layers: list[Any],
+        dloss: Array,
+        loss: str,
+        fn: str,
+        kwargs: dict[str, Any],
+        params: Arrays,
+        grads: Arrays,
+        states: tuple[Arrays | None, ...],
+        /,
+    ) -> None: ...
+    # One step on x (batch, in) and targets (labels (batch,) int64 for softmax_cross_entropy, or
+    # rows (batch, outputs)): the loss; a non-finite loss updates nothing. check_finite: reject
+    # NaN/Inf in x and the target rows first.
+    def run(
+        self, x: Array, targets: NDArray[Any], learning_rate: float, step: int, check_finite: bool = False
+    ) -> float: ...
+    # count steps over whole batches order[(first + i) * batch ...] of x and its targets, gathered
+    # natively: losses[i] (float64) per step and, unless correct is None, correct[i] (int64): the
+    # samples whose output's argmax is their class. Stops after a non-finite loss; returns the steps run.
+    def run_steps(
+        self,
+        x: Array,
+        targets: NDArray[Any],
+        order: NDArray[np.int64],
+        first: int,
+        count: int,
+        learning_rate: float,
+        step: int,
+        losses: NDArray[np.float64],
+        correct: NDArray[np.int64] | None,
+        /,
+    ) -> int: ...
+    # Optimizer updates the last run or run_steps call applied.
+    @property
+    def last_updates(self) -> int: ...
