@@ -1,8 +1,8 @@
-// activation_forward / activation_backward: checks, then the dispatched kernel without the GIL.
+// activation_forward / activation_backward: checks, then the dispatched kernel under the GIL policy
+// of kernel_call.h.
 #include "bindings/checks.h"
 #include "bindings/kernel_call.h"
 #include "bindings/register.h"
-#include "dispatch/dispatch.h"
 
 namespace nnfast {
 namespace bindings {
@@ -19,9 +19,8 @@ py::array activation_forward(py::handle z_obj, py::handle act_obj, py::handle ou
     rows_cols(z, &rows, &cols);
     dispatch_dtype(z, [&](auto t) {
         using T = decltype(t);
-        const auto kernel = kernels_of<T>(active_kernels()).activation_forward;
         GilRelease nogil(rows * cols);
-        kernel(ptr<T>(y), ptr<const T>(z), rows, cols, act);
+        kernels<T>().activation_forward(ptr<T>(y), ptr<const T>(z), rows, cols, act);
     });
     return y;
 }
@@ -33,19 +32,18 @@ py::array activation_backward(py::handle y_obj, py::handle dy_obj, py::handle ac
     const Activation act = parse_activation(act_obj);
     require_same_dtype(y, "y", dy, "dy");
     require_same_shape(y, "y", dy, "dy");
+    int64_t rows, cols;
+    rows_cols(y, &rows, &cols);
     require_c_contiguous(y, "y");
     require_c_contiguous(dy, "dy");
     if (act == Activation::softmax) require_ndim_at_least(y, "y", 1);
     py::array dz = output_like(out_obj, "out", y);
     require_no_partial_overlap(dz, "out", y, "y");
     require_no_partial_overlap(dz, "out", dy, "dy");
-    int64_t rows, cols;
-    rows_cols(y, &rows, &cols);
     dispatch_dtype(y, [&](auto t) {
         using T = decltype(t);
-        const auto kernel = kernels_of<T>(active_kernels()).activation_backward;
         GilRelease nogil(rows * cols);
-        kernel(ptr<T>(dz), ptr<const T>(y), ptr<const T>(dy), rows, cols, act);
+        kernels<T>().activation_backward(ptr<T>(dz), ptr<const T>(y), ptr<const T>(dy), rows, cols, act);
     });
     return dz;
 }
@@ -56,9 +54,8 @@ bool all_finite(py::handle a_obj) {
     const int64_t n = a.size();
     return dispatch_dtype(a, [&](auto t) {
         using T = decltype(t);
-        const auto kernel = kernels_of<T>(active_kernels()).all_finite;
         GilRelease nogil(n);
-        return kernel(ptr<const T>(a), n);
+        return kernels<T>().all_finite(ptr<const T>(a), n);
     });
 }
 

@@ -1,10 +1,10 @@
-// gemm / dense_forward / dense_backward: checks, then the dispatched kernels without the GIL.
+// gemm / dense_forward / dense_backward: checks, then the dispatched kernels under the GIL policy
+// of kernel_call.h.
 #include <string>
 
 #include "bindings/checks.h"
 #include "bindings/kernel_call.h"
 #include "bindings/register.h"
-#include "dispatch/dispatch.h"
 
 namespace nnfast {
 namespace bindings {
@@ -61,10 +61,9 @@ py::array gemm(py::handle a_obj, py::handle b_obj, bool trans_a, bool trans_b, p
     const int64_t b_rs = trans_b ? 1 : n, b_cs = trans_b ? k : 1;
     dispatch_dtype(a, [&](auto t) {
         using T = decltype(t);
-        const auto kernel = kernels_of<T>(active_kernels()).gemm;
         GilRelease nogil(int64_t(m) * n * k);
-        kernel(ptr<T>(c), n, 1, ptr<const T>(a), a_rs, a_cs, ptr<const T>(b), b_rs, b_cs, nullptr, m, n, k,
-               Activation::linear);
+        kernels<T>().gemm(ptr<T>(c), n, 1, ptr<const T>(a), a_rs, a_cs, ptr<const T>(b), b_rs, b_cs, nullptr, m, n, k,
+                          Activation::linear);
     });
     return c;
 }
@@ -88,9 +87,9 @@ py::array dense_forward(py::handle x_obj, py::handle w_obj, py::handle b_obj, py
     if (has_bias) require_no_overlap(y, "out", b, "b");
     dispatch_dtype(x, [&](auto t) {
         using T = decltype(t);
-        const auto kernel = kernels_of<T>(active_kernels()).dense_forward;
         GilRelease nogil(int64_t(m) * n * k);
-        kernel(ptr<T>(y), ptr<const T>(x), ptr<const T>(w), has_bias ? ptr<const T>(b) : nullptr, m, k, n, act);
+        kernels<T>().dense_forward(ptr<T>(y), ptr<const T>(x), ptr<const T>(w), has_bias ? ptr<const T>(b) : nullptr, m,
+                                   k, n, act);
     });
     return y;
 }
@@ -119,10 +118,9 @@ py::tuple dense_backward(py::handle x_obj, py::handle w_obj, py::handle y_obj, p
     if (need_dx && need_db) require_no_overlap(db, "db_out", dx, "dx_out");
     dispatch_dtype(x, [&](auto t) {
         using T = decltype(t);
-        const auto kernel = kernels_of<T>(active_kernels()).dense_backward;
         GilRelease nogil(int64_t(m) * n * k);
-        kernel(need_dx ? ptr<T>(dx) : nullptr, ptr<T>(dw), need_db ? ptr<T>(db) : nullptr, ptr<const T>(x),
-               ptr<const T>(w), ptr<const T>(y), ptr<const T>(dy), m, k, n, act);
+        kernels<T>().dense_backward(need_dx ? ptr<T>(dx) : nullptr, ptr<T>(dw), need_db ? ptr<T>(db) : nullptr,
+                                    ptr<const T>(x), ptr<const T>(w), ptr<const T>(y), ptr<const T>(dy), m, k, n, act);
     });
     return py::make_tuple(need_dx ? py::object(dx) : py::object(py::none()), dw,
                           need_db ? py::object(db) : py::object(py::none()));

@@ -1,6 +1,6 @@
 // DenseStack: the one-call training step of a stack of Dense layers (nnfast.models uses it for
 // models it covers). Every buffer is checked once when the step is made; each call checks only its
-// inputs, then runs forward, loss, backward and the optimizer update without the GIL.
+// inputs, then runs forward, loss, backward and the optimizer update under kernel_call.h's GIL policy.
 #include <pybind11/stl.h>
 
 #include <cmath>

@@ -1,4 +1,5 @@
-// dropout_forward / dropout_backward: checks, then the dispatched kernels without the GIL.
+// dropout_forward / dropout_backward: checks, then the dispatched kernels under the GIL policy
+// of kernel_call.h.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -6,7 +7,6 @@
 #include "bindings/checks.h"
 #include "bindings/kernel_call.h"
 #include "bindings/register.h"
-#include "dispatch/dispatch.h"
 
 namespace nnfast {
 namespace bindings {
@@ -43,9 +43,8 @@ py::tuple dropout_forward(py::handle x_obj, double rate, uint64_t seed, py::hand
     const int64_t n = x.size();
     dispatch_dtype(x, [&](auto t) {
         using T = decltype(t);
-        const auto kernel = kernels_of<T>(active_kernels()).dropout_forward;
         GilRelease nogil(n);
-        kernel(ptr<T>(y), ptr<uint8_t>(mask), ptr<const T>(x), n, rate, seed);
+        kernels<T>().dropout_forward(ptr<T>(y), ptr<uint8_t>(mask), ptr<const T>(x), n, rate, seed);
     });
     return py::make_tuple(y, mask);
 }
@@ -66,9 +65,8 @@ py::array dropout_backward(py::handle dy_obj, py::handle mask_obj, double rate, 
     const int64_t n = dy.size();
     dispatch_dtype(dy, [&](auto t) {
         using T = decltype(t);
-        const auto kernel = kernels_of<T>(active_kernels()).dropout_backward;
         GilRelease nogil(n);
-        kernel(ptr<T>(dx), ptr<const T>(dy), ptr<const uint8_t>(mask), n, rate);
+        kernels<T>().dropout_backward(ptr<T>(dx), ptr<const T>(dy), ptr<const uint8_t>(mask), n, rate);
     });
     return dx;
 }

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "bindings/checks.h"
+#include "dispatch/dispatch.h"
 
 namespace nnfast {
 namespace bindings {
@@ -29,6 +30,12 @@ decltype(auto) dispatch_dtype(DType d, F&& f) {
 template <class F>
 decltype(auto) dispatch_dtype(const py::array& a, F&& f) {
     return dispatch_dtype(dtype_of(a), std::forward<F>(f));
+}
+
+// The kernels of element type T at the ISA level chosen at import.
+template <class T>
+const KernelSet<T>& kernels() {
+    return kernels_of<T>(active_kernels());
 }
 
 // The GIL policy of every kernel call: released while the kernel runs, unless the kernel is tiny

@@ -1,12 +1,11 @@
 // mse / mae / binary_cross_entropy / softmax_cross_entropy: checks (labels in range included),
-// then the dispatched kernels without the GIL. Each returns (mean loss as a float, gradient).
+// then the dispatched kernels under kernel_call.h's GIL policy. Each returns (mean loss as a float, gradient).
 #include <cstdint>
 #include <string>
 
 #include "bindings/checks.h"
 #include "bindings/kernel_call.h"
 #include "bindings/register.h"
-#include "dispatch/dispatch.h"
 
 namespace nnfast {
 namespace bindings {
@@ -25,9 +24,8 @@ py::tuple pointwise(py::handle pred_obj, py::handle target_obj, py::handle out_o
     const int64_t n = pred.size();
     const double loss = dispatch_dtype(pred, [&](auto t) {
         using T = decltype(t);
-        const auto kernel = kernels_of<T>(active_kernels()).pointwise_loss;
         GilRelease nogil(n);
-        return kernel(ptr<T>(grad), ptr<const T>(pred), ptr<const T>(target), n, kind);
+        return kernels<T>().pointwise_loss(ptr<T>(grad), ptr<const T>(pred), ptr<const T>(target), n, kind);
     });
     return py::make_tuple(loss, grad);
 }
@@ -78,9 +76,9 @@ py::tuple softmax_cross_entropy(py::handle logits_obj, py::handle labels_obj, py
     const int64_t* li = kind == 'f' ? nullptr : idx.data();
     const double loss = dispatch_dtype(z, [&](auto t) {
         using T = decltype(t);
-        const auto kernel = kernels_of<T>(active_kernels()).softmax_cross_entropy;
         GilRelease nogil(int64_t(rows) * cols);
-        return kernel(ptr<T>(grad), ptr<const T>(z), li, kind == 'f' ? ptr<const T>(labels) : nullptr, rows, cols);
+        return kernels<T>().softmax_cross_entropy(ptr<T>(grad), ptr<const T>(z), li,
+                                                  kind == 'f' ? ptr<const T>(labels) : nullptr, rows, cols);
     });
     return py::make_tuple(loss, grad);
 }

@@ -14,7 +14,6 @@
 #include "bindings/kernel_call.h"
 #include "bindings/optim_step.h"
 #include "bindings/register.h"
-#include "dispatch/dispatch.h"
 
 namespace nnfast {
 namespace bindings {
@@ -194,7 +193,7 @@ void run(const ArrayList& params, const ArrayList& grads, const std::vector<cons
     dispatch_dtype(dtype, [&](auto t) {
         using T = decltype(t);
         const auto ts = tensors_of<T>(positional);
-        const auto kernel = pick(kernels_of<T>(active_kernels()));
+        const auto kernel = pick(kernels<T>());
         GilRelease nogil(ts.empty() ? 0 : ts.back().offset + ts.back().size);
         kernel(ts.data(), int64_t(ts.size()), step);
     });
