@@ -101,7 +101,7 @@ struct Span {  // an array's bytes, for overlap checks
 };
 
 // Checks every list of a multi-tensor call (params first, grads second, then the state slots the
-// options need) and returns the common dtype. See DESIGN.md "Inputs that are wrong".
+// options need) and returns the common dtype. See docs/design.md, "Bad input".
 DType check_group(const std::vector<const ArrayList*>& lists) {
     const ArrayList& params = *lists[0];
     const size_t n = params.arrays.size();

@@ -40,7 +40,7 @@ struct KernelSet {
     void (*dropout_backward)(T* dx, const T* dy, const uint8_t* mask, int64_t n, double rate);
     // true when no element of v (n) is NaN or +-Inf.
     bool (*all_finite)(const T* v, int64_t n);
-    // Fused optimizer steps over `count` tensors (DESIGN.md's update rules; one pass per element:
+    // Fused optimizer steps over `count` tensors (docs/design.md's update rules; one pass per element:
     // param, grad and state read once, param and state written once).
     // sgd state: {momentum buffer}; adagrad: {accumulator}; rmsprop: {sq_avg, grad_avg, momentum
     // buffer}; adam: {exp_avg, exp_avg_sq, max_exp_avg_sq}. Unused slots are null.

@@ -47,8 +47,8 @@ void simd_loop(int64_t lo, int64_t hi, const Body& body) {
     for (int64_t i = lo; i < hi; ++i) body(i);
 }
 
-// The keras / dlfs SGD update rules (DESIGN.md's table), chosen once per call, not per element:
-// each rule is its own vectorized loop.
+// The keras / dlfs SGD update rules (docs/design.md, "Optimizer conventions"), chosen once per
+// call, not per element: each rule is its own vectorized loop.
 enum class SgdRule { plain, momentum, keras_nesterov, dlfs_nesterov };
 
 SgdRule sgd_rule(const OptimStep& s) {
