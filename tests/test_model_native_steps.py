@@ -224,3 +224,25 @@ def test_the_progress_bar_keeps_native_runs_and_shows_every_step(verbose, capsys
     out = capsys.readouterr().out
     assert "Epoch 2/2" in out and "301/301" in out
     assert f"accuracy: {runs[1][0]['accuracy'][-1]:.4f}" in out
+
+
+def test_a_changed_learning_rate_reaches_the_cached_native_step():
+    x, labels = data(64)
+    runs = []
+    for fast in (True, False):
+        m = model("sparse_categorical_crossentropy", "softmax", "float64", OPTIMIZERS[0])
+        m.fast_step = fast
+        for lr in (0.01, 0.1, 0.02):  # the same optimizer state at a new rate each time
+            m.optimizer.learning_rate = lr
+            for i in range(3):
+                m.train_on_batch(x[i * 8:(i + 1) * 8], labels[i * 8:(i + 1) * 8])
+        # a callback changes the rate between the native runs of one fit
+        schedule = nf.callbacks.LearningRateScheduler(lambda epoch: 0.05 / (1 + epoch))
+        m.fit(x, labels, batch_size=8, epochs=3, verbose=0, callbacks=[schedule])
+        m.optimizer.learning_rate = lambda t: 0.05 / (1 + t)  # a schedule: the per-step path
+        m.fit(x, labels, batch_size=8, epochs=1, verbose=0)
+        runs.append((m.get_weights(), m.native_planner))
+    (fast_weights, fast_planner), (slow_weights, slow_planner) = runs
+    assert fast_planner is not None and fast_planner.batch_sizes == [8] and slow_planner is None
+    for a, b in zip(fast_weights, slow_weights):
+        np.testing.assert_array_equal(a, b)

@@ -4,7 +4,7 @@ whole runs of batches in native calls (NativeRuns).
 
 The step runs forward, loss, backward and the optimizer update in C++, through the same kernels in
 the same order as the Python loop of the trainer, so both give the same bits."""
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Optional
 
 import numpy as np
@@ -18,7 +18,7 @@ from ..optimizers import NativeUpdate
 KERNEL_LOSSES = (losses.MeanSquaredError, losses.MeanAbsoluteError, losses.BinaryCrossentropy)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # holds arrays: compared by identity
 class NativeLayerPlan:
     """One Dense layer as the native step reads it (by these names): its parameters, buffers of
     one batch size, gradients and the activation as the kernels compute it."""
@@ -31,7 +31,7 @@ class NativeLayerPlan:
     activation: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # holds arrays: compared by identity
 class NativeStep:
     """The native step made for one batch size and one optimizer state."""
     call: "_core.DenseStackStep"
@@ -76,13 +76,18 @@ class NativeStepPlanner:
 
     def step(self, optimizer, batch):
         """The NativeStep for this batch size, or None while the optimizer cannot run natively
-        (see Optimizer.native_update)."""
+        (see Optimizer.native_update). Its ``update`` is the optimizer's current one (so its
+        learning rate is current too)."""
         update = optimizer.native_update()
         if update is None:
             return None
         cached = self._steps.get(batch)
-        if cached is not None and cached.update.state is update.state:
-            return cached
+        if cached is not None:
+            if cached.update is update:
+                return cached
+            if cached.update.state is update.state:  # same buffers: only the learning rate changed
+                cached = self._steps[batch] = replace(cached, update=update)
+                return cached
         last = self.layers[-1]
         hyperparameters = dict(update.hyperparameters, learning_rate=0.0, step=1)
         call = _core.DenseStackStep(self.layer_plans(batch), last.buffer("dloss", (batch, last.units), self.dtype),
@@ -126,7 +131,7 @@ class NativeRuns:
         batch_losses = np.empty(count)
         correct = np.empty(count, np.int64) if self.metrics else None
         try:
-            ran = step.call.run_steps(x, y, order, first, count, opt.learning_rate, opt.iterations + 1,
+            ran = step.call.run_steps(x, y, order, first, count, step.update.learning_rate, opt.iterations + 1,
                                       batch_losses, correct)
         finally:  # counted even when Ctrl-C lands as the call returns: the weights took those steps
             updates = step.call.last_updates

@@ -167,15 +167,31 @@ class Sequential(Trainer):
 
     # ---- data checks ----------------------------------------------------------------------------
 
+    # The checks below run before every step, so the common case of every step after the first,
+    # data already in the model's layout, is tested inline (a Python call costs as much as a tiny
+    # model's whole native step) and only the NaN/Inf scan is left, unless the caller leaves that
+    # to the native step (check_finite=False).
+
     def _inputs(self, x, name="x", check_finite=True):
         """x as a C-contiguous (n, input_dim) array of the model's dtype, checked; builds the model
         from x's feature count when it has no input size yet."""
-        if not self.built and not self._ensure_built():
+        if (type(x) is np.ndarray and self.built and x.dtype == self.dtype and x.ndim == 2
+                and x.shape[1] == self.input_dim and x.flags.c_contiguous and x.flags.aligned):
+            if check_finite:
+                validation.require_finite(x, name)
+            return x
+        if not self._ensure_built():
             self.build(validation.features(x, name).shape[1])
-        return validation.inputs(x, self.dtype, self.input_dim, name, check_finite)
+        return validation.inputs(x, self.dtype, self.input_dim, name)
 
     def _targets(self, y, n, name="y", check_finite=True):
-        return validation.targets(y, n, self.loss, self.output_dim, self.dtype, name, check_finite)
+        """y as the loss needs it: int64 class indices, or (n, outputs) rows of the model's dtype."""
+        if (not self.loss.sparse and type(y) is np.ndarray and y.dtype == self.dtype and y.ndim == 2
+                and y.shape == (n, self.output_dim) and y.flags.c_contiguous and y.flags.aligned):
+            if check_finite:
+                validation.require_finite(y, name)
+            return y
+        return validation.targets(y, n, self.loss, self.output_dim, self.dtype, name)
 
     # ---- configuration and saving ---------------------------------------------------------------
 

@@ -57,7 +57,7 @@ class Trainer:
         step = planner.step(self.optimizer, len(x)) if planner is not None else None
         if step is not None:
             opt = self.optimizer
-            lr = opt.learning_rate
+            lr = step.update.learning_rate
             if callable(lr):
                 lr = float(lr(opt.iterations))
             try:

@@ -22,25 +22,14 @@ def features(x, name="x"):
     return x
 
 
-def in_layout(a, dtype, shape):
-    """Whether `a` already is a C-contiguous, aligned ndarray of this dtype and shape (then no
-    conversion is needed: the common case of every step after the first)."""
-    return (type(a) is np.ndarray and a.dtype == dtype and a.shape == shape
-            and a.flags.c_contiguous and a.flags.aligned)
-
-
 def require_finite(a, name):
     if not _core.all_finite(a):
         raise ValueError(f"{name} contains NaN or Inf")
 
 
-def inputs(x, dtype, input_dim, name="x", check_finite=True):
-    """x as a C-contiguous (n, input_dim) array of `dtype`, checked (for NaN/Inf too unless
-    check_finite is False: the one-call native step checks that itself)."""
-    if type(x) is np.ndarray and x.ndim == 2 and in_layout(x, dtype, (len(x), input_dim)):
-        if check_finite:
-            require_finite(x, name)
-        return x
+def inputs(x, dtype, input_dim, name="x"):
+    """x as a C-contiguous (n, input_dim) array of `dtype`, checked (NaN/Inf included). The model
+    skips this for an x already in its layout (see Sequential._inputs)."""
     x = features(x, name)
     if x.shape[1] != input_dim:
         raise ValueError(f"{name} has {x.shape[1]} features but the model's input size is {input_dim}")
@@ -49,13 +38,10 @@ def inputs(x, dtype, input_dim, name="x", check_finite=True):
     return x
 
 
-def targets(y, n, loss, output_dim, dtype, name="y", check_finite=True):
+def targets(y, n, loss, output_dim, dtype, name="y"):
     """y checked against the loss: class indices (n,) as int64 for sparse losses, else rows
-    (n, output_dim) of `dtype`."""
-    if not loss.sparse and in_layout(y, dtype, (n, output_dim)):
-        if check_finite:
-            require_finite(y, name)
-        return y
+    (n, output_dim) of `dtype` (NaN/Inf checked). The model skips this for rows already in its
+    layout (see Sequential._targets)."""
     y = np.asarray(y)
     if len(y) != n:
         raise ValueError(f"{name} has {len(y)} samples but x has {n}")

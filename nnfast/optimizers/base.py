@@ -3,7 +3,7 @@ rate, the list and dict calling forms, and the contract with the one-call native
 (``native_update()``). The update arithmetic itself is one call of an ``nnfast.ops`` function."""
 import numbers
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Callable, Union
 
@@ -17,7 +17,7 @@ from .state import checked_state, slot_arrays
 CONVENTIONS = ("keras", "torch")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # holds arrays: compared by identity
 class NativeUpdate:
     """What the one-call native training step needs of an optimizer (see ``native_update``).
 
@@ -30,7 +30,7 @@ class NativeUpdate:
     """
     kernel: str
     hyperparameters: Mapping[str, Any]
-    state: tuple  # a list of arrays per slot, or None
+    state: tuple = field(repr=False)  # a list of arrays per slot, or None
     learning_rate: Union[float, Callable[[int], float]]
 
 
