@@ -8,6 +8,7 @@ a callable ``loss(pred, target) -> (loss, dpred)``.
 import numpy as np
 
 from .reference import BCE_EPSILON
+from .utils import checks
 
 
 class Loss:
@@ -96,7 +97,7 @@ def get(identifier):
     if isinstance(identifier, str):
         cls = LOSSES.get(identifier.lower())
         if cls is None:
-            raise ValueError(f"unknown loss {identifier!r}; valid names: {', '.join(LOSSES)}")
+            raise checks.not_one_of("loss", identifier, tuple(LOSSES), also="a callable")
         return cls(identifier.lower())
     if callable(identifier):
         return CustomLoss(identifier)

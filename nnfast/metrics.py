@@ -6,6 +6,8 @@ otherwise.
 """
 import numpy as np
 
+from .utils import checks
+
 
 class Metric:
     """Sample-weighted running mean of a per-sample value."""
@@ -89,7 +91,7 @@ def get(identifier, output_dim, sparse_targets):
     if isinstance(identifier, Metric):
         return identifier
     if not isinstance(identifier, str) or identifier.lower() not in NAMES:
-        raise ValueError(f"unknown metric {identifier!r}; valid names: {', '.join(NAMES)}")
+        raise checks.not_one_of("metric", identifier, tuple(NAMES), also="a Metric")
     name = identifier.lower()
     if name in ("accuracy", "acc"):
         if output_dim == 1:

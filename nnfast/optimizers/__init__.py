@@ -75,6 +75,7 @@ Slot names follow Keras 3: SGD ``momentums``; Adagrad ``accumulators``; RMSprop 
 ``velocities``, ``velocity_hats`` (amsgrad).
 """
 
+from ..utils import checks
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
 from .base import CONVENTIONS, NativeUpdate, Optimizer
@@ -93,5 +94,4 @@ def get(identifier):
         return identifier
     if isinstance(identifier, str) and identifier.lower() in _BY_NAME:
         return _BY_NAME[identifier.lower()]()
-    raise ValueError(f"unknown optimizer {identifier!r}: expected an Optimizer instance or one of "
-                     f"{sorted(_BY_NAME)}")
+    raise checks.not_one_of("optimizer", identifier, tuple(sorted(_BY_NAME)), also="an Optimizer instance")

@@ -78,6 +78,13 @@ def flag(name, value):
     return bool(value)
 
 
+def not_one_of(name, value, choices, also=""):
+    """The ValueError for a value that is none of `choices`: "NAME must be [ALSO or ]one of 'a',
+    'b', got VALUE" (lookups by name raise it; one_of raises it too)."""
+    return ValueError(f"{name} must be {also + ' or ' if also else ''}one of {', '.join(map(repr, choices))}, "
+                      f"got {value!r}")
+
+
 def one_of(name, value, choices):
     """The choice `value` equals (a str choice also matches a str subclass such as numpy.str_;
     otherwise the types must be the same, so True is not 1), else a ValueError listing them."""
@@ -88,7 +95,7 @@ def one_of(name, value, choices):
                 return c
         except (TypeError, ValueError):  # an array compares element-wise
             break
-    raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}, got {value!r}")
+    raise not_one_of(name, value, choices)
 
 
 def torch_nesterov(momentum, dampening):

@@ -1,6 +1,7 @@
 """Shared plumbing of the small configurable objects (initializers, regularizers): Keras-style
 get_config / from_config / repr, serialization as ``{"class_name": ..., "config": ...}`` (how
 layers store them in their configs), and the `get(identifier)` lookup rule."""
+from . import checks
 
 
 class Configurable:
@@ -44,7 +45,7 @@ def resolve(identifier, kind, base, by_name):
         for name, cls in by_name.items():
             if name.replace("_", "") == key:
                 return cls()
-        raise ValueError(f"unknown {kind} {identifier!r}; valid names: {', '.join(sorted(by_name))}")
+        raise checks.not_one_of(kind, identifier, tuple(sorted(by_name)))
     if isinstance(identifier, type) and issubclass(identifier, base):
         return identifier()
     if callable(identifier):
