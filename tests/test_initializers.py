@@ -204,7 +204,7 @@ def test_get_unknown_name_lists_the_valid_ones():
     (lambda: init.RandomNormal(mean=float("nan")), ValueError, "mean"),
     (lambda: init.RandomUniform(0.1, -0.1), ValueError, "minval"),
     (lambda: init.VarianceScaling(mode="fan_max"), ValueError, "mode"),
-    (lambda: init.VarianceScaling(distribution="normal"), ValueError, "distribution"),
+    (lambda: init.VarianceScaling(distribution="gaussian"), ValueError, "distribution"),
     (lambda: init.VarianceScaling(scale=-1.0), ValueError, "scale"),
     (lambda: init.GlorotUniform(seed=-1), ValueError, "seed"),
     (lambda: init.GlorotUniform(seed=1.5), TypeError, "seed"),
