@@ -39,9 +39,9 @@ class Trainer:
         """(loss, d out) for the batch; out is logits when fused."""
         grad = self.layers[-1].buffer("dloss", out.shape, out.dtype)
         if self.layers[-1].fused_softmax:
-            value, grad = self.loss.fused(self._backend, out, y, grad)
+            value, grad = self.loss.fused_value_and_grad(self._backend, out, y, grad)
         else:
-            value, grad = self.loss(self._backend, out, y, grad)
+            value, grad = self.loss.value_and_grad(self._backend, out, y, grad)
         for layer in self._regularized:
             value += layer.regularization()
         return value, grad
