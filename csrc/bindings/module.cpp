@@ -62,5 +62,6 @@ PYBIND11_MODULE(_core, m) {
     bindings::register_dense(m);
     bindings::register_losses(m);
     bindings::register_dropout(m);
+    bindings::register_normalization(m);
     bindings::register_dense_stack(m);
 }

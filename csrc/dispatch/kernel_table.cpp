@@ -8,6 +8,7 @@
 #include "kernels/finite.h"
 #include "kernels/limits.h"
 #include "kernels/losses.h"
+#include "kernels/normalization.h"
 #include "kernels/optim.h"
 
 #define NNFAST_STR2(x) #x
@@ -40,8 +41,9 @@ template <class T>
 constexpr KernelSet<T> kernel_set() {
     return KernelSet<T>{&activation_forward<T>, &activation_backward<T>, &gemm<T>, &dense_forward<T>,
                         &dense_backward<T>, &pointwise_loss<T>, &softmax_cross_entropy<T>,
-                        &dropout_forward<T>, &dropout_backward<T>, &all_finite<T>, &sgd_update<T>,
-                        &adagrad_update<T>,        &rmsprop_update<T>,       &adam_update<T>};
+                        &dropout_forward<T>, &dropout_backward<T>, &batch_norm_forward<T>,
+                        &batch_norm_backward<T>, &layer_norm_forward<T>, &layer_norm_backward<T>, &all_finite<T>,
+                        &sgd_update<T>, &adagrad_update<T>, &rmsprop_update<T>, &adam_update<T>};
 }
 
 }  // namespace

@@ -38,6 +38,21 @@ struct KernelSet {
     void (*dropout_forward)(T* y, uint8_t* mask, const T* x, int64_t n, double rate, uint64_t seed);
     // dx (n) = dy (n) / (1 - rate) where mask (n), else 0.
     void (*dropout_backward)(T* dx, const T* dy, const uint8_t* mask, int64_t n, double rate);
+    // Batch normalization of x (rows, cols) per column (kernels/normalization.h): y (rows, cols);
+    // mean, inv_std (cols) the statistics used; in training the batch's, with moving_mean and
+    // moving_var (cols) updated in place. gamma, beta (cols) may be null.
+    void (*batch_norm_forward)(T* y, T* mean, T* inv_std, T* moving_mean, T* moving_var, const T* x,
+                               const T* gamma, const T* beta, int64_t rows, int64_t cols, bool training,
+                               double momentum, double epsilon);
+    // dx (rows, cols), dgamma and dbeta (cols, or null) from x, gamma (or null), mean, inv_std (cols), dy.
+    void (*batch_norm_backward)(T* dx, T* dgamma, T* dbeta, const T* x, const T* gamma, const T* mean,
+                                const T* inv_std, const T* dy, int64_t rows, int64_t cols, bool training);
+    // Layer normalization of each row of x (rows, cols): y (rows, cols), mean and inv_std (rows).
+    void (*layer_norm_forward)(T* y, T* mean, T* inv_std, const T* x, const T* gamma, const T* beta,
+                               int64_t rows, int64_t cols, double epsilon);
+    // dx (rows, cols), dgamma and dbeta (cols, or null) from x, gamma (or null), mean, inv_std (rows), dy.
+    void (*layer_norm_backward)(T* dx, T* dgamma, T* dbeta, const T* x, const T* gamma, const T* mean,
+                                const T* inv_std, const T* dy, int64_t rows, int64_t cols);
     // true when no element of v (n) is NaN or +-Inf.
     bool (*all_finite)(const T* v, int64_t n);
     // Fused optimizer steps over `count` tensors (docs/design.md's update rules; one pass per element:

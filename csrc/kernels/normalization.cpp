@@ -1,0 +1,215 @@
+// Batch and layer normalization, forward and backward, written once for every ISA level.
+//
+// Numerics: statistics are two-pass (the mean, then the mean of squared deviations from it, never
+// E[x^2] - E[x]^2, which cancels) and every sum is taken in double: over the rows of a column in a
+// fixed pairwise order (runs of kLeafRows rows in order, halves combined), over a row's features
+// with pairwise_sum. Per-column or per-row coefficients are formed in double and rounded once to
+// T; the element-wise passes run in T. Work is split by whole columns (reductions over rows) or
+// whole rows, and no sum is ever split across threads, so results never depend on the thread
+// count. This file is compiled with -ffp-contract=off: no FMA changes a rounding, so every ISA
+// level gives the same bits and nnfast.reference performs the very same roundings (only the order
+// of its double sums differs).
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+
+#include "kernels/normalization.h"
+#include "kernels/pairwise_sum.h"
+#include "memory/workspace.h"
+#include "parallel/parallel_for.h"
+
+namespace nnfast {
+namespace NNFAST_ISA_NS {
+namespace {
+
+constexpr int64_t kChunk = 64;     // columns per task of a reduction over rows (its sums live on the stack)
+constexpr int64_t kLeafRows = 32;  // rows added in order before sums are combined pairwise
+
+// out[c] = sum of term(r, j0 + c) over r in [r0, r0 + n), for c < width <= kChunk, in double.
+// The order depends on n alone: runs of up to kLeafRows rows in order, longer ranges split in two
+// (the first half a multiple of kLeafRows) and the halves' sums added.
+template <class Term>
+void column_sums(double* out, int64_t r0, int64_t n, int64_t j0, int64_t width, const Term& term) {
+    if (n <= kLeafRows) {
+        for (int64_t c = 0; c < width; ++c) out[c] = 0.0;
+        for (int64_t r = r0; r < r0 + n; ++r)
+#pragma omp simd
+            for (int64_t c = 0; c < width; ++c) out[c] += term(r, j0 + c);
+        return;
+    }
+    const int64_t half = (n / 2 + kLeafRows - 1) / kLeafRows * kLeafRows;
+    double upper[kChunk];
+    column_sums(out, r0, half, j0, width, term);
+    column_sums(upper, r0 + half, n - half, j0, width, term);
+    for (int64_t c = 0; c < width; ++c) out[c] += upper[c];
+}
+
+// chunk(j0, width) for the chunks of kChunk columns of a (rows, cols) array, split over threads;
+// `cost` is the work per element.
+template <class Chunk>
+void for_column_chunks(int64_t rows, int64_t cols, int64_t cost, const Chunk& chunk) {
+    const int64_t chunks = (cols + kChunk - 1) / kChunk;
+    parallel_for(chunks, 1, rows * kChunk * cost, [&](int64_t c0, int64_t c1) {
+        for (int64_t c = c0; c < c1; ++c) chunk(c * kChunk, std::min(kChunk, cols - c * kChunk));
+    });
+}
+
+// body(r) for every row r of [0, rows), split over threads; `cost` is the work per row.
+template <class Body>
+void for_rows(int64_t rows, int64_t cost, const Body& body) {
+    parallel_for(rows, 1, cost, [&](int64_t r0, int64_t r1) {
+        for (int64_t r = r0; r < r1; ++r) body(r);
+    });
+}
+
+}  // namespace
+
+template <class T>
+void batch_norm_forward(T* y, T* mean, T* inv_std, T* moving_mean, T* moving_var, const T* x, const T* gamma,
+                        const T* beta, int64_t rows, int64_t cols, bool training, double momentum, double epsilon) {
+    // Keras' order: (x - mean) * (inv_std * gamma) + beta, the per-column factor formed first.
+    T* scale = static_cast<T*>(workspace(kPartials, sizeof(T) * (2 * cols + 1)));
+    T* shift = scale + cols;
+    const T keep = T(momentum), take = T(1.0 - momentum);  // as Keras: 1 - momentum in double, then rounded
+    for_column_chunks(training ? rows : 0, cols, 3, [&](int64_t j0, int64_t width) {
+        double m[kChunk], v[kChunk];
+        if (training) {
+            column_sums(m, 0, rows, j0, width, [&](int64_t r, int64_t j) { return double(x[r * cols + j]); });
+            for (int64_t c = 0; c < width; ++c) m[c] /= double(rows);
+            column_sums(v, 0, rows, j0, width, [&](int64_t r, int64_t j) {
+                const double d = double(x[r * cols + j]) - m[j - j0];
+                return d * d;
+            });
+            for (int64_t c = 0; c < width; ++c) v[c] /= double(rows);  // biased, as Keras (also for moving_var)
+        } else {
+            for (int64_t c = 0; c < width; ++c) m[c] = double(moving_mean[j0 + c]), v[c] = double(moving_var[j0 + c]);
+        }
+        for (int64_t c = 0; c < width; ++c) {
+            const int64_t j = j0 + c;
+            const double inv = 1.0 / std::sqrt(v[c] + epsilon);
+            mean[j] = T(m[c]);
+            inv_std[j] = T(inv);
+            scale[j] = T(gamma ? inv * double(gamma[j]) : inv);
+            shift[j] = beta ? beta[j] : T(0);
+            if (!training) continue;
+            moving_mean[j] = moving_mean[j] * keep + mean[j] * take;
+            moving_var[j] = moving_var[j] * keep + T(v[c]) * take;
+        }
+    });
+    for_rows(rows, 3 * cols, [&](int64_t r) {
+        const T* xr = x + r * cols;
+        T* yr = y + r * cols;
+#pragma omp simd
+        for (int64_t j = 0; j < cols; ++j) yr[j] = (xr[j] - mean[j]) * scale[j] + shift[j];
+    });
+}
+
+template <class T>
+void batch_norm_backward(T* dx, T* dgamma, T* dbeta, const T* x, const T* gamma, const T* mean, const T* inv_std,
+                         const T* dy, int64_t rows, int64_t cols, bool training) {
+    // dx = gamma*inv_std * (dy - sum(dy)/N - x_hat * sum(dy*x_hat)/N) with x_hat = (x - mean)*inv_std;
+    // per column: k = gamma*inv_std, kb = sum(dy)/N, kg = sum(dy*x_hat)/N (in double, rounded once).
+    T* k = static_cast<T*>(workspace(kPartials, sizeof(T) * (3 * cols + 1)));
+    T* kb = k + cols;
+    T* kg = kb + cols;
+    for_column_chunks(rows, cols, 6, [&](int64_t j0, int64_t width) {
+        double sb[kChunk], sg[kChunk];
+        column_sums(sb, 0, rows, j0, width, [&](int64_t r, int64_t j) { return double(dy[r * cols + j]); });
+        column_sums(sg, 0, rows, j0, width, [&](int64_t r, int64_t j) {
+            const T xhat = (x[r * cols + j] - mean[j]) * inv_std[j];
+            return double(dy[r * cols + j]) * double(xhat);
+        });
+        for (int64_t c = 0; c < width; ++c) {
+            const int64_t j = j0 + c;
+            if (dbeta) dbeta[j] = T(sb[c]);
+            if (dgamma) dgamma[j] = T(sg[c]);
+            k[j] = T(gamma ? double(gamma[j]) * double(inv_std[j]) : double(inv_std[j]));
+            kb[j] = T(sb[c] / double(rows));
+            kg[j] = T(sg[c] / double(rows));
+        }
+    });
+    for_rows(rows, 5 * cols, [&](int64_t r) {
+        const T* xr = x + r * cols;
+        const T* dyr = dy + r * cols;
+        T* dxr = dx + r * cols;
+        if (!training) {  // constant statistics: only the scale remains
+#pragma omp simd
+            for (int64_t j = 0; j < cols; ++j) dxr[j] = dyr[j] * k[j];
+            return;
+        }
+#pragma omp simd
+        for (int64_t j = 0; j < cols; ++j) {
+            const T xhat = (xr[j] - mean[j]) * inv_std[j];
+            dxr[j] = k[j] * (dyr[j] - kb[j] - xhat * kg[j]);
+        }
+    });
+}
+
+template <class T>
+void layer_norm_forward(T* y, T* mean, T* inv_std, const T* x, const T* gamma, const T* beta, int64_t rows,
+                        int64_t cols, double epsilon) {
+    for_rows(rows, 6 * cols, [&](int64_t r) {
+        const T* xr = x + r * cols;
+        T* yr = y + r * cols;
+        const double m = pairwise_sum<double>(cols, [&](int64_t j) { return double(xr[j]); }) / double(cols);
+        const double v = pairwise_sum<double>(cols, [&](int64_t j) {
+                             const double d = double(xr[j]) - m;
+                             return d * d;
+                         }) / double(cols);
+        const T mr = T(m), ir = T(1.0 / std::sqrt(v + epsilon));
+        mean[r] = mr;
+        inv_std[r] = ir;
+#pragma omp simd
+        for (int64_t j = 0; j < cols; ++j)
+            yr[j] = ((xr[j] - mr) * ir) * (gamma ? gamma[j] : T(1)) + (beta ? beta[j] : T(0));
+    });
+}
+
+template <class T>
+void layer_norm_backward(T* dx, T* dgamma, T* dbeta, const T* x, const T* gamma, const T* mean, const T* inv_std,
+                         const T* dy, int64_t rows, int64_t cols) {
+    if (dgamma || dbeta)
+        for_column_chunks(rows, cols, 4, [&](int64_t j0, int64_t width) {
+            double s[kChunk];
+            if (dbeta) {
+                column_sums(s, 0, rows, j0, width, [&](int64_t r, int64_t j) { return double(dy[r * cols + j]); });
+                for (int64_t c = 0; c < width; ++c) dbeta[j0 + c] = T(s[c]);
+            }
+            if (dgamma) {
+                column_sums(s, 0, rows, j0, width, [&](int64_t r, int64_t j) {
+                    const T xhat = (x[r * cols + j] - mean[r]) * inv_std[r];
+                    return double(dy[r * cols + j]) * double(xhat);
+                });
+                for (int64_t c = 0; c < width; ++c) dgamma[j0 + c] = T(s[c]);
+            }
+        });
+    // Per row, with g = dy * gamma: dx = inv_std * (g - mean(g) - x_hat * mean(g * x_hat)).
+    for_rows(rows, 10 * cols, [&](int64_t r) {
+        const T* xr = x + r * cols;
+        const T* dyr = dy + r * cols;
+        T* dxr = dx + r * cols;
+        const T mr = mean[r], ir = inv_std[r];
+        auto g = [&](int64_t j) { return gamma ? dyr[j] * gamma[j] : dyr[j]; };
+        auto xhat = [&](int64_t j) { return (xr[j] - mr) * ir; };
+        const T a = T(pairwise_sum<double>(cols, [&](int64_t j) { return double(g(j)); }) / double(cols));
+        const T b = T(pairwise_sum<double>(cols, [&](int64_t j) { return double(g(j)) * double(xhat(j)); }) /
+                      double(cols));
+#pragma omp simd
+        for (int64_t j = 0; j < cols; ++j) dxr[j] = ir * (g(j) - a - xhat(j) * b);
+    });
+}
+
+#define NNFAST_INSTANTIATE(T)                                                                                    \
+    template void batch_norm_forward<T>(T*, T*, T*, T*, T*, const T*, const T*, const T*, int64_t, int64_t, bool, \
+                                        double, double);                                                         \
+    template void batch_norm_backward<T>(T*, T*, T*, const T*, const T*, const T*, const T*, const T*, int64_t,   \
+                                         int64_t, bool);                                                         \
+    template void layer_norm_forward<T>(T*, T*, T*, const T*, const T*, const T*, int64_t, int64_t, double);      \
+    template void layer_norm_backward<T>(T*, T*, T*, const T*, const T*, const T*, const T*, const T*, int64_t,   \
+                                         int64_t);
+NNFAST_INSTANTIATE(float)
+NNFAST_INSTANTIATE(double)
+#undef NNFAST_INSTANTIATE
+
+}  // namespace NNFAST_ISA_NS
+}  // namespace nnfast

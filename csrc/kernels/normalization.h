@@ -1,0 +1,39 @@
+// Batch and layer normalization kernels of one ISA level: Keras 3's BatchNormalization (over the
+// batch, per feature) and LayerNormalization (over the last axis, per row). Statistics are two
+// passes (mean, then the mean of squared deviations: the biased variance) summed in double.
+#pragma once
+#include <cstdint>
+
+namespace nnfast {
+namespace NNFAST_ISA_NS {
+
+// x (rows, cols); gamma, beta (cols) may be null (scale 1, offset 0); mean, inv_std (cols) are
+// what normalized x. training: the batch mean and 1/sqrt(variance + epsilon) per column, and
+// moving_mean, moving_var (cols) = moving * momentum + batch statistic * (1 - momentum) in place.
+// Otherwise mean = moving_mean and inv_std = 1/sqrt(moving_var + epsilon); nothing else written.
+// y (rows, cols) = (x - mean) * (inv_std * gamma) + beta.
+template <class T>
+void batch_norm_forward(T* y, T* mean, T* inv_std, T* moving_mean, T* moving_var, const T* x, const T* gamma,
+                        const T* beta, int64_t rows, int64_t cols, bool training, double momentum, double epsilon);
+
+// dx (rows, cols), dgamma (cols) or null, dbeta (cols) or null of batch_norm_forward, from x, gamma (or
+// null), the mean and inv_std (cols) it returned and dy (rows, cols). training: the statistics
+// depend on x (the standard gradient); otherwise they are constants and dx = dy * gamma * inv_std.
+template <class T>
+void batch_norm_backward(T* dx, T* dgamma, T* dbeta, const T* x, const T* gamma, const T* mean, const T* inv_std,
+                         const T* dy, int64_t rows, int64_t cols, bool training);
+
+// mean, inv_std (rows): each row's mean and 1/sqrt(biased variance + epsilon) of x (rows, cols);
+// y (rows, cols) = (x - mean) * inv_std * gamma + beta; gamma, beta (cols) may be null (1, 0).
+template <class T>
+void layer_norm_forward(T* y, T* mean, T* inv_std, const T* x, const T* gamma, const T* beta, int64_t rows,
+                        int64_t cols, double epsilon);
+
+// dx (rows, cols), dgamma (cols) or null, dbeta (cols) or null of layer_norm_forward, from x, gamma
+// (or null), the mean and inv_std (rows) it returned and dy (rows, cols).
+template <class T>
+void layer_norm_backward(T* dx, T* dgamma, T* dbeta, const T* x, const T* gamma, const T* mean, const T* inv_std,
+                         const T* dy, int64_t rows, int64_t cols);
+
+}  // namespace NNFAST_ISA_NS
+}  // namespace nnfast
