@@ -1,45 +1,5 @@
-"""``keras.activations`` on nnfast: Keras 3's activation functions and get/serialize/deserialize,
-re-exported from ``nnfast.activations`` (NumPy arrays in, arrays of the input dtype out)."""
-from ..activations import (
-    celu,
-    deserialize,
-    elu,
-    exponential,
-    gelu,
-    get,
-    glu,
-    hard_shrink,
-    hard_sigmoid,
-    hard_silu,
-    hard_swish,
-    hard_tanh,
-    leaky_relu,
-    linear,
-    log_sigmoid,
-    log_softmax,
-    mish,
-    relu,
-    relu6,
-    selu,
-    serialize,
-    sigmoid,
-    silu,
-    soft_shrink,
-    softmax,
-    softplus,
-    softsign,
-    sparse_plus,
-    sparse_sigmoid,
-    sparsemax,
-    squareplus,
-    swish,
-    tanh,
-    tanh_shrink,
-    threshold,
-)
+"""keras.activations on nnfast: the activation functions nnfast.activations exports under Keras
+names (none while the library has no nnfast.activations)."""
+from .namespace import mirror
 
-__all__ = ["celu", "deserialize", "elu", "exponential", "gelu", "get", "glu", "hard_shrink", "hard_sigmoid",
-           "hard_silu", "hard_swish", "hard_tanh", "leaky_relu", "linear", "log_sigmoid", "log_softmax",
-           "mish", "relu", "relu6", "selu", "serialize", "sigmoid", "silu", "soft_shrink", "softmax",
-           "softplus", "softsign", "sparse_plus", "sparse_sigmoid", "sparsemax", "squareplus", "swish",
-           "tanh", "tanh_shrink", "threshold"]
+mirror(globals(), "keras.activations", ("nnfast.activations",))

@@ -1,0 +1,74 @@
+"""Array helpers for preparing data, with Keras 3's names and results: ``to_categorical`` (class
+indices to one-hot rows) and ``normalize`` (rows scaled to unit norm). nnfast.keras.utils exports
+them as ``keras.utils.to_categorical`` and ``keras.utils.normalize``.
+"""
+import math
+import numbers
+
+import numpy as np
+
+from .utils import checks
+
+__all__ = ["to_categorical", "normalize"]
+
+
+def to_categorical(x, num_classes=None):
+    """One-hot float64 rows of the class indices `x`, the class axis last, as Keras 3 gives them.
+
+    `x` is any array-like of integer class indices (integer-valued floats are accepted). A
+    trailing axis of length 1 is dropped first, so ``(n, 1)`` labels give ``(n, num_classes)``
+    and a scalar gives ``(num_classes,)``. `num_classes` defaults to ``max(x) + 1``.
+
+    Where Keras answers bad labels silently or with a bare IndexError (a negative index wraps
+    around, a fraction is truncated), this raises a ValueError naming `x`.
+    """
+    num_classes = checks.optional_integer("num_classes", num_classes, lo=1)
+    try:
+        values = np.asarray(x)
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"x must be an array of class indices, got {x!r}") from e
+    if values.dtype == np.bool_ or not np.issubdtype(values.dtype, np.number) \
+            or np.issubdtype(values.dtype, np.complexfloating):
+        raise TypeError(f"x must be an array of integer class indices, got dtype {values.dtype}")
+    fractional = ~(np.isfinite(values) & (values == np.round(values)))
+    if fractional.any():
+        raise ValueError(f"x must hold integer class indices, got {_sample(values[fractional])}")
+    labels = values.astype(np.int64)
+    shape = labels.shape
+    if len(shape) > 1 and shape[-1] == 1:
+        shape = shape[:-1]
+    labels = labels.reshape(-1)
+    if num_classes is None:
+        if labels.size == 0:
+            raise ValueError("x must hold at least one class index when num_classes is None, got an empty array")
+        num_classes = int(labels.max()) + 1
+    outside = (labels < 0) | (labels >= num_classes)
+    if outside.any():
+        raise ValueError(f"x must hold class indices in [0, {num_classes - 1}], got {_sample(labels[outside])}")
+    categorical = np.zeros((labels.size, num_classes))
+    categorical[np.arange(labels.size), labels] = 1
+    return categorical.reshape(shape + (num_classes,))
+
+
+def normalize(x, axis=-1, order=2):
+    """A copy of `x` with every vector along `axis` divided by its `order`-norm (``numpy.linalg.norm``);
+    all-zero vectors stay zero. As Keras 3 for NumPy input: float32 stays float32, integers become
+    float64. `axis` must be an int (Keras 3 mishandles ``axis=0``, which works here)."""
+    values = np.asarray(x)
+    if not np.issubdtype(values.dtype, np.number) or values.dtype == np.bool_:
+        raise TypeError(f"x must be a numeric array, got dtype {values.dtype}")
+    if values.ndim == 0:
+        raise ValueError(f"x must have at least one dimension, got a scalar {x!r}")
+    axis = checks.integer("axis", axis, lo=-values.ndim, hi=values.ndim - 1)
+    if isinstance(order, bool) or not isinstance(order, numbers.Real) or math.isnan(order):
+        raise TypeError(f"order must be a real number (2, 1, numpy.inf, ...), got {order!r}")
+    norm = np.atleast_1d(np.linalg.norm(values, order, axis))
+    norm[norm == 0] = 1
+    return values / np.expand_dims(norm, axis)
+
+
+def _sample(values, limit=6):
+    """A short text of the first values of a 1-D array, for an error message."""
+    flat = values.reshape(-1)
+    text = ", ".join(map(str, flat[:limit].tolist()))
+    return f"[{text}{', ...' if flat.size > limit else ''}]"
