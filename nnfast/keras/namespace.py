@@ -24,12 +24,14 @@ GUIDE = "docs/keras.md"
 class UnsupportedFeatureError(NotImplementedError):
     """A feature of Keras 3 that nnfast does not have (docs/keras.md lists what it has)."""
 
+    __module__ = "nnfast.keras"  # where users meet it (the package exports it)
+
 
 def unsupported(feature, offered_by=None, supported=(), note=""):
     """The UnsupportedFeatureError for `feature` (a Keras name such as ``"keras.layers.Conv2D"``);
     `supported` lists what the nnfast.keras module `offered_by` has instead."""
     offer = f" ({offered_by} has: {', '.join(supported)})" if supported else ""
-    return UnsupportedFeatureError(f"{feature} is a Keras 3 feature that nnfast does not support{offer}{note}; "
+    return UnsupportedFeatureError(f"{feature} is not supported by nnfast{offer}{note}; "
                                    f"see {GUIDE} in the nnfast repository for what nnfast.keras supports")
 
 
