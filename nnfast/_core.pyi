@@ -73,6 +73,62 @@ def dropout_forward(
 # dx = dy / (1 - rate) where mask is 1, else 0.
 def dropout_backward(dy: Array, mask: NDArray[np.uint8], rate: float, out: Array | None, /) -> Array: ...
 
+# Normalization of x (batch, features): batch norm per feature (mean, inv_std (features,)), layer
+# norm per row (mean, inv_std (batch,)). Forward returns (y, mean, inv_std); in training, batch norm
+# updates moving_mean and moving_var in place. gamma, beta may be None. Backward returns
+# (dx, dgamma or None, dbeta or None). Written arrays must not overlap any other of the call.
+def batch_norm_forward(
+    x: Array,
+    gamma: Array | None,
+    beta: Array | None,
+    moving_mean: Array,
+    moving_var: Array,
+    training: bool,
+    momentum: float,
+    epsilon: float,
+    out: Array | None,
+    mean_out: Array | None,
+    inv_std_out: Array | None,
+    /,
+) -> tuple[Array, Array, Array]: ...
+def batch_norm_backward(
+    x: Array,
+    gamma: Array | None,
+    mean: Array,
+    inv_std: Array,
+    dy: Array,
+    training: bool,
+    need_dgamma: bool,
+    need_dbeta: bool,
+    dx_out: Array | None,
+    dgamma_out: Array | None,
+    dbeta_out: Array | None,
+    /,
+) -> tuple[Array, Array | None, Array | None]: ...
+def layer_norm_forward(
+    x: Array,
+    gamma: Array | None,
+    beta: Array | None,
+    epsilon: float,
+    out: Array | None,
+    mean_out: Array | None,
+    inv_std_out: Array | None,
+    /,
+) -> tuple[Array, Array, Array]: ...
+def layer_norm_backward(
+    x: Array,
+    gamma: Array | None,
+    mean: Array,
+    inv_std: Array,
+    dy: Array,
+    need_dgamma: bool,
+    need_dbeta: bool,
+    dx_out: Array | None,
+    dgamma_out: Array | None,
+    dbeta_out: Array | None,
+    /,
+) -> tuple[Array, Array | None, Array | None]: ...
+
 # Fused multi-tensor optimizer steps, in place (nnfast.ops has their keyword signatures).
 # convention: "keras" or "torch" ("dlfs" too for SGD). State lists a setting does not use may be None.
 def sgd_update(

@@ -139,3 +139,53 @@ def dropout_forward(x, rate, seed, out=None, mask_out=None):
 def dropout_backward(dy, mask, rate, out=None):
     """dx = dy / (1 - rate) where mask is 1, else 0 (mask from dropout_forward)."""
     return _core.dropout_backward(dy, mask, float(rate), out)
+
+
+# --- normalization -----------------------------------------------------------------------------
+# Keras 3's BatchNormalization (per feature, over the batch) and LayerNormalization (per row, over
+# the last axis) on x (batch, features). Statistics are two-pass (mean, then the biased variance as
+# the mean of squared deviations) with sums in double in a fixed order: the same bits for any
+# thread count and at every ISA level. gamma, beta: (features,) or None (scale=False: 1,
+# center=False: 0). Forward also returns the statistics it normalized with (mean, inv_std =
+# 1/sqrt(variance + epsilon)), which backward takes; *_out let a model keep every result in
+# preallocated buffers (they must not overlap any other array of the call).
+
+def batch_norm_forward(x, gamma, beta, moving_mean, moving_var, training, momentum=0.99, epsilon=1e-3, out=None,
+                       mean_out=None, inv_std_out=None):
+    """(y, mean, inv_std), each feature normalized: y = (x - mean) * (inv_std * gamma) + beta.
+
+    training=True: mean and inv_std (features,) come from the batch (biased variance; x needs at
+    least one row), and moving_mean and moving_var are updated in place, as Keras:
+    moving = moving * momentum + batch statistic * (1 - momentum) (the biased variance for
+    moving_var). training=False: mean = moving_mean, inv_std = 1/sqrt(moving_var + epsilon), and
+    nothing else is written. Keras defaults: momentum 0.99, epsilon 1e-3."""
+    return _core.batch_norm_forward(x, gamma, beta, moving_mean, moving_var, bool(training), float(momentum),
+                                    float(epsilon), out, mean_out, inv_std_out)
+
+
+def batch_norm_backward(x, gamma, mean, inv_std, dy, training=True, need_dgamma=True, need_dbeta=True,
+                        dx_out=None, dgamma_out=None, dbeta_out=None):
+    """(dx, dgamma or None, dbeta or None) of batch_norm_forward, from x, gamma (or None), the mean
+    and inv_std it returned and dy. With x_hat = (x - mean) * inv_std: dbeta = dy.sum(0),
+    dgamma = (dy * x_hat).sum(0) and, in training (the statistics depend on x),
+    dx = gamma * inv_std * (dy - dbeta / N - x_hat * dgamma / N); with training=False the
+    statistics are constants and dx = dy * gamma * inv_std."""
+    return _core.batch_norm_backward(x, gamma, mean, inv_std, dy, bool(training), bool(need_dgamma),
+                                     bool(need_dbeta), dx_out, dgamma_out, dbeta_out)
+
+
+def layer_norm_forward(x, gamma, beta, epsilon=1e-3, out=None, mean_out=None, inv_std_out=None):
+    """(y, mean, inv_std): each row normalized, y = (x - mean) * inv_std * gamma + beta, with mean
+    and inv_std = 1/sqrt(biased variance + epsilon) of shape (batch,). x needs at least one feature.
+    Keras default: epsilon 1e-3."""
+    return _core.layer_norm_forward(x, gamma, beta, float(epsilon), out, mean_out, inv_std_out)
+
+
+def layer_norm_backward(x, gamma, mean, inv_std, dy, need_dgamma=True, need_dbeta=True, dx_out=None,
+                        dgamma_out=None, dbeta_out=None):
+    """(dx, dgamma or None, dbeta or None) of layer_norm_forward, from x, gamma (or None), the mean
+    and inv_std (batch,) it returned and dy. With x_hat = (x - mean) * inv_std and g = dy * gamma:
+    dx = inv_std * (g - mean(g) - x_hat * mean(g * x_hat)) over each row, dgamma = (dy * x_hat).sum(0),
+    dbeta = dy.sum(0)."""
+    return _core.layer_norm_backward(x, gamma, mean, inv_std, dy, bool(need_dgamma), bool(need_dbeta), dx_out,
+                                     dgamma_out, dbeta_out)

@@ -613,3 +613,149 @@ def dropout_backward(dy, mask, rate):
     rate = _dropout_rate(rate)
     scale = dy.dtype.type(1.0 / (1.0 - rate))
     return np.where(np.asarray(mask) != 0, dy * scale, dy.dtype.type(0))
+
+
+# --------------------------------------------------------------------------------------------------
+# normalization
+# --------------------------------------------------------------------------------------------------
+# Keras 3's BatchNormalization (per feature) and LayerNormalization (per row) on x (batch, features),
+# computed as the native kernels compute them: two-pass statistics (the mean, then the biased
+# variance as the mean of squared deviations; Keras' torch backend takes E[x^2] - E[x]^2, which
+# cancels when |mean| >> std) summed in float64; per-feature or per-row coefficients formed in
+# float64 and rounded once to x's dtype; the element-wise work in x's dtype, in the kernels' order.
+# Only the order of the float64 sums differs from the kernels.
+
+_F64 = np.float64
+
+
+def _normalized_input(x):
+    (x,) = _float_arrays(x=x)
+    if x.ndim != 2:
+        raise ValueError(f"x must be 2-D (batch, features), got shape {x.shape}")
+    return x
+
+
+def _per_feature(x, what, **named):
+    """The named arrays (None passes) checked to be x's dtype and of shape (n,), n from `what`."""
+    n = x.shape[0] if what == "the rows of x" else x.shape[1]
+    arrays = _float_arrays(x=x, **named)[1:]
+    for name, a in zip(named, arrays):
+        if a is not None and a.shape != (n,):
+            raise ValueError(f"{name} must have shape ({n},) ({what}), got {a.shape}")
+    return arrays
+
+
+def _moving_statistics(x, training, moving_mean, moving_var):
+    for name, a in (("moving_mean", moving_mean), ("moving_var", moving_var)):
+        if not isinstance(a, np.ndarray):
+            raise TypeError(f"{name} must be a numpy.ndarray, got {type(a).__name__}")
+        if training and not a.flags.writeable:
+            raise ValueError(f"{name} must be writable, got a read-only array")
+    _per_feature(x, "the features of x", moving_mean=moving_mean, moving_var=moving_var)
+    if np.may_share_memory(moving_mean, moving_var):
+        raise ValueError("moving_var must not share memory with moving_mean")
+
+
+def batch_norm_forward(x, gamma, beta, moving_mean, moving_var, training, momentum=0.99, epsilon=1e-3):
+    """(y, mean, inv_std): ``y = (x - mean) * (inv_std * gamma) + beta`` per feature.
+
+    training: the batch's mean and ``inv_std = 1/sqrt(var + epsilon)`` (biased variance), and
+    ``moving = moving * momentum + statistic * (1 - momentum)`` in place for moving_mean and
+    moving_var, as Keras (``1 - momentum`` in double, both factors rounded to x's dtype). Otherwise
+    the moving statistics are used and nothing is written. gamma/beta None mean 1/0.
+    """
+    x = _normalized_input(x)
+    gamma, beta = _per_feature(x, "the features of x", gamma=gamma, beta=beta)
+    training = checks.flag("training", training)
+    _moving_statistics(x, training, moving_mean, moving_var)
+    momentum = checks.real("momentum", momentum, 0.0, 1.0)
+    epsilon = checks.real("epsilon", epsilon)
+    if training and x.shape[0] == 0:
+        raise ValueError(f"x must have at least one row when training (no batch statistics), got shape {x.shape}")
+    if training:
+        x64 = x.astype(_F64)
+        mean64 = x64.mean(axis=0)
+        var64 = np.square(x64 - mean64).mean(axis=0)
+    else:
+        mean64, var64 = moving_mean.astype(_F64), moving_var.astype(_F64)
+    inv64 = 1.0 / np.sqrt(var64 + epsilon)
+    mean, inv_std = mean64.astype(x.dtype), inv64.astype(x.dtype)
+    scale = (inv64 if gamma is None else inv64 * gamma).astype(x.dtype)
+    y = (x - mean) * scale + (np.zeros_like(mean) if beta is None else beta)
+    if training:
+        keep, take = x.dtype.type(momentum), x.dtype.type(1.0 - momentum)
+        moving_mean[...] = moving_mean * keep + mean * take
+        moving_var[...] = moving_var * keep + var64.astype(x.dtype) * take
+    return y, mean, inv_std
+
+
+def _backward_inputs(x, gamma, mean, inv_std, dy, stats):
+    x = _normalized_input(x)
+    (gamma,) = _per_feature(x, "the features of x", gamma=gamma)
+    mean, inv_std = _per_feature(x, stats, mean=mean, inv_std=inv_std)
+    (dy,) = _float_arrays(x=x, dy=dy)[1:]
+    _same_shape("x", x, "dy", dy)
+    return x, gamma, mean, inv_std, dy
+
+
+def _parameter_grads(dy, xhat, need_dgamma, need_dbeta):
+    """(dgamma = sum(dy * xhat), dbeta = sum(dy)) over the rows, each None unless needed."""
+    dy64 = dy.astype(_F64)
+    dgamma = (dy64 * xhat.astype(_F64)).sum(axis=0).astype(dy.dtype) if need_dgamma else None
+    return dgamma, dy64.sum(axis=0).astype(dy.dtype) if need_dbeta else None
+
+
+def batch_norm_backward(x, gamma, mean, inv_std, dy, training=True, need_dgamma=True, need_dbeta=True):
+    """(dx, dgamma or None, dbeta or None) of batch_norm_forward from its mean and inv_std.
+
+    ``x_hat = (x - mean) * inv_std``; per feature ``k = gamma * inv_std``, ``kb = sum(dy) / N``,
+    ``kg = sum(dy * x_hat) / N`` (float64, rounded once); training: ``dx = k * (dy - kb - x_hat * kg)``;
+    otherwise (constant statistics) ``dx = dy * k``.
+    """
+    x, gamma, mean, inv_std, dy = _backward_inputs(x, gamma, mean, inv_std, dy, "the features of x")
+    training = checks.flag("training", training)
+    xhat = (x - mean) * inv_std
+    k = (inv_std.astype(_F64) if gamma is None else gamma.astype(_F64) * inv_std).astype(x.dtype)
+    if training:
+        n = max(x.shape[0], 1)
+        dy64 = dy.astype(_F64)
+        kb = (dy64.sum(axis=0) / n).astype(x.dtype)
+        kg = ((dy64 * xhat.astype(_F64)).sum(axis=0) / n).astype(x.dtype)
+        dx = k * (dy - kb - xhat * kg)
+    else:
+        dx = dy * k
+    return (dx, *_parameter_grads(dy, xhat, need_dgamma, need_dbeta))
+
+
+def layer_norm_forward(x, gamma, beta, epsilon=1e-3):
+    """(y, mean, inv_std): each row normalized, ``y = ((x - mean) * inv_std) * gamma + beta`` with the
+    row's mean and ``inv_std = 1/sqrt(var + epsilon)`` (biased variance), both of shape (batch,)."""
+    x = _normalized_input(x)
+    gamma, beta = _per_feature(x, "the features of x", gamma=gamma, beta=beta)
+    epsilon = checks.real("epsilon", epsilon)
+    if x.shape[1] == 0:
+        raise ValueError(f"x must have at least one feature (no row statistics), got shape {x.shape}")
+    x64 = x.astype(_F64)
+    mean64 = x64.mean(axis=1)
+    var64 = np.square(x64 - mean64[:, None]).mean(axis=1)
+    mean, inv_std = mean64.astype(x.dtype), (1.0 / np.sqrt(var64 + epsilon)).astype(x.dtype)
+    y = (x - mean[:, None]) * inv_std[:, None]
+    if gamma is not None:
+        y = y * gamma
+    return y + (np.zeros_like(x[0]) if beta is None else beta), mean, inv_std
+
+
+def layer_norm_backward(x, gamma, mean, inv_std, dy, need_dgamma=True, need_dbeta=True):
+    """(dx, dgamma or None, dbeta or None) of layer_norm_forward from its mean and inv_std (batch,).
+
+    ``x_hat = (x - mean) * inv_std``, ``g = dy * gamma``; per row ``a = mean(g)``,
+    ``b = mean(g * x_hat)`` (float64, rounded once); ``dx = inv_std * (g - a - x_hat * b)``.
+    """
+    x, gamma, mean, inv_std, dy = _backward_inputs(x, gamma, mean, inv_std, dy, "the rows of x")
+    xhat = (x - mean[:, None]) * inv_std[:, None]
+    g = dy if gamma is None else dy * gamma
+    g64, cols = g.astype(_F64), max(x.shape[1], 1)
+    a = (g64.sum(axis=1) / cols).astype(x.dtype)
+    b = ((g64 * xhat.astype(_F64)).sum(axis=1) / cols).astype(x.dtype)
+    dx = inv_std[:, None] * (g - a[:, None] - xhat * b[:, None])
+    return (dx, *_parameter_grads(dy, xhat, need_dgamma, need_dbeta))
