@@ -51,9 +51,11 @@ def to_categorical(x, num_classes=None):
 
 
 def normalize(x, axis=-1, order=2):
-    """A copy of `x` with every vector along `axis` divided by its `order`-norm (``numpy.linalg.norm``);
-    all-zero vectors stay zero. As Keras 3 for NumPy input: float32 stays float32, integers become
-    float64. `axis` must be an int (Keras 3 mishandles ``axis=0``, which works here)."""
+    """A copy of `x` with every vector along `axis` divided by its `order`-norm (``numpy.linalg.norm``;
+    2, 1, numpy.inf, ...); all-zero vectors stay zero. As Keras 3 for NumPy input: float32 stays
+    float32, integers become float64. The result has the shape of `x` along any int `axis`, where
+    Keras 3 expands the norm on the last axis, which fails for ``axis=0`` and gives a 1-D `x` a
+    leading axis of length 1."""
     values = np.asarray(x)
     if not np.issubdtype(values.dtype, np.number) or values.dtype == np.bool_:
         raise TypeError(f"x must be a numeric array, got dtype {values.dtype}")
@@ -62,9 +64,9 @@ def normalize(x, axis=-1, order=2):
     axis = checks.integer("axis", axis, lo=-values.ndim, hi=values.ndim - 1)
     if isinstance(order, bool) or not isinstance(order, numbers.Real) or math.isnan(order):
         raise TypeError(f"order must be a real number (2, 1, numpy.inf, ...), got {order!r}")
-    norm = np.atleast_1d(np.linalg.norm(values, order, axis))
+    norm = np.linalg.norm(values, order, axis, keepdims=True)
     norm[norm == 0] = 1
-    return values / np.expand_dims(norm, axis)
+    return values / norm
 
 
 def _sample(values, limit=6):
