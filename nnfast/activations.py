@@ -1,8 +1,8 @@
 """Keras 3's activation functions on NumPy arrays, and their lookup by name.
 
 Each function takes an array (or anything ``numpy.asarray`` takes) and returns a new array of the
-input's dtype: a float16/32/64 input keeps its dtype, any other real input (ints, bools, lists of
-Python numbers) is computed in float32, Keras' default float type. Each follows the formula of
+input's dtype: a float16/32/64 array keeps its dtype, any other real input (int or bool arrays,
+Python numbers and lists of them) is computed in float32, Keras' default float type. Each follows the formula of
 ``keras.activations`` with Keras' arguments and defaults and has Keras' ``__name__``. NaN and Inf
 are data: they propagate as in Keras and raise no NumPy warning (overflow to Inf is silent).
 
@@ -40,12 +40,13 @@ SELU_SCALE = 1.0507009873554804934193349852946
 
 
 def as_float_array(x):
-    """x as an array of a float dtype: float inputs as they are, other real inputs in float32."""
+    """x as an array of a float dtype: float arrays as they are, other real inputs (Python numbers
+    and lists of them included) in float32."""
     array = np.asarray(x)
-    if array.dtype.kind == "f":
-        return array
-    if array.dtype.kind not in "biu":
+    if array.dtype.kind not in "fbiu":
         raise TypeError(f"x must be an array of real numbers, got dtype {array.dtype}")
+    if array.dtype.kind == "f" and isinstance(x, (np.ndarray, np.generic)):
+        return array
     return array.astype(np.float32)
 
 
@@ -158,11 +159,16 @@ def sigmoid(x):
     return stable_sigmoid(x)
 
 
+def relu6_of_shift(x):
+    """min(max(x + 3, 0), 6): 6 * hard_sigmoid(x), exact where x / 6 + 0.5 would cancel near -3."""
+    return np.minimum(positive_part(x + x.dtype.type(3.0)), x.dtype.type(6.0))
+
+
 @keras_activation
 def hard_sigmoid(x):
-    """x / 6 + 0.5 clipped to [0, 1]."""
-    y = x / x.dtype.type(6.0) + x.dtype.type(0.5)
-    return np.where(y <= 0.0, x.dtype.type(0.0), np.where(y >= 1.0, x.dtype.type(1.0), y))
+    """x / 6 + 0.5 clipped to [0, 1], evaluated as relu6(x + 3) / 6 (as Keras' torch and JAX
+    backends)."""
+    return relu6_of_shift(x) / x.dtype.type(6.0)
 
 
 @keras_activation
@@ -227,9 +233,8 @@ def silu(x):
 
 @keras_activation
 def hard_silu(x):
-    """x * hard_sigmoid(x) (also called hard_swish)."""
-    y = x / x.dtype.type(6.0) + x.dtype.type(0.5)
-    return x * np.where(y <= 0.0, x.dtype.type(0.0), np.where(y >= 1.0, x.dtype.type(1.0), y))
+    """x * hard_sigmoid(x) (also called hard_swish), evaluated as x * relu6(x + 3) / 6."""
+    return x * relu6_of_shift(x) / x.dtype.type(6.0)
 
 
 @keras_activation
@@ -299,20 +304,20 @@ def glu(x, axis=-1):
 
 @keras_activation
 def hard_shrink(x, threshold=0.5):
-    """x where |x| > threshold, else 0."""
-    return np.where(np.abs(x) > threshold, x, 0.0)
+    """x where |x| > threshold, else 0 (NaN stays NaN, as in Keras' torch backend)."""
+    return np.where(np.abs(x) <= threshold, 0.0, x)
 
 
 @keras_activation
 def soft_shrink(x, threshold=0.5):
-    """x - threshold above threshold, x + threshold below -threshold, else 0."""
-    return np.where(x > threshold, x - threshold, np.where(x < -threshold, x + threshold, 0.0))
+    """x - threshold above threshold, x + threshold below -threshold, else 0 (NaN stays NaN)."""
+    return np.where(np.abs(x) <= threshold, 0.0, x - np.sign(x) * threshold)
 
 
 @keras_activation
 def threshold(x, threshold, default_value):
-    """x where x > threshold, else default_value."""
-    return np.where(x > threshold, x, default_value)
+    """x where x > threshold, else default_value (NaN stays NaN)."""
+    return np.where(x <= threshold, default_value, x)
 
 
 swish, hard_swish = silu, hard_silu  # Keras' aliases: the same functions, named silu and hard_silu
