@@ -24,13 +24,16 @@ def draw(initializer, shape=SHAPE, dtype=np.float64, seed=0):
 # --------------------------------------------------------------------------------------------------
 
 ALL = [init.Zeros(), init.Ones(), init.RandomNormal(), init.RandomUniform(), init.TruncatedNormal(),
-       init.VarianceScaling(), init.GlorotUniform(), init.GlorotNormal(), init.HeUniform(), init.HeNormal()]
+       init.VarianceScaling(), init.GlorotUniform(), init.GlorotNormal(), init.HeUniform(), init.HeNormal(),
+       init.LecunUniform(), init.LecunNormal(), init.Orthogonal(), init.Constant(0.5)]
 
 
 @pytest.mark.parametrize("initializer", ALL, ids=lambda i: type(i).__name__)
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("shape", [(2, 3), (7,), (0, 4), (), (3, 3, 2, 4)])
 def test_shape_dtype_and_layout(initializer, dtype, shape):
+    if isinstance(initializer, init.Orthogonal) and len(shape) < 2:
+        return  # at least 2-D (test_orthogonal_needs_two_dimensions)
     w = initializer(shape, dtype, np.random.default_rng(1))
     assert w.shape == shape and w.dtype == dtype
     assert w.flags.c_contiguous and w.flags.writeable and w.flags.owndata
@@ -121,14 +124,14 @@ def test_tiny_fans_use_at_least_one():
 # seeding
 # --------------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("initializer", ALL[2:], ids=lambda i: type(i).__name__)
+@pytest.mark.parametrize("initializer", ALL[2:-1], ids=lambda i: type(i).__name__)
 def test_same_seed_same_values_other_seed_other_values(initializer):
     a, b, c = (draw(initializer, (20, 30), seed=s) for s in (7, 7, 8))
     assert np.array_equal(a, b)
     assert not np.array_equal(a, c)
 
 
-@pytest.mark.parametrize("initializer", ALL[2:], ids=lambda i: type(i).__name__)
+@pytest.mark.parametrize("initializer", ALL[2:-1], ids=lambda i: type(i).__name__)
 def test_float32_is_the_rounded_float64_draw(initializer):
     w64 = draw(initializer, (20, 30), np.float64)
     w32 = draw(initializer, (20, 30), np.float32)
@@ -212,6 +215,150 @@ def test_get_unknown_name_lists_the_valid_ones():
 def test_bad_arguments_are_named(call, error, name):
     with pytest.raises(error, match=name):
         call()
+
+
+# --------------------------------------------------------------------------------------------------
+# the initializers Keras 3 has beyond glorot and he
+# --------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("initializer,limit", [(init.LecunUniform(), math.sqrt(3 / FAN_IN)),
+                                               (init.get("uniform"), 0.05)])
+def test_more_uniform_limits(initializer, limit):
+    test_uniform_limits_and_spread(initializer, limit)
+
+
+def test_lecun_normal_is_truncated_with_stddev_one_over_sqrt_fan_in():
+    test_truncated_normals_hit_their_stddev_and_stay_inside_two_sigma(init.LecunNormal(), math.sqrt(1 / FAN_IN))
+
+
+@pytest.mark.parametrize("dtype,tol", [(np.float64, 1e-12), (np.float32, 1e-5)])
+@pytest.mark.parametrize("shape", [(50, 50), (200, 30), (30, 200), (4, 5, 6), (1, 1), (3, 1)])
+def test_orthogonal_is_orthogonal(shape, dtype, tol):
+    q = init.Orthogonal(gain=1.0)(shape, dtype, np.random.default_rng(5))
+    assert q.shape == shape and q.dtype == dtype
+    flat = q.reshape(-1, shape[-1]).astype(np.float64)
+    rows, cols = flat.shape
+    gram = flat.T @ flat if rows >= cols else flat @ flat.T  # orthonormal columns, or rows when wider
+    np.testing.assert_allclose(gram, np.eye(min(rows, cols)), rtol=0, atol=tol)
+    scaled = init.Orthogonal(gain=2.5)(shape, dtype, np.random.default_rng(5))
+    np.testing.assert_allclose(scaled, 2.5 * q, rtol=4 * np.finfo(dtype).eps)
+
+
+def test_orthogonal_is_uniformly_signed_and_needs_two_dimensions():
+    q = np.stack([init.Orthogonal()((4, 4), "float64", np.random.default_rng(s)) for s in range(2000)])
+    assert abs(q[:, 0, 0].mean()) < 0.05  # R's diagonal signs remove QR's bias toward one sign
+    with pytest.raises(ValueError, match="shape must be at least 2-D"):
+        init.Orthogonal()((5,))
+    assert init.Orthogonal()((0, 3)).shape == (0, 3)
+
+
+def test_constant_and_identity():
+    assert np.array_equal(init.Constant(2.5)((2, 3), "float64"), np.full((2, 3), 2.5))
+    assert np.array_equal(init.get("constant")((2,)), np.zeros(2, np.float32))
+    assert np.array_equal(init.Identity()((3, 3)), np.eye(3, dtype=np.float32))
+    assert np.array_equal(init.Identity(gain=2.0)((2, 4), "float64"), 2.0 * np.eye(2, 4))
+    with pytest.raises(ValueError, match="shape must be 2-D"):
+        init.Identity()((2, 2, 2))
+    with pytest.raises(TypeError, match="value"):
+        init.Constant("1")
+
+
+def test_variance_scaling_fan_axes_and_normal_alias():
+    vs = init.VarianceScaling(2.0, "fan_in", "uniform", input_axes=[0, 1], output_axes=[-1])
+    assert vs.get_config()["input_axes"] == [0, 1]
+    w = draw(vs, shape=(10, 20, 30))
+    assert np.abs(w).max() <= math.sqrt(3 * 2.0 / 200)
+    assert init.compute_fans((10, 20, 30), [0, 1], [-1]) == (200, 30)
+    assert init.VarianceScaling(distribution="Normal").distribution == "truncated_normal"
+    with pytest.raises(TypeError, match="input_axes"):
+        init.VarianceScaling(input_axes=3)
+
+
+# Keras 3 (torch backend) as the oracle for names, fans and configs; it cannot be for values (other RNG)
+
+@pytest.fixture(scope="module")
+def keras():
+    import os
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    pytest.importorskip("torch")
+    return pytest.importorskip("keras")
+
+
+@pytest.mark.parametrize("shape", [(3, 5), (7,), (), (2, 3, 4, 5), (0, 4), (1, 1)])
+def test_fans_equal_keras(keras, shape):
+    from keras.src.initializers.random_initializers import compute_fans as keras_fans
+    assert init.compute_fans(shape) == keras_fans(shape)
+    assert init.compute_fans((2, 3, 4), [0, 2], [1]) == keras_fans((2, 3, 4), [0, 2], [1])
+
+
+CONFIG_CASES = [("Zeros", {}), ("Ones", {}), ("Constant", {}), ("Constant", {"value": 3.0}), ("Identity", {}),
+                ("Identity", {"gain": 0.5}), ("RandomNormal", {}), ("RandomNormal", {"mean": 1.0, "stddev": 2.0}),
+                ("RandomUniform", {"minval": -1.0, "maxval": 2.0, "seed": 4}), ("TruncatedNormal", {"seed": 1}),
+                ("VarianceScaling", {}),
+                ("VarianceScaling", {"scale": 2.0, "mode": "fan_avg", "distribution": "uniform", "seed": 3,
+                                     "input_axes": [0], "output_axes": [1]}),
+                ("GlorotUniform", {}), ("GlorotNormal", {"seed": 2}), ("HeUniform", {}), ("HeNormal", {}),
+                ("LecunUniform", {}), ("LecunNormal", {"seed": 9}), ("Orthogonal", {}),
+                ("Orthogonal", {"gain": 2.0, "seed": 5})]
+
+
+# Keras 3.15's Identity.get_config() is {} (it drops the gain, so its round trip resets it to 1.0);
+# nnfast keeps the gain in the config
+KERAS_DROPS = {"Identity": {"gain"}}
+
+
+def keras_visible(initializer):
+    config = initializer.get_config()
+    return {k: v for k, v in config.items() if k not in KERAS_DROPS.get(type(initializer).__name__, ())}
+
+
+@pytest.mark.parametrize("name,kwargs", CONFIG_CASES, ids=lambda v: str(v))
+def test_keras_namespace_configs_equal_keras(keras, name, kwargs):
+    from nnfast.keras import initializers as kinit
+    ours, theirs = getattr(kinit, name)(**kwargs), getattr(keras.initializers, name)(**kwargs)
+    assert keras_visible(ours) == theirs.get_config()
+    again = kinit.get(kinit.serialize(ours))
+    assert type(again) is type(ours) and again.get_config() == ours.get_config()
+    # a config Keras wrote (with its "module" and "registered_name") loads too
+    assert keras_visible(kinit.get(keras.initializers.serialize(theirs))) == theirs.get_config()
+
+
+@pytest.mark.parametrize("name", sorted(init.BY_NAME))
+def test_every_name_gives_the_class_keras_gives(keras, name):
+    from nnfast.keras import initializers as kinit
+    # Keras spells two compatibility names only in CamelCase
+    keras_name = {"identity_initializer": "IdentityInitializer",
+                  "orthogonal_initializer": "OrthogonalInitializer"}.get(name, name)
+    # Keras 3.15's get("constant") fails (Constant.from_config needs a "value"); nnfast gives Constant()
+    theirs = keras.initializers.Constant() if name == "constant" else keras.initializers.get(keras_name)
+    ours = kinit.get(name)
+    assert type(ours).__name__ == type(theirs).__name__ and keras_visible(ours) == theirs.get_config()
+    assert type(init.get(type(theirs).__name__)) is type(init.get(name))  # Keras' class names too
+    assert callable(getattr(kinit, type(theirs).__name__))
+
+
+def test_random_normal_defaults_in_the_two_namespaces():
+    from nnfast.keras import initializers as kinit
+    assert init.RandomNormal().stddev == 1.0 and init.get("normal").stddev == 1.0
+    assert kinit.RandomNormal().stddev == 0.05 and kinit.random_normal().stddev == 0.05
+    for name in ("normal", "random_normal", "RandomNormal"):
+        assert type(kinit.get(name)) is kinit.RandomNormal and kinit.get(name).stddev == 0.05
+    assert isinstance(kinit.RandomNormal(), init.RandomNormal)
+    assert kinit.get(init.serialize(init.RandomNormal())).stddev == 1.0  # configs carry the stddev
+    w = draw(kinit.get("normal"))
+    assert w.std() == pytest.approx(0.05, rel=0.02)
+    assert kinit.GlorotUniform is init.GlorotUniform and kinit.get("uniform").maxval == 0.05
+
+
+def test_serialize_and_deserialize():
+    he = init.HeNormal(seed=3)
+    assert init.serialize(he) == {"class_name": "HeNormal",
+                                  "config": {"seed": 3, "input_axes": None, "output_axes": None}}
+    assert init.deserialize(init.serialize(he)).get_config() == he.get_config()
+    assert type(init.deserialize("lecun_normal")) is init.LecunNormal
+    assert init.serialize(None) is None and he.clone().get_config() == he.get_config()
+    with pytest.raises(TypeError, match="config must be a dict or a name"):
+        init.deserialize(3)
 
 
 # --------------------------------------------------------------------------------------------------
