@@ -1,0 +1,162 @@
+"""nnfast.metrics against Keras 3 (torch): every metric's result after several update_state calls
+(with and without sample_weight), after reset_state and more updates, equals Keras's on identical
+predictions. Counts and accuracies agree exactly up to float32 rounding (Keras accumulates in
+float32 variables, nnfast in double): rtol 1e-6; AUC within 1e-6 absolute. Plus the names compile
+accepts and the model-facing update/add/reset/result."""
+import os
+import re
+
+import numpy as np
+import pytest
+
+import nnfast as nf
+from nnfast import metrics as M
+
+os.environ.setdefault("KERAS_BACKEND", "torch")
+
+B, C = 17, 6
+
+
+@pytest.fixture(scope="module")
+def keras():
+    keras = pytest.importorskip("keras")
+    if keras.backend.backend() != "torch":
+        pytest.skip(f"Keras runs on the {keras.backend.backend()} backend; these tests need KERAS_BACKEND=torch")
+    return keras
+
+
+def numpy_of(tensor):
+    """A Keras (torch) result as a NumPy array (without keras' convert_to_numpy, which warns)."""
+    return tensor.detach().cpu().numpy() if hasattr(tensor, "detach") else np.asarray(tensor)
+
+
+def batch(kind, rng):
+    """(y_true, y_pred) of one batch, float32."""
+    if kind == "binary":  # one output column, 0/1 labels, probabilities
+        return (rng.uniform(size=(B, 1)) < 0.4).astype(np.float32), rng.uniform(size=(B, 1)).astype(np.float32)
+    if kind == "multilabel":
+        return (rng.uniform(size=(B, C)) < 0.4).astype(np.float32), rng.uniform(size=(B, C)).astype(np.float32)
+    if kind == "onehot":
+        p = rng.uniform(size=(B, C))
+        return np.eye(C, dtype=np.float32)[rng.integers(0, C, B)], (p / p.sum(1, keepdims=True)).astype(np.float32)
+    if kind == "sparse":
+        p = rng.uniform(size=(B, C))
+        return rng.integers(0, C, B), (p / p.sum(1, keepdims=True)).astype(np.float32)
+    if kind == "exact":  # Accuracy compares values exactly: small integers
+        return rng.integers(0, 3, (B, C)).astype(np.float32), rng.integers(0, 3, (B, C)).astype(np.float32)
+    if kind == "regression":
+        t = rng.normal(size=(B, C)).astype(np.float32)
+        return t, (t + rng.normal(0, 0.5, (B, C))).astype(np.float32)
+    raise AssertionError(kind)
+
+
+CASES = [
+    ("Accuracy", {}, "exact"), ("BinaryAccuracy", {}, "binary"), ("BinaryAccuracy", {"threshold": 0.7}, "multilabel"),
+    ("CategoricalAccuracy", {}, "onehot"), ("SparseCategoricalAccuracy", {}, "sparse"),
+    ("TopKCategoricalAccuracy", {}, "onehot"), ("TopKCategoricalAccuracy", {"k": 2}, "onehot"),
+    ("SparseTopKCategoricalAccuracy", {}, "sparse"), ("SparseTopKCategoricalAccuracy", {"k": 3}, "sparse"),
+    ("Precision", {}, "binary"), ("Precision", {"thresholds": [0.2, 0.55, 0.9]}, "multilabel"),
+    ("Precision", {"top_k": 2}, "multilabel"), ("Precision", {"class_id": 1}, "multilabel"),
+    ("Recall", {}, "binary"), ("Recall", {"thresholds": 0.3}, "multilabel"), ("Recall", {"top_k": 3}, "multilabel"),
+    ("Recall", {"class_id": 4, "thresholds": [0.1, 0.6]}, "multilabel"),
+    ("AUC", {}, "binary"), ("AUC", {}, "multilabel"), ("AUC", {"num_thresholds": 17}, "binary"),
+    ("AUC", {"curve": "PR"}, "binary"), ("AUC", {"curve": "PR", "summation_method": "minoring"}, "multilabel"),
+    ("AUC", {"summation_method": "majoring"}, "binary"), ("AUC", {"curve": "PRGAIN"}, "binary"),
+    ("AUC", {"thresholds": [0.1, 0.35, 0.5, 0.8]}, "binary"),
+    ("MeanSquaredError", {}, "regression"), ("RootMeanSquaredError", {}, "regression"),
+    ("MeanAbsoluteError", {}, "regression"), ("MeanAbsolutePercentageError", {}, "regression"),
+    ("R2Score", {}, "regression"), ("R2Score", {"class_aggregation": "variance_weighted_average"}, "regression"),
+    ("R2Score", {"class_aggregation": None}, "regression"), ("R2Score", {"num_regressors": 3}, "regression"),
+]
+
+
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+@pytest.mark.parametrize("name, kwargs, kind", CASES, ids=[f"{n}-{kw}-{k}" for n, kw, k in CASES])
+def test_every_metric_equals_keras(keras, name, kwargs, kind, weighted):
+    ours, theirs = getattr(M, name)(**kwargs), getattr(keras.metrics, name)(**kwargs)
+    assert ours.name == re.sub(r"_\d+$", "", theirs.name)  # Keras numbers repeated auto names
+    rng = np.random.default_rng(7)
+    for updates in (3, 2):  # several updates, a reset, more updates
+        for _ in range(updates):
+            y_true, y_pred = batch(kind, rng)
+            weights = rng.uniform(0, 2, B).astype(np.float32) if weighted else None
+            ours.update_state(y_true, y_pred, sample_weight=weights)
+            theirs.update_state(y_true, y_pred, sample_weight=weights)
+        expected, got = numpy_of(theirs.result()), ours.result()
+        if name == "AUC":
+            np.testing.assert_allclose(got, expected, rtol=0, atol=1e-6)
+        else:
+            np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-7)
+        if np.ndim(expected) == 0:
+            assert type(got) is float
+        ours.reset_state()
+        theirs.reset_state()
+        assert name == "R2Score" or np.all(np.asarray(ours.result()) == 0)
+
+
+@pytest.mark.parametrize("name", ["binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy",
+                                  "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy"])
+def test_accuracy_functions_return_keras_per_sample_values(keras, name):
+    kind = {"binary_accuracy": "multilabel"}.get(name, "sparse" if name.startswith("sparse") else "onehot")
+    y_true, y_pred = batch(kind, np.random.default_rng(3))
+    expected = numpy_of(getattr(keras.metrics, name)(y_true, y_pred))
+    np.testing.assert_array_equal(getattr(M, name)(y_true, y_pred), expected)
+
+
+def test_keras_names_resolve_for_compile(keras):
+    for name in ("mse", "MAE", "mape", "msle", "AUC", "auc", "precision", "Recall", "top_k_categorical_accuracy",
+                 "sparse_top_k_categorical_accuracy", "root_mean_squared_error", "r2_score", "RootMeanSquaredError",
+                 "binary_accuracy", "categorical_accuracy", "mean_absolute_error"):
+        metric = M.get(name, 3, False)
+        assert metric.name == name
+        assert type(metric).__name__ == type(keras.metrics.get(name)).__name__, name
+    assert type(M.get("accuracy", 1, False)) is M.BinaryAccuracy
+    assert type(M.get("acc", 3, True)) is M.SparseCategoricalAccuracy
+    assert type(M.get("accuracy", 3, False)) is M.CategoricalAccuracy
+    with pytest.raises(ValueError, match="metric must be a Metric or one of 'accuracy', 'acc'"):
+        M.get("nope", 3, False)
+    auc = M.AUC(num_thresholds=50, curve="PR")
+    again = M.deserialize(M.serialize(auc))
+    assert type(again) is M.AUC and again.get_config() == auc.get_config()
+
+
+def test_model_face_update_add_reset_result():
+    rng = np.random.default_rng(0)
+    y_true, y_pred = batch("sparse", rng)
+    metric = M.SparseCategoricalAccuracy()
+    metric.update(y_pred, y_true)
+    assert metric.result() == pytest.approx(np.mean(y_pred.argmax(1) == y_true))
+    metric.reset()
+    metric.add(5, 10)
+    metric.add(1, 10)
+    assert metric.result() == 0.3
+    mse = M.get("mse", C, True)  # class-index targets count as one-hot rows for the model
+    mse.update(y_pred, y_true)
+    assert mse.result() == pytest.approx(np.mean((y_pred - np.eye(C)[y_true]) ** 2), rel=1e-6)
+
+
+def test_a_model_compiles_and_reports_keras_metrics():
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(64, 4))
+    y = (x[:, 0] + 0.3 * rng.normal(size=64) > 0).astype(float)
+    model = nf.Sequential([nf.layers.Dense(1, activation="sigmoid", input_dim=4)], dtype="float64", seed=0)
+    model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy", "AUC", "precision", "recall"])
+    history = model.fit(x, y, batch_size=16, epochs=3, verbose=0).history
+    assert set(history) == {"loss", "accuracy", "AUC", "precision", "recall"}
+    result = model.evaluate(x, y, return_dict=True)
+    auc = M.AUC()
+    auc.update_state(y, model.predict(x))
+    assert result["AUC"] == pytest.approx(auc.result())
+
+
+def test_bad_arguments_name_themselves():
+    with pytest.raises(ValueError, match="curve must be one of"):
+        M.AUC(curve="XY")
+    with pytest.raises(ValueError, match="num_thresholds must be >= 2"):
+        M.AUC(num_thresholds=1)
+    with pytest.raises(ValueError, match=r"thresholds must be in \[0.0, 1.0\], got 1.5"):
+        M.Precision(thresholds=[0.5, 1.5])
+    with pytest.raises(ValueError, match="class_aggregation must be one of"):
+        M.R2Score(class_aggregation="median")
+    with pytest.raises(ValueError, match="k must be >= 1"):
+        M.TopKCategoricalAccuracy(k=0)
