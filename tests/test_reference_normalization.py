@@ -34,7 +34,7 @@ def torch():
 
 
 @pytest.fixture(scope="module")
-def keras(torch):
+def keras(torch):  # as tests/test_peer_parity.py's (shared fixtures would belong in conftest.py)
     keras = pytest.importorskip("keras")
     if keras.backend.backend() != "torch":
         pytest.skip(f"Keras runs on the {keras.backend.backend()} backend; these tests need KERAS_BACKEND=torch")

@@ -18,6 +18,14 @@ using Named = std::pair<const py::array*, const char*>;
 
 std::string repr(double v) { return py::repr(py::float_(v)).cast<std::string>(); }
 
+// x: a 2-D (batch, features) C-contiguous float32/float64 array.
+py::array data_matrix(py::handle obj) {
+    py::array x = float_array(obj, "x");
+    if (x.ndim() != 2) throw py::value_error("x must be 2-D (batch, features), got shape " + shape_str(x));
+    require_c_contiguous(x, "x");
+    return x;
+}
+
 // A (n,) C-contiguous array of x's dtype; `what` says where n comes from.
 py::array vector_of(py::handle obj, const char* name, const py::array& x, py::ssize_t n, const char* what) {
     py::array a = float_array(obj, name);
@@ -56,9 +64,7 @@ struct Forward {
 
     Forward(py::handle x_obj, py::handle gamma_obj, py::handle beta_obj, py::handle out, py::handle mean_out,
             py::handle inv_std_out, bool per_row) {
-        x = float_array(x_obj, "x");
-        if (x.ndim() != 2) throw py::value_error("x must be 2-D (batch, features), got shape " + shape_str(x));
-        require_c_contiguous(x, "x");
+        x = data_matrix(x_obj);
         rows = x.shape(0), cols = x.shape(1);
         gamma = optional_vector(gamma_obj, "gamma", x, cols, "the features of x");
         beta = optional_vector(beta_obj, "beta", x, cols, "the features of x");
@@ -126,9 +132,7 @@ py::tuple layer_norm_forward(py::handle x_obj, py::handle gamma_obj, py::handle 
 py::tuple normalization_backward(py::handle x_obj, py::handle gamma_obj, py::handle mean_obj, py::handle inv_std_obj,
                                  py::handle dy_obj, bool per_row, bool training, bool need_dgamma, bool need_dbeta,
                                  py::handle dx_out, py::handle dgamma_out, py::handle dbeta_out) {
-    py::array x = float_array(x_obj, "x");
-    if (x.ndim() != 2) throw py::value_error("x must be 2-D (batch, features), got shape " + shape_str(x));
-    require_c_contiguous(x, "x");
+    py::array x = data_matrix(x_obj);
     const int64_t rows = x.shape(0), cols = x.shape(1);
     const char* stats_what = per_row ? "the rows of x" : "the features of x";
     py::array gamma = optional_vector(gamma_obj, "gamma", x, cols, "the features of x");
