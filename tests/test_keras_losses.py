@@ -223,3 +223,10 @@ def test_bad_arguments_name_themselves():
         L.SparseCategoricalCrossentropy(ignore_class=0)
     with pytest.raises(ValueError, match="loss must be a callable or one of 'mse'"):
         L.get("nope")
+
+
+def test_the_keras_namespace_re_exports_the_losses():
+    import nnfast.keras as nk
+    assert nk.losses.MeanSquaredError is L.MeanSquaredError and nk.losses.huber is L.huber
+    assert nk.losses.get("categorical_crossentropy").fuses_softmax
+    assert {"Loss", "get", "serialize", "deserialize", "BinaryCrossentropy", "log_cosh"} <= set(nk.losses.__all__)

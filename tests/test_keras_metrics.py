@@ -160,3 +160,12 @@ def test_bad_arguments_name_themselves():
         M.R2Score(class_aggregation="median")
     with pytest.raises(ValueError, match="k must be >= 1"):
         M.TopKCategoricalAccuracy(k=0)
+
+
+def test_the_keras_namespace_re_exports_the_metrics():
+    import nnfast.keras as nk
+    assert nk.metrics.AUC is M.AUC and nk.metrics.MeanSquaredError is M.MeanSquaredError
+    assert nk.metrics.mean_squared_error is nf.losses.mean_squared_error  # Keras exports the function here too
+    assert type(nk.metrics.get("accuracy")) is M.Accuracy
+    with pytest.raises(NotImplementedError, match="keras.metrics.Hinge is not supported"):
+        getattr(nk.metrics, "Hinge")  # noqa: B009 (a loss class of that name is not a metric)

@@ -1,6 +1,7 @@
-"""keras.losses on nnfast. A placeholder: the Keras loss classes are being added by issue #12's
-losses work, which owns this module; until then every keras.losses name is unsupported here (the
-loss names compile() takes as strings work all the same)."""
+"""keras.losses on nnfast: Keras 3's loss classes (``MeanSquaredError(reduction=..., name=...)``,
+``loss(y_true, y_pred, sample_weight=None)``), the loss functions by name (per-sample values),
+``Loss``, ``get``, ``serialize`` and ``deserialize``, re-exported from ``nnfast.losses`` by the
+namespace rule. ``get("mse")`` gives a Loss object (Keras gives the function); compile takes either."""
 from .namespace import mirror
 
-mirror(globals(), "keras.losses")
+mirror(globals(), "keras.losses", ("nnfast.losses",))

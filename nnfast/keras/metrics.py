@@ -1,6 +1,8 @@
-"""keras.metrics on nnfast. A placeholder: the Keras metric classes are being added by issue #12's
-metrics work, which owns this module; until then every keras.metrics name is unsupported here (the
-metric names compile() takes as strings work all the same)."""
+"""keras.metrics on nnfast: Keras 3's metric classes (update_state / result / reset_state), the
+accuracy functions, ``Metric``, ``Mean``, ``MeanMetricWrapper``, ``get``, ``serialize`` and
+``deserialize`` from ``nnfast.metrics``, and the loss functions Keras also exports here
+(``keras.metrics.mean_squared_error`` and friends) from ``nnfast.losses.functions``, by the
+namespace rule. nnfast.losses' classes are not taken: a keras.metrics class is a metric."""
 from .namespace import mirror
 
-mirror(globals(), "keras.metrics")
+mirror(globals(), "keras.metrics", ("nnfast.metrics", "nnfast.losses.functions"))

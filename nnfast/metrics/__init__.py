@@ -54,10 +54,11 @@ BY_NAME = {**{cls.__name__.lower(): cls for cls in CLASSES}, **{snake_case(cls._
 NAMES = ("accuracy", "acc", *sorted(set(BY_NAME) - {"accuracy"}))
 
 
-def get(identifier, output_dim, sparse_targets):
+def get(identifier, output_dim=None, sparse_targets=False):
     """The metric `identifier` (a Keras name, a Metric class or instance, or a function
     ``fn(y_true, y_pred) -> per-sample values``) for a model with `output_dim` outputs whose
-    targets are class indices when `sparse_targets`. A name becomes the metric's name."""
+    targets are class indices when `sparse_targets`. A name becomes the metric's name. Without
+    output_dim (keras.metrics.get), "accuracy" / "acc" is Accuracy, as in Keras."""
     if isinstance(identifier, Metric):
         return identifier
     if isinstance(identifier, type) and issubclass(identifier, Metric):
@@ -65,7 +66,9 @@ def get(identifier, output_dim, sparse_targets):
     if isinstance(identifier, str):
         key = identifier.lower()
         if key in ("accuracy", "acc"):
-            if output_dim == 1:
+            if output_dim is None:
+                cls = Accuracy
+            elif output_dim == 1:
                 cls = BinaryAccuracy
             elif sparse_targets:
                 cls = SparseCategoricalAccuracy
