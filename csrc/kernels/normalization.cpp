@@ -183,19 +183,25 @@ void layer_norm_backward(T* dx, T* dgamma, T* dbeta, const T* x, const T* gamma,
                 for (int64_t c = 0; c < width; ++c) dgamma[j0 + c] = T(s[c]);
             }
         });
-    // Per row, with g = dy * gamma: dx = inv_std * (g - mean(g) - x_hat * mean(g * x_hat)).
+    // Per row, with g = dy * gamma: dx = inv_std * (g - mean(g) - x_hat * mean(g * x_hat)). g is
+    // formed in dx first, so the sums and the last pass read plain arrays (and vectorize).
     for_rows(rows, 10 * cols, [&](int64_t r) {
         const T* xr = x + r * cols;
         const T* dyr = dy + r * cols;
         T* dxr = dx + r * cols;
         const T mr = mean[r], ir = inv_std[r];
-        auto g = [&](int64_t j) { return gamma ? dyr[j] * gamma[j] : dyr[j]; };
-        auto xhat = [&](int64_t j) { return (xr[j] - mr) * ir; };
-        const T a = T(pairwise_sum<double>(cols, [&](int64_t j) { return double(g(j)); }) / double(cols));
-        const T b = T(pairwise_sum<double>(cols, [&](int64_t j) { return double(g(j)) * double(xhat(j)); }) /
-                      double(cols));
+        if (gamma) {
 #pragma omp simd
-        for (int64_t j = 0; j < cols; ++j) dxr[j] = ir * (g(j) - a - xhat(j) * b);
+            for (int64_t j = 0; j < cols; ++j) dxr[j] = dyr[j] * gamma[j];
+        } else {
+            for (int64_t j = 0; j < cols; ++j) dxr[j] = dyr[j];
+        }
+        const T a = T(pairwise_sum<double>(cols, [&](int64_t j) { return double(dxr[j]); }) / double(cols));
+        const T b = T(pairwise_sum<double>(cols, [&](int64_t j) {
+                          return double(dxr[j]) * double((xr[j] - mr) * ir);
+                      }) / double(cols));
+#pragma omp simd
+        for (int64_t j = 0; j < cols; ++j) dxr[j] = ir * (dxr[j] - a - ((xr[j] - mr) * ir) * b);
     });
 }
 
