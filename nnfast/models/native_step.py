@@ -39,6 +39,18 @@ class NativeStep:
     output: np.ndarray          # the last layer's output buffer, (batch, outputs)
 
 
+def dense_chain(layers):
+    """The Dense layers of a chain that the one-call step can run: any InputLayer and Flatten
+    layers first (they only reshape the input), then Dense layers only; else None."""
+    from ..layers import Flatten, InputLayer
+
+    start = 0
+    while start < len(layers) and type(layers[start]) in (InputLayer, Flatten):
+        start += 1
+    chain = layers[start:]
+    return chain if chain and all(type(layer) is Dense for layer in chain) else None
+
+
 def covers(layers, loss, backend_name, regularized):
     """Whether the one-call step can train this model: native backend, Dense layers only, no
     regularizer, and a loss with a kernel (or softmax cross-entropy fused into the last layer)."""

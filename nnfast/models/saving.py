@@ -5,14 +5,15 @@ import json
 import numpy as np
 
 from .. import losses, optimizers
-from ..layers import LAYERS
+from .serialization import model_from_config
 
 
 def save_model(model, path):
     """Write `model` to `path`: its config, its weights as one flat array (the parameter arena's
     layout), the optimizer's config, step count and state slots, and the loss and metric names."""
     arrays = {"weights": np.concatenate([w.ravel() for w in model.weights])} if model.built else {}
-    meta = {"model": model.get_config()}
+    meta = {"model": model.get_config(), "class_name": "Sequential" if getattr(model, "is_sequential", False)
+            else "Functional", "layer_states": [layer.get_state() for layer in model.layers]}
     if model.optimizer is not None:
         state = model.optimizer.get_state()
         meta["optimizer"] = {"config": state["config"], "iterations": state["iterations"],
@@ -27,25 +28,18 @@ def save_model(model, path):
 
 
 def load_model(path, backend=None):
-    """A Sequential model saved with Model.save: same architecture, weights and optimizer state."""
-    from .sequential import Sequential  # the model class imports this module
-
+    """A model saved with Model.save: same architecture, weights and optimizer state."""
     with np.load(path) as data:
         meta = json.loads(bytes(data["meta"]).decode())
         arrays = {k: data[k] for k in data.files if k != "meta"}
-    cfg = meta["model"]
-    layers = [LAYERS[spec["class"]].from_config(spec["config"]) for spec in cfg["layers"]]
-    model = Sequential(layers, backend=backend or cfg["backend"], dtype=cfg["dtype"], seed=cfg["seed"],
-                       name=cfg["name"])
-    if cfg["input_dim"] is not None and not model.built:
-        model.build(cfg["input_dim"])
+    model = model_from_config(meta["model"], meta["class_name"], backend=backend)
     if "weights" in arrays:
         flat, offset = arrays["weights"], 0
         for w in model.weights:
             w[...] = flat[offset:offset + w.size].reshape(w.shape)
             offset += w.size
-    for layer, spec in zip(model.layers, cfg["layers"]):
-        layer.set_state(spec.get("state", {}))
+    for layer, state in zip(model.layers, meta["layer_states"]):
+        layer.set_state(state)
     if "optimizer" in meta:
         ocfg = meta["optimizer"]["config"]
         opt = type(optimizers.get(ocfg["name"])).from_config(ocfg)

@@ -12,8 +12,9 @@ import numpy as np
 from .. import callbacks as callbacks_module
 from .. import metrics as metrics_module
 from ..layers import Dense
-from . import validation
-from .native_step import NativeRuns, NativeStepPlanner, covers
+from ..utils import checks
+from . import batches, validation
+from .native_step import NativeRuns, NativeStepPlanner, covers, dense_chain
 
 
 class Trainer:
@@ -30,10 +31,7 @@ class Trainer:
     # ---- the step -------------------------------------------------------------------------------
 
     def _forward(self, x, training):
-        h = x
-        for layer in self.layers:
-            h = layer.forward(self._backend, h, training)
-        return h
+        return self._graph.forward(self._backend, x if self.multiple_inputs else (x,), training)
 
     def _loss_and_grad(self, out, y):
         """(loss, d out) for the batch; out is logits when fused."""
@@ -47,10 +45,8 @@ class Trainer:
         return value, grad
 
     def _backward(self, grad):
-        """Backward through the layers down to the first one with parameters (which needs no dx)."""
-        backend = self._backend
-        for layer, need_dx in self._backward_plan:
-            grad = layer.backward(backend, grad, need_dx)
+        """Backward through the layers down to the first trained one (which needs no dx)."""
+        self._graph.backward(self._backend, grad)
 
     def _train_batch(self, x, y, check_finite=False):
         planner = self._native_planner
@@ -60,6 +56,8 @@ class Trainer:
             lr = step.update.learning_rate
             if callable(lr):
                 lr = float(lr(opt.iterations))
+            if x.ndim != 2:  # images the model flattens first: the step takes the flat view
+                x = x.reshape(len(x), -1)
             try:
                 value = step.call.run(x, y, lr, opt.iterations + 1, check_finite)
             finally:  # counted even when Ctrl-C lands as the call returns
@@ -89,8 +87,9 @@ class Trainer:
         argmax_only = (metrics_module.SparseCategoricalAccuracy, metrics_module.CategoricalAccuracy)
         # argmax of logits is argmax of softmax: only other metrics need the probabilities
         self._metrics_need_probs = last.fused_softmax and any(not isinstance(m, argmax_only) for m in self._metrics)
-        native = self.fast_step and covers(self.layers, self.loss, self.backend, self._regularized)
-        self._native_planner = (NativeStepPlanner(self.layers, self.loss, self._param_views, self._grad_views,
+        chain = dense_chain(self._graph.layers) if self.fast_step and not self.multiple_inputs else None
+        native = chain is not None and covers(chain, self.loss, self.backend, self._regularized)
+        self._native_planner = (NativeStepPlanner(chain, self.loss, self._param_views, self._grad_views,
                                                   self.dtype) if native else None)
         self._prepared = True
 
@@ -108,39 +107,45 @@ class Trainer:
 
     # ---- fit / evaluate / predict ---------------------------------------------------------------
 
-    def fit(self, x, y, batch_size=32, epochs=1, verbose=1, callbacks=None, validation_split=0.0,
-            validation_data=None, shuffle=True, initial_epoch=0):
-        """Train; returns the History. Stops with FloatingPointError when the loss becomes NaN or
-        Inf (the weights are then the last finite ones), and returns early on KeyboardInterrupt."""
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None, validation_split=0.0,
+            validation_data=None, shuffle=True, class_weight=None, sample_weight=None, initial_epoch=0,
+            steps_per_epoch=None, validation_steps=None, validation_batch_size=None, validation_freq=1):
+        """Train (Keras's arguments, order and defaults); returns the History. Stops with
+        FloatingPointError when the loss becomes NaN or Inf (the weights are then the last finite
+        ones), and returns early on KeyboardInterrupt."""
+        unsupported_fit_arguments(class_weight=class_weight, sample_weight=sample_weight,
+                                  steps_per_epoch=steps_per_epoch, validation_steps=validation_steps)
         self._require_compiled()
         x = self._inputs(x)
-        y = self._targets(y, len(x))
+        n = batches.sample_count(x)
+        y = self._targets(y, n)
         batch_size = validation.batch_size(batch_size)
+        verbose = validation.verbosity(verbose)
+        validation_freq = checks.integer("validation_freq", validation_freq, lo=1)
+        validation_batch_size = validation.batch_size(validation_batch_size or batch_size)
         if not 0.0 <= validation_split < 1.0:
             raise ValueError(f"validation_split must be in [0, 1), got {validation_split!r}")
         if validation_data is None and validation_split > 0:
-            cut = int(len(x) * (1.0 - validation_split))  # the last fraction, before shuffling (Keras)
-            x, xv, y, yv = x[:cut], x[cut:], y[:cut], y[cut:]
-            validation_data = (xv, yv)
+            cut = int(n * (1.0 - validation_split))  # the last fraction, before shuffling (Keras)
+            validation_data = (batches.rows(x, cut, n), y[cut:])
+            x, y, n = batches.rows(x, 0, cut), y[:cut], cut
         elif validation_data is not None:
             xv = self._inputs(validation_data[0], "validation_data[0]")
-            validation_data = (xv, self._targets(validation_data[1], len(xv), "validation_data[1]"))
-        if len(x) == 0:
+            validation_data = (xv, self._targets(validation_data[1], batches.sample_count(xv), "validation_data[1]"))
+        if n == 0:
             raise ValueError("x has no samples to train on")
         self._prepare()
-        steps = -(-len(x) // batch_size)
+        steps = -(-n // batch_size)
         cbs = callbacks_module.CallbackList(callbacks, model=self, add_history=True, add_progbar=verbose != 0,
                                             verbose=verbose, epochs=epochs, steps=steps)
         self.stop_training = False
         if self._shuffle_rng is None:  # one stream per model: successive fit calls continue it
             self._shuffle_rng = np.random.default_rng(None if self.seed is None else self.seed + 1)
         rng = self._shuffle_rng
-        xb_full = np.empty((batch_size, self.input_dim), self.dtype)
-        yb_full = np.empty((batch_size,) + y.shape[1:], y.dtype)
-        order = np.arange(len(x), dtype=np.int64)
-        full_steps = len(x) // batch_size
-        # Batch views made once: every full batch, and the last partial one, reuse the same buffers.
-        views = {n: (xb_full[:n], yb_full[:n]) for n in {batch_size, len(x) - (steps - 1) * batch_size}}
+        buffers = batches.BatchBuffers(x, y, batch_size)
+        order = np.arange(n, dtype=np.int64)
+        full_steps = n // batch_size
+        flat_x = x.reshape(n, -1) if not self.multiple_inputs else None  # what native runs gather from
         per_batch = cbs.wants_batch_hooks()
         every_batch = cbs.wants_batch_hooks(every_batch=True)  # else native runs, one batch-end call each
         runs = None
@@ -160,7 +165,7 @@ class Trainer:
                 total, seen = 0.0, 0
                 step = 0
                 while step < steps:
-                    batch_losses = runs.run(x, y, order, step, full_steps, batch_size) if runs is not None else None
+                    batch_losses = None if runs is None else runs.run(flat_x, y, order, step, full_steps, batch_size)
                     if batch_losses is not None:
                         for value in batch_losses:
                             if not math.isfinite(value):
@@ -172,25 +177,22 @@ class Trainer:
                             cbs.on_train_batch_end(step - 1, self._logs(total, seen))
                         continue
                     idx = order[step * batch_size:(step + 1) * batch_size]
-                    n = len(idx)
-                    xb, yb = views[n]
-                    np.take(x, idx, axis=0, out=xb, mode="clip")
-                    np.take(y, idx, axis=0, out=yb, mode="clip")
+                    xb, yb = buffers.gather(x, y, idx)
                     if per_batch:
                         cbs.on_train_batch_begin(step)
                     value, out = self._train_batch(xb, yb)
                     if not math.isfinite(value):
                         self._stop_non_finite(value, epoch, step, snapshot)
-                    total += value * n
-                    seen += n
+                    total += value * len(idx)
+                    seen += len(idx)
                     if self._metrics:
                         self._update_metrics(out, yb)
                     if per_batch:
                         cbs.on_train_batch_end(step, self._logs(total, seen))
                     step += 1
                 logs = self._logs(total, seen)
-                if validation_data is not None:
-                    val = self._evaluate(*validation_data, batch_size)
+                if validation_data is not None and (epoch + 1) % validation_freq == 0:
+                    val = self._evaluate(*validation_data, validation_batch_size)
                     logs.update({"val_" + k: v for k, v in val.items()})
                 cbs.on_epoch_end(epoch, logs)
                 if self.stop_training:
@@ -214,53 +216,69 @@ class Trainer:
         for m in self._metrics:
             m.reset()
         total = 0.0
-        for s in range(0, len(x), batch_size):
-            xb, yb = x[s:s + batch_size], y[s:s + batch_size]
+        n = batches.sample_count(x)
+        for s in range(0, n, batch_size):
+            xb, yb = batches.rows(x, s, s + batch_size), y[s:s + batch_size]
             out = self._forward(xb, False)
             value, _ = self._loss_and_grad(out, yb)
-            total += value * len(xb)
+            total += value * len(yb)
             self._update_metrics(out, yb)
-        return {"loss": total / max(len(x), 1), **{m.name: m.result() for m in self._metrics}}
+        return {"loss": total / max(n, 1), **{m.name: m.result() for m in self._metrics}}
 
-    def evaluate(self, x, y, batch_size=32, verbose=0, return_dict=False):
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
+                 callbacks=None, return_dict=False):
         """Loss (and metrics) over x, y: a float when there are no metrics, else [loss, *metrics],
-        or a dict with return_dict=True."""
+        or a dict with return_dict=True (Keras's arguments; verbose="auto" prints nothing here)."""
+        unsupported_fit_arguments(sample_weight=sample_weight, steps=steps, callbacks=callbacks)
         self._require_compiled()
         x = self._inputs(x)
-        y = self._targets(y, len(x))
+        y = self._targets(y, batches.sample_count(x))
         self._prepare()
         result = self._evaluate(x, y, validation.batch_size(batch_size))
-        if verbose:
+        if verbose not in ("auto", 0, False):
             print(" - ".join(f"{k}: {v:.4f}" for k, v in result.items()))
         if return_dict:
             return result
         values = list(result.values())
         return values[0] if len(values) == 1 else values
 
-    def predict(self, x, batch_size=32, verbose=0):
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """Model outputs for x, (n, outputs), in the model's dtype."""
+        unsupported_fit_arguments(steps=steps, callbacks=callbacks)
         x = self._inputs(x)
         batch_size = validation.batch_size(batch_size)
         if self.loss is not None:
             self._prepare()
-        out = np.empty((len(x), self.output_dim), self.dtype)
-        for s in range(0, len(x), batch_size):
-            out[s:s + batch_size] = self._predictions(self._forward(x[s:s + batch_size], False))
+        n = batches.sample_count(x)
+        out = np.empty((n, self.output_dim), self.dtype)
+        for s in range(0, n, batch_size):
+            out[s:s + batch_size] = self._predictions(self._forward(batches.rows(x, s, s + batch_size), False))
         return out
 
-    def train_on_batch(self, x, y):
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         """One optimizer step on (x, y); returns the loss (and metrics, as a list, if any)."""
+        unsupported_fit_arguments(sample_weight=sample_weight, class_weight=class_weight)
         self._require_compiled()
         if not self._prepared:
             self._inputs(x)  # builds the model from x when it has no input size yet
             self._prepare()
         native = self._native_planner is not None  # then the native step checks x and y for NaN/Inf
         x = self._inputs(x, check_finite=not native)
-        y = self._targets(y, len(x), check_finite=not native)
+        y = self._targets(y, batches.sample_count(x), check_finite=not native)
         for m in self._metrics:
             m.reset()
         value, out = self._train_batch(x, y, check_finite=native)
         if not math.isfinite(value):
             raise FloatingPointError(f"the loss became {value}; the weights were not updated")
         self._update_metrics(out, y)
+        if return_dict:
+            return {"loss": value, **{m.name: m.result() for m in self._metrics}}
         return value if not self._metrics else [value] + [m.result() for m in self._metrics]
+
+
+def unsupported_fit_arguments(**arguments):
+    """NotImplementedError naming the Keras training arguments given that nnfast does not support yet."""
+    given = [k for k, v in arguments.items() if v is not None]
+    if given:
+        raise NotImplementedError(f"the argument(s) {', '.join(given)} are not supported by nnfast yet "
+                                  "(see docs/keras.md)")

@@ -12,12 +12,19 @@ def batch_size(value):
     return 32 if value is None else checks.integer("batch_size", value, lo=1)
 
 
+def verbosity(value):
+    """fit's verbose: "auto" is 1 (the progress bar), as Keras does outside notebooks' pipes."""
+    return 1 if value == "auto" else checks.integer("verbose", int(value) if isinstance(value, bool) else value,
+                                                   lo=0, hi=2)
+
+
 def features(x, name="x"):
-    """x as a 2-D array of real numbers (not yet converted)."""
+    """x as an array of real numbers with a batch axis and at least one feature axis (not yet
+    converted; lists, pandas DataFrames and Series become arrays)."""
     x = np.asarray(x)
     if x.dtype.kind not in "fiub":
         raise ValueError(f"{name} must hold real numbers, got dtype {x.dtype}")
-    if x.ndim != 2:
+    if x.ndim < 2:
         raise ValueError(f"{name} must be 2-D (samples, features), got shape {x.shape}")
     return x
 
@@ -27,15 +34,34 @@ def require_finite(a, name):
         raise ValueError(f"{name} contains NaN or Inf")
 
 
-def inputs(x, dtype, input_dim, name="x"):
-    """x as a C-contiguous (n, input_dim) array of `dtype`, checked (NaN/Inf included). The model
-    skips this for an x already in its layout (see Sequential._inputs)."""
+def inputs(x, dtype, sample_shape, name="x"):
+    """x as a C-contiguous (n, *sample_shape) array of `dtype`, checked (NaN/Inf included). The
+    model skips this for an x already in its layout (see Model._inputs)."""
     x = features(x, name)
-    if x.shape[1] != input_dim:
-        raise ValueError(f"{name} has {x.shape[1]} features but the model's input size is {input_dim}")
+    if len(sample_shape) == 1 and x.ndim == 2 and x.shape[1] != sample_shape[0]:
+        raise ValueError(f"{name} has {x.shape[1]} features but the model's input size is {sample_shape[0]}")
+    if x.shape[1:] != tuple(sample_shape):
+        raise ValueError(f"{name} must have samples of shape {tuple(sample_shape)}, got shape {x.shape}")
     x = np.ascontiguousarray(x, dtype=dtype)
     require_finite(x, name)
     return x
+
+
+def input_list(x, dtype, sample_shapes, input_names, name="x"):
+    """The inputs of a model with several: a list or tuple in the model's input order, or a dict
+    keyed by input name; each checked by inputs(), all with one number of samples."""
+    if isinstance(x, dict):
+        missing = [k for k in input_names if k not in x]
+        if missing or len(x) != len(input_names):
+            raise ValueError(f"{name} must be a dict with the input names {input_names}, got keys {sorted(x)}")
+        x = [x[k] for k in input_names]
+    if not isinstance(x, (list, tuple)) or len(x) != len(sample_shapes):
+        raise ValueError(f"{name} must be a list of {len(sample_shapes)} arrays, one per model input, "
+                         f"got {type(x).__name__}")
+    arrays = [inputs(a, dtype, shape, f"{name}[{i}]") for i, (a, shape) in enumerate(zip(x, sample_shapes))]
+    if len({len(a) for a in arrays}) > 1:
+        raise ValueError(f"{name} must have one number of samples in every input, got {[len(a) for a in arrays]}")
+    return arrays
 
 
 def targets(y, n, loss, output_dim, dtype, name="y"):

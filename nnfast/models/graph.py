@@ -1,0 +1,160 @@
+"""The functional API's graph: symbolic tensors (what keras.Input and a layer call return), the
+nodes that record each layer call, the topological order of a model's layers, and running a batch
+forward and backward through them.
+
+A Sequential model is the same graph as a chain, so both kinds of model train with one executor.
+Each layer is called once per graph (no shared layers): its buffers hold one call's values."""
+from dataclasses import dataclass, field
+from typing import Optional
+
+import numpy as np
+
+from ..layers.reshaping import InputLayer
+
+
+@dataclass(eq=False)
+class SymbolicTensor:
+    """A placeholder for a layer's output: its per-sample shape and the call that makes it.
+    ``shape`` has the batch axis first, as None (as a KerasTensor's)."""
+    shape: tuple
+    node: "Node" = field(repr=False)
+
+    @property
+    def sample_shape(self):
+        return tuple(self.shape[1:])
+
+
+@dataclass(eq=False)
+class Node:
+    """One layer call: the layer, the tensors it was called on, and its output."""
+    layer: object
+    inputs: list  # of SymbolicTensor
+    output: Optional[SymbolicTensor] = None
+
+
+def Input(shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None, name=None, tensor=None,
+          optional=False):
+    """A symbolic input of per-sample `shape` (keras.Input): ``x = Input(shape=(784,))``."""
+    return input_of(InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, sparse=sparse,
+                               batch_shape=batch_shape, name=name, input_tensor=tensor, optional=optional))
+
+
+def input_of(layer):
+    """The symbolic tensor an InputLayer feeds (made once per layer)."""
+    if layer.node is None:
+        node = Node(layer, [])
+        node.output = SymbolicTensor((None,) + layer.output_shape, node)
+        layer.node = node
+    return layer.node.output
+
+
+def call_layer(layer, inputs):
+    """layer(inputs) on symbolic tensors: builds the layer for their shapes and records the call."""
+    many = isinstance(inputs, (list, tuple))
+    tensors = list(inputs) if many else [inputs]
+    if not tensors or not all(isinstance(t, SymbolicTensor) for t in tensors):
+        raise NotImplementedError(f"calling {type(layer).__name__} on {type(inputs).__name__} is not supported by "
+                                  "nnfast: call layers on keras.Input tensors to build a model, then use "
+                                  "model.predict(x)")
+    if many != layer.multiple_inputs:
+        wanted = "a list of tensors" if layer.multiple_inputs else "one tensor"
+        raise ValueError(f"{type(layer).__name__} takes {wanted}, got {'a list' if many else 'one tensor'}")
+    if layer.node is not None:
+        raise NotImplementedError(f"layer {layer.name or type(layer).__name__} is already called once: calling a "
+                                  "layer twice (shared weights) is not supported by nnfast")
+    shapes = [t.sample_shape for t in tensors]
+    out_shape = layer.build(shapes if many else shapes[0])
+    node = Node(layer, tensors)
+    node.output = SymbolicTensor((None,) + tuple(out_shape), node)
+    layer.node = node
+    return node.output
+
+
+def topological_nodes(inputs, output):
+    """The nodes from `inputs` to `output` in an order where each comes after those it reads:
+    depth-first from the output, each node's inputs in their order (as Keras orders a Functional
+    model's layers)."""
+    order, state = [], {}
+
+    def visit(node):
+        mark = state.get(id(node))
+        if mark == "done":
+            return
+        if mark == "active":
+            raise ValueError("the model's graph has a cycle")
+        state[id(node)] = "active"
+        for t in node.inputs:
+            visit(t.node)
+        state[id(node)] = "done"
+        order.append(node)
+
+    visit(output.node)
+    given = {id(t.node) for t in inputs}
+    for node in order:
+        if not node.inputs and id(node) not in given:
+            raise ValueError(f"the output depends on the input {node.layer.name!r}, which is not among the "
+                             "model's inputs")
+    reached = {id(n) for n in order}
+    for t in inputs:
+        if id(t.node) not in reached:
+            raise ValueError(f"the input {t.node.layer.name!r} does not lead to the model's output")
+    return order
+
+
+class GraphRun:
+    """Forward and backward of a batch through nodes in topological order. Backward visits only
+    the nodes with trained weights at or before them, and asks a layer for its input's gradient
+    only where something before it is trained (so the first trained layer computes no dx)."""
+
+    def __init__(self, nodes, input_nodes, trained_layers):
+        self.nodes = nodes
+        position = {id(n): i for i, n in enumerate(nodes)}
+        self.input_positions = [position[id(n)] for n in input_nodes]
+        self.sources = [[position[id(t.node)] for t in n.inputs] for n in nodes]
+        # needs_grad[i]: node i's output leads back to a trained weight
+        needs = []
+        for i, n in enumerate(nodes):
+            needs.append(n.layer in trained_layers or any(needs[j] for j in self.sources[i]))
+        self.needs_grad = needs
+        consumers = [0] * len(nodes)
+        for src in self.sources:
+            for j in src:
+                consumers[j] += 1
+        self.shared = [c > 1 for c in consumers]  # gradients from several consumers are summed
+
+    @property
+    def layers(self):
+        return [n.layer for n in self.nodes]
+
+    def forward(self, backend, inputs, training):
+        values = [None] * len(self.nodes)
+        for i, x in zip(self.input_positions, inputs):
+            values[i] = x
+        for i, node in enumerate(self.nodes):
+            src = self.sources[i]
+            if not src:
+                continue
+            args = [values[j] for j in src] if node.layer.multiple_inputs else values[src[0]]
+            values[i] = node.layer.forward(backend, args, training)
+        self.values = values
+        return values[-1]
+
+    def backward(self, backend, grad):
+        grads = [None] * len(self.nodes)
+        grads[-1] = grad
+        for i in range(len(self.nodes) - 1, -1, -1):
+            src = self.sources[i]
+            if not src or not self.needs_grad[i] or grads[i] is None:
+                continue
+            layer = self.nodes[i].layer
+            if layer.multiple_inputs:
+                results = layer.backward(backend, grads[i], any(self.needs_grad[j] for j in src))
+            else:
+                results = [layer.backward(backend, grads[i], self.needs_grad[src[0]])]
+            for j, g in zip(src, results):
+                if g is None or not self.needs_grad[j]:
+                    continue
+                if grads[j] is None:
+                    grads[j] = g.copy() if self.shared[j] else g  # a shared gradient is summed in place
+                else:
+                    np.add(grads[j], g, out=grads[j])
