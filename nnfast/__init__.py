@@ -5,6 +5,7 @@ C++ kernels (SIMD chosen at import, OpenMP) under a Keras-like Python layer. Eve
 """
 from . import (
     _core,
+    activations,
     callbacks,
     compat,
     datasets,
@@ -15,16 +16,17 @@ from . import (
     models,
     ops,
     optimizers,
+    preprocessing,
     reference,
     regularizers,
 )
-from .models import Sequential, load_model
+from .models import Input, Model, Sequential, load_model
 
 __version__ = _core.__version__
 
-__all__ = ["ops", "reference", "optimizers", "compat", "initializers", "regularizers", "losses",
-           "metrics", "callbacks", "layers", "models", "datasets", "Sequential", "load_model", "show_config",
-           "config", "set_num_threads", "get_num_threads", "__version__"]
+__all__ = ["ops", "reference", "optimizers", "compat", "initializers", "regularizers", "losses", "activations",
+           "metrics", "callbacks", "layers", "models", "datasets", "preprocessing", "Sequential", "Model", "Input",
+           "load_model", "show_config", "config", "set_num_threads", "get_num_threads", "__version__"]
 
 
 def set_num_threads(n):
