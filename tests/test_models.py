@@ -452,3 +452,37 @@ def test_train_on_batch_refuses_non_finite_data_before_any_update(fast):
                 np.testing.assert_array_equal(a, b)
         model.train_on_batch(x, targets)
     assert model.optimizer.iterations == 3
+
+
+def test_a_loss_keeps_its_arguments_through_save_and_load(tmp_path):
+    x, y = classification_data(n=20, classes=3)
+    model = Sequential([Dense(3, activation="linear", input_dim=7)], seed=0)
+    model.compile(optimizer="sgd", loss=nf.losses.Huber(delta=0.25))
+    model.save(tmp_path / "m.npz")
+    loaded = load_model(tmp_path / "m.npz")
+    assert isinstance(loaded.loss, nf.losses.Huber) and loaded.loss.get_config()["delta"] == 0.25
+    targets = np.eye(3)[y]
+    assert loaded.evaluate(x, targets) == model.evaluate(x, targets)
+
+
+@pytest.mark.parametrize("loss", [nf.losses.BinaryCrossentropy(from_logits=True),
+                                  nf.losses.SparseCategoricalCrossentropy(from_logits=True),
+                                  nf.losses.MeanSquaredError(reduction="sum")])
+def test_losses_without_a_native_kernel_case_train_and_equal_the_general_loop(loss):
+    x, y = classification_data(n=40, classes=3)
+    sparse = isinstance(loss, nf.losses.SparseCategoricalCrossentropy)
+    targets = y if sparse else (np.eye(3)[y] if not isinstance(loss, nf.losses.BinaryCrossentropy)
+                                else (y[:, None] == 0).astype(float))
+    units = 1 if isinstance(loss, nf.losses.BinaryCrossentropy) else 3
+    runs = []
+    for fast in (True, False):
+        model = Sequential([Dense(6, activation="relu", input_dim=7), Dense(units)], seed=1)
+        model.fast_step = fast
+        model.compile(optimizer=nf.optimizers.Adam(0.01), loss=loss)
+        history = model.fit(x, targets, batch_size=8, epochs=2, verbose=0)
+        runs.append((history.history["loss"], model.get_weights()))
+        if fast:  # a loss with a kernel runs natively, any other through the general loop
+            assert (model.native_planner is not None) == (loss.kernel is not None)
+    assert runs[0][0] == runs[1][0]
+    for a, b in zip(runs[0][1], runs[1][1]):
+        np.testing.assert_array_equal(a, b)

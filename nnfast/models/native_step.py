@@ -9,13 +9,10 @@ from typing import Optional
 
 import numpy as np
 
-from .. import _core, losses
+from .. import _core
 from .. import metrics as metrics_module
 from ..layers import Dense
 from ..optimizers import NativeUpdate
-
-# Losses the one-call step computes with a kernel (the fused softmax cross-entropy aside).
-KERNEL_LOSSES = (losses.MeanSquaredError, losses.MeanAbsoluteError, losses.BinaryCrossentropy)
 
 
 @dataclass(frozen=True, eq=False)  # holds arrays: compared by identity
@@ -57,7 +54,7 @@ def covers(layers, loss, backend_name, regularized):
     last = layers[-1]
     return (backend_name == "native" and not regularized
             and all(type(layer) is Dense for layer in layers)
-            and (last.fused_softmax or (type(loss) in KERNEL_LOSSES and last.activation != "softmax")))
+            and (last.fused_softmax or (loss.kernel is not None and last.activation != "softmax")))
 
 
 class NativeStepPlanner:

@@ -21,7 +21,7 @@ def save_model(model, path):
         for k, lst in state["slots"].items():
             for i, a in enumerate(lst):
                 arrays[f"slot:{k}:{i}"] = a
-        meta["loss"] = model.loss.name if not isinstance(model.loss, losses.CustomLoss) else None
+        meta["loss"] = None if isinstance(model.loss, losses.CustomLoss) else losses.serialize(model.loss)
         meta["metrics"] = model.metric_names
     with open(path, "wb") as f:
         np.savez(f, meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8), **arrays)
@@ -43,8 +43,9 @@ def load_model(path, backend=None):
     if "optimizer" in meta:
         ocfg = meta["optimizer"]["config"]
         opt = type(optimizers.get(ocfg["name"])).from_config(ocfg)
-        if meta["loss"]:
-            model.compile(optimizer=opt, loss=meta["loss"], metrics=meta["metrics"])
+        if meta["loss"]:  # a config (a name in files of nnfast 0.1)
+            loss = losses.deserialize(meta["loss"]) if isinstance(meta["loss"], dict) else meta["loss"]
+            model.compile(optimizer=opt, loss=loss, metrics=meta["metrics"])
         else:
             model.use_optimizer(opt)
         slots = {k: [arrays[f"slot:{k}:{i}"] for i in range(n)] for k, n in meta["optimizer"]["slots"].items()}
