@@ -33,13 +33,19 @@ class Trainer:
     def _forward(self, x, training):
         return self._graph.forward(self._backend, x if self.multiple_inputs else (x,), training)
 
-    def _loss_and_grad(self, out, y):
-        """(loss, d out) for the batch; out is logits when fused."""
+    def _loss_and_grad(self, out, y, sample_weight=None):
+        """(loss, d out) for the batch; out is logits when fused. With per-sample weights the loss
+        is Keras's weighted one (each sample's loss times its weight, then the reduction) and each
+        sample's gradient is scaled by its weight."""
         grad = self.layers[-1].buffer("dloss", out.shape, out.dtype)
-        if self.layers[-1].fused_softmax:
+        fused = self.layers[-1].fused_softmax
+        if fused:
             value, grad = self.loss.fused_value_and_grad(self._backend, out, y, grad)
         else:
             value, grad = self.loss.value_and_grad(self._backend, out, y, grad)
+        if sample_weight is not None:
+            grad *= sample_weight.astype(grad.dtype).reshape((-1,) + (1,) * (grad.ndim - 1))
+            value = self.loss(y, self._predictions(out) if fused else out, sample_weight=sample_weight)
         for layer in self._regularized:
             value += layer.regularization()
         return value, grad
@@ -48,8 +54,8 @@ class Trainer:
         """Backward through the layers down to the first trained one (which needs no dx)."""
         self._graph.backward(self._backend, grad)
 
-    def _train_batch(self, x, y, check_finite=False):
-        planner = self._native_planner
+    def _train_batch(self, x, y, check_finite=False, sample_weight=None):
+        planner = self._native_planner if sample_weight is None else None  # weights: the Python loop
         step = planner.step(self.optimizer, len(x)) if planner is not None else None
         if step is not None:
             opt = self.optimizer
@@ -65,9 +71,9 @@ class Trainer:
             return value, step.output
         if check_finite:  # the caller left the NaN/Inf check to the native step, which is not built yet
             self._inputs(x)
-            self._targets(y, len(x))
+            self._targets(y, batches.sample_count(x))
         out = self._forward(x, True)
-        value, grad = self._loss_and_grad(out, y)
+        value, grad = self._loss_and_grad(out, y, sample_weight)
         if not math.isfinite(value):
             return value, out  # no update: the weights stay the last finite ones
         self._backward(grad)
@@ -113,12 +119,12 @@ class Trainer:
         """Train (Keras's arguments, order and defaults); returns the History. Stops with
         FloatingPointError when the loss becomes NaN or Inf (the weights are then the last finite
         ones), and returns early on KeyboardInterrupt."""
-        unsupported_fit_arguments(class_weight=class_weight, sample_weight=sample_weight,
-                                  steps_per_epoch=steps_per_epoch, validation_steps=validation_steps)
+        unsupported_fit_arguments(steps_per_epoch=steps_per_epoch, validation_steps=validation_steps)
         self._require_compiled()
         x = self._inputs(x)
         n = batches.sample_count(x)
         y = self._targets(y, n)
+        weights = validation.sample_weights(sample_weight, class_weight, y, n, self.output_dim)
         batch_size = validation.batch_size(batch_size)
         verbose = validation.verbosity(verbose)
         validation_freq = checks.integer("validation_freq", validation_freq, lo=1)
@@ -127,11 +133,11 @@ class Trainer:
             raise ValueError(f"validation_split must be in [0, 1), got {validation_split!r}")
         if validation_data is None and validation_split > 0:
             cut = int(n * (1.0 - validation_split))  # the last fraction, before shuffling (Keras)
-            validation_data = (batches.rows(x, cut, n), y[cut:])
+            validation_data = (batches.rows(x, cut, n), y[cut:], None)  # Keras: no weights for the split
             x, y, n = batches.rows(x, 0, cut), y[:cut], cut
+            weights = None if weights is None else weights[:cut]
         elif validation_data is not None:
-            xv = self._inputs(validation_data[0], "validation_data[0]")
-            validation_data = (xv, self._targets(validation_data[1], batches.sample_count(xv), "validation_data[1]"))
+            validation_data = self._validation_data(validation_data)
         if n == 0:
             raise ValueError("x has no samples to train on")
         self._prepare()
@@ -149,7 +155,7 @@ class Trainer:
         per_batch = cbs.wants_batch_hooks()
         every_batch = cbs.wants_batch_hooks(every_batch=True)  # else native runs, one batch-end call each
         runs = None
-        if self._native_planner is not None:
+        if self._native_planner is not None and weights is None:
             runs = NativeRuns(self._native_planner, self.optimizer, self._metrics, self.loss.sparse)
             if not runs.applicable(every_batch):
                 runs = None
@@ -178,9 +184,10 @@ class Trainer:
                         continue
                     idx = order[step * batch_size:(step + 1) * batch_size]
                     xb, yb = buffers.gather(x, y, idx)
+                    wb = None if weights is None else weights[idx]
                     if per_batch:
                         cbs.on_train_batch_begin(step)
-                    value, out = self._train_batch(xb, yb)
+                    value, out = self._train_batch(xb, yb, sample_weight=wb)
                     if not math.isfinite(value):
                         self._stop_non_finite(value, epoch, step, snapshot)
                     total += value * len(idx)
@@ -192,7 +199,7 @@ class Trainer:
                     step += 1
                 logs = self._logs(total, seen)
                 if validation_data is not None and (epoch + 1) % validation_freq == 0:
-                    val = self._evaluate(*validation_data, validation_batch_size)
+                    val = self._evaluate(*validation_data, batch_size=validation_batch_size)
                     logs.update({"val_" + k: v for k, v in val.items()})
                 cbs.on_epoch_end(epoch, logs)
                 if self.stop_training:
@@ -201,6 +208,17 @@ class Trainer:
             pass  # the weights are those of the last completed step
         cbs.on_train_end()
         return self.history
+
+    def _validation_data(self, data):
+        """validation_data as (x, y, sample weights or None): a pair or a triple, as Keras takes it."""
+        if not isinstance(data, (tuple, list)) or len(data) not in (2, 3):
+            raise ValueError("validation_data must be a tuple (x, y) or (x, y, sample_weight), "
+                             f"got {type(data).__name__}")
+        xv = self._inputs(data[0], "validation_data[0]")
+        n = batches.sample_count(xv)
+        yv = self._targets(data[1], n, "validation_data[1]")
+        weights = validation.sample_weights(data[2] if len(data) == 3 else None, None, yv, n, self.output_dim)
+        return xv, yv, weights
 
     def _stop_non_finite(self, value, epoch, step, snapshot):
         if not np.isfinite(self._params).all():
@@ -212,7 +230,7 @@ class Trainer:
     def _logs(self, total, seen):
         return {"loss": total / seen, **{m.name: m.result() for m in self._metrics}}
 
-    def _evaluate(self, x, y, batch_size):
+    def _evaluate(self, x, y, weights, batch_size):
         for m in self._metrics:
             m.reset()
         total = 0.0
@@ -220,7 +238,7 @@ class Trainer:
         for s in range(0, n, batch_size):
             xb, yb = batches.rows(x, s, s + batch_size), y[s:s + batch_size]
             out = self._forward(xb, False)
-            value, _ = self._loss_and_grad(out, yb)
+            value, _ = self._loss_and_grad(out, yb, None if weights is None else weights[s:s + batch_size])
             total += value * len(yb)
             self._update_metrics(out, yb)
         return {"loss": total / max(n, 1), **{m.name: m.result() for m in self._metrics}}
@@ -229,12 +247,14 @@ class Trainer:
                  callbacks=None, return_dict=False):
         """Loss (and metrics) over x, y: a float when there are no metrics, else [loss, *metrics],
         or a dict with return_dict=True (Keras's arguments; verbose="auto" prints nothing here)."""
-        unsupported_fit_arguments(sample_weight=sample_weight, steps=steps, callbacks=callbacks)
+        unsupported_fit_arguments(steps=steps, callbacks=callbacks)
         self._require_compiled()
         x = self._inputs(x)
-        y = self._targets(y, batches.sample_count(x))
+        n = batches.sample_count(x)
+        y = self._targets(y, n)
+        weights = validation.sample_weights(sample_weight, None, y, n, self.output_dim)
         self._prepare()
-        result = self._evaluate(x, y, validation.batch_size(batch_size))
+        result = self._evaluate(x, y, weights, validation.batch_size(batch_size))
         if verbose not in ("auto", 0, False):
             print(" - ".join(f"{k}: {v:.4f}" for k, v in result.items()))
         if return_dict:
@@ -257,17 +277,18 @@ class Trainer:
 
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         """One optimizer step on (x, y); returns the loss (and metrics, as a list, if any)."""
-        unsupported_fit_arguments(sample_weight=sample_weight, class_weight=class_weight)
         self._require_compiled()
         if not self._prepared:
             self._inputs(x)  # builds the model from x when it has no input size yet
             self._prepare()
         native = self._native_planner is not None  # then the native step checks x and y for NaN/Inf
         x = self._inputs(x, check_finite=not native)
-        y = self._targets(y, batches.sample_count(x), check_finite=not native)
+        n = batches.sample_count(x)
+        y = self._targets(y, n, check_finite=not native)
+        weights = validation.sample_weights(sample_weight, class_weight, y, n, self.output_dim)
         for m in self._metrics:
             m.reset()
-        value, out = self._train_batch(x, y, check_finite=native)
+        value, out = self._train_batch(x, y, check_finite=native and weights is None, sample_weight=weights)
         if not math.isfinite(value):
             raise FloatingPointError(f"the loss became {value}; the weights were not updated")
         self._update_metrics(out, y)

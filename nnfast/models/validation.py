@@ -101,3 +101,36 @@ def class_indices(y, loss_name, classes, name="y"):
         raise ValueError(f"{name} has class indices in [{y.min()}, {y.max()}] but the model has "
                          f"{classes} outputs")
     return np.ascontiguousarray(y)
+
+
+def sample_weights(sample_weight, class_weight, y, n, outputs):
+    """One float64 weight per sample (None when neither is given): sample_weight (n,) or (n, 1), or
+    class_weight[class of the sample] (the class is y's index, a one-hot row's argmax, or a single
+    output's rounded value, as Keras reads it; classes the dict leaves out weigh 1). Keras refuses
+    both at once, and so does nnfast."""
+    if sample_weight is not None and class_weight is not None:
+        raise ValueError("class_weight and sample_weight cannot be given together (as in Keras): fold the class "
+                         "weights into sample_weight")
+    weights = None
+    if sample_weight is not None:
+        weights = np.asarray(sample_weight, dtype=np.float64)
+        if weights.ndim == 2 and weights.shape[1] == 1:
+            weights = weights[:, 0]
+        if weights.shape != (n,):
+            raise ValueError(f"sample_weight must have shape ({n},), one weight per sample, got {weights.shape}")
+        if not np.isfinite(weights).all():
+            raise ValueError("sample_weight must be finite")
+    if class_weight is not None:
+        if not isinstance(class_weight, dict):
+            raise TypeError(f"class_weight must be a dict of class index -> weight, got {type(class_weight).__name__}")
+        if y.ndim == 1:
+            classes = y.astype(np.int64)
+        elif y.shape[1] == 1:
+            classes = np.round(y[:, 0]).astype(np.int64)
+        else:
+            classes = np.argmax(y, axis=1)
+        table = np.ones(max(outputs, 2, *(int(k) + 1 for k in class_weight)), np.float64)
+        for k, w in class_weight.items():
+            table[checks.integer("class_weight key", k, lo=0)] = checks.real(f"class_weight[{k}]", w)
+        weights = table[classes]
+    return weights

@@ -1,0 +1,133 @@
+"""Models built through nnfast.keras against the same models in Keras 3 (torch backend): equal
+initial weights (set_weights), shuffle=False, 5 epochs. The loss history must agree within 1e-5
+relative in float32 and the final weights within 1e-4 (the issue's bounds), for each kind of model
+and layer nnfast supports, with class_weight and sample_weight too."""
+import os
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("KERAS_BACKEND", "torch")
+keras = pytest.importorskip("keras")
+import nnfast.keras as nk  # noqa: E402
+
+pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy keyword")
+
+EPOCHS = 5
+
+
+def data(n=96, features=12, classes=3, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal((n, features)).astype(np.float32), rng.integers(0, classes, n)
+
+
+def mlp(K):
+    return K.Sequential([K.Input(shape=(12,)), K.layers.Dense(16, activation="relu"),
+                         K.layers.Dense(8, activation="tanh"), K.layers.Dense(3, activation="softmax")])
+
+
+def flatten_images(K):
+    return K.Sequential([K.Input(shape=(3, 4)), K.layers.Flatten(), K.layers.Dense(10),
+                         K.layers.Activation("sigmoid"), K.layers.Dense(3), K.layers.Softmax()])
+
+
+def activation_layers(K):
+    return K.Sequential([K.Input(shape=(12,)), K.layers.Dense(16), K.layers.ReLU(), K.layers.Dense(8),
+                         K.layers.LeakyReLU(negative_slope=0.2), K.layers.Dense(3, activation="softmax")])
+
+
+def frozen_layer(K):
+    return K.Sequential([K.Input(shape=(12,)), K.layers.Dense(16, activation="relu", trainable=False),
+                         K.layers.Dense(3, activation="softmax")])
+
+
+def two_inputs(K):
+    a, b = K.Input(shape=(7,), name="a"), K.Input(shape=(5,), name="b")
+    ha = K.layers.Dense(8, activation="relu")(a)
+    hb = K.layers.Dense(8, activation="tanh")(b)
+    joined = K.layers.Concatenate()([ha, hb])
+    summed = K.layers.Add()([K.layers.Dense(6)(joined), K.layers.Dense(6)(joined)])
+    return K.Model([a, b], K.layers.Dense(3, activation="softmax")(summed))
+
+
+MODELS = {"mlp": mlp, "flatten": flatten_images, "activation_layers": activation_layers, "frozen": frozen_layer,
+          "two_inputs": two_inputs}
+
+
+def inputs_for(name, x):
+    if name == "flatten":
+        return x.reshape(len(x), 3, 4)
+    if name == "two_inputs":
+        return [x[:, :7], x[:, 7:]]
+    return x
+
+
+def train_both(build, x, y, optimizer, loss="sparse_categorical_crossentropy", **fit):
+    ours, theirs = build(nk), build(keras)
+    theirs.set_weights(ours.get_weights())
+    histories = []
+    for model, K in ((ours, nk), (theirs, keras)):
+        model.compile(optimizer=optimizer(K), loss=loss, metrics=["accuracy"])
+        histories.append(model.fit(x, y, batch_size=16, epochs=EPOCHS, shuffle=False, verbose=0, **fit).history)
+    return ours, theirs, histories
+
+
+def assert_same_training(ours, theirs, histories):
+    mine, keras_history = histories
+    np.testing.assert_allclose(mine["loss"], keras_history["loss"], rtol=1e-5)
+    assert mine["accuracy"] == pytest.approx(keras_history["accuracy"], abs=1e-7)  # same predictions, same counts
+    for a, b in zip(ours.get_weights(), theirs.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4 * max(1.0, float(np.abs(b).max())))
+
+
+OPTIMIZERS = {"sgd": lambda K: K.optimizers.SGD(0.05, momentum=0.9), "adam": lambda K: K.optimizers.Adam(0.01)}
+
+
+@pytest.mark.parametrize("optimizer", sorted(OPTIMIZERS))
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_models_train_as_keras_does(name, optimizer):
+    x, y = data()
+    ours, theirs, histories = train_both(MODELS[name], inputs_for(name, x), y, OPTIMIZERS[optimizer])
+    assert_same_training(ours, theirs, histories)
+
+
+def test_a_frozen_layer_gets_no_update_and_counts_as_non_trainable():
+    x, y = data()
+    ours, theirs, histories = train_both(frozen_layer, x, y, OPTIMIZERS["adam"])
+    before = frozen_layer(nk)
+    assert len(ours.trainable_weights) == len(theirs.trainable_weights) == 2
+    assert len(ours.non_trainable_weights) == len(theirs.non_trainable_weights) == 2
+    np.testing.assert_array_equal(ours.get_weights()[0], theirs.get_weights()[0])  # both never moved it
+    lines = []
+    ours.summary(print_fn=lines.append)
+    assert any(line.startswith(" Non-trainable params: 208 ") for line in lines)  # the frozen 12x16 kernel and bias
+    assert before.count_params() == ours.count_params()
+
+
+@pytest.mark.parametrize("loss, targets", [("sparse_categorical_crossentropy", "labels"),
+                                           ("categorical_crossentropy", "onehot"), ("mse", "onehot")])
+def test_class_weight_and_sample_weight_as_keras(loss, targets):
+    x, y = data()
+    t = y if targets == "labels" else np.eye(3, dtype=np.float32)[y]
+    weights = np.random.default_rng(5).uniform(0.2, 2.0, len(x)).astype(np.float32)
+    for fit in ({"class_weight": {0: 0.5, 1: 2.0, 2: 1.0}}, {"class_weight": {1: 3.0}}, {"sample_weight": weights}):
+        ours, theirs, histories = train_both(mlp, x, t, OPTIMIZERS["sgd"], loss=loss, **fit)
+        assert_same_training(ours, theirs, histories)
+    for K in (nk, keras):  # both refuse the two at once
+        model = mlp(K)
+        model.compile(optimizer="sgd", loss=loss)
+        with pytest.raises(ValueError, match="class_weight.*sample_weight"):
+            model.fit(x, t, class_weight={1: 3.0}, sample_weight=weights, verbose=0)
+
+
+def test_evaluate_returns_what_keras_returns():
+    x, y = data()
+    ours, theirs, _ = train_both(mlp, x, y, OPTIMIZERS["adam"])
+    for kwargs in ({}, {"return_dict": True}):
+        mine, keras_result = ours.evaluate(x, y, verbose=0, **kwargs), theirs.evaluate(x, y, verbose=0, **kwargs)
+        assert type(mine) is type(keras_result)
+        if isinstance(mine, dict):
+            assert mine.keys() == keras_result.keys()
+            mine, keras_result = [mine[k] for k in sorted(mine)], [keras_result[k] for k in sorted(mine)]
+        np.testing.assert_allclose(mine, keras_result, rtol=1e-5)
+    np.testing.assert_allclose(ours.predict(x, verbose=0), theirs.predict(x, verbose=0), rtol=1e-4, atol=1e-6)
