@@ -38,6 +38,22 @@ class NativeBackend:
         """(loss, grad) of one of mse, mae, binary_cross_entropy, softmax_cross_entropy."""
         return getattr(_core, name)(pred, target, out)
 
+    def batch_norm_forward(self, x, gamma, beta, moving_mean, moving_var, training, momentum, epsilon, out,
+                           mean_out, inv_std_out):
+        return ops.batch_norm_forward(x, gamma, beta, moving_mean, moving_var, training, momentum, epsilon, out,
+                                      mean_out, inv_std_out)
+
+    def batch_norm_backward(self, x, gamma, mean, inv_std, dy, training, dx_out, dgamma_out, dbeta_out):
+        return ops.batch_norm_backward(x, gamma, mean, inv_std, dy, training, dgamma_out is not None,
+                                       dbeta_out is not None, dx_out, dgamma_out, dbeta_out)
+
+    def layer_norm_forward(self, x, gamma, beta, epsilon, out, mean_out, inv_std_out):
+        return ops.layer_norm_forward(x, gamma, beta, epsilon, out, mean_out, inv_std_out)
+
+    def layer_norm_backward(self, x, gamma, mean, inv_std, dy, dx_out, dgamma_out, dbeta_out):
+        return ops.layer_norm_backward(x, gamma, mean, inv_std, dy, dgamma_out is not None, dbeta_out is not None,
+                                       dx_out, dgamma_out, dbeta_out)
+
 
 class ReferenceBackend:
     """nnfast.reference, with its results copied into the model's buffers."""
@@ -80,6 +96,32 @@ class ReferenceBackend:
         value, grad = getattr(reference, name)(pred, target)
         out[...] = grad
         return value, out
+
+    def batch_norm_forward(self, x, gamma, beta, moving_mean, moving_var, training, momentum, epsilon, out,
+                           mean_out, inv_std_out):
+        results = reference.batch_norm_forward(x, gamma, beta, moving_mean, moving_var, training, momentum, epsilon)
+        return copy_into(results, (out, mean_out, inv_std_out))
+
+    def batch_norm_backward(self, x, gamma, mean, inv_std, dy, training, dx_out, dgamma_out, dbeta_out):
+        results = reference.batch_norm_backward(x, gamma, mean, inv_std, dy, training, dgamma_out is not None,
+                                                dbeta_out is not None)
+        return copy_into(results, (dx_out, dgamma_out, dbeta_out))
+
+    def layer_norm_forward(self, x, gamma, beta, epsilon, out, mean_out, inv_std_out):
+        return copy_into(reference.layer_norm_forward(x, gamma, beta, epsilon), (out, mean_out, inv_std_out))
+
+    def layer_norm_backward(self, x, gamma, mean, inv_std, dy, dx_out, dgamma_out, dbeta_out):
+        results = reference.layer_norm_backward(x, gamma, mean, inv_std, dy, dgamma_out is not None,
+                                                dbeta_out is not None)
+        return copy_into(results, (dx_out, dgamma_out, dbeta_out))
+
+
+def copy_into(results, buffers):
+    """The reference's results copied into the model's buffers (None results and buffers skipped)."""
+    for value, buffer in zip(results, buffers):
+        if value is not None and buffer is not None:
+            buffer[...] = value
+    return tuple(buffer if value is not None else None for value, buffer in zip(results, buffers))
 
 
 def get(name):

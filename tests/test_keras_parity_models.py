@@ -50,8 +50,28 @@ def two_inputs(K):
     return K.Model([a, b], K.layers.Dense(3, activation="softmax")(summed))
 
 
+def batch_norm(K):
+    # no bias before the normalization: its gradient is exactly zero in theory, so in either library
+    # it is rounding noise, which Adam turns into steps of the full learning rate
+    return K.Sequential([K.Input(shape=(12,)), K.layers.Dense(16, use_bias=False), K.layers.BatchNormalization(),
+                         K.layers.ReLU(), K.layers.Dense(3, activation="softmax")])
+
+
+def layer_norm(K):
+    return K.Sequential([K.Input(shape=(12,)), K.layers.Dense(16, activation="tanh"),
+                         K.layers.LayerNormalization(), K.layers.Dense(3, activation="softmax")])
+
+
+def adapted_normalization(K):
+    norm = K.layers.Normalization()
+    norm.adapt(data()[0] * 3.0 + 1.0)
+    return K.Sequential([K.Input(shape=(12,)), norm, K.layers.Dense(16, activation="relu"),
+                         K.layers.Dense(3, activation="softmax")])
+
+
 MODELS = {"mlp": mlp, "flatten": flatten_images, "activation_layers": activation_layers, "frozen": frozen_layer,
-          "two_inputs": two_inputs}
+          "two_inputs": two_inputs, "batch_norm": batch_norm, "layer_norm": layer_norm,
+          "normalization": adapted_normalization}
 
 
 def inputs_for(name, x):
@@ -131,3 +151,24 @@ def test_evaluate_returns_what_keras_returns():
             mine, keras_result = [mine[k] for k in sorted(mine)], [keras_result[k] for k in sorted(mine)]
         np.testing.assert_allclose(mine, keras_result, rtol=1e-5)
     np.testing.assert_allclose(ours.predict(x, verbose=0), theirs.predict(x, verbose=0), rtol=1e-4, atol=1e-6)
+
+
+def test_batch_normalization_moving_statistics_and_inference_as_keras():
+    x, y = data()
+    ours, theirs, _ = train_both(batch_norm, x, y, OPTIMIZERS["adam"])
+    names = [w.path if hasattr(w, "path") else "" for w in theirs.weights]
+    assert any("moving_mean" in n for n in names)
+    for a, b in zip(ours.get_weights(), theirs.get_weights()):  # moving statistics included
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(ours.predict(x, verbose=0), theirs.predict(x, verbose=0), rtol=1e-4, atol=1e-6)
+
+
+def test_dropout_is_the_identity_at_inference_and_keeps_the_expected_scale_in_training():
+    x, y = data()
+    ours, theirs = (K.Sequential([K.Input(shape=(12,)), K.layers.Dense(16, activation="relu"), K.layers.Dropout(0.5),
+                                  K.layers.Dense(3, activation="softmax")]) for K in (nk, keras))
+    theirs.set_weights(ours.get_weights())
+    np.testing.assert_allclose(ours.predict(x, verbose=0), theirs.predict(x, verbose=0), rtol=1e-5, atol=1e-7)
+    ours.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    losses = ours.fit(x, y, epochs=3, verbose=0).history["loss"]  # masks differ from Keras's: its RNG is another
+    assert np.isfinite(losses).all()

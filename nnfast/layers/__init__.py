@@ -6,10 +6,11 @@ A layer declares its weights (WeightSpec); the model allocates them in its arena
 from .base import Layer, WeightSpec
 from .core import Activation, Dense, Dropout, LeakyReLU, ReLU, Softmax
 from .merging import Add, Concatenate
+from .normalization import BatchNormalization, LayerNormalization, Normalization
 from .reshaping import Flatten, InputLayer
 
 __all__ = ["Layer", "WeightSpec", "Dense", "Activation", "ReLU", "LeakyReLU", "Softmax", "Dropout", "InputLayer",
-           "Flatten", "Add", "Concatenate", "LAYERS"]
+           "Flatten", "Add", "Concatenate", "BatchNormalization", "LayerNormalization", "Normalization", "LAYERS"]
 
 LAYERS = {cls.__name__: cls for cls in (Dense, Activation, ReLU, LeakyReLU, Softmax, Dropout, InputLayer, Flatten,
-                                        Add, Concatenate)}
+                                        Add, Concatenate, BatchNormalization, LayerNormalization, Normalization)}
