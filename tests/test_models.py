@@ -486,3 +486,35 @@ def test_losses_without_a_native_kernel_case_train_and_equal_the_general_loop(lo
     assert runs[0][0] == runs[1][0]
     for a, b in zip(runs[0][1], runs[1][1]):
         np.testing.assert_array_equal(a, b)
+
+
+def test_numpy_global_seed_makes_a_model_without_seed_reproducible():
+    x, y = classification_data(n=40, classes=3)
+    runs = []
+    for _ in range(2):
+        np.random.seed(1234)  # what Keras users write; a model with seed=None draws its seed from it
+        model = Sequential([Dense(6, activation="relu", input_dim=7), Dense(3, activation="softmax")])
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+        history = model.fit(x, y, batch_size=8, epochs=2, verbose=0)
+        runs.append((model.get_weights(), history.history["loss"]))
+    assert runs[0][1] == runs[1][1]
+    for a, b in zip(runs[0][0], runs[1][0]):
+        np.testing.assert_array_equal(a, b)
+    np.random.seed(99)  # another global seed, other initial weights
+    other = Sequential([Dense(6, activation="relu", input_dim=7), Dense(3, activation="softmax")])
+    np.random.seed(1234)
+    again = Sequential([Dense(6, activation="relu", input_dim=7), Dense(3, activation="softmax")])
+    assert not np.array_equal(other.get_weights()[0], again.get_weights()[0])
+
+
+def test_lists_and_pandas_frames_are_accepted_as_keras_accepts_them():
+    x, y = classification_data(n=30, classes=3)
+    model = Sequential([Dense(3, activation="softmax", input_dim=7)], seed=0)
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    expected = model.predict(x)
+    np.testing.assert_array_equal(model.predict(x.tolist()), expected)
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame(x, columns=[f"f{i}" for i in range(7)])
+    np.testing.assert_array_equal(model.predict(frame), expected)
+    labels = pd.Series(y)
+    assert model.evaluate(frame, labels) == model.evaluate(x, y)
