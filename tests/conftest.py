@@ -12,6 +12,9 @@ import nnfast
 
 # The benchmark machinery's pause before each measurement only matters for real figures.
 os.environ["NNFAST_BENCH_SETTLE"] = "0"
+# Keras 3 is the oracle of the Keras-face tests, on PyTorch (CI installs both); set before any test
+# module imports it, since Keras reads the backend once.
+os.environ.setdefault("KERAS_BACKEND", "torch")
 
 DTYPES = (np.float32, np.float64)
 # Awkward lengths around and between SIMD widths (4/8/16 lanes) and past the threading threshold.
@@ -66,3 +69,23 @@ def assert_within(got, want, bound, what=""):
         i = np.unravel_index(np.argmax(np.where(ok, 0, err - bound)), got.shape)
         raise AssertionError(f"{what}: {np.count_nonzero(~ok)} of {got.size} elements outside the bound; "
                              f"worst at {i}: got {got64[i]!r}, expected {want64[i]!r}, bound {bound[i]!r}")
+
+
+# ---- peers: the libraries nnfast's faces are checked against (skipped cleanly when absent) ----------
+
+@pytest.fixture(scope="session")
+def torch():
+    return pytest.importorskip("torch")
+
+
+@pytest.fixture(scope="session")
+def keras(torch):
+    keras = pytest.importorskip("keras")
+    if keras.backend.backend() != "torch":
+        pytest.skip(f"Keras runs on the {keras.backend.backend()} backend; these tests need KERAS_BACKEND=torch")
+    return keras
+
+
+def to_numpy(tensor):
+    """A Keras (torch) result as a NumPy array (Keras' convert_to_numpy warns under NumPy 2's copy protocol)."""
+    return tensor.detach().cpu().numpy() if hasattr(tensor, "detach") else np.asarray(tensor)

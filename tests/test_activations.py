@@ -19,6 +19,8 @@ import pytest
 from nnfast import activations as act
 from nnfast import reference
 
+from conftest import to_numpy
+
 os.environ.setdefault("KERAS_BACKEND", "torch")
 pytestmark = pytest.mark.filterwarnings("error")
 
@@ -40,20 +42,6 @@ ELEMENTWISE += [
     ("hard_shrink", dict(threshold=1.0)), ("soft_shrink", dict(threshold=0.1)), ("squareplus", dict(b=1)),
 ]
 ALONG_AXIS = ("softmax", "log_softmax", "sparsemax", "glu")
-
-
-@pytest.fixture(scope="module")
-def keras():
-    pytest.importorskip("torch")
-    keras = pytest.importorskip("keras")
-    if keras.backend.backend() != "torch":
-        pytest.skip(f"Keras runs on the {keras.backend.backend()} backend; these tests need KERAS_BACKEND=torch")
-    return keras
-
-
-def to_numpy(tensor):
-    """A torch tensor's values (Keras' convert_to_numpy warns under NumPy 2's copy protocol)."""
-    return tensor.detach().cpu().numpy() if hasattr(tensor, "detach") else np.asarray(tensor)
 
 
 def inputs(dtype):

@@ -276,14 +276,6 @@ def test_variance_scaling_fan_axes_and_normal_alias():
 
 # Keras 3 (torch backend) as the oracle for names, fans and configs; it cannot be for values (other RNG)
 
-@pytest.fixture(scope="module")
-def keras():
-    import os
-    os.environ.setdefault("KERAS_BACKEND", "torch")
-    pytest.importorskip("torch")
-    return pytest.importorskip("keras")
-
-
 @pytest.mark.parametrize("shape", [(3, 5), (7,), (), (2, 3, 4, 5), (0, 4), (1, 1)])
 def test_fans_equal_keras(keras, shape):
     from keras.src.initializers.random_initializers import compute_fans as keras_fans

@@ -12,6 +12,8 @@ import nnfast as nf
 from nnfast import backends
 from nnfast import losses as L
 
+from conftest import to_numpy
+
 os.environ.setdefault("KERAS_BACKEND", "torch")
 
 B, C = 13, 5
@@ -72,19 +74,6 @@ RTOL = {np.float32: 1e-6, np.float64: 1e-6}
 ATOL = 1e-6  # a sum of 13 O(1) values rounded in another order
 
 
-@pytest.fixture(scope="module")
-def keras():
-    keras = pytest.importorskip("keras")
-    if keras.backend.backend() != "torch":
-        pytest.skip(f"Keras runs on the {keras.backend.backend()} backend; these tests need KERAS_BACKEND=torch")
-    return keras
-
-
-def numpy_of(tensor):
-    """A Keras (torch) result as a NumPy array (without keras' convert_to_numpy, which warns)."""
-    return tensor.detach().cpu().numpy() if hasattr(tensor, "detach") else np.asarray(tensor)
-
-
 @pytest.mark.parametrize("name, kwargs, kind", CASES, ids=IDS)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("reduction", ["sum_over_batch_size", "sum", "mean_with_sample_weight", None])
@@ -97,7 +86,7 @@ def test_every_loss_class_equals_keras(keras, name, kwargs, kind, dtype, reducti
     for sample_weight in (None, weights, weights[:, None]):
         if kwargs.get("axis") == 0 and sample_weight is not None:
             continue  # per-class values: Keras would weight classes by sample weights of another length
-        expected = numpy_of(theirs(y_true, y_pred, sample_weight=sample_weight))
+        expected = to_numpy(theirs(y_true, y_pred, sample_weight=sample_weight))
         got = ours(y_true, y_pred, sample_weight=sample_weight)
         np.testing.assert_allclose(got, expected, rtol=RTOL[dtype], atol=ATOL)
         if reduction is not None:
@@ -116,7 +105,7 @@ FUNCTION_DATA = {"mean_squared_logarithmic_error": "positive", "poisson": "posit
 @pytest.mark.parametrize("name", FUNCTIONS)
 def test_functional_forms_return_keras_per_sample_values(keras, name):
     y_true, y_pred = data(FUNCTION_DATA.get(name, "regression"), np.float32, seed=3)
-    expected = numpy_of(getattr(keras.losses, name)(y_true, y_pred))
+    expected = to_numpy(getattr(keras.losses, name)(y_true, y_pred))
     got = getattr(L, name)(y_true, y_pred)
     assert got.shape == expected.shape == (B,)
     np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-7)

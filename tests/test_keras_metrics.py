@@ -12,22 +12,11 @@ import pytest
 import nnfast as nf
 from nnfast import metrics as M
 
+from conftest import to_numpy
+
 os.environ.setdefault("KERAS_BACKEND", "torch")
 
 B, C = 17, 6
-
-
-@pytest.fixture(scope="module")
-def keras():
-    keras = pytest.importorskip("keras")
-    if keras.backend.backend() != "torch":
-        pytest.skip(f"Keras runs on the {keras.backend.backend()} backend; these tests need KERAS_BACKEND=torch")
-    return keras
-
-
-def numpy_of(tensor):
-    """A Keras (torch) result as a NumPy array (without keras' convert_to_numpy, which warns)."""
-    return tensor.detach().cpu().numpy() if hasattr(tensor, "detach") else np.asarray(tensor)
 
 
 def batch(kind, rng):
@@ -82,7 +71,7 @@ def test_every_metric_equals_keras(keras, name, kwargs, kind, weighted):
             weights = rng.uniform(0, 2, B).astype(np.float32) if weighted else None
             ours.update_state(y_true, y_pred, sample_weight=weights)
             theirs.update_state(y_true, y_pred, sample_weight=weights)
-        expected, got = numpy_of(theirs.result()), ours.result()
+        expected, got = to_numpy(theirs.result()), ours.result()
         if name == "AUC":
             np.testing.assert_allclose(got, expected, rtol=0, atol=1e-6)
         else:
@@ -99,7 +88,7 @@ def test_every_metric_equals_keras(keras, name, kwargs, kind, weighted):
 def test_accuracy_functions_return_keras_per_sample_values(keras, name):
     kind = {"binary_accuracy": "multilabel"}.get(name, "sparse" if name.startswith("sparse") else "onehot")
     y_true, y_pred = batch(kind, np.random.default_rng(3))
-    expected = numpy_of(getattr(keras.metrics, name)(y_true, y_pred))
+    expected = to_numpy(getattr(keras.metrics, name)(y_true, y_pred))
     np.testing.assert_array_equal(getattr(M, name)(y_true, y_pred), expected)
 
 

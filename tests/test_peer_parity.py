@@ -54,20 +54,6 @@ KERAS_ARRAY_COPY_WARNING = ("ignore:__array__ implementation doesn't accept a co
 
 # ---- peers ----------------------------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def torch():
-    return pytest.importorskip("torch")
-
-
-@pytest.fixture(scope="module")
-def keras(torch):
-    keras = pytest.importorskip("keras")
-    if keras.backend.backend() != "torch":
-        pytest.skip(f"Keras runs on the {keras.backend.backend()} backend; these tests need "
-                    "KERAS_BACKEND=torch")
-    return keras
-
-
 @contextlib.contextmanager
 def floatx(keras, dtype):
     """Run a block with Keras' floatx set to dtype (the dtype of its learning-rate Variable)."""

@@ -28,19 +28,6 @@ SHAPES = [(1, 7), (7, 1), (9, 17), (64, 65), (1000, 9)]
 SCALE_CENTER = [(True, True), (False, True), (True, False), (False, False)]
 
 
-@pytest.fixture(scope="module")
-def torch():
-    return pytest.importorskip("torch")
-
-
-@pytest.fixture(scope="module")
-def keras(torch):  # as tests/test_peer_parity.py's (shared fixtures would belong in conftest.py)
-    keras = pytest.importorskip("keras")
-    if keras.backend.backend() != "torch":
-        pytest.skip(f"Keras runs on the {keras.backend.backend()} backend; these tests need KERAS_BACKEND=torch")
-    return keras
-
-
 def operands(shape, dtype, scale=True, center=True, offset=1.0, seed=0):
     rng = np.random.default_rng(seed)
     rows, cols = shape
