@@ -5,6 +5,7 @@ output, through a backend kernel where one computes exactly this loss, else in N
 import numpy as np
 
 from ..utils import checks
+from ..utils.registry import Configurable
 from . import functions
 
 REDUCTIONS = ("sum_over_batch_size", "sum", None, "none", "mean", "mean_with_sample_weight")
@@ -33,7 +34,7 @@ def reduce_weighted_values(values, sample_weight=None, reduction="sum_over_batch
     return total / divisor if divisor != 0 else values.dtype.type(0)
 
 
-class Loss:
+class Loss(Configurable):
     """Keras 3's Loss: subclasses implement ``call(y_true, y_pred) -> per-sample values`` and, to
     train, ``terms(y_true, y_pred) -> (values, gradient of each value w.r.t. its predictions)``.
 
@@ -71,14 +72,6 @@ class Loss:
 
     def get_config(self):
         return {"name": self.name, "reduction": self.reduction}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
-    def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({args})"
 
     # ---- the model's face -----------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ import numpy as np
 
 from ..losses.functions import same_rank
 from ..utils import checks
+from ..utils.registry import Configurable
 
 
 def snake_case(name):
@@ -23,7 +24,7 @@ def divide_no_nan(a, b):
     return np.where(b == 0, 0.0, a / safe)
 
 
-class Metric:
+class Metric(Configurable):
     """Keras 3's Metric. Subclasses implement update_state, result and reset_state.
 
     ``update(pred, target)`` is the model's call for one batch (Keras's argument order is
@@ -53,10 +54,6 @@ class Metric:
 
     def get_config(self):
         return {"name": self.name, "dtype": self.dtype}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
 
     def __repr__(self):
         return f"{type(self).__name__}(name={self.name!r})"

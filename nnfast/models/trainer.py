@@ -120,11 +120,7 @@ class Trainer:
         FloatingPointError when the loss becomes NaN or Inf (the weights are then the last finite
         ones), and returns early on KeyboardInterrupt."""
         unsupported_fit_arguments(steps_per_epoch=steps_per_epoch, validation_steps=validation_steps)
-        self._require_compiled()
-        x = self._inputs(x)
-        n = batches.sample_count(x)
-        y = self._targets(y, n)
-        weights = validation.sample_weights(sample_weight, class_weight, y, n, self.output_dim)
+        x, y, weights, n = self._data(x, y, sample_weight, class_weight)
         batch_size = validation.batch_size(batch_size)
         verbose = validation.verbosity(verbose)
         validation_freq = checks.integer("validation_freq", validation_freq, lo=1)
@@ -209,6 +205,14 @@ class Trainer:
         cbs.on_train_end()
         return self.history
 
+    def _data(self, x, y, sample_weight=None, class_weight=None):
+        """(x, y, per-sample weights or None, samples) checked for the compiled model."""
+        self._require_compiled()
+        x = self._inputs(x)
+        n = batches.sample_count(x)
+        y = self._targets(y, n)
+        return x, y, validation.sample_weights(sample_weight, class_weight, y, n, self.output_dim), n
+
     def _validation_data(self, data):
         """validation_data as (x, y, sample weights or None): a pair or a triple, as Keras takes it."""
         if not isinstance(data, (tuple, list)) or len(data) not in (2, 3):
@@ -248,11 +252,7 @@ class Trainer:
         """Loss (and metrics) over x, y: a float when there are no metrics, else [loss, *metrics],
         or a dict with return_dict=True (Keras's arguments; verbose="auto" prints nothing here)."""
         unsupported_fit_arguments(steps=steps, callbacks=callbacks)
-        self._require_compiled()
-        x = self._inputs(x)
-        n = batches.sample_count(x)
-        y = self._targets(y, n)
-        weights = validation.sample_weights(sample_weight, None, y, n, self.output_dim)
+        x, y, weights, _ = self._data(x, y, sample_weight)
         self._prepare()
         result = self._evaluate(x, y, weights, validation.batch_size(batch_size))
         if verbose not in ("auto", 0, False):
