@@ -3,6 +3,7 @@
 // inputs, then runs forward, loss, backward and the optimizer update under kernel_call.h's GIL policy.
 #include <pybind11/stl.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <memory>
@@ -39,9 +40,10 @@ class Step {
   public:
     virtual ~Step() = default;
     virtual double run(py::handle x, py::handle targets, py::handle learning_rate, py::handle step,
-                       bool check_finite) = 0;
+                       bool check_finite, py::handle weights) = 0;
     virtual int64_t run_steps(py::handle x, py::handle targets, py::handle order, int64_t first, int64_t count,
-                              py::handle learning_rate, py::handle step, py::handle losses, py::handle correct) = 0;
+                              py::handle learning_rate, py::handle step, py::handle losses, py::handle correct,
+                              py::handle weights) = 0;
     // Optimizer updates the last run or run_steps call applied (its steps with a finite loss; 0 if
     // it refused its arguments): readable even when a KeyboardInterrupt arrives between the
     // call's return and its result's use.
@@ -77,6 +79,42 @@ Loss loss_named(const std::string& name) {
     throw py::value_error("loss must be mse, mae, binary_cross_entropy or softmax_cross_entropy, got " + name);
 }
 
+// The LayerKind of a record's kind (nnfast.models.native_step's NativeLayerPlan.kind).
+LayerKind kind_named(const std::string& name, const std::string& what) {
+    static const std::pair<const char*, LayerKind> kinds[] = {{"dense", LayerKind::dense},
+                                                              {"activation", LayerKind::activation},
+                                                              {"dropout", LayerKind::dropout},
+                                                              {"batch_norm", LayerKind::batch_norm},
+                                                              {"layer_norm", LayerKind::layer_norm}};
+    for (const auto& [n, kind] : kinds)
+        if (name == n) return kind;
+    throw py::value_error(what + " must be dense, activation, dropout, batch_norm or layer_norm, got " + name);
+}
+
+// One layer record, read by attribute name: "layers[i].<attr>" in every message.
+class Record {
+  public:
+    Record(py::handle layer, size_t i) : layer_(layer), at_("layers[" + std::to_string(i) + "].") {}
+    std::string name(const char* attr) const { return at_ + attr; }
+    py::object field(const char* attr) const {
+        if (!py::hasattr(layer_, attr))
+            throw py::type_error(name(attr) + " is missing: see nnfast.models.native_step.NativeLayerPlan for "
+                                              "the attributes of each kind of layer");
+        return py::getattr(layer_, attr);
+    }
+    bool has(const char* attr) const { return py::hasattr(layer_, attr); }
+    double real(const char* attr) const {
+        py::object v = field(attr);
+        if (!py::isinstance<py::float_>(v) && !py::isinstance<py::int_>(v))
+            throw py::type_error(name(attr) + " must be a float, got " + py::repr(v).cast<std::string>());
+        return v.cast<double>();
+    }
+
+  private:
+    py::handle layer_;
+    std::string at_;
+};
+
 template <class T>
 class TypedStep : public Step {
   public:
@@ -86,57 +124,38 @@ class TypedStep : public Step {
         auto& p = s_.plan;
         if (layers.size() == 0) throw py::value_error("layers must not be empty");
         p.batch = -1;
-        int64_t in = -1;
+        int64_t features = -1;  // the previous layer's outputs
+        int64_t scratch = 0;    // dx elements of a normalization layer that needs no input gradient
         for (size_t i = 0; i < layers.size(); ++i) {
-            // Each layer: any object with the attributes kernel (in, out), bias (out,) or None,
-            // output (batch, out), input_grad (batch, in) or None (first layer only),
-            // kernel_grad (in, out), bias_grad (out,) or None, activation (str).
-            const py::handle layer = layers[i];
-            const std::string at = "layers[" + std::to_string(i) + "].";
-            auto field = [&](const char* attr) {
-                if (!py::hasattr(layer, attr))
-                    throw py::type_error(at + attr +
-                                         " is missing: each layer must have the attributes kernel, bias, "
-                                         "output, input_grad, kernel_grad, bias_grad and activation");
-                return py::getattr(layer, attr);
-            };
-            auto name = [&](const char* attr) { return at + attr; };
-            py::object kernel = field("kernel"), bias = field("bias"), output = field("output");
-            py::object input_grad = field("input_grad"), kernel_grad = field("kernel_grad");
-            py::object bias_grad = field("bias_grad"), activation = field("activation");
-            py::array w = float_array(kernel, name("kernel").c_str());
-            if (w.ndim() != 2) throw py::value_error(name("kernel") + " must be 2-D");
-            const int64_t li = w.shape(0), lo = w.shape(1);
-            if (in >= 0 && li != in)
-                throw py::value_error(name("kernel") + " has " + std::to_string(li) +
-                                      " rows, but the layer before has " + std::to_string(in) +
-                                      " outputs: layer sizes do not chain");
-            in = lo;
-            py::array y = float_array(output, name("output").c_str());
-            if (p.batch < 0) p.batch = y.ndim() == 2 ? y.shape(0) : -1;
-            DenseLayerBuffers<T> l{};
-            l.in = li, l.out = lo;
-            l.w = ptr<T>(keep(buffer<T>(w, name("kernel").c_str(), {li, lo}, false)));
-            l.b = bias.is_none() ? nullptr : ptr<T>(keep(buffer<T>(bias, name("bias").c_str(), {lo}, false)));
-            l.y = ptr<T>(keep(buffer<T>(y, name("output").c_str(), {p.batch, lo}, true)));
+            const Record r(layers[i], i);
+            const LayerKind kind =
+                r.has("kind") ? kind_named(r.field("kind").cast<std::string>(), r.name("kind")) : LayerKind::dense;
+            py::array y = float_array(r.field("output"), r.name("output").c_str());
+            if (y.ndim() != 2) throw py::value_error(r.name("output") + " must be 2-D (batch, features)");
+            if (p.batch < 0) p.batch = y.shape(0);
+            LayerBuffers<T> l{};
+            l.kind = kind;
+            if (kind == LayerKind::dense) {
+                read_dense(r, &l, features);
+            } else {
+                l.in = l.out = features >= 0 ? features : y.shape(1);
+                read_other(r, &l);
+            }
+            features = l.out;
+            l.y = ptr<T>(keep(buffer<T>(y, r.name("output").c_str(), {p.batch, l.out}, true)));
+            py::object input_grad = r.field("input_grad");
             l.dx = input_grad.is_none()
                        ? nullptr
-                       : ptr<T>(keep(buffer<T>(input_grad, name("input_grad").c_str(), {p.batch, li}, true)));
-            if (i > 0 && !l.dx)
-                throw py::value_error(name("input_grad") + " must not be None: only the first layer may omit it");
-            l.dw = ptr<T>(keep(buffer<T>(kernel_grad, name("kernel_grad").c_str(), {li, lo}, true)));
-            l.db = bias_grad.is_none() ? nullptr
-                                       : ptr<T>(keep(buffer<T>(bias_grad, name("bias_grad").c_str(), {lo}, true)));
-            if (!l.b != !l.db)
-                throw py::value_error(name("bias") + " and " + name("bias_grad") +
-                                      " must both be arrays or both be None");
-            l.act = parse_activation(activation, name("activation").c_str());
-            if (l.act == Activation::softmax)
-                throw py::value_error(name("activation") +
-                                      ": a softmax layer is fused with its loss or left to the general loop");
+                       : ptr<T>(keep(buffer<T>(input_grad, r.name("input_grad").c_str(), {p.batch, l.in}, true)));
+            l.dx_work = l.dx;
+            if (!l.dx && (kind == LayerKind::batch_norm || kind == LayerKind::layer_norm))
+                scratch = std::max(scratch, p.batch * l.in);
+            work_ += p.batch * (kind == LayerKind::dense ? l.in * l.out : l.out);
             p.layers.push_back(l);
         }
-        for (const auto& l : p.layers) work_ += p.batch * l.in * l.out;
+        scratch_.resize(size_t(scratch));
+        for (auto& l : p.layers)
+            if (!l.dx_work) l.dx_work = scratch_.data();
         input_dim_ = p.layers.front().in;
         outputs_ = p.layers.back().out;
         p.dloss = ptr<T>(keep(buffer<T>(dloss, "dloss", {p.batch, outputs_}, true)));
@@ -145,7 +164,7 @@ class TypedStep : public Step {
     }
 
     double run(py::handle x_obj, py::handle targets, py::handle learning_rate, py::handle step,
-               bool check_finite) override {
+               bool check_finite, py::handle weights_obj) override {
         last_updates = 0;
         const auto& p = s_.plan;
         py::array x = buffer<T>(x_obj, "x", {p.batch, input_dim_}, false);
@@ -161,6 +180,7 @@ class TypedStep : public Step {
         } else {
             rows = ptr<const T>(buffer<T>(t, "targets", {p.batch, outputs_}, false));
         }
+        const T* weights = optional_weights(weights_obj, p.batch);
         const KernelTable& kt = active_kernels();
         const T* xp = ptr<const T>(x);
         if (check_finite) {  // a caller that has not checked its data (train_on_batch)
@@ -172,14 +192,14 @@ class TypedStep : public Step {
         s.learning_rate = learning_rate_value(learning_rate);
         s.step = step_value(step);
         GilRelease nogil(work_);
-        const double loss = run_dense_stack_step<T>(kt, p, xp, labels, rows, s);
+        const double loss = run_dense_stack_step<T>(kt, p, xp, labels, rows, weights, s);
         last_updates = std::isfinite(loss) ? 1 : 0;  // a non-finite loss updates nothing
         return loss;
     }
 
     int64_t run_steps(py::handle x_obj, py::handle targets, py::handle order_obj, int64_t first, int64_t count,
-                      py::handle learning_rate, py::handle step, py::handle losses_obj,
-                      py::handle correct_obj) override {
+                      py::handle learning_rate, py::handle step, py::handle losses_obj, py::handle correct_obj,
+                      py::handle weights_obj) override {
         last_updates = 0;
         const auto& p = s_.plan;
         py::array x = float_array(x_obj, "x");
@@ -188,7 +208,8 @@ class TypedStep : public Step {
                                   shape_str(x));
         const int64_t samples = x.shape(0);
         x = buffer<T>(x, "x", {samples, input_dim_}, false);
-        TrainingSet<T> data{ptr<const T>(x), nullptr, nullptr, nullptr, input_dim_, outputs_};
+        TrainingSet<T> data{ptr<const T>(x), nullptr, nullptr, optional_weights(weights_obj, samples), nullptr,
+                            input_dim_, outputs_};
         py::array t = py::reinterpret_borrow<py::object>(targets).cast<py::array>();
         py::ssize_t size = 0;
         if (p.loss == Loss::softmax_cross_entropy && t.dtype().kind() == 'i') {
@@ -221,7 +242,8 @@ class TypedStep : public Step {
         batch_x_.resize(size_t(p.batch * input_dim_));
         batch_labels_.resize(size_t(p.batch));
         batch_rows_.resize(size_t(p.batch * outputs_));
-        const BatchBuffers<T> buf{batch_x_.data(), batch_labels_.data(), batch_rows_.data()};
+        batch_weights_.resize(size_t(p.batch));
+        const BatchBuffers<T> buf{batch_x_.data(), batch_labels_.data(), batch_rows_.data(), batch_weights_.data()};
         const KernelTable& kt = active_kernels();
         double* out = static_cast<double*>(losses.mutable_data());
         GilRelease nogil(count * work_);
@@ -231,6 +253,109 @@ class TypedStep : public Step {
     }
 
   private:
+    // A Dense record: kernel (in, out), bias (out,) or None, kernel_grad, bias_grad, activation.
+    void read_dense(const Record& r, LayerBuffers<T>* l, int64_t features) {
+        py::array w = float_array(r.field("kernel"), r.name("kernel").c_str());
+        if (w.ndim() != 2) throw py::value_error(r.name("kernel") + " must be 2-D");
+        l->in = w.shape(0), l->out = w.shape(1);
+        if (features >= 0 && l->in != features)
+            throw py::value_error(r.name("kernel") + " has " + std::to_string(l->in) +
+                                  " rows, but the layer before has " + std::to_string(features) +
+                                  " outputs: layer sizes do not chain");
+        l->w = ptr<T>(keep(buffer<T>(w, r.name("kernel").c_str(), {l->in, l->out}, false)));
+        l->dw = ptr<T>(keep(buffer<T>(r.field("kernel_grad"), r.name("kernel_grad").c_str(), {l->in, l->out}, true)));
+        l->b = optional<const T>(r, "bias", {l->out}, false);
+        l->db = optional<T>(r, "bias_grad", {l->out}, true);
+        if (!l->b != !l->db)
+            throw py::value_error(r.name("bias") + " and " + r.name("bias_grad") + " must both be arrays or both be None");
+        l->act = parse_activation(r.field("activation"), r.name("activation").c_str());
+        if (l->act == Activation::softmax)
+            throw py::value_error(r.name("activation") +
+                                  ": a softmax Dense layer is fused with its loss or left to the general loop");
+    }
+
+    // The records of the layers without a kernel; l->in = l->out is already set.
+    void read_other(const Record& r, LayerBuffers<T>* l) {
+        const int64_t f = l->out;
+        switch (l->kind) {
+        case LayerKind::dense: break;
+        case LayerKind::activation: l->act = parse_activation(r.field("activation"), r.name("activation").c_str()); break;
+        case LayerKind::dropout: {
+            l->rate = r.real("rate");
+            if (!(l->rate > 0.0 && l->rate < 1.0))
+                throw py::value_error(r.name("rate") + " must be in (0, 1), got " + std::to_string(l->rate));
+            l->seed = r.field("seed").cast<uint64_t>();
+            l->calls = counter(r);
+            l->mask = mask(r, f);
+            break;
+        }
+        case LayerKind::batch_norm:
+        case LayerKind::layer_norm: {
+            const bool batch_norm = l->kind == LayerKind::batch_norm;
+            l->gamma = optional<const T>(r, "gamma", {f}, false);
+            l->beta = optional<const T>(r, "beta", {f}, false);
+            l->dgamma = optional<T>(r, "gamma_grad", {f}, true);
+            l->dbeta = optional<T>(r, "beta_grad", {f}, true);
+            if (!l->gamma != !l->dgamma || !l->beta != !l->dbeta)
+                throw py::value_error(r.name("gamma") + ", " + r.name("beta") +
+                                      " and their gradients must be arrays or None together");
+            const int64_t stats = batch_norm ? f : s_.plan.batch;
+            l->mean = ptr<T>(keep(buffer<T>(r.field("mean"), r.name("mean").c_str(), {stats}, true)));
+            l->inv_std = ptr<T>(keep(buffer<T>(r.field("inv_std"), r.name("inv_std").c_str(), {stats}, true)));
+            l->epsilon = r.real("epsilon");
+            if (!(l->epsilon >= 0.0)) throw py::value_error(r.name("epsilon") + " must be >= 0.0");
+            if (!batch_norm) break;
+            l->training = r.field("training").cast<bool>();
+            l->momentum = r.real("momentum");
+            if (!(l->momentum >= 0.0 && l->momentum <= 1.0))
+                throw py::value_error(r.name("momentum") + " must be in [0.0, 1.0]");
+            l->moving_mean = ptr<T>(keep(buffer<T>(r.field("moving_mean"), r.name("moving_mean").c_str(), {f}, true)));
+            l->moving_var =
+                ptr<T>(keep(buffer<T>(r.field("moving_variance"), r.name("moving_variance").c_str(), {f}, true)));
+            break;
+        }
+        }
+    }
+
+    // Per-sample weights (n,) of the model's dtype, or null for None.
+    const T* optional_weights(py::handle w, int64_t n) {
+        return w.is_none() ? nullptr : ptr<const T>(buffer<T>(w, "weights", {n}, false));
+    }
+
+    // The array of attribute `attr` checked as buffer<T> does, or null for None.
+    template <class P>
+    P* optional(const Record& r, const char* attr, std::vector<py::ssize_t> shape, bool writable) {
+        py::object v = r.field(attr);
+        return v.is_none() ? nullptr : ptr<P>(keep(buffer<T>(v, r.name(attr).c_str(), std::move(shape), writable)));
+    }
+
+    // A dropout record's calls: a writable (1,) uint64 array.
+    uint64_t* counter(const Record& r) {
+        py::object v = r.field("calls");
+        const std::string name = r.name("calls");
+        if (!py::isinstance<py::array>(v)) throw py::type_error(name + " must be a numpy.ndarray of uint64");
+        py::array a = py::reinterpret_borrow<py::array>(v);
+        if (a.dtype().kind() != 'u' || a.itemsize() != 8 || a.ndim() != 1 || a.shape(0) != 1)
+            throw py::value_error(name + " must be a uint64 array of shape (1,)");
+        require_writable(a, name.c_str());
+        return ptr<uint64_t>(keep(a));
+    }
+
+    // A dropout record's mask: a writable C-contiguous uint8 array (batch, features).
+    uint8_t* mask(const Record& r, int64_t features) {
+        py::object v = r.field("mask");
+        const std::string name = r.name("mask");
+        if (!py::isinstance<py::array>(v)) throw py::type_error(name + " must be a numpy.ndarray of uint8");
+        py::array a = py::reinterpret_borrow<py::array>(v);
+        if (a.dtype().kind() != 'u' || a.itemsize() != 1 || a.ndim() != 2 || a.shape(0) != s_.plan.batch ||
+            a.shape(1) != features)
+            throw py::value_error(name + " must be a uint8 array of shape (" + std::to_string(s_.plan.batch) + ", " +
+                                  std::to_string(features) + ")");
+        require_c_contiguous(a, name.c_str());
+        require_writable(a, name.c_str());
+        return ptr<uint8_t>(keep(a));
+    }
+
     const py::array& keep(const py::array& a) {
         keep_.push_back(a);
         return a;
@@ -240,7 +365,8 @@ class TypedStep : public Step {
         OptimStep step_template;
     } s_;
     std::vector<py::object> keep_;         // every array the plan points into stays alive with it
-    std::vector<T> batch_x_, batch_rows_;  // run_steps' gathered batch
+    std::vector<T> scratch_;                          // dx of a normalization layer that needs none
+    std::vector<T> batch_x_, batch_rows_, batch_weights_;  // run_steps' gathered batch
     std::vector<int64_t> batch_labels_;
     int64_t input_dim_ = 0, outputs_ = 0;
     int64_t work_ = 0;  // multiply-adds of one step's forward pass (for the GIL policy)
@@ -254,18 +380,52 @@ std::unique_ptr<Step> make_step(const py::list& layers, py::handle dloss, const 
     });
 }
 
+// Keras's sample-weighted loss of pred (rows, cols) against targets (int64 labels (rows,) for
+// softmax_cross_entropy, else rows of pred's shape) with weights (rows,): what the one-call step
+// reports with weights, for the Python loop to report the same.
+double weighted_loss(py::handle pred_obj, py::handle targets, py::handle weights_obj, const std::string& loss) {
+    const Loss kind = loss_named(loss);
+    py::array pred = float_array(pred_obj, "pred");
+    if (pred.ndim() != 2) throw py::value_error("pred must be 2-D (batch, outputs), got shape " + shape_str(pred));
+    require_c_contiguous(pred, "pred");
+    const int64_t rows = pred.shape(0), cols = pred.shape(1);
+    return dispatch_dtype(pred, [&](auto t) {
+        using T = decltype(t);
+        py::array w = buffer<T>(weights_obj, "weights", {rows}, false);
+        const int64_t* labels = nullptr;
+        const T* target = nullptr;
+        py::array y = py::reinterpret_borrow<py::object>(targets).cast<py::array>();
+        if (kind == Loss::softmax_cross_entropy && y.dtype().kind() == 'i') {
+            py::ssize_t n = 0;
+            labels = int64_vector(y, "targets", &n);
+            if (n != rows) throw py::value_error("targets must have one label per row of pred");
+            require_class_indices(labels, nullptr, rows, cols);
+        } else {
+            target = ptr<const T>(buffer<T>(y, "targets", {rows, cols}, false));
+        }
+        return kernels<T>().weighted_loss(ptr<const T>(pred), labels, target, ptr<const T>(w), rows, cols, kind);
+    });
+}
+
 }  // namespace
 
 void register_dense_stack(py::module_& m) {
-    py::class_<Step>(m, "DenseStackStep", "One native call per training step of a stack of Dense layers.")
+    m.def("weighted_loss", &weighted_loss, py::arg("pred"), py::arg("targets"), py::arg("weights"), py::arg("loss"),
+          "weighted_loss(pred, targets, weights, loss) -> sum_i weights[i] * loss_i / rows: Keras's sample-weighted "
+          "loss (loss_i the mean of row i's terms, or its softmax cross-entropy), as the one-call step reports it");
+    py::class_<Step>(m, "DenseStackStep", "One native call per training step of a chain of layers (Dense, activation, dropout, batch and layer normalization).")
         .def(py::init(&make_step))
         .def("run", &Step::run, py::arg("x"), py::arg("targets"), py::arg("learning_rate"), py::arg("step"),
-             py::arg("check_finite") = false, "run(x, targets, learning_rate, step, check_finite=False) -> loss")
-        .def("run_steps", &Step::run_steps,
-             "run_steps(x, targets, order, first, count, learning_rate, step, losses, correct) -> steps run: "
-             "whole batches order[(first + i) * batch ...] of the data set, gathered natively, losses[i] per "
-             "step and, unless correct is None, correct[i]: the samples whose output's argmax is their class; "
-             "stops after a non-finite loss")
+             py::arg("check_finite") = false, py::arg("weights") = py::none(),
+             "run(x, targets, learning_rate, step, check_finite=False, weights=None) -> loss; weights (batch,): "
+             "the sample-weighted loss, each sample's gradient scaled by its weight")
+        .def("run_steps", &Step::run_steps, py::arg("x"), py::arg("targets"), py::arg("order"), py::arg("first"),
+             py::arg("count"), py::arg("learning_rate"), py::arg("step"), py::arg("losses"), py::arg("correct"),
+             py::arg("weights") = py::none(),
+             "run_steps(x, targets, order, first, count, learning_rate, step, losses, correct, weights=None) -> "
+             "steps run: whole batches order[(first + i) * batch ...] of the data set (and of weights, one per "
+             "sample, when given), gathered natively, losses[i] per step and, unless correct is None, "
+             "correct[i]: the samples whose output's argmax is their class; stops after a non-finite loss")
         .def_readonly("last_updates", &Step::last_updates, "Optimizer updates the last run or run_steps call applied.");
 }
 

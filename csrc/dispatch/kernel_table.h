@@ -34,6 +34,10 @@ struct KernelSet {
     // labels is null, label_rows (rows, cols); dlogits (rows, cols) = its gradient.
     double (*softmax_cross_entropy)(T* dlogits, const T* logits, const int64_t* labels, const T* label_rows,
                                     int64_t rows, int64_t cols);
+    // sum_i weights[i] * loss_i / rows over the rows of pred (rows, cols) against labels (rows) or, when
+    // labels is null, target (rows, cols) (kernels/losses.h): Keras's sample-weighted loss value.
+    double (*weighted_loss)(const T* pred, const int64_t* labels, const T* target, const T* weights, int64_t rows,
+                            int64_t cols, Loss kind);
     // y (n) = x (n) / (1 - rate) where uniform(seed, i) >= rate, else 0; mask (n) = kept.
     void (*dropout_forward)(T* y, uint8_t* mask, const T* x, int64_t n, double rate, uint64_t seed);
     // dx (n) = dy (n) / (1 - rate) where mask (n), else 0.

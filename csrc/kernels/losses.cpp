@@ -108,9 +108,38 @@ double softmax_cross_entropy(T* dlogits, const T* logits, const int64_t* labels,
     return pairwise_sum<double>(rows, [&](int64_t r) { return row_loss[r]; }) / double(rows);
 }
 
+template <class T>
+double weighted_loss(const T* pred, const int64_t* labels, const T* target, const T* weights, int64_t rows,
+                     int64_t cols, Loss kind) {
+    if (rows == 0 || cols == 0) return 0.0;
+    const T lo = T(kBceEpsilon), hi = T(1.0 - kBceEpsilon);
+    // the loss of one element, as pointwise_loss sums it
+    auto term = [&](T p, T t) {
+        if (kind == Loss::mse) return double((p - t) * (p - t));
+        if (kind == Loss::mae) return double(std::fabs(p - t));
+        const T pc = p < lo ? lo : p > hi ? hi : p;
+        return -double(t * std::log(pc) + (T(1) - t) * std::log(T(1) - pc));
+    };
+    auto row_loss = [&](int64_t r) {
+        const T* z = pred + r * cols;
+        const T* t = target ? target + r * cols : nullptr;
+        if (kind != Loss::softmax_cross_entropy)
+            return pairwise_sum<double>(cols, [&](int64_t j) { return term(z[j], t[j]); }) / double(cols);
+        T mx = z[0];  // log-sum-exp of the shifted logits, as softmax_cross_entropy computes it
+        for (int64_t j = 1; j < cols; ++j) mx = z[j] > mx || std::isnan(z[j]) ? z[j] : mx;
+        const T lse = std::log(pairwise_sum<T>(cols, [&](int64_t j) { return T(std::exp(z[j] - mx)); }));
+        if (labels) return double(lse) - double(z[labels[r]] - mx);
+        return -pairwise_sum<double>(cols, [&](int64_t j) {
+            return t[j] == T(0) ? 0.0 : double(t[j]) * (double(z[j] - mx) - double(lse));
+        });
+    };
+    return pairwise_sum<double>(rows, [&](int64_t r) { return double(weights[r]) * row_loss(r); }) / double(rows);
+}
+
 #define NNFAST_INSTANTIATE(T)                                                                          \
     template double pointwise_loss<T>(T*, const T*, const T*, int64_t, Loss);                          \
-    template double softmax_cross_entropy<T>(T*, const T*, const int64_t*, const T*, int64_t, int64_t);
+    template double softmax_cross_entropy<T>(T*, const T*, const int64_t*, const T*, int64_t, int64_t); \
+    template double weighted_loss<T>(const T*, const int64_t*, const T*, const T*, int64_t, int64_t, Loss);
 NNFAST_INSTANTIATE(float)
 NNFAST_INSTANTIATE(double)
 #undef NNFAST_INSTANTIATE

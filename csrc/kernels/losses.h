@@ -17,5 +17,14 @@ template <class T>
 double softmax_cross_entropy(T* dlogits, const T* logits, const int64_t* labels, const T* label_rows,
                              int64_t rows, int64_t cols);
 
+// Keras's sample-weighted loss (reduction sum_over_batch_size): sum_i weights[i] * loss_i / rows,
+// loss_i the loss of row i of pred (rows, cols): the mean of its point-wise terms, or for
+// softmax_cross_entropy the cross-entropy of the logits row against labels (rows) or, when labels
+// is null, target (rows, cols). The value only: the gradient is the unweighted kernel's, times the
+// weights. Serial, rows summed pairwise in double: the same bits for any thread count.
+template <class T>
+double weighted_loss(const T* pred, const int64_t* labels, const T* target, const T* weights, int64_t rows,
+                     int64_t cols, Loss kind);
+
 }  // namespace NNFAST_ISA_NS
 }  // namespace nnfast

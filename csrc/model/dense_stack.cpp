@@ -7,14 +7,61 @@
 
 namespace nnfast {
 
+namespace {
+
+// Golden-ratio multiplier of a Dropout layer's stream: seed * kStream + its forward count (as
+// nnfast.layers.Dropout computes it).
+constexpr uint64_t kStream = 0x9E3779B97F4A7C15ull;
+
+// l.y = layer l of x (batch, l.in), as the layer's Python forward computes it in training.
+template <class T>
+void forward(const KernelSet<T>& k, const LayerBuffers<T>& l, const T* x, int64_t batch) {
+    switch (l.kind) {
+    case LayerKind::dense: k.dense_forward(l.y, x, l.w, l.b, batch, l.in, l.out, l.act); break;
+    case LayerKind::activation: k.activation_forward(l.y, x, batch, l.out, l.act); break;
+    case LayerKind::dropout: k.dropout_forward(l.y, l.mask, x, batch * l.out, l.rate, l.seed * kStream + (*l.calls)++); break;
+    case LayerKind::batch_norm:
+        k.batch_norm_forward(l.y, l.mean, l.inv_std, l.moving_mean, l.moving_var, x, l.gamma, l.beta, batch, l.out,
+                             l.training, l.momentum, l.epsilon);
+        break;
+    case LayerKind::layer_norm:
+        k.layer_norm_forward(l.y, l.mean, l.inv_std, x, l.gamma, l.beta, batch, l.out, l.epsilon);
+        break;
+    }
+}
+
+// The parameter gradients of layer l and, unless l.dx is null, dL/dx into l.dx, from its input x
+// (batch, l.in), its output l.y and dy (batch, l.out) = dL/dy.
+template <class T>
+void backward(const KernelSet<T>& k, const LayerBuffers<T>& l, const T* x, const T* dy, int64_t batch) {
+    switch (l.kind) {
+    case LayerKind::dense: k.dense_backward(l.dx, l.dw, l.db, x, l.w, l.y, dy, batch, l.in, l.out, l.act); break;
+    case LayerKind::activation:  // no parameters: only dx
+        if (l.dx) k.activation_backward(l.dx, l.y, dy, batch, l.out, l.act);
+        break;
+    case LayerKind::dropout:
+        if (l.dx) k.dropout_backward(l.dx, dy, l.mask, batch * l.out, l.rate);
+        break;
+    case LayerKind::batch_norm:
+        k.batch_norm_backward(l.dx_work, l.dgamma, l.dbeta, x, l.gamma, l.mean, l.inv_std, dy, batch, l.out,
+                              l.training);
+        break;
+    case LayerKind::layer_norm:
+        k.layer_norm_backward(l.dx_work, l.dgamma, l.dbeta, x, l.gamma, l.mean, l.inv_std, dy, batch, l.out);
+        break;
+    }
+}
+
+}  // namespace
+
 template <class T>
 double run_dense_stack_step(const KernelTable& kt, const DenseStackStep<T>& s, const T* x, const int64_t* labels,
-                            const T* target_rows, const OptimStep& step) {
+                            const T* target_rows, const T* weights, const OptimStep& step) {
     const KernelSet<T>& k = kernels_of<T>(kt);
     const size_t n = s.layers.size();
     const T* input = x;
     for (const auto& l : s.layers) {
-        k.dense_forward(l.y, input, l.w, l.b, s.batch, l.in, l.out, l.act);
+        forward(k, l, input, s.batch);
         input = l.y;
     }
     const auto& last = s.layers.back();
@@ -23,11 +70,17 @@ double run_dense_stack_step(const KernelTable& kt, const DenseStackStep<T>& s, c
         loss = k.softmax_cross_entropy(s.dloss, last.y, labels, target_rows, s.batch, last.out);
     else
         loss = k.pointwise_loss(s.dloss, last.y, target_rows, s.batch * last.out, s.loss);
+    if (weights) {  // the Python loop's grad *= w, row by row; the loss Keras reports with weights
+        for (int64_t i = 0; i < s.batch; ++i)
+            for (int64_t j = 0; j < last.out; ++j) s.dloss[i * last.out + j] *= weights[i];
+        loss = k.weighted_loss(last.y, labels, target_rows, weights, s.batch, last.out, s.loss);
+    }
     if (!std::isfinite(loss)) return loss;
     const T* dy = s.dloss;
     for (size_t i = n; i-- > 0;) {
         const auto& l = s.layers[i];
-        k.dense_backward(l.dx, l.dw, l.db, i ? s.layers[i - 1].y : x, l.w, l.y, dy, s.batch, l.in, l.out, l.act);
+        backward(k, l, i ? s.layers[i - 1].y : x, dy, s.batch);
+        if (!l.dx) break;  // nothing before this layer is trained
         dy = l.dx;
     }
     const auto update = s.optimizer == OptimizerKind::sgd       ? k.sgd_update
@@ -37,6 +90,7 @@ double run_dense_stack_step(const KernelTable& kt, const DenseStackStep<T>& s, c
     update(s.tensors.data(), int64_t(s.tensors.size()), step);
     return loss;
 }
+
 
 namespace {
 
@@ -57,6 +111,7 @@ void gather_batch(const BatchBuffers<T>& buf, const TrainingSet<T>& d, const int
     parallel_for(batch, 1, kRowCost, [&](int64_t i0, int64_t i1) {
         for (int64_t i = i0; i < i1; ++i) {
             std::memcpy(buf.x + i * d.in, d.x + rows[i] * d.in, sizeof(T) * d.in);
+            if (d.weights) buf.weights[i] = d.weights[rows[i]];
             if (d.labels) buf.labels[i] = d.labels[rows[i]];
             else std::memcpy(buf.target_rows + i * d.outputs, d.target_rows + rows[i] * d.outputs, sizeof(T) * d.outputs);
         }
@@ -95,7 +150,8 @@ int64_t run_dense_stack_steps(const KernelTable& kt, const DenseStackStep<T>& s,
         gather_batch(buf, data, rows, batch);
         if (i + 1 < count) prefetch_rows(data.x, rows + batch, batch, data.in);
         losses[i] = run_dense_stack_step(kt, s, buf.x, data.labels ? buf.labels : nullptr,
-                                         data.labels ? nullptr : buf.target_rows, step);
+                                         data.labels ? nullptr : buf.target_rows,
+                                         data.weights ? buf.weights : nullptr, step);
         if (!std::isfinite(losses[i])) return i + 1;
         if (correct)
             correct[i] = count_correct(s.layers.back().y, buf, data.labels != nullptr, batch, data.outputs);
@@ -112,8 +168,9 @@ template int64_t run_dense_stack_steps<double>(const KernelTable&, const DenseSt
                                                int64_t, OptimStep, double*, int64_t*);
 
 template double run_dense_stack_step<float>(const KernelTable&, const DenseStackStep<float>&, const float*,
-                                            const int64_t*, const float*, const OptimStep&);
+                                            const int64_t*, const float*, const float*, const OptimStep&);
 template double run_dense_stack_step<double>(const KernelTable&, const DenseStackStep<double>&, const double*,
-                                             const int64_t*, const double*, const OptimStep&);
+                                             const int64_t*, const double*, const double*,
+                                             const OptimStep&);
 
 }  // namespace nnfast

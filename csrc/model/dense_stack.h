@@ -1,6 +1,7 @@
-// One training step of a stack of Dense layers, in one native call: forward, loss, backward and
-// the optimizer update, through the dispatched kernels (the same calls, in the same order, as the
-// Python training loop makes, so results are identical). No Python types here.
+// One training step of a chain of layers (Dense, activation, dropout, batch and layer
+// normalization), in one native call: forward, loss, backward and the optimizer update, through
+// the dispatched kernels (the same calls, in the same order, as the Python training loop makes, so
+// results are identical). No Python types here.
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -9,21 +10,45 @@
 
 namespace nnfast {
 
+enum class LayerKind : int { dense = 0, activation, dropout, batch_norm, layer_norm };
+
+// One layer of the chain. Every kind has y and dx; the other fields are those of its kind (null
+// or unused otherwise). `in` and `out` are features per sample (equal except for dense).
 template <class T>
-struct DenseLayerBuffers {
-    const T* w;    // (in, out)
-    const T* b;    // (out) or null
-    T* y;          // (batch, out) activated output (logits for a fused softmax output)
-    T* dx;         // (batch, in) or null for the first layer
-    T* dw;         // (in, out)
-    T* db;         // (out) or null
+struct LayerBuffers {
+    LayerKind kind;
     int64_t in, out;
-    Activation act;  // as computed in the kernels (linear for a fused softmax output)
+    T* y;        // (batch, out) output (logits for a fused softmax output)
+    T* dx;       // (batch, in), or null: no input gradient, and backward stops at this layer
+    T* dx_work;  // where a kernel that always writes dx writes it: dx, or scratch when dx is null
+    // dense
+    const T* w;  // (in, out)
+    const T* b;  // (out) or null
+    T* dw;       // (in, out)
+    T* db;       // (out) or null
+    Activation act;  // dense and activation: as computed in the kernels
+    // dropout: the stream of a forward is seed * 0x9E3779B97F4A7C15 + *calls, then *calls += 1
+    double rate;
+    uint64_t seed;
+    uint64_t* calls;  // the layer's forward count, advanced in place
+    uint8_t* mask;    // (batch, out)
+    // batch_norm and layer_norm: gamma, beta (out) or null and their gradients (or null);
+    // mean, inv_std: (out) for batch_norm, (batch) for layer_norm
+    const T* gamma;
+    const T* beta;
+    T* dgamma;
+    T* dbeta;
+    T* mean;
+    T* inv_std;
+    T* moving_mean;  // batch_norm: (out), updated in place when training
+    T* moving_var;
+    bool training;  // batch_norm: batch statistics (else the moving ones: a frozen layer)
+    double momentum, epsilon;
 };
 
 template <class T>
 struct DenseStackStep {
-    std::vector<DenseLayerBuffers<T>> layers;
+    std::vector<LayerBuffers<T>> layers;
     int64_t batch;
     Loss loss;
     T* dloss;  // (batch, outputs): dL/d(last y)
@@ -32,29 +57,33 @@ struct DenseStackStep {
 };
 
 // Runs the step on x (batch, in) and targets (labels (batch) as int64 for a sparse softmax loss,
-// else target rows (batch, outputs)); returns the loss. When the loss is not finite, nothing is
-// updated (the weights stay the last finite ones).
+// else target rows (batch, outputs)); returns the loss. With weights (batch) (else null), the loss
+// is the sample-weighted one (KernelSet::weighted_loss) and each row of dloss is scaled by its
+// weight. When the loss is not finite, nothing is updated (the weights stay the last finite ones).
 template <class T>
 double run_dense_stack_step(const KernelTable& kt, const DenseStackStep<T>& s, const T* x, const int64_t* labels,
-                            const T* target_rows, const OptimStep& step);
+                            const T* target_rows, const T* weights, const OptimStep& step);
 
 // A data set to train on in whole batches: x (samples, in) and its targets, labels (samples) or
-// target rows (samples, outputs) (the other null), and the sample order of the epoch.
+// target rows (samples, outputs) (the other null), per-sample weights (samples) or null, and the
+// sample order of the epoch.
 template <class T>
 struct TrainingSet {
     const T* x;
     const int64_t* labels;
     const T* target_rows;
+    const T* weights;
     const int64_t* order;  // indices into the samples, all in range (the caller checked them)
     int64_t in, outputs;
 };
 
-// Batch buffers of the step's batch size, the gathered input and targets.
+// Batch buffers of the step's batch size, the gathered input, targets and weights.
 template <class T>
 struct BatchBuffers {
     T* x;            // (batch, in)
     int64_t* labels; // (batch) when the set has labels
     T* target_rows;  // (batch, outputs) when it has target rows
+    T* weights;      // (batch) when it has weights
 };
 
 // Runs `count` steps: step i gathers the samples order[(first + i) * batch ...] into `buf` (the

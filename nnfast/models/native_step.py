@@ -1,60 +1,146 @@
-"""The one-call native training step of a Dense stack: which models it covers, the records C++
+"""The one-call native training step of a chain of layers: which models it covers, the records C++
 reads (NativeLayerPlan), the step built per batch size (NativeStep), and the strategy that trains
 whole runs of batches in native calls (NativeRuns).
 
 The step runs forward, loss, backward and the optimizer update in C++, through the same kernels in
-the same order as the Python loop of the trainer, so both give the same bits."""
-from dataclasses import dataclass, replace
+the same order as the Python loop of the trainer (GraphRun), so both give the same bits."""
+from dataclasses import dataclass, field, replace
 from typing import Optional
 
 import numpy as np
 
 from .. import _core
 from .. import metrics as metrics_module
-from ..layers import Dense
+from ..layers import (
+    Activation,
+    BatchNormalization,
+    Dense,
+    Dropout,
+    Flatten,
+    InputLayer,
+    LayerNormalization,
+    LeakyReLU,
+    ReLU,
+    Softmax,
+)
 from ..optimizers import NativeUpdate
+
+# The layer classes the step runs (exact types: a subclass may change what forward does) and the
+# kind of record each becomes.
+KINDS = {Dense: "dense", Activation: "activation", ReLU: "activation", LeakyReLU: "activation",
+         Softmax: "activation", Dropout: "dropout", BatchNormalization: "batch_norm",
+         LayerNormalization: "layer_norm"}
+
+# Reductions under which the sample-weighted loss is sum(w_i * loss_i) / batch (Keras's).
+WEIGHTED_REDUCTIONS = ("sum_over_batch_size", "mean")
+
+UINT64 = 0xFFFFFFFFFFFFFFFF
 
 
 @dataclass(frozen=True, eq=False)  # holds arrays: compared by identity
 class NativeLayerPlan:
-    """One Dense layer as the native step reads it (by these names): its parameters, buffers of
-    one batch size, gradients and the activation as the kernels compute it."""
-    kernel: np.ndarray                 # (in, out)
-    bias: Optional[np.ndarray]         # (out,) or None
-    output: np.ndarray                 # (batch, out): activated output (logits when fused)
-    input_grad: Optional[np.ndarray]   # (batch, in); None for the first layer
-    kernel_grad: np.ndarray            # (in, out)
-    bias_grad: Optional[np.ndarray]    # (out,) or None
-    activation: str
+    """One layer as the native step reads it (by these names). Every kind has ``kind``, ``output``
+    and ``input_grad``; the other fields are those of its kind (the rest keep their defaults):
+
+    - dense: kernel, bias, kernel_grad, bias_grad, activation (as the kernels compute it);
+    - activation: activation;
+    - dropout: rate, seed (mod 2**64), calls (uint64 (1,): the layer's forward count, which each
+      native forward uses and advances, stream = seed * 0x9E3779B97F4A7C15 + calls), mask;
+    - batch_norm: gamma, beta, gamma_grad, beta_grad (each or None), mean, inv_std (features,),
+      moving_mean, moving_variance (updated when training), training, momentum, epsilon;
+    - layer_norm: gamma, beta, gamma_grad, beta_grad, mean, inv_std (batch,), epsilon."""
+    kind: str                          # dense, activation, dropout, batch_norm or layer_norm
+    output: np.ndarray                 # (batch, out): the layer's output (logits when fused)
+    input_grad: Optional[np.ndarray]   # (batch, in); None: no input gradient, backward stops here
+    activation: str = "linear"
+    kernel: Optional[np.ndarray] = None        # (in, out)
+    bias: Optional[np.ndarray] = None          # (out,)
+    kernel_grad: Optional[np.ndarray] = None   # (in, out)
+    bias_grad: Optional[np.ndarray] = None     # (out,)
+    rate: float = 0.0
+    seed: int = 0
+    calls: Optional[np.ndarray] = None         # (1,) uint64
+    mask: Optional[np.ndarray] = None          # (batch, out) uint8
+    gamma: Optional[np.ndarray] = None         # (out,)
+    beta: Optional[np.ndarray] = None
+    gamma_grad: Optional[np.ndarray] = None
+    beta_grad: Optional[np.ndarray] = None
+    mean: Optional[np.ndarray] = None
+    inv_std: Optional[np.ndarray] = None
+    moving_mean: Optional[np.ndarray] = None
+    moving_variance: Optional[np.ndarray] = None
+    training: bool = True
+    momentum: float = 0.0
+    epsilon: float = 0.0
 
 
 @dataclass(frozen=True, eq=False)  # holds arrays: compared by identity
 class NativeStep:
-    """The native step made for one batch size and one optimizer state."""
+    """The native step made for one batch size and one optimizer state. ``run`` and ``run_steps``
+    call it with the Dropout layers' forward counts handed over (``dropouts``: (layer, calls)
+    pairs), so the layers' random streams continue where the native steps left them."""
     call: "_core.DenseStackStep"
     update: NativeUpdate        # the optimizer's update it was made with (its state in particular)
     output: np.ndarray          # the last layer's output buffer, (batch, outputs)
+    dropouts: tuple = field(default=())
+
+    def run(self, x, targets, learning_rate, step, check_finite=False, weights=None):
+        """One step (DenseStackStep.run); weights (batch,) of any float dtype, or None."""
+        if weights is not None:
+            weights = np.ascontiguousarray(weights, self.output.dtype)
+        return self._counted(self.call.run, x, targets, learning_rate, step, check_finite, weights)
+
+    def run_steps(self, *args):
+        """Whole batches (DenseStackStep.run_steps, its arguments in its order)."""
+        return self._counted(self.call.run_steps, *args)
+
+    def _counted(self, fn, *args):
+        if not self.dropouts:
+            return fn(*args)
+        for layer, calls in self.dropouts:
+            calls[0] = layer.get_state()["calls"]
+        try:
+            return fn(*args)
+        finally:  # the forwards that ran, even when Ctrl-C lands as the call returns
+            for layer, calls in self.dropouts:
+                layer.set_state({"calls": int(calls[0])})
 
 
-def dense_chain(layers):
-    """The Dense layers of a chain that the one-call step can run: any InputLayer and Flatten
-    layers first (they only reshape the input), then Dense layers only; else None."""
-    from ..layers import Flatten, InputLayer
-
+def layer_chain(layers):
+    """The layers of a chain that the one-call step runs: after any leading InputLayer and Flatten
+    layers (they only reshape the input), only layers it has a kind for, Dropouts of rate 0 left
+    out (they are the identity and draw nothing); else None."""
     start = 0
     while start < len(layers) and type(layers[start]) in (InputLayer, Flatten):
         start += 1
     chain = layers[start:]
-    return chain if chain and all(type(layer) is Dense for layer in chain) else None
+    if not chain or not all(type(layer) in KINDS for layer in chain):
+        return None
+    chain = [layer for layer in chain if not (type(layer) is Dropout and layer.rate == 0)]
+    return chain or None
 
 
 def covers(layers, loss, backend_name, regularized):
-    """Whether the one-call step can train this model: native backend, Dense layers only, no
-    regularizer, and a loss with a kernel (or softmax cross-entropy fused into the last layer)."""
+    """Whether the one-call step can train this chain: native backend, no regularizer, no softmax
+    Dense layer but a fused output, and a loss with a kernel (or softmax cross-entropy fused into
+    the last layer)."""
     last = layers[-1]
-    return (backend_name == "native" and not regularized
-            and all(type(layer) is Dense for layer in layers)
-            and (last.fused_softmax or (loss.kernel is not None and last.activation != "softmax")))
+    dense_softmax = any(type(layer) is Dense and layer.kernel_activation == "softmax" for layer in layers)
+    return (backend_name == "native" and not regularized and not dense_softmax
+            and (last.fused_softmax or loss.kernel is not None))
+
+
+def weighted_loss_kernel(loss, fused):
+    """The loss kernel that computes `loss` with sample weights as Keras reduces it, or None."""
+    kernel = "softmax_cross_entropy" if fused else loss.kernel
+    return kernel if kernel is not None and loss.reduction in WEIGHTED_REDUCTIONS else None
+
+
+def weighted_loss(kernel, pred, targets, weights):
+    """Keras's sample-weighted loss, sum(w_i * loss_i) / batch, as the one-call step reports it
+    (pred: logits for softmax_cross_entropy). The Python loop reports this value too, so both
+    paths give the same bits."""
+    return _core.weighted_loss(pred, targets, np.ascontiguousarray(weights, pred.dtype), kernel)
 
 
 class NativeStepPlanner:
@@ -64,9 +150,16 @@ class NativeStepPlanner:
     def __init__(self, layers, loss, param_views, grad_views, dtype):
         self.layers = layers
         self.loss_kernel = "softmax_cross_entropy" if layers[-1].fused_softmax else loss.kernel
+        self.weighted = weighted_loss_kernel(loss, layers[-1].fused_softmax) is not None
         self.param_views = param_views
         self.grad_views = grad_views
         self.dtype = dtype
+        trained = {id(p) for p in param_views}
+        # backward stops at the first layer with trained weights (GraphRun visits nothing before it)
+        self.first_trained = next((i for i, layer in enumerate(layers)
+                                   if any(id(w) in trained for w in getattr(layer, "weights", []))),
+                                  len(layers) - 1)
+        self.dropouts = tuple((layer, np.zeros(1, np.uint64)) for layer in layers if type(layer) is Dropout)
         self._steps = {}
 
     @property
@@ -75,18 +168,41 @@ class NativeStepPlanner:
         return list(self._steps)
 
     def layer_plans(self, batch):
+        calls = {id(layer): c for layer, c in self.dropouts}
         plans = []
         for i, layer in enumerate(self.layers):
-            plans.append(NativeLayerPlan(
-                kernel=layer.kernel, bias=layer.bias, output=layer.output_buffer(batch),
-                input_grad=layer.buffer("dx", (batch, layer.input_dim), self.dtype) if i else None,
-                kernel_grad=layer.kernel_grad, bias_grad=layer.bias_grad, activation=layer.kernel_activation))
+            shape = (batch, layer.output_dim)
+            input_grad = layer.buffer("dx", (batch, layer.input_dim), self.dtype) if i > self.first_trained else None
+            kind = KINDS[type(layer)]
+            if kind == "dense":
+                plan = NativeLayerPlan(kind, layer.output_buffer(batch), input_grad, layer.kernel_activation,
+                                       kernel=layer.kernel, bias=layer.bias, kernel_grad=layer.kernel_grad,
+                                       bias_grad=layer.bias_grad)
+            elif kind == "activation":
+                plan = NativeLayerPlan(kind, layer.buffer("y", shape, self.dtype), input_grad, layer.activation)
+            elif kind == "dropout":
+                plan = NativeLayerPlan(kind, layer.buffer("y", shape, self.dtype), input_grad, rate=layer.rate,
+                                       seed=int(layer.seed or 0) & UINT64, calls=calls[id(layer)],
+                                       mask=layer.buffer("mask", shape, np.uint8))
+            else:  # batch_norm and layer_norm: statistics per feature or per row
+                stats = layer.input_shape if kind == "batch_norm" else (batch,)
+                norm = dict(gamma=layer.named("gamma"), beta=layer.named("beta"),
+                            gamma_grad=layer.named("gamma", of=layer.grads),
+                            beta_grad=layer.named("beta", of=layer.grads), mean=layer.buffer("mean", stats, self.dtype),
+                            inv_std=layer.buffer("inv_std", stats, self.dtype), epsilon=layer.epsilon)
+                if kind == "batch_norm":  # a frozen layer runs in inference mode, as its forward does
+                    norm.update(moving_mean=layer.named("moving_mean"), moving_variance=layer.named("moving_variance"),
+                                training=layer.trainable, momentum=layer.momentum)
+                plan = NativeLayerPlan(kind, layer.buffer("y", shape, self.dtype), input_grad, **norm)
+            plans.append(plan)
         return plans
 
-    def step(self, optimizer, batch):
+    def step(self, optimizer, batch, weighted=False):
         """The NativeStep for this batch size, or None while the optimizer cannot run natively
-        (see Optimizer.native_update). Its ``update`` is the optimizer's current one (so its
-        learning rate is current too)."""
+        (see Optimizer.native_update) or, when `weighted`, the loss has no sample-weighted kernel.
+        Its ``update`` is the optimizer's current one (so its learning rate is current too)."""
+        if weighted and not self.weighted:
+            return None
         update = optimizer.native_update()
         if update is None:
             return None
@@ -99,10 +215,11 @@ class NativeStepPlanner:
                 return cached
         last = self.layers[-1]
         hyperparameters = dict(update.hyperparameters, learning_rate=0.0, step=1)
-        call = _core.DenseStackStep(self.layer_plans(batch), last.buffer("dloss", (batch, last.units), self.dtype),
+        plans = self.layer_plans(batch)
+        call = _core.DenseStackStep(plans, last.buffer("dloss", (batch, last.output_dim), self.dtype),
                                     self.loss_kernel, update.kernel, hyperparameters, self.param_views,
                                     self.grad_views, tuple(update.state))
-        cached = self._steps[batch] = NativeStep(call, update, last.output_buffer(batch))
+        cached = self._steps[batch] = NativeStep(call, update, plans[-1].output, self.dropouts)
         return cached
 
 
@@ -121,27 +238,31 @@ class NativeRuns:
         self.metrics = metrics
         kind = metrics_module.SparseCategoricalAccuracy if sparse_targets else metrics_module.CategoricalAccuracy
         self.metrics_native = all(type(m) is kind for m in metrics)
+        self._weights = None  # (the weights fit gave, the same in the model's dtype)
 
     def applicable(self, every_batch):
         """Whether this fit can use native runs at all (its callbacks and metrics allow them)."""
         return not every_batch and self.metrics_native
 
-    def run(self, x, y, order, first, full_steps, batch_size):
+    def run(self, x, y, order, first, full_steps, batch_size, weights=None):
         """The losses of the batches run from step `first` on (at most CHUNK_STEPS, whole batches
         only, stopping after a non-finite loss), or None when no whole batch is left, the learning
-        rate is a schedule (evaluated per step in Python) or the native step is not ready."""
+        rate is a schedule (evaluated per step in Python) or the native step is not ready (or not
+        able to weigh samples, when `weights`, one per sample of x, are given)."""
         if first >= full_steps or callable(self.optimizer.learning_rate):
             return None
-        step = self.planner.step(self.optimizer, batch_size)
+        step = self.planner.step(self.optimizer, batch_size, weighted=weights is not None)
         if step is None:
             return None
+        if weights is not None and (self._weights is None or self._weights[0] is not weights):
+            self._weights = (weights, np.ascontiguousarray(weights, step.output.dtype))  # converted once per fit
         opt = self.optimizer
         count = min(self.CHUNK_STEPS, full_steps - first)
         batch_losses = np.empty(count)
         correct = np.empty(count, np.int64) if self.metrics else None
         try:
-            ran = step.call.run_steps(x, y, order, first, count, step.update.learning_rate, opt.iterations + 1,
-                                      batch_losses, correct)
+            ran = step.run_steps(x, y, order, first, count, step.update.learning_rate, opt.iterations + 1,
+                                 batch_losses, correct, None if weights is None else self._weights[1])
         finally:  # counted even when Ctrl-C lands as the call returns: the weights took those steps
             updates = step.call.last_updates
             opt.iterations += updates

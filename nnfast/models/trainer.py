@@ -14,7 +14,7 @@ from .. import metrics as metrics_module
 from ..layers import Dense
 from ..utils import checks
 from . import batches, validation
-from .native_step import NativeRuns, NativeStepPlanner, covers, dense_chain
+from .native_step import NativeRuns, NativeStepPlanner, covers, layer_chain, weighted_loss, weighted_loss_kernel
 
 
 class Trainer:
@@ -45,7 +45,11 @@ class Trainer:
             value, grad = self.loss.value_and_grad(self._backend, out, y, grad)
         if sample_weight is not None:
             grad *= sample_weight.astype(grad.dtype).reshape((-1,) + (1,) * (grad.ndim - 1))
-            value = self.loss(y, self._predictions(out) if fused else out, sample_weight=sample_weight)
+            kernel = weighted_loss_kernel(self.loss, fused) if self._backend.name == "native" else None
+            if kernel is not None:  # the value the one-call step reports, from the same kernel
+                value = weighted_loss(kernel, out, y, sample_weight)
+            else:
+                value = self.loss(y, self._predictions(out) if fused else out, sample_weight=sample_weight)
         for layer in self._regularized:
             value += layer.regularization()
         return value, grad
@@ -55,8 +59,8 @@ class Trainer:
         self._graph.backward(self._backend, grad)
 
     def _train_batch(self, x, y, check_finite=False, sample_weight=None):
-        planner = self._native_planner if sample_weight is None else None  # weights: the Python loop
-        step = planner.step(self.optimizer, len(x)) if planner is not None else None
+        planner = self._native_planner
+        step = planner.step(self.optimizer, len(x), sample_weight is not None) if planner is not None else None
         if step is not None:
             opt = self.optimizer
             lr = step.update.learning_rate
@@ -65,7 +69,7 @@ class Trainer:
             if x.ndim != 2:  # images the model flattens first: the step takes the flat view
                 x = x.reshape(len(x), -1)
             try:
-                value = step.call.run(x, y, lr, opt.iterations + 1, check_finite)
+                value = step.run(x, y, lr, opt.iterations + 1, check_finite, sample_weight)
             finally:  # counted even when Ctrl-C lands as the call returns
                 opt.iterations += step.call.last_updates
             return value, step.output
@@ -93,7 +97,7 @@ class Trainer:
         argmax_only = (metrics_module.SparseCategoricalAccuracy, metrics_module.CategoricalAccuracy)
         # argmax of logits is argmax of softmax: only other metrics need the probabilities
         self._metrics_need_probs = last.fused_softmax and any(not isinstance(m, argmax_only) for m in self._metrics)
-        chain = dense_chain(self._graph.layers) if self.fast_step and not self.multiple_inputs else None
+        chain = layer_chain(self._graph.layers) if self.fast_step and not self.multiple_inputs else None
         native = chain is not None and covers(chain, self.loss, self.backend, self._regularized)
         self._native_planner = (NativeStepPlanner(chain, self.loss, self._param_views, self._grad_views,
                                                   self.dtype) if native else None)
@@ -151,7 +155,7 @@ class Trainer:
         per_batch = cbs.wants_batch_hooks()
         every_batch = cbs.wants_batch_hooks(every_batch=True)  # else native runs, one batch-end call each
         runs = None
-        if self._native_planner is not None and weights is None:
+        if self._native_planner is not None:
             runs = NativeRuns(self._native_planner, self.optimizer, self._metrics, self.loss.sparse)
             if not runs.applicable(every_batch):
                 runs = None
@@ -167,7 +171,8 @@ class Trainer:
                 total, seen = 0.0, 0
                 step = 0
                 while step < steps:
-                    batch_losses = None if runs is None else runs.run(flat_x, y, order, step, full_steps, batch_size)
+                    batch_losses = (None if runs is None
+                                    else runs.run(flat_x, y, order, step, full_steps, batch_size, weights))
                     if batch_losses is not None:
                         for value in batch_losses:
                             if not math.isfinite(value):
@@ -288,7 +293,7 @@ class Trainer:
         weights = validation.sample_weights(sample_weight, class_weight, y, n, self.output_dim)
         for m in self._metrics:
             m.reset()
-        value, out = self._train_batch(x, y, check_finite=native and weights is None, sample_weight=weights)
+        value, out = self._train_batch(x, y, check_finite=native, sample_weight=weights)
         if not math.isfinite(value):
             raise FloatingPointError(f"the loss became {value}; the weights were not updated")
         self._update_metrics(out, y)
