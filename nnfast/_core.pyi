@@ -65,6 +65,12 @@ def binary_cross_entropy(prob: Array, target: Array, out: Array | None, /) -> tu
 # logits (B, C); labels: integer class indices (B,) in [0, C) or float rows (B, C).
 def softmax_cross_entropy(logits: Array, labels: NDArray[Any], out: Array | None, /) -> tuple[float, Array]: ...
 
+# Keras's sample-weighted loss sum_i weights[i] * loss_i / rows of pred (rows, cols) against targets
+# (int64 labels (rows,) for softmax_cross_entropy, else rows of pred's shape), weights (rows,) of
+# pred's dtype; loss_i the mean of row i's terms (mse, mae, binary_cross_entropy) or its softmax
+# cross-entropy of logits. What DenseStackStep reports with weights.
+def weighted_loss(pred: Array, targets: NDArray[Any], weights: Array, loss: str) -> float: ...
+
 # (y, mask): inverted dropout; mask is uint8 (1 = kept), the same for any thread count.
 def dropout_forward(
     x: Array, rate: float, seed: int, out: Array | None, mask_out: NDArray[np.uint8] | None, /
@@ -199,10 +205,16 @@ def fma_loop(iters: int, threads: int) -> float: ...
 # One native call per training step of a stack of Dense layers (forward, loss, backward and the
 # optimizer update), for nnfast.models.
 class DenseStackStep:
-    # layers: per layer, any object with the attributes kernel (in, out), bias (out,) or None,
-    # output (batch, out), input_grad (batch, in) or None (first layer only), kernel_grad (in, out),
-    # bias_grad (out,) or None and activation (str; not softmax), read once here. dloss (batch,
-    # outputs): the loss gradient buffer, whose dtype is the step's. loss: mse, mae,
+    # layers: per layer, a record read by attribute name (nnfast.models.native_step.NativeLayerPlan):
+    # kind (dense, activation, dropout, batch_norm or layer_norm; dense when absent), output
+    # (batch, out), input_grad (batch, in) or None (no input gradient: backward stops at that
+    # layer), and the fields of its kind - dense: kernel (in, out), bias (out,) or None,
+    # kernel_grad, bias_grad, activation (not softmax); activation: activation; dropout: rate in
+    # (0, 1), seed (uint64), calls (uint64 (1,), the forward count each native forward uses and
+    # advances), mask (batch, out) uint8; batch_norm: gamma, beta, gamma_grad, beta_grad (or None),
+    # mean, inv_std (out,), moving_mean, moving_variance, training, momentum, epsilon; layer_norm:
+    # gamma, beta, gamma_grad, beta_grad, mean, inv_std (batch,), epsilon. Read once here. dloss
+    # (batch, outputs): the loss gradient buffer, whose dtype is the step's. loss: mse, mae,
     # binary_cross_entropy or softmax_cross_entropy. fn: sgd_update, adagrad_update,
     # rmsprop_update or adam_update, with kwargs as nnfast.ops takes them; params, grads and
     # states (up to 3 lists, None where unused) as fn takes them. Every buffer is checked here.
@@ -220,13 +232,21 @@ class DenseStackStep:
     ) -> None: ...
     # One step on x (batch, in) and targets (labels (batch,) int64 for softmax_cross_entropy, or
     # rows (batch, outputs)): the loss; a non-finite loss updates nothing. check_finite: reject
-    # NaN/Inf in x and the target rows first.
+    # NaN/Inf in x and the target rows first. weights (batch,) of the step's dtype: the
+    # sample-weighted loss (as weighted_loss), each sample's loss gradient scaled by its weight.
     def run(
-        self, x: Array, targets: NDArray[Any], learning_rate: float, step: int, check_finite: bool = False
+        self,
+        x: Array,
+        targets: NDArray[Any],
+        learning_rate: float,
+        step: int,
+        check_finite: bool = False,
+        weights: Array | None = None,
     ) -> float: ...
-    # count steps over whole batches order[(first + i) * batch ...] of x and its targets, gathered
-    # natively: losses[i] (float64) per step and, unless correct is None, correct[i] (int64): the
-    # samples whose output's argmax is their class. Stops after a non-finite loss; returns the steps run.
+    # count steps over whole batches order[(first + i) * batch ...] of x and its targets (and of
+    # weights, one per sample, when given), gathered natively: losses[i] (float64) per step and,
+    # unless correct is None, correct[i] (int64): the samples whose output's argmax is their class.
+    # Stops after a non-finite loss; returns the steps run.
     def run_steps(
         self,
         x: Array,
@@ -238,7 +258,7 @@ class DenseStackStep:
         step: int,
         losses: NDArray[np.float64],
         correct: NDArray[np.int64] | None,
-        /,
+        weights: Array | None = None,
     ) -> int: ...
     # Optimizer updates the last run or run_steps call applied.
     @property
