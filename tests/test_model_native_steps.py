@@ -158,8 +158,8 @@ def test_ctrl_c_as_a_native_call_returns_still_counts_its_steps():
         def last_updates(self):
             return self.step.last_updates
 
-    def step(planner, optimizer, batch):
-        made = real_step(planner, optimizer, batch)
+    def step(planner, optimizer, batch, weighted=False):
+        made = real_step(planner, optimizer, batch, weighted)
         return NativeStep(InterruptedOnReturn(made.call), made.update, made.output)
 
     with pytest.MonkeyPatch.context() as patch:
