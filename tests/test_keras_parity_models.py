@@ -172,3 +172,47 @@ def test_dropout_is_the_identity_at_inference_and_keeps_the_expected_scale_in_tr
     ours.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
     losses = ours.fit(x, y, epochs=3, verbose=0).history["loss"]  # masks differ from Keras's: its RNG is another
     assert np.isfinite(losses).all()
+
+
+def test_functional_layers_are_in_keras_order_so_weights_line_up():
+    def branches(K):
+        a, b = K.Input(shape=(3,), name="a"), K.Input(shape=(2,), name="b")
+        d2 = K.layers.Dense(4, name="d2")(K.layers.Dense(4, name="d1")(a))
+        d3 = K.layers.Dense(4, name="d3")(b)
+        return K.Model([a, b], K.layers.Dense(1, name="out")(K.layers.Concatenate(name="cat")([d2, d3])))
+    ours, theirs = branches(nk), branches(keras)
+    assert [layer.name for layer in ours.layers] == [layer.name for layer in theirs.layers]
+    assert [w.shape for w in ours.get_weights()] == [tuple(w.shape) for w in theirs.get_weights()]
+
+
+@pytest.mark.parametrize("slope", [0.3, 0.2, 0.01])
+def test_leaky_relu_of_any_slope_trains_as_keras(slope):
+    def model(K):
+        return K.Sequential([K.Input(shape=(12,)), K.layers.Dense(16), K.layers.LeakyReLU(negative_slope=slope),
+                             K.layers.Dense(3, activation="softmax")])
+    x, y = data()
+    assert_same_training(*train_both(model, x, y, OPTIMIZERS["adam"]))
+
+
+def test_model_and_layer_weight_io_and_metric_names_as_keras(tmp_path):
+    x, y = data()
+    ours, theirs, _ = train_both(mlp, x, y, OPTIMIZERS["adam"])
+    assert ours.metrics_names[0] == "loss" and "accuracy" in ours.metrics_names
+    path = tmp_path / "w.weights.npz"
+    ours.save_weights(path)
+    fresh = mlp(nk)
+    fresh.load_weights(path)
+    for a, b in zip(fresh.get_weights(), ours.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match="exists"):
+        ours.save_weights(path, overwrite=False)
+    layer = fresh.layers[0]
+    layer.set_weights([w * 0 for w in layer.get_weights()])
+    assert not fresh.get_weights()[0].any()
+    with pytest.raises(ValueError, match="weights must hold 2 arrays"):
+        layer.set_weights([np.zeros((12, 16))])
+    for K, model in ((nk, ours), (keras, theirs)):  # execution options Keras takes change no result
+        model.compile(optimizer=K.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy",
+                      run_eagerly=True, jit_compile=False, steps_per_execution=1)
+    with pytest.raises(NotImplementedError, match="loss_weights"):
+        ours.compile(optimizer="adam", loss="mse", loss_weights=[0.5])

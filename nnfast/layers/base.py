@@ -135,6 +135,18 @@ class Layer:
     def get_weights(self):
         return [w.copy() for w in getattr(self, "weights", [])]
 
+    def set_weights(self, weights):
+        """Copy arrays into the layer's weights (in get_weights order, shapes checked first)."""
+        current = getattr(self, "weights", [])
+        weights = [np.asarray(w) for w in weights]
+        if len(weights) != len(current):
+            raise ValueError(f"weights must hold {len(current)} arrays for layer {self.name!r}, got {len(weights)}")
+        for i, (w, new) in enumerate(zip(current, weights)):
+            if new.shape != w.shape:
+                raise ValueError(f"weights[{i}] must have shape {w.shape}, got {new.shape}")
+        for w, new in zip(current, weights):
+            w[...] = new
+
     def count_params(self):
         return sum(int(np.prod(s.shape)) for s in self.weight_specs())
 

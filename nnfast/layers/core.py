@@ -5,6 +5,7 @@ the native kernels when its activation is one they compute (linear, relu, leaky_
 import numpy as np
 
 from .. import activations, initializers, regularizers
+from ..reference import LEAKY_RELU_SLOPE
 from ..utils import checks
 from ..utils.registry import serialize
 from .base import Layer, WeightSpec, unsupported
@@ -166,18 +167,34 @@ class ReLU(Activation):
         return self.base_config()
 
 
-class LeakyReLU(Activation):
-    """x if x > 0 else 0.2 x: Keras's LeakyReLU default slope is 0.3, the kernels' 0.2 (Keras's
-    "leaky_relu" activation string), so negative_slope must be given as 0.2."""
+class LeakyReLU(Layer):
+    """x if x > 0 else negative_slope * x (Keras's default slope 0.3; `alpha` is its old name). The
+    kernels' slope is 0.2 (Keras's "leaky_relu" string): that slope runs natively, any other in NumPy."""
 
     def __init__(self, negative_slope=0.3, **kwargs):
-        if checks.real("negative_slope", negative_slope) != 0.2:
-            raise NotImplementedError(f"LeakyReLU(negative_slope={negative_slope!r}) is not supported by nnfast: "
-                                      "the kernels use slope 0.2; pass negative_slope=0.2")
-        super().__init__("leaky_relu", **kwargs)
+        if "alpha" in kwargs:
+            negative_slope = kwargs.pop("alpha")
+        super().__init__(**kwargs)
+        self.negative_slope = checks.real("negative_slope", negative_slope)
+        self.activation = "leaky_relu" if self.negative_slope == LEAKY_RELU_SLOPE else None
+
+    def forward(self, backend, x, training):
+        y = self.buffer("y", x.shape, x.dtype)
+        if self.activation is not None:
+            self._y = backend.activation_forward(x, self.activation, y)
+        else:
+            self._y = np.multiply(x, np.where(x > 0, 1, self.negative_slope).astype(x.dtype), out=y)
+        return self._y
+
+    def backward(self, backend, dy, need_dx):
+        dx = self.buffer("dx", dy.shape, dy.dtype)
+        if self.activation is not None:
+            return backend.activation_backward(self._y, dy, self.activation, dx)
+        # from the output, as the kernels do: y > 0 exactly where x > 0 (the slope is >= 0)
+        return np.multiply(dy, np.where(self._y > 0, 1, self.negative_slope).astype(dy.dtype), out=dx)
 
     def get_config(self):
-        return {**self.base_config(), "negative_slope": 0.2}
+        return {**self.base_config(), "negative_slope": self.negative_slope}
 
 
 class Softmax(Activation):

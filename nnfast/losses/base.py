@@ -108,7 +108,13 @@ class CustomLoss(Loss):
         return float(self.fn(np.asarray(y_pred), np.asarray(y_true))[0])
 
     def value_and_grad(self, backend, pred, target, out):
-        loss, grad = self.fn(pred, target)
+        result = self.fn(pred, target)
+        if not (isinstance(result, tuple) and len(result) == 2):
+            raise NotImplementedError(
+                f"the custom loss {self.name!r} returned {type(result).__name__}, not (loss, gradient): nnfast has "
+                "no automatic differentiation, so a Keras-style fn(y_true, y_pred) loss is not supported; write "
+                "fn(pred, target) -> (loss, dloss/dpred) or use one of nnfast.keras.losses")
+        loss, grad = result
         out[...] = grad
         return float(loss), out
 

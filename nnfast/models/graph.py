@@ -71,10 +71,11 @@ def call_layer(layer, inputs):
 
 
 def topological_nodes(inputs, output):
-    """The nodes from `inputs` to `output` in an order where each comes after those it reads:
-    depth-first from the output, each node's inputs in their order (as Keras orders a Functional
-    model's layers)."""
-    order, state = [], {}
+    """The nodes from `inputs` to `output` in Keras's order (keras/src/ops/function.py map_graph):
+    by depth (the longest path to the output), deepest first, and within one depth in the order a
+    depth-first walk from the output first reaches them. Each node comes after those it reads, and
+    the layers (so get_weights/set_weights) line up with a Keras model's."""
+    first_seen, finished, state = {}, [], {}
 
     def visit(node):
         mark = state.get(id(node))
@@ -83,12 +84,19 @@ def topological_nodes(inputs, output):
         if mark == "active":
             raise ValueError("the model's graph has a cycle")
         state[id(node)] = "active"
+        first_seen.setdefault(id(node), len(first_seen))
         for t in node.inputs:
             visit(t.node)
         state[id(node)] = "done"
-        order.append(node)
+        finished.append(node)
 
     visit(output.node)
+    depth = {}
+    for node in reversed(finished):  # consumers before the nodes they read
+        d = depth.setdefault(id(node), 0)
+        for t in node.inputs:
+            depth[id(t.node)] = max(depth.get(id(t.node), 0), d + 1)
+    order = sorted(finished, key=lambda n: (-depth[id(n)], first_seen[id(n)]))
     given = {id(t.node) for t in inputs}
     for node in order:
         if not node.inputs and id(node) not in given:

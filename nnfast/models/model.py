@@ -185,8 +185,15 @@ class Model(Trainer):
 
     # ---- compile --------------------------------------------------------------------------------
 
-    def compile(self, optimizer="rmsprop", loss=None, metrics=None):
-        """Choose the optimizer (name or instance), loss (name or callable) and metrics (names)."""
+    def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None, weighted_metrics=None,
+                run_eagerly=False, steps_per_execution=1, jit_compile="auto", auto_scale_loss=True):
+        """Choose the optimizer (name or instance), loss (name, Loss or callable) and metrics (names or
+        Metric objects), with Keras's arguments. run_eagerly, steps_per_execution, jit_compile and
+        auto_scale_loss change how Keras executes, not the results: nnfast accepts and ignores them."""
+        if loss_weights is not None or weighted_metrics is not None:
+            given = [k for k, v in (("loss_weights", loss_weights), ("weighted_metrics", weighted_metrics)) if v]
+            raise NotImplementedError(f"compile's {', '.join(given)} are not supported by nnfast (see docs/keras.md)")
+        checks.integer("steps_per_execution", steps_per_execution, lo=1)
         self._ensure_built()
         self.use_optimizer(optimizer)
         if loss is None:
@@ -197,6 +204,28 @@ class Model(Trainer):
         for m in self.metric_names:
             metrics_module.get(m, 2, False)  # validate names now
         self.compiled = True
+
+    @property
+    def metrics_names(self):
+        """["loss", then each compiled metric's name], as Keras lists them."""
+        self._require_compiled()
+        names = [metrics_module.get(m, self.output_dim, self.loss.sparse).name for m in self.metric_names]
+        return ["loss"] + names
+
+    def save_weights(self, filepath, overwrite=True):
+        """Every weight (get_weights order) in one .npz file (Keras writes .weights.h5; nnfast
+        writes NumPy's format whatever the name)."""
+        import os
+
+        if not overwrite and os.path.exists(filepath):
+            raise ValueError(f"filepath {filepath!r} exists and overwrite is False")
+        with open(filepath, "wb") as f:
+            np.savez(f, *self.get_weights())
+
+    def load_weights(self, filepath):
+        """Weights written by save_weights, checked against the model's shapes."""
+        with np.load(filepath) as data:
+            self.set_weights([data[f"arr_{i}"] for i in range(len(data.files))])
 
     def use_optimizer(self, optimizer):
         """Make `optimizer` (a name or an instance) the model's, running on the model's backend."""
@@ -225,7 +254,7 @@ class Model(Trainer):
                 validation.require_finite(x, name)
             return x
         if not self._ensure_built():
-            self.build(validation.features(x, name).shape[1:])
+            self.build_for_samples(validation.features(x, name).shape[1:])
         if self.multiple_inputs:
             return validation.input_list(x, self.dtype, [layer.output_shape for layer in self._input_layers],
                                          [layer.name for layer in self._input_layers], name)

@@ -1,6 +1,8 @@
 """Sequential: a linear stack of layers, the chain case of Model (Keras's Sequential). Its first
 layer, a keras.Input, an InputLayer or a layer's input_shape/input_dim argument gives the input
 shape; without one the model is built from the data fit or predict first sees."""
+import numpy as np
+
 from ..layers import InputLayer, Layer
 from . import graph
 from .model import Model
@@ -50,21 +52,32 @@ class Sequential(Model):
             shape = (self._input_layer.output_shape if self._input_layer is not None
                      else self.layers[0].declared_input_shape)
             if shape is not None:
-                self.build(shape)
+                self.build_for_samples(shape)
         return self.built
 
-    def build(self, input_shape):
-        """Give every layer its input shape (per sample, without the batch axis) and views into the
-        model's arenas, initialised from the model's seed."""
+    def build(self, input_shape=None):
+        """Keras's build: `input_shape` has the batch axis first, ``(None, 784)`` (its size is not
+        used); an int is nnfast 0.1's spelling of the feature count, ``build(784)``."""
+        if input_shape is None:
+            if not self._ensure_built():
+                raise ValueError("build() needs input_shape: the model's first layer declares none")
+            return
+        if isinstance(input_shape, (int, np.integer)):
+            self.build_for_samples((int(input_shape),))
+            return
+        input_shape = tuple(input_shape)
+        if len(input_shape) < 2:
+            raise ValueError(f"input_shape must have the batch axis first, like (None, 784), got {input_shape!r}")
+        self.build_for_samples(input_shape[1:])
+
+    def build_for_samples(self, sample_shape):
+        """Give every layer its input shape (per sample) and views into the model's arenas,
+        initialised from the model's seed."""
         if not self.layers:
             raise ValueError("the model has no layers")
-        if isinstance(input_shape, (int,)) or not hasattr(input_shape, "__len__"):
-            input_shape = (int(input_shape),)
-        input_shape = tuple(int(d) for d in input_shape)
-        if len(input_shape) and input_shape[0] is None:
-            input_shape = input_shape[1:]
+        sample_shape = tuple(int(d) for d in sample_shape)
         if self._input_layer is None:
-            self._input_layer = InputLayer(shape=input_shape)
+            self._input_layer = InputLayer(shape=sample_shape)
         tensor = graph.input_of(self._input_layer)
         for layer in self.layers:
             tensor = layer(tensor)

@@ -45,7 +45,7 @@ def model_from_config(config, class_name=None, backend=None):
         model = Sequential([layer_from_entry(e) for e in config["layers"]], **options)
         shape = config.get("build_input_shape")
         if shape is not None and not model.built:
-            model.build(tuple(shape[1:]))
+            model.build(tuple(shape))
         return model
     tensors = {}
     for entry in config["layers"]:
