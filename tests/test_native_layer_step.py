@@ -290,3 +290,12 @@ def test_run_rejects_bad_weights_before_any_update():
     for u, v in zip(before, m.get_weights()):
         np.testing.assert_array_equal(u, v)
     assert dropout_calls(m) == calls
+
+
+def test_a_leaky_relu_of_another_slope_leaves_the_model_to_the_python_loop():
+    x, y = data(32, 1, False)
+    m = Sequential([InputLayer(shape=(FEATURES,)), Dense(4), LeakyReLU(negative_slope=0.3),
+                    Dense(1, activation="sigmoid")])
+    m.compile(optimizer="adam", loss="binary_crossentropy")
+    m.fit(x, y, batch_size=8, epochs=1, verbose=0)
+    assert m.native_planner is None
