@@ -26,10 +26,11 @@ void partition(int64_t n, int parts, int part, int64_t align, int64_t* begin, in
 }
 
 // Calls body(begin, end) over disjoint pieces of [0, n) covering it, one per thread. `cost` is
-// the work per item, which decides how many threads are worth starting.
+// the work per item, which decides how many threads are worth starting; never more threads than
+// pieces of `align` items (a region for one piece would only make its other thread wait).
 template <class Body>
 void parallel_for(int64_t n, int64_t align, int64_t cost, const Body& body) {
-    const int nt = threads_for(n * cost);
+    const int nt = static_cast<int>(std::min<int64_t>(threads_for(n * cost), (n + align - 1) / align));
 #ifdef _OPENMP
     if (nt > 1) {
 #pragma omp parallel num_threads(nt)
