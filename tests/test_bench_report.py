@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from nnfast.apps import compare_optimizers
+from nnfast.apps.bench import keras_models, report, timing, trainers, training
 from nnfast.apps.bench import optimizers as opt_section
-from nnfast.apps.bench import report, timing, trainers, training
 
 from conftest import run_python
 
@@ -324,3 +324,103 @@ def test_cli_compare_optimizers(tmp_path):
     proc = run_python(["-m", "nnfast", "compare-optimizers", "--output-dir", str(tmp_path),
                        "--fashion-mnist", str(tmp_path / "missing")])
     assert proc.returncode == 1 and "missing train-images-idx3-ubyte" in proc.stderr
+
+
+# --------------------------------------------------------------------------------------------------
+# the Keras models section
+# --------------------------------------------------------------------------------------------------
+
+KM_TINY = dict(samples=512, test_samples=128, repeats=1)
+
+
+def test_keras_models_is_a_registered_section():
+    assert report.SECTIONS["keras_models"] is keras_models
+    assert keras_models.QUICK_SIZES["samples"] < keras_models.SIZES["samples"] == 60000
+
+
+def test_keras_models_data():
+    x, y = keras_models.model_data("fashion", 2000)
+    assert x.shape == (2000, 28, 28) and x.dtype == np.float32 and 0.0 <= x.min() and x.max() < 1.0
+    assert y.dtype == np.int64 and set(np.unique(y)) == set(range(10))
+    x, y = keras_models.model_data("tabular", 20000)
+    assert x.shape == (20000, 64) and x.dtype == np.float32 and y.dtype == np.float32
+    assert set(np.unique(y)) == {0.0, 1.0} and abs(y.mean() - keras_models.POSITIVE_SHARE) < 0.01
+    _, y_test = keras_models.model_data("tabular", 20000, seed=1)
+    assert not np.array_equal(y, y_test)
+    with pytest.raises(ValueError, match="unknown model"):
+        keras_models.model_data("nope", 10)
+
+
+def test_keras_models_nnfast_is_the_keras_program():
+    import nnfast.keras
+    net = keras_models.build(nnfast.keras, "tabular")
+    kinds = [type(layer).__name__ for layer in net.layers]
+    assert kinds == ["Dense", "BatchNormalization", "ReLU", "Dropout"] * 3 + ["Dense"]
+    assert net.count_params() == 64 * 256 + 256 + 2 * (256 * 256 + 256) + 3 * 4 * 256 + 257
+    keras, _ = training.keras_module()
+    if keras is not None:
+        for model in keras_models.MODELS:
+            ours, theirs = keras_models.build(nnfast.keras, model), keras_models.build(keras, model)
+            assert [type(a).__name__ for a in ours.layers] == [type(b).__name__ for b in theirs.layers]
+            assert ours.count_params() == theirs.count_params()
+
+
+def test_keras_models_torch_loss_is_keras_weighted_loss():
+    program, reason = keras_models.trainer("torch", "tabular")
+    if program is None:
+        pytest.skip(reason)
+    import torch
+    x, y = keras_models.model_data("tabular", 64)
+    program.net.eval()  # no dropout: the same output twice
+    loss, correct = program.loss_and_correct(torch.from_numpy(x), torch.from_numpy(y))
+    with torch.no_grad():
+        p = program.net(torch.from_numpy(x)).numpy()[:, 0].astype(np.float64)
+    w = np.where(y > 0.5, 4.0, 1.0)
+    expected = np.mean(-w * (y * np.log(p) + (1 - y) * np.log(1 - p)))  # Keras: sum(w * loss) / batch
+    assert loss.item() == pytest.approx(expected, rel=1e-5)
+    assert correct.item() == np.sum((p > 0.5) == (y > 0.5))
+
+
+def test_keras_models_section_tables():
+    systems = ("nnfast", "torch") if importlib.util.find_spec("torch") else ("nnfast",)
+    rows = keras_models.run(thread_counts=(1,), sizes=KM_TINY, systems=systems)
+    assert [(r["part"], r["system"]) for r in rows] == [(m, s) for m in keras_models.MODELS for s in systems]
+    for r in rows:
+        assert not r["skipped"] and r["seconds"] > 0 and r["scale"] == 60000 / 512 and r["repeats"] == 3
+        assert math.isfinite(r["loss"]) and 0 <= r["accuracy"] <= 1 and 0 <= r["test_accuracy"] <= 1
+    paths = {r["part"]: r["path"] for r in rows if r["system"] == "nnfast"}
+    assert paths["fashion"] == "one-call native step"
+    assert paths["tabular"] in ("one-call native step", "Python loop over native kernels")
+    text = keras_models.markdown(rows)
+    assert "**Time per 60000-sample epoch**" in text and "scaled x117.188" in text
+    assert "**Equal work**" in text and "| model | threads | system | loss | accuracy | held-out accuracy |" in text
+    if "torch" in systems:
+        assert "| model | threads | nnfast | torch | x torch (target) | nnfast path |" in text
+        assert {peer for _, _, peer, _ in keras_models.ratios(rows)} == {"torch"}
+        assert "(>= 2x: " in text
+
+
+def test_keras_models_targets():
+    rows = [dict(part="tabular", case="t", threads=1, system=s, skipped=False, seconds=sec, spread=0.0,
+                 samples=60000, repeats=3, loss=0.5, accuracy=0.8, test_accuracy=0.8, path="p")
+            for s, sec in (("nnfast", 1.0), ("keras", 12.0), ("torch", 1.5))]
+    assert keras_models.target_verdicts(rows) == [("t", 1, "keras", 12.0, 10.0, True),
+                                                  ("t", 1, "torch", 1.5, 2.0, False)]
+    text = keras_models.markdown(rows)
+    assert "| t | 1 | 1000 ms ±0% | 12000 ms ±0% | 1500 ms ±0% | 12.00x (>= 10x: met) | " \
+           "1.50x (>= 2x: missed, nnfast needs 1.33x less time) | p |" in text
+
+
+def test_keras_models_missing_peers_are_skipped(no_heavy_peers):
+    rows = keras_models.run(thread_counts=(1,), sizes=KM_TINY, models=("fashion",))
+    by_system = {r["system"]: r for r in rows}
+    assert not by_system["nnfast"]["skipped"]
+    for system, reason in (("keras", "keras is not installed"), ("torch", "torch is not installed")):
+        assert by_system[system]["skipped"] and by_system[system]["reason"] == reason
+        assert "seconds" not in by_system[system]
+    text = keras_models.markdown(rows)
+    assert "| skipped | skipped | - | - |" in text
+    assert "Skipped: keras: keras is not installed; torch: torch is not installed." in text
+    assert keras_models.ratios(rows) == []
+    with pytest.raises(ValueError, match="unknown model"):
+        keras_models.run(thread_counts=(1,), models=("nope",))

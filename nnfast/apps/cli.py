@@ -22,11 +22,13 @@ def main(argv=None):
     demo.add_argument("--plot", metavar="FILE.png", help="also write the loss curves (needs matplotlib)")
     sub.add_parser("info", help="print version, compiler, ISA levels, OpenMP and threads")
     bench = sub.add_parser("bench", help="measure nnfast beside NumPy and installed peers (Markdown report)")
-    bench.add_argument("--sections", default="all", help="comma-separated sections, or 'all' (default)")
+    bench.add_argument("--sections", default="all", help="comma-separated sections (optimizers, dense, training, "
+                       "keras_models), or 'all' (default)")
     bench.add_argument("--threads", default="1,2", help="comma-separated thread counts (default 1,2)")
     bench.add_argument("--quick", action="store_true", help="fewer sizes and repeats: under a minute")
     bench.add_argument("--repeats", type=_positive_int, metavar="N",
-                       help="timed repeats per measurement (micro-benchmarks: at least 3; training runs: N)")
+                       help="timed repeats per measurement (micro-benchmarks and keras_models epochs: at least 3; "
+                       "training runs: N)")
     bench.add_argument("--charts", metavar="DIR", help="also write one PNG bar chart of the ratios per section "
                        "(needs matplotlib)")
     bench.add_argument("--output", help="also write the report to this file")

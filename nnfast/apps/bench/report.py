@@ -10,13 +10,14 @@ import sys
 
 from nnfast import config
 
-from . import dense, limits, optimizers, timing, training
+from . import dense, keras_models, limits, optimizers, timing, training
 from .timing import optional_import
 
 SECTIONS = {
     "optimizers": optimizers,
     "dense": dense,
     "training": training,
+    "keras_models": keras_models,
 }
 # quick mode: each section's QUICK_SIZES and this time budget per measurement (seconds)
 QUICK_MAX_TOTAL_TIME = 0.15
