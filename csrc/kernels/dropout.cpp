@@ -12,9 +12,11 @@ namespace NNFAST_ISA_NS {
 template <class T>
 void dropout_forward(T* y, uint8_t* mask, const T* x, int64_t n, double rate, uint64_t seed) {
     const T scale = T(1.0 / (1.0 - rate));
+    const uint64_t threshold = dropout_keep_threshold(rate);
     parallel_for(n, 64, 4, [&](int64_t b, int64_t e) {
+#pragma omp simd
         for (int64_t i = b; i < e; ++i) {
-            const bool keep = dropout_uniform(seed, uint64_t(i)) >= rate;
+            const bool keep = dropout_bits(seed, uint64_t(i)) >= threshold;
             mask[i] = keep;
             y[i] = keep ? x[i] * scale : T(0);
         }

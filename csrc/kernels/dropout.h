@@ -4,14 +4,24 @@
 
 namespace nnfast {
 
-// Uniform in [0, 1) for element i of the stream `seed`: SplitMix64 of seed + (i + 1) * golden
-// ratio, top 53 bits. nnfast.reference.dropout_uniform is the same function in NumPy.
-static inline double dropout_uniform(uint64_t seed, uint64_t i) {
+// The 53 random bits of element i of the stream `seed`: SplitMix64 of seed + (i + 1) * golden
+// ratio, top 53 bits. Element i's uniform in [0, 1) is dropout_bits * 2^-53
+// (nnfast.reference.dropout_uniform is the same function in NumPy).
+static inline uint64_t dropout_bits(uint64_t seed, uint64_t i) {
     uint64_t z = seed + (i + 1) * 0x9E3779B97F4A7C15ull;
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
     z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
     z ^= z >> 31;
-    return double(z >> 11) * (1.0 / 9007199254740992.0);
+    return z >> 11;
+}
+
+// The smallest 53-bit value kept at `rate`: bits * 2^-53 >= rate exactly when bits >= this
+// (rate * 2^53 is exact, and bits are whole numbers), so the kernel compares integers and the
+// loop vectorizes (no int-to-double conversion per element).
+static inline uint64_t dropout_keep_threshold(double rate) {
+    const double scaled = rate * 9007199254740992.0;
+    const uint64_t whole = uint64_t(scaled);
+    return double(whole) < scaled ? whole + 1 : whole;
 }
 
 namespace NNFAST_ISA_NS {
