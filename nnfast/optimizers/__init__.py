@@ -39,7 +39,20 @@ Calling
 Learning rate
     A float, or a callable ``schedule(iterations) -> float`` called before each step with the 0-based
     count of steps already applied (as Keras calls a ``LearningRateSchedule`` with
-    ``optimizer.iterations``). ``opt.learning_rate`` may be reassigned at any time.
+    ``optimizer.iterations``). ``opt.learning_rate`` may be reassigned at any time. The Keras 3
+    schedules (``ExponentialDecay``, ``CosineDecay``, ...) are in :mod:`nnfast.optimizers.schedules`,
+    evaluated in double; an optimizer's ``get_config`` serializes a schedule as Keras does.
+
+    Keras 2 arguments: code written for Keras 2, such as ``SGD(lr=0.01, momentum=0.0, decay=0.0,
+    nesterov=False)`` or ``Adam(lr=0.001, epsilon=None, decay=0.0)``, runs as it meant to on every
+    optimizer (Keras 3 rejects ``lr``, and ignores ``decay`` with only a warning). ``lr`` is an alias of
+    ``learning_rate`` (a DeprecationWarning; giving both is a TypeError). ``decay`` (>= 0) is Keras 2's
+    time-based decay: step ``t`` (0-based ``iterations``) uses ``learning_rate / (1 + decay * t)``,
+    computed in double; ``opt.learning_rate`` stays the rate given, ``opt.decay`` holds the decay and
+    ``get_config`` lists it when it is not 0. A schedule with a non-zero decay is a ValueError
+    (``InverseTimeDecay(lr, 1, decay)`` is the same decay as a schedule). ``epsilon=None`` is the
+    convention's default, 1e-7 under keras, as Keras 2's backend epsilon. While ``decay`` is not 0,
+    ``native_update()`` is None (the model's one-call native step does not run it).
 
 Clipping (as Keras 3; at most one of the three; 0 disables)
     ``clipvalue``: each gradient clipped to ``[-v, v]``. ``clipnorm``: each gradient scaled by
@@ -76,6 +89,7 @@ Slot names follow Keras 3: SGD ``momentums``; Adagrad ``accumulators``; RMSprop 
 """
 
 from ..utils import checks
+from . import schedules  # noqa: F401 (nnfast.optimizers.schedules: the learning-rate schedules)
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
 from .base import CONVENTIONS, NativeUpdate, Optimizer

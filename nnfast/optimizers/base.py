@@ -1,7 +1,11 @@
 """The Optimizer base class: hyperparameters of both conventions, state, clipping, the learning
 rate, the list and dict calling forms, and the contract with the one-call native training step
 (``native_update()``). The update arithmetic itself is one call of an ``nnfast.ops`` function."""
+import functools
+import inspect
+import math
 import numbers
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -11,7 +15,7 @@ import numpy as np
 
 from .. import ops as default_ops
 from ..utils import checks
-from . import clipping
+from . import clipping, schedules
 from .state import checked_state, slot_arrays
 
 CONVENTIONS = ("keras", "torch")
@@ -41,6 +45,45 @@ def _learning_rate(value):
         raise TypeError("learning_rate must be a non-negative real number or a callable "
                         f"schedule(iterations) -> float, got {value!r}")
     return checks.real("learning_rate", value)
+
+
+def _decay(value, learning_rate):
+    decay = 0.0 if value is None else checks.real("decay", value, 0.0, math.inf, hi_open=True)
+    if decay and callable(learning_rate):
+        raise ValueError(f"decay must be 0 when learning_rate is a schedule (put the decay in the schedule, "
+                         f"e.g. InverseTimeDecay(lr, 1, decay)), got decay={value!r}, learning_rate={learning_rate!r}")
+    return decay
+
+
+_NOT_GIVEN = object()
+
+
+def _accept_keras2_arguments(init):
+    """`init` (a subclass's __init__) taking also Keras 2's keyword arguments ``lr`` (a deprecated
+    alias of learning_rate) and ``decay`` (time-based decay), which Optimizer.__init__ applies."""
+    signature = inspect.signature(init)
+    if "learning_rate" not in signature.parameters:
+        return init
+
+    @functools.wraps(init)
+    def __init__(self, *args, lr=_NOT_GIVEN, decay=_NOT_GIVEN, **kwargs):
+        legacy = self.__dict__.setdefault("_keras2", {})  # the outermost constructor's, for Optimizer
+        if lr is not _NOT_GIVEN:
+            bound = signature.bind_partial(self, *args, **kwargs).arguments
+            if "learning_rate" in bound:
+                raise TypeError("learning_rate and lr are the same argument (lr is Keras 2's name); pass only "
+                                f"learning_rate, got learning_rate={bound['learning_rate']!r} and lr={lr!r}")
+            warnings.warn("lr is deprecated (Keras 2's name); use learning_rate", DeprecationWarning, stacklevel=2)
+            legacy["lr"] = lr
+        if decay is not _NOT_GIVEN:
+            legacy["decay"] = decay
+        init(self, *args, **kwargs)
+
+    keyword = inspect.Parameter.KEYWORD_ONLY
+    __init__.__signature__ = signature.replace(parameters=[
+        *signature.parameters.values(), inspect.Parameter("lr", keyword, default=None),
+        inspect.Parameter("decay", keyword, default=0.0)])
+    return __init__
 
 
 def arguments(frame_locals):
@@ -75,8 +118,16 @@ class Optimizer:
     DEFAULT_NAME = None
     SLOT_INIT = {}        # slot name -> the hyperparameter holding its initial value (else 0)
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "__init__" in cls.__dict__:  # every optimizer takes Keras 2's lr and decay
+            cls.__init__ = _accept_keras2_arguments(cls.__dict__["__init__"])
+
     def __init__(self, *, learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm,
                  convention, name, **hyper):
+        legacy = self.__dict__.pop("_keras2", {})
+        if "lr" in legacy:
+            learning_rate = legacy["lr"]
         if convention not in CONVENTIONS:
             raise ValueError(f"convention must be one of {CONVENTIONS}, got {convention!r}")
         col = 0 if convention == "keras" else 1
@@ -91,6 +142,7 @@ class Optimizer:
             resolved[key] = defaults[col] if given[key] is None else given[key]
 
         self._learning_rate = _learning_rate(resolved.pop("learning_rate"))
+        self._decay = _decay(legacy.get("decay"), self._learning_rate)
         resolved["weight_decay"] = checks.real("weight_decay", resolved["weight_decay"])
         self.check(resolved, convention)
 
@@ -142,8 +194,16 @@ class Optimizer:
 
     @learning_rate.setter
     def learning_rate(self, value):
-        self._learning_rate = _learning_rate(value)
+        value = _learning_rate(value)
+        _decay(self._decay, value)
+        self._learning_rate = value
         self._native = None
+
+    @property
+    def decay(self):
+        """Keras 2's time-based decay: step ``t`` (0-based) uses ``learning_rate / (1 + decay * t)``;
+        0 (the default) for none. Only with a float learning rate."""
+        return self._decay
 
     @property
     def convention(self):
@@ -176,10 +236,12 @@ class Optimizer:
     def native_update(self):
         """What the one-call native training step needs to run this optimizer's update, as a
         NativeUpdate; None when the step cannot run it: gradient clipping (done in Python), an
-        ``ops`` other than nnfast.ops, or no state yet (the first step builds it). Cached until
+        ``ops`` other than nnfast.ops, no state yet (the first step builds it), or a Keras 2
+        ``decay`` (the model's multi-step native runs take a float learning rate as constant). Cached until
         the state or the learning rate changes, so calling it per step costs an attribute read."""
         native = self._native
-        if native is None and self._args is not None and self._clip_mode is None and self.ops is default_ops:
+        if native is None and self._args is not None and self._clip_mode is None and self.ops is default_ops \
+                and not self._decay:
             constants = {k: v for k, v in self._kw.items() if k not in ("learning_rate", "step")}
             native = self._native = NativeUpdate(self.UPDATE_KERNEL, MappingProxyType(constants), self._args,
                                                  self._learning_rate)
@@ -187,20 +249,28 @@ class Optimizer:
 
     def get_config(self):
         """The constructor arguments as resolved (Keras-like); ``cls.from_config(config)`` rebuilds."""
-        config = {"name": self.name, "learning_rate": self._learning_rate}
+        lr = self._learning_rate
+        if isinstance(lr, schedules.LearningRateSchedule):
+            lr = schedules.serialize(lr)
+        config = {"name": self.name, "learning_rate": lr}
+        if self._decay:
+            config["decay"] = self._decay
         config.update(self._hyper)
         config.update({k: self._clips[k] for k in ("clipnorm", "clipvalue", "global_clipnorm")})
         config["convention"] = self._convention
         return config
 
     @classmethod
-    def from_config(cls, config):
+    def from_config(cls, config, custom_objects=None):
+        config = dict(config)
+        if isinstance(config.get("learning_rate"), dict):
+            config["learning_rate"] = schedules.deserialize(config["learning_rate"], custom_objects)
         return cls(**config)
 
     def __repr__(self):
         lr = self._learning_rate
         lr = getattr(lr, "__name__", repr(lr)) if callable(lr) else repr(lr)
-        items = [f"learning_rate={lr}"]
+        items = [f"learning_rate={lr}"] + ([f"decay={self._decay!r}"] if self._decay else [])
         items += [f"{k}={v!r}" for k, v in self._hyper.items()]
         items += [f"{k}={self._clips[k]!r}" for k in ("clipnorm", "clipvalue", "global_clipnorm")
                   if self._clips[k] is not None]
@@ -314,6 +384,8 @@ class Optimizer:
             lr = self._learning_rate
             if callable(lr):
                 lr = float(lr(self.iterations))
+            elif self._decay:  # Keras 2: lr / (1 + decay * iterations), in double
+                lr = lr / (1.0 + self._decay * self.iterations)
             kw["learning_rate"] = lr
             if self.USES_STEP:
                 kw["step"] = self.iterations + 1

@@ -1,6 +1,7 @@
 """keras.optimizers.schedules on nnfast: the learning-rate schedules nnfast.optimizers.schedules
-exports under Keras names (none while the library has no schedules; a plain callable
-``schedule(iterations) -> float`` works as a learning rate meanwhile)."""
+exports under Keras names (LearningRateSchedule, ExponentialDecay, InverseTimeDecay,
+PiecewiseConstantDecay, PolynomialDecay, CosineDecay, CosineDecayRestarts, serialize, deserialize);
+a plain callable ``schedule(iterations) -> float`` works as a learning rate too."""
 from ..namespace import mirror
 
 mirror(globals(), "keras.optimizers.schedules", ("nnfast.optimizers.schedules",))
