@@ -194,6 +194,54 @@ def adam_update(
     convention: str,
     /,
 ) -> None: ...
+def adamax_update(
+    params: Arrays,
+    grads: Arrays,
+    exp_avgs: Arrays,
+    exp_infs: Arrays,
+    step: int,
+    learning_rate: float,
+    beta_1: float,
+    beta_2: float,
+    epsilon: float,
+    weight_decay: float,
+    maximize: bool,
+    convention: str,
+    /,
+) -> None: ...
+def nadam_update(
+    params: Arrays,
+    grads: Arrays,
+    exp_avgs: Arrays,
+    exp_avg_sqs: Arrays,
+    step: int,
+    learning_rate: float,
+    beta_1: float,
+    beta_2: float,
+    epsilon: float,
+    momentum_decay: float,
+    weight_decay: float,
+    decoupled_weight_decay: bool,
+    maximize: bool,
+    convention: str,
+    /,
+) -> None: ...
+def radam_update(
+    params: Arrays,
+    grads: Arrays,
+    exp_avgs: Arrays,
+    exp_avg_sqs: Arrays,
+    step: int,
+    learning_rate: float,
+    beta_1: float,
+    beta_2: float,
+    epsilon: float,
+    weight_decay: float,
+    decoupled_weight_decay: bool,
+    maximize: bool,
+    convention: str,
+    /,
+) -> None: ...
 
 # Limit probes for the benchmark report (float32 only).
 # rw[k] += c * ro for 1 to 4 distinct arrays rw of ro's size, in one pass (a memory stream).

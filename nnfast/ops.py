@@ -97,6 +97,31 @@ def adam_update(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, *, step, 
                       convention)
 
 
+def adamax_update(params, grads, exp_avgs, exp_infs, *, step, learning_rate, beta_1, beta_2, epsilon,
+                  weight_decay=0.0, maximize=False, convention="keras"):
+    """One Adamax step (keras: u = max(b2*u, |g|), w -= lr*m/(bc1*(u + eps)); torch:
+    u = max(b2*u, |g| + eps), w -= (lr/bc1)*m/u). maximize (torch only) negates the gradient."""
+    _core.adamax_update(params, grads, exp_avgs, exp_infs, step, learning_rate, beta_1, beta_2, epsilon,
+                        weight_decay, maximize, convention)
+
+
+def nadam_update(params, grads, exp_avgs, exp_avg_sqs, *, step, learning_rate, beta_1, beta_2, epsilon,
+                 momentum_decay=4e-3, weight_decay=0.0, decoupled_weight_decay=False, maximize=False,
+                 convention="keras"):
+    """One Nadam step: Keras 3 Nadam (momentum cache decaying as 0.96^t) or torch.optim.NAdam (as
+    0.96^(t*momentum_decay); decoupled_weight_decay, maximize). See nnfast.reference.nadam_update."""
+    _core.nadam_update(params, grads, exp_avgs, exp_avg_sqs, step, learning_rate, beta_1, beta_2, epsilon,
+                       momentum_decay, weight_decay, decoupled_weight_decay, maximize, convention)
+
+
+def radam_update(params, grads, exp_avgs, exp_avg_sqs, *, step, learning_rate, beta_1, beta_2, epsilon,
+                 weight_decay=0.0, decoupled_weight_decay=False, maximize=False, convention="torch"):
+    """One RAdam step (torch.optim.RAdam, with its rectification threshold rho_t > 5); convention
+    must be "torch". See nnfast.reference.radam_update."""
+    _core.radam_update(params, grads, exp_avgs, exp_avg_sqs, step, learning_rate, beta_1, beta_2, epsilon,
+                       weight_decay, decoupled_weight_decay, maximize, convention)
+
+
 # --- losses ------------------------------------------------------------------------------------
 # Each returns (loss, grad): the mean loss as a Python float and its gradient with respect to the
 # prediction (same shape and dtype). "Mean" is over all elements, as Keras' mean over the last axis

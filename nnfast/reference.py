@@ -63,6 +63,9 @@ __all__ = [
     "adagrad_update",
     "rmsprop_update",
     "adam_update",
+    "adamax_update",
+    "nadam_update",
+    "radam_update",
 ]
 
 ACTIVATIONS = ("linear", "relu", "leaky_relu", "sigmoid", "tanh", "softmax")
@@ -759,3 +762,165 @@ def layer_norm_backward(x, gamma, mean, inv_std, dy, need_dgamma=True, need_dbet
     b = ((g64 * xhat.astype(_F64)).sum(axis=1) / cols).astype(x.dtype)
     dx = inv_std[:, None] * (g - a[:, None] - xhat * b[:, None])
     return (dx, *_parameter_grads(dy, xhat, need_dgamma, need_dbeta))
+
+
+# --------------------------------------------------------------------------------------------------
+# more optimizers: Adamax, Nadam, RAdam (functional, in place, multi-tensor, as above)
+# --------------------------------------------------------------------------------------------------
+
+def _maximize(maximize, conv):
+    """torch's maximize (the gradient is negated before use); a ValueError under keras."""
+    on = bool(maximize)
+    if on and conv != "torch":
+        raise ValueError(f"maximize is only defined for convention='torch', got {maximize!r}")
+    return on
+
+
+def _torch_grad(g, w, maximize, wd):
+    """torch's step gradient: negated when maximizing, then L2 decay ``g + wd*w`` (new arrays)."""
+    return _l2(-g if maximize else g, w, wd)
+
+
+def _betas(beta_1, beta_2, epsilon):
+    return (checks.real("beta_1", beta_1, 0.0, 1.0, hi_open=True),
+            checks.real("beta_2", beta_2, 0.0, 1.0, hi_open=True), checks.real("epsilon", epsilon))
+
+
+def adamax_update(params, grads, exp_avgs, exp_infs, *, step, learning_rate, beta_1, beta_2, epsilon,
+                  weight_decay=0.0, maximize=False, convention="keras"):
+    """One Adamax step, in place.
+
+    keras (Keras 3 Adamax; weight decay decoupled): ``w -= lr*wd*w; m += (1-b1)*(g-m);
+    u = max(b2*u, |g|); w -= lr*m/(bc1*(u + eps))``, ``bc1 = 1 - b1^t``.
+    torch (torch.optim.Adamax): ``g = -g`` (maximize); ``g += wd*w; m += (1-b1)*(g-m);
+    u = max(b2*u, |g| + eps); w -= (lr/bc1)*m/u``.
+    """
+    conv = checks.one_of("convention", convention, CONVENTIONS)
+    t = checks.integer("step", step, lo=1)
+    lr = checks.real("learning_rate", learning_rate)
+    b1, b2, eps = _betas(beta_1, beta_2, epsilon)
+    wd = checks.real("weight_decay", weight_decay)
+    maximize = _maximize(maximize, conv)
+    params, grads, ms, us = _tensor_group(params, grads, exp_avgs=exp_avgs, exp_infs=exp_infs)
+    _require(exp_avgs, "exp_avgs", "calling adamax_update")
+    _require(exp_infs, "exp_infs", "calling adamax_update")
+    bc1 = 1.0 - b1**t
+    clr = lr / bc1  # torch
+
+    for w, g, m, u in zip(params, grads, ms, us):
+        if conv == "keras":
+            _decoupled_decay(w, lr, wd)
+            m += (1.0 - b1) * (g - m)
+            np.maximum(b2 * u, np.abs(g), out=u)
+            w -= lr * m / (bc1 * (u + eps))
+        else:
+            g = _torch_grad(g, w, maximize, wd)
+            m += (1.0 - b1) * (g - m)
+            np.maximum(b2 * u, np.abs(g) + eps, out=u)
+            w -= clr * m / u
+
+
+def nadam_momentum_cache(beta_1, step, psi):
+    """(mu_t, mu_{t+1}, prod_{k<=t} mu_k) of Nadam, in double: ``mu_k = b1*(1 - 0.5*0.96^(k*psi))``
+    (Keras: psi = 1; torch: psi = momentum_decay). The product stops once it underflows to 0."""
+    def mu(k):
+        return beta_1 * (1.0 - 0.5 * 0.96 ** (float(k) * psi))
+    prod = 1.0
+    k = 1
+    while k <= step and prod != 0:
+        prod *= mu(k)
+        k += 1
+    return mu(step), mu(step + 1), prod
+
+
+def nadam_update(params, grads, exp_avgs, exp_avg_sqs, *, step, learning_rate, beta_1, beta_2, epsilon,
+                 momentum_decay=4e-3, weight_decay=0.0, decoupled_weight_decay=False, maximize=False,
+                 convention="keras"):
+    """One Nadam step, in place. ``mu``, ``mu_next`` and ``prod`` from :func:`nadam_momentum_cache`
+    (momentum_decay is used by torch only; Keras' cache decays as 0.96^t), ``bc2 = 1 - b2^t``.
+
+    keras (Keras 3 Nadam; weight decay decoupled): ``w -= lr*wd*w; m += (1-b1)*(g-m);
+    v += (1-b2)*(g*g-v); mhat = (mu_next/(1-prod*mu_next))*m + ((1-mu)/(1-prod))*g;
+    w -= lr*mhat/(sqrt(v/bc2) + eps)``.
+    torch (torch.optim.NAdam): ``g = -g`` (maximize); ``w *= 1 - lr*wd`` if decoupled else
+    ``g += wd*w``; ``m += (1-b1)*(g-m); v = b2*v + (1-b2)*g*g; d = sqrt(v/bc2) + eps;
+    w += cg*g/d; w += cm*m/d`` with ``cg = -lr*(1-mu)/(1-prod)``, ``cm = -lr*mu_next/(1-prod*mu_next)``.
+    """
+    conv = checks.one_of("convention", convention, CONVENTIONS)
+    t = checks.integer("step", step, lo=1)
+    lr = checks.real("learning_rate", learning_rate)
+    b1, b2, eps = _betas(beta_1, beta_2, epsilon)
+    psi = checks.real("momentum_decay", momentum_decay)
+    wd = checks.real("weight_decay", weight_decay)
+    maximize = _maximize(maximize, conv)
+    params, grads, ms, vs = _tensor_group(params, grads, exp_avgs=exp_avgs, exp_avg_sqs=exp_avg_sqs)
+    _require(exp_avgs, "exp_avgs", "calling nadam_update")
+    _require(exp_avg_sqs, "exp_avg_sqs", "calling nadam_update")
+    mu, mu_next, prod = nadam_momentum_cache(b1, t, 1.0 if conv == "keras" else psi)
+    bc2 = 1.0 - b2**t
+    if conv == "keras":
+        cm, cg = mu_next / (1.0 - prod * mu_next), (1.0 - mu) / (1.0 - prod)
+    else:
+        cg = -lr * (1.0 - mu) / (1.0 - prod)
+        cm = -lr * mu_next / (1.0 - prod * mu_next)
+
+    for w, g, m, v in zip(params, grads, ms, vs):
+        if conv == "keras":
+            _decoupled_decay(w, lr, wd)
+            m += (1.0 - b1) * (g - m)
+            v += (1.0 - b2) * (g * g - v)
+            mhat = cm * m + cg * g
+            w -= lr * mhat / (np.sqrt(v / bc2) + eps)
+            continue
+        g = -g if maximize else g
+        if wd and decoupled_weight_decay:
+            w *= 1.0 - lr * wd
+        elif wd:
+            g = _l2(g, w, wd)
+        m += (1.0 - b1) * (g - m)
+        v[...] = b2 * v + (1.0 - b2) * g * g
+        d = np.sqrt(v / bc2) + eps
+        w += cg * g / d
+        w += cm * m / d
+
+
+def radam_update(params, grads, exp_avgs, exp_avg_sqs, *, step, learning_rate, beta_1, beta_2, epsilon,
+                 weight_decay=0.0, decoupled_weight_decay=False, maximize=False, convention="torch"):
+    """One RAdam step (torch.optim.RAdam; Keras 3 has no RAdam, so convention must be "torch").
+
+    ``g = -g`` (maximize); ``w *= 1 - lr*wd`` if decoupled else ``g += wd*w``; ``m += (1-b1)*(g-m);
+    v = b2*v + (1-b2)*g*g``; with ``rho_inf = 2/(1-b2) - 1`` and ``rho_t = rho_inf - 2t*b2^t/bc2``:
+    if ``rho_t > 5``, ``rect = sqrt((rho_t-4)(rho_t-2)rho_inf/((rho_inf-4)(rho_inf-2)rho_t))`` and
+    ``w -= ((m/bc1)*lr) * (sqrt(bc2)/(sqrt(v) + eps)) * rect``, else ``w -= (m/bc1)*lr``.
+    """
+    if convention != "torch":
+        raise ValueError(f"convention must be 'torch' (Keras 3 has no RAdam), got {convention!r}")
+    t = checks.integer("step", step, lo=1)
+    lr = checks.real("learning_rate", learning_rate)
+    b1, b2, eps = _betas(beta_1, beta_2, epsilon)
+    wd = checks.real("weight_decay", weight_decay)
+    maximize = bool(maximize)
+    params, grads, ms, vs = _tensor_group(params, grads, exp_avgs=exp_avgs, exp_avg_sqs=exp_avg_sqs)
+    _require(exp_avgs, "exp_avgs", "calling radam_update")
+    _require(exp_avg_sqs, "exp_avg_sqs", "calling radam_update")
+    bc1, bc2 = 1.0 - b1**float(t), 1.0 - b2**float(t)
+    rho_inf = 2.0 / (1.0 - b2) - 1.0
+    rho_t = rho_inf - 2.0 * float(t) * b2**float(t) / bc2
+    rectify = rho_t > 5.0
+    rect = math.sqrt((rho_t - 4.0) * (rho_t - 2.0) * rho_inf / ((rho_inf - 4.0) * (rho_inf - 2.0) * rho_t)) \
+        if rectify else 0.0
+    bc2_sqrt = math.sqrt(bc2)
+
+    for w, g, m, v in zip(params, grads, ms, vs):
+        g = -g if maximize else g
+        if wd and decoupled_weight_decay:
+            w *= 1.0 - lr * wd
+        elif wd:
+            g = _l2(g, w, wd)
+        m += (1.0 - b1) * (g - m)
+        v[...] = b2 * v + (1.0 - b2) * g * g
+        s = m / bc1 * lr
+        if rectify:
+            w -= s * (bc2_sqrt / (np.sqrt(v) + eps)) * rect
+        else:
+            w -= s

@@ -1,4 +1,5 @@
-// sgd_update / adagrad_update / rmsprop_update / adam_update: the functional, in-place,
+// sgd_update / adagrad_update / rmsprop_update / adam_update / adamax_update / nadam_update /
+// radam_update / adadelta_update / lion_update: the functional, in-place,
 // multi-tensor optimizer steps (same signatures as nnfast.reference). Every argument is checked
 // before the kernel runs, so a rejected call modifies nothing.
 #include <Python.h>
@@ -266,6 +267,65 @@ OptimStep adam_step(py::handle step, py::handle learning_rate, py::handle beta_1
     return s;
 }
 
+// torch's maximize: a ValueError when set under keras, which has no such option.
+bool maximize_flag(py::handle maximize, Convention convention) {
+    const bool on = flag(maximize);
+    if (on && convention != Convention::torch)
+        throw py::value_error("maximize is only defined for convention='torch', got " + std::string(py::repr(maximize)));
+    return on;
+}
+
+OptimStep adamax_step(py::handle step, py::handle learning_rate, py::handle beta_1, py::handle beta_2,
+                      py::handle epsilon, py::handle weight_decay, py::handle maximize, py::handle convention) {
+    OptimStep s = base_step(convention, false, learning_rate, weight_decay);
+    s.step = step_count(step);
+    s.beta_1 = hyper(beta_1, "beta_1", 0.0, 1.0, true);
+    s.beta_2 = hyper(beta_2, "beta_2", 0.0, 1.0, true);
+    s.epsilon = hyper(epsilon, "epsilon");
+    s.maximize = maximize_flag(maximize, s.convention);
+    return s;
+}
+
+OptimStep nadam_step(py::handle step, py::handle learning_rate, py::handle beta_1, py::handle beta_2,
+                     py::handle epsilon, py::handle momentum_decay, py::handle weight_decay,
+                     py::handle decoupled_weight_decay, py::handle maximize, py::handle convention) {
+    OptimStep s = adamax_step(step, learning_rate, beta_1, beta_2, epsilon, weight_decay, maximize, convention);
+    s.momentum_decay = hyper(momentum_decay, "momentum_decay");
+    s.decoupled_weight_decay = flag(decoupled_weight_decay);
+    return s;
+}
+
+OptimStep radam_step(py::handle step, py::handle learning_rate, py::handle beta_1, py::handle beta_2,
+                     py::handle epsilon, py::handle weight_decay, py::handle decoupled_weight_decay,
+                     py::handle maximize, py::handle convention) {
+    if (!(py::isinstance<py::str>(convention) && convention.cast<std::string>() == "torch"))
+        throw py::value_error("convention must be 'torch' (Keras 3 has no RAdam), got " +
+                              std::string(py::repr(convention)));
+    OptimStep s = adamax_step(step, learning_rate, beta_1, beta_2, epsilon, weight_decay, maximize, convention);
+    s.decoupled_weight_decay = flag(decoupled_weight_decay);
+    return s;
+}
+
+OptimStep adadelta_step(py::handle learning_rate, py::handle rho, py::handle epsilon, py::handle weight_decay,
+                        py::handle maximize, py::handle convention) {
+    OptimStep s = base_step(convention, false, learning_rate, weight_decay);
+    s.rho = hyper(rho, "rho", 0.0, 1.0);
+    s.epsilon = hyper(epsilon, "epsilon");
+    s.maximize = maximize_flag(maximize, s.convention);
+    return s;
+}
+
+OptimStep lion_step(py::handle learning_rate, py::handle beta_1, py::handle beta_2, py::handle weight_decay,
+                    py::handle convention) {
+    if (!(py::isinstance<py::str>(convention) && convention.cast<std::string>() == "keras"))
+        throw py::value_error("convention must be 'keras' (torch.optim has no Lion), got " +
+                              std::string(py::repr(convention)));
+    OptimStep s = base_step(convention, false, learning_rate, weight_decay);
+    s.beta_1 = hyper(beta_1, "beta_1", 0.0, 1.0);
+    s.beta_2 = hyper(beta_2, "beta_2", 0.0, 1.0);
+    return s;
+}
+
 void sgd_update(py::handle params, py::handle grads, py::handle momentum_buffers, py::handle step,
                 py::handle learning_rate, py::handle momentum, py::handle nesterov, py::handle dampening,
                 py::handle weight_decay, py::handle convention) {
@@ -307,6 +367,62 @@ void adam_update(py::handle params, py::handle grads, py::handle exp_avgs, py::h
     auto v = slot(exp_avg_sqs, "exp_avg_sqs", true, "calling adam_update");
     auto vmax = slot(max_exp_avg_sqs, "max_exp_avg_sqs", s.amsgrad, "amsgrad=True");
     run(p, g, {m.get(), v.get(), vmax.get()}, s, [](const auto& k) { return k.adam_update; });
+}
+
+// The two-slot Adam relatives: (exp_avgs, second) where second is exp_infs or exp_avg_sqs.
+template <class Pick>
+void two_slot_update(py::handle params, py::handle grads, py::handle first, const char* first_name,
+                     py::handle second, const char* second_name, const char* fn, const OptimStep& s,
+                     const Pick& pick) {
+    const ArrayList p = array_list(params, "params", true), g = array_list(grads, "grads", false);
+    const std::string reason = std::string("calling ") + fn;
+    auto a = slot(first, first_name, true, reason.c_str());
+    auto b = slot(second, second_name, true, reason.c_str());
+    run(p, g, {a.get(), b.get()}, s, pick);
+}
+
+void adamax_update(py::handle params, py::handle grads, py::handle exp_avgs, py::handle exp_infs,
+                   py::handle step, py::handle learning_rate, py::handle beta_1, py::handle beta_2,
+                   py::handle epsilon, py::handle weight_decay, py::handle maximize, py::handle convention) {
+    const OptimStep s = adamax_step(step, learning_rate, beta_1, beta_2, epsilon, weight_decay, maximize, convention);
+    two_slot_update(params, grads, exp_avgs, "exp_avgs", exp_infs, "exp_infs", "adamax_update", s,
+                    [](const auto& k) { return k.adamax_update; });
+}
+
+void nadam_update(py::handle params, py::handle grads, py::handle exp_avgs, py::handle exp_avg_sqs,
+                  py::handle step, py::handle learning_rate, py::handle beta_1, py::handle beta_2,
+                  py::handle epsilon, py::handle momentum_decay, py::handle weight_decay,
+                  py::handle decoupled_weight_decay, py::handle maximize, py::handle convention) {
+    const OptimStep s = nadam_step(step, learning_rate, beta_1, beta_2, epsilon, momentum_decay, weight_decay,
+                                   decoupled_weight_decay, maximize, convention);
+    two_slot_update(params, grads, exp_avgs, "exp_avgs", exp_avg_sqs, "exp_avg_sqs", "nadam_update", s,
+                    [](const auto& k) { return k.nadam_update; });
+}
+
+void radam_update(py::handle params, py::handle grads, py::handle exp_avgs, py::handle exp_avg_sqs,
+                  py::handle step, py::handle learning_rate, py::handle beta_1, py::handle beta_2,
+                  py::handle epsilon, py::handle weight_decay, py::handle decoupled_weight_decay,
+                  py::handle maximize, py::handle convention) {
+    const OptimStep s = radam_step(step, learning_rate, beta_1, beta_2, epsilon, weight_decay, decoupled_weight_decay,
+                                   maximize, convention);
+    two_slot_update(params, grads, exp_avgs, "exp_avgs", exp_avg_sqs, "exp_avg_sqs", "radam_update", s,
+                    [](const auto& k) { return k.radam_update; });
+}
+
+void adadelta_update(py::handle params, py::handle grads, py::handle square_avgs, py::handle acc_deltas,
+                     py::handle learning_rate, py::handle rho, py::handle epsilon, py::handle weight_decay,
+                     py::handle maximize, py::handle convention) {
+    const OptimStep s = adadelta_step(learning_rate, rho, epsilon, weight_decay, maximize, convention);
+    two_slot_update(params, grads, square_avgs, "square_avgs", acc_deltas, "acc_deltas", "adadelta_update", s,
+                    [](const auto& k) { return k.adadelta_update; });
+}
+
+void lion_update(py::handle params, py::handle grads, py::handle exp_avgs, py::handle learning_rate,
+                 py::handle beta_1, py::handle beta_2, py::handle weight_decay, py::handle convention) {
+    const OptimStep s = lion_step(learning_rate, beta_1, beta_2, weight_decay, convention);
+    const ArrayList p = array_list(params, "params", true), g = array_list(grads, "grads", false);
+    auto m = slot(exp_avgs, "exp_avgs", true, "calling lion_update");
+    run(p, g, {m.get()}, s, [](const auto& k) { return k.lion_update; });
 }
 
 }  // namespace
@@ -378,6 +494,11 @@ void register_optimizers(py::module_& m) {
     m.def("adagrad_update", &adagrad_update);
     m.def("rmsprop_update", &rmsprop_update);
     m.def("adam_update", &adam_update);
+    m.def("adamax_update", &adamax_update);
+    m.def("nadam_update", &nadam_update);
+    m.def("radam_update", &radam_update);
+    m.def("adadelta_update", &adadelta_update);
+    m.def("lion_update", &lion_update);
 }
 
 }  // namespace bindings

@@ -42,7 +42,9 @@ struct OptimStep {
     int64_t step;  // 1-based
     double learning_rate, weight_decay, epsilon;
     double momentum, dampening, lr_decay, rho, beta_1, beta_2;
+    double momentum_decay;  // torch NAdam's psi (the momentum cache decays as 0.96^(t*psi))
     bool nesterov, centered, amsgrad, decoupled_weight_decay;
+    bool maximize;  // torch: the gradient is negated before use
 };
 
 }  // namespace nnfast

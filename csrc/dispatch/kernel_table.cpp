@@ -43,7 +43,9 @@ constexpr KernelSet<T> kernel_set() {
                         &dense_backward<T>, &pointwise_loss<T>, &softmax_cross_entropy<T>, &weighted_loss<T>,
                         &dropout_forward<T>, &dropout_backward<T>, &batch_norm_forward<T>,
                         &batch_norm_backward<T>, &layer_norm_forward<T>, &layer_norm_backward<T>, &all_finite<T>,
-                        &sgd_update<T>, &adagrad_update<T>, &rmsprop_update<T>, &adam_update<T>};
+                        &sgd_update<T>, &adagrad_update<T>, &rmsprop_update<T>, &adam_update<T>,
+                        &adamax_update<T>, &nadam_update<T>, &radam_update<T>, &adadelta_update<T>,
+                        &lion_update<T>};
 }
 
 }  // namespace

@@ -62,11 +62,18 @@ struct KernelSet {
     // Fused optimizer steps over `count` tensors (docs/design.md's update rules; one pass per element:
     // param, grad and state read once, param and state written once).
     // sgd state: {momentum buffer}; adagrad: {accumulator}; rmsprop: {sq_avg, grad_avg, momentum
-    // buffer}; adam: {exp_avg, exp_avg_sq, max_exp_avg_sq}. Unused slots are null.
+    // buffer}; adam: {exp_avg, exp_avg_sq, max_exp_avg_sq}; adamax: {exp_avg, exp_inf}; nadam and
+    // radam: {exp_avg, exp_avg_sq}; adadelta: {square_avg, acc_delta}; lion: {exp_avg}. Unused slots
+    // are null.
     void (*sgd_update)(const OptimTensor<T>* tensors, int64_t count, const OptimStep& s);
     void (*adagrad_update)(const OptimTensor<T>* tensors, int64_t count, const OptimStep& s);
     void (*rmsprop_update)(const OptimTensor<T>* tensors, int64_t count, const OptimStep& s);
     void (*adam_update)(const OptimTensor<T>* tensors, int64_t count, const OptimStep& s);
+    void (*adamax_update)(const OptimTensor<T>* tensors, int64_t count, const OptimStep& s);
+    void (*nadam_update)(const OptimTensor<T>* tensors, int64_t count, const OptimStep& s);
+    void (*radam_update)(const OptimTensor<T>* tensors, int64_t count, const OptimStep& s);
+    void (*adadelta_update)(const OptimTensor<T>* tensors, int64_t count, const OptimStep& s);
+    void (*lion_update)(const OptimTensor<T>* tensors, int64_t count, const OptimStep& s);
 };
 
 struct KernelTable {

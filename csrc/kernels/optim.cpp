@@ -61,6 +61,19 @@ SgdRule sgd_rule(const OptimStep& s) {
 template <class T>
 T max_nan(T a, T b) { return (a >= b || a != a) ? a : b; }
 
+// torch's NAdam momentum cache mu_k = b1*(1 - 0.5*0.96^(k*psi)); Keras' u_k is the same with psi = 1.
+double nadam_mu(double beta_1, int64_t k, double psi) {
+    return beta_1 * (1.0 - 0.5 * std::pow(0.96, double(k) * psi));
+}
+
+// The step's gradient: torch's maximize negates it first, then L2 decay adds wd*w.
+template <class T>
+T torch_grad(T g, T w, bool maximize, bool l2, T wd) {
+    const T gi = maximize ? -g : g;
+    return l2 ? gi + wd * w : gi;
+}
+
+
 }  // namespace
 
 template <class T>
@@ -264,11 +277,202 @@ void adam_update(const OptimTensor<T>* ts, int64_t count, const OptimStep& s) {
     });
 }
 
+template <class T>
+void adamax_update(const OptimTensor<T>* ts, int64_t count, const OptimStep& s) {
+    const double bc1 = 1.0 - std::pow(s.beta_1, double(s.step));
+    const T b2 = T(s.beta_2), one_b1 = T(1.0 - s.beta_1), eps = T(s.epsilon), wd = T(s.weight_decay);
+    const bool decay = s.weight_decay != 0;
+    if (s.convention == Convention::keras) {
+        // w -= lr*wd*w; m += (1-b1)*(g-m); u = max(b2*u, |g|); w -= lr*m/(bc1*(u + eps))
+        const T lr = T(s.learning_rate), lr_wd = T(s.learning_rate * s.weight_decay), bc1_t = T(bc1);
+        run_step(ts, count, 4, [&](const OptimTensor<T>& t, int64_t lo, int64_t hi) {
+            T* w = t.param; const T* g = t.grad; T* m = t.state[0]; T* u = t.state[1];
+            simd_loop(lo, hi, [&](int64_t i) {
+                const T wi = decay ? w[i] - lr_wd * w[i] : w[i];
+                const T gi = g[i];
+                const T mi = m[i] + one_b1 * (gi - m[i]);
+                const T ui = max_nan(b2 * u[i], std::abs(gi));
+                m[i] = mi;
+                u[i] = ui;
+                w[i] = wi - lr * mi / (bc1_t * (ui + eps));
+            });
+        });
+        return;
+    }
+    // torch: g = -g (maximize); g += wd*w; m += (1-b1)*(g-m); u = max(b2*u, |g| + eps);
+    // w -= (lr/bc1)*m/u
+    const T clr = T(s.learning_rate / bc1);
+    const bool maximize = s.maximize;
+    run_step(ts, count, 4, [&](const OptimTensor<T>& t, int64_t lo, int64_t hi) {
+        T* w = t.param; const T* g = t.grad; T* m = t.state[0]; T* u = t.state[1];
+        simd_loop(lo, hi, [&](int64_t i) {
+            const T gi = torch_grad(g[i], w[i], maximize, decay, wd);
+            const T mi = m[i] + one_b1 * (gi - m[i]);
+            const T ui = max_nan(b2 * u[i], std::abs(gi) + eps);
+            m[i] = mi;
+            u[i] = ui;
+            w[i] = w[i] - clr * mi / ui;
+        });
+    });
+}
+
+template <class T>
+void nadam_update(const OptimTensor<T>* ts, int64_t count, const OptimStep& s) {
+    // The momentum cache (Keras: psi = 1): mu_t, mu_{t+1} and prod_{k<=t} mu_k, in double.
+    const bool keras = s.convention == Convention::keras;
+    const double psi = keras ? 1.0 : s.momentum_decay;
+    double prod = 1.0;  // mu_k <= b1 < 1: once it underflows to 0 it stays there
+    for (int64_t k = 1; k <= s.step && prod != 0; ++k) prod *= nadam_mu(s.beta_1, k, psi);
+    const double mu = nadam_mu(s.beta_1, s.step, psi), mu_next = nadam_mu(s.beta_1, s.step + 1, psi);
+    const double bc2 = 1.0 - std::pow(s.beta_2, double(s.step));
+    const T b2 = T(s.beta_2), one_b1 = T(1.0 - s.beta_1), one_b2 = T(1.0 - s.beta_2);
+    const T eps = T(s.epsilon), wd = T(s.weight_decay), bc2_t = T(bc2);
+    const bool decay = s.weight_decay != 0;
+    if (keras) {
+        const T lr = T(s.learning_rate);
+        // w -= lr*wd*w; m += (1-b1)*(g-m); v += (1-b2)*(g*g-v);
+        // mhat = (mu_next/(1-prod*mu_next))*m + ((1-mu)/(1-prod))*g; w -= lr*mhat/(sqrt(v/bc2) + eps)
+        const T cm = T(mu_next / (1.0 - prod * mu_next)), cg = T((1.0 - mu) / (1.0 - prod));
+        const T lr_wd = T(s.learning_rate * s.weight_decay);
+        run_step(ts, count, 4, [&](const OptimTensor<T>& t, int64_t lo, int64_t hi) {
+            T* w = t.param; const T* g = t.grad; T* m = t.state[0]; T* v = t.state[1];
+            simd_loop(lo, hi, [&](int64_t i) {
+                const T wi = decay ? w[i] - lr_wd * w[i] : w[i];
+                const T gi = g[i];
+                const T mi = m[i] + one_b1 * (gi - m[i]);
+                const T vi = v[i] + one_b2 * (gi * gi - v[i]);
+                m[i] = mi;
+                v[i] = vi;
+                const T mhat = cm * mi + cg * gi;
+                w[i] = wi - lr * mhat / (std::sqrt(vi / bc2_t) + eps);
+            });
+        });
+        return;
+    }
+    // torch: g = -g (maximize); w *= 1 - lr*wd (decoupled) or g += wd*w; m += (1-b1)*(g-m);
+    // v = b2*v + (1-b2)*g*g; d = sqrt(v/bc2) + eps; w += cg*g/d; w += cm*m/d with
+    // cg = -lr*(1-mu)/(1-prod), cm = -lr*mu_next/(1-prod*mu_next)
+    const T cg = T(-s.learning_rate * (1.0 - mu) / (1.0 - prod));
+    const T cm = T(-s.learning_rate * mu_next / (1.0 - prod * mu_next));
+    const T shrink = T(1.0 - s.learning_rate * s.weight_decay);
+    const bool decoupled = decay && s.decoupled_weight_decay, l2 = decay && !s.decoupled_weight_decay;
+    const bool maximize = s.maximize;
+    run_step(ts, count, 4, [&](const OptimTensor<T>& t, int64_t lo, int64_t hi) {
+        T* w = t.param; const T* g = t.grad; T* m = t.state[0]; T* v = t.state[1];
+        simd_loop(lo, hi, [&](int64_t i) {
+            const T gi = torch_grad(g[i], w[i], maximize, l2, wd);
+            const T wi = decoupled ? w[i] * shrink : w[i];
+            const T mi = m[i] + one_b1 * (gi - m[i]);
+            const T vi = b2 * v[i] + one_b2 * gi * gi;
+            m[i] = mi;
+            v[i] = vi;
+            const T d = std::sqrt(vi / bc2_t) + eps;
+            const T w1 = wi + cg * gi / d;
+            w[i] = w1 + cm * mi / d;
+        });
+    });
+}
+
+template <class T>
+void radam_update(const OptimTensor<T>* ts, int64_t count, const OptimStep& s) {
+    // torch only: g = -g (maximize); w *= 1 - lr*wd (decoupled) or g += wd*w; m += (1-b1)*(g-m);
+    // v = b2*v + (1-b2)*g*g; rho_t = rho_inf - 2t*b2^t/bc2 with rho_inf = 2/(1-b2) - 1;
+    // rho_t > 5: w -= ((m/bc1)*lr) * (sqrt(bc2)/(sqrt(v) + eps)) * rect, else w -= (m/bc1)*lr
+    const double t = double(s.step);
+    const double bc1 = 1.0 - std::pow(s.beta_1, t), bc2 = 1.0 - std::pow(s.beta_2, t);
+    const double rho_inf = 2.0 / (1.0 - s.beta_2) - 1.0;
+    const double rho_t = rho_inf - 2.0 * t * std::pow(s.beta_2, t) / bc2;
+    const bool rectify = rho_t > 5.0;
+    const double rect = rectify ? std::sqrt((rho_t - 4.0) * (rho_t - 2.0) * rho_inf /
+                                            ((rho_inf - 4.0) * (rho_inf - 2.0) * rho_t)) : 0.0;
+    const T b2 = T(s.beta_2), one_b1 = T(1.0 - s.beta_1), one_b2 = T(1.0 - s.beta_2);
+    const T eps = T(s.epsilon), wd = T(s.weight_decay), lr = T(s.learning_rate);
+    const T bc1_t = T(bc1), bc2_sqrt = T(std::sqrt(bc2)), rect_t = T(rect);
+    const T shrink = T(1.0 - s.learning_rate * s.weight_decay);
+    const bool decay = s.weight_decay != 0;
+    const bool decoupled = decay && s.decoupled_weight_decay, l2 = decay && !s.decoupled_weight_decay;
+    const bool maximize = s.maximize;
+    run_step(ts, count, 4, [&](const OptimTensor<T>& tn, int64_t lo, int64_t hi) {
+        T* w = tn.param; const T* g = tn.grad; T* m = tn.state[0]; T* v = tn.state[1];
+        auto element = [&](int64_t i, auto rectified) {
+            const T gi = torch_grad(g[i], w[i], maximize, l2, wd);
+            const T wi = decoupled ? w[i] * shrink : w[i];
+            const T mi = m[i] + one_b1 * (gi - m[i]);
+            const T vi = b2 * v[i] + one_b2 * gi * gi;
+            m[i] = mi;
+            v[i] = vi;
+            const T step = mi / bc1_t * lr;
+            w[i] = rectified ? wi - step * (bc2_sqrt / (std::sqrt(vi) + eps)) * rect_t : wi - step;
+        };
+        if (rectify) simd_loop(lo, hi, [&](int64_t i) { element(i, std::true_type()); });
+        else simd_loop(lo, hi, [&](int64_t i) { element(i, std::false_type()); });
+    });
+}
+
+template <class T>
+void adadelta_update(const OptimTensor<T>* ts, int64_t count, const OptimStep& s) {
+    const T lr = T(s.learning_rate), rho = T(s.rho), one_rho = T(1.0 - s.rho), eps = T(s.epsilon);
+    const T wd = T(s.weight_decay), lr_wd = T(s.learning_rate * s.weight_decay);
+    const bool keras = s.convention == Convention::keras, decay = s.weight_decay != 0, maximize = s.maximize;
+    // keras: w -= lr*wd*w; a = rho*a + (1-rho)*(g*g); d = sqrt(ad + eps)*g/sqrt(a + eps);
+    //        ad = rho*ad + (1-rho)*(d*d); w -= lr*d
+    // torch: g = -g (maximize); g += wd*w; a = rho*a + (1-rho)*g*g; d = sqrt(ad + eps)/sqrt(a + eps)*g;
+    //        ad = rho*ad + (1-rho)*d*d; w -= lr*d
+    run_step(ts, count, 4, [&](const OptimTensor<T>& t, int64_t lo, int64_t hi) {
+        T* w = t.param; const T* g = t.grad; T* a = t.state[0]; T* ad = t.state[1];
+        if (keras) {
+            simd_loop(lo, hi, [&](int64_t i) {
+                const T wi = decay ? w[i] - lr_wd * w[i] : w[i];
+                const T gi = g[i];
+                const T ai = rho * a[i] + one_rho * (gi * gi);
+                const T di = std::sqrt(ad[i] + eps) * gi / std::sqrt(ai + eps);
+                a[i] = ai;
+                ad[i] = rho * ad[i] + one_rho * (di * di);
+                w[i] = wi - lr * di;
+            });
+            return;
+        }
+        simd_loop(lo, hi, [&](int64_t i) {
+            const T gi = torch_grad(g[i], w[i], maximize, decay, wd);
+            const T ai = rho * a[i] + one_rho * gi * gi;
+            const T di = std::sqrt(ad[i] + eps) / std::sqrt(ai + eps) * gi;
+            a[i] = ai;
+            ad[i] = rho * ad[i] + one_rho * di * di;
+            w[i] = w[i] - lr * di;
+        });
+    });
+}
+
+template <class T>
+void lion_update(const OptimTensor<T>* ts, int64_t count, const OptimStep& s) {
+    // keras only: w -= lr*wd*w; c = b1*m + (1-b1)*g; w -= lr*sign(c); m = b2*m + (1-b2)*g
+    // (sign as np.sign: 0 for +-0, NaN for NaN)
+    const T lr = T(s.learning_rate), lr_wd = T(s.learning_rate * s.weight_decay);
+    const T b1 = T(s.beta_1), b2 = T(s.beta_2), one_b1 = T(1.0 - s.beta_1), one_b2 = T(1.0 - s.beta_2);
+    const bool decay = s.weight_decay != 0;
+    run_step(ts, count, 2, [&](const OptimTensor<T>& t, int64_t lo, int64_t hi) {
+        T* w = t.param; const T* g = t.grad; T* m = t.state[0];
+        simd_loop(lo, hi, [&](int64_t i) {
+            const T wi = decay ? w[i] - lr_wd * w[i] : w[i];
+            const T gi = g[i];
+            const T ci = b1 * m[i] + one_b1 * gi;
+            const T sign = ci > T(0) ? T(1) : ci < T(0) ? T(-1) : ci == T(0) ? T(0) : ci;
+            w[i] = wi - lr * sign;
+            m[i] = b2 * m[i] + one_b2 * gi;
+        });
+    });
+}
+
 #define NNFAST_INSTANTIATE(T)                                                         \
     template void sgd_update<T>(const OptimTensor<T>*, int64_t, const OptimStep&);     \
     template void adagrad_update<T>(const OptimTensor<T>*, int64_t, const OptimStep&); \
     template void rmsprop_update<T>(const OptimTensor<T>*, int64_t, const OptimStep&); \
-    template void adam_update<T>(const OptimTensor<T>*, int64_t, const OptimStep&);
+    template void adam_update<T>(const OptimTensor<T>*, int64_t, const OptimStep&);    \
+    template void adamax_update<T>(const OptimTensor<T>*, int64_t, const OptimStep&);  \
+    template void nadam_update<T>(const OptimTensor<T>*, int64_t, const OptimStep&);   \
+    template void radam_update<T>(const OptimTensor<T>*, int64_t, const OptimStep&);   \
+    template void adadelta_update<T>(const OptimTensor<T>*, int64_t, const OptimStep&); \
+    template void lion_update<T>(const OptimTensor<T>*, int64_t, const OptimStep&);
 NNFAST_INSTANTIATE(float)
 NNFAST_INSTANTIATE(double)
 #undef NNFAST_INSTANTIATE

@@ -92,17 +92,27 @@ from ..utils import checks
 from . import schedules  # noqa: F401 (nnfast.optimizers.schedules: the learning-rate schedules)
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
+from .adamax import Adamax
 from .base import CONVENTIONS, NativeUpdate, Optimizer
+from .nadam import Nadam
+from .radam import RAdam
 from .rmsprop import RMSprop
 from .sgd import SGD
 
-__all__ = ["Optimizer", "NativeUpdate", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "CONVENTIONS", "get"]
+# Nadam is importable and known to get(), but not yet in __all__: nnfast.keras.optimizers re-exports
+# __all__, and tests/test_keras_namespace.py and docs/keras.md still use keras.optimizers.Nadam as
+# their example of a Keras name nnfast lacks (their owner moves the example, then Nadam joins here).
+__all__ = ["Optimizer", "NativeUpdate", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "Adamax", "RAdam",
+           "CONVENTIONS", "get"]
 
-_BY_NAME = {"sgd": SGD, "adagrad": Adagrad, "rmsprop": RMSprop, "adam": Adam, "adamw": AdamW}
+# "adamax" is not a get() name yet: tests/test_optimizers.py uses it as its example of an unknown name.
+_BY_NAME = {"sgd": SGD, "adagrad": Adagrad, "rmsprop": RMSprop, "adam": Adam, "adamw": AdamW, "nadam": Nadam,
+            "radam": RAdam}
 
 
 def get(identifier):
-    """An optimizer from a name ("sgd", "adagrad", "rmsprop", "adam", "adamw"; any case), default
+    """An optimizer from a name ("sgd", "adagrad", "rmsprop", "adam", "adamw", "nadam", "radam"; any
+    case), default
     constructed; an Optimizer instance is returned as is."""
     if isinstance(identifier, Optimizer):
         return identifier
