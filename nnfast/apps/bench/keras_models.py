@@ -21,7 +21,7 @@ import warnings
 
 import numpy as np
 
-from .timing import measure, threads
+from .timing import measure, section_config, threads
 from .trainers import keras_module
 from .training import ratios as training_ratios
 
@@ -227,12 +227,7 @@ def run(thread_counts=(1, 2), sizes=None, models=MODELS, systems=SYSTEMS, max_to
     sizes: SIZES (full) or QUICK_SIZES, or a dict with any of their keys. max_total_time is
     accepted for the report's quick mode and not used: each system trains `repeats` timed epochs."""
     del max_total_time
-    cfg = dict(SIZES, **(sizes or {}))
-    if cfg["repeats"] < 1:
-        raise ValueError(f"repeats must be >= 1, got {cfg['repeats']}")
-    unknown = [m for m in models if m not in MODELS]
-    if unknown:
-        raise ValueError(f"unknown model(s) {unknown}; expected some of {MODELS}")
+    cfg = section_config(SIZES, sizes, models, MODELS, "model")
     rows = []
     for nt in thread_counts:
         with threads(nt):

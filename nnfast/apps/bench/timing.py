@@ -91,3 +91,15 @@ def optional_import(name):
         return importlib.import_module(name)
     except ImportError:
         return None
+
+
+def section_config(defaults, sizes, chosen, known, what):
+    """A section's sizes (defaults updated by `sizes`), checked: repeats >= 1, and every one of
+    `chosen` (models or parts) among `known`."""
+    cfg = dict(defaults, **(sizes or {}))
+    if cfg["repeats"] < 1:
+        raise ValueError(f"repeats must be >= 1, got {cfg['repeats']}")
+    unknown = [c for c in chosen if c not in known]
+    if unknown:
+        raise ValueError(f"unknown {what}(s) {unknown}; expected some of {known}")
+    return cfg

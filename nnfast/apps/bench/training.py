@@ -21,7 +21,7 @@ import time
 
 import numpy as np
 
-from .timing import Timing, measure, optional_import, settle, threads
+from .timing import Timing, measure, optional_import, section_config, settle, threads
 from .trainers import SYSTEMS, keras_description, keras_module, mlp_trainer, seed_step_function
 
 __all__ = ["run", "ratios", "markdown", "epoch_data", "mlp_trainer", "seed_step_function", "keras_module",
@@ -146,14 +146,8 @@ def run(thread_counts=(1, 2), sizes=None, parts=PARTS, systems=SYSTEMS, batch_si
     sizes: SIZES (full) or QUICK_SIZES, or a dict with any of their keys; repeats overrides
     sizes["repeats"]; max_total_time bounds the repeats of the 2-3-1 step (the training runs are
     timed `repeats` times each)."""
-    cfg = dict(SIZES, **(sizes or {}))
-    if repeats is not None:
-        cfg["repeats"] = repeats
-    if cfg["repeats"] < 1:
-        raise ValueError(f"repeats must be >= 1, got {cfg['repeats']}")
-    unknown = [p for p in parts if p not in PARTS]
-    if unknown:
-        raise ValueError(f"unknown part(s) {unknown}; expected some of {PARTS}")
+    cfg = section_config(SIZES, dict(sizes or {}, **({} if repeats is None else {"repeats": repeats})), parts,
+                         PARTS, "part")
     rows = []
     for nt in thread_counts:
         with threads(nt):
