@@ -216,3 +216,12 @@ def test_model_and_layer_weight_io_and_metric_names_as_keras(tmp_path):
                       run_eagerly=True, jit_compile=False, steps_per_execution=1)
     with pytest.raises(NotImplementedError, match="loss_weights"):
         ours.compile(optimizer="adam", loss="mse", loss_weights=[0.5])
+
+
+@pytest.mark.parametrize("loss", ["huber", "log_cosh", "mean_absolute_percentage_error", "categorical_hinge",
+                                  "kl_divergence", "squared_hinge", "cosine_similarity"])
+def test_losses_trained_through_fit_as_keras(loss):
+    x, y = data()
+    targets = np.eye(3, dtype=np.float32)[y] * 0.8 + 0.1  # positive rows: every loss is defined on them
+    ours, theirs, histories = train_both(mlp, x, targets, OPTIMIZERS["sgd"], loss=loss)
+    assert_same_training(ours, theirs, histories)
