@@ -242,6 +242,45 @@ def radam_update(
     convention: str,
     /,
 ) -> None: ...
+def adadelta_update(
+    params: Arrays,
+    grads: Arrays,
+    square_avgs: Arrays,
+    acc_deltas: Arrays,
+    learning_rate: float,
+    rho: float,
+    epsilon: float,
+    weight_decay: float,
+    maximize: bool,
+    convention: str,
+    /,
+) -> None: ...
+def lion_update(
+    params: Arrays,
+    grads: Arrays,
+    exp_avgs: Arrays,
+    learning_rate: float,
+    beta_1: float,
+    beta_2: float,
+    weight_decay: float,
+    convention: str,
+    /,
+) -> None: ...
+def ftrl_update(
+    params: Arrays,
+    grads: Arrays,
+    accumulators: Arrays,
+    linears: Arrays,
+    learning_rate: float,
+    learning_rate_power: float,
+    l1_regularization_strength: float,
+    l2_regularization_strength: float,
+    l2_shrinkage_regularization_strength: float,
+    beta: float,
+    weight_decay: float,
+    convention: str,
+    /,
+) -> None: ...
 
 # Limit probes for the benchmark report (float32 only).
 # rw[k] += c * ro for 1 to 4 distinct arrays rw of ro's size, in one pass (a memory stream).

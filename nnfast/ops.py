@@ -122,6 +122,31 @@ def radam_update(params, grads, exp_avgs, exp_avg_sqs, *, step, learning_rate, b
                        weight_decay, decoupled_weight_decay, maximize, convention)
 
 
+def adadelta_update(params, grads, square_avgs, acc_deltas, *, learning_rate, rho, epsilon, weight_decay=0.0,
+                    maximize=False, convention="keras"):
+    """One Adadelta step (Keras 3 Adadelta or torch.optim.Adadelta; maximize is torch only). See
+    nnfast.reference.adadelta_update."""
+    _core.adadelta_update(params, grads, square_avgs, acc_deltas, learning_rate, rho, epsilon, weight_decay,
+                          maximize, convention)
+
+
+def lion_update(params, grads, exp_avgs, *, learning_rate, beta_1, beta_2, weight_decay=0.0, convention="keras"):
+    """One Lion step (Keras 3 Lion; convention must be "keras"): w -= lr*sign(b1*m + (1-b1)*g),
+    then m = b2*m + (1-b2)*g."""
+    _core.lion_update(params, grads, exp_avgs, learning_rate, beta_1, beta_2, weight_decay, convention)
+
+
+def ftrl_update(params, grads, accumulators, linears, *, learning_rate, learning_rate_power=-0.5,
+                l1_regularization_strength=0.0, l2_regularization_strength=0.0,
+                l2_shrinkage_regularization_strength=0.0, beta=0.0, weight_decay=0.0, convention="keras"):
+    """One Ftrl step (Keras 3 Ftrl; convention must be "keras"). learning_rate_power -0.5 uses
+    sqrt; other powers call the C library's pow in double per element (not vectorized). See
+    nnfast.reference.ftrl_update."""
+    _core.ftrl_update(params, grads, accumulators, linears, learning_rate, learning_rate_power,
+                      l1_regularization_strength, l2_regularization_strength, l2_shrinkage_regularization_strength,
+                      beta, weight_decay, convention)
+
+
 # --- losses ------------------------------------------------------------------------------------
 # Each returns (loss, grad): the mean loss as a Python float and its gradient with respect to the
 # prediction (same shape and dtype). "Mean" is over all elements, as Keras' mean over the last axis

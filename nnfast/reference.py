@@ -66,6 +66,9 @@ __all__ = [
     "adamax_update",
     "nadam_update",
     "radam_update",
+    "adadelta_update",
+    "lion_update",
+    "ftrl_update",
 ]
 
 ACTIVATIONS = ("linear", "relu", "leaky_relu", "sigmoid", "tanh", "softmax")
@@ -765,7 +768,7 @@ def layer_norm_backward(x, gamma, mean, inv_std, dy, need_dgamma=True, need_dbet
 
 
 # --------------------------------------------------------------------------------------------------
-# more optimizers: Adamax, Nadam, RAdam (functional, in place, multi-tensor, as above)
+# more optimizers: Adamax, Nadam, RAdam, Adadelta, Lion, Ftrl (functional, in place, multi-tensor, as above)
 # --------------------------------------------------------------------------------------------------
 
 def _maximize(maximize, conv):
@@ -779,6 +782,15 @@ def _maximize(maximize, conv):
 def _torch_grad(g, w, maximize, wd):
     """torch's step gradient: negated when maximizing, then L2 decay ``g + wd*w`` (new arrays)."""
     return _l2(-g if maximize else g, w, wd)
+
+
+def _required_group(fn, params, grads, **states):
+    """_tensor_group for an update whose every state list is required (named in the error as
+    "must be given when calling fn")."""
+    group = _tensor_group(params, grads, **states)
+    for name, value in states.items():
+        _require(value, name, f"calling {fn}")
+    return group
 
 
 def _betas(beta_1, beta_2, epsilon):
@@ -801,9 +813,8 @@ def adamax_update(params, grads, exp_avgs, exp_infs, *, step, learning_rate, bet
     b1, b2, eps = _betas(beta_1, beta_2, epsilon)
     wd = checks.real("weight_decay", weight_decay)
     maximize = _maximize(maximize, conv)
-    params, grads, ms, us = _tensor_group(params, grads, exp_avgs=exp_avgs, exp_infs=exp_infs)
-    _require(exp_avgs, "exp_avgs", "calling adamax_update")
-    _require(exp_infs, "exp_infs", "calling adamax_update")
+    params, grads, ms, us = _required_group("adamax_update", params, grads, exp_avgs=exp_avgs,
+                                           exp_infs=exp_infs)
     bc1 = 1.0 - b1**t
     clr = lr / bc1  # torch
 
@@ -853,9 +864,8 @@ def nadam_update(params, grads, exp_avgs, exp_avg_sqs, *, step, learning_rate, b
     psi = checks.real("momentum_decay", momentum_decay)
     wd = checks.real("weight_decay", weight_decay)
     maximize = _maximize(maximize, conv)
-    params, grads, ms, vs = _tensor_group(params, grads, exp_avgs=exp_avgs, exp_avg_sqs=exp_avg_sqs)
-    _require(exp_avgs, "exp_avgs", "calling nadam_update")
-    _require(exp_avg_sqs, "exp_avg_sqs", "calling nadam_update")
+    params, grads, ms, vs = _required_group("nadam_update", params, grads, exp_avgs=exp_avgs,
+                                            exp_avg_sqs=exp_avg_sqs)
     mu, mu_next, prod = nadam_momentum_cache(b1, t, 1.0 if conv == "keras" else psi)
     bc2 = 1.0 - b2**t
     if conv == "keras":
@@ -900,9 +910,8 @@ def radam_update(params, grads, exp_avgs, exp_avg_sqs, *, step, learning_rate, b
     b1, b2, eps = _betas(beta_1, beta_2, epsilon)
     wd = checks.real("weight_decay", weight_decay)
     maximize = bool(maximize)
-    params, grads, ms, vs = _tensor_group(params, grads, exp_avgs=exp_avgs, exp_avg_sqs=exp_avg_sqs)
-    _require(exp_avgs, "exp_avgs", "calling radam_update")
-    _require(exp_avg_sqs, "exp_avg_sqs", "calling radam_update")
+    params, grads, ms, vs = _required_group("radam_update", params, grads, exp_avgs=exp_avgs,
+                                            exp_avg_sqs=exp_avg_sqs)
     bc1, bc2 = 1.0 - b1**float(t), 1.0 - b2**float(t)
     rho_inf = 2.0 / (1.0 - b2) - 1.0
     rho_t = rho_inf - 2.0 * float(t) * b2**float(t) / bc2
@@ -924,3 +933,97 @@ def radam_update(params, grads, exp_avgs, exp_avg_sqs, *, step, learning_rate, b
             w -= s * (bc2_sqrt / (np.sqrt(v) + eps)) * rect
         else:
             w -= s
+
+
+def adadelta_update(params, grads, square_avgs, acc_deltas, *, learning_rate, rho, epsilon, weight_decay=0.0,
+                    maximize=False, convention="keras"):
+    """One Adadelta step, in place.
+
+    keras (Keras 3 Adadelta; weight decay decoupled): ``w -= lr*wd*w; a = rho*a + (1-rho)*(g*g);
+    d = sqrt(ad + eps)*g/sqrt(a + eps); ad = rho*ad + (1-rho)*(d*d); w -= lr*d``.
+    torch (torch.optim.Adadelta): ``g = -g`` (maximize); ``g += wd*w; a = rho*a + (1-rho)*g*g;
+    d = sqrt(ad + eps)/sqrt(a + eps)*g; ad = rho*ad + (1-rho)*d*d; w -= lr*d``.
+    """
+    conv = checks.one_of("convention", convention, CONVENTIONS)
+    lr = checks.real("learning_rate", learning_rate)
+    rho = checks.real("rho", rho, 0.0, 1.0)
+    eps = checks.real("epsilon", epsilon)
+    wd = checks.real("weight_decay", weight_decay)
+    maximize = _maximize(maximize, conv)
+    params, grads, avgs, deltas = _required_group("adadelta_update", params, grads,
+                                                    square_avgs=square_avgs, acc_deltas=acc_deltas)
+
+    for w, g, a, ad in zip(params, grads, avgs, deltas):
+        if conv == "keras":
+            _decoupled_decay(w, lr, wd)
+            a[...] = rho * a + (1.0 - rho) * (g * g)
+            d = np.sqrt(ad + eps) * g / np.sqrt(a + eps)
+            ad[...] = rho * ad + (1.0 - rho) * (d * d)
+        else:
+            g = _torch_grad(g, w, maximize, wd)
+            a[...] = rho * a + (1.0 - rho) * g * g
+            d = np.sqrt(ad + eps) / np.sqrt(a + eps) * g
+            ad[...] = rho * ad + (1.0 - rho) * d * d
+        w -= lr * d
+
+
+def lion_update(params, grads, exp_avgs, *, learning_rate, beta_1, beta_2, weight_decay=0.0, convention="keras"):
+    """One Lion step (Keras 3 Lion; torch.optim has none, so convention must be "keras"), in place:
+    ``w -= lr*wd*w; c = b1*m + (1-b1)*g; w -= lr*sign(c); m = b2*m + (1-b2)*g`` (np.sign: 0 at 0)."""
+    if convention != "keras":
+        raise ValueError(f"convention must be 'keras' (torch.optim has no Lion), got {convention!r}")
+    lr = checks.real("learning_rate", learning_rate)
+    b1 = checks.real("beta_1", beta_1, 0.0, 1.0)
+    b2 = checks.real("beta_2", beta_2, 0.0, 1.0)
+    wd = checks.real("weight_decay", weight_decay)
+    params, grads, ms = _required_group("lion_update", params, grads, exp_avgs=exp_avgs)
+
+    for w, g, m in zip(params, grads, ms):
+        _decoupled_decay(w, lr, wd)
+        w -= lr * np.sign(b1 * m + (1.0 - b1) * g)
+        m[...] = b2 * m + (1.0 - b2) * g
+
+
+def _ftrl_power(x, p):
+    """``x**p`` as nnfast's Ftrl computes it: sqrt when p == 0.5, else pow in double (the C
+    library's, element by element, as the native kernel calls it) rounded to x's dtype."""
+    if p == 0.5:
+        return np.sqrt(x)
+    flat = [math.pow(float(v), p) for v in x.ravel()]
+    return np.array(flat, dtype=np.float64).astype(x.dtype).reshape(x.shape)
+
+
+def ftrl_update(params, grads, accumulators, linears, *, learning_rate, learning_rate_power=-0.5,
+                l1_regularization_strength=0.0, l2_regularization_strength=0.0,
+                l2_shrinkage_regularization_strength=0.0, beta=0.0, weight_decay=0.0, convention="keras"):
+    """One Ftrl step (Keras 3 Ftrl; torch.optim has none, so convention must be "keras"), in place.
+
+    With ``p = -learning_rate_power`` and ``pw`` from :func:`_ftrl_power`: ``w -= lr*wd*w;
+    g2 = g + (2*l2_shrinkage)*w; acc1 = acc + g*g; lin += g2 - (pw(acc1) - pw(acc))/lr*w;
+    q = pw(acc1)/lr + 2*(l2 + beta/(2*lr)); w = (clip(lin, -l1, l1) - lin)/q; acc = acc1``.
+    """
+    if convention != "keras":
+        raise ValueError(f"convention must be 'keras' (torch.optim has no Ftrl), got {convention!r}")
+    lr = checks.real("learning_rate", learning_rate)
+    power = checks.real("learning_rate_power", learning_rate_power, -math.inf, 0.0)
+    l1 = checks.real("l1_regularization_strength", l1_regularization_strength)
+    l2 = checks.real("l2_regularization_strength", l2_regularization_strength)
+    shrink = checks.real("l2_shrinkage_regularization_strength", l2_shrinkage_regularization_strength)
+    b = checks.real("beta", beta)
+    wd = checks.real("weight_decay", weight_decay)
+    params, grads, accs, lins = _required_group("ftrl_update", params, grads, accumulators=accumulators,
+                                                 linears=linears)
+    p = -power
+    beta_term = 0.0 if b == 0 else (b / (2.0 * lr) if lr else math.inf)
+    l2_2 = 2.0 * (l2 + beta_term)
+
+    for w, g, acc, lin in zip(params, grads, accs, lins):
+        _decoupled_decay(w, lr, wd)
+        g2 = g + (2.0 * shrink) * w
+        a1 = acc + g * g
+        p1 = _ftrl_power(a1, p)
+        lin += g2 - (p1 - _ftrl_power(acc, p)) / lr * w
+        q = p1 / lr + l2_2
+        clipped = np.clip(lin, -l1, l1)
+        w[...] = (clipped - lin) / q
+        acc[...] = a1

@@ -1,5 +1,5 @@
 // sgd_update / adagrad_update / rmsprop_update / adam_update / adamax_update / nadam_update /
-// radam_update / adadelta_update / lion_update: the functional, in-place,
+// radam_update / adadelta_update / lion_update / ftrl_update: the functional, in-place,
 // multi-tensor optimizer steps (same signatures as nnfast.reference). Every argument is checked
 // before the kernel runs, so a rejected call modifies nothing.
 #include <Python.h>
@@ -326,6 +326,20 @@ OptimStep lion_step(py::handle learning_rate, py::handle beta_1, py::handle beta
     return s;
 }
 
+OptimStep ftrl_step(py::handle learning_rate, py::handle learning_rate_power, py::handle l1, py::handle l2,
+                    py::handle l2_shrinkage, py::handle beta, py::handle weight_decay, py::handle convention) {
+    if (!(py::isinstance<py::str>(convention) && convention.cast<std::string>() == "keras"))
+        throw py::value_error("convention must be 'keras' (torch.optim has no Ftrl), got " +
+                              std::string(py::repr(convention)));
+    OptimStep s = base_step(convention, false, learning_rate, weight_decay);
+    s.lr_power = hyper(learning_rate_power, "learning_rate_power", -kInf, 0.0);
+    s.l1 = hyper(l1, "l1_regularization_strength");
+    s.l2 = hyper(l2, "l2_regularization_strength");
+    s.l2_shrinkage = hyper(l2_shrinkage, "l2_shrinkage_regularization_strength");
+    s.beta = hyper(beta, "beta");
+    return s;
+}
+
 void sgd_update(py::handle params, py::handle grads, py::handle momentum_buffers, py::handle step,
                 py::handle learning_rate, py::handle momentum, py::handle nesterov, py::handle dampening,
                 py::handle weight_decay, py::handle convention) {
@@ -425,6 +439,15 @@ void lion_update(py::handle params, py::handle grads, py::handle exp_avgs, py::h
     run(p, g, {m.get()}, s, [](const auto& k) { return k.lion_update; });
 }
 
+void ftrl_update(py::handle params, py::handle grads, py::handle accumulators, py::handle linears,
+                 py::handle learning_rate, py::handle learning_rate_power, py::handle l1, py::handle l2,
+                 py::handle l2_shrinkage, py::handle beta, py::handle weight_decay, py::handle convention) {
+    const OptimStep s = ftrl_step(learning_rate, learning_rate_power, l1, l2, l2_shrinkage, beta, weight_decay,
+                                  convention);
+    two_slot_update(params, grads, accumulators, "accumulators", linears, "linears", "ftrl_update", s,
+                    [](const auto& k) { return k.ftrl_update; });
+}
+
 }  // namespace
 
 OptimStep optim_step_from_kwargs(const std::string& fn, const py::dict& kw, OptimizerKind* kind) {
@@ -499,6 +522,7 @@ void register_optimizers(py::module_& m) {
     m.def("radam_update", &radam_update);
     m.def("adadelta_update", &adadelta_update);
     m.def("lion_update", &lion_update);
+    m.def("ftrl_update", &ftrl_update);
 }
 
 }  // namespace bindings

@@ -43,6 +43,7 @@ struct OptimStep {
     double learning_rate, weight_decay, epsilon;
     double momentum, dampening, lr_decay, rho, beta_1, beta_2;
     double momentum_decay;  // torch NAdam's psi (the momentum cache decays as 0.96^(t*psi))
+    double lr_power, l1, l2, l2_shrinkage, beta;  // Keras Ftrl's learning_rate_power and regularization
     bool nesterov, centered, amsgrad, decoupled_weight_decay;
     bool maximize;  // torch: the gradient is negated before use
 };

@@ -45,7 +45,7 @@ constexpr KernelSet<T> kernel_set() {
                         &batch_norm_backward<T>, &layer_norm_forward<T>, &layer_norm_backward<T>, &all_finite<T>,
                         &sgd_update<T>, &adagrad_update<T>, &rmsprop_update<T>, &adam_update<T>,
                         &adamax_update<T>, &nadam_update<T>, &radam_update<T>, &adadelta_update<T>,
-                        &lion_update<T>};
+                        &lion_update<T>, &ftrl_update<T>};
 }
 
 }  // namespace

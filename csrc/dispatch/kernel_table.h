@@ -63,8 +63,8 @@ struct KernelSet {
     // param, grad and state read once, param and state written once).
     // sgd state: {momentum buffer}; adagrad: {accumulator}; rmsprop: {sq_avg, grad_avg, momentum
     // buffer}; adam: {exp_avg, exp_avg_sq, max_exp_avg_sq}; adamax: {exp_avg, exp_inf}; nadam and
-    // radam: {exp_avg, exp_avg_sq}; adadelta: {square_avg, acc_delta}; lion: {exp_avg}. Unused slots
-    // are null.
+    // radam: {exp_avg, exp_avg_sq}; adadelta: {square_avg, acc_delta}; lion: {exp_avg}; ftrl:
+    // {accumulator, linear}. Unused slots are null.
     void (*sgd_update)(const OptimTensor<T>* tensors, int64_t count, const OptimStep& s);
     void (*adagrad_update)(const OptimTensor<T>* tensors, int64_t count, const OptimStep& s);
     void (*rmsprop_update)(const OptimTensor<T>* tensors, int64_t count, const OptimStep& s);
@@ -74,6 +74,7 @@ struct KernelSet {
     void (*radam_update)(const OptimTensor<T>* tensors, int64_t count, const OptimStep& s);
     void (*adadelta_update)(const OptimTensor<T>* tensors, int64_t count, const OptimStep& s);
     void (*lion_update)(const OptimTensor<T>* tensors, int64_t count, const OptimStep& s);
+    void (*ftrl_update)(const OptimTensor<T>* tensors, int64_t count, const OptimStep& s);
 };
 
 struct KernelTable {

@@ -463,6 +463,38 @@ void lion_update(const OptimTensor<T>* ts, int64_t count, const OptimStep& s) {
     });
 }
 
+template <class T>
+void ftrl_update(const OptimTensor<T>* ts, int64_t count, const OptimStep& s) {
+    // keras only, with p = -learning_rate_power and pw(x) = sqrt(x) when p == 0.5, else
+    // T(pow(double(x), p)): w -= lr*wd*w; g2 = g + (2*l2_shrinkage)*w; acc1 = acc + g*g;
+    // lin += g2 - (pw(acc1) - pw(acc))/lr*w; q = pw(acc1)/lr + 2*(l2 + beta/(2*lr));
+    // w = (clip(lin, -l1, l1) - lin)/q; acc = acc1
+    const double p = -s.lr_power;
+    const T lr = T(s.learning_rate), lr_wd = T(s.learning_rate * s.weight_decay);
+    const T shrink2 = T(2.0 * s.l2_shrinkage), l1 = T(s.l1), neg_l1 = T(-s.l1);
+    const double beta_term = s.beta == 0 ? 0.0 : s.beta / (2.0 * s.learning_rate);
+    const T l2_2 = T(2.0 * (s.l2 + beta_term));
+    const bool decay = s.weight_decay != 0;
+    run_step(ts, count, 8, [&](const OptimTensor<T>& t, int64_t lo, int64_t hi) {
+        T* w = t.param; const T* g = t.grad; T* acc = t.state[0]; T* lin = t.state[1];
+        auto element = [&](int64_t i, auto pw) {
+            const T wi = decay ? w[i] - lr_wd * w[i] : w[i];
+            const T gi = g[i];
+            const T g2 = gi + shrink2 * wi;
+            const T a0 = acc[i], a1 = a0 + gi * gi;
+            const T p1 = pw(a1);
+            const T li = lin[i] + (g2 - (p1 - pw(a0)) / lr * wi);
+            const T q = p1 / lr + l2_2;
+            const T clipped = li < neg_l1 ? neg_l1 : (li > l1 ? l1 : li);
+            lin[i] = li;
+            acc[i] = a1;
+            w[i] = (clipped - li) / q;
+        };
+        if (p == 0.5) simd_loop(lo, hi, [&](int64_t i) { element(i, [](T x) { return std::sqrt(x); }); });
+        else for (int64_t i = lo; i < hi; ++i) element(i, [p](T x) { return T(std::pow(double(x), p)); });
+    });
+}
+
 #define NNFAST_INSTANTIATE(T)                                                         \
     template void sgd_update<T>(const OptimTensor<T>*, int64_t, const OptimStep&);     \
     template void adagrad_update<T>(const OptimTensor<T>*, int64_t, const OptimStep&); \
@@ -472,7 +504,8 @@ void lion_update(const OptimTensor<T>* ts, int64_t count, const OptimStep& s) {
     template void nadam_update<T>(const OptimTensor<T>*, int64_t, const OptimStep&);   \
     template void radam_update<T>(const OptimTensor<T>*, int64_t, const OptimStep&);   \
     template void adadelta_update<T>(const OptimTensor<T>*, int64_t, const OptimStep&); \
-    template void lion_update<T>(const OptimTensor<T>*, int64_t, const OptimStep&);
+    template void lion_update<T>(const OptimTensor<T>*, int64_t, const OptimStep&);     \
+    template void ftrl_update<T>(const OptimTensor<T>*, int64_t, const OptimStep&);
 NNFAST_INSTANTIATE(float)
 NNFAST_INSTANTIATE(double)
 #undef NNFAST_INSTANTIATE

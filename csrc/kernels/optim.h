@@ -16,6 +16,7 @@ template <class T> void nadam_update(const OptimTensor<T>* tensors, int64_t coun
 template <class T> void radam_update(const OptimTensor<T>* tensors, int64_t count, const OptimStep& s);
 template <class T> void adadelta_update(const OptimTensor<T>* tensors, int64_t count, const OptimStep& s);
 template <class T> void lion_update(const OptimTensor<T>* tensors, int64_t count, const OptimStep& s);
+template <class T> void ftrl_update(const OptimTensor<T>* tensors, int64_t count, const OptimStep& s);
 
 }  // namespace NNFAST_ISA_NS
 }  // namespace nnfast

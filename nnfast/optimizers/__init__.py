@@ -90,10 +90,13 @@ Slot names follow Keras 3: SGD ``momentums``; Adagrad ``accumulators``; RMSprop 
 
 from ..utils import checks
 from . import schedules  # noqa: F401 (nnfast.optimizers.schedules: the learning-rate schedules)
+from .adadelta import Adadelta
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
 from .adamax import Adamax
 from .base import CONVENTIONS, NativeUpdate, Optimizer
+from .ftrl import Ftrl
+from .lion import Lion
 from .nadam import Nadam
 from .radam import RAdam
 from .rmsprop import RMSprop
@@ -103,16 +106,16 @@ from .sgd import SGD
 # __all__, and tests/test_keras_namespace.py and docs/keras.md still use keras.optimizers.Nadam as
 # their example of a Keras name nnfast lacks (their owner moves the example, then Nadam joins here).
 __all__ = ["Optimizer", "NativeUpdate", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "Adamax", "RAdam",
-           "CONVENTIONS", "get"]
+           "Adadelta", "Lion", "Ftrl", "CONVENTIONS", "get"]
 
 # "adamax" is not a get() name yet: tests/test_optimizers.py uses it as its example of an unknown name.
 _BY_NAME = {"sgd": SGD, "adagrad": Adagrad, "rmsprop": RMSprop, "adam": Adam, "adamw": AdamW, "nadam": Nadam,
-            "radam": RAdam}
+            "radam": RAdam, "adadelta": Adadelta, "lion": Lion, "ftrl": Ftrl}
 
 
 def get(identifier):
-    """An optimizer from a name ("sgd", "adagrad", "rmsprop", "adam", "adamw", "nadam", "radam"; any
-    case), default
+    """An optimizer from a name ("sgd", "adagrad", "rmsprop", "adam", "adamw", "nadam", "radam",
+    "adadelta", "lion", "ftrl"; any case), default
     constructed; an Optimizer instance is returned as is."""
     if isinstance(identifier, Optimizer):
         return identifier
