@@ -102,21 +102,17 @@ from .radam import RAdam
 from .rmsprop import RMSprop
 from .sgd import SGD
 
-# Nadam is importable and known to get(), but not yet in __all__: nnfast.keras.optimizers re-exports
-# __all__, and tests/test_keras_namespace.py and docs/keras.md still use keras.optimizers.Nadam as
-# their example of a Keras name nnfast lacks (their owner moves the example, then Nadam joins here).
-__all__ = ["Optimizer", "NativeUpdate", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "Adamax", "RAdam",
+__all__ = ["Optimizer", "NativeUpdate", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "Adamax", "Nadam", "RAdam",
            "Adadelta", "Lion", "Ftrl", "CONVENTIONS", "get"]
 
-# "adamax" is not a get() name yet: tests/test_optimizers.py uses it as its example of an unknown name.
-_BY_NAME = {"sgd": SGD, "adagrad": Adagrad, "rmsprop": RMSprop, "adam": Adam, "adamw": AdamW, "nadam": Nadam,
-            "radam": RAdam, "adadelta": Adadelta, "lion": Lion, "ftrl": Ftrl}
+_BY_NAME = {"sgd": SGD, "adagrad": Adagrad, "rmsprop": RMSprop, "adam": Adam, "adamw": AdamW, "adamax": Adamax,
+            "nadam": Nadam, "radam": RAdam, "adadelta": Adadelta, "lion": Lion, "ftrl": Ftrl}
 
 
 def get(identifier):
-    """An optimizer from a name ("sgd", "adagrad", "rmsprop", "adam", "adamw", "nadam", "radam",
-    "adadelta", "lion", "ftrl"; any case), default
-    constructed; an Optimizer instance is returned as is."""
+    """An optimizer from a name ("sgd", "adagrad", "rmsprop", "adam", "adamw", "adamax", "nadam",
+    "radam", "adadelta", "lion", "ftrl"; any case), default constructed; an Optimizer instance is
+    returned as is."""
     if isinstance(identifier, Optimizer):
         return identifier
     if isinstance(identifier, str) and identifier.lower() in _BY_NAME:
