@@ -89,3 +89,39 @@ def keras(torch):
 def to_numpy(tensor):
     """A Keras (torch) result as a NumPy array (Keras' convert_to_numpy warns under NumPy 2's copy protocol)."""
     return tensor.detach().cpu().numpy() if hasattr(tensor, "detach") else np.asarray(tensor)
+
+
+# ---- optimizer tests: problems, trajectories on both thread counts, torch's argument names -----------
+
+def random_problem(rng, sizes, dtype, steps=10):
+    """Parameters of the given sizes and `steps` lists of fresh gradients, all of dtype."""
+    params = [rng.standard_normal(n).astype(dtype) for n in sizes]
+    grads = [[rng.standard_normal(n).astype(dtype) for n in sizes] for _ in range(steps)]
+    return params, grads
+
+
+def on_both_thread_counts(run):
+    """run() with 1 and with 2 threads: identical bits required; the 1-thread result."""
+    with num_threads(1):
+        one = run()
+    with num_threads(2):
+        two = run()
+    for a, b in zip(one, two):
+        assert_same_bits(a, b)
+    return one
+
+
+def nnfast_kwargs(torch_kwargs, names):
+    """torch.optim keyword arguments in nnfast's spelling (betas split; `names` renames the rest)."""
+    out = {}
+    for key, value in torch_kwargs.items():
+        if key == "betas":
+            out["beta_1"], out["beta_2"] = value
+        else:
+            out[names.get(key, key)] = value
+    return out
+
+
+def case_id(case):
+    name, kwargs = case
+    return name + "-" + ("-".join(f"{k}={v}" for k, v in kwargs.items()) or "defaults")

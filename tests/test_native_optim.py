@@ -11,7 +11,7 @@ import pytest
 import nnfast as nf
 from nnfast import reference as ref
 
-from conftest import DTYPES, SIZES, assert_same_bits, num_threads
+from conftest import DTYPES, SIZES, on_both_thread_counts, random_problem
 
 pytestmark = pytest.mark.filterwarnings("error")
 
@@ -81,21 +81,9 @@ def trajectory(module, opt, convention, kwargs, params, grad_seq):
     return params + [s for slot in state for s in slot]
 
 
-def random_problem(rng, sizes, dtype, steps=10):
-    params = [rng.standard_normal(n).astype(dtype) for n in sizes]
-    grads = [[rng.standard_normal(n).astype(dtype) for n in sizes] for _ in range(steps)]
-    return params, grads
-
-
 def native_trajectory(*args):
     """The native trajectory with 1 and with 2 threads: identical bits required."""
-    with num_threads(1):
-        one = trajectory(nf.ops, *args)
-    with num_threads(2):
-        two = trajectory(nf.ops, *args)
-    for a, b in zip(one, two):
-        assert_same_bits(a, b)
-    return one
+    return on_both_thread_counts(lambda: trajectory(nf.ops, *args))
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

@@ -22,7 +22,15 @@ from test_peer_parity import (
 import nnfast as nf
 from nnfast import reference as ref
 
-from conftest import DTYPES, TESTS_DIR, assert_same_bits, num_threads, run_python
+from conftest import (
+    DTYPES,
+    TESTS_DIR,
+    case_id,
+    nnfast_kwargs,
+    on_both_thread_counts,
+    random_problem,
+    run_python,
+)
 
 # ---- native == reference, bit for bit ---------------------------------------------------------------
 
@@ -73,28 +81,16 @@ def trajectory(module, opt, convention, kwargs, params, grad_seq):
     return params + [s for slot in state for s in slot]
 
 
-def random_problem(rng, sizes, dtype, steps=12):
-    params = [rng.standard_normal(n).astype(dtype) for n in sizes]
-    grads = [[rng.standard_normal(n).astype(dtype) for n in sizes] for _ in range(steps)]
-    return params, grads
-
-
 def native_trajectory(*args):
     """The native trajectory with 1 and with 2 threads: identical bits required."""
-    with num_threads(1):
-        one = trajectory(nf.ops, *args)
-    with num_threads(2):
-        two = trajectory(nf.ops, *args)
-    for a, b in zip(one, two):
-        assert_same_bits(a, b)
-    return one
+    return on_both_thread_counts(lambda: trajectory(nf.ops, *args))
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
 @pytest.mark.parametrize("size", SIZES)
 @pytest.mark.parametrize("opt, convention, kwargs", NATIVE_CASES, ids=NATIVE_IDS)
 def test_native_matches_reference_bit_for_bit(rng, opt, convention, kwargs, size, dtype):
-    params, grads = random_problem(rng, [size], dtype)
+    params, grads = random_problem(rng, [size], dtype, steps=12)
     got = native_trajectory(opt, convention, kwargs, params, grads)
     want = trajectory(ref, opt, convention, kwargs, params, grads)
     assert got[0].dtype == dtype
@@ -173,19 +169,6 @@ TORCH_NAMES = {"lr": "learning_rate", "eps": "epsilon"}
 TORCH_IMPLEMENTATION_FLAGS = {"foreach", "differentiable", "fused", "capturable"}
 
 
-def nnfast_kwargs(torch_kwargs):
-    out = {}
-    for key, value in torch_kwargs.items():
-        if key == "betas":
-            out["beta_1"], out["beta_2"] = value
-        else:
-            out[TORCH_NAMES.get(key, key)] = value
-    return out
-
-
-def case_id(case):
-    name, kwargs = case
-    return name + "-" + ("-".join(f"{k}={v}" for k, v in kwargs.items()) or "defaults")
 
 
 @pytest.fixture
@@ -207,7 +190,7 @@ def test_torch_convention_matches_torch_optim(torch, torch_default_dtype, case, 
     params0, grads = problem(dtype)
     torch_default_dtype(dtype)
     want = run_torch(torch, getattr(torch.optim, name), kwargs, params0, grads)
-    opt = getattr(nf.optimizers, NNFAST_CLASS[name])(convention="torch", **nnfast_kwargs(kwargs))
+    opt = getattr(nf.optimizers, NNFAST_CLASS[name])(convention="torch", **nnfast_kwargs(kwargs, TORCH_NAMES))
     got = run_nnfast(opt, params0, grads)
     assert_parity(got, want, dtype, f"torch {name}({kwargs}) {np.dtype(dtype).name}, 100 steps")
 
@@ -216,7 +199,7 @@ def test_torch_convention_matches_torch_optim(torch, torch_default_dtype, case, 
 def test_torch_convention_defaults_are_torch_optims(torch, name):
     peer = getattr(torch.optim, name)([torch.nn.Parameter(torch.zeros(3))]).defaults
     config = getattr(nf.optimizers, NNFAST_CLASS[name])(convention="torch").get_config()
-    want = nnfast_kwargs({k: v for k, v in peer.items() if k not in TORCH_IMPLEMENTATION_FLAGS})
+    want = nnfast_kwargs({k: v for k, v in peer.items() if k not in TORCH_IMPLEMENTATION_FLAGS}, TORCH_NAMES)
     got = {k: config[k] for k in want}
     assert got == want
     own = set(config) - {"name", "convention", "clipnorm", "clipvalue", "global_clipnorm"}

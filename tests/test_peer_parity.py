@@ -38,6 +38,8 @@ import pytest
 
 import nnfast as nf
 
+from conftest import case_id, nnfast_kwargs
+
 os.environ.setdefault("KERAS_BACKEND", "torch")
 
 SHAPES = ((7,), (17, 9), (65,), (3, 5))
@@ -153,19 +155,6 @@ TORCH_IMPLEMENTATION_FLAGS = {"maximize", "foreach", "differentiable", "fused", 
                               "decoupled_weight_decay"}
 
 
-def nnfast_kwargs(torch_kwargs):
-    out = {}
-    for key, value in torch_kwargs.items():
-        if key == "betas":
-            out["beta_1"], out["beta_2"] = value
-        else:
-            out[TORCH_NAMES.get(key, key)] = value
-    return out
-
-
-def case_id(case):
-    name, kwargs = case
-    return name + "-" + ("-".join(f"{k}={v}" for k, v in kwargs.items()) or "defaults")
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
@@ -174,7 +163,8 @@ def test_torch_convention_matches_torch_optim(torch, case, dtype):
     name, kwargs = case
     params0, grads = problem(dtype)
     want = run_torch(torch, getattr(torch.optim, name), kwargs, params0, grads)
-    got = run_nnfast(getattr(nf.optimizers, name)(convention="torch", **nnfast_kwargs(kwargs)), params0, grads)
+    ours = getattr(nf.optimizers, name)(convention="torch", **nnfast_kwargs(kwargs, TORCH_NAMES))
+    got = run_nnfast(ours, params0, grads)
     assert_parity(got, want, dtype, f"torch {name}({kwargs}) {np.dtype(dtype).name}, {STEPS} steps")
 
 
@@ -182,7 +172,7 @@ def test_torch_convention_matches_torch_optim(torch, case, dtype):
 def test_torch_convention_defaults_are_torch_optims(torch, name):
     peer = getattr(torch.optim, name)([torch.nn.Parameter(torch.zeros(3))]).defaults
     config = getattr(nf.optimizers, name)(convention="torch").get_config()
-    want = nnfast_kwargs({k: v for k, v in peer.items() if k not in TORCH_IMPLEMENTATION_FLAGS})
+    want = nnfast_kwargs({k: v for k, v in peer.items() if k not in TORCH_IMPLEMENTATION_FLAGS}, TORCH_NAMES)
     got = {k: config[k] for k in want}
     assert got == want
     # and nothing nnfast has under torch is missing from torch's defaults
