@@ -3,6 +3,13 @@ from ..utils import checks
 from .base import Optimizer, arguments
 
 
+def check_moments(hp):
+    """beta_1 and beta_2 in [0, 1) and epsilon >= 0: the moment hyperparameters Adam's family shares."""
+    hp["beta_1"] = checks.real("beta_1", hp["beta_1"], 0.0, 1.0, hi_open=True)
+    hp["beta_2"] = checks.real("beta_2", hp["beta_2"], 0.0, 1.0, hi_open=True)
+    hp["epsilon"] = checks.real("epsilon", hp["epsilon"])
+
+
 class Adam(Optimizer):
     """Adam, optionally AMSGrad. Calls ``ops.adam_update``.
 
@@ -23,9 +30,7 @@ class Adam(Optimizer):
         super().__init__(**arguments(locals()))
 
     def check(self, hp, convention):
-        hp["beta_1"] = checks.real("beta_1", hp["beta_1"], 0.0, 1.0, hi_open=True)
-        hp["beta_2"] = checks.real("beta_2", hp["beta_2"], 0.0, 1.0, hi_open=True)
-        hp["epsilon"] = checks.real("epsilon", hp["epsilon"])
+        check_moments(hp)
         hp["amsgrad"] = checks.flag("amsgrad", hp["amsgrad"])
 
     def layout(self, hp):

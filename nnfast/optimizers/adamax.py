@@ -1,5 +1,6 @@
 """Adamax, in the Keras and the torch convention."""
 from ..utils import checks
+from .adam import check_moments
 from .base import Optimizer, arguments
 
 
@@ -25,9 +26,7 @@ class Adamax(Optimizer):
         super().__init__(**arguments(locals()))
 
     def check(self, hp, convention):
-        hp["beta_1"] = checks.real("beta_1", hp["beta_1"], 0.0, 1.0, hi_open=True)
-        hp["beta_2"] = checks.real("beta_2", hp["beta_2"], 0.0, 1.0, hi_open=True)
-        hp["epsilon"] = checks.real("epsilon", hp["epsilon"])
+        check_moments(hp)
         hp["maximize"] = checks.flag("maximize", hp["maximize"])
 
     def layout(self, hp):

@@ -1,5 +1,6 @@
 """RAdam (torch.optim.RAdam; Keras 3 has no RAdam, so only the torch convention exists)."""
 from ..utils import checks
+from .adam import check_moments
 from .base import Optimizer, arguments
 
 
@@ -28,9 +29,7 @@ class RAdam(Optimizer):
     def check(self, hp, convention):
         if convention != "torch":
             raise ValueError(f"convention must be 'torch' (Keras 3 has no RAdam), got {convention!r}")
-        hp["beta_1"] = checks.real("beta_1", hp["beta_1"], 0.0, 1.0, hi_open=True)
-        hp["beta_2"] = checks.real("beta_2", hp["beta_2"], 0.0, 1.0, hi_open=True)
-        hp["epsilon"] = checks.real("epsilon", hp["epsilon"])
+        check_moments(hp)
         hp["decoupled_weight_decay"] = checks.flag("decoupled_weight_decay", hp["decoupled_weight_decay"])
         hp["maximize"] = checks.flag("maximize", hp["maximize"])
 
