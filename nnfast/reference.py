@@ -882,16 +882,24 @@ def nadam_update(params, grads, exp_avgs, exp_avg_sqs, *, step, learning_rate, b
             mhat = cm * m + cg * g
             w -= lr * mhat / (np.sqrt(v / bc2) + eps)
             continue
-        g = -g if maximize else g
-        if wd and decoupled_weight_decay:
-            w *= 1.0 - lr * wd
-        elif wd:
-            g = _l2(g, w, wd)
-        m += (1.0 - b1) * (g - m)
-        v[...] = b2 * v + (1.0 - b2) * g * g
+        g = _torch_adam_moments(w, g, m, v, lr, b1, b2, wd, decoupled_weight_decay, maximize)
         d = np.sqrt(v / bc2) + eps
         w += cg * g / d
         w += cm * m / d
+
+
+def _torch_adam_moments(w, g, m, v, lr, b1, b2, wd, decoupled, maximize):
+    """NAdam's and RAdam's shared torch prologue, in place: the sign (maximize), the weight decay
+    (decoupled: ``w *= 1 - lr*wd``; else L2 into the gradient), then both moments. Returns the
+    gradient as used."""
+    g = -g if maximize else g
+    if wd and decoupled:
+        w *= 1.0 - lr * wd
+    elif wd:
+        g = _l2(g, w, wd)
+    m += (1.0 - b1) * (g - m)
+    v[...] = b2 * v + (1.0 - b2) * g * g
+    return g
 
 
 def radam_update(params, grads, exp_avgs, exp_avg_sqs, *, step, learning_rate, beta_1, beta_2, epsilon,
@@ -921,13 +929,7 @@ def radam_update(params, grads, exp_avgs, exp_avg_sqs, *, step, learning_rate, b
     bc2_sqrt = math.sqrt(bc2)
 
     for w, g, m, v in zip(params, grads, ms, vs):
-        g = -g if maximize else g
-        if wd and decoupled_weight_decay:
-            w *= 1.0 - lr * wd
-        elif wd:
-            g = _l2(g, w, wd)
-        m += (1.0 - b1) * (g - m)
-        v[...] = b2 * v + (1.0 - b2) * g * g
+        g = _torch_adam_moments(w, g, m, v, lr, b1, b2, wd, decoupled_weight_decay, maximize)
         s = m / bc1 * lr
         if rectify:
             w -= s * (bc2_sqrt / (np.sqrt(v) + eps)) * rect

@@ -125,3 +125,14 @@ def nnfast_kwargs(torch_kwargs, names):
 def case_id(case):
     name, kwargs = case
     return name + "-" + ("-".join(f"{k}={v}" for k, v in kwargs.items()) or "defaults")
+
+
+def assert_torch_defaults(torch, torch_name, nnfast_class, names, implementation_flags):
+    """An nnfast optimizer built with only convention="torch" has torch.optim's defaults, and no
+    hyperparameter torch lacks."""
+    peer = getattr(torch.optim, torch_name)([torch.nn.Parameter(torch.zeros(3))]).defaults
+    config = nnfast_class(convention="torch").get_config()
+    want = nnfast_kwargs({k: v for k, v in peer.items() if k not in implementation_flags}, names)
+    assert {k: config[k] for k in want} == want
+    own = set(config) - {"name", "convention", "clipnorm", "clipvalue", "global_clipnorm"}
+    assert own == set(want)

@@ -25,6 +25,7 @@ from nnfast import reference as ref
 from conftest import (
     DTYPES,
     TESTS_DIR,
+    assert_torch_defaults,
     case_id,
     nnfast_kwargs,
     on_both_thread_counts,
@@ -197,13 +198,8 @@ def test_torch_convention_matches_torch_optim(torch, torch_default_dtype, case, 
 
 @pytest.mark.parametrize("name", sorted(NNFAST_CLASS))
 def test_torch_convention_defaults_are_torch_optims(torch, name):
-    peer = getattr(torch.optim, name)([torch.nn.Parameter(torch.zeros(3))]).defaults
-    config = getattr(nf.optimizers, NNFAST_CLASS[name])(convention="torch").get_config()
-    want = nnfast_kwargs({k: v for k, v in peer.items() if k not in TORCH_IMPLEMENTATION_FLAGS}, TORCH_NAMES)
-    got = {k: config[k] for k in want}
-    assert got == want
-    own = set(config) - {"name", "convention", "clipnorm", "clipvalue", "global_clipnorm"}
-    assert own == set(want)
+    assert_torch_defaults(torch, name, getattr(nf.optimizers, NNFAST_CLASS[name]), TORCH_NAMES,
+                          TORCH_IMPLEMENTATION_FLAGS)
 
 
 # ---- convention="keras" vs Keras 3 ------------------------------------------------------------------

@@ -38,7 +38,7 @@ import pytest
 
 import nnfast as nf
 
-from conftest import case_id, nnfast_kwargs
+from conftest import assert_torch_defaults, case_id, nnfast_kwargs
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
 
@@ -170,14 +170,8 @@ def test_torch_convention_matches_torch_optim(torch, case, dtype):
 
 @pytest.mark.parametrize("name", ["SGD", "Adagrad", "RMSprop", "Adam", "AdamW"])
 def test_torch_convention_defaults_are_torch_optims(torch, name):
-    peer = getattr(torch.optim, name)([torch.nn.Parameter(torch.zeros(3))]).defaults
-    config = getattr(nf.optimizers, name)(convention="torch").get_config()
-    want = nnfast_kwargs({k: v for k, v in peer.items() if k not in TORCH_IMPLEMENTATION_FLAGS}, TORCH_NAMES)
-    got = {k: config[k] for k in want}
-    assert got == want
-    # and nothing nnfast has under torch is missing from torch's defaults
-    own = set(config) - {"name", "convention", "clipnorm", "clipvalue", "global_clipnorm"}
-    assert own == set(want)
+    # the defaults, and nothing nnfast has under torch that torch's defaults lack
+    assert_torch_defaults(torch, name, getattr(nf.optimizers, name), TORCH_NAMES, TORCH_IMPLEMENTATION_FLAGS)
 
 
 # ---- convention="keras" vs Keras 3 ----------------------------------------------------------------
