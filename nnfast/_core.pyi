@@ -147,6 +147,7 @@ def sgd_update(
     nesterov: bool,
     dampening: float,
     weight_decay: float,
+    maximize: bool,
     convention: str,
     /,
 ) -> None: ...
@@ -159,6 +160,7 @@ def adagrad_update(
     epsilon: float,
     lr_decay: float,
     weight_decay: float,
+    maximize: bool,
     convention: str,
     /,
 ) -> None: ...
@@ -174,6 +176,7 @@ def rmsprop_update(
     momentum: float,
     centered: bool,
     weight_decay: float,
+    maximize: bool,
     convention: str,
     /,
 ) -> None: ...
@@ -191,6 +194,7 @@ def adam_update(
     amsgrad: bool,
     weight_decay: float,
     decoupled_weight_decay: bool,
+    maximize: bool,
     convention: str,
     /,
 ) -> None: ...

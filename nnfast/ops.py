@@ -65,36 +65,39 @@ def dense_backward(x, w, y, dy, activation="linear", need_dx=True, need_db=True,
 # operation order as nnfast.reference (results agree to the last bit).
 
 def sgd_update(params, grads, momentum_buffers, *, step, learning_rate, momentum=0.0, nesterov=False,
-               dampening=0.0, weight_decay=0.0, convention="keras"):
+               dampening=0.0, weight_decay=0.0, maximize=False, convention="keras"):
     """One SGD / momentum / Nesterov step. convention: "keras", "torch" or "dlfs" (the
-    Deep-Learning-from-Scratch Nesterov recurrence). momentum_buffers may be None when momentum == 0."""
+    Deep-Learning-from-Scratch Nesterov recurrence). momentum_buffers may be None when momentum == 0.
+    maximize (torch only) negates the gradient."""
     _core.sgd_update(params, grads, momentum_buffers, step, learning_rate, momentum, nesterov,
-                     dampening, weight_decay, convention)
+                     dampening, weight_decay, maximize, convention)
 
 
 def adagrad_update(params, grads, accumulators, *, step, learning_rate, epsilon, lr_decay=0.0,
-                   weight_decay=0.0, convention="keras"):
-    """One Adagrad step (keras: epsilon inside the square root; torch: outside, with lr_decay)."""
+                   weight_decay=0.0, maximize=False, convention="keras"):
+    """One Adagrad step (keras: epsilon inside the square root; torch: outside, with lr_decay;
+    maximize, torch only, negates the gradient)."""
     _core.adagrad_update(params, grads, accumulators, step, learning_rate, epsilon, lr_decay,
-                         weight_decay, convention)
+                         weight_decay, maximize, convention)
 
 
 def rmsprop_update(params, grads, sq_avgs, grad_avgs, momentum_buffers, *, learning_rate, rho, epsilon,
-                   momentum=0.0, centered=False, weight_decay=0.0, convention="keras"):
+                   momentum=0.0, centered=False, weight_decay=0.0, maximize=False, convention="keras"):
     """One RMSprop step. grad_avgs is used only when centered, momentum_buffers only when
-    momentum > 0 (either may be None otherwise)."""
+    momentum > 0 (either may be None otherwise). maximize (torch only) negates the gradient."""
     _core.rmsprop_update(params, grads, sq_avgs, grad_avgs, momentum_buffers, learning_rate, rho,
-                         epsilon, momentum, centered, weight_decay, convention)
+                         epsilon, momentum, centered, weight_decay, maximize, convention)
 
 
 def adam_update(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, *, step, learning_rate, beta_1,
                 beta_2, epsilon, amsgrad=False, weight_decay=0.0, decoupled_weight_decay=False,
-                convention="keras"):
+                maximize=False, convention="keras"):
     """One Adam / AdamW step (max_exp_avg_sqs used only with amsgrad). Under "torch",
-    decoupled_weight_decay=True is AdamW; under "keras" weight decay is always decoupled."""
+    decoupled_weight_decay=True is AdamW and maximize negates the gradient; under "keras" weight
+    decay is always decoupled."""
     _core.adam_update(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, step, learning_rate,
                       beta_1, beta_2, epsilon, amsgrad, weight_decay, decoupled_weight_decay,
-                      convention)
+                      maximize, convention)
 
 
 def adamax_update(params, grads, exp_avgs, exp_infs, *, step, learning_rate, beta_1, beta_2, epsilon,

@@ -394,15 +394,28 @@ def _l2(g, w, wd):
     return g + wd * w if wd else g
 
 
+def _maximize(maximize, conv):
+    """torch's maximize (the gradient is negated before use); a ValueError under keras."""
+    on = bool(maximize)
+    if on and conv != "torch":
+        raise ValueError(f"maximize is only defined for convention='torch', got {maximize!r}")
+    return on
+
+
+def _torch_grad(g, w, maximize, wd):
+    """torch's step gradient: negated when maximizing, then L2 decay ``g + wd*w`` (new arrays)."""
+    return _l2(-g if maximize else g, w, wd)
+
+
 def sgd_update(params, grads, momentum_buffers, *, step, learning_rate, momentum=0.0, nesterov=False,
-               dampening=0.0, weight_decay=0.0, convention="keras"):
+               dampening=0.0, weight_decay=0.0, maximize=False, convention="keras"):
     """One SGD step, in place. momentum_buffers may be None when momentum == 0.
 
     keras: ``w -= lr*wd*w``; then ``w -= lr*g``, or ``v = mu*v - lr*g; w += v``, or (nesterov)
     ``v = mu*v - lr*g; w += mu*v - lr*g``.
     dlfs: as keras, except nesterov ``v = mu*v - lr*g; w += mu*mu*v - (1+mu)*lr*g``.
-    torch: ``g += wd*w``; ``b = g`` at step 1 else ``b = mu*b + (1-dampening)*g``;
-    ``g = g + mu*b`` if nesterov else ``b``; ``w -= lr*g``.
+    torch: ``g = -g`` (maximize); ``g += wd*w``; ``b = g`` at step 1 else
+    ``b = mu*b + (1-dampening)*g``; ``g = g + mu*b`` if nesterov else ``b``; ``w -= lr*g``.
     """
     conv = checks.one_of("convention", convention, SGD_CONVENTIONS)
     t = checks.integer("step", step, lo=1)
@@ -412,6 +425,7 @@ def sgd_update(params, grads, momentum_buffers, *, step, learning_rate, momentum
     wd = checks.real("weight_decay", weight_decay)
     if conv != "torch" and damp:
         raise ValueError(f"dampening is only defined for convention='torch', got {dampening!r}")
+    maximize = _maximize(maximize, conv)
     if conv == "torch" and nesterov:
         checks.torch_nesterov(mu, damp)
     params, grads, bufs = _tensor_group(params, grads, momentum_buffers=momentum_buffers if mu else None)
@@ -420,7 +434,7 @@ def sgd_update(params, grads, momentum_buffers, *, step, learning_rate, momentum
 
     for i, (w, g) in enumerate(zip(params, grads)):
         if conv == "torch":
-            g = _l2(g, w, wd)
+            g = _torch_grad(g, w, maximize, wd)
             if mu:
                 b = bufs[i]
                 if t == 1:
@@ -446,11 +460,12 @@ def sgd_update(params, grads, momentum_buffers, *, step, learning_rate, momentum
 
 
 def adagrad_update(params, grads, accumulators, *, step, learning_rate, epsilon, lr_decay=0.0,
-                   weight_decay=0.0, convention="keras"):
+                   weight_decay=0.0, maximize=False, convention="keras"):
     """One Adagrad step, in place (accumulators initialised by the caller).
 
     keras: ``w -= lr*wd*w; acc += g^2; w -= lr*g/sqrt(acc + eps)``.
-    torch: ``g += wd*w; clr = lr/(1 + (t-1)*lr_decay); acc += g^2; w -= clr*g/(sqrt(acc) + eps)``.
+    torch: ``g = -g`` (maximize); ``g += wd*w; clr = lr/(1 + (t-1)*lr_decay); acc += g^2;
+    w -= clr*g/(sqrt(acc) + eps)``.
     """
     conv = checks.one_of("convention", convention, CONVENTIONS)
     t = checks.integer("step", step, lo=1)
@@ -460,6 +475,7 @@ def adagrad_update(params, grads, accumulators, *, step, learning_rate, epsilon,
     wd = checks.real("weight_decay", weight_decay)
     if conv == "keras" and decay:
         raise ValueError(f"lr_decay is only defined for convention='torch', got {lr_decay!r}")
+    maximize = _maximize(maximize, conv)
     params, grads, accs = _tensor_group(params, grads, accumulators=accumulators)
     _require(accumulators, "accumulators", "calling adagrad_update")
     clr = lr / (1.0 + (t - 1) * decay)
@@ -470,20 +486,20 @@ def adagrad_update(params, grads, accumulators, *, step, learning_rate, epsilon,
             acc += g * g
             w -= lr * g / np.sqrt(acc + eps)
         else:
-            g = _l2(g, w, wd)
+            g = _torch_grad(g, w, maximize, wd)
             acc += g * g
             w -= clr * g / (np.sqrt(acc) + eps)
 
 
 def rmsprop_update(params, grads, sq_avgs, grad_avgs, momentum_buffers, *, learning_rate, rho, epsilon,
-                   momentum=0.0, centered=False, weight_decay=0.0, convention="keras"):
+                   momentum=0.0, centered=False, weight_decay=0.0, maximize=False, convention="keras"):
     """One RMSprop step, in place. grad_avgs is None unless centered; momentum_buffers None unless
     momentum > 0.
 
     keras (Keras 3): ``w -= lr*wd*w; v = rho*v + (1-rho)*g^2``; centered: ``a = rho*a + (1-rho)*g``,
     ``d = v - a^2 + eps`` else ``d = v + eps``; ``inc = lr*g/sqrt(d)``; ``b = mu*b + inc; w -= b`` or
     ``w -= inc``.
-    torch (torch.optim.RMSprop, rho is alpha): ``g += wd*w; v = rho*v + (1-rho)*g^2``; centered:
+    torch (torch.optim.RMSprop, rho is alpha): ``g = -g`` (maximize); ``g += wd*w; v = rho*v + (1-rho)*g^2``; centered:
     ``a = a + (1-rho)*(g - a)``, ``d = sqrt(v - a^2) + eps`` else ``d = sqrt(v) + eps``;
     ``b = mu*b + g/d; w -= lr*b`` or ``w -= lr*g/d``.
     """
@@ -493,6 +509,7 @@ def rmsprop_update(params, grads, sq_avgs, grad_avgs, momentum_buffers, *, learn
     eps = checks.real("epsilon", epsilon)
     mu = checks.real("momentum", momentum)
     wd = checks.real("weight_decay", weight_decay)
+    maximize = _maximize(maximize, conv)
     params, grads, vs, avgs, bufs = _tensor_group(
         params, grads, sq_avgs=sq_avgs, grad_avgs=grad_avgs if centered else None,
         momentum_buffers=momentum_buffers if mu else None)
@@ -506,7 +523,7 @@ def rmsprop_update(params, grads, sq_avgs, grad_avgs, momentum_buffers, *, learn
         if conv == "keras":
             _decoupled_decay(w, lr, wd)
         else:
-            g = _l2(g, w, wd)
+            g = _torch_grad(g, w, maximize, wd)
         v[...] = rho * v + (1.0 - rho) * (g * g)
         if centered:
             a = avgs[i]
@@ -534,13 +551,13 @@ def rmsprop_update(params, grads, sq_avgs, grad_avgs, momentum_buffers, *, learn
 
 def adam_update(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, *, step, learning_rate, beta_1,
                 beta_2, epsilon, amsgrad=False, weight_decay=0.0, decoupled_weight_decay=False,
-                convention="keras"):
+                maximize=False, convention="keras"):
     """One Adam / AdamW step, in place. max_exp_avg_sqs is None unless amsgrad.
 
     keras (Keras 3 Adam; weight decay always decoupled): ``w -= lr*wd*w``;
     ``alpha = lr*sqrt(1-b2^t)/(1-b1^t); m += (1-b1)*(g-m); v += (1-b2)*(g*g-v)``;
     amsgrad: ``vhat = max(vhat, v)`` used for v; ``w -= alpha*m/(sqrt(v) + eps)``.
-    torch (Adam / AdamW): ``w *= 1 - lr*wd`` if decoupled else ``g += wd*w``;
+    torch (Adam / AdamW): ``g = -g`` (maximize); ``w *= 1 - lr*wd`` if decoupled else ``g += wd*w``;
     ``m = b1*m + (1-b1)*g; v = b2*v + (1-b2)*g*g``; amsgrad: ``vmax = max(vmax, v)`` used for v;
     ``w -= (lr/bc1)*m/(sqrt(v)/sqrt(bc2) + eps)`` with ``bc = 1 - b^t``.
     """
@@ -551,6 +568,7 @@ def adam_update(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, *, step, 
     b2 = checks.real("beta_2", beta_2, 0.0, 1.0, hi_open=True)
     eps = checks.real("epsilon", epsilon)
     wd = checks.real("weight_decay", weight_decay)
+    maximize = _maximize(maximize, conv)
     params, grads, ms, vs, vmaxs = _tensor_group(
         params, grads, exp_avgs=exp_avgs, exp_avg_sqs=exp_avg_sqs,
         max_exp_avg_sqs=max_exp_avg_sqs if amsgrad else None)
@@ -568,6 +586,8 @@ def adam_update(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, *, step, 
             m += (1.0 - b1) * (g - m)
             v += (1.0 - b2) * (g * g - v)
         else:
+            if maximize:
+                g = -g
             if wd and decoupled_weight_decay:
                 w *= 1.0 - lr * wd
             elif wd:
@@ -770,19 +790,6 @@ def layer_norm_backward(x, gamma, mean, inv_std, dy, need_dgamma=True, need_dbet
 # --------------------------------------------------------------------------------------------------
 # more optimizers: Adamax, Nadam, RAdam, Adadelta, Lion, Ftrl (functional, in place, multi-tensor, as above)
 # --------------------------------------------------------------------------------------------------
-
-def _maximize(maximize, conv):
-    """torch's maximize (the gradient is negated before use); a ValueError under keras."""
-    on = bool(maximize)
-    if on and conv != "torch":
-        raise ValueError(f"maximize is only defined for convention='torch', got {maximize!r}")
-    return on
-
-
-def _torch_grad(g, w, maximize, wd):
-    """torch's step gradient: negated when maximizing, then L2 decay ``g + wd*w`` (new arrays)."""
-    return _l2(-g if maximize else g, w, wd)
-
 
 def _required_group(fn, params, grads, **states):
     """_tensor_group for an update whose every state list is required (named in the error as

@@ -320,9 +320,15 @@ def test_names_slots_and_python_loop(name, slots):
 
 def test_maximize_is_descent_on_the_negated_gradient():
     params0, grads = problem(np.float64, steps=5)
-    for cls in (nf.optimizers.Adamax, nf.optimizers.Nadam, nf.optimizers.RAdam, nf.optimizers.Adadelta):
-        up = run_nnfast(cls(convention="torch", maximize=True), params0, grads)
-        down = run_nnfast(cls(convention="torch"), params0, [[-g for g in gs] for gs in grads])
+    o = nf.optimizers
+    cases = [(o.SGD, dict(momentum=0.9, weight_decay=0.05)), (o.SGD, dict(momentum=0.9, nesterov=True)),
+             (o.Adagrad, dict(weight_decay=0.05)), (o.RMSprop, dict(centered=True, momentum=0.5, weight_decay=0.05)),
+             (o.Adam, dict(amsgrad=True, weight_decay=0.05)), (o.AdamW, {}), (o.Adamax, {}), (o.Nadam, {}),
+             (o.RAdam, {}), (o.Adadelta, {})]
+    for cls, kw in cases:
+        # the negation comes before weight decay: both runs step along -g + wd*w
+        up = run_nnfast(cls(convention="torch", maximize=True, **kw), params0, grads)
+        down = run_nnfast(cls(convention="torch", **kw), params0, [[-g for g in gs] for gs in grads])
         for a, b in zip(up, down):
             np.testing.assert_array_equal(a, b)
 
@@ -346,6 +352,11 @@ BAD_CLASS_ARGS = [
     ("RAdam", dict(maximize=None, weight_decay="0"), TypeError, r"weight_decay must be a real number"),
     ("Adadelta", dict(rho=1.5), ValueError, r"rho must be in"),
     ("Adadelta", dict(maximize=True), ValueError, r"maximize is only defined for convention='torch'"),
+    ("SGD", dict(maximize=True), ValueError, r"maximize is only defined for convention='torch'"),
+    ("Adagrad", dict(maximize=True), ValueError, r"maximize is only defined for convention='torch'"),
+    ("RMSprop", dict(maximize=True), ValueError, r"maximize is only defined for convention='torch'"),
+    ("Adam", dict(maximize=True), ValueError, r"maximize is only defined for convention='torch'"),
+    ("AdamW", dict(maximize="yes", convention="torch"), TypeError, r"maximize must be True or False"),
     ("Lion", dict(beta_1=0.0), ValueError, r"beta_1 must be in \(0.0, 1.0\]"),
     ("Lion", dict(beta_2=1.5), ValueError, r"beta_2 must be in"),
     ("Lion", dict(convention="torch"), ValueError, r"convention must be 'keras'"),

@@ -130,29 +130,37 @@ TORCH_CASES = [
     ("SGD", dict(lr=1e-2, momentum=0.5, weight_decay=0.1)),
     ("SGD", dict(lr=2e-2, momentum=0.8, dampening=0.5, weight_decay=0.05)),
     ("SGD", dict(lr=1e-2, momentum=0.9, nesterov=True, weight_decay=0.05)),
+    ("SGD", dict(lr=1e-2, weight_decay=0.05, maximize=True)),
+    ("SGD", dict(lr=1e-2, momentum=0.9, dampening=0.3, weight_decay=0.05, maximize=True)),
+    ("SGD", dict(lr=1e-2, momentum=0.9, nesterov=True, weight_decay=0.05, maximize=True)),
     ("Adagrad", dict()),
     ("Adagrad", dict(lr=0.05, lr_decay=0.01)),
     ("Adagrad", dict(lr=0.05, initial_accumulator_value=0.1)),
     ("Adagrad", dict(lr=0.05, weight_decay=0.02)),
     ("Adagrad", dict(lr=0.05, lr_decay=0.01, initial_accumulator_value=0.1, weight_decay=0.02, eps=1e-6)),
+    ("Adagrad", dict(lr=0.05, lr_decay=0.01, weight_decay=0.02, maximize=True)),
     ("RMSprop", dict()),
     ("RMSprop", dict(centered=True)),
     ("RMSprop", dict(momentum=0.9)),
     ("RMSprop", dict(weight_decay=0.05)),
     ("RMSprop", dict(lr=1e-3, alpha=0.9, centered=True, momentum=0.5, weight_decay=0.01, eps=1e-6)),
+    ("RMSprop", dict(weight_decay=0.05, maximize=True)),
+    ("RMSprop", dict(lr=1e-3, alpha=0.9, centered=True, momentum=0.5, weight_decay=0.01, maximize=True)),
     ("Adam", dict()),
     ("Adam", dict(amsgrad=True)),
     ("Adam", dict(weight_decay=0.05)),
     ("Adam", dict(lr=1e-2, betas=(0.8, 0.99), eps=1e-6, weight_decay=0.05, amsgrad=True)),
+    ("Adam", dict(weight_decay=0.05, maximize=True)),
+    ("Adam", dict(lr=1e-2, betas=(0.8, 0.99), weight_decay=0.05, amsgrad=True, maximize=True)),
     ("AdamW", dict()),
     ("AdamW", dict(amsgrad=True)),
     ("AdamW", dict(lr=1e-2, betas=(0.8, 0.99), eps=1e-6, weight_decay=0.1, amsgrad=True)),
+    ("AdamW", dict(weight_decay=0.1, amsgrad=True, maximize=True)),
 ]
 # torch.optim's names -> nnfast's (betas is split into beta_1, beta_2)
 TORCH_NAMES = {"lr": "learning_rate", "eps": "epsilon", "alpha": "rho"}
 # torch.optim defaults that select an implementation or a variant nnfast does not have
-TORCH_IMPLEMENTATION_FLAGS = {"maximize", "foreach", "differentiable", "fused", "capturable",
-                              "decoupled_weight_decay"}
+TORCH_IMPLEMENTATION_FLAGS = {"foreach", "differentiable", "fused", "capturable", "decoupled_weight_decay"}
 
 
 

@@ -216,12 +216,21 @@ OptimStep base_step(py::handle convention, bool allow_dlfs, py::handle learning_
     return s;
 }
 
+// torch's maximize: a ValueError when set under keras, which has no such option.
+bool maximize_flag(py::handle maximize, Convention convention) {
+    const bool on = flag(maximize);
+    if (on && convention != Convention::torch)
+        throw py::value_error("maximize is only defined for convention='torch', got " + std::string(py::repr(maximize)));
+    return on;
+}
+
 // The checked hyperparameters of one step of each optimizer (shared by the update functions and
 // by the one-call Dense-stack step).
 OptimStep sgd_step(py::handle step, py::handle learning_rate, py::handle momentum, py::handle nesterov,
-                   py::handle dampening, py::handle weight_decay, py::handle convention) {
+                   py::handle dampening, py::handle weight_decay, py::handle maximize, py::handle convention) {
     OptimStep s = base_step(convention, true, learning_rate, weight_decay);
     s.step = step_count(step);
+    s.maximize = maximize_flag(maximize, s.convention);
     s.momentum = hyper(momentum, "momentum", 0.0, 1.0);
     s.dampening = hyper(dampening, "dampening", 0.0, 1.0);
     s.nesterov = flag(nesterov);
@@ -234,9 +243,10 @@ OptimStep sgd_step(py::handle step, py::handle learning_rate, py::handle momentu
 }
 
 OptimStep adagrad_step(py::handle step, py::handle learning_rate, py::handle epsilon, py::handle lr_decay,
-                       py::handle weight_decay, py::handle convention) {
+                       py::handle weight_decay, py::handle maximize, py::handle convention) {
     OptimStep s = base_step(convention, false, learning_rate, weight_decay);
     s.step = step_count(step);
+    s.maximize = maximize_flag(maximize, s.convention);
     s.epsilon = hyper(epsilon, "epsilon");
     s.lr_decay = hyper(lr_decay, "lr_decay");
     if (s.convention == Convention::keras && s.lr_decay != 0)
@@ -245,8 +255,9 @@ OptimStep adagrad_step(py::handle step, py::handle learning_rate, py::handle eps
 }
 
 OptimStep rmsprop_step(py::handle learning_rate, py::handle rho, py::handle epsilon, py::handle momentum,
-                       py::handle centered, py::handle weight_decay, py::handle convention) {
+                       py::handle centered, py::handle weight_decay, py::handle maximize, py::handle convention) {
     OptimStep s = base_step(convention, false, learning_rate, weight_decay);
+    s.maximize = maximize_flag(maximize, s.convention);
     s.rho = hyper(rho, "rho", 0.0, 1.0, true);
     s.epsilon = hyper(epsilon, "epsilon");
     s.momentum = hyper(momentum, "momentum", 0.0, 1.0);
@@ -256,23 +267,16 @@ OptimStep rmsprop_step(py::handle learning_rate, py::handle rho, py::handle epsi
 
 OptimStep adam_step(py::handle step, py::handle learning_rate, py::handle beta_1, py::handle beta_2,
                     py::handle epsilon, py::handle amsgrad, py::handle weight_decay,
-                    py::handle decoupled_weight_decay, py::handle convention) {
+                    py::handle decoupled_weight_decay, py::handle maximize, py::handle convention) {
     OptimStep s = base_step(convention, false, learning_rate, weight_decay);
     s.step = step_count(step);
+    s.maximize = maximize_flag(maximize, s.convention);
     s.beta_1 = hyper(beta_1, "beta_1", 0.0, 1.0, true);
     s.beta_2 = hyper(beta_2, "beta_2", 0.0, 1.0, true);
     s.epsilon = hyper(epsilon, "epsilon");
     s.amsgrad = flag(amsgrad);
     s.decoupled_weight_decay = flag(decoupled_weight_decay);
     return s;
-}
-
-// torch's maximize: a ValueError when set under keras, which has no such option.
-bool maximize_flag(py::handle maximize, Convention convention) {
-    const bool on = flag(maximize);
-    if (on && convention != Convention::torch)
-        throw py::value_error("maximize is only defined for convention='torch', got " + std::string(py::repr(maximize)));
-    return on;
 }
 
 OptimStep adamax_step(py::handle step, py::handle learning_rate, py::handle beta_1, py::handle beta_2,
@@ -342,8 +346,9 @@ OptimStep ftrl_step(py::handle learning_rate, py::handle learning_rate_power, py
 
 void sgd_update(py::handle params, py::handle grads, py::handle momentum_buffers, py::handle step,
                 py::handle learning_rate, py::handle momentum, py::handle nesterov, py::handle dampening,
-                py::handle weight_decay, py::handle convention) {
-    const OptimStep s = sgd_step(step, learning_rate, momentum, nesterov, dampening, weight_decay, convention);
+                py::handle weight_decay, py::handle maximize, py::handle convention) {
+    const OptimStep s =
+        sgd_step(step, learning_rate, momentum, nesterov, dampening, weight_decay, maximize, convention);
     const ArrayList p = array_list(params, "params", true), g = array_list(grads, "grads", false);
     auto b = slot(momentum_buffers, "momentum_buffers", s.momentum != 0, "momentum != 0");
     run(p, g, {b.get()}, s, [](const auto& k) { return k.sgd_update; });
@@ -351,8 +356,8 @@ void sgd_update(py::handle params, py::handle grads, py::handle momentum_buffers
 
 void adagrad_update(py::handle params, py::handle grads, py::handle accumulators, py::handle step,
                     py::handle learning_rate, py::handle epsilon, py::handle lr_decay,
-                    py::handle weight_decay, py::handle convention) {
-    const OptimStep s = adagrad_step(step, learning_rate, epsilon, lr_decay, weight_decay, convention);
+                    py::handle weight_decay, py::handle maximize, py::handle convention) {
+    const OptimStep s = adagrad_step(step, learning_rate, epsilon, lr_decay, weight_decay, maximize, convention);
     const ArrayList p = array_list(params, "params", true), g = array_list(grads, "grads", false);
     auto acc = slot(accumulators, "accumulators", true, "calling adagrad_update");
     run(p, g, {acc.get()}, s, [](const auto& k) { return k.adagrad_update; });
@@ -361,8 +366,9 @@ void adagrad_update(py::handle params, py::handle grads, py::handle accumulators
 void rmsprop_update(py::handle params, py::handle grads, py::handle sq_avgs, py::handle grad_avgs,
                     py::handle momentum_buffers, py::handle learning_rate, py::handle rho,
                     py::handle epsilon, py::handle momentum, py::handle centered,
-                    py::handle weight_decay, py::handle convention) {
-    const OptimStep s = rmsprop_step(learning_rate, rho, epsilon, momentum, centered, weight_decay, convention);
+                    py::handle weight_decay, py::handle maximize, py::handle convention) {
+    const OptimStep s =
+        rmsprop_step(learning_rate, rho, epsilon, momentum, centered, weight_decay, maximize, convention);
     const ArrayList p = array_list(params, "params", true), g = array_list(grads, "grads", false);
     auto v = slot(sq_avgs, "sq_avgs", true, "calling rmsprop_update");
     auto a = slot(grad_avgs, "grad_avgs", s.centered, "centered=True");
@@ -373,9 +379,10 @@ void rmsprop_update(py::handle params, py::handle grads, py::handle sq_avgs, py:
 void adam_update(py::handle params, py::handle grads, py::handle exp_avgs, py::handle exp_avg_sqs,
                  py::handle max_exp_avg_sqs, py::handle step, py::handle learning_rate,
                  py::handle beta_1, py::handle beta_2, py::handle epsilon, py::handle amsgrad,
-                 py::handle weight_decay, py::handle decoupled_weight_decay, py::handle convention) {
+                 py::handle weight_decay, py::handle decoupled_weight_decay, py::handle maximize,
+                 py::handle convention) {
     const OptimStep s = adam_step(step, learning_rate, beta_1, beta_2, epsilon, amsgrad, weight_decay,
-                                  decoupled_weight_decay, convention);
+                                  decoupled_weight_decay, maximize, convention);
     const ArrayList p = array_list(params, "params", true), g = array_list(grads, "grads", false);
     auto m = slot(exp_avgs, "exp_avgs", true, "calling adam_update");
     auto v = slot(exp_avg_sqs, "exp_avg_sqs", true, "calling adam_update");
@@ -458,21 +465,24 @@ OptimStep optim_step_from_kwargs(const std::string& fn, const py::dict& kw, Opti
     const py::object lr = get("learning_rate", py::none()), conv = get("convention", keras), wd = get("weight_decay", zero);
     if (fn == "sgd_update") {
         *kind = OptimizerKind::sgd;
-        return sgd_step(get("step", one), lr, get("momentum", zero), get("nesterov", no), get("dampening", zero), wd, conv);
+        return sgd_step(get("step", one), lr, get("momentum", zero), get("nesterov", no), get("dampening", zero), wd,
+                        get("maximize", no), conv);
     }
     if (fn == "adagrad_update") {
         *kind = OptimizerKind::adagrad;
-        return adagrad_step(get("step", one), lr, get("epsilon", py::none()), get("lr_decay", zero), wd, conv);
+        return adagrad_step(get("step", one), lr, get("epsilon", py::none()), get("lr_decay", zero), wd,
+                            get("maximize", no), conv);
     }
     if (fn == "rmsprop_update") {
         *kind = OptimizerKind::rmsprop;
         return rmsprop_step(lr, get("rho", py::none()), get("epsilon", py::none()), get("momentum", zero),
-                            get("centered", no), wd, conv);
+                            get("centered", no), wd, get("maximize", no), conv);
     }
     if (fn == "adam_update") {
         *kind = OptimizerKind::adam;
         return adam_step(get("step", one), lr, get("beta_1", py::none()), get("beta_2", py::none()),
-                         get("epsilon", py::none()), get("amsgrad", no), wd, get("decoupled_weight_decay", no), conv);
+                         get("epsilon", py::none()), get("amsgrad", no), wd, get("decoupled_weight_decay", no),
+                         get("maximize", no), conv);
     }
     throw py::value_error("optimizer must be one of sgd_update, adagrad_update, rmsprop_update, adam_update, got " + fn);
 }

@@ -81,20 +81,21 @@ void sgd_update(const OptimTensor<T>* ts, int64_t count, const OptimStep& s) {
     const T lr = T(s.learning_rate), mu = T(s.momentum), wd = T(s.weight_decay);
     const bool momentum = s.momentum != 0, l2 = s.weight_decay != 0;
     if (s.convention == Convention::torch) {
-        // g += wd*w; b = g at step 1 else b = mu*b + (1-dampening)*g; w -= lr*(nesterov ? g + mu*b : b)
+        // g = -g (maximize); g += wd*w; b = g at step 1 else b = mu*b + (1-dampening)*g;
+        // w -= lr*(nesterov ? g + mu*b : b)
         const T keep = T(1.0 - s.dampening);
-        const bool first = s.step == 1, nesterov = s.nesterov;
+        const bool first = s.step == 1, nesterov = s.nesterov, maximize = s.maximize;
         run_step(ts, count, momentum ? 2 : 1, [&](const OptimTensor<T>& t, int64_t lo, int64_t hi) {
             T* w = t.param; const T* g = t.grad; T* b = t.state[0];
             if (!momentum) {
                 simd_loop(lo, hi, [&](int64_t i) {
-                    const T gi = l2 ? g[i] + wd * w[i] : g[i];
+                    const T gi = torch_grad(g[i], w[i], maximize, l2, wd);
                     w[i] = w[i] - lr * gi;
                 });
                 return;
             }
             simd_loop(lo, hi, [&](int64_t i) {
-                const T gi = l2 ? g[i] + wd * w[i] : g[i];
+                const T gi = torch_grad(g[i], w[i], maximize, l2, wd);
                 const T bi = first ? gi : b[i] * mu + keep * gi;
                 b[i] = bi;
                 w[i] = w[i] - lr * (nesterov ? gi + mu * bi : bi);
@@ -148,12 +149,14 @@ void adagrad_update(const OptimTensor<T>* ts, int64_t count, const OptimStep& s)
     const T eps = T(s.epsilon), wd = T(s.weight_decay);
     const bool l2 = s.weight_decay != 0;
     if (s.convention == Convention::torch) {
-        // g += wd*w; clr = lr/(1+(t-1)*lr_decay); acc += g^2; w -= clr*g/(sqrt(acc) + eps)
+        // g = -g (maximize); g += wd*w; clr = lr/(1+(t-1)*lr_decay); acc += g^2;
+        // w -= clr*g/(sqrt(acc) + eps)
         const T clr = T(s.learning_rate / (1.0 + double(s.step - 1) * s.lr_decay));
+        const bool maximize = s.maximize;
         run_step(ts, count, 4, [&](const OptimTensor<T>& t, int64_t lo, int64_t hi) {
             T* w = t.param; const T* g = t.grad; T* acc = t.state[0];
             simd_loop(lo, hi, [&](int64_t i) {
-                const T gi = l2 ? g[i] + wd * w[i] : g[i];
+                const T gi = torch_grad(g[i], w[i], maximize, l2, wd);
                 const T ai = acc[i] + gi * gi;
                 acc[i] = ai;
                 w[i] = w[i] - clr * gi / (std::sqrt(ai) + eps);
@@ -179,17 +182,19 @@ void rmsprop_update(const OptimTensor<T>* ts, int64_t count, const OptimStep& s)
     const T lr = T(s.learning_rate), rho = T(s.rho), one_rho = T(1.0 - s.rho), eps = T(s.epsilon);
     const T mu = T(s.momentum), wd = T(s.weight_decay), lr_wd = T(s.learning_rate * s.weight_decay);
     const bool keras = s.convention == Convention::keras, decay = s.weight_decay != 0;
-    const bool centered = s.centered, momentum = s.momentum != 0;
+    const bool centered = s.centered, momentum = s.momentum != 0, maximize = s.maximize;
     // keras: w -= lr*wd*w; v = rho*v + (1-rho)*g^2; a = rho*a + (1-rho)*g; d = v - a^2 (or v);
     //        inc = lr*g/sqrt(d + eps); b = mu*b + inc; w -= b (or inc)
-    // torch: g += wd*w; v likewise; a += (1-rho)*(g - a); inc = g/(sqrt(d) + eps);
+    // torch: g = -g (maximize); g += wd*w; v likewise; a += (1-rho)*(g - a); inc = g/(sqrt(d) + eps);
     //        b = mu*b + inc; w -= lr*b (or lr*inc)
     run_step(ts, count, 4, [&](const OptimTensor<T>& t, int64_t lo, int64_t hi) {
         T* w = t.param; const T* g = t.grad; T* v = t.state[0]; T* a = t.state[1]; T* b = t.state[2];
         auto element = [&](int64_t i, auto is_keras, auto is_centered, auto has_momentum) {
             T wi = w[i], gi = g[i];
-            if (decay) {
-                if (is_keras) wi = wi - lr_wd * wi; else gi = gi + wd * wi;
+            if (is_keras) {
+                if (decay) wi = wi - lr_wd * wi;
+            } else {
+                gi = torch_grad(gi, wi, maximize, decay, wd);
             }
             const T vi = rho * v[i] + one_rho * (gi * gi);
             v[i] = vi;
@@ -252,16 +257,17 @@ void adam_update(const OptimTensor<T>* ts, int64_t count, const OptimStep& s) {
         });
         return;
     }
-    // torch: w *= 1 - lr*wd (decoupled) or g += wd*w; m = b1*m + (1-b1)*g; v = b2*v + (1-b2)*g*g;
-    // vmax = max(vmax, v) (amsgrad); w -= (lr/bc1)*m/(sqrt(v)/sqrt(bc2) + eps)
+    // torch: g = -g (maximize); w *= 1 - lr*wd (decoupled) or g += wd*w; m = b1*m + (1-b1)*g;
+    // v = b2*v + (1-b2)*g*g; vmax = max(vmax, v) (amsgrad); w -= (lr/bc1)*m/(sqrt(v)/sqrt(bc2) + eps)
     const T step_size = T(s.learning_rate / bc1), bc2_sqrt = T(std::sqrt(bc2));
     const T shrink = T(1.0 - s.learning_rate * s.weight_decay);
     const bool decoupled = decay && s.decoupled_weight_decay, l2 = decay && !s.decoupled_weight_decay;
+    const bool maximize = s.maximize;
     run_step(ts, count, 4, [&](const OptimTensor<T>& t, int64_t lo, int64_t hi) {
         T* w = t.param; const T* g = t.grad; T* m = t.state[0]; T* v = t.state[1]; T* vmax = t.state[2];
         auto element = [&](int64_t i, auto ams) {
             const T wi = decoupled ? w[i] * shrink : w[i];
-            const T gi = l2 ? g[i] + wd * w[i] : g[i];
+            const T gi = torch_grad(g[i], w[i], maximize, l2, wd);
             const T mi = b1 * m[i] + one_b1 * gi;
             T vi = b2 * v[i] + one_b2 * gi * gi;
             m[i] = mi;
