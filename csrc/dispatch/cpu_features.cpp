@@ -8,13 +8,15 @@ bool cpu_has_avx2_fma() {
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 }
-bool cpu_has_avx512f() {
+bool cpu_has_avx512() {
     __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") && cpu_has_avx2_fma();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512cd") &&
+           __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
+           __builtin_cpu_supports("avx512vl") && cpu_has_avx2_fma();
 }
 #else
 bool cpu_has_avx2_fma() { return false; }
-bool cpu_has_avx512f() { return false; }
+bool cpu_has_avx512() { return false; }
 #endif
 
 }  // namespace nnfast

@@ -43,7 +43,7 @@ const std::vector<Level>& levels() {
         {"avx2", &avx2::kernel_table, &cpu_has_avx2_fma},
 #endif
 #ifdef NNFAST_BUILT_AVX512
-        {"avx512", &avx512::kernel_table, &cpu_has_avx512f},
+        {"avx512", &avx512::kernel_table, &cpu_has_avx512},
 #endif
     };
     return all;

@@ -23,6 +23,9 @@ constexpr const char* kFeatures = ""
 #if defined(__AVX512F__)
                                   "avx512f "
 #endif
+#if defined(__AVX512DQ__) && defined(__AVX512BW__) && defined(__AVX512VL__) && defined(__AVX512CD__)
+                                  "avx512dq avx512bw avx512vl avx512cd "
+#endif
 #if defined(__AVX2__)
                                   "avx2 "
 #endif
