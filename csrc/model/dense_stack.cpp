@@ -103,12 +103,12 @@ void prefetch_rows(const T* x, const int64_t* rows, int64_t batch, int64_t in) {
         for (int64_t j = 0; j < in; j += kLine) __builtin_prefetch(x + rows[i] * in + j);
 }
 
-// buf = the rows `rows` of the data set. Copying rows that miss the cache is bound by memory
-// latency, not bandwidth, so two threads copying halves finish sooner even for one small batch.
+// buf = the rows `rows` of the data set. A row costs what it copies: a small batch is copied by
+// one thread, since a parallel region per step costs more than the copy (and a lot more on a busy
+// machine, where the step waits whenever the other thread is descheduled).
 template <class T>
 void gather_batch(const BatchBuffers<T>& buf, const TrainingSet<T>& d, const int64_t* rows, int64_t batch) {
-    constexpr int64_t kRowCost = 1 << 16;  // a latency-bound row counts as much as a large GEMM piece
-    parallel_for(batch, 1, kRowCost, [&](int64_t i0, int64_t i1) {
+    parallel_for(batch, 1, d.in + d.outputs + 1, [&](int64_t i0, int64_t i1) {
         for (int64_t i = i0; i < i1; ++i) {
             std::memcpy(buf.x + i * d.in, d.x + rows[i] * d.in, sizeof(T) * d.in);
             if (d.weights) buf.weights[i] = d.weights[rows[i]];
