@@ -34,9 +34,10 @@ class NativeBackend:
     def dropout_backward(self, dy, mask, rate, out):
         return ops.dropout_backward(dy, mask, rate, out=out)
 
-    def loss(self, name, pred, target, out):
-        """(loss, grad) of one of mse, mae, binary_cross_entropy, softmax_cross_entropy."""
-        return getattr(_core, name)(pred, target, out)
+    def loss(self, name, pred, target, out, *params):
+        """(loss, grad) of the loss kernel `name` (a loss function of nnfast.ops: mse, huber,
+        softmax_cross_entropy, ...), params its delta or label smoothing."""
+        return getattr(_core, name)(pred, target, out, *params)
 
     def batch_norm_forward(self, x, gamma, beta, moving_mean, moving_var, training, momentum, epsilon, out,
                            mean_out, inv_std_out):
@@ -92,8 +93,8 @@ class ReferenceBackend:
         out[...] = reference.dropout_backward(dy, mask, rate)
         return out
 
-    def loss(self, name, pred, target, out):
-        value, grad = getattr(reference, name)(pred, target)
+    def loss(self, name, pred, target, out, *params):
+        value, grad = getattr(reference, name)(pred, target, *params)
         out[...] = grad
         return value, out
 

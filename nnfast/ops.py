@@ -165,19 +165,85 @@ def mae(pred, target, out=None):
     return _core.mae(pred, target, out)
 
 
-def binary_cross_entropy(prob, target, out=None):
+def binary_cross_entropy(prob, target, out=None, label_smoothing=0.0):
     """Binary cross-entropy of probabilities clipped to [1e-7, 1 - 1e-7] (as Keras); the gradient is 0
-    where a probability was clipped."""
-    return _core.binary_cross_entropy(prob, target, out)
+    where a probability was clipped. Targets are smoothed to t (1 - ls) + ls / 2 first."""
+    return _core.binary_cross_entropy(prob, target, out, label_smoothing)
 
 
-def softmax_cross_entropy(logits, labels, out=None):
+def sigmoid_cross_entropy(logits, target, out=None, label_smoothing=0.0):
+    """Binary cross-entropy of sigmoid(logits) (Keras's from_logits=True): mean(max(z, 0) - z t +
+    log1p(exp(-|z|))), grad = (sigmoid(z) - t) / n; targets smoothed as in binary_cross_entropy."""
+    return _core.sigmoid_cross_entropy(logits, target, out, label_smoothing)
+
+
+def mape(pred, target, out=None):
+    """Mean absolute percentage error: 100 mean(|(target - pred) / max(|target|, 1e-7)|)."""
+    return _core.mape(pred, target, out)
+
+
+def msle(pred, target, out=None):
+    """Mean squared logarithmic error: mean((log(max(pred, eps) + 1) - log(max(target, eps) + 1))^2)."""
+    return _core.msle(pred, target, out)
+
+
+def huber(pred, target, out=None, delta=1.0):
+    """Huber loss: mean of e^2 / 2 where |e| <= delta, else delta |e| - delta^2 / 2 (e = pred - target)."""
+    return _core.huber(pred, target, out, delta)
+
+
+def log_cosh(pred, target, out=None):
+    """mean(log(cosh(pred - target))), computed as Keras does: x + softplus(-2 x) - log 2."""
+    return _core.log_cosh(pred, target, out)
+
+
+def hinge(pred, target, out=None):
+    """mean(max(1 - target * pred, 0)); targets that are all 0 or 1 count as -1 / 1 (Keras)."""
+    return _core.hinge(pred, target, out)
+
+
+def squared_hinge(pred, target, out=None):
+    """mean(max(1 - target * pred, 0)^2); targets that are all 0 or 1 count as -1 / 1 (Keras)."""
+    return _core.squared_hinge(pred, target, out)
+
+
+def poisson(pred, target, out=None):
+    """mean(pred - target log(pred + 1e-7))."""
+    return _core.poisson(pred, target, out)
+
+
+# Row-wise losses of (B, C) arrays: the mean over the batch of one value per row.
+
+def kl_divergence(pred, target, out=None):
+    """Kullback-Leibler divergence: mean over rows of sum(t log(t / p)), t and p clipped to [1e-7, 1]."""
+    return _core.kl_divergence(pred, target, out)
+
+
+def categorical_hinge(pred, target, out=None):
+    """mean over rows of max(max((1 - t) p) - sum(t p) + 1, 0)."""
+    return _core.categorical_hinge(pred, target, out)
+
+
+def cosine_similarity(pred, target, out=None):
+    """mean over rows of -cos(pred, target) (each norm's inverse capped at 1e7, as Keras)."""
+    return _core.cosine_similarity(pred, target, out)
+
+
+def categorical_cross_entropy(prob, labels, out=None, label_smoothing=0.0):
+    """Categorical cross-entropy of probability rows (B, C), as Keras: rows divided by their sum and
+    clipped to [1e-7, 1 - 1e-7]. labels: class indices (B,) or float rows, smoothed to
+    t (1 - ls) + ls / C."""
+    return _core.categorical_cross_entropy(prob, labels, out, label_smoothing)
+
+
+def softmax_cross_entropy(logits, labels, out=None, label_smoothing=0.0):
     """Fused log-softmax and negative log-likelihood, mean over the batch.
 
     logits (B, C); labels: integer class indices (B,) in [0, C), or float rows (B, C) of logits'
-    dtype (one-hot or probabilities). grad = (softmax(logits) * rowsum(labels) - labels) / B, which
-    is (softmax - onehot) / B for class indices. Extreme logits (+-1e4) stay finite."""
-    return _core.softmax_cross_entropy(logits, labels, out)
+    dtype (one-hot or probabilities), smoothed to t (1 - ls) + ls / C. grad = (softmax(logits) *
+    rowsum(labels) - labels) / B, which is (softmax - onehot) / B for class indices. Extreme logits
+    (+-1e4) stay finite."""
+    return _core.softmax_cross_entropy(logits, labels, out, label_smoothing)
 
 
 # --- dropout -----------------------------------------------------------------------------------

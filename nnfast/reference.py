@@ -58,6 +58,18 @@ __all__ = [
     "mse",
     "mae",
     "binary_cross_entropy",
+    "sigmoid_cross_entropy",
+    "mape",
+    "msle",
+    "huber",
+    "log_cosh",
+    "hinge",
+    "squared_hinge",
+    "poisson",
+    "kl_divergence",
+    "categorical_hinge",
+    "cosine_similarity",
+    "categorical_cross_entropy",
     "softmax_cross_entropy",
     "sgd_update",
     "adagrad_update",
@@ -320,15 +332,32 @@ def mae(pred, target):
     return float(np.mean(np.abs(d))), np.sign(d) * (1.0 / d.size)
 
 
-def binary_cross_entropy(prob, target):
+def _smoothing(label_smoothing):
+    return checks.real("label_smoothing", label_smoothing, 0.0, 1.0)
+
+
+def _pointwise(pred_name, pred, target):
+    """(pred, target, the gradient's 1/n factor's n): the pair checked as the kernels check it."""
+    p, t = _pair(pred_name, pred, "target", target)
+    return p, t, max(p.size, 1)
+
+
+def _mean_terms(terms, grad, n, factor=1.0):
+    """(factor * the mean of the terms, summed in float64, as a float, grad); (0.0, grad) when empty."""
+    return float(np.sum(terms, dtype=np.float64)) * (1.0 / n) * factor if terms.size else 0.0, grad
+
+
+def binary_cross_entropy(prob, target, label_smoothing=0.0):
     """Binary cross-entropy of probabilities, clipped to ``[eps, 1-eps]`` (eps = 1e-7, as Keras).
 
-    ``loss = -mean(t log pc + (1-t) log(1-pc))``; ``grad = (-t/pc + (1-t)/(1-pc)) / n`` where p was
-    inside the clip range, 0 where it was clipped.
+    Targets smoothed to ``t (1 - ls) + ls / 2`` (Keras); ``loss = -mean(t log pc + (1-t) log(1-pc))``;
+    ``grad = (-t/pc + (1-t)/(1-pc)) / n`` where p was inside the clip range, 0 where it was clipped.
     """
+    ls = _smoothing(label_smoothing)
     p, t = _pair("prob", prob, "target", target)
     if p.size == 0:
         return 0.0, np.empty_like(p)
+    t = t * p.dtype.type(1.0 - ls) + p.dtype.type(0.5 * ls)
     lo, hi = p.dtype.type(BCE_EPSILON), p.dtype.type(1.0 - BCE_EPSILON)
     pc = np.clip(p, lo, hi)
     loss = -np.mean(t * np.log(pc) + (1.0 - t) * np.log(1.0 - pc))
@@ -337,13 +366,188 @@ def binary_cross_entropy(prob, target):
     return float(loss), grad
 
 
-def softmax_cross_entropy(logits, labels):
+def sigmoid_cross_entropy(logits, target, label_smoothing=0.0):
+    """Binary cross-entropy of sigmoid(logits) (Keras's from_logits=True), targets smoothed as in
+    binary_cross_entropy: ``mean(max(z, 0) - z t + log1p(exp(-|z|)))``, ``grad = (1/(1 + exp(-z)) - t) / n``."""
+    ls = _smoothing(label_smoothing)
+    z, t, n = _pointwise("logits", logits, target)
+    dt = z.dtype.type
+    t = t * dt(1.0 - ls) + dt(0.5 * ls)
+    with np.errstate(over="ignore"):
+        grad = (1 / (1 + np.exp(-z)) - t) * dt(1.0 / n)
+    return _mean_terms(np.maximum(z, 0) - z * t + np.log1p(np.exp(-np.abs(z))), grad, n)
+
+
+def mape(pred, target):
+    """Mean absolute percentage error: ``100 mean(|(t - p) / max(|t|, eps)|)``,
+    ``grad = sign(p - t) / max(|t|, eps) * (100 / n)``."""
+    p, t, n = _pointwise("pred", pred, target)
+    scale = np.maximum(np.abs(t), p.dtype.type(BCE_EPSILON))
+    grad = np.sign(p - t) / scale * p.dtype.type(100.0 * (1.0 / n))
+    return _mean_terms(np.abs((t - p) / scale), grad, n, 100.0)
+
+
+def msle(pred, target):
+    """Mean squared logarithmic error: ``mean(d^2)``, ``d = log(max(p, eps) + 1) - log(max(t, eps) + 1)``;
+    ``grad = 2 d / (max(p, eps) + 1) / n`` where p > eps, else 0."""
+    p, t, n = _pointwise("pred", pred, target)
+    eps = p.dtype.type(BCE_EPSILON)
+    shifted = np.maximum(p, eps) + 1
+    d = np.log(shifted) - np.log(np.maximum(t, eps) + 1)
+    grad = np.where(p > eps, 2 * d / shifted * p.dtype.type(1.0 / n), 0)
+    return _mean_terms(d * d, grad, n)
+
+
+def huber(pred, target, delta=1.0):
+    """Huber loss, ``e = p - t``: ``mean(0.5 e^2 where |e| <= delta, else delta |e| - 0.5 delta^2)``;
+    ``grad = (e where |e| <= delta, else delta sign(e)) / n``."""
+    p, t, n = _pointwise("pred", pred, target)
+    delta, half = p.dtype.type(checks.real("delta", delta, -math.inf)), p.dtype.type(0.5)
+    e = p - t
+    a = np.abs(e)
+    small = a <= delta
+    grad = np.where(small, e, delta * np.sign(e)) * p.dtype.type(1.0 / n)
+    return _mean_terms(np.where(small, half * (e * e), delta * a - half * (delta * delta)), grad, n)
+
+
+def _softplus(z):
+    return np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))
+
+
+def log_cosh(pred, target):
+    """``mean(log(cosh(x)))``, ``x = p - t``, as Keras: ``x + softplus(-2 x) - log 2``; ``grad = tanh(x) / n``."""
+    p, t, n = _pointwise("pred", pred, target)
+    x = p - t
+    grad = np.tanh(x) * p.dtype.type(1.0 / n)
+    return _mean_terms(x + _softplus(x * p.dtype.type(-2)) - p.dtype.type(math.log(2.0)), grad, n)
+
+
+def _hinge_margin(pred, target):
+    """(p, t, n, max(1 - t p, 0)), targets that are all 0 or 1 turned into -1 / 1 (Keras)."""
+    p, t, n = _pointwise("pred", pred, target)
+    if np.all((t == 0) | (t == 1)):
+        t = 2 * t - 1
+    return p, t, n, np.maximum(1 - t * p, 0)
+
+
+def hinge(pred, target):
+    """``mean(max(1 - t p, 0))``; ``grad = -t / n`` where the margin is positive, else 0."""
+    p, t, n, m = _hinge_margin(pred, target)
+    return _mean_terms(m, np.where(m > 0, -t * p.dtype.type(1.0 / n), 0), n)
+
+
+def squared_hinge(pred, target):
+    """``mean(max(1 - t p, 0)^2)``; ``grad = -2 t max(1 - t p, 0) / n``."""
+    p, t, n, m = _hinge_margin(pred, target)
+    return _mean_terms(m * m, -2 * t * m * p.dtype.type(1.0 / n), n)
+
+
+def poisson(pred, target):
+    """``mean(p - t log(p + eps))``; ``grad = (1 - t / (p + eps)) / n``."""
+    p, t, n = _pointwise("pred", pred, target)
+    q = p + p.dtype.type(BCE_EPSILON)
+    return _mean_terms(p - t * np.log(q), (1 - t / q) * p.dtype.type(1.0 / n), n)
+
+
+def _rows(pred_name, pred, target_name, target, labels_ok):
+    """(pred (B, C), target rows (B, C) of pred's dtype, the gradient's 1/B factor): float rows, or
+    for the cross-entropies integer class indices (B,) made one-hot rows."""
+    (p,) = _float_arrays(**{pred_name: pred})
+    if p.ndim != 2:
+        raise ValueError(f"{pred_name} must be 2-D (batch, classes), got shape {p.shape}")
+    bsz, ncls = p.shape
+    target = np.asarray(target)
+    if labels_ok and np.issubdtype(target.dtype, np.integer):
+        if target.shape != (bsz,):
+            raise ValueError(f"integer {target_name} must have shape ({bsz},), got {target.shape}")
+        if bsz and (target.min() < 0 or target.max() >= ncls):
+            raise ValueError(f"{target_name} must be class indices in [0, {ncls}), got values in "
+                             f"[{target.min()}, {target.max()}]")
+        t = np.zeros_like(p)
+        t[np.arange(bsz), target] = 1
+    else:
+        p, t = _float_arrays(**{pred_name: p, target_name: target})
+        _same_shape(pred_name, p, target_name, t)
+    if bsz and not ncls:
+        raise ValueError(f"{pred_name} must have at least one class (C >= 1)")
+    return p, t, p.dtype.type(1.0 / max(bsz, 1))
+
+
+def _mean_rows(values, grad):
+    """(the mean of the row values, summed in float64, as a float, grad); (0.0, grad) when empty."""
+    return float(np.sum(values, dtype=np.float64)) / values.size if values.size else 0.0, grad
+
+
+def kl_divergence(pred, target):
+    """Kullback-Leibler divergence, t and p clipped to ``[eps, 1]``: ``mean_b(sum(t log(t / p)))``;
+    ``grad = -t / p / B`` where p was not clipped, else 0."""
+    p, t, s = _rows("pred", pred, "target", target, False)
+    eps = p.dtype.type(BCE_EPSILON)
+    tc, pc = np.clip(t, eps, 1), np.clip(p, eps, 1)
+    grad = np.where((p >= eps) & (p <= 1), -tc / pc * s, 0)
+    return _mean_rows(np.sum((tc * np.log(tc / pc)).astype(np.float64), axis=1), grad)
+
+
+def categorical_hinge(pred, target):
+    """``mean_b(max(max((1 - t) p) - sum(t p) + 1, 0))``; where positive,
+    ``grad = (onehot(argmax((1 - t) p)) (1 - t) - t) / B``, else 0."""
+    p, t, s = _rows("pred", pred, "target", target, False)
+    if not p.size:
+        return 0.0, np.empty_like(p)
+    others = (1 - t) * p
+    top = np.zeros_like(p)
+    top[np.arange(len(p)), others.argmax(axis=1)] = 1
+    v = np.maximum(others.max(axis=1, keepdims=True) - np.sum(t * p, axis=1, keepdims=True) + 1, 0)
+    return _mean_rows(v[:, 0], np.where(v > 0, (top * (1 - t) - t) * s, 0))
+
+
+def cosine_similarity(pred, target):
+    """``mean_b(-sum(t / |t| * p / |p|))``, each ``1/|x|`` capped at ``1/eps`` (keras.ops.normalize);
+    ``grad = -(1/|p|) (tn - sum(tn pn) pn) / B`` (``-tn / eps / B`` where the cap is active)."""
+    p, t, s = _rows("pred", pred, "target", target, False)
+    cap = p.dtype.type(1.0 / BCE_EPSILON)
+    with np.errstate(divide="ignore"):
+        it = np.minimum(1 / np.sqrt(np.sum(t * t, axis=1, keepdims=True)), cap)
+        ip = np.minimum(1 / np.sqrt(np.sum(p * p, axis=1, keepdims=True)), cap)
+    tn, pn = t * it, p * ip
+    along = np.sum(tn * pn, axis=1, keepdims=True)
+    grad = np.where(ip < cap, -ip * (tn - along * pn), -tn * cap) * s
+    return _mean_rows(-along[:, 0].astype(np.float64), grad)
+
+
+def _smoothed_rows(t, ls):
+    """Rows smoothed to ``t (1 - ls) + ls / C`` (Keras's categorical label smoothing)."""
+    return t * t.dtype.type(1.0 - ls) + t.dtype.type(ls) / t.dtype.type(t.shape[1])
+
+
+def categorical_cross_entropy(prob, labels, label_smoothing=0.0):
+    """Categorical cross-entropy of probability rows, as Keras: ``q = p / sum(p)`` clipped to
+    ``[eps, 1 - eps]``, ``loss = mean_b(-sum(t log q))``, labels (class indices or rows) smoothed to
+    ``t (1 - ls) + ls / C``; ``grad = (dq - sum(dq q)) / sum(p) / B``, ``dq = -t / q`` where q was
+    not clipped, else 0."""
+    ls = _smoothing(label_smoothing)
+    p, t, s = _rows("prob", prob, "labels", labels, True)
+    if not p.size:
+        return 0.0, np.empty_like(p)
+    t = _smoothed_rows(t, ls)
+    lo, hi = p.dtype.type(BCE_EPSILON), p.dtype.type(1.0 - BCE_EPSILON)
+    total = np.sum(p, axis=1, keepdims=True)
+    q = p / total
+    qc = np.clip(q, lo, hi)
+    dq = np.where((q >= lo) & (q <= hi), -t / qc, 0)
+    grad = (dq - np.sum(dq * q, axis=1, keepdims=True)) / total * s
+    return _mean_rows(-np.sum((t * np.log(qc)).astype(np.float64), axis=1), grad)
+
+
+def softmax_cross_entropy(logits, labels, label_smoothing=0.0):
     """Softmax + cross-entropy, mean over the batch.
 
-    logits (B, C); labels are integer class indices (B,) or float rows (B, C) of the logits' dtype.
+    logits (B, C); labels are integer class indices (B,) or float rows (B, C) of the logits' dtype,
+    smoothed to ``t (1 - ls) + ls / C`` (rows of class indices are one-hot first).
     ``logp = z - max - log(sum(exp(z - max)))``; ``loss = mean_b(-sum(labels * logp))``;
     ``dlogits = (softmax * rowsum(labels) - labels) / B``.
     """
+    ls = _smoothing(label_smoothing)
     (z,) = _float_arrays(logits=logits)
     if z.ndim != 2:
         raise ValueError(f"logits must be 2-D (batch, classes), got shape {z.shape}")
@@ -363,6 +567,10 @@ def softmax_cross_entropy(logits, labels):
         return 0.0, np.empty_like(z)
     if ncls == 0:
         raise ValueError("logits must have at least one class (C >= 1)")
+    if integer and ls:
+        labels, integer = _smoothed_rows(np.eye(ncls, dtype=z.dtype)[labels], ls), False
+    elif not integer:
+        labels = _smoothed_rows(labels, ls)
 
     shifted = z - z.max(axis=1, keepdims=True)
     logp = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))

@@ -173,11 +173,15 @@ def test_kernel_losses_agree_with_their_numpy_twin(name, kwargs, kind, kernel, d
 
 def test_fusing_and_kernels_only_where_they_compute_exactly_this_loss():
     assert L.CategoricalCrossentropy().fuses_softmax and L.SparseCategoricalCrossentropy().fuses_softmax
-    assert not L.CategoricalCrossentropy(label_smoothing=0.1).fuses_softmax
+    assert L.CategoricalCrossentropy(label_smoothing=0.1).fuses_softmax  # the fused kernel smooths too
+    assert L.CategoricalCrossentropy(label_smoothing=0.1).kernel_params == (0.1,)
     assert not L.CategoricalCrossentropy(from_logits=True).fuses_softmax
-    assert L.BinaryCrossentropy(from_logits=True).kernel is None
-    assert L.BinaryCrossentropy(label_smoothing=0.1).kernel is None
-    assert L.MeanSquaredError(reduction="sum").kernel is None
+    assert L.BinaryCrossentropy(from_logits=True, label_smoothing=0.2).kernel == "sigmoid_cross_entropy"
+    assert L.Huber(delta=0.3).kernel_params == (0.3,)
+    for other_axis in (L.BinaryCrossentropy(axis=0), L.CategoricalCrossentropy(axis=0), L.CosineSimilarity(axis=0)):
+        assert other_axis.kernel is None and not other_axis.fuses_softmax
+    assert L.MeanSquaredError(reduction="sum").kernel is None and L.KLDivergence(reduction="sum").kernel is None
+    assert all(cls().kernel is not None for cls in L.CLASSES)  # every loss trains on a kernel by default
     assert L.get("mse").kernel == "mse" and L.get("mse").name == "mse"
 
 

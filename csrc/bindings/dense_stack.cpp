@@ -13,6 +13,7 @@
 
 #include "bindings/checks.h"
 #include "bindings/kernel_call.h"
+#include "bindings/losses.h"
 #include "bindings/optim_step.h"
 #include "bindings/register.h"
 #include "dispatch/dispatch.h"
@@ -68,17 +69,6 @@ void require_indices(const int64_t* v, int64_t n, int64_t bound, const char* nam
             throw py::value_error(std::string(name) + " must hold indices in [0, " + std::to_string(bound) + ")");
 }
 
-// The Loss of a loss kernel's name (nnfast.losses' `kernel`).
-Loss loss_named(const std::string& name) {
-    static const std::pair<const char*, Loss> losses[] = {{"mse", Loss::mse},
-                                                          {"mae", Loss::mae},
-                                                          {"binary_cross_entropy", Loss::binary_cross_entropy},
-                                                          {"softmax_cross_entropy", Loss::softmax_cross_entropy}};
-    for (const auto& [n, loss] : losses)
-        if (name == n) return loss;
-    throw py::value_error("loss must be mse, mae, binary_cross_entropy or softmax_cross_entropy, got " + name);
-}
-
 // The LayerKind of a record's kind (nnfast.models.native_step's NativeLayerPlan.kind).
 LayerKind kind_named(const std::string& name, const std::string& what) {
     static const std::pair<const char*, LayerKind> kinds[] = {{"dense", LayerKind::dense},
@@ -119,7 +109,8 @@ template <class T>
 class TypedStep : public Step {
   public:
     TypedStep(const py::list& layers, py::handle dloss, const std::string& loss, const std::string& fn,
-              const py::dict& kwargs, py::handle params, py::handle grads, const py::tuple& states) {
+              const py::dict& kwargs, py::handle params, py::handle grads, const py::tuple& states,
+              double loss_param) {
         s_.step_template = optim_step_from_kwargs(fn, kwargs, &s_.plan.optimizer);
         auto& p = s_.plan;
         if (layers.size() == 0) throw py::value_error("layers must not be empty");
@@ -159,7 +150,8 @@ class TypedStep : public Step {
         input_dim_ = p.layers.front().in;
         outputs_ = p.layers.back().out;
         p.dloss = ptr<T>(keep(buffer<T>(dloss, "dloss", {p.batch, outputs_}, true)));
-        p.loss = loss_named(loss);
+        p.loss = loss_named(loss, "loss");
+        p.loss_param = checked_loss_param(p.loss, loss_param);
         p.tensors = checked_tensors<T>(params, grads, states, &keep_);
     }
 
@@ -171,7 +163,7 @@ class TypedStep : public Step {
         const int64_t* labels = nullptr;
         const T* rows = nullptr;
         py::array t = py::reinterpret_borrow<py::object>(targets).cast<py::array>();
-        if (p.loss == Loss::softmax_cross_entropy && t.dtype().kind() == 'i') {
+        if (takes_labels(p.loss) && t.dtype().kind() == 'i') {
             if (t.itemsize() != 8 || t.ndim() != 1 || t.shape(0) != p.batch)
                 throw py::value_error("labels must be int64 class indices of shape (batch,)");
             require_c_contiguous(t, "labels");
@@ -212,7 +204,7 @@ class TypedStep : public Step {
                             input_dim_, outputs_};
         py::array t = py::reinterpret_borrow<py::object>(targets).cast<py::array>();
         py::ssize_t size = 0;
-        if (p.loss == Loss::softmax_cross_entropy && t.dtype().kind() == 'i') {
+        if (takes_labels(p.loss) && t.dtype().kind() == 'i') {
             data.labels = int64_vector(t, "labels", &size);
             if (size != samples) throw py::value_error("labels must have one entry per sample of x");
         } else {
@@ -374,17 +366,20 @@ class TypedStep : public Step {
 
 std::unique_ptr<Step> make_step(const py::list& layers, py::handle dloss, const std::string& loss,
                                 const std::string& fn, const py::dict& kwargs, py::handle params, py::handle grads,
-                                const py::tuple& states) {
+                                const py::tuple& states, double loss_param) {
     return dispatch_dtype(float_array(dloss, "dloss"), [&](auto t) -> std::unique_ptr<Step> {
-        return std::make_unique<TypedStep<decltype(t)>>(layers, dloss, loss, fn, kwargs, params, grads, states);
+        return std::make_unique<TypedStep<decltype(t)>>(layers, dloss, loss, fn, kwargs, params, grads, states,
+                                                        loss_param);
     });
 }
 
-// Keras's sample-weighted loss of pred (rows, cols) against targets (int64 labels (rows,) for
-// softmax_cross_entropy, else rows of pred's shape) with weights (rows,): what the one-call step
-// reports with weights, for the Python loop to report the same.
-double weighted_loss(py::handle pred_obj, py::handle targets, py::handle weights_obj, const std::string& loss) {
-    const Loss kind = loss_named(loss);
+// Keras's sample-weighted loss of pred (rows, cols) against targets (int64 labels (rows,) for the
+// cross-entropies, else rows of pred's shape) with weights (rows,): what the one-call step reports
+// with weights, for the Python loop to report the same.
+double weighted_loss(py::handle pred_obj, py::handle targets, py::handle weights_obj, const std::string& loss,
+                     double param) {
+    const Loss kind = loss_named(loss, "loss");
+    checked_loss_param(kind, param);
     py::array pred = float_array(pred_obj, "pred");
     if (pred.ndim() != 2) throw py::value_error("pred must be 2-D (batch, outputs), got shape " + shape_str(pred));
     require_c_contiguous(pred, "pred");
@@ -395,7 +390,7 @@ double weighted_loss(py::handle pred_obj, py::handle targets, py::handle weights
         const int64_t* labels = nullptr;
         const T* target = nullptr;
         py::array y = py::reinterpret_borrow<py::object>(targets).cast<py::array>();
-        if (kind == Loss::softmax_cross_entropy && y.dtype().kind() == 'i') {
+        if (takes_labels(kind) && y.dtype().kind() == 'i') {
             py::ssize_t n = 0;
             labels = int64_vector(y, "targets", &n);
             if (n != rows) throw py::value_error("targets must have one label per row of pred");
@@ -403,7 +398,7 @@ double weighted_loss(py::handle pred_obj, py::handle targets, py::handle weights
         } else {
             target = ptr<const T>(buffer<T>(y, "targets", {rows, cols}, false));
         }
-        return kernels<T>().weighted_loss(ptr<const T>(pred), labels, target, ptr<const T>(w), rows, cols, kind);
+        return kernels<T>().weighted_loss(ptr<const T>(pred), labels, target, ptr<const T>(w), rows, cols, kind, param);
     });
 }
 
@@ -411,10 +406,14 @@ double weighted_loss(py::handle pred_obj, py::handle targets, py::handle weights
 
 void register_dense_stack(py::module_& m) {
     m.def("weighted_loss", &weighted_loss, py::arg("pred"), py::arg("targets"), py::arg("weights"), py::arg("loss"),
-          "weighted_loss(pred, targets, weights, loss) -> sum_i weights[i] * loss_i / rows: Keras's sample-weighted "
-          "loss (loss_i the mean of row i's terms, or its softmax cross-entropy), as the one-call step reports it");
+          py::arg("param") = 0.0,
+          "weighted_loss(pred, targets, weights, loss, param=0.0) -> sum_i weights[i] * loss_i / rows: Keras's "
+          "sample-weighted loss (loss_i the mean of row i's terms, or its row-wise value), as the one-call step "
+          "reports it; param: huber's delta or the label smoothing");
     py::class_<Step>(m, "DenseStackStep", "One native call per training step of a chain of layers (Dense, activation, dropout, batch and layer normalization).")
-        .def(py::init(&make_step))
+        .def(py::init(&make_step), py::arg("layers"), py::arg("dloss"), py::arg("loss"), py::arg("fn"),
+             py::arg("hyperparameters"), py::arg("params"), py::arg("grads"), py::arg("states"),
+             py::arg("loss_param") = 0.0)
         .def("run", &Step::run, py::arg("x"), py::arg("targets"), py::arg("learning_rate"), py::arg("step"),
              py::arg("check_finite") = false, py::arg("weights") = py::none(),
              "run(x, targets, learning_rate, step, check_finite=False, weights=None) -> loss; weights (batch,): "

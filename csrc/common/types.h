@@ -12,11 +12,26 @@ enum class Activation : int { linear = 0, relu, leaky_relu, sigmoid, tanh, softm
 // Negative-side slope of leaky_relu: Keras' default for the "leaky_relu" activation string.
 constexpr double kLeakyReluSlope = 0.2;
 
-// The point-wise losses (KernelSet::pointwise_loss) and softmax_cross_entropy, which has its own
-// kernel (it reads whole rows, and class indices or rows as targets).
-enum class Loss : int { mse = 0, mae, binary_cross_entropy, softmax_cross_entropy };
+// The losses with kernels (Keras's definitions, kernels/losses.h). Point-wise ones
+// (KernelSet::pointwise_loss) average a term per element; row-wise ones (KernelSet::row_loss,
+// softmax_cross_entropy of logits included) average a value per row. Some take one parameter:
+// huber its delta, the cross-entropies their label smoothing.
+enum class Loss : int {
+    mse = 0, mae, binary_cross_entropy, softmax_cross_entropy,
+    // point-wise
+    sigmoid_cross_entropy, mape, msle, huber, log_cosh, hinge, squared_hinge, poisson,
+    // row-wise
+    kl_divergence, categorical_hinge, cosine_similarity, categorical_cross_entropy
+};
 
-// Probabilities are clipped to [kBceEpsilon, 1 - kBceEpsilon] in binary cross-entropy (Keras).
+// Whether a loss sums a value per row (KernelSet::row_loss) rather than averaging element terms.
+constexpr bool is_row_loss(Loss kind) {
+    return kind == Loss::softmax_cross_entropy || kind == Loss::kl_divergence || kind == Loss::categorical_hinge ||
+           kind == Loss::cosine_similarity || kind == Loss::categorical_cross_entropy;
+}
+
+// Probabilities are clipped to [kBceEpsilon, 1 - kBceEpsilon] in binary cross-entropy (Keras); the
+// other losses use the same keras.backend.epsilon() where Keras does.
 constexpr double kBceEpsilon = 1e-7;
 
 enum class OptimizerKind : int { sgd = 0, adagrad, rmsprop, adam };

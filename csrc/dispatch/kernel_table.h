@@ -27,17 +27,18 @@ struct KernelSet {
     // dw (k, n), db (n) (or null), dx (m, k) (or null) from x, w, the output y (m, n) and dy (m, n).
     void (*dense_backward)(T* dx, T* dw, T* db, const T* x, const T* w, const T* y, const T* dy,
                            int64_t m, int64_t k, int64_t n, Activation act);
-    // Mean loss of pred (n) against target (n); grad (n) = dloss/dpred. kind is a point-wise loss
-    // (not softmax_cross_entropy, which has its own kernel below).
-    double (*pointwise_loss)(T* grad, const T* pred, const T* target, int64_t n, Loss kind);
-    // Mean softmax cross-entropy of logits (rows, cols) against labels (rows) in [0, cols) or, when
-    // labels is null, label_rows (rows, cols); dlogits (rows, cols) = its gradient.
-    double (*softmax_cross_entropy)(T* dlogits, const T* logits, const int64_t* labels, const T* label_rows,
-                                    int64_t rows, int64_t cols);
+    // Mean loss of pred (n) against target (n); grad (n) = dloss/dpred. kind is a point-wise loss;
+    // param its delta or label smoothing (kernels/losses.h).
+    double (*pointwise_loss)(T* grad, const T* pred, const T* target, int64_t n, Loss kind, double param);
+    // Mean over rows of a row-wise loss (is_row_loss, softmax_cross_entropy included) of pred (rows,
+    // cols) against labels (rows) in [0, cols) or, when labels is null, target (rows, cols);
+    // grad (rows, cols) = its gradient.
+    double (*row_loss)(T* grad, const T* pred, const int64_t* labels, const T* target, int64_t rows, int64_t cols,
+                       Loss kind, double param);
     // sum_i weights[i] * loss_i / rows over the rows of pred (rows, cols) against labels (rows) or, when
     // labels is null, target (rows, cols) (kernels/losses.h): Keras's sample-weighted loss value.
     double (*weighted_loss)(const T* pred, const int64_t* labels, const T* target, const T* weights, int64_t rows,
-                            int64_t cols, Loss kind);
+                            int64_t cols, Loss kind, double param);
     // y (n) = x (n) / (1 - rate) where uniform(seed, i) >= rate, else 0; mask (n) = kept.
     void (*dropout_forward)(T* y, uint8_t* mask, const T* x, int64_t n, double rate, uint64_t seed);
     // dx (n) = dy (n) / (1 - rate) where mask (n), else 0.

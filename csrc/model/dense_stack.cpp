@@ -66,14 +66,14 @@ double run_dense_stack_step(const KernelTable& kt, const DenseStackStep<T>& s, c
     }
     const auto& last = s.layers.back();
     double loss;
-    if (s.loss == Loss::softmax_cross_entropy)
-        loss = k.softmax_cross_entropy(s.dloss, last.y, labels, target_rows, s.batch, last.out);
+    if (is_row_loss(s.loss))
+        loss = k.row_loss(s.dloss, last.y, labels, target_rows, s.batch, last.out, s.loss, s.loss_param);
     else
-        loss = k.pointwise_loss(s.dloss, last.y, target_rows, s.batch * last.out, s.loss);
+        loss = k.pointwise_loss(s.dloss, last.y, target_rows, s.batch * last.out, s.loss, s.loss_param);
     if (weights) {  // the Python loop's grad *= w, row by row; the loss Keras reports with weights
         for (int64_t i = 0; i < s.batch; ++i)
             for (int64_t j = 0; j < last.out; ++j) s.dloss[i * last.out + j] *= weights[i];
-        loss = k.weighted_loss(last.y, labels, target_rows, weights, s.batch, last.out, s.loss);
+        loss = k.weighted_loss(last.y, labels, target_rows, weights, s.batch, last.out, s.loss, s.loss_param);
     }
     if (!std::isfinite(loss)) return loss;
     const T* dy = s.dloss;

@@ -51,12 +51,13 @@ struct DenseStackStep {
     std::vector<LayerBuffers<T>> layers;
     int64_t batch;
     Loss loss;
+    double loss_param;  // huber's delta or the label smoothing (kernels/losses.h)
     T* dloss;  // (batch, outputs): dL/d(last y)
     OptimizerKind optimizer;
     std::vector<OptimTensor<T>> tensors;  // the parameters, their gradients and optimizer state
 };
 
-// Runs the step on x (batch, in) and targets (labels (batch) as int64 for a sparse softmax loss,
+// Runs the step on x (batch, in) and targets (labels (batch) as int64 for a sparse cross-entropy,
 // else target rows (batch, outputs)); returns the loss. With weights (batch) (else null), the loss
 // is the sample-weighted one (KernelSet::weighted_loss) and each row of dloss is scaled by its
 // weight. When the loss is not finite, nothing is updated (the weights stay the last finite ones).

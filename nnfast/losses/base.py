@@ -39,9 +39,11 @@ class Loss(Configurable):
     train, ``terms(y_true, y_pred) -> (values, gradient of each value w.r.t. its predictions)``.
 
     Model-facing attributes: ``kernel`` names the backend loss that computes exactly this loss on
-    (pred, target) (None: NumPy), ``sparse`` says the targets are class indices, ``fuses_softmax``
-    that a softmax output layer may hand its logits to ``fused_value_and_grad``."""
+    (pred, target) (None: NumPy) and ``kernel_params`` its further arguments (Huber's delta, a
+    label smoothing), ``sparse`` says the targets are class indices, ``fuses_softmax`` that a
+    softmax output layer may hand its logits to ``fused_value_and_grad``."""
     kernel = None
+    kernel_params = ()
     sparse = False
     fuses_softmax = False
 
@@ -80,7 +82,7 @@ class Loss(Configurable):
         reduces it without sample weights (None / "none" train on the mean), and its gradient
         w.r.t. pred written into out (pred's shape and dtype)."""
         if self.kernel is not None:
-            return backend.loss(self.kernel, pred, target, out)
+            return backend.loss(self.kernel, pred, target, out, *self.kernel_params)
         values, grad = self.terms(target, pred, with_grad=True)
         count = max(values.size, 1)
         scale = 1.0 if self.reduction == "sum" else 1.0 / count

@@ -41,15 +41,16 @@ def loss_class(class_name, fn, default_name, kernel=None):
 MeanSquaredError = loss_class("MeanSquaredError", functions.mean_squared_error, "mean_squared_error", "mse")
 MeanAbsoluteError = loss_class("MeanAbsoluteError", functions.mean_absolute_error, "mean_absolute_error", "mae")
 MeanAbsolutePercentageError = loss_class("MeanAbsolutePercentageError", functions.mean_absolute_percentage_error,
-                                         "mean_absolute_percentage_error")
+                                         "mean_absolute_percentage_error", "mape")
 MeanSquaredLogarithmicError = loss_class("MeanSquaredLogarithmicError", functions.mean_squared_logarithmic_error,
-                                         "mean_squared_logarithmic_error")
-LogCosh = loss_class("LogCosh", functions.log_cosh, "log_cosh")
-Hinge = loss_class("Hinge", functions.hinge, "hinge")
-SquaredHinge = loss_class("SquaredHinge", functions.squared_hinge, "squared_hinge")
-CategoricalHinge = loss_class("CategoricalHinge", functions.categorical_hinge, "categorical_hinge")
-KLDivergence = loss_class("KLDivergence", functions.kl_divergence, "kl_divergence")
-Poisson = loss_class("Poisson", functions.poisson, "poisson")
+                                         "mean_squared_logarithmic_error", "msle")
+LogCosh = loss_class("LogCosh", functions.log_cosh, "log_cosh", "log_cosh")
+Hinge = loss_class("Hinge", functions.hinge, "hinge", "hinge")
+SquaredHinge = loss_class("SquaredHinge", functions.squared_hinge, "squared_hinge", "squared_hinge")
+CategoricalHinge = loss_class("CategoricalHinge", functions.categorical_hinge, "categorical_hinge",
+                              "categorical_hinge")
+KLDivergence = loss_class("KLDivergence", functions.kl_divergence, "kl_divergence", "kl_divergence")
+Poisson = loss_class("Poisson", functions.poisson, "poisson", "poisson")
 
 
 class Huber(FunctionLoss):
@@ -57,6 +58,8 @@ class Huber(FunctionLoss):
 
     def __init__(self, delta=1.0, reduction="sum_over_batch_size", name="huber_loss", dtype=None):
         super().__init__(name, reduction, dtype, delta=checks.real("delta", delta))
+        if self.reduction in MEAN_REDUCTIONS:
+            self.kernel, self.kernel_params = "huber", (self.fn_kwargs["delta"],)
 
 
 class CosineSimilarity(FunctionLoss):
@@ -64,6 +67,8 @@ class CosineSimilarity(FunctionLoss):
 
     def __init__(self, axis=-1, reduction="sum_over_batch_size", name="cosine_similarity", dtype=None):
         super().__init__(name, reduction, dtype, axis=checks.integer("axis", axis, lo=None))
+        if axis in (-1, 1) and self.reduction in MEAN_REDUCTIONS:
+            self.kernel = "cosine_similarity"
 
 
 class BinaryCrossentropy(FunctionLoss):
@@ -76,15 +81,17 @@ class BinaryCrossentropy(FunctionLoss):
         super().__init__(name, reduction, dtype, from_logits=checks.flag("from_logits", from_logits),
                          label_smoothing=functions.check_label_smoothing(label_smoothing),
                          axis=checks.integer("axis", axis, lo=None))
-        if not from_logits and not label_smoothing and axis in (-1, 1) and self.reduction in MEAN_REDUCTIONS:
-            self.kernel = "binary_cross_entropy"
+        if axis in (-1, 1) and self.reduction in MEAN_REDUCTIONS:
+            self.kernel = "sigmoid_cross_entropy" if from_logits else "binary_cross_entropy"
+            self.kernel_params = (self.fn_kwargs["label_smoothing"],)
 
 
 class CategoricalCrossentropy(FunctionLoss):
     """Keras's CategoricalCrossentropy. On probabilities it fuses with a softmax output layer (the
     model hands the logits to fused_value_and_grad: one kernel, exact log-softmax, where Keras
-    clips the probabilities to [1e-7, 1 - 1e-7]); with from_logits the softmax cross-entropy kernel
-    computes it directly. Label smoothing or another axis take the NumPy path."""
+    clips the probabilities to [1e-7, 1 - 1e-7]) and runs the categorical_cross_entropy kernel on
+    any other output; with from_logits the softmax cross-entropy kernel computes it directly. Label
+    smoothing is an argument of the kernels; another axis takes the NumPy path."""
     fn = staticmethod(functions.categorical_crossentropy)
 
     def __init__(self, from_logits=False, label_smoothing=0.0, axis=-1, reduction="sum_over_batch_size",
@@ -95,12 +102,14 @@ class CategoricalCrossentropy(FunctionLoss):
         self.set_kernels(from_logits, label_smoothing, axis)
 
     def set_kernels(self, from_logits, label_smoothing, axis):
-        plain = not label_smoothing and axis in (-1, 1) and self.reduction in MEAN_REDUCTIONS
+        plain = axis in (-1, 1) and self.reduction in MEAN_REDUCTIONS
         self.fuses_softmax = plain and not from_logits
-        self.kernel = "softmax_cross_entropy" if plain and from_logits else None
+        if plain:
+            self.kernel = "softmax_cross_entropy" if from_logits else "categorical_cross_entropy"
+            self.kernel_params = (float(label_smoothing),)
 
     def fused_value_and_grad(self, backend, logits, target, out):
-        return backend.loss("softmax_cross_entropy", logits, target, out)
+        return backend.loss("softmax_cross_entropy", logits, target, out, *self.kernel_params)
 
 
 class SparseCategoricalCrossentropy(CategoricalCrossentropy):

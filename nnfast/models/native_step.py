@@ -138,11 +138,16 @@ def weighted_loss_kernel(loss, fused):
     return kernel if kernel is not None and loss.reduction in WEIGHTED_REDUCTIONS else None
 
 
-def weighted_loss(kernel, pred, targets, weights):
+def kernel_param(loss):
+    """The loss kernel's parameter (Huber's delta, a label smoothing; else 0.0)."""
+    return float(loss.kernel_params[0]) if loss.kernel_params else 0.0
+
+
+def weighted_loss(kernel, pred, targets, weights, param=0.0):
     """Keras's sample-weighted loss, sum(w_i * loss_i) / batch, as the one-call step reports it
     (pred: logits for softmax_cross_entropy). The Python loop reports this value too, so both
     paths give the same bits."""
-    return _core.weighted_loss(pred, targets, np.ascontiguousarray(weights, pred.dtype), kernel)
+    return _core.weighted_loss(pred, targets, np.ascontiguousarray(weights, pred.dtype), kernel, param)
 
 
 class NativeStepPlanner:
@@ -152,6 +157,7 @@ class NativeStepPlanner:
     def __init__(self, layers, loss, param_views, grad_views, dtype):
         self.layers = layers
         self.loss_kernel = "softmax_cross_entropy" if layers[-1].fused_softmax else loss.kernel
+        self.loss_param = kernel_param(loss)
         self.weighted = weighted_loss_kernel(loss, layers[-1].fused_softmax) is not None
         self.param_views = param_views
         self.grad_views = grad_views
@@ -220,7 +226,7 @@ class NativeStepPlanner:
         plans = self.layer_plans(batch)
         call = _core.DenseStackStep(plans, last.buffer("dloss", (batch, last.output_dim), self.dtype),
                                     self.loss_kernel, update.kernel, hyperparameters, self.param_views,
-                                    self.grad_views, tuple(update.state))
+                                    self.grad_views, tuple(update.state), self.loss_param)
         cached = self._steps[batch] = NativeStep(call, update, plans[-1].output, self.dropouts)
         return cached
 

@@ -14,7 +14,8 @@ from .. import metrics as metrics_module
 from ..layers import Dense
 from ..utils import checks
 from . import batches, validation
-from .native_step import NativeRuns, NativeStepPlanner, covers, layer_chain, weighted_loss, weighted_loss_kernel
+from .native_step import (NativeRuns, NativeStepPlanner, covers, kernel_param, layer_chain, weighted_loss,
+                          weighted_loss_kernel)
 
 
 class Trainer:
@@ -47,7 +48,7 @@ class Trainer:
             grad *= sample_weight.astype(grad.dtype).reshape((-1,) + (1,) * (grad.ndim - 1))
             kernel = weighted_loss_kernel(self.loss, fused) if self._backend.name == "native" else None
             if kernel is not None:  # the value the one-call step reports, from the same kernel
-                value = weighted_loss(kernel, out, y, sample_weight)
+                value = weighted_loss(kernel, out, y, sample_weight, kernel_param(self.loss))
             else:
                 value = self.loss(y, self._predictions(out) if fused else out, sample_weight=sample_weight)
         for layer in self._regularized:
