@@ -532,10 +532,11 @@ def categorical_cross_entropy(prob, labels, label_smoothing=0.0):
     t = _smoothed_rows(t, ls)
     lo, hi = p.dtype.type(BCE_EPSILON), p.dtype.type(1.0 - BCE_EPSILON)
     total = np.sum(p, axis=1, keepdims=True)
-    q = p / total
-    qc = np.clip(q, lo, hi)
-    dq = np.where((q >= lo) & (q <= hi), -t / qc, 0)
-    grad = (dq - np.sum(dq * q, axis=1, keepdims=True)) / total * s
+    with np.errstate(divide="ignore", invalid="ignore"):  # a row summing to 0 is NaN, not an error
+        q = p / total
+        qc = np.clip(q, lo, hi)
+        dq = np.where((q >= lo) & (q <= hi), -t / qc, 0)
+        grad = (dq - np.sum(dq * q, axis=1, keepdims=True)) / total * s
     return _mean_rows(-np.sum((t * np.log(qc)).astype(np.float64), axis=1), grad)
 
 

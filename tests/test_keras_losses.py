@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import nnfast as nf
-from nnfast import backends
+from nnfast import _core, backends
 from nnfast import losses as L
 
 from conftest import to_numpy
@@ -152,23 +152,38 @@ def test_numpy_gradients_match_finite_differences(name, kwargs, kind, reduction)
     np.testing.assert_allclose(grad, numeric_gradient(loss, y_true, y_pred), rtol=1e-6, atol=1e-8)
 
 
+KERNEL_CASES = [case for case in CASES if getattr(L, case[0])(**case[1]).kernel is not None]
+KERNEL_IDS = [f"{name}-{kw}-{kind}" for name, kw, kind in KERNEL_CASES]
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("name, kwargs, kind, kernel", [
-    ("MeanSquaredError", {}, "regression", "mse"), ("MeanAbsoluteError", {}, "regression", "mae"),
-    ("BinaryCrossentropy", {}, "binary", "binary_cross_entropy"),
-    ("CategoricalCrossentropy", {"from_logits": True}, "onehot_logits", "softmax_cross_entropy"),
-    ("SparseCategoricalCrossentropy", {"from_logits": True}, "sparse_logits", "softmax_cross_entropy"),
-])
-def test_kernel_losses_agree_with_their_numpy_twin(name, kwargs, kind, kernel, dtype):
+@pytest.mark.parametrize("name, kwargs, kind", KERNEL_CASES, ids=KERNEL_IDS)
+def test_kernel_losses_agree_with_their_numpy_twin(name, kwargs, kind, dtype):
+    """The kernel the model trains on against the NumPy functions (Keras's formulas): value and gradient."""
     y_true, y_pred = data(kind, dtype, seed=5)
     loss = getattr(L, name)(dtype=np.dtype(dtype).name, **kwargs)
-    assert loss.kernel == kernel
     value, grad = loss.value_and_grad(backends.NativeBackend(), y_pred, y_true, np.empty_like(y_pred))
     loss.kernel = None
     twin_value, twin_grad = loss.value_and_grad(backends.NativeBackend(), y_pred, y_true, np.empty_like(y_pred))
     rtol = RTOL[dtype] * 10
     assert value == pytest.approx(twin_value, rel=rtol)
     np.testing.assert_allclose(grad, twin_grad, rtol=rtol * 10, atol=rtol * np.abs(twin_grad).max())
+
+
+@pytest.mark.parametrize("name, kwargs, kind", KERNEL_CASES, ids=KERNEL_IDS)
+def test_kernel_values_equal_keras_with_and_without_sample_weight(keras, name, kwargs, kind):
+    """What training reports (the kernel's value; weighted_loss with sample weights) is Keras's loss."""
+    y_true, y_pred = data(kind, np.float32, seed=6)
+    weights = np.random.default_rng(2).uniform(0, 2, B).astype(np.float32)
+    loss = getattr(L, name)(**kwargs)
+    theirs = getattr(keras.losses, name)(**kwargs)
+    targets = y_true.astype(np.int64) if loss.sparse else y_true
+    value, _ = loss.value_and_grad(backends.NativeBackend(), y_pred, targets, np.empty_like(y_pred))
+    np.testing.assert_allclose(value, to_numpy(theirs(y_true, y_pred)), rtol=RTOL[np.float32], atol=ATOL)
+    param = loss.kernel_params[0] if loss.kernel_params else 0.0
+    weighted = _core.weighted_loss(y_pred, targets, weights, loss.kernel, param)
+    np.testing.assert_allclose(weighted, to_numpy(theirs(y_true, y_pred, sample_weight=weights)),
+                               rtol=RTOL[np.float32], atol=ATOL)
 
 
 def test_fusing_and_kernels_only_where_they_compute_exactly_this_loss():

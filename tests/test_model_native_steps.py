@@ -8,7 +8,7 @@ import nnfast as nf
 from nnfast.callbacks import Callback
 from nnfast.layers import Dense
 from nnfast.models import Sequential
-from nnfast.models.native_step import NativeRuns, NativeStep, NativeStepPlanner
+from nnfast.models.native_step import NativeStep, NativeStepPlanner
 
 pytestmark = pytest.mark.filterwarnings("error")
 
@@ -30,21 +30,6 @@ def model(loss, activation, dtype, optimizer, metrics=None):
     m = Sequential([Dense(7, activation="relu", input_dim=6), Dense(3, activation=activation)], seed=2, dtype=dtype)
     m.compile(optimizer=optimizer(), loss=loss, metrics=metrics)
     return m
-
-
-@pytest.fixture
-def native_calls(monkeypatch):
-    """The step counts of fit's calls to NativeRuns.run (0: it declined), as they happen."""
-    calls = []
-    original = NativeRuns.run
-
-    def spy(self, *args):
-        losses = original(self, *args)
-        calls.append(len(losses or []))
-        return losses
-
-    monkeypatch.setattr(NativeRuns, "run", spy)
-    return calls
 
 
 OPTIMIZERS = [lambda: nf.optimizers.Adam(learning_rate=0.01), lambda: nf.optimizers.SGD(0.05, momentum=0.9),

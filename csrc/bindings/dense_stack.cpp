@@ -412,7 +412,7 @@ void register_dense_stack(py::module_& m) {
           "reports it; param: huber's delta or the label smoothing");
     py::class_<Step>(m, "DenseStackStep", "One native call per training step of a chain of layers (Dense, activation, dropout, batch and layer normalization).")
         .def(py::init(&make_step), py::arg("layers"), py::arg("dloss"), py::arg("loss"), py::arg("fn"),
-             py::arg("hyperparameters"), py::arg("params"), py::arg("grads"), py::arg("states"),
+             py::arg("kwargs"), py::arg("params"), py::arg("grads"), py::arg("states"),
              py::arg("loss_param") = 0.0)
         .def("run", &Step::run, py::arg("x"), py::arg("targets"), py::arg("learning_rate"), py::arg("step"),
              py::arg("check_finite") = false, py::arg("weights") = py::none(),

@@ -14,8 +14,15 @@ from .. import metrics as metrics_module
 from ..layers import Dense
 from ..utils import checks
 from . import batches, validation
-from .native_step import (NativeRuns, NativeStepPlanner, covers, kernel_param, layer_chain, weighted_loss,
-                          weighted_loss_kernel)
+from .native_step import (
+    NativeRuns,
+    NativeStepPlanner,
+    covers,
+    kernel_param,
+    layer_chain,
+    weighted_loss,
+    weighted_loss_kernel,
+)
 
 
 class Trainer:
