@@ -309,6 +309,11 @@ def ftrl_update(
     /,
 ) -> None: ...
 
+# The learning rates of the steps after first, first + 1, ... steps (0-based iterations), as the
+# native multi-step runs compute them: schedule is a number (constant) or (kind, params) as
+# nnfast.optimizers.schedules' native_parameters() gives it.
+def learning_rates(schedule: float | tuple[str, Sequence[float]], first: int, count: int) -> NDArray[np.float64]: ...
+
 # Limit probes for the benchmark report (float32 only).
 # rw[k] += c * ro for 1 to 4 distinct arrays rw of ro's size, in one pass (a memory stream).
 def stream_inplace(rw: Sequence[NDArray[np.float32]], ro: NDArray[np.float32], c: float = 0.0) -> None: ...
@@ -329,8 +334,8 @@ class DenseStackStep:
     # mean, inv_std (out,), moving_mean, moving_variance, training, momentum, epsilon; layer_norm:
     # gamma, beta, gamma_grad, beta_grad, mean, inv_std (batch,), epsilon. Read once here. dloss
     # (batch, outputs): the loss gradient buffer, whose dtype is the step's. loss: the name of a
-    # loss function above, loss_param its delta or label smoothing. fn: sgd_update, adagrad_update,
-    # rmsprop_update or adam_update, with kwargs as nnfast.ops takes them; params, grads and
+    # loss function above, loss_param its delta or label smoothing. fn: any nnfast.ops optimizer
+    # update (sgd_update, ..., ftrl_update), with kwargs as nnfast.ops takes them; params, grads and
     # states (up to 3 lists, None where unused) as fn takes them. Every buffer is checked here.
     def __init__(
         self,
@@ -360,7 +365,10 @@ class DenseStackStep:
     # count steps over whole batches order[(first + i) * batch ...] of x and its targets (and of
     # weights, one per sample, when given), gathered natively: losses[i] (float64) per step and,
     # unless correct is None, correct[i] (int64): the samples whose output's argmax is their class.
-    # Stops after a non-finite loss; returns the steps run.
+    # learning_rate: a number, or a schedule (kind, params) as learning_rates takes it, evaluated
+    # natively for each step (step i after step - 1 + i steps). Stops after a non-finite loss;
+    # a NaN or negative rate raises ValueError before its step (the steps before it count).
+    # Returns the steps run.
     def run_steps(
         self,
         x: Array,
@@ -368,7 +376,7 @@ class DenseStackStep:
         order: NDArray[np.int64],
         first: int,
         count: int,
-        learning_rate: float,
+        learning_rate: float | tuple[str, Sequence[float]],
         step: int,
         losses: NDArray[np.float64],
         correct: NDArray[np.int64] | None,

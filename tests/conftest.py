@@ -108,6 +108,24 @@ def to_numpy(tensor):
     return tensor.detach().cpu().numpy() if hasattr(tensor, "detach") else np.asarray(tensor)
 
 
+# ---- models: which path fit takes ------------------------------------------------------------------
+
+@pytest.fixture
+def native_calls(monkeypatch):
+    """The step counts of fit's calls to NativeRuns.run (0: it declined), as they happen."""
+    calls = []
+    from nnfast.models.native_step import NativeRuns
+    original = NativeRuns.run
+
+    def spy(self, *args):
+        losses = original(self, *args)
+        calls.append(len(losses or []))
+        return losses
+
+    monkeypatch.setattr(NativeRuns, "run", spy)
+    return calls
+
+
 # ---- optimizer tests: problems, trajectories on both thread counts, torch's argument names -----------
 
 def random_problem(rng, sizes, dtype, steps=10):

@@ -153,7 +153,8 @@ def test_fit_with_decay_equals_hand_computed_rates():
     lr, decay, batch_size, epochs = 0.1, 0.2, 16, 3
     trained = model(O.SGD(learning_rate=lr, momentum=0.9, decay=decay))
     trained.fit(x, y, batch_size=batch_size, epochs=epochs, shuffle=False, verbose=0)
-    assert trained.optimizer.native_update() is None  # the one-call native step does not run decay
+    # the one-call native step and its runs evaluate the decay in C++, as InverseTimeDecay(lr, 1, decay)
+    assert trained.optimizer.native_update().schedule() == ("inverse_time_decay", (lr, 1.0, decay, 0.0))
 
     by_hand = model(O.SGD(learning_rate=lr, momentum=0.9))
     for t in range(epochs * len(x) // batch_size):

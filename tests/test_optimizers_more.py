@@ -297,13 +297,14 @@ def test_keras_convention_defaults_are_keras(keras, name):
                                          ("RAdam", ("momentums", "velocities")),
                                          ("Adadelta", ("accumulated_grads", "accumulated_delta_vars")),
                                          ("Lion", ("momentums",)), ("Ftrl", ("accumulators", "linears"))])
-def test_names_slots_and_python_loop(name, slots):
+def test_names_slots_and_native_update(name, slots):
     cls = getattr(nf.optimizers, name)
     opt = cls() if name == "Adamax" else nf.optimizers.get(name.lower())  # "adamax": see optimizers/__init__.py
     assert type(opt) is cls and opt.slot_names == slots
     params0, grads = problem(np.float32, steps=3)
     got = run_nnfast(opt, params0, grads)
-    assert opt.native_update() is None  # the one-call native step has no kernel entry for it yet
+    update = opt.native_update()  # the one-call native training step runs it
+    assert update is not None and update.kernel == cls.UPDATE_KERNEL
     twin = cls(convention=opt.convention)
     twin.ops = ref
     np.testing.assert_array_equal(got[1], run_nnfast(twin, params0, grads)[1])

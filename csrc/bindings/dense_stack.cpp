@@ -18,6 +18,7 @@
 #include "bindings/register.h"
 #include "dispatch/dispatch.h"
 #include "model/dense_stack.h"
+#include "model/learning_rate.h"
 
 namespace nnfast {
 namespace bindings {
@@ -228,8 +229,9 @@ class TypedStep : public Step {
             if (n < count) throw py::value_error("correct must have at least count entries");
             require_writable(py::reinterpret_borrow<py::array>(correct_obj), "correct");
         }
+        std::vector<double> pieces;
+        const LearningRateSchedule schedule = schedule_value(learning_rate, &pieces);
         OptimStep s = s_.step_template;
-        s.learning_rate = learning_rate_value(learning_rate);
         s.step = step_value(step);
         batch_x_.resize(size_t(p.batch * input_dim_));
         batch_labels_.resize(size_t(p.batch));
@@ -238,9 +240,15 @@ class TypedStep : public Step {
         const BatchBuffers<T> buf{batch_x_.data(), batch_labels_.data(), batch_rows_.data(), batch_weights_.data()};
         const KernelTable& kt = active_kernels();
         double* out = static_cast<double*>(losses.mutable_data());
-        GilRelease nogil(count * work_);
-        const int64_t ran = run_dense_stack_steps<T>(kt, p, data, buf, first, count, s, out, correct);
-        last_updates = ran - (ran > 0 && !std::isfinite(out[ran - 1]));  // a non-finite loss updates nothing
+        int64_t ran = 0;
+        {
+            GilRelease nogil(count * work_);
+            ran = run_dense_stack_steps<T>(kt, p, data, buf, first, count, s, schedule, out, correct);
+        }
+        const bool stopped_at_loss = ran > 0 && !std::isfinite(out[ran - 1]);
+        last_updates = ran - stopped_at_loss;  // a non-finite loss updates nothing
+        if (ran < count && !stopped_at_loss)  // the schedule's rate for step `ran` is NaN or negative
+            learning_rate_value(py::float_(learning_rate_at(schedule, s.step - 1 + ran)));  // raises, as a step would
         return ran;
     }
 
@@ -424,7 +432,9 @@ void register_dense_stack(py::module_& m) {
              "run_steps(x, targets, order, first, count, learning_rate, step, losses, correct, weights=None) -> "
              "steps run: whole batches order[(first + i) * batch ...] of the data set (and of weights, one per "
              "sample, when given), gathered natively, losses[i] per step and, unless correct is None, "
-             "correct[i]: the samples whose output's argmax is their class; stops after a non-finite loss")
+             "correct[i]: the samples whose output's argmax is their class; learning_rate: a number or a schedule "
+             "(kind, params) evaluated natively per step (see learning_rates); stops after a non-finite loss, and "
+             "raises ValueError before a step whose rate is NaN or negative")
         .def_readonly("last_updates", &Step::last_updates, "Optimizer updates the last run or run_steps call applied.");
 }
 

@@ -15,6 +15,7 @@
 #include "bindings/kernel_call.h"
 #include "bindings/optim_step.h"
 #include "bindings/register.h"
+#include "model/learning_rate.h"
 
 namespace nnfast {
 namespace bindings {
@@ -484,11 +485,114 @@ OptimStep optim_step_from_kwargs(const std::string& fn, const py::dict& kw, Opti
                          get("epsilon", py::none()), get("amsgrad", no), wd, get("decoupled_weight_decay", no),
                          get("maximize", no), conv);
     }
-    throw py::value_error("optimizer must be one of sgd_update, adagrad_update, rmsprop_update, adam_update, got " + fn);
+    const py::object none = py::none(), b1 = get("beta_1", none), b2 = get("beta_2", none), eps = get("epsilon", none);
+    const py::object step = get("step", one), maximize = get("maximize", no);
+    if (fn == "adamax_update") {
+        *kind = OptimizerKind::adamax;
+        return adamax_step(step, lr, b1, b2, eps, wd, maximize, conv);
+    }
+    if (fn == "nadam_update") {
+        *kind = OptimizerKind::nadam;
+        return nadam_step(step, lr, b1, b2, eps, get("momentum_decay", py::float_(4e-3)), wd,
+                          get("decoupled_weight_decay", no), maximize, conv);
+    }
+    if (fn == "radam_update") {
+        *kind = OptimizerKind::radam;
+        return radam_step(step, lr, b1, b2, eps, wd, get("decoupled_weight_decay", no), maximize, conv);
+    }
+    if (fn == "adadelta_update") {
+        *kind = OptimizerKind::adadelta;
+        return adadelta_step(lr, get("rho", none), eps, wd, maximize, conv);
+    }
+    if (fn == "lion_update") {
+        *kind = OptimizerKind::lion;
+        return lion_step(lr, b1, b2, wd, conv);
+    }
+    if (fn == "ftrl_update") {
+        *kind = OptimizerKind::ftrl;
+        return ftrl_step(lr, get("learning_rate_power", py::float_(-0.5)), get("l1_regularization_strength", zero),
+                         get("l2_regularization_strength", zero), get("l2_shrinkage_regularization_strength", zero),
+                         get("beta", zero), wd, conv);
+    }
+    throw py::value_error("optimizer must be one of sgd_update, adagrad_update, rmsprop_update, adam_update, "
+                          "adamax_update, nadam_update, radam_update, adadelta_update, lion_update, ftrl_update, "
+                          "got " + fn);
 }
 
 double learning_rate_value(py::handle obj) { return hyper(obj, "learning_rate"); }
+
+LearningRateSchedule schedule_value(py::handle obj, std::vector<double>* storage) {
+    LearningRateSchedule s{};
+    if (!PyTuple_Check(obj.ptr())) {
+        s.kind = ScheduleKind::constant;
+        s.params[0] = learning_rate_value(obj);
+        return s;
+    }
+    py::tuple t = py::reinterpret_borrow<py::tuple>(obj);
+    if (t.size() != 2 || !py::isinstance<py::str>(t[0]) || !(PyList_Check(t[1].ptr()) || PyTuple_Check(t[1].ptr())))
+        throw py::type_error("learning_rate must be a real number or a schedule (kind, params), got " +
+                             std::string(py::repr(obj)));
+    // kind -> its parameter count (-1: piecewise_constant's boundaries and values, 2n + 1)
+    static const struct { const char* name; ScheduleKind kind; int count; } kinds[] = {
+        {"constant", ScheduleKind::constant, 1},
+        {"exponential_decay", ScheduleKind::exponential_decay, 4},
+        {"inverse_time_decay", ScheduleKind::inverse_time_decay, 4},
+        {"piecewise_constant", ScheduleKind::piecewise_constant, -1},
+        {"polynomial_decay", ScheduleKind::polynomial_decay, 5},
+        {"cosine_decay", ScheduleKind::cosine_decay, 6},
+        {"cosine_decay_restarts", ScheduleKind::cosine_decay_restarts, 5}};
+    const std::string name = t[0].cast<std::string>();
+    int count = 0;
+    bool known = false;
+    for (const auto& k : kinds)
+        if (name == k.name) s.kind = k.kind, count = k.count, known = true;
+    if (!known)
+        throw py::value_error("learning_rate schedule kind must be one of constant, exponential_decay, "
+                              "inverse_time_decay, piecewise_constant, polynomial_decay, cosine_decay, "
+                              "cosine_decay_restarts, got " + name);
+    py::sequence items = py::reinterpret_borrow<py::sequence>(t[1]);
+    std::vector<double> params;
+    for (size_t i = 0; i < items.size(); ++i)
+        params.push_back(hyper(items[i], ("learning_rate schedule " + name + " parameter " + std::to_string(i)).c_str(),
+                               -kInf, kInf));
+    const size_t n = params.size();
+    if (count < 0 ? n % 2 == 0 : n != size_t(count))
+        throw py::value_error("learning_rate schedule " + name + " takes " +
+                              (count < 0 ? std::string("2n + 1") : std::to_string(count)) + " parameters, got " +
+                              std::to_string(n));
+    if (count < 0) {
+        *storage = std::move(params);
+        s.pieces = int64_t(n / 2);
+        s.boundaries = storage->data();
+        s.values = storage->data() + s.pieces;
+        return s;
+    }
+    std::copy(params.begin(), params.end(), s.params);
+    // step counts > 0 as the Python schedules require them (the restarts' loops assume it)
+    if (s.kind != ScheduleKind::constant && !(s.params[1] > 0))
+        throw py::value_error("learning_rate schedule " + name + ": decay steps must be > 0, got " + fmt(s.params[1]));
+    if (s.kind == ScheduleKind::cosine_decay_restarts && !(s.params[2] > 0))
+        throw py::value_error("learning_rate schedule cosine_decay_restarts: t_mul must be > 0, got " + fmt(s.params[2]));
+    return s;
+}
 int64_t step_value(py::handle obj) { return step_count(obj); }
+
+namespace {
+
+// The rates of the steps after first .. first + count - 1 steps, as the native runs compute them.
+py::array_t<double> learning_rates(py::handle schedule, int64_t first, int64_t count) {
+    std::vector<double> storage;
+    const LearningRateSchedule s = schedule_value(schedule, &storage);
+    if (first < 0 || count < 0)
+        throw py::value_error("first and count must be >= 0, got " + std::to_string(first) + " and " +
+                              std::to_string(count));
+    py::array_t<double> out(count);
+    double* rates = out.mutable_data();
+    for (int64_t i = 0; i < count; ++i) rates[i] = learning_rate_at(s, first + i);
+    return out;
+}
+
+}  // namespace
 
 template <class T>
 std::vector<OptimTensor<T>> checked_tensors(py::handle params, py::handle grads, const py::tuple& states,
@@ -533,6 +637,10 @@ void register_optimizers(py::module_& m) {
     m.def("adadelta_update", &adadelta_update);
     m.def("lion_update", &lion_update);
     m.def("ftrl_update", &ftrl_update);
+    m.def("learning_rates", &learning_rates, py::arg("schedule"), py::arg("first"), py::arg("count"),
+          "learning_rates(schedule, first, count) -> float64 (count,): the learning rates of the steps taken "
+          "after first, first + 1, ... steps, as the native multi-step runs compute them (schedule: a number or "
+          "a (kind, params) pair of nnfast.optimizers.schedules' native_parameters())");
 }
 
 }  // namespace bindings

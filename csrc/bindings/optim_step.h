@@ -14,6 +14,10 @@ namespace bindings {
 // nnfast.ops takes them), checked as the update function checks them; sets *kind.
 OptimStep optim_step_from_kwargs(const std::string& fn, const pybind11::dict& kw, OptimizerKind* kind);
 double learning_rate_value(pybind11::handle obj);  // a checked learning rate
+// A learning rate as the multi-step runs take it: a real number (constant), or a schedule (kind,
+// params) as nnfast.optimizers.schedules' native_parameters() gives it; piecewise_constant's
+// boundaries and values are kept in *storage, which must outlive the result.
+LearningRateSchedule schedule_value(pybind11::handle obj, std::vector<double>* storage);
 int64_t step_value(pybind11::handle obj);          // a checked 1-based step count
 
 // params, grads and up to three state lists (None where unused) checked as an update call checks

@@ -34,7 +34,8 @@ constexpr bool is_row_loss(Loss kind) {
 // other losses use the same keras.backend.epsilon() where Keras does.
 constexpr double kBceEpsilon = 1e-7;
 
-enum class OptimizerKind : int { sgd = 0, adagrad, rmsprop, adam };
+// One per update kernel of the KernelSet (bindings' optimizer names map to these).
+enum class OptimizerKind : int { sgd = 0, adagrad, rmsprop, adam, adamax, nadam, radam, adadelta, lion, ftrl };
 
 // Whose update rules (and hyperparameter meanings) a step follows; dlfs is the Nesterov
 // recurrence of "Deep Learning from Scratch".
@@ -61,6 +62,26 @@ struct OptimStep {
     double lr_power, l1, l2, l2_shrinkage, beta;  // Keras Ftrl's learning_rate_power and regularization
     bool nesterov, centered, amsgrad, decoupled_weight_decay;
     bool maximize;  // torch: the gradient is negated before use
+};
+
+// The learning rate as a function of the step: the kinds of nnfast.optimizers.schedules (Keras 2's
+// time-based decay is inverse_time_decay with decay_steps 1), named as native_parameters() names them.
+enum class ScheduleKind : int {
+    constant = 0, exponential_decay, inverse_time_decay, piecewise_constant, polynomial_decay, cosine_decay,
+    cosine_decay_restarts
+};
+
+// A schedule's parameters, in the order native_parameters() gives them (flags as 0 or 1):
+// constant: lr; exponential_decay, inverse_time_decay: initial, decay_steps, decay_rate, staircase;
+// polynomial_decay: initial, decay_steps, end, power, cycle; cosine_decay: initial, decay_steps,
+// alpha, warmup (a flag), warmup_target, warmup_steps; cosine_decay_restarts: initial,
+// first_decay_steps, t_mul, m_mul, alpha; piecewise_constant: boundaries and values instead.
+struct LearningRateSchedule {
+    ScheduleKind kind;
+    double params[6];
+    int64_t pieces;            // piecewise_constant: the number of boundaries
+    const double* boundaries;  // (pieces), increasing
+    const double* values;      // (pieces + 1)
 };
 
 }  // namespace nnfast

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "model/learning_rate.h"
 #include "parallel/parallel_for.h"
 
 namespace nnfast {
@@ -52,6 +53,24 @@ void backward(const KernelSet<T>& k, const LayerBuffers<T>& l, const T* x, const
     }
 }
 
+// The update kernel of an optimizer kind (every kind has one: no fallback).
+template <class T>
+auto update_kernel(const KernelSet<T>& k, OptimizerKind kind) -> decltype(k.sgd_update) {
+    switch (kind) {
+    case OptimizerKind::sgd: return k.sgd_update;
+    case OptimizerKind::adagrad: return k.adagrad_update;
+    case OptimizerKind::rmsprop: return k.rmsprop_update;
+    case OptimizerKind::adam: return k.adam_update;
+    case OptimizerKind::adamax: return k.adamax_update;
+    case OptimizerKind::nadam: return k.nadam_update;
+    case OptimizerKind::radam: return k.radam_update;
+    case OptimizerKind::adadelta: return k.adadelta_update;
+    case OptimizerKind::lion: return k.lion_update;
+    case OptimizerKind::ftrl: return k.ftrl_update;
+    }
+    return nullptr;  // unreachable: the bindings make only the kinds above
+}
+
 }  // namespace
 
 template <class T>
@@ -83,11 +102,7 @@ double run_dense_stack_step(const KernelTable& kt, const DenseStackStep<T>& s, c
         if (!l.dx) break;  // nothing before this layer is trained
         dy = l.dx;
     }
-    const auto update = s.optimizer == OptimizerKind::sgd       ? k.sgd_update
-                        : s.optimizer == OptimizerKind::adagrad ? k.adagrad_update
-                        : s.optimizer == OptimizerKind::rmsprop ? k.rmsprop_update
-                                                                : k.adam_update;
-    update(s.tensors.data(), int64_t(s.tensors.size()), step);
+    update_kernel(k, s.optimizer)(s.tensors.data(), int64_t(s.tensors.size()), step);
     return loss;
 }
 
@@ -143,9 +158,11 @@ int64_t count_correct(const T* y, const BatchBuffers<T>& buf, bool labels, int64
 template <class T>
 int64_t run_dense_stack_steps(const KernelTable& kt, const DenseStackStep<T>& s, const TrainingSet<T>& data,
                               const BatchBuffers<T>& buf, int64_t first, int64_t count, OptimStep step,
-                              double* losses, int64_t* correct) {
+                              const LearningRateSchedule& schedule, double* losses, int64_t* correct) {
     const int64_t batch = s.batch;
     for (int64_t i = 0; i < count; ++i) {
+        step.learning_rate = learning_rate_at(schedule, step.step - 1);
+        if (!(step.learning_rate >= 0.0)) return i;  // the caller reports it, as an update call would
         const int64_t* rows = data.order + (first + i) * batch;
         gather_batch(buf, data, rows, batch);
         if (i + 1 < count) prefetch_rows(data.x, rows + batch, batch, data.in);
@@ -162,10 +179,11 @@ int64_t run_dense_stack_steps(const KernelTable& kt, const DenseStackStep<T>& s,
 
 template int64_t run_dense_stack_steps<float>(const KernelTable&, const DenseStackStep<float>&,
                                               const TrainingSet<float>&, const BatchBuffers<float>&, int64_t,
-                                              int64_t, OptimStep, double*, int64_t*);
+                                              int64_t, OptimStep, const LearningRateSchedule&, double*, int64_t*);
 template int64_t run_dense_stack_steps<double>(const KernelTable&, const DenseStackStep<double>&,
                                                const TrainingSet<double>&, const BatchBuffers<double>&, int64_t,
-                                               int64_t, OptimStep, double*, int64_t*);
+                                               int64_t, OptimStep, const LearningRateSchedule&, double*,
+                                               int64_t*);
 
 template double run_dense_stack_step<float>(const KernelTable&, const DenseStackStep<float>&, const float*,
                                             const int64_t*, const float*, const float*, const OptimStep&);

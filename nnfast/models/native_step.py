@@ -234,7 +234,8 @@ class NativeStepPlanner:
 class NativeRuns:
     """fit's strategy for runs of whole batches in native calls, gathering included: used when
     nothing in Python needs to see each batch (no callback that needs every batch, no metric but
-    argmax accuracies, which C++ counts, and a constant learning rate)."""
+    argmax accuracies, which C++ counts, and a learning rate C++ can evaluate per step: a number,
+    Keras 2's decay or a built-in schedule, see NativeUpdate.schedule)."""
 
     # Steps per native call: long enough that Python's share is negligible, short enough that
     # Ctrl-C (seen between calls) still stops fit promptly.
@@ -255,12 +256,13 @@ class NativeRuns:
     def run(self, x, y, order, first, full_steps, batch_size, weights=None):
         """The losses of the batches run from step `first` on (at most CHUNK_STEPS, whole batches
         only, stopping after a non-finite loss), or None when no whole batch is left, the learning
-        rate is a schedule (evaluated per step in Python) or the native step is not ready (or not
-        able to weigh samples, when `weights`, one per sample of x, are given)."""
-        if first >= full_steps or callable(self.optimizer.learning_rate):
+        rate is a Python callable (evaluated per step in Python) or the native step is not ready
+        (or not able to weigh samples, when `weights`, one per sample of x, are given)."""
+        if first >= full_steps:
             return None
         step = self.planner.step(self.optimizer, batch_size, weighted=weights is not None)
-        if step is None:
+        schedule = None if step is None else step.update.schedule()
+        if schedule is None:
             return None
         if weights is not None and (self._weights is None or self._weights[0] is not weights):
             self._weights = (weights, np.ascontiguousarray(weights, step.output.dtype))  # converted once per fit
@@ -269,7 +271,7 @@ class NativeRuns:
         batch_losses = np.empty(count)
         correct = np.empty(count, np.int64) if self.metrics else None
         try:
-            ran = step.run_steps(x, y, order, first, count, step.update.learning_rate, opt.iterations + 1,
+            ran = step.run_steps(x, y, order, first, count, schedule, opt.iterations + 1,
                                  batch_losses, correct, None if weights is None else self._weights[1])
         finally:  # counted even when Ctrl-C lands as the call returns: the weights took those steps
             updates = step.call.last_updates

@@ -71,9 +71,7 @@ class Trainer:
         step = planner.step(self.optimizer, len(x), sample_weight is not None) if planner is not None else None
         if step is not None:
             opt = self.optimizer
-            lr = step.update.learning_rate
-            if callable(lr):
-                lr = float(lr(opt.iterations))
+            lr = step.update.learning_rate_at(opt.iterations)
             if x.ndim != 2:  # images the model flattens first: the step takes the flat view
                 x = x.reshape(len(x), -1)
             try:

@@ -51,8 +51,10 @@ Learning rate
     computed in double; ``opt.learning_rate`` stays the rate given, ``opt.decay`` holds the decay and
     ``get_config`` lists it when it is not 0. A schedule with a non-zero decay is a ValueError
     (``InverseTimeDecay(lr, 1, decay)`` is the same decay as a schedule). ``epsilon=None`` is the
-    convention's default, 1e-7 under keras, as Keras 2's backend epsilon. While ``decay`` is not 0,
-    ``native_update()`` is None (the model's one-call native step does not run it).
+    convention's default, 1e-7 under keras, as Keras 2's backend epsilon. A model trains with a
+    schedule or a ``decay`` on the one-call native step and its multi-step runs: the schedule's
+    formula runs in C++ with the same double operations (``NativeUpdate.schedule()``); a Python
+    callable (or a schedule subclass) gets its rate from Python each step.
 
 Clipping (as Keras 3; at most one of the three; 0 disables)
     ``clipvalue``: each gradient clipped to ``[-v, v]``. ``clipnorm``: each gradient scaled by
@@ -74,14 +76,15 @@ Backend
 
 The native training step
     ``opt.native_update()`` returns a frozen :class:`NativeUpdate` (update kernel, constant
-    hyperparameters, state buffers, learning rate): all the one-call native step of a model needs
-    to run this optimizer's update in C++. It is None while that step cannot run it (see its
-    docstring).
+    hyperparameters, state buffers, learning rate and decay): all the one-call native step of a
+    model needs to run this optimizer's update in C++, for every optimizer here. It is None while
+    that step cannot run it (see its docstring).
 
 Layout
-    ``base`` (the Optimizer class and NativeUpdate), ``state`` (slot arenas, restored-state
-    checks), ``clipping``, and one module per optimizer family: ``sgd``, ``adagrad``, ``rmsprop``,
-    ``adam``.
+    ``base`` (the Optimizer class), ``native`` (NativeUpdate and the learning rate of a step),
+    ``state`` (slot arenas, restored-state checks), ``clipping``, ``schedules``, and one module per
+    optimizer family: ``sgd``, ``adagrad``, ``rmsprop``, ``adam``, ``adamax``, ``nadam``, ``radam``,
+    ``adadelta``, ``lion``, ``ftrl``.
 
 Slot names follow Keras 3: SGD ``momentums``; Adagrad ``accumulators``; RMSprop ``velocities``,
 ``average_gradients`` (centered), ``momentums`` (momentum > 0); Adam/AdamW ``momentums``,
@@ -94,10 +97,11 @@ from .adadelta import Adadelta
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
 from .adamax import Adamax
-from .base import CONVENTIONS, NativeUpdate, Optimizer
+from .base import CONVENTIONS, Optimizer
 from .ftrl import Ftrl
 from .lion import Lion
 from .nadam import Nadam
+from .native import NativeUpdate
 from .radam import RAdam
 from .rmsprop import RMSprop
 from .sgd import SGD

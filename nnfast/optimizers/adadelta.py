@@ -9,8 +9,6 @@ class Adadelta(Optimizer):
     ``a = rho*a + (1-rho)*g^2; d = sqrt(ad + eps)*g/sqrt(a + eps); ad = rho*ad + (1-rho)*d^2;
     w -= lr*d``; keras: weight decay decoupled (lr 1e-3, rho 0.95, eps 1e-7); torch: ``maximize``,
     L2 weight decay (lr 1.0, rho 0.9, eps 1e-6). ``maximize`` exists only in torch.
-
-    Runs in the Python training loop: the one-call native step does not run this kernel yet.
     """
 
     UPDATE_KERNEL = "adadelta_update"
@@ -35,10 +33,6 @@ class Adadelta(Optimizer):
     def call_kwargs(self, hp, convention):
         return dict(rho=hp["rho"], epsilon=hp["epsilon"], weight_decay=hp["weight_decay"],
                     maximize=hp["maximize"], convention=convention)
-
-    def native_update(self):
-        """None: the one-call native training step has no Adadelta kernel entry yet."""
-        return None
 
     rho = property(lambda self: self._hyper["rho"])
     epsilon = property(lambda self: self._hyper["epsilon"])

@@ -10,8 +10,6 @@ class Adamax(Optimizer):
     keras: ``w -= lr*wd*w; m += (1-b1)(g-m); u = max(b2*u, |g|); w -= lr*m/((1-b1^t)(u + eps))``.
     torch: ``g = -g`` (maximize); ``g += wd*w; m += (1-b1)(g-m); u = max(b2*u, |g| + eps);
     w -= lr/(1-b1^t)*m/u``. ``maximize`` exists only in torch.
-
-    Runs in the Python training loop: the one-call native step does not run this kernel yet.
     """
 
     UPDATE_KERNEL = "adamax_update"
@@ -35,10 +33,6 @@ class Adamax(Optimizer):
     def call_kwargs(self, hp, convention):
         return dict(beta_1=hp["beta_1"], beta_2=hp["beta_2"], epsilon=hp["epsilon"],
                     weight_decay=hp["weight_decay"], maximize=hp["maximize"], convention=convention)
-
-    def native_update(self):
-        """None: the one-call native training step has no Adamax kernel entry yet."""
-        return None
 
     beta_1 = property(lambda self: self._hyper["beta_1"])
     beta_2 = property(lambda self: self._hyper["beta_2"])

@@ -6,36 +6,17 @@ import inspect
 import math
 import numbers
 import warnings
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Callable, Union
 
 import numpy as np
 
 from .. import ops as default_ops
 from ..utils import checks
 from . import clipping, schedules
+from .native import NativeUpdate, learning_rate_at
 from .state import checked_state, slot_arrays
 
 CONVENTIONS = ("keras", "torch")
-
-
-@dataclass(frozen=True, eq=False)  # holds arrays: compared by identity
-class NativeUpdate:
-    """What the one-call native training step needs of an optimizer (see ``native_update``).
-
-    kernel: the ``nnfast.ops`` update function's name ("adam_update", ...).
-    hyperparameters: its constant keyword arguments (learning_rate and step are set per step).
-    state: its positional state arguments (a list of arrays per slot, or None), aligned with the
-        parameters; the same tuple object for as long as the state lives, so a caller may cache
-        work made for it and compare with ``is``.
-    learning_rate: a float, or a callable ``schedule(iterations) -> float``.
-    """
-    kernel: str
-    hyperparameters: Mapping[str, Any]
-    state: tuple = field(repr=False)  # a list of arrays per slot, or None
-    learning_rate: Union[float, Callable[[int], float]]
 
 
 def _learning_rate(value):
@@ -236,15 +217,15 @@ class Optimizer:
     def native_update(self):
         """What the one-call native training step needs to run this optimizer's update, as a
         NativeUpdate; None when the step cannot run it: gradient clipping (done in Python), an
-        ``ops`` other than nnfast.ops, no state yet (the first step builds it), or a Keras 2
-        ``decay`` (the model's multi-step native runs take a float learning rate as constant). Cached until
-        the state or the learning rate changes, so calling it per step costs an attribute read."""
+        ``ops`` other than nnfast.ops, or no state yet (the first step builds it). Every optimizer,
+        learning-rate schedule and Keras 2 ``decay`` runs there (a Python callable learning rate
+        gets its rate from Python each step). Cached until the state or the learning rate changes,
+        so calling it per step costs an attribute read."""
         native = self._native
-        if native is None and self._args is not None and self._clip_mode is None and self.ops is default_ops \
-                and not self._decay:
+        if native is None and self._args is not None and self._clip_mode is None and self.ops is default_ops:
             constants = {k: v for k, v in self._kw.items() if k not in ("learning_rate", "step")}
             native = self._native = NativeUpdate(self.UPDATE_KERNEL, MappingProxyType(constants), self._args,
-                                                 self._learning_rate)
+                                                 self._learning_rate, self._decay)
         return native
 
     def get_config(self):
@@ -381,12 +362,7 @@ class Optimizer:
                              f"for {n}")
         try:
             kw = self._kw
-            lr = self._learning_rate
-            if callable(lr):
-                lr = float(lr(self.iterations))
-            elif self._decay:  # Keras 2: lr / (1 + decay * iterations), in double
-                lr = lr / (1.0 + self._decay * self.iterations)
-            kw["learning_rate"] = lr
+            kw["learning_rate"] = learning_rate_at(self._learning_rate, self._decay, self.iterations)
             if self.USES_STEP:
                 kw["step"] = self.iterations + 1
             if self._clip_mode is not None:

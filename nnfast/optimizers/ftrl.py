@@ -12,8 +12,6 @@ class Ftrl(Optimizer):
     (acc1^p - acc^p)/lr*w``; ``w = (clip(lin, -l1, l1) - lin)/(acc1^p/lr + 2*(l2 + beta/(2*lr)))``;
     the accumulators start at ``initial_accumulator_value``, weight decay is decoupled.
     ``convention`` must be "keras".
-
-    Runs in the Python training loop: the one-call native step does not run this kernel yet.
     """
 
     UPDATE_KERNEL = "ftrl_update"
@@ -48,10 +46,6 @@ class Ftrl(Optimizer):
                     l2_regularization_strength=hp["l2_regularization_strength"],
                     l2_shrinkage_regularization_strength=hp["l2_shrinkage_regularization_strength"],
                     beta=hp["beta"], weight_decay=hp["weight_decay"], convention=convention)
-
-    def native_update(self):
-        """None: the one-call native training step has no Ftrl kernel entry yet."""
-        return None
 
     learning_rate_power = property(lambda self: self._hyper["learning_rate_power"])
     initial_accumulator_value = property(lambda self: self._hyper["initial_accumulator_value"])

@@ -8,8 +8,6 @@ class Lion(Optimizer):
 
     ``w -= lr*wd*w; w -= lr*sign(b1*m + (1-b1)*g); m = b2*m + (1-b2)*g``. beta_1 in (0, 1] as
     Keras requires; ``convention`` must be "keras".
-
-    Runs in the Python training loop: the one-call native step does not run this kernel yet.
     """
 
     UPDATE_KERNEL = "lion_update"
@@ -34,10 +32,6 @@ class Lion(Optimizer):
     def call_kwargs(self, hp, convention):
         return dict(beta_1=hp["beta_1"], beta_2=hp["beta_2"], weight_decay=hp["weight_decay"],
                     convention=convention)
-
-    def native_update(self):
-        """None: the one-call native training step has no Lion kernel entry yet."""
-        return None
 
     beta_1 = property(lambda self: self._hyper["beta_1"])
     beta_2 = property(lambda self: self._hyper["beta_2"])

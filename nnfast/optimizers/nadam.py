@@ -13,8 +13,6 @@ class Nadam(Optimizer):
     ``w -= lr*mhat/(sqrt(v/(1-b2^t)) + eps)``. torch: ``maximize``, ``decoupled_weight_decay``
     (else L2), the same step written as two ``addcdiv``. ``momentum_decay``,
     ``decoupled_weight_decay`` and ``maximize`` exist only in torch.
-
-    Runs in the Python training loop: the one-call native step does not run this kernel yet.
     """
 
     UPDATE_KERNEL = "nadam_update"
@@ -43,10 +41,6 @@ class Nadam(Optimizer):
                     momentum_decay=hp["momentum_decay"], weight_decay=hp["weight_decay"],
                     decoupled_weight_decay=hp["decoupled_weight_decay"], maximize=hp["maximize"],
                     convention=convention)
-
-    def native_update(self):
-        """None: the one-call native training step has no Nadam kernel entry yet."""
-        return None
 
     beta_1 = property(lambda self: self._hyper["beta_1"])
     beta_2 = property(lambda self: self._hyper["beta_2"])

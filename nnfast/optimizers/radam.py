@@ -11,8 +11,6 @@ class RAdam(Optimizer):
     moments; with ``rho_inf = 2/(1-b2) - 1`` and ``rho_t = rho_inf - 2t*b2^t/(1-b2^t)``: when
     ``rho_t > 5`` the adaptive step times the rectification term, else the bias-corrected momentum
     step ``w -= lr*m/(1-b1^t)``. ``convention`` must be "torch" (the default here).
-
-    Runs in the Python training loop: the one-call native step does not run this kernel yet.
     """
 
     UPDATE_KERNEL = "radam_update"
@@ -40,10 +38,6 @@ class RAdam(Optimizer):
         return dict(beta_1=hp["beta_1"], beta_2=hp["beta_2"], epsilon=hp["epsilon"],
                     weight_decay=hp["weight_decay"], decoupled_weight_decay=hp["decoupled_weight_decay"],
                     maximize=hp["maximize"], convention=convention)
-
-    def native_update(self):
-        """None: the one-call native training step has no RAdam kernel entry yet."""
-        return None
 
     beta_1 = property(lambda self: self._hyper["beta_1"])
     beta_2 = property(lambda self: self._hyper["beta_2"])

@@ -47,6 +47,15 @@ class LearningRateSchedule:
     def from_config(cls, config):
         return cls(**config)
 
+    def native_parameters(self):
+        """(kind, params): what the native multi-step training runs need to evaluate this schedule
+        in C++ with the same double operations as ``__call__`` (``nnfast._core.learning_rates(
+        schedule.native_parameters(), first, count)`` gives its rates); None for a schedule they
+        cannot evaluate, which is any class but the six here (a subclass may override
+        ``__call__``): a model then gets the schedule's rate from Python each step."""
+        native = _NATIVE.get(type(self))  # the exact type
+        return None if native is None else native(self)
+
     def __repr__(self):
         try:
             config = self.get_config()
@@ -251,6 +260,26 @@ class CosineDecayRestarts(LearningRateSchedule):
                 "first_decay_steps": self.first_decay_steps, "t_mul": self.t_mul, "m_mul": self.m_mul,
                 "alpha": self.alpha, "name": self.name}
 
+
+def _step_decay(kind):
+    return lambda s: (kind, (float(s.initial_learning_rate), float(s.decay_steps), float(s.decay_rate),
+                             float(s.staircase)))
+
+
+# Each schedule's native kind and parameters, in the order of csrc/common/types.h's LearningRateSchedule.
+_NATIVE = {
+    ExponentialDecay: _step_decay("exponential_decay"),
+    InverseTimeDecay: _step_decay("inverse_time_decay"),
+    PiecewiseConstantDecay: lambda s: ("piecewise_constant", tuple(float(v) for v in s.boundaries + s.values)),
+    PolynomialDecay: lambda s: ("polynomial_decay", (float(s.initial_learning_rate), float(s.decay_steps),
+                                                     float(s.end_learning_rate), float(s.power), float(s.cycle))),
+    CosineDecay: lambda s: ("cosine_decay", (float(s.initial_learning_rate), float(s.decay_steps), float(s.alpha),
+                                             float(s.warmup_target is not None), float(s.warmup_target or 0.0),
+                                             float(s.warmup_steps))),
+    CosineDecayRestarts: lambda s: ("cosine_decay_restarts", (float(s.initial_learning_rate),
+                                                              float(s.first_decay_steps), float(s.t_mul),
+                                                              float(s.m_mul), float(s.alpha))),
+}
 
 _BY_NAME = {cls.__name__: cls for cls in (ExponentialDecay, InverseTimeDecay, PiecewiseConstantDecay,
                                           PolynomialDecay, CosineDecay, CosineDecayRestarts)}
