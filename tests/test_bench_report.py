@@ -174,6 +174,39 @@ def test_report_lists_skipped_peers_for_sections_that_do_not(monkeypatch):
                                                              for o in opt_section.OPTIMIZERS}
 
 
+def test_optimizer_section_has_every_optimizer_and_the_schedule_epoch(monkeypatch):
+    monkeypatch.setattr(opt_section, "EPOCHS", {"epoch": 60000, "quick epoch": 300})
+    rows = opt_section.run(thread_counts=(1,), sizes=("1e3", "quick epoch"), max_total_time=0.01)
+    steps = {(r["optimizer"], r["system"]): r for r in rows if r.get("part") != "epoch"}
+    assert {o for o, _ in steps} == set(opt_section.OPTIMIZERS) >= {"adamax", "nadam", "radam", "adadelta", "lion",
+                                                                     "ftrl"}
+    for name in opt_section.OPTIMIZERS:
+        assert not steps[(name, "nnfast")]["skipped"] and not steps[(name, "numpy-reference")]["skipped"]
+    for name in ("lion", "ftrl"):  # torch.optim has neither
+        assert steps[(name, "torch-fused")]["skipped"] and steps[(name, "torch-foreach")]["skipped"]
+    if importlib.util.find_spec("torch") is not None:
+        for name in ("adamax", "nadam", "radam", "adadelta"):
+            assert not steps[(name, "torch-foreach")]["skipped"]
+    epochs = [r for r in rows if r.get("part") == "epoch"]
+    assert [r["system"] for r in epochs] == ["nnfast", "nnfast-constant-lr"]
+    assert all(r["us"] > 0 and math.isclose(r["seconds"], r["us"] * 1e-6 * 200) for r in epochs)
+    text = opt_section.markdown(rows)
+    assert "**One training epoch, MLP 784-128-10, Adam, batch 32**" in text
+    assert "| quick epoch (300 samples) | 1 |" in text
+    for name in opt_section.OPTIMIZERS:
+        assert f"| {name} | 1e3 |" in text
+    pairs = report.ratios("optimizers", rows)
+    assert ("epoch adam quick epoch", 1, "nnfast-constant-lr") in {(label, t, p) for label, t, p, _ in pairs}
+
+
+def test_the_schedule_epoch_trains_on_the_native_runs(monkeypatch, native_calls):
+    for system in opt_section.EPOCH_SYSTEMS:
+        epoch = opt_section.epoch_function(system, 320)
+        native_calls.clear()
+        epoch()
+        assert sum(native_calls) == 320 // 32  # every batch in native runs, with the schedule too
+
+
 def test_repeats_reach_sections_without_a_repeats_parameter(monkeypatch):
     calls = []
 

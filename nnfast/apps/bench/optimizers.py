@@ -1,6 +1,12 @@
 """Optimizer-step section: nnfast's fused multi-tensor kernels beside the NumPy reference and, when
-installed, torch.optim (fused and foreach), on the same data and hyperparameters, per size and
-thread count; with GB/s and the share of an in-place memory stream of the same bytes."""
+installed, torch.optim (fused and foreach where torch offers them: torch 2.13 has fused SGD, Adagrad,
+Adam and AdamW, foreach for Adamax, NAdam, RAdam, Adadelta and RMSprop, and no Lion and no Ftrl),
+on the same data and hyperparameters, per size and thread count; with GB/s and the share of an
+in-place memory stream of the same bytes. Adamax, NAdam, RAdam and Adadelta run in the torch
+convention with torch's defaults, Lion and Ftrl in the Keras one. Then one training epoch (MLP
+784-128(relu)-10(softmax), Adam, batch 32, the training section's synthetic Fashion-MNIST-shaped
+data) with an ExponentialDecay(1e-3, 1000, 0.96) learning-rate schedule beside the same epoch at a
+constant 1e-3: the schedule is evaluated in C++ inside the native multi-step runs."""
 import numpy as np
 
 from .limits import inplace_stream_seconds
@@ -13,12 +19,20 @@ OPTIMIZERS = {
     "adagrad": (20, 2),
     "rmsprop": (20, 2),
     "adam": (28, 3),
+    "adamax": (28, 3),
+    "nadam": (28, 3),
+    "radam": (28, 3),
+    "adadelta": (28, 3),
+    "lion": (20, 2),
+    "ftrl": (28, 3),
 }
 SIZES = {
     "1e3": [10**3], "1e4": [10**4], "1e5": [10**5], "1e6": [10**6], "1e7": [10**7],
     "100x1e4": [10**4] * 100,
 }
-QUICK_SIZES = ("1e3", "1e5", "100x1e4")
+# The training-epoch rows: samples per epoch (the quick one is scaled to 60000 in the table)
+EPOCHS = {"epoch": 60000, "quick epoch": 6000}
+QUICK_SIZES = ("1e3", "1e5", "100x1e4", "quick epoch")
 
 
 def _nnfast_optimizer(name, backend):
@@ -29,6 +43,12 @@ def _nnfast_optimizer(name, backend):
         "adagrad": lambda: optimizers.Adagrad(learning_rate=0.01),
         "rmsprop": lambda: optimizers.RMSprop(learning_rate=0.001),
         "adam": lambda: optimizers.Adam(learning_rate=0.001),
+        "adamax": lambda: optimizers.Adamax(convention="torch"),
+        "nadam": lambda: optimizers.Nadam(convention="torch"),
+        "radam": lambda: optimizers.RAdam(convention="torch"),
+        "adadelta": lambda: optimizers.Adadelta(convention="torch"),
+        "lion": lambda: optimizers.Lion(learning_rate=1e-4),
+        "ftrl": lambda: optimizers.Ftrl(learning_rate=0.01),
     }[name]()
     if backend == "reference":
         opt.ops = reference
@@ -44,8 +64,12 @@ def _torch_optimizer(name, params, mode):
         "adagrad": lambda: torch.optim.Adagrad(params, lr=0.01, **kw),
         "rmsprop": lambda: torch.optim.RMSprop(params, lr=0.001, **kw),
         "adam": lambda: torch.optim.Adam(params, lr=0.001, eps=1e-7, **kw),
-    }[name]
-    return make()
+        "adamax": lambda: torch.optim.Adamax(params, **kw),
+        "nadam": lambda: torch.optim.NAdam(params, **kw),
+        "radam": lambda: torch.optim.RAdam(params, **kw),
+        "adadelta": lambda: torch.optim.Adadelta(params, **kw),
+    }.get(name)
+    return None if make is None else make()  # torch.optim has no Lion and no Ftrl
 
 
 def step_function(system, name, sizes, seed=0):
@@ -67,6 +91,8 @@ def step_function(system, name, sizes, seed=0):
     mode = system.split("-", 1)[1]  # torch-fused / torch-foreach
     try:
         opt = _torch_optimizer(name, tensors, mode)
+        if opt is None:
+            return None
         opt.step()
     except (RuntimeError, TypeError, ValueError):
         return None
@@ -80,13 +106,47 @@ def step_function(system, name, sizes, seed=0):
 SYSTEMS = ("nnfast", "numpy-reference", "torch-fused", "torch-foreach")
 
 
-def run(thread_counts=(1, 2), sizes=tuple(SIZES), names=tuple(OPTIMIZERS), systems=SYSTEMS,
+EPOCH_SYSTEMS = ("nnfast", "nnfast-constant-lr")  # with the schedule, and at a constant rate
+
+
+def epoch_function(system, samples, batch_size=32):
+    """A zero-argument callable training one epoch of the MLP on `samples` samples, with the
+    ExponentialDecay schedule ("nnfast") or at a constant learning rate ("nnfast-constant-lr"), the
+    model warmed up (optimizer state built) by one epoch on 1000 samples."""
+    from nnfast import layers, models, optimizers
+
+    from .training import epoch_data
+    x, y = epoch_data(samples)
+    lr = (optimizers.schedules.ExponentialDecay(1e-3, 1000, 0.96) if system == "nnfast" else 1e-3)
+    m = models.Sequential([layers.Dense(128, activation="relu", input_dim=784), layers.Dense(10, activation="softmax")],
+                          seed=0)
+    m.compile(optimizer=optimizers.Adam(learning_rate=lr), loss="sparse_categorical_crossentropy")
+    m.fit(x[:1000], y[:1000], batch_size=batch_size, epochs=1, verbose=0)
+    return lambda: m.fit(x, y, batch_size=batch_size, epochs=1, verbose=0)
+
+
+def _epoch_rows(nt, size_label, max_total_time):
+    samples = EPOCHS[size_label]
+    rows = []
+    for system in EPOCH_SYSTEMS:
+        t = measure(epoch_function(system, samples), repeats=5, max_total_time=max_total_time)
+        rows.append(dict(part="epoch", optimizer="adam", size=size_label, params=samples, threads=nt,
+                         system=system, skipped=False, us=t.median * 1e6, spread=t.spread,
+                         seconds=t.median * EPOCHS["epoch"] / samples))
+    return rows
+
+
+def run(thread_counts=(1, 2), sizes=tuple(SIZES) + ("epoch",), names=tuple(OPTIMIZERS), systems=SYSTEMS,
         max_total_time=2.0):
-    """Rows of measurements: one per (optimizer, size, threads, system)."""
+    """Rows of measurements: one per (optimizer, size, threads, system), and per (epoch size,
+    threads, schedule or constant) for the epoch sizes (EPOCHS)."""
     rows = []
     for nt in thread_counts:
         with threads(nt):
             for size_label in sizes:
+                if size_label in EPOCHS:
+                    rows += _epoch_rows(nt, size_label, max_total_time)
+                    continue
                 total = sum(SIZES[size_label])
                 for name in names:
                     nbytes, updated = OPTIMIZERS[name]
@@ -109,6 +169,8 @@ def markdown(rows):
     """One table per thread count: microseconds per step (GB/s) per system, nnfast's share of an
     in-place stream of the same bytes, and each peer's time relative to nnfast."""
     out = []
+    epochs = [r for r in rows if r.get("part") == "epoch"]
+    rows = [r for r in rows if r.get("part") != "epoch"]
     systems = [s for s in SYSTEMS if any(r["system"] == s for r in rows)]
     for nt in sorted({r["threads"] for r in rows}):
         out.append(f"\n**{nt} thread{'s' if nt > 1 else ''}** (median us per step, GB/s in brackets; "
@@ -132,4 +194,20 @@ def markdown(rows):
                     line.append(f"{r['us']:.1f} ({r['gbps']:.0f}) {r['us'] / base['us']:.2f}x")
             line.append(f"{100 * base['stream_share']:.0f}%")
             out.append("| " + " | ".join(line) + " |")
+    if epochs:
+        out.append(_epoch_markdown(epochs))
+    return "\n".join(out)
+
+
+def _epoch_markdown(rows):
+    """The epoch table: seconds per 60000-sample epoch with the schedule and at a constant rate."""
+    out = ["\n**One training epoch, MLP 784-128-10, Adam, batch 32** (median seconds per 60000 samples; "
+           "quick epochs are scaled; schedule / constant: the schedule's cost)\n",
+           "| epoch | threads | ExponentialDecay schedule | constant learning rate | schedule / constant |",
+           "|---|---|---|---|---|"]
+    cells = {(r["size"], r["threads"], r["system"]): r for r in rows}
+    for size, nt in dict.fromkeys((r["size"], r["threads"]) for r in rows):
+        sched, const = cells[(size, nt, "nnfast")], cells[(size, nt, "nnfast-constant-lr")]
+        out.append(f"| {size} ({sched['params']} samples) | {nt} | {sched['seconds']:.3f} s | "
+                   f"{const['seconds']:.3f} s | {sched['us'] / const['us']:.3f} |")
     return "\n".join(out)
