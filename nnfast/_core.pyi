@@ -158,6 +158,11 @@ def layer_norm_backward(
     /,
 ) -> tuple[Array, Array | None, Array | None]: ...
 
+# Keras's Normalization layer: y = (x - mean) / max(sqrt(variance), 1e-7) (invert: mean + x * that)
+# of x (batch, features) with mean, variance (features,); backward dx = dy / that (invert: * that).
+def normalization_forward(x: Array, mean: Array, variance: Array, invert: bool, out: Array | None, /) -> Array: ...
+def normalization_backward(dy: Array, variance: Array, invert: bool, out: Array | None, /) -> Array: ...
+
 # Fused multi-tensor optimizer steps, in place (nnfast.ops has their keyword signatures).
 # convention: "keras" or "torch" ("dlfs" too for SGD). State lists a setting does not use may be None.
 def sgd_update(
@@ -325,14 +330,15 @@ def fma_loop(iters: int, threads: int) -> float: ...
 # optimizer update), for nnfast.models.
 class DenseStackStep:
     # layers: per layer, a record read by attribute name (nnfast.models.native_step.NativeLayerPlan):
-    # kind (dense, activation, dropout, batch_norm or layer_norm; dense when absent), output
+    # kind (dense, activation, dropout, batch_norm, layer_norm or normalization; dense when absent), output
     # (batch, out), input_grad (batch, in) or None (no input gradient: backward stops at that
     # layer), and the fields of its kind - dense: kernel (in, out), bias (out,) or None,
     # kernel_grad, bias_grad, activation (not softmax); activation: activation; dropout: rate in
     # (0, 1), seed (uint64), calls (uint64 (1,), the forward count each native forward uses and
     # advances), mask (batch, out) uint8; batch_norm: gamma, beta, gamma_grad, beta_grad (or None),
     # mean, inv_std (out,), moving_mean, moving_variance, training, momentum, epsilon; layer_norm:
-    # gamma, beta, gamma_grad, beta_grad, mean, inv_std (batch,), epsilon. Read once here. dloss
+    # gamma, beta, gamma_grad, beta_grad, mean, inv_std (batch,), epsilon; normalization:
+    # moving_mean, moving_variance (out,) (the layer's mean and variance), invert. Read once here. dloss
     # (batch, outputs): the loss gradient buffer, whose dtype is the step's. loss: the name of a
     # loss function above, loss_param its delta or label smoothing. fn: any nnfast.ops optimizer
     # update (sgd_update, ..., ftrl_update), with kwargs as nnfast.ops takes them; params, grads and

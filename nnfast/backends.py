@@ -55,6 +55,12 @@ class NativeBackend:
         return ops.layer_norm_backward(x, gamma, mean, inv_std, dy, dgamma_out is not None, dbeta_out is not None,
                                        dx_out, dgamma_out, dbeta_out)
 
+    def normalization_forward(self, x, mean, variance, invert, out):
+        return _core.normalization_forward(x, mean, variance, invert, out)
+
+    def normalization_backward(self, dy, variance, invert, out):
+        return _core.normalization_backward(dy, variance, invert, out)
+
 
 class ReferenceBackend:
     """nnfast.reference, with its results copied into the model's buffers."""
@@ -115,6 +121,14 @@ class ReferenceBackend:
         results = reference.layer_norm_backward(x, gamma, mean, inv_std, dy, dgamma_out is not None,
                                                 dbeta_out is not None)
         return copy_into(results, (dx_out, dgamma_out, dbeta_out))
+
+    def normalization_forward(self, x, mean, variance, invert, out):
+        out[...] = reference.normalization_forward(x, mean, variance, invert)
+        return out
+
+    def normalization_backward(self, dy, variance, invert, out):
+        out[...] = reference.normalization_backward(dy, variance, invert)
+        return out
 
 
 def copy_into(results, buffers):

@@ -308,3 +308,15 @@ def layer_norm_backward(x, gamma, mean, inv_std, dy, need_dgamma=True, need_dbet
     dbeta = dy.sum(0)."""
     return _core.layer_norm_backward(x, gamma, mean, inv_std, dy, bool(need_dgamma), bool(need_dbeta), dx_out,
                                      dgamma_out, dbeta_out)
+
+
+def normalization_forward(x, mean, variance, invert=False, out=None):
+    """Keras's Normalization layer on x (batch, features) with its statistics mean and variance
+    (features,): y = (x - mean) / max(sqrt(variance), 1e-7), or with invert mean + x * that."""
+    return _core.normalization_forward(x, mean, variance, bool(invert), out)
+
+
+def normalization_backward(dy, variance, invert=False, out=None):
+    """The input gradient of normalization_forward: dy / max(sqrt(variance), 1e-7) (times it with
+    invert); out may be dy (in place)."""
+    return _core.normalization_backward(dy, variance, bool(invert), out)

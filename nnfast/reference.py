@@ -996,6 +996,37 @@ def layer_norm_backward(x, gamma, mean, inv_std, dy, need_dgamma=True, need_dbet
     return (dx, *_parameter_grads(dy, xhat, need_dgamma, need_dbeta))
 
 
+NORMALIZATION_EPSILON = 1e-7  # keras.backend.epsilon(), Normalization's floor on sqrt(variance)
+
+
+def _normalization_scale(name, a, variance):
+    """max(sqrt(variance), 1e-7) in a's dtype, variance checked to be (features of a,)."""
+    (a,) = _float_arrays(**{name: a})
+    if a.ndim != 2:
+        raise ValueError(f"{name} must be 2-D (batch, features), got shape {a.shape}")
+    a, variance = _float_arrays(**{name: a, "variance": variance})
+    if variance.shape != (a.shape[1],):
+        raise ValueError(f"variance must have shape ({a.shape[1]},), got {variance.shape}")
+    return a, np.maximum(np.sqrt(variance), a.dtype.type(NORMALIZATION_EPSILON))
+
+
+def normalization_forward(x, mean, variance, invert=False):
+    """Keras's Normalization layer: ``y = (x - mean) / max(sqrt(variance), 1e-7)`` per feature, or
+    with invert ``mean + x * max(sqrt(variance), 1e-7)``; x (batch, features), mean and variance
+    (features,)."""
+    x, scale = _normalization_scale("x", x, variance)
+    x, mean = _float_arrays(x=x, mean=mean)
+    if mean.shape != scale.shape:
+        raise ValueError(f"mean must have shape {scale.shape}, got {mean.shape}")
+    return mean + x * scale if invert else (x - mean) / scale
+
+
+def normalization_backward(dy, variance, invert=False):
+    """dx of normalization_forward: ``dy / max(sqrt(variance), 1e-7)`` (``dy * ...`` with invert)."""
+    dy, scale = _normalization_scale("dy", dy, variance)
+    return dy * scale if invert else dy / scale
+
+
 # --------------------------------------------------------------------------------------------------
 # more optimizers: Adamax, Nadam, RAdam, Adadelta, Lion, Ftrl (functional, in place, multi-tensor, as above)
 # --------------------------------------------------------------------------------------------------

@@ -17,7 +17,6 @@ from nnfast.layers import (
     InputLayer,
     LayerNormalization,
     LeakyReLU,
-    Normalization,
     ReLU,
     Softmax,
 )
@@ -177,16 +176,6 @@ def test_a_saved_model_continues_the_dropout_stream(tmp_path):
     for u, v in zip(whole.get_weights(), resumed.get_weights()):
         np.testing.assert_array_equal(u, v)
     assert dropout_calls(whole) == dropout_calls(resumed) == [8, 8]
-
-
-def test_a_normalization_layer_leaves_the_model_to_the_python_loop():
-    x, y = data(32, 1, False)
-    norm = Normalization()
-    norm.adapt(x)
-    m = Sequential([InputLayer(shape=(FEATURES,)), norm, Dense(4, activation="relu"), Dense(1, activation="sigmoid")])
-    m.compile(optimizer="adam", loss="binary_crossentropy")
-    m.fit(x, y, batch_size=8, epochs=1, verbose=0)
-    assert m.native_planner is None
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])

@@ -76,10 +76,12 @@ LayerKind kind_named(const std::string& name, const std::string& what) {
                                                               {"activation", LayerKind::activation},
                                                               {"dropout", LayerKind::dropout},
                                                               {"batch_norm", LayerKind::batch_norm},
-                                                              {"layer_norm", LayerKind::layer_norm}};
+                                                              {"layer_norm", LayerKind::layer_norm},
+                                                              {"normalization", LayerKind::normalization}};
     for (const auto& [n, kind] : kinds)
         if (name == n) return kind;
-    throw py::value_error(what + " must be dense, activation, dropout, batch_norm or layer_norm, got " + name);
+    throw py::value_error(what + " must be dense, activation, dropout, batch_norm, layer_norm or normalization, got " +
+                          name);
 }
 
 // One layer record, read by attribute name: "layers[i].<attr>" in every message.
@@ -289,6 +291,12 @@ class TypedStep : public Step {
             l->mask = mask(r, f);
             break;
         }
+        case LayerKind::normalization:  // its statistics, read only
+            l->moving_mean = ptr<T>(keep(buffer<T>(r.field("moving_mean"), r.name("moving_mean").c_str(), {f}, false)));
+            l->moving_var =
+                ptr<T>(keep(buffer<T>(r.field("moving_variance"), r.name("moving_variance").c_str(), {f}, false)));
+            l->invert = r.field("invert").cast<bool>();
+            break;
         case LayerKind::batch_norm:
         case LayerKind::layer_norm: {
             const bool batch_norm = l->kind == LayerKind::batch_norm;

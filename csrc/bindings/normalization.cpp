@@ -1,6 +1,7 @@
-// batch_norm_forward / batch_norm_backward / layer_norm_forward / layer_norm_backward: checks (every
-// written array disjoint from every other array of the call), then the dispatched kernels under
-// kernel_call.h's GIL policy. Forward returns (y, mean, inv_std), backward (dx, dgamma, dbeta).
+// batch_norm_forward / batch_norm_backward / layer_norm_forward / layer_norm_backward and Keras's
+// Normalization layer (normalization_forward / normalization_backward): checks (every written array
+// disjoint from every other array of the call), then the dispatched kernels under kernel_call.h's
+// GIL policy. Batch and layer norm forward return (y, mean, inv_std), backward (dx, dgamma, dbeta).
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -129,9 +130,9 @@ py::tuple layer_norm_forward(py::handle x_obj, py::handle gamma_obj, py::handle 
 
 // Both backward ops: x, dy (rows, cols), gamma (cols) or None, mean and inv_std as forward returned
 // them (cols items for batch norm, rows for layer norm); dgamma and dbeta only when needed.
-py::tuple normalization_backward(py::handle x_obj, py::handle gamma_obj, py::handle mean_obj, py::handle inv_std_obj,
-                                 py::handle dy_obj, bool per_row, bool training, bool need_dgamma, bool need_dbeta,
-                                 py::handle dx_out, py::handle dgamma_out, py::handle dbeta_out) {
+py::tuple norm_backward(py::handle x_obj, py::handle gamma_obj, py::handle mean_obj, py::handle inv_std_obj,
+                        py::handle dy_obj, bool per_row, bool training, bool need_dgamma, bool need_dbeta,
+                        py::handle dx_out, py::handle dgamma_out, py::handle dbeta_out) {
     py::array x = data_matrix(x_obj);
     const int64_t rows = x.shape(0), cols = x.shape(1);
     const char* stats_what = per_row ? "the rows of x" : "the features of x";
@@ -168,15 +169,57 @@ py::tuple normalization_backward(py::handle x_obj, py::handle gamma_obj, py::han
 py::tuple batch_norm_backward(py::handle x, py::handle gamma, py::handle mean, py::handle inv_std, py::handle dy,
                               bool training, bool need_dgamma, bool need_dbeta, py::handle dx_out,
                               py::handle dgamma_out, py::handle dbeta_out) {
-    return normalization_backward(x, gamma, mean, inv_std, dy, false, training, need_dgamma, need_dbeta, dx_out,
-                                  dgamma_out, dbeta_out);
+    return norm_backward(x, gamma, mean, inv_std, dy, false, training, need_dgamma, need_dbeta, dx_out, dgamma_out,
+                         dbeta_out);
 }
 
 py::tuple layer_norm_backward(py::handle x, py::handle gamma, py::handle mean, py::handle inv_std, py::handle dy,
                               bool need_dgamma, bool need_dbeta, py::handle dx_out, py::handle dgamma_out,
                               py::handle dbeta_out) {
-    return normalization_backward(x, gamma, mean, inv_std, dy, true, true, need_dgamma, need_dbeta, dx_out,
-                                  dgamma_out, dbeta_out);
+    return norm_backward(x, gamma, mean, inv_std, dy, true, true, need_dgamma, need_dbeta, dx_out, dgamma_out,
+                         dbeta_out);
+}
+
+// Keras's Normalization layer: y = (x - mean) / max(sqrt(variance), 1e-7), or with invert
+// mean + x * max(sqrt(variance), 1e-7); x (rows, cols), mean and variance (cols).
+py::array normalization_forward(py::handle x_obj, py::handle mean_obj, py::handle variance_obj, bool invert,
+                                py::handle out) {
+    py::array x = data_matrix(x_obj);
+    const int64_t rows = x.shape(0), cols = x.shape(1);
+    py::array mean = vector_of(mean_obj, "mean", x, cols, "the features of x");
+    py::array variance = vector_of(variance_obj, "variance", x, cols, "the features of x");
+    py::array y = result(out, "out", x, {rows, cols});
+    require_disjoint({{&y, "out"}}, {{&x, "x"}, {&mean, "mean"}, {&variance, "variance"}});
+    dispatch_dtype(x, [&](auto t) {
+        using T = decltype(t);
+        GilRelease nogil(rows * cols);
+        kernels<T>().normalization_forward(ptr<T>(y), ptr<const T>(x), ptr<const T>(mean), ptr<const T>(variance),
+                                           rows, cols, invert);
+    });
+    return y;
+}
+
+// Its input gradient: dx = dy / max(sqrt(variance), 1e-7) (times it with invert); dy (rows, cols).
+py::array normalization_backward(py::handle dy_obj, py::handle variance_obj, bool invert, py::handle out) {
+    py::array dy = float_array(dy_obj, "dy");
+    if (dy.ndim() != 2) throw py::value_error("dy must be 2-D (batch, features), got shape " + shape_str(dy));
+    require_c_contiguous(dy, "dy");
+    const int64_t rows = dy.shape(0), cols = dy.shape(1);
+    py::array variance = float_array(variance_obj, "variance");
+    require_same_dtype(dy, "dy", variance, "variance");
+    if (variance.ndim() != 1 || variance.shape(0) != cols)
+        throw py::value_error("variance must have shape (" + std::to_string(cols) + ",) (the features of dy), got " +
+                              shape_str(variance));
+    require_c_contiguous(variance, "variance");
+    py::array dx = result(out, "out", dy, {rows, cols});
+    require_disjoint({{&dx, "out"}}, {{&variance, "variance"}});
+    require_no_partial_overlap(dx, "out", dy, "dy");
+    dispatch_dtype(dy, [&](auto t) {
+        using T = decltype(t);
+        GilRelease nogil(rows * cols);
+        kernels<T>().normalization_backward(ptr<T>(dx), ptr<const T>(dy), ptr<const T>(variance), rows, cols, invert);
+    });
+    return dx;
 }
 
 }  // namespace
@@ -187,6 +230,8 @@ void register_normalization(py::module_& m) {
     m.def("batch_norm_backward", &batch_norm_backward);
     m.def("layer_norm_forward", &layer_norm_forward);
     m.def("layer_norm_backward", &layer_norm_backward);
+    m.def("normalization_forward", &normalization_forward);
+    m.def("normalization_backward", &normalization_backward);
 }
 
 }  // namespace bindings

@@ -34,6 +34,10 @@ constexpr bool is_row_loss(Loss kind) {
 // other losses use the same keras.backend.epsilon() where Keras does.
 constexpr double kBceEpsilon = 1e-7;
 
+// Normalization (Keras's preprocessing layer) divides by max(sqrt(variance), kNormalizationEpsilon):
+// keras.backend.epsilon().
+constexpr double kNormalizationEpsilon = 1e-7;
+
 // One per update kernel of the KernelSet (bindings' optimizer names map to these).
 enum class OptimizerKind : int { sgd = 0, adagrad, rmsprop, adam, adamax, nadam, radam, adadelta, lion, ftrl };
 

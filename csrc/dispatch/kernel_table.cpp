@@ -45,7 +45,8 @@ constexpr KernelSet<T> kernel_set() {
     return KernelSet<T>{&activation_forward<T>, &activation_backward<T>, &gemm<T>, &dense_forward<T>,
                         &dense_backward<T>, &pointwise_loss<T>, &row_loss<T>, &weighted_loss<T>,
                         &dropout_forward<T>, &dropout_backward<T>, &batch_norm_forward<T>,
-                        &batch_norm_backward<T>, &layer_norm_forward<T>, &layer_norm_backward<T>, &all_finite<T>,
+                        &batch_norm_backward<T>, &layer_norm_forward<T>, &layer_norm_backward<T>,
+                        &normalization_forward<T>, &normalization_backward<T>, &all_finite<T>,
                         &sgd_update<T>, &adagrad_update<T>, &rmsprop_update<T>, &adam_update<T>,
                         &adamax_update<T>, &nadam_update<T>, &radam_update<T>, &adadelta_update<T>,
                         &lion_update<T>, &ftrl_update<T>};

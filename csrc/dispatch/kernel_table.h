@@ -58,6 +58,11 @@ struct KernelSet {
     // dx (rows, cols), dgamma and dbeta (cols, or null) from x, gamma (or null), mean, inv_std (rows), dy.
     void (*layer_norm_backward)(T* dx, T* dgamma, T* dbeta, const T* x, const T* gamma, const T* mean,
                                 const T* inv_std, const T* dy, int64_t rows, int64_t cols);
+    // Keras's Normalization of x (rows, cols) with mean, variance (cols) (kernels/normalization.h):
+    // y (rows, cols); backward dx (rows, cols) from dy (rows, cols). invert: Keras's invert=True.
+    void (*normalization_forward)(T* y, const T* x, const T* mean, const T* variance, int64_t rows, int64_t cols,
+                                  bool invert);
+    void (*normalization_backward)(T* dx, const T* dy, const T* variance, int64_t rows, int64_t cols, bool invert);
     // true when no element of v (n) is NaN or +-Inf.
     bool (*all_finite)(const T* v, int64_t n);
     // Fused optimizer steps over `count` tensors (docs/design.md's update rules; one pass per element:

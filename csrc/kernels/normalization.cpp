@@ -205,6 +205,44 @@ void layer_norm_backward(T* dx, T* dgamma, T* dbeta, const T* x, const T* gamma,
     });
 }
 
+namespace {
+
+// Normalization's divisor of a feature: max(sqrt(variance), epsilon), NaN kept (as np.maximum).
+template <class T>
+T normalization_scale(T variance) {
+    const T s = std::sqrt(variance), eps = T(kNormalizationEpsilon);
+    return s < eps ? eps : s;
+}
+
+}  // namespace
+
+template <class T>
+void normalization_forward(T* y, const T* x, const T* mean, const T* variance, int64_t rows, int64_t cols,
+                           bool invert) {
+    for_rows(rows, 4 * cols, [&](int64_t r) {
+        const T* xr = x + r * cols;
+        T* yr = y + r * cols;
+        if (invert) {
+            for (int64_t j = 0; j < cols; ++j) yr[j] = mean[j] + xr[j] * normalization_scale(variance[j]);
+        } else {
+            for (int64_t j = 0; j < cols; ++j) yr[j] = (xr[j] - mean[j]) / normalization_scale(variance[j]);
+        }
+    });
+}
+
+template <class T>
+void normalization_backward(T* dx, const T* dy, const T* variance, int64_t rows, int64_t cols, bool invert) {
+    for_rows(rows, 4 * cols, [&](int64_t r) {
+        const T* dyr = dy + r * cols;
+        T* dxr = dx + r * cols;
+        if (invert) {
+            for (int64_t j = 0; j < cols; ++j) dxr[j] = dyr[j] * normalization_scale(variance[j]);
+        } else {
+            for (int64_t j = 0; j < cols; ++j) dxr[j] = dyr[j] / normalization_scale(variance[j]);
+        }
+    });
+}
+
 #define NNFAST_INSTANTIATE(T)                                                                                    \
     template void batch_norm_forward<T>(T*, T*, T*, T*, T*, const T*, const T*, const T*, int64_t, int64_t, bool, \
                                         double, double);                                                         \
@@ -212,7 +250,9 @@ void layer_norm_backward(T* dx, T* dgamma, T* dbeta, const T* x, const T* gamma,
                                          int64_t, bool);                                                         \
     template void layer_norm_forward<T>(T*, T*, T*, const T*, const T*, const T*, int64_t, int64_t, double);      \
     template void layer_norm_backward<T>(T*, T*, T*, const T*, const T*, const T*, const T*, const T*, int64_t,   \
-                                         int64_t);
+                                         int64_t);                                                               \
+    template void normalization_forward<T>(T*, const T*, const T*, const T*, int64_t, int64_t, bool);            \
+    template void normalization_backward<T>(T*, const T*, const T*, int64_t, int64_t, bool);
 NNFAST_INSTANTIATE(float)
 NNFAST_INSTANTIATE(double)
 #undef NNFAST_INSTANTIATE

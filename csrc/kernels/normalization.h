@@ -1,8 +1,10 @@
-// Batch and layer normalization kernels of one ISA level: Keras 3's BatchNormalization (over the
-// batch, per feature) and LayerNormalization (over the last axis, per row). Statistics are two
+// Normalization kernels of one ISA level: Keras 3's BatchNormalization (over the batch, per
+// feature), LayerNormalization (over the last axis, per row) and Normalization (fixed statistics). Statistics are two
 // passes (mean, then the mean of squared deviations: the biased variance) summed in double.
 #pragma once
 #include <cstdint>
+
+#include "common/types.h"
 
 namespace nnfast {
 namespace NNFAST_ISA_NS {
@@ -34,6 +36,17 @@ void layer_norm_forward(T* y, T* mean, T* inv_std, const T* x, const T* gamma, c
 template <class T>
 void layer_norm_backward(T* dx, T* dgamma, T* dbeta, const T* x, const T* gamma, const T* mean, const T* inv_std,
                          const T* dy, int64_t rows, int64_t cols);
+
+// Keras 3's Normalization layer with its statistics mean, variance (cols), scale = max(sqrt(variance),
+// 1e-7) in T: y (rows, cols) = (x (rows, cols) - mean) / scale, or with invert mean + x * scale.
+template <class T>
+void normalization_forward(T* y, const T* x, const T* mean, const T* variance, int64_t rows, int64_t cols,
+                           bool invert);
+
+// dx (rows, cols) of normalization_forward from dy (rows, cols) and variance (cols): dy / scale,
+// or with invert dy * scale.
+template <class T>
+void normalization_backward(T* dx, const T* dy, const T* variance, int64_t rows, int64_t cols, bool invert);
 
 }  // namespace NNFAST_ISA_NS
 }  // namespace nnfast

@@ -28,6 +28,9 @@ void forward(const KernelSet<T>& k, const LayerBuffers<T>& l, const T* x, int64_
     case LayerKind::layer_norm:
         k.layer_norm_forward(l.y, l.mean, l.inv_std, x, l.gamma, l.beta, batch, l.out, l.epsilon);
         break;
+    case LayerKind::normalization:
+        k.normalization_forward(l.y, x, l.moving_mean, l.moving_var, batch, l.out, l.invert);
+        break;
     }
 }
 
@@ -49,6 +52,9 @@ void backward(const KernelSet<T>& k, const LayerBuffers<T>& l, const T* x, const
         break;
     case LayerKind::layer_norm:
         k.layer_norm_backward(l.dx_work, l.dgamma, l.dbeta, x, l.gamma, l.mean, l.inv_std, dy, batch, l.out);
+        break;
+    case LayerKind::normalization:  // no parameters: only dx
+        if (l.dx) k.normalization_backward(l.dx, dy, l.moving_var, batch, l.out, l.invert);
         break;
     }
 }

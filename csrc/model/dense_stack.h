@@ -1,5 +1,5 @@
 // One training step of a chain of layers (Dense, activation, dropout, batch and layer
-// normalization), in one native call: forward, loss, backward and the optimizer update, through
+// normalization, Keras's Normalization), in one native call: forward, loss, backward and the optimizer update, through
 // the dispatched kernels (the same calls, in the same order, as the Python training loop makes, so
 // results are identical). No Python types here.
 #pragma once
@@ -10,7 +10,7 @@
 
 namespace nnfast {
 
-enum class LayerKind : int { dense = 0, activation, dropout, batch_norm, layer_norm };
+enum class LayerKind : int { dense = 0, activation, dropout, batch_norm, layer_norm, normalization };
 
 // One layer of the chain. Every kind has y and dx; the other fields are those of its kind (null
 // or unused otherwise). `in` and `out` are features per sample (equal except for dense).
@@ -40,8 +40,9 @@ struct LayerBuffers {
     T* dbeta;
     T* mean;
     T* inv_std;
-    T* moving_mean;  // batch_norm: (out), updated in place when training
-    T* moving_var;
+    T* moving_mean;  // batch_norm: (out), updated in place when training; normalization: its mean
+    T* moving_var;   // likewise; normalization: its variance (both constant)
+    bool invert;     // normalization: Keras's invert=True
     bool training;  // batch_norm: batch statistics (else the moving ones: a frozen layer)
     double momentum, epsilon;
 };

@@ -1,14 +1,12 @@
-"""Normalization layers: BatchNormalization and LayerNormalization on the native kernels (with
-Keras 3's arguments, defaults and weight order), and Normalization with adapt() (feature-wise
-standardization, computed in NumPy as Keras does)."""
+"""Normalization layers: BatchNormalization, LayerNormalization and Normalization with adapt()
+(feature-wise standardization with fixed statistics) on the backends' kernels, with Keras 3's
+arguments, defaults and weight order."""
 import numpy as np
 
 from .. import initializers
 from ..utils import checks
 from ..utils.registry import serialize
 from .base import Layer, WeightSpec, unsupported
-
-KERAS_EPSILON = 1e-7  # keras.backend.epsilon(): Normalization's floor for the standard deviation
 
 
 def feature_axis(owner, axis):
@@ -134,14 +132,15 @@ class LayerNormalization(ScaleAndCenter):
 
 
 class Normalization(Layer):
-    """y = (x - mean) / max(sqrt(variance), 1e-7) per feature, from given mean and variance or from
-    adapt(data) (NumPy's mean and variance over the samples, as Keras computes them). Its weights are
-    Keras's: mean, variance and count (nnfast keeps count as a float)."""
+    """y = (x - mean) / max(sqrt(variance), 1e-7) per feature (with invert, mean + x * that), from
+    given mean and variance or from adapt(data) (NumPy's mean and variance over the samples, as
+    Keras computes them), on the backend's normalization kernels. Its weights are Keras's: mean,
+    variance and count (nnfast keeps count as a float)."""
 
     def __init__(self, axis=-1, mean=None, variance=None, invert=False, **kwargs):
-        unsupported("Normalization", invert=invert)
         super().__init__(**kwargs)
         self.axis = feature_axis("Normalization", axis)
+        self.invert = checks.flag("invert", invert)
         if (mean is None) != (variance is None):
             raise ValueError("mean and variance must be given together, or neither (then call adapt())")
         self.given = None if mean is None else (np.asarray(mean, np.float64), np.asarray(variance, np.float64))
@@ -182,22 +181,22 @@ class Normalization(Layer):
         if self.declared_input_shape is None:
             self.declared_input_shape = (data.shape[1],)
 
+    def statistics(self):
+        """The (mean, variance) weights the layer normalizes with (views of its state)."""
+        return self.weights[0], self.weights[1]
+
     def forward(self, backend, x, training):
-        mean, variance = self.weights[0], self.weights[1]
-        self._scale = np.maximum(np.sqrt(variance), x.dtype.type(KERAS_EPSILON))
-        y = self.buffer("y", x.shape, x.dtype)
-        np.subtract(x, mean, out=y)
-        np.divide(y, self._scale, out=y)
-        return y
+        mean, variance = self.statistics()
+        return backend.normalization_forward(x, mean, variance, self.invert, self.buffer("y", x.shape, x.dtype))
 
     def backward(self, backend, dy, need_dx):
         if not need_dx:
             return None
-        dx = self.buffer("dx", dy.shape, dy.dtype)
-        return np.divide(dy, self._scale, out=dx)
+        return backend.normalization_backward(dy, self.statistics()[1], self.invert,
+                                              self.buffer("dx", dy.shape, dy.dtype))
 
     def get_config(self):
-        config = {**self.base_config(), "axis": self.axis, "invert": False}
+        config = {**self.base_config(), "axis": self.axis, "invert": self.invert}
         if self.given is not None:
             config.update(mean=self.given[0].tolist(), variance=self.given[1].tolist())
         return config

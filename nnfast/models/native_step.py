@@ -20,6 +20,7 @@ from ..layers import (
     InputLayer,
     LayerNormalization,
     LeakyReLU,
+    Normalization,
     ReLU,
     Softmax,
 )
@@ -29,7 +30,7 @@ from ..optimizers import NativeUpdate
 # kind of record each becomes.
 KINDS = {Dense: "dense", Activation: "activation", ReLU: "activation", LeakyReLU: "activation",
          Softmax: "activation", Dropout: "dropout", BatchNormalization: "batch_norm",
-         LayerNormalization: "layer_norm"}
+         LayerNormalization: "layer_norm", Normalization: "normalization"}
 
 # Reductions under which the sample-weighted loss is sum(w_i * loss_i) / batch (Keras's).
 WEIGHTED_REDUCTIONS = ("sum_over_batch_size", "mean")
@@ -48,8 +49,10 @@ class NativeLayerPlan:
       native forward uses and advances, stream = seed * 0x9E3779B97F4A7C15 + calls), mask;
     - batch_norm: gamma, beta, gamma_grad, beta_grad (each or None), mean, inv_std (features,),
       moving_mean, moving_variance (updated when training), training, momentum, epsilon;
-    - layer_norm: gamma, beta, gamma_grad, beta_grad, mean, inv_std (batch,), epsilon."""
-    kind: str                          # dense, activation, dropout, batch_norm or layer_norm
+    - layer_norm: gamma, beta, gamma_grad, beta_grad, mean, inv_std (batch,), epsilon;
+    - normalization: moving_mean, moving_variance (features,): the layer's (adapted) mean and
+      variance, and invert."""
+    kind: str                          # dense, activation, dropout, batch_norm, layer_norm or normalization
     output: np.ndarray                 # (batch, out): the layer's output (logits when fused)
     input_grad: Optional[np.ndarray]   # (batch, in); None: no input gradient, backward stops here
     activation: str = "linear"
@@ -72,6 +75,7 @@ class NativeLayerPlan:
     training: bool = True
     momentum: float = 0.0
     epsilon: float = 0.0
+    invert: bool = False
 
 
 @dataclass(frozen=True, eq=False)  # holds arrays: compared by identity
@@ -188,6 +192,10 @@ class NativeStepPlanner:
                                        bias_grad=layer.bias_grad)
             elif kind == "activation":
                 plan = NativeLayerPlan(kind, layer.buffer("y", shape, self.dtype), input_grad, layer.activation)
+            elif kind == "normalization":
+                mean, variance = layer.statistics()
+                plan = NativeLayerPlan(kind, layer.buffer("y", shape, self.dtype), input_grad, moving_mean=mean,
+                                       moving_variance=variance, invert=layer.invert)
             elif kind == "dropout":
                 plan = NativeLayerPlan(kind, layer.buffer("y", shape, self.dtype), input_grad, rate=layer.rate,
                                        seed=int(layer.seed or 0) & UINT64, calls=calls[id(layer)],
