@@ -22,23 +22,6 @@ SIZES = (0, 1, 7, 8, 9, 15, 17, 64, 65, 1000, 70001)
 
 
 @pytest.fixture
-def native_calls(monkeypatch):
-    """The step counts of fit's calls to NativeRuns.run (0: it declined), as they happen."""
-    from nnfast.models.native_step import NativeRuns
-
-    calls = []
-    original = NativeRuns.run
-
-    def spy(self, *args):
-        losses = original(self, *args)
-        calls.append(len(losses or []))
-        return losses
-
-    monkeypatch.setattr(NativeRuns, "run", spy)
-    return calls
-
-
-@pytest.fixture
 def rng():
     return np.random.default_rng(12345)
 
