@@ -10,7 +10,8 @@ from conftest import TESTS_DIR, run_python
 
 NATIVE_TESTS = sorted(str(p) for p in TESTS_DIR.glob("test_native_*.py"))
 SUPPORTED = nf.config()["isa_supported"]
-FEATURES = {"generic": set(), "avx2": {"avx2", "fma"}, "avx512": {"avx512f", "avx512dq", "avx512bw", "avx512vl", "avx512cd", "avx2", "fma"}, "neon": set()}
+FEATURES = {"generic": set(), "avx2": {"avx2", "fma"},
+            "avx512": {"avx512f", "avx512dq", "avx512bw", "avx512vl", "avx512cd", "avx2", "fma"}, "neon": set()}
 
 
 def test_default_is_the_best_supported_level():
