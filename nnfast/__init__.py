@@ -3,6 +3,8 @@
 C++ kernels (SIMD chosen at import, OpenMP) under a Keras-like Python layer. Every native op in
 ``nnfast.ops`` has a pure-NumPy twin in ``nnfast.reference`` that defines the right answer.
 """
+import contextlib
+
 from . import (
     _core,
     activations,
@@ -21,12 +23,14 @@ from . import (
     regularizers,
 )
 from .models import Input, Model, Sequential, load_model
+from .utils import checks, subnormals
 
 __version__ = _core.__version__
 
 __all__ = ["ops", "reference", "optimizers", "compat", "initializers", "regularizers", "losses", "activations",
            "metrics", "callbacks", "layers", "models", "datasets", "preprocessing", "Sequential", "Model", "Input",
-           "load_model", "show_config", "config", "set_num_threads", "get_num_threads", "__version__"]
+           "load_model", "show_config", "config", "set_num_threads", "get_num_threads", "set_flush_denormal",
+           "get_flush_denormal", "flush_denormal", "__version__"]
 
 
 def set_num_threads(n):
@@ -43,15 +47,49 @@ def get_num_threads():
     return _core.get_num_threads()
 
 
+def set_flush_denormal(on):
+    """Flush subnormal floats to zero in every kernel and in nnfast.reference (True, the default,
+    as TensorFlow does), or keep IEEE gradual underflow (False).
+
+    Flushing keeps values that decay below the smallest normal float (1.2e-38 in float32) from
+    slowing training down many times; docs/design.md ("Numerics") defines what is flushed. The
+    setting is process-wide; the caller's own floating-point mode is never changed. Where the CPU
+    has no flush control (neither x86 nor AArch64) it stays False.
+    """
+    _core.set_flush_denormal(checks.flag("on", on))
+    subnormals.set_enabled(_core.get_flush_denormal())
+
+
+def get_flush_denormal():
+    """Whether kernels and reference flush subnormals to zero (see set_flush_denormal)."""
+    return _core.get_flush_denormal()
+
+
+@contextlib.contextmanager
+def flush_denormal(on):
+    """Run a block with set_flush_denormal(on), restoring the setting afterwards."""
+    before = get_flush_denormal()
+    set_flush_denormal(on)
+    try:
+        yield
+    finally:
+        set_flush_denormal(before)
+
+
+subnormals.set_enabled(_core.get_flush_denormal())
+
+
 def config():
     """Facts about this build as a dict (what show_config prints)."""
     info = dict(_core.build_info())
     info["num_threads"] = get_num_threads()
+    info["flush_denormal"] = get_flush_denormal()
     return info
 
 
 def show_config():
-    """Print the version, compiler and flags, ISA levels, OpenMP status and thread count."""
+    """Print the version, compiler and flags, ISA levels, OpenMP status, thread count and whether
+    subnormals are flushed to zero."""
     c = config()
     flags = "\n".join("    " + line for line in c["isa_flags"].strip().splitlines())
     openmp = "yes" if c["openmp"] else "no (every kernel runs on one thread)"
@@ -63,4 +101,13 @@ def show_config():
           f"  ISA chosen:      {c['isa']} (compiled for: {c['isa_features'].strip() or 'baseline'})\n"
           f"  OpenMP:          {openmp}\n"
           f"  threads:         {c['num_threads']} of {c['max_threads']} "
-          f"(one thread below {c['min_work_per_thread']} operations per thread)")
+          f"(one thread below {c['min_work_per_thread']} operations per thread)\n"
+          f"  subnormals:      {_flush_text(c)}")
+
+
+def _flush_text(c):
+    if c["flush_denormal"]:
+        return "flushed to zero (FTZ/DAZ; nnfast.set_flush_denormal(False) keeps them)"
+    if c["flush_denormal_supported"]:
+        return "kept (IEEE gradual underflow; nnfast.set_flush_denormal(True) flushes them)"
+    return "kept (IEEE gradual underflow; this CPU has no flush control nnfast can set)"

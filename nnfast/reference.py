@@ -11,13 +11,16 @@ Choices recorded here (see also ``docs/design.md``, sections *Numerics* and *Opt
   Mixing dtypes in one call raises ``TypeError``; for the optimizer updates "one call" covers every
   tensor of the multi-tensor lists (params, grads and state must all share one dtype).
 * Weights are ``(in, out)``: ``y = act(x @ w + b)``.
-* Activations: ``"linear"`` (``None`` means linear too), ``"relu"``, ``"leaky_relu"`` (negative
+* Activations: ``"linear"`` (``None`` means linear too), ``"relu"`` (``where(z < 0, 0, z)``, the
+  kernels' select: -0 stays -0), ``"leaky_relu"`` (negative
   slope :data:`LEAKY_RELU_SLOPE` = 0.2, the Keras string default), ``"sigmoid"``, ``"tanh"`` and
   ``"softmax"`` (over the last axis). Backward passes use the activated output ``y`` only.
   The relu / leaky_relu backward *selects* (``where(y > 0, dy, slope*dy)``) rather than multiplying by
   a 0/1 mask, so a non-finite ``dy`` where ``y <= 0`` gives 0 for relu, as in PyTorch.
   Sigmoid is evaluated as ``where(z >= 0, 1/(1+e), e/(1+e))`` with ``e = exp(-|z|)``, which never
-  overflows. ``leaky_relu`` forward is ``where(z > 0, z, 0.2*z)``.
+  overflows. ``leaky_relu`` forward is ``where(z < 0, 0.2*z, z)`` (the kernels' select).
+* Subnormals: with ``nnfast.set_flush_denormal`` on (the default) every public function computes
+  with the kernels' flush-to-zero semantics (:mod:`nnfast.utils.subnormals`).
 * Losses return ``(loss, grad)``: ``loss`` is a Python ``float`` computed in the input dtype, ``grad``
   has the prediction's shape and dtype. "mean" is over all elements (Keras' mean over the last axis
   then over the batch, for equal-length rows). The ``1/n`` factor of a gradient is computed once in
@@ -43,7 +46,7 @@ import math
 
 import numpy as np
 
-from .utils import checks
+from .utils import checks, subnormals
 
 __all__ = [
     "ACTIVATIONS",
@@ -107,7 +110,7 @@ def _float_arrays(**named):
         if value is None:
             arrays[name] = None
             continue
-        a = np.asarray(value)
+        a = np.asanyarray(value)  # keeps subnormals.Flushed
         checks.float_dtype(name, a.dtype)
         if dtype is None:
             dtype, first = a.dtype, name
@@ -195,8 +198,8 @@ def _softmax(z):
 
 _FORWARD = {
     "linear": np.copy,
-    "relu": lambda z: np.maximum(z, 0.0),
-    "leaky_relu": lambda z: np.where(z > 0, z, LEAKY_RELU_SLOPE * z),
+    "relu": lambda z: np.where(z < 0, 0.0, z),
+    "leaky_relu": lambda z: np.where(z < 0, LEAKY_RELU_SLOPE * z, z),
     "sigmoid": _sigmoid,
     "tanh": np.tanh,
     "softmax": _softmax,
@@ -1235,10 +1238,11 @@ def lion_update(params, grads, exp_avgs, *, learning_rate, beta_1, beta_2, weigh
 
 def _ftrl_power(x, p):
     """``x**p`` as nnfast's Ftrl computes it: sqrt when p == 0.5, else pow in double (the C
-    library's, element by element, as the native kernel calls it) rounded to x's dtype."""
+    library's, element by element, as the native kernel calls it) of ``x + 0.0`` (x as arithmetic
+    reads it: with flushing on, a subnormal as zero), rounded to x's dtype."""
     if p == 0.5:
         return np.sqrt(x)
-    flat = [math.pow(float(v), p) for v in x.ravel()]
+    flat = [math.pow(float(v) + 0.0, p) for v in subnormals.read(x.view(np.ndarray)).ravel()]
     return np.array(flat, dtype=np.float64).astype(x.dtype).reshape(x.shape)
 
 
@@ -1276,3 +1280,11 @@ def ftrl_update(params, grads, accumulators, linears, *, learning_rate, learning
         clipped = np.clip(lin, -l1, l1)
         w[...] = (clipped - lin) / q
         acc[...] = a1
+
+
+# With flushing on (nnfast.set_flush_denormal), every public function computes on arrays that flush
+# subnormals exactly as the kernels' FTZ|DAZ mode does (nnfast.utils.subnormals).
+for _name, _fn in list(globals().items()):
+    if not _name.startswith("_") and callable(_fn) and getattr(_fn, "__module__", None) == __name__:
+        globals()[_name] = subnormals.flushing(_fn)
+del _name, _fn

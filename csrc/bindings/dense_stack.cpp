@@ -414,6 +414,7 @@ double weighted_loss(py::handle pred_obj, py::handle targets, py::handle weights
         } else {
             target = ptr<const T>(buffer<T>(y, "targets", {rows, cols}, false));
         }
+        GilRelease nogil(rows * cols);
         return kernels<T>().weighted_loss(ptr<const T>(pred), labels, target, ptr<const T>(w), rows, cols, kind, param);
     });
 }

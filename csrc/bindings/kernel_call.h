@@ -10,6 +10,7 @@
 
 #include "bindings/checks.h"
 #include "dispatch/dispatch.h"
+#include "parallel/float_env.h"
 
 namespace nnfast {
 namespace bindings {
@@ -40,7 +41,9 @@ const KernelSet<T>& kernels() {
 
 // The GIL policy of every kernel call: released while the kernel runs, unless the kernel is tiny
 // (`work`: its multiply-adds or elements, below kTinyWork): releasing and taking the GIL back then
-// costs more than the whole kernel, and other Python threads wait at most that long.
+// costs more than the whole kernel, and other Python threads wait at most that long. While it
+// lives, the thread is also in the kernels' floating-point mode (float_env.h: subnormals flushed
+// when nnfast.set_flush_denormal says so); the caller's mode is back when the call returns.
 class GilRelease {
   public:
     static constexpr int64_t kTinyWork = int64_t(1) << 16;
@@ -55,6 +58,7 @@ class GilRelease {
 
   private:
     PyThreadState* state_ = nullptr;
+    FpModeScope fp_{kernel_fp_mode(flush_denormal())};
 };
 
 // ValueError unless every label is a class index in [0, classes): labels[i] for i < n, or

@@ -8,6 +8,7 @@
 #include "bindings/register.h"
 #include "build_info.h"
 #include "dispatch/dispatch.h"
+#include "parallel/float_env.h"
 #include "parallel/threads.h"
 
 namespace py = pybind11;
@@ -29,6 +30,7 @@ py::dict build_info() {
     d["openmp"] = openmp_enabled();
     d["max_threads"] = max_threads();
     d["min_work_per_thread"] = kMinWorkPerThread;
+    d["flush_denormal_supported"] = kFlushDenormalSupported;
     return d;
 }
 
@@ -56,6 +58,10 @@ PYBIND11_MODULE(_core, m) {
     m.def("build_info", &build_info, "Facts about this build and the chosen ISA level.");
     m.def("set_num_threads", &set_threads, py::arg("n"));
     m.def("get_num_threads", &num_threads);
+    m.def("set_flush_denormal", [](bool on) { set_flush_denormal(on); }, py::arg("on"),
+          "Flush subnormals to zero inside the kernels (ignored where unsupported; nnfast.set_flush_denormal).");
+    m.def("get_flush_denormal", &flush_denormal);
+    m.def("fp_mode", &read_fp_mode, "The calling thread's MXCSR (x86) or FPCR (AArch64); 0 elsewhere.");
     bindings::register_activations(m);
     bindings::register_optimizers(m);
     bindings::register_limits(m);

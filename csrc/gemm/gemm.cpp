@@ -14,6 +14,7 @@
 #include "gemm/vector_rows.h"
 #include "kernels/activation_math.h"
 #include "memory/workspace.h"
+#include "parallel/float_env.h"
 #include "parallel/threads.h"
 
 #ifdef _OPENMP
@@ -337,14 +338,21 @@ void gemm(T* c, int64_t c_rs, int64_t c_cs, const T* a, int64_t a_rs, int64_t a_
         return gemm<T>(c, c_cs, c_rs, b, b_cs, b_rs, a, a_cs, a_rs, nullptr, n, m, k, act);
     const GemmPlan<T> p = plan_gemm<T>(c, c_rs, c_cs, a, a_rs, a_cs, b, b_rs, b_cs, bias, m, n, k, act);
 #ifdef _OPENMP
-    if (p.nt > 1) {
+    if (p.nt > 1) {  // every thread in the caller's floating-point mode (float_env.h)
+        const FpMode mode = read_fp_mode();
         if (p.in_place && ceil_div(n, NR) % p.nt == 0) {
 #pragma omp parallel num_threads(p.nt)
-            run_in_place(p, omp_get_thread_num(), omp_get_num_threads());
+            {
+                FpModeScope fp(mode);
+                run_in_place(p, omp_get_thread_num(), omp_get_num_threads());
+            }
             return;
         }
 #pragma omp parallel num_threads(p.nt)
-        run_packed(p, omp_get_thread_num(), omp_get_num_threads());
+        {
+            FpModeScope fp(mode);
+            run_packed(p, omp_get_thread_num(), omp_get_num_threads());
+        }
         return;
     }
 #endif

@@ -3,6 +3,7 @@
 #include <cstdint>
 
 #include "kernels/limits.h"
+#include "parallel/float_env.h"
 #include "parallel/parallel_for.h"
 
 namespace nnfast {
@@ -49,10 +50,12 @@ void stream_inplace(float* const* rw, int64_t nrw, const float* ro, int64_t n, f
 float fma_loop(int64_t iters, int threads) {
     constexpr int kAcc = 128;  // 16 vectors of 8 floats: enough independent chains to hide latency
     float total = 0.0f;
+    const FpMode mode = read_fp_mode();
 #ifdef _OPENMP
 #pragma omp parallel num_threads(threads) reduction(+ : total)
 #endif
     {
+        FpModeScope fp(mode);
         float acc[kAcc];
         for (int j = 0; j < kAcc; ++j) acc[j] = float(j) * 1e-3f;
         const float a = 0.999999f, b = 1e-7f;

@@ -497,7 +497,8 @@ void ftrl_update(const OptimTensor<T>* ts, int64_t count, const OptimStep& s) {
             w[i] = (clipped - li) / q;
         };
         if (p == 0.5) simd_loop(lo, hi, [&](int64_t i) { element(i, [](T x) { return std::sqrt(x); }); });
-        else for (int64_t i = lo; i < hi; ++i) element(i, [p](T x) { return T(std::pow(double(x), p)); });
+        // pow reads its argument's bits: "+ 0.0" reads x as arithmetic does (a subnormal as 0 under DAZ)
+        else for (int64_t i = lo; i < hi; ++i) element(i, [p](T x) { return T(std::pow(double(x) + 0.0, p)); });
     });
 }
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "parallel/float_env.h"
 #include "parallel/threads.h"
 
 #ifdef _OPENMP
@@ -27,14 +28,17 @@ void partition(int64_t n, int parts, int part, int64_t align, int64_t* begin, in
 
 // Calls body(begin, end) over disjoint pieces of [0, n) covering it, one per thread. `cost` is
 // the work per item, which decides how many threads are worth starting; never more threads than
-// pieces of `align` items (a region for one piece would only make its other thread wait).
+// pieces of `align` items (a region for one piece would only make its other thread wait). Every
+// thread runs in the calling thread's floating-point mode (float_env.h).
 template <class Body>
 void parallel_for(int64_t n, int64_t align, int64_t cost, const Body& body) {
     const int nt = static_cast<int>(std::min<int64_t>(threads_for(n * cost), (n + align - 1) / align));
 #ifdef _OPENMP
     if (nt > 1) {
+        const FpMode mode = read_fp_mode();
 #pragma omp parallel num_threads(nt)
         {
+            FpModeScope fp(mode);
             int64_t b, e;
             partition(n, omp_get_num_threads(), omp_get_thread_num(), align, &b, &e);
             if (b < e) body(b, e);
