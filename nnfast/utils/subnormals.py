@@ -24,7 +24,7 @@ import functools
 
 import numpy as np
 
-__all__ = ["enabled", "set_enabled", "Flushed", "flushing", "daz", "ftz", "read"]
+__all__ = ["enabled", "set_enabled", "Flushed", "flushing", "plain", "daz", "ftz", "read"]
 
 _SETTING = {"on": True}  # process-wide, as the kernels' setting; set through nnfast.set_flush_denormal
 _INSIDE = contextvars.ContextVar("inside_flushing", default=False)
@@ -217,4 +217,18 @@ def flushing(fn):
         finally:
             _INSIDE.reset(token)
         return _leave(result)
+    return run
+
+
+def plain(fn):
+    """fn run with the reference's flushing off: plain IEEE NumPy, as a NumPy user computes (the
+    benchmarks' NumPy peer). The kernels' setting is left alone."""
+    @functools.wraps(fn)
+    def run(*args, **kwargs):
+        before = _SETTING["on"]
+        _SETTING["on"] = False
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            _SETTING["on"] = before
     return run

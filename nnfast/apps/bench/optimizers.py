@@ -6,8 +6,11 @@ in-place memory stream of the same bytes. Adamax, NAdam, RAdam and Adadelta run 
 convention with torch's defaults, Lion and Ftrl in the Keras one. Then one training epoch (MLP
 784-128(relu)-10(softmax), Adam, batch 32, the training section's synthetic Fashion-MNIST-shaped
 data) with an ExponentialDecay(1e-3, 1000, 0.96) learning-rate schedule beside the same epoch at a
-constant 1e-3: the schedule is evaluated in C++ inside the native multi-step runs."""
+constant 1e-3: the schedule is evaluated in C++ inside the native multi-step runs. The NumPy
+reference runs as plain IEEE NumPy (its flush-to-zero emulation off), as a NumPy user computes."""
 import numpy as np
+
+from nnfast.utils import subnormals
 
 from .limits import inplace_stream_seconds
 from .timing import measure, threads
@@ -80,6 +83,8 @@ def step_function(system, name, sizes, seed=0):
     grads = [(1e-2 * rng.standard_normal(n)).astype(np.float32) for n in sizes]
     if system in ("nnfast", "numpy-reference"):
         opt = _nnfast_optimizer(name, "native" if system == "nnfast" else "reference")
+        if system == "numpy-reference":  # plain IEEE NumPy, as a NumPy user runs it: no flushing
+            return subnormals.plain(lambda: opt.apply(params, grads))
         return lambda: opt.apply(params, grads)
     try:
         import torch

@@ -10,7 +10,7 @@ import sys
 
 from nnfast import config
 
-from . import dense, keras_models, limits, optimizers, timing, training
+from . import dense, keras_models, limits, optimizers, subnormal, timing, training
 from .timing import optional_import
 
 SECTIONS = {
@@ -18,6 +18,7 @@ SECTIONS = {
     "dense": dense,
     "training": training,
     "keras_models": keras_models,
+    "subnormal": subnormal,
 }
 # quick mode: each section's QUICK_SIZES and this time budget per measurement (seconds)
 QUICK_MAX_TOTAL_TIME = 0.15
