@@ -167,6 +167,10 @@ class Flushed(np.ndarray):
             return out[0] if len(out) == 1 else out
         return _wrap(result)
 
+    def __array_function__(self, func, types, args, kwargs):
+        # np.where, np.concatenate, ... return plain arrays: keep computing on Flushed ones
+        return _wrap(super().__array_function__(func, types, args, kwargs))
+
     def astype(self, dtype, *args, **kwargs):
         src = daz(self.view(np.ndarray))
         r = src.astype(dtype, *args, **kwargs)
