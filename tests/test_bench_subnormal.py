@@ -9,7 +9,7 @@ from nnfast.utils import subnormals
 
 pytestmark = pytest.mark.filterwarnings("error")
 
-TINY = dict(epoch_samples=1100, repeats=1, adam_params=1000, adam_repeats=1)
+TINY = dict(epoch_samples=300, warmup_epochs=1, repeats=1, adam_params=1000, adam_repeats=1)
 
 
 def test_subnormal_is_a_registered_section():

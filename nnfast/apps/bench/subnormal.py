@@ -11,7 +11,6 @@ Adam's state goes subnormal (the "subnormal state" column counts them after the 
 normal moments; PyTorch's fused Adam and the NumPy reference as plain IEEE NumPy (flushing off: as
 a NumPy user computes) beside it. Each timed step starts from the same state (restored untimed).
 Target: with flushing on, the subnormal runs within 10% of the normal ones."""
-import functools
 import statistics
 import time
 
@@ -22,17 +21,20 @@ from nnfast.utils import subnormals
 
 from .timing import Timing, section_config, settle, threads
 from .trainers import mlp_trainer
-from .training import FULL_SAMPLES, WARMUP_SAMPLES, epoch_data
+from .training import FULL_SAMPLES, epoch_data
 
 __all__ = ["run", "ratios", "markdown", "learnable_data", "adam_step", "PARTS", "SIZES", "QUICK_SIZES"]
 
 PARTS = ("epoch", "adam")
+DATA = ("learnable", "normal")
 BATCH_SIZE = 32
 TARGET = 1.10
-# epoch_samples: samples per timed epoch (scaled to 60000); repeats: timed epochs per run;
+# epoch_samples: samples per epoch (times scaled to 60000); warmup_epochs: untimed epochs first (about
+# 1000 steps or more, so moments of units that stopped firing can decay); repeats: timed epochs;
 # adam_params: parameters of the Adam step; adam_repeats: timed steps
-SIZES = {"epoch_samples": FULL_SAMPLES, "repeats": 3, "adam_params": 10**6, "adam_repeats": 21}
-QUICK_SIZES = {"epoch_samples": 6000, "repeats": 3, "adam_params": 10**6, "adam_repeats": 7}
+SIZES = {"epoch_samples": FULL_SAMPLES, "warmup_epochs": 1, "repeats": 3, "adam_params": 10**6,
+         "adam_repeats": 21}
+QUICK_SIZES = {"epoch_samples": 6000, "warmup_epochs": 6, "repeats": 3, "adam_params": 10**6, "adam_repeats": 9}
 # system -> (trainer system, nnfast flushing); torch runs in its IEEE default
 SYSTEMS = {"nnfast flush": ("nnfast", True), "nnfast ieee": ("nnfast", False), "torch": ("torch", None)}
 
@@ -45,22 +47,21 @@ def learnable_data(samples, centered=False):
     return (x - np.float32(0.5) if centered else x), y
 
 
-def _timed(fn, repeats, reset=None):
-    """Timing of `repeats` calls of fn(), each after an untimed reset()."""
-    settle()
-    seconds = []
-    for _ in range(repeats):
-        if reset is not None:
-            reset()
-        start = time.perf_counter()
-        fn()
-        seconds.append(time.perf_counter() - start)
+def _timing(seconds):
     q = statistics.quantiles(seconds, n=4) if len(seconds) > 1 else [seconds[0]] * 3
     return Timing(statistics.median(seconds), q[0], q[2], len(seconds), 1)
 
 
-def _epoch_into(losses, trainer, x, y):
-    losses.append(trainer.epoch(x, y))
+def _timed(fn, repeats, reset):
+    """Timing of `repeats` calls of fn(), each after an untimed reset()."""
+    settle()
+    seconds = []
+    for _ in range(repeats):
+        reset()
+        start = time.perf_counter()
+        fn()
+        seconds.append(time.perf_counter() - start)
+    return _timing(seconds)
 
 
 def _subnormal_share(arrays):
@@ -69,24 +70,35 @@ def _subnormal_share(arrays):
     return count / max(1, sum(a.size for a in arrays))
 
 
-def _epoch_rows(samples, repeats):
-    rows = []
+def _epoch_rows(samples, repeats, warmup_epochs):
+    """Per system, one model on each data, trained warmup_epochs untimed epochs (long enough for
+    Adam's moments to decay), then timed epochs alternating between the two data, so both meet the
+    same phases of a shared machine."""
+    data = {d: learnable_data(samples, centered=d == "normal") for d in DATA}
     scale = FULL_SAMPLES / samples
-    for data in ("learnable", "normal"):
-        x, y = learnable_data(samples, centered=data == "normal")
-        for system, (trainer_system, flush) in SYSTEMS.items():
-            row = dict(part="epoch", case=f"MLP epoch, batch {BATCH_SIZE}", data=data, threads=1, system=system)
-            with nnfast.flush_denormal(bool(flush)):
-                trainer, reason = mlp_trainer(trainer_system, (784, 128, 10), BATCH_SIZE)
-                if trainer is None:
-                    rows.append(dict(row, skipped=True, reason=reason))
-                    continue
-                trainer.epoch(x[:WARMUP_SAMPLES], y[:WARMUP_SAMPLES])
-                losses = []
-                t = _timed(functools.partial(_epoch_into, losses, trainer, x, y), repeats)
-            state = _state_arrays(trainer)
-            rows.append(dict(row, skipped=False, seconds=t.median * scale, spread=t.spread, repeats=t.repeats,
-                             loss=losses[-1], subnormal_share=_subnormal_share(state)))
+    rows = []
+    for system, (trainer_system, flush) in SYSTEMS.items():
+        base = dict(part="epoch", case=f"MLP epoch, batch {BATCH_SIZE}", threads=1, system=system)
+        with nnfast.flush_denormal(bool(flush)):
+            trainers = {d: mlp_trainer(trainer_system, (784, 128, 10), BATCH_SIZE) for d in DATA}
+            if any(t is None for t, _ in trainers.values()):
+                rows += [dict(base, data=d, skipped=True, reason=trainers[d][1]) for d in DATA]
+                continue
+            for d in DATA:
+                for _ in range(warmup_epochs):
+                    trainers[d][0].epoch(*data[d])
+            seconds, losses = {d: [] for d in DATA}, {}
+            settle()
+            for _ in range(repeats):
+                for d in DATA:
+                    start = time.perf_counter()
+                    losses[d] = trainers[d][0].epoch(*data[d])
+                    seconds[d].append(time.perf_counter() - start)
+        for d in DATA:
+            t = _timing(seconds[d])
+            rows.append(dict(base, data=d, skipped=False, seconds=t.median * scale, spread=t.spread,
+                             repeats=t.repeats, loss=losses[d],
+                             subnormal_share=_subnormal_share(_state_arrays(trainers[d][0]))))
     return rows
 
 
@@ -174,7 +186,7 @@ def run(thread_counts=(1, 2), sizes=None, parts=PARTS, repeats=None, max_total_t
     rows = []
     if "epoch" in parts:
         with threads(1):
-            rows += _epoch_rows(cfg["epoch_samples"], cfg["repeats"])
+            rows += _epoch_rows(cfg["epoch_samples"], cfg["repeats"], cfg["warmup_epochs"])
     if "adam" in parts:
         rows += _adam_rows(thread_counts, cfg["adam_params"], cfg["adam_repeats"])
     return rows
@@ -203,7 +215,8 @@ def markdown(rows):
     """Per part and thread count: each system's median on subnormal-producing and normal data, and
     their ratio (the target: at most 1.10 with flushing on)."""
     out = []
-    for part, title in (("epoch", "**Learnable-label epoch** (time per 60000-sample epoch, 1 thread)"),
+    for part, title in (("epoch", "**Learnable-label epoch** (time per 60000-sample epoch, 1 thread, after "
+                                  "the untimed warm-up epochs; the two data alternate)"),
                         ("adam", "**Adam step over decayed moments** (time per step)")):
         mine = [r for r in rows if r["part"] == part]
         if not mine:
