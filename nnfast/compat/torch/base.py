@@ -178,7 +178,7 @@ class FusedOptimizer:
     def next_step(self, call):
         steps = call.scalars.get("step")
         if steps is not None:
-            return int(steps[0]) + 1
+            return int(steps.item(0)) + 1
         return 1 if call.first else 2
 
     def run(self, group, call):
@@ -188,7 +188,7 @@ class FusedOptimizer:
         call.first = False
         steps = call.scalars.get("step")
         if steps is not None:
-            steps += 1
+            steps.fill(step)  # the call's counts are equal (that is what makes it one call)
         torch.autograd.graph.increment_version(call.tensors)  # as torch's in-place update would
 
     def check_group(self, gi, group):
