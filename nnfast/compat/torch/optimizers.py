@@ -70,15 +70,19 @@ class RMSprop(FusedOptimizer, torch.optim.RMSprop):
                            weight_decay=group["weight_decay"], maximize=group["maximize"], convention="torch")
 
 
+def adam_family(group):
+    """The keyword arguments Adamax, NAdam and RAdam share, from a param group."""
+    beta_1, beta_2 = group["betas"]
+    return dict(learning_rate=group["lr"], beta_1=beta_1, beta_2=beta_2, epsilon=group["eps"],
+                weight_decay=group["weight_decay"], maximize=group["maximize"], convention="torch")
+
+
 class Adamax(FusedOptimizer, torch.optim.Adamax):
     def state_layout(self, group):
         return ("exp_avg", "exp_inf")
 
     def update(self, group, call, step):
-        beta_1, beta_2 = group["betas"]
-        ops.adamax_update(call.params, call.grads, call.states[0], call.states[1], step=step,
-                          learning_rate=group["lr"], beta_1=beta_1, beta_2=beta_2, epsilon=group["eps"],
-                          weight_decay=group["weight_decay"], maximize=group["maximize"], convention="torch")
+        ops.adamax_update(call.params, call.grads, *call.states, step=step, **adam_family(group))
 
 
 def nadam_mu(beta_1, step, momentum_decay):
@@ -96,12 +100,8 @@ class NAdam(FusedOptimizer, torch.optim.NAdam):
         return ("exp_avg", "exp_avg_sq")
 
     def update(self, group, call, step):
-        beta_1, beta_2 = group["betas"]
-        ops.nadam_update(call.params, call.grads, call.states[0], call.states[1], step=step,
-                         learning_rate=group["lr"], beta_1=beta_1, beta_2=beta_2, epsilon=group["eps"],
-                         momentum_decay=group["momentum_decay"], weight_decay=group["weight_decay"],
-                         decoupled_weight_decay=group["decoupled_weight_decay"], maximize=group["maximize"],
-                         convention="torch")
+        ops.nadam_update(call.params, call.grads, *call.states, step=step, momentum_decay=group["momentum_decay"],
+                         decoupled_weight_decay=group["decoupled_weight_decay"], **adam_family(group))
 
     def after_update(self, group, call, step):
         call.scalars["mu_product"] *= nadam_mu(float(group["betas"][0]), float(step), group["momentum_decay"])
@@ -112,11 +112,8 @@ class RAdam(FusedOptimizer, torch.optim.RAdam):
         return ("exp_avg", "exp_avg_sq")
 
     def update(self, group, call, step):
-        beta_1, beta_2 = group["betas"]
-        ops.radam_update(call.params, call.grads, call.states[0], call.states[1], step=step,
-                         learning_rate=group["lr"], beta_1=beta_1, beta_2=beta_2, epsilon=group["eps"],
-                         weight_decay=group["weight_decay"], decoupled_weight_decay=group["decoupled_weight_decay"],
-                         maximize=group["maximize"], convention="torch")
+        ops.radam_update(call.params, call.grads, *call.states, step=step,
+                         decoupled_weight_decay=group["decoupled_weight_decay"], **adam_family(group))
 
 
 class Adadelta(FusedOptimizer, torch.optim.Adadelta):
