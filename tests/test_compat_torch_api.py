@@ -311,3 +311,27 @@ def test_import_without_torch_names_the_extra():
     assert r.returncode == 0, r.stderr
     assert "ImportError:" in r.stdout and "nnfast[torch]" in r.stdout, r.stdout
     assert "torch" not in sys.modules or sys.modules["torch"] is not None
+
+
+def test_a_bad_hyperparameter_in_a_later_group_changes_nothing(torch, compat):
+    a, b = torch.nn.Parameter(torch.ones(3)), torch.nn.Parameter(torch.ones(2))
+    opt = compat.Adam([{"params": [a]}, {"params": [b]}])
+    a.grad, b.grad = torch.ones(3), torch.ones(2)
+    opt.step()
+    opt.param_groups[1]["lr"] = -1.0  # as a faulty scheduler might
+    snapshot = copy.deepcopy((a.detach(), b.detach(), opt.state_dict()["state"]))
+    with pytest.raises(ValueError, match="learning_rate"):
+        opt.step()
+    torch.testing.assert_close((a.detach(), b.detach(), opt.state_dict()["state"]), snapshot, rtol=0, atol=0)
+
+
+def test_a_deep_copy_steps_its_own_tensors(torch, compat):
+    p = torch.nn.Parameter(torch.ones(3))
+    p.grad = torch.ones(3)
+    opt = compat.SGD([p], lr=0.5)
+    opt.step()
+    twin = copy.deepcopy(opt)
+    twin.param_groups[0]["params"][0].grad = torch.ones(3)
+    twin.step()
+    assert torch.equal(p.detach(), torch.full((3,), 0.5))
+    assert torch.equal(twin.param_groups[0]["params"][0].detach(), torch.zeros(3))
