@@ -1,0 +1,2 @@
+CLASSIFIER = "Multi-layer Perceptron classifier."
+REGRESSOR = "Multi-layer Perceptron regressor."
