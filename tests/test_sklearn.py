@@ -3,6 +3,7 @@ shuffles and steps (coefs_ after 5 epochs within 1e-6 relative in float64, the s
 the same fitted attributes, warnings and errors; float32 training; pickling; the ecosystem
 (Pipeline, GridSearchCV, cross_val_score, clone)."""
 import pickle
+import re
 import warnings
 
 import numpy as np
@@ -20,7 +21,7 @@ from sklearn.preprocessing import StandardScaler  # noqa: E402
 
 from nnfast import sklearn as nf  # noqa: E402
 
-from conftest import assert_same_bits  # noqa: E402
+from conftest import assert_same_bits, run_python  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -206,6 +207,11 @@ BAD = [dict(alpha=-1.0), dict(activation="softmax"), dict(solver="newton"), dict
        dict(tol=float("nan"))]
 
 
+def sorted_sets(message):
+    """The message with each {...} listing sorted (scikit-learn lists a set in its hash order)."""
+    return re.sub(r"\{([^}]*)\}", lambda m: "{" + ", ".join(sorted(m.group(1).split(", "))) + "}", message)
+
+
 @pytest.mark.parametrize("params", BAD, ids=lambda p: f"{p}")
 @pytest.mark.parametrize("kind", ["Classifier", "Regressor"])
 def test_bad_parameters_raise_scikit_learns_errors(kind, params):
@@ -215,7 +221,7 @@ def test_bad_parameters_raise_scikit_learns_errors(kind, params):
     est = getattr(nf, f"MLP{kind}")(**params)
     with pytest.raises(ValueError) as got:
         est.fit(X, y)
-    assert str(got.value) == str(want.value)
+    assert sorted_sets(str(got.value)) == sorted_sets(str(want.value))
     assert isinstance(got.value, TypeError) == isinstance(want.value, TypeError)
     assert not hasattr(est, "coefs_")
 
@@ -239,3 +245,21 @@ def test_regressor_loss_is_validated_and_errors_match():
         warnings.simplefilter("ignore", RuntimeWarning)  # NumPy's overflow in the loss, as in scikit-learn
         with pytest.raises(ValueError, match="Solver produced non-finite parameter weights"):
             nf.MLPRegressor(learning_rate_init=1e6, solver="sgd", max_iter=3, random_state=0).fit(X, y * 1e30)
+
+
+def test_verbose_messages_are_scikit_learns(capsys):
+    X, y = problem("breast_cancer")
+    for params in (dict(tol=10.0, n_iter_no_change=1), dict(early_stopping=True, max_iter=3),
+                   dict(solver="sgd", learning_rate="adaptive", tol=10.0, n_iter_no_change=1, max_iter=4)):
+        a, b = pair("breast_cancer", verbose=True, **params)
+        a.fit(X, y)
+        want = capsys.readouterr().out
+        b.fit(X, y)
+        assert capsys.readouterr().out == want and want
+
+
+def test_import_without_scikit_learn_names_the_extra():
+    code = ("import sys\nsys.modules['sklearn'] = None\ntry:\n    import nnfast.sklearn\n"
+            "except ImportError as err:\n    print(err)\n")
+    out = run_python(["-c", code])
+    assert "nnfast.sklearn needs scikit-learn and SciPy: pip install 'nnfast[sklearn]'" in out.stdout, out.stderr

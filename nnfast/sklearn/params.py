@@ -50,7 +50,8 @@ class Options:
 
     def __str__(self):
         name = {str: "str", Real: "float"}[self.kind]
-        return f"a {name} among {{{', '.join(repr(o) for o in self.options)}}}"
+        # scikit-learn lists a set's items in the set's (hash-dependent) order; sorted here
+        return f"a {name} among {{{', '.join(sorted(repr(o) for o in self.options))}}}"
 
 
 class InstanceOf:
@@ -87,7 +88,7 @@ class ArrayLike:
 
 BOOLEAN = [InstanceOf(bool, "bool"), InstanceOf(np.bool_, "numpy.bool")]
 
-# scikit-learn's BaseMultilayerPerceptron._parameter_constraints, the sets in its order
+# scikit-learn's BaseMultilayerPerceptron._parameter_constraints
 CONSTRAINTS = {
     "hidden_layer_sizes": [ArrayLike(), Interval(Integral, 1, None, "left")],
     "activation": [Options(str, {"identity", "logistic", "tanh", "relu"})],
