@@ -336,7 +336,8 @@ class DenseStackStep:
     # kind (dense, activation, dropout, batch_norm, layer_norm or normalization; dense when absent), output
     # (batch, out), input_grad (batch, in) or None (no input gradient: backward stops at that
     # layer), and the fields of its kind - dense: kernel (in, out), bias (out,) or None,
-    # kernel_grad, bias_grad, activation (not softmax); activation: activation; dropout: rate in
+    # kernel_grad, bias_grad, activation (not softmax), l2 (optional, >= 0: the loss gains
+    # l2/2 * sum(kernel^2), kernel_grad gains l2 * kernel); activation: activation; dropout: rate in
     # (0, 1), seed (uint64), calls (uint64 (1,), the forward count each native forward uses and
     # advances), mask (batch, out) uint8; batch_norm: gamma, beta, gamma_grad, beta_grad (or None),
     # mean, inv_std (out,), moving_mean, moving_variance, training, momentum, epsilon; layer_norm:

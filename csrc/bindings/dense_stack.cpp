@@ -270,6 +270,9 @@ class TypedStep : public Step {
         l->db = optional<T>(r, "bias_grad", {l->out}, true);
         if (!l->b != !l->db)
             throw py::value_error(r.name("bias") + " and " + r.name("bias_grad") + " must both be arrays or both be None");
+        l->l2 = r.has("l2") ? r.real("l2") : 0.0;  // absent: no penalty
+        if (!(l->l2 >= 0.0 && std::isfinite(l->l2)))
+            throw py::value_error(r.name("l2") + " must be a finite float >= 0.0, got " + std::to_string(l->l2));
         l->act = parse_activation(r.field("activation"), r.name("activation").c_str());
         if (l->act == Activation::softmax)
             throw py::value_error(r.name("activation") +

@@ -77,6 +77,29 @@ auto update_kernel(const KernelSet<T>& k, OptimizerKind kind) -> decltype(k.sgd_
     return nullptr;  // unreachable: the bindings make only the kinds above
 }
 
+// l2/2 * sum(w^2) over the Dense layers with an L2 penalty (summed in double, in order).
+template <class T>
+double l2_penalty(const std::vector<LayerBuffers<T>>& layers) {
+    double total = 0.0;
+    for (const auto& l : layers) {
+        if (l.kind != LayerKind::dense || l.l2 == 0.0) continue;
+        double squares = 0.0;
+        for (int64_t i = 0; i < l.in * l.out; ++i) squares += double(l.w[i]) * double(l.w[i]);
+        total += 0.5 * l.l2 * squares;
+    }
+    return total;
+}
+
+// dw (in, out) += l2 * w (in, out) of a Dense layer with an L2 penalty: numpy's w * T(l2), then the sum.
+template <class T>
+void add_l2_grad(const LayerBuffers<T>& l) {
+    const T c = T(l.l2);
+    for (int64_t i = 0; i < l.in * l.out; ++i) {
+        const T term = c * l.w[i];
+        l.dw[i] += term;
+    }
+}
+
 }  // namespace
 
 template <class T>
@@ -100,11 +123,13 @@ double run_dense_stack_step(const KernelTable& kt, const DenseStackStep<T>& s, c
             for (int64_t j = 0; j < last.out; ++j) s.dloss[i * last.out + j] *= weights[i];
         loss = k.weighted_loss(last.y, labels, target_rows, weights, s.batch, last.out, s.loss, s.loss_param);
     }
+    loss += l2_penalty(s.layers);
     if (!std::isfinite(loss)) return loss;
     const T* dy = s.dloss;
     for (size_t i = n; i-- > 0;) {
         const auto& l = s.layers[i];
         backward(k, l, i ? s.layers[i - 1].y : x, dy, s.batch);
+        if (l.kind == LayerKind::dense && l.l2 != 0.0) add_l2_grad(l);
         if (!l.dx) break;  // nothing before this layer is trained
         dy = l.dx;
     }

@@ -27,6 +27,7 @@ struct LayerBuffers {
     T* dw;       // (in, out)
     T* db;       // (out) or null
     Activation act;  // dense and activation: as computed in the kernels
+    double l2;       // dense: L2 penalty, scikit-learn's alpha / batch: loss += l2/2 * sum(w^2), dw += l2 * w
     // dropout: the stream of a forward is seed * 0x9E3779B97F4A7C15 + *calls, then *calls += 1
     double rate;
     uint64_t seed;

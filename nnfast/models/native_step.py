@@ -43,7 +43,8 @@ class NativeLayerPlan:
     """One layer as the native step reads it (by these names). Every kind has ``kind``, ``output``
     and ``input_grad``; the other fields are those of its kind (the rest keep their defaults):
 
-    - dense: kernel, bias, kernel_grad, bias_grad, activation (as the kernels compute it);
+    - dense: kernel, bias, kernel_grad, bias_grad, activation (as the kernels compute it), l2 (an L2
+      penalty: the loss gains l2/2 * sum(kernel^2) and kernel_grad gains l2 * kernel; 0 for none);
     - activation: activation;
     - dropout: rate, seed (mod 2**64), calls (uint64 (1,): the layer's forward count, which each
       native forward uses and advances, stream = seed * 0x9E3779B97F4A7C15 + calls), mask;
@@ -60,6 +61,7 @@ class NativeLayerPlan:
     bias: Optional[np.ndarray] = None          # (out,)
     kernel_grad: Optional[np.ndarray] = None   # (in, out)
     bias_grad: Optional[np.ndarray] = None     # (out,)
+    l2: float = 0.0                            # dense: L2 penalty coefficient (nnfast.sklearn's alpha / batch)
     rate: float = 0.0
     seed: int = 0
     calls: Optional[np.ndarray] = None         # (1,) uint64

@@ -13,8 +13,8 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state, gen_batches, shuffle
 from sklearn.utils.validation import check_array, validate_data
 
+from . import native, solvers
 from . import network as net
-from . import solvers
 from .params import fit_context
 
 STOCHASTIC_SOLVERS = ("sgd", "adam")
@@ -49,6 +49,10 @@ def stochastic_solver(estimator):
 
 class BaseMLP(BaseEstimator):
     """Base class of nnfast.sklearn's estimators; use MLPClassifier or MLPRegressor."""
+
+    # Whether a multiclass fit without sample weights on dense data runs whole epochs in native calls
+    # (nnfast.sklearn.native); False runs every step from Python, over the same kernels.
+    native_epochs = True
 
     def __init__(self, hidden_layer_sizes, activation, solver, alpha, batch_size, learning_rate, learning_rate_init,
                  power_t, max_iter, loss, shuffle, random_state, tol, verbose, warm_start, momentum,
@@ -187,13 +191,19 @@ class BaseMLP(BaseEstimator):
             batch_size = np.clip(self.batch_size, 1, n_samples)
 
         batches = Batches(X_train, y_train, sw_train, network.dtype)
+        epochs = (native.NativeEpochs(network, self._optimizer, self.alpha, X_train, np.argmax(y_train, axis=1))
+                  if self.native_epochs and native.applicable(network, sw_train, X_train) else None)
         try:
             self.n_iter_ = 0
             for _ in range(self.max_iter):
                 if self.shuffle:
                     sample_idx = shuffle(sample_idx, random_state=self._random_state)
                 accumulated_loss = 0.0
-                for batch_slice in gen_batches(n_samples, batch_size):
+                slices = list(gen_batches(n_samples, batch_size))
+                done = 0
+                if epochs is not None:
+                    done, accumulated_loss = epochs.run(sample_idx, slices, accumulated_loss)
+                for batch_slice in slices[done:]:
                     xb, yb, swb = batches.take(sample_idx[batch_slice] if self.shuffle else batch_slice)
                     batch_loss = network.loss_grad(xb, yb, self.alpha, swb)
                     accumulated_loss += batch_loss * (batch_slice.stop - batch_slice.start)

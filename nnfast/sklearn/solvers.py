@@ -31,10 +31,23 @@ class SGDSolver:
         self.t = 0
 
     def update(self, params, grads):
-        self.t += 1
-        ops.sgd_update(params, grads, self.velocities if self.momentum else None, step=self.t,
+        ops.sgd_update(params, grads, self.velocities if self.momentum else None, step=self.t + 1,
                        learning_rate=self.learning_rate, momentum=self.momentum,
                        nesterov=bool(self.nesterov), convention="keras")
+        self.t += 1
+
+    def native_update(self):
+        """(ops function, its constant keyword arguments, its state arenas) for the native step."""
+        kwargs = dict(momentum=self.momentum, nesterov=bool(self.nesterov), convention="keras", learning_rate=0.0,
+                      step=1)
+        return "sgd_update", kwargs, (self.velocities if self.momentum else None,)
+
+    def learning_rate_now(self):
+        return self.learning_rate
+
+    def advance(self, steps):
+        """Counts `steps` updates made natively."""
+        self.t += steps
 
     def iteration_ends(self, time_step):
         if self.lr_schedule == "invscaling":
@@ -67,11 +80,26 @@ class AdamSolver:
         self.vs = np.zeros_like(params)
 
     def update(self, params, grads):
-        self.t += 1
-        ops.adam_update(params, grads, self.ms, self.vs, None, step=self.t, learning_rate=self.learning_rate_init,
-                        beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.epsilon, convention="keras")
-        self.learning_rate = (self.learning_rate_init * np.sqrt(1 - self.beta_2**self.t)
-                              / (1 - self.beta_1**self.t))
+        ops.adam_update(params, grads, self.ms, self.vs, None, step=self.t + 1,
+                        learning_rate=self.learning_rate_init, beta_1=self.beta_1, beta_2=self.beta_2,
+                        epsilon=self.epsilon, convention="keras")
+        self.advance(1)
+
+    def native_update(self):
+        """(ops function, its constant keyword arguments, its state arenas) for the native step."""
+        kwargs = dict(beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.epsilon, convention="keras",
+                      learning_rate=0.0, step=1)
+        return "adam_update", kwargs, (self.ms, self.vs, None)
+
+    def learning_rate_now(self):
+        return self.learning_rate_init
+
+    def advance(self, steps):
+        """Counts `steps` updates; learning_rate is scikit-learn's bias-corrected step size."""
+        if steps:
+            self.t += steps
+            self.learning_rate = (self.learning_rate_init * np.sqrt(1 - self.beta_2**self.t)
+                                  / (1 - self.beta_1**self.t))
 
     def iteration_ends(self, time_step):
         pass
