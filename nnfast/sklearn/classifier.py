@@ -75,19 +75,9 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     def _validation_targets(self, y_val):
         return self._label_binarizer.inverse_transform(y_val)
 
+    @docs.method("Predict using the multi-layer perceptron classifier.",
+                 "y : ndarray, shape (n_samples,) or (n_samples, n_classes)\nThe predicted classes.")
     def predict(self, X):
-        """Predict using the multi-layer perceptron classifier.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            The input data.
-
-        Returns
-        -------
-        y : ndarray, shape (n_samples,) or (n_samples, n_classes)
-            The predicted classes.
-        """
         check_is_fitted(self)
         return self._predict(X)
 
@@ -136,38 +126,20 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
                 self._label_binarizer.fit(classes)
         return self._fit(X, y, sample_weight=sample_weight, incremental=True)
 
+    @docs.method("Return the log of probability estimates.",
+                 "log_y_prob : ndarray of shape (n_samples, n_classes)\n"
+                 "The predicted log-probability of the sample for each class in the\n"
+                 "model, where classes are ordered as they are in `self.classes_`.\n"
+                 "Equivalent to `log(predict_proba(X))`.")
     def predict_log_proba(self, X):
-        """Return the log of probability estimates.
-
-        Parameters
-        ----------
-        X : ndarray of shape (n_samples, n_features)
-            The input data.
-
-        Returns
-        -------
-        log_y_prob : ndarray of shape (n_samples, n_classes)
-            The predicted log-probability of the sample for each class in the
-            model, where classes are ordered as they are in `self.classes_`.
-            Equivalent to `log(predict_proba(X))`.
-        """
         y_prob = self.predict_proba(X)
         return np.log(y_prob, out=y_prob)
 
+    @docs.method("Probability estimates.",
+                 "y_prob : ndarray of shape (n_samples, n_classes)\n"
+                 "The predicted probability of the sample for each class in the\n"
+                 "model, where classes are ordered as they are in `self.classes_`.")
     def predict_proba(self, X):
-        """Probability estimates.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            The input data.
-
-        Returns
-        -------
-        y_prob : ndarray of shape (n_samples, n_classes)
-            The predicted probability of the sample for each class in the
-            model, where classes are ordered as they are in `self.classes_`.
-        """
         check_is_fitted(self)
         y_pred = self._forward_pass_fast(X)
         if self.n_outputs_ == 1:

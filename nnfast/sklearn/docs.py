@@ -212,3 +212,18 @@ REGRESSOR = ("""Multi-layer Perceptron regressor on nnfast's kernels.
     >>> regr.predict(X[:2]).shape
     (2,)
 """)
+
+
+def method(summary, returns):
+    """A decorator giving a method of X a numpydoc docstring: the summary, the X parameter and
+    `returns` ("name : type" and its description lines)."""
+    name, *lines = returns.split("\n")
+    text = (f"{summary}\n\n        Parameters\n        ----------\n"
+            "        X : {array-like, sparse matrix} of shape (n_samples, n_features)\n"
+            "            The input data.\n\n        Returns\n        -------\n"
+            f"        {name}\n" + "".join(f"            {line}\n" for line in lines) + "        ")
+
+    def document(fn):
+        fn.__doc__ = text
+        return fn
+    return document

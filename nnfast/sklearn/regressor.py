@@ -38,19 +38,9 @@ class MLPRegressor(RegressorMixin, BaseMLP):
     def _validation_targets(self, y_val):
         return y_val
 
+    @docs.method("Predict using the multi-layer perceptron model.",
+                 "y : ndarray of shape (n_samples, n_outputs)\nThe predicted values.")
     def predict(self, X):
-        """Predict using the multi-layer perceptron model.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            The input data.
-
-        Returns
-        -------
-        y : ndarray of shape (n_samples, n_outputs)
-            The predicted values.
-        """
         check_is_fitted(self)
         return self._predict(X)
 
