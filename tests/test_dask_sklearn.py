@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 pytest.importorskip("sklearn")
+dask = pytest.importorskip("dask")
 distributed = pytest.importorskip("distributed")
 joblib = pytest.importorskip("joblib")
 from sklearn.datasets import load_iris  # noqa: E402
@@ -23,13 +24,17 @@ COMPARED = ["params", "mean_test_score", "std_test_score", "rank_test_score"] + 
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+# distributed's nanny warns when creating its scratch directory is slow (a busy disk), in this process
+@pytest.mark.filterwarnings("ignore:Creating scratch directories is taking a surprisingly long time:UserWarning")
 def test_grid_search_on_a_dask_cluster_equals_the_serial_run():
     X, y = load_iris(return_X_y=True)
     X = (X - X.mean(axis=0)) / X.std(axis=0)
     estimator = MLPClassifier(max_iter=40, random_state=0)
     serial = GridSearchCV(estimator, GRID, cv=3).fit(X, y)
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) \
-            as cluster, distributed.Client(cluster) as client:
+    # generous timeouts: worker processes start slowly on a busy machine
+    with dask.config.set({"distributed.comm.timeouts.connect": "120s"}), \
+            distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) \
+            as cluster, distributed.Client(cluster, timeout="120s") as client:
         threads = client.run(nnfast.get_num_threads)
         assert len(threads) == 2 and set(threads.values()) == {1}
         with distributed.get_task_stream(client) as tasks, joblib.parallel_backend("dask"):
