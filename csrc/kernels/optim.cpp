@@ -66,12 +66,39 @@ double nadam_mu(double beta_1, int64_t k, double psi) {
     return beta_1 * (1.0 - 0.5 * std::pow(0.96, double(k) * psi));
 }
 
+// fn(std::true_type()) or fn(std::false_type()) for a runtime flag: a loop-invariant option made a
+// compile-time one, so each variant is its own vectorized loop (GCC does not vectorize a loop that
+// rereads a bool through the enclosing lambdas' references).
+template <class Fn>
+void with_flag(bool flag, const Fn& fn) {
+    if (flag) fn(std::true_type()); else fn(std::false_type());
+}
+
 // The step's gradient: torch's maximize negates it first, then L2 decay adds wd*w.
 template <class T>
 T torch_grad(T g, T w, bool maximize, bool l2, T wd) {
     const T gi = maximize ? -g : g;
     return l2 ? gi + wd * w : gi;
 }
+
+// torch NAdam's and RAdam's shared element prologue (the reference's _torch_adam_moments): the
+// step's gradient g, w decayed (decoupled: w * (1 - lr*wd)), m += (1-b1)*(g-m) and
+// v = b2*v + (1-b2)*g*g stored; the flags are compile-time (std::bool_constant) for vectorizing.
+template <class T>
+struct TorchMoments {
+    T wd, shrink, one_b1, b2, one_b2;
+    struct Element { T g, w, m, v; };
+    template <class Maximize, class L2, class Decoupled>
+    Element operator()(T* w, const T* g, T* m, T* v, int64_t i, Maximize, L2, Decoupled) const {
+        const T gi = torch_grad(g[i], w[i], bool(Maximize()), bool(L2()), wd);
+        const T wi = Decoupled() ? w[i] * shrink : w[i];
+        const T mi = m[i] + one_b1 * (gi - m[i]);
+        const T vi = b2 * v[i] + one_b2 * gi * gi;
+        m[i] = mi;
+        v[i] = vi;
+        return {gi, wi, mi, vi};
+    }
+};
 
 
 }  // namespace
@@ -365,16 +392,19 @@ void nadam_update(const OptimTensor<T>* ts, int64_t count, const OptimStep& s) {
     const bool maximize = s.maximize;
     run_step(ts, count, 4, [&](const OptimTensor<T>& t, int64_t lo, int64_t hi) {
         T* w = t.param; const T* g = t.grad; T* m = t.state[0]; T* v = t.state[1];
-        simd_loop(lo, hi, [&](int64_t i) {
-            const T gi = torch_grad(g[i], w[i], maximize, l2, wd);
-            const T wi = decoupled ? w[i] * shrink : w[i];
-            const T mi = m[i] + one_b1 * (gi - m[i]);
-            const T vi = b2 * v[i] + one_b2 * gi * gi;
-            m[i] = mi;
-            v[i] = vi;
-            const T d = std::sqrt(vi / bc2_t) + eps;
-            const T w1 = wi + cg * gi / d;
-            w[i] = w1 + cm * mi / d;
+        const TorchMoments<T> moments{wd, shrink, one_b1, b2, one_b2};
+        auto loop = [&](auto mx, auto l2_on, auto decoupled_on) {
+            simd_loop(lo, hi, [&](int64_t i) {
+                const auto e = moments(w, g, m, v, i, mx, l2_on, decoupled_on);
+                const T d = std::sqrt(e.v / bc2_t) + eps;
+                const T w1 = e.w + cg * e.g / d;
+                w[i] = w1 + cm * e.m / d;
+            });
+        };
+        with_flag(maximize, [&](auto mx) {
+            with_flag(l2, [&](auto l2_on) {
+                with_flag(decoupled, [&](auto decoupled_on) { loop(mx, l2_on, decoupled_on); });
+            });
         });
     });
 }
@@ -400,18 +430,21 @@ void radam_update(const OptimTensor<T>* ts, int64_t count, const OptimStep& s) {
     const bool maximize = s.maximize;
     run_step(ts, count, 4, [&](const OptimTensor<T>& tn, int64_t lo, int64_t hi) {
         T* w = tn.param; const T* g = tn.grad; T* m = tn.state[0]; T* v = tn.state[1];
-        auto element = [&](int64_t i, auto rectified) {
-            const T gi = torch_grad(g[i], w[i], maximize, l2, wd);
-            const T wi = decoupled ? w[i] * shrink : w[i];
-            const T mi = m[i] + one_b1 * (gi - m[i]);
-            const T vi = b2 * v[i] + one_b2 * gi * gi;
-            m[i] = mi;
-            v[i] = vi;
-            const T step = mi / bc1_t * lr;
-            w[i] = rectified ? wi - step * (bc2_sqrt / (std::sqrt(vi) + eps)) * rect_t : wi - step;
+        const TorchMoments<T> moments{wd, shrink, one_b1, b2, one_b2};
+        auto element = [&](int64_t i, auto rectified, auto mx, auto l2_on, auto decoupled_on) {
+            const auto e = moments(w, g, m, v, i, mx, l2_on, decoupled_on);
+            const T step = e.m / bc1_t * lr;
+            w[i] = rectified ? e.w - step * (bc2_sqrt / (std::sqrt(e.v) + eps)) * rect_t : e.w - step;
         };
-        if (rectify) simd_loop(lo, hi, [&](int64_t i) { element(i, std::true_type()); });
-        else simd_loop(lo, hi, [&](int64_t i) { element(i, std::false_type()); });
+        with_flag(rectify, [&](auto r) {
+            with_flag(maximize, [&](auto mx) {
+                with_flag(l2, [&](auto l2_on) {
+                    with_flag(decoupled, [&](auto d) {
+                        simd_loop(lo, hi, [&](int64_t i) { element(i, r, mx, l2_on, d); });
+                    });
+                });
+            });
+        });
     });
 }
 
@@ -438,13 +471,17 @@ void adadelta_update(const OptimTensor<T>* ts, int64_t count, const OptimStep& s
             });
             return;
         }
-        simd_loop(lo, hi, [&](int64_t i) {
-            const T gi = torch_grad(g[i], w[i], maximize, decay, wd);
-            const T ai = rho * a[i] + one_rho * gi * gi;
-            const T di = std::sqrt(ad[i] + eps) / std::sqrt(ai + eps) * gi;
-            a[i] = ai;
-            ad[i] = rho * ad[i] + one_rho * di * di;
-            w[i] = w[i] - lr * di;
+        with_flag(maximize, [&](auto mx) {
+            with_flag(decay, [&](auto l2_on) {
+                simd_loop(lo, hi, [&](int64_t i) {
+                    const T gi = torch_grad(g[i], w[i], bool(mx), bool(l2_on), wd);
+                    const T ai = rho * a[i] + one_rho * gi * gi;
+                    const T di = std::sqrt(ad[i] + eps) / std::sqrt(ai + eps) * gi;
+                    a[i] = ai;
+                    ad[i] = rho * ad[i] + one_rho * di * di;
+                    w[i] = w[i] - lr * di;
+                });
+            });
         });
     });
 }
