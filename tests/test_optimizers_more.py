@@ -137,6 +137,26 @@ def test_native_nadam_long_run_momentum_cache(rng):
             assert np.all(np.isfinite(got[0]))
 
 
+def test_native_nadam_carried_momentum_product_matches_a_rebuilt_one(rng):
+    """The kernel carries the momentum product from its previous call; calls that interleave two
+    beta_1 values and both conventions, go back in steps, cross the product's underflow and switch
+    the flush mode must each give the reference's bits (which rebuilds the product every call)."""
+    params, grads = random_problem(rng, [9], np.float64, steps=1)
+    calls = [(t, b1, conv) for t in (1, 2, 3, 4, 3, 3, 6800, 6801, 6802, 2)
+             for b1, conv in ((0.9, "keras"), (0.8, "torch"), (0.9, "torch"))]
+    for flush in (True, False):
+        with nf.flush_denormal(flush):
+            for t, b1, convention in calls:
+                kw = dict(momentum_decay=4e-3) if convention == "torch" else {}
+                got, want = [p.copy() for p in params], [p.copy() for p in params]
+                sg, sw = [[np.ones(9)] for _ in range(2)], [[np.ones(9)] for _ in range(2)]
+                nf.ops.nadam_update(got, grads[0], *sg, step=t, learning_rate=0.01, epsilon=1e-7,
+                                    convention=convention, beta_1=b1, beta_2=0.999, **kw)
+                ref.nadam_update(want, grads[0], *sw, step=t, learning_rate=0.01, epsilon=1e-7,
+                                 convention=convention, beta_1=b1, beta_2=0.999, **kw)
+                np.testing.assert_array_equal(got[0], want[0], err_msg=f"step {t} {b1} {convention} {flush}")
+
+
 @pytest.mark.skipif("NNFAST_ISA" in os.environ, reason="already running under a forced level")
 @pytest.mark.parametrize("isa", nf.config()["isa_supported"])
 def test_native_bit_for_bit_at_every_isa_level(isa):

@@ -74,6 +74,22 @@ void with_flag(bool flag, const Fn& fn) {
     if (flag) fn(std::true_type()); else fn(std::false_type());
 }
 
+// prod_{k<=step} mu_k (mu_k <= b1 < 1: once it underflows to 0 it stays there). Training calls
+// step after step, so the product is carried on from this thread's previous call when that was an
+// earlier step of the same beta_1, psi and floating-point mode, instead of being rebuilt from k = 1
+// (one pow per past step): the same multiplications in the same order, so the same bits.
+double nadam_mu_product(double beta_1, double psi, int64_t step) {
+    struct Product { double beta_1, psi; int64_t step; double value; FpMode mode; };
+    thread_local Product last{0.0, 0.0, -1, 1.0, 0};
+    const FpMode mode = read_fp_mode();
+    const bool resume = last.beta_1 == beta_1 && last.psi == psi && last.mode == mode && last.step >= 0 &&
+                        last.step <= step;
+    double prod = resume ? last.value : 1.0;
+    for (int64_t k = resume ? last.step + 1 : 1; k <= step && prod != 0; ++k) prod *= nadam_mu(beta_1, k, psi);
+    last = Product{beta_1, psi, step, prod, mode};
+    return prod;
+}
+
 // The step's gradient: torch's maximize negates it first, then L2 decay adds wd*w.
 template <class T>
 T torch_grad(T g, T w, bool maximize, bool l2, T wd) {
@@ -354,8 +370,7 @@ void nadam_update(const OptimTensor<T>* ts, int64_t count, const OptimStep& s) {
     // The momentum cache (Keras: psi = 1): mu_t, mu_{t+1} and prod_{k<=t} mu_k, in double.
     const bool keras = s.convention == Convention::keras;
     const double psi = keras ? 1.0 : s.momentum_decay;
-    double prod = 1.0;  // mu_k <= b1 < 1: once it underflows to 0 it stays there
-    for (int64_t k = 1; k <= s.step && prod != 0; ++k) prod *= nadam_mu(s.beta_1, k, psi);
+    const double prod = nadam_mu_product(s.beta_1, psi, s.step);
     const double mu = nadam_mu(s.beta_1, s.step, psi), mu_next = nadam_mu(s.beta_1, s.step + 1, psi);
     const double bc2 = 1.0 - std::pow(s.beta_2, double(s.step));
     const T b2 = T(s.beta_2), one_b1 = T(1.0 - s.beta_1), one_b2 = T(1.0 - s.beta_2);
@@ -506,6 +521,39 @@ void lion_update(const OptimTensor<T>* ts, int64_t count, const OptimStep& s) {
     });
 }
 
+namespace {
+
+// Ftrl's constants, rounded to T once per step.
+template <class T>
+struct FtrlConstants {
+    T lr, lr_wd, shrink2, l1, neg_l1, l2_2;
+    bool decay;
+};
+
+// Ftrl on elements [lo, hi) of one tensor. Everything comes by value: constants read through a
+// lambda's reference captures may alias the T stores, which kept the loop scalar.
+template <class T, class Pw>
+void ftrl_range(T* w, const T* g, T* acc, T* lin, int64_t lo, int64_t hi, FtrlConstants<T> c, Pw pw) {
+    const T lr = c.lr, lr_wd = c.lr_wd, shrink2 = c.shrink2, l1 = c.l1, neg_l1 = c.neg_l1, l2_2 = c.l2_2;
+    const bool decay = c.decay;
+#pragma omp simd
+    for (int64_t i = lo; i < hi; ++i) {
+        const T wi = decay ? w[i] - lr_wd * w[i] : w[i];
+        const T gi = g[i];
+        const T g2 = gi + shrink2 * wi;
+        const T a0 = acc[i], a1 = a0 + gi * gi;
+        const T p1 = pw(a1);
+        const T li = lin[i] + (g2 - (p1 - pw(a0)) / lr * wi);
+        const T q = p1 / lr + l2_2;
+        const T clipped = li < neg_l1 ? neg_l1 : (li > l1 ? l1 : li);
+        lin[i] = li;
+        acc[i] = a1;
+        w[i] = (clipped - li) / q;
+    }
+}
+
+}  // namespace
+
 template <class T>
 void ftrl_update(const OptimTensor<T>* ts, int64_t count, const OptimStep& s) {
     // keras only, with p = -learning_rate_power and pw(x) = sqrt(x) when p == 0.5, else
@@ -513,29 +561,14 @@ void ftrl_update(const OptimTensor<T>* ts, int64_t count, const OptimStep& s) {
     // lin += g2 - (pw(acc1) - pw(acc))/lr*w; q = pw(acc1)/lr + 2*(l2 + beta/(2*lr));
     // w = (clip(lin, -l1, l1) - lin)/q; acc = acc1
     const double p = -s.lr_power;
-    const T lr = T(s.learning_rate), lr_wd = T(s.learning_rate * s.weight_decay);
-    const T shrink2 = T(2.0 * s.l2_shrinkage), l1 = T(s.l1), neg_l1 = T(-s.l1);
     const double beta_term = s.beta == 0 ? 0.0 : s.beta / (2.0 * s.learning_rate);
-    const T l2_2 = T(2.0 * (s.l2 + beta_term));
-    const bool decay = s.weight_decay != 0;
+    const FtrlConstants<T> c{T(s.learning_rate), T(s.learning_rate * s.weight_decay), T(2.0 * s.l2_shrinkage),
+                             T(s.l1), T(-s.l1), T(2.0 * (s.l2 + beta_term)), s.weight_decay != 0};
     run_step(ts, count, 8, [&](const OptimTensor<T>& t, int64_t lo, int64_t hi) {
         T* w = t.param; const T* g = t.grad; T* acc = t.state[0]; T* lin = t.state[1];
-        auto element = [&](int64_t i, auto pw) {
-            const T wi = decay ? w[i] - lr_wd * w[i] : w[i];
-            const T gi = g[i];
-            const T g2 = gi + shrink2 * wi;
-            const T a0 = acc[i], a1 = a0 + gi * gi;
-            const T p1 = pw(a1);
-            const T li = lin[i] + (g2 - (p1 - pw(a0)) / lr * wi);
-            const T q = p1 / lr + l2_2;
-            const T clipped = li < neg_l1 ? neg_l1 : (li > l1 ? l1 : li);
-            lin[i] = li;
-            acc[i] = a1;
-            w[i] = (clipped - li) / q;
-        };
-        if (p == 0.5) simd_loop(lo, hi, [&](int64_t i) { element(i, [](T x) { return std::sqrt(x); }); });
+        if (p == 0.5) ftrl_range(w, g, acc, lin, lo, hi, c, [](T x) { return std::sqrt(x); });
         // pow reads its argument's bits: "+ 0.0" reads x as arithmetic does (a subnormal as 0 under DAZ)
-        else for (int64_t i = lo; i < hi; ++i) element(i, [p](T x) { return T(std::pow(double(x) + 0.0, p)); });
+        else ftrl_range(w, g, acc, lin, lo, hi, c, [p](T x) { return T(std::pow(double(x) + 0.0, p)); });
     });
 }
 
