@@ -391,6 +391,7 @@ class DenseStackStep:
         losses: NDArray[np.float64],
         correct: NDArray[np.int64] | None,
         weights: Array | None = None,
+        binary_threshold: float | None = None,
     ) -> int: ...
     # Optimizer updates the last run or run_steps call applied.
     @property

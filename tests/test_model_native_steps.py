@@ -91,6 +91,42 @@ def ready_step(batch=4):
     return m, m.native_planner.step(m.optimizer, batch).call, x, labels
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("loss", ["binary_crossentropy", "mse"])
+@pytest.mark.parametrize("thresholds", [(0.5,), (0.3, 0.3)])
+@pytest.mark.parametrize("class_weight", [None, {0: 1.0, 1: 3.0}])
+def test_binary_accuracy_counted_natively_equals_the_python_loop(dtype, loss, thresholds, class_weight,
+                                                                  native_calls):
+    # one sigmoid output: C++ counts target == (output > threshold), so fit keeps its native runs
+    x, labels = data(601)
+    y = (labels == 1).astype(dtype)
+    runs = []
+    for fast in (True, False):
+        m = Sequential([Dense(7, activation="relu", input_dim=6), Dense(1, activation="sigmoid")], seed=2,
+                       dtype=dtype)
+        metrics = [nf.metrics.BinaryAccuracy(name=f"acc{i}", threshold=t) for i, t in enumerate(thresholds)]
+        m.compile(optimizer=nf.optimizers.Adam(learning_rate=0.01), loss=loss, metrics=metrics)
+        m.fast_step = fast
+        h = m.fit(x, y, batch_size=2, epochs=2, verbose=0, class_weight=class_weight)
+        runs.append((h.history, m.get_weights()))
+        assert (sum(native_calls) == 299 + 300) == fast
+        native_calls.clear()
+    assert runs[0][0] == runs[1][0]
+    assert 0.5 < runs[0][0]["acc0"][-1] < 1.0
+    for a, b in zip(runs[0][1], runs[1][1]):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_mixed_binary_thresholds_or_outputs_keep_the_python_metrics(native_calls):
+    x, labels = data(40)
+    for outputs, thresholds in ((1, (0.5, 0.4)), (3, (0.5,))):
+        m = Sequential([Dense(outputs, activation="sigmoid", input_dim=6)], seed=2)
+        m.compile(optimizer="adam", loss="binary_crossentropy",
+                  metrics=[nf.metrics.BinaryAccuracy(name=f"acc{i}", threshold=t) for i, t in enumerate(thresholds)])
+        m.fit(x, np.eye(3)[labels][:, :outputs], batch_size=4, verbose=0)
+        assert sum(native_calls) == 0
+
+
 def test_run_steps_rejects_bad_arguments_before_any_update():
     m, step, x, labels = ready_step()
     before = m.get_weights()
@@ -123,6 +159,10 @@ def test_run_steps_rejects_bad_arguments_before_any_update():
         assert step.last_updates == 0
         for a, b in zip(before, m.get_weights()):
             np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match="binary_threshold needs one output"):  # 3 outputs, labels
+        step.run_steps(x, labels, order, 0, 10, 0.01, 5, losses, np.empty(10, np.int64), None, 0.5)
+    for a, b in zip(before, m.get_weights()):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_ctrl_c_as_a_native_call_returns_still_counts_its_steps():

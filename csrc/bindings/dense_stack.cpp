@@ -45,7 +45,7 @@ class Step {
                        bool check_finite, py::handle weights) = 0;
     virtual int64_t run_steps(py::handle x, py::handle targets, py::handle order, int64_t first, int64_t count,
                               py::handle learning_rate, py::handle step, py::handle losses, py::handle correct,
-                              py::handle weights) = 0;
+                              py::handle weights, py::handle binary_threshold) = 0;
     // Optimizer updates the last run or run_steps call applied (its steps with a finite loss; 0 if
     // it refused its arguments): readable even when a KeyboardInterrupt arrives between the
     // call's return and its result's use.
@@ -194,7 +194,7 @@ class TypedStep : public Step {
 
     int64_t run_steps(py::handle x_obj, py::handle targets, py::handle order_obj, int64_t first, int64_t count,
                       py::handle learning_rate, py::handle step, py::handle losses_obj, py::handle correct_obj,
-                      py::handle weights_obj) override {
+                      py::handle weights_obj, py::handle binary_threshold) override {
         last_updates = 0;
         const auto& p = s_.plan;
         py::array x = float_array(x_obj, "x");
@@ -231,6 +231,12 @@ class TypedStep : public Step {
             if (n < count) throw py::value_error("correct must have at least count entries");
             require_writable(py::reinterpret_borrow<py::array>(correct_obj), "correct");
         }
+        AccuracyRule accuracy;
+        if (!binary_threshold.is_none()) {
+            if (outputs_ != 1 || data.labels)
+                throw py::value_error("binary_threshold needs one output and target rows");
+            accuracy = {true, binary_threshold.cast<double>()};
+        }
         std::vector<double> pieces;
         const LearningRateSchedule schedule = schedule_value(learning_rate, &pieces);
         OptimStep s = s_.step_template;
@@ -245,7 +251,7 @@ class TypedStep : public Step {
         int64_t ran = 0;
         {
             GilRelease nogil(count * work_);
-            ran = run_dense_stack_steps<T>(kt, p, data, buf, first, count, s, schedule, out, correct);
+            ran = run_dense_stack_steps<T>(kt, p, data, buf, first, count, s, schedule, out, correct, accuracy);
         }
         const bool stopped_at_loss = ran > 0 && !std::isfinite(out[ran - 1]);
         last_updates = ran - stopped_at_loss;  // a non-finite loss updates nothing
@@ -440,11 +446,13 @@ void register_dense_stack(py::module_& m) {
              "the sample-weighted loss, each sample's gradient scaled by its weight")
         .def("run_steps", &Step::run_steps, py::arg("x"), py::arg("targets"), py::arg("order"), py::arg("first"),
              py::arg("count"), py::arg("learning_rate"), py::arg("step"), py::arg("losses"), py::arg("correct"),
-             py::arg("weights") = py::none(),
-             "run_steps(x, targets, order, first, count, learning_rate, step, losses, correct, weights=None) -> "
-             "steps run: whole batches order[(first + i) * batch ...] of the data set (and of weights, one per "
-             "sample, when given), gathered natively, losses[i] per step and, unless correct is None, "
-             "correct[i]: the samples whose output's argmax is their class; learning_rate: a number or a schedule "
+             py::arg("weights") = py::none(), py::arg("binary_threshold") = py::none(),
+             "run_steps(x, targets, order, first, count, learning_rate, step, losses, correct, weights=None, "
+             "binary_threshold=None) -> steps run: whole batches order[(first + i) * batch ...] of the data set (and "
+             "of weights, one per sample, when given), gathered natively, losses[i] per step and, unless correct is "
+             "None, correct[i]: the samples whose output's argmax is their class (with binary_threshold, a number, "
+             "whose one output o has target == (o > binary_threshold), Keras's BinaryAccuracy); learning_rate: "
+             "a number or a schedule "
              "(kind, params) evaluated natively per step (see learning_rates); stops after a non-finite loss, and "
              "raises ValueError before a step whose rate is NaN or negative")
         .def_readonly("last_updates", &Step::last_updates, "Optimizer updates the last run or run_steps call applied.");

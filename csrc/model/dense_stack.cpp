@@ -173,10 +173,19 @@ int64_t argmax(const T* row, int64_t n) {
     return best;
 }
 
-// How many rows of y (batch, outputs) have their argmax at the label (or the target row's argmax).
+// How many rows of y (batch, outputs) `rule` counts as right: argmax at the label (or the target
+// row's argmax), or for a binary rule (one output) target == (output > threshold), as
+// binary_accuracy compares them: in the outputs' dtype (NumPy's and torch's rule for a Python
+// float threshold), the comparison's 0/1 in the targets' dtype.
 template <class T>
-int64_t count_correct(const T* y, const BatchBuffers<T>& buf, bool labels, int64_t batch, int64_t outputs) {
+int64_t count_correct(const T* y, const BatchBuffers<T>& buf, bool labels, int64_t batch, int64_t outputs,
+                      AccuracyRule rule) {
     int64_t hits = 0;
+    if (rule.binary) {
+        for (int64_t i = 0; i < batch; ++i)
+            hits += buf.target_rows[i] == T(y[i] > T(rule.threshold) ? 1 : 0);
+        return hits;
+    }
     for (int64_t i = 0; i < batch; ++i) {
         const int64_t want = labels ? buf.labels[i] : argmax(buf.target_rows + i * outputs, outputs);
         hits += argmax(y + i * outputs, outputs) == want;
@@ -189,7 +198,8 @@ int64_t count_correct(const T* y, const BatchBuffers<T>& buf, bool labels, int64
 template <class T>
 int64_t run_dense_stack_steps(const KernelTable& kt, const DenseStackStep<T>& s, const TrainingSet<T>& data,
                               const BatchBuffers<T>& buf, int64_t first, int64_t count, OptimStep step,
-                              const LearningRateSchedule& schedule, double* losses, int64_t* correct) {
+                              const LearningRateSchedule& schedule, double* losses, int64_t* correct,
+                              AccuracyRule accuracy) {
     const int64_t batch = s.batch;
     for (int64_t i = 0; i < count; ++i) {
         step.learning_rate = learning_rate_at(schedule, step.step - 1);
@@ -202,7 +212,8 @@ int64_t run_dense_stack_steps(const KernelTable& kt, const DenseStackStep<T>& s,
                                          data.weights ? buf.weights : nullptr, step);
         if (!std::isfinite(losses[i])) return i + 1;
         if (correct)
-            correct[i] = count_correct(s.layers.back().y, buf, data.labels != nullptr, batch, data.outputs);
+            correct[i] = count_correct(s.layers.back().y, buf, data.labels != nullptr, batch, data.outputs,
+                                       accuracy);
         ++step.step;
     }
     return count;
@@ -210,11 +221,12 @@ int64_t run_dense_stack_steps(const KernelTable& kt, const DenseStackStep<T>& s,
 
 template int64_t run_dense_stack_steps<float>(const KernelTable&, const DenseStackStep<float>&,
                                               const TrainingSet<float>&, const BatchBuffers<float>&, int64_t,
-                                              int64_t, OptimStep, const LearningRateSchedule&, double*, int64_t*);
+                                              int64_t, OptimStep, const LearningRateSchedule&, double*, int64_t*,
+                                              AccuracyRule);
 template int64_t run_dense_stack_steps<double>(const KernelTable&, const DenseStackStep<double>&,
                                                const TrainingSet<double>&, const BatchBuffers<double>&, int64_t,
                                                int64_t, OptimStep, const LearningRateSchedule&, double*,
-                                               int64_t*);
+                                               int64_t*, AccuracyRule);
 
 template double run_dense_stack_step<float>(const KernelTable&, const DenseStackStep<float>&, const float*,
                                             const int64_t*, const float*, const float*, const OptimStep&);

@@ -89,16 +89,24 @@ struct BatchBuffers {
     T* weights;      // (batch) when it has weights
 };
 
+// What run_dense_stack_steps counts into correct[i]: the samples whose output's argmax is their
+// label (or their target row's argmax), or, when `binary`, whose single output compares to
+// `threshold` as their target says: target == (output > threshold), Keras's BinaryAccuracy.
+struct AccuracyRule {
+    bool binary = false;
+    double threshold = 0.5;
+};
+
 // Runs `count` steps: step i gathers the samples order[(first + i) * batch ...] into `buf` (the
 // next batch's rows are prefetched meanwhile) and runs the step with step number step.step + i
 // at the learning rate `schedule` gives after step.step - 1 + i steps; its loss goes to losses[i]
-// and, when `correct` is given, the number of samples whose output's argmax is their label (or
-// their target row's argmax) to correct[i]. Stops after the first non-finite loss (that step
+// and, when `correct` is given, the number of samples `accuracy` counts as right to correct[i]. Stops after the first non-finite loss (that step
 // updates nothing), and before a step whose learning rate is NaN or negative (it runs nothing).
 // Returns the steps run, a non-finite one included.
 template <class T>
 int64_t run_dense_stack_steps(const KernelTable& kt, const DenseStackStep<T>& s, const TrainingSet<T>& data,
                               const BatchBuffers<T>& buf, int64_t first, int64_t count, OptimStep step,
-                              const LearningRateSchedule& schedule, double* losses, int64_t* correct);
+                              const LearningRateSchedule& schedule, double* losses, int64_t* correct,
+                              AccuracyRule accuracy);
 
 }  // namespace nnfast

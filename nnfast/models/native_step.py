@@ -256,8 +256,19 @@ class NativeRuns:
         self.optimizer = optimizer
         self.metrics = metrics
         kind = metrics_module.SparseCategoricalAccuracy if sparse_targets else metrics_module.CategoricalAccuracy
-        self.metrics_native = all(type(m) is kind for m in metrics)
+        self.binary_threshold = self._binary_threshold(metrics, planner.layers[-1].output_dim, sparse_targets)
+        self.metrics_native = self.binary_threshold is not None or all(type(m) is kind for m in metrics)
         self._weights = None  # (the weights fit gave, the same in the model's dtype)
+
+    @staticmethod
+    def _binary_threshold(metrics, outputs, sparse_targets):
+        """The threshold C++ counts BinaryAccuracy with, when every metric is one with that threshold
+        and the model has one output and target rows (else None)."""
+        thresholds = {m.fn_kwargs["threshold"] for m in metrics if type(m) is metrics_module.BinaryAccuracy}
+        if metrics and outputs == 1 and not sparse_targets and len(thresholds) == 1 and \
+                all(type(m) is metrics_module.BinaryAccuracy for m in metrics):
+            return thresholds.pop()
+        return None
 
     def applicable(self, every_batch):
         """Whether this fit can use native runs at all (its callbacks and metrics allow them)."""
@@ -282,7 +293,8 @@ class NativeRuns:
         correct = np.empty(count, np.int64) if self.metrics else None
         try:
             ran = step.run_steps(x, y, order, first, count, schedule, opt.iterations + 1,
-                                 batch_losses, correct, None if weights is None else self._weights[1])
+                                 batch_losses, correct, None if weights is None else self._weights[1],
+                                 self.binary_threshold)
         finally:  # counted even when Ctrl-C lands as the call returns: the weights took those steps
             updates = step.call.last_updates
             opt.iterations += updates
