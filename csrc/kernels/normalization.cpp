@@ -24,6 +24,7 @@ namespace {
 
 constexpr int64_t kChunk = 64;     // columns per task of a reduction over rows (its sums live on the stack)
 constexpr int64_t kLeafRows = 32;  // rows added in order before sums are combined pairwise
+constexpr int64_t kLane = 32;      // columns summed together in registers (4 zmm or 8 ymm of doubles)
 
 // out[c] = sum of term(r, j0 + c) over r in [r0, r0 + n), for c < width <= kChunk, in double.
 // The order depends on n alone: runs of up to kLeafRows rows in order, longer ranges split in two
@@ -31,10 +32,20 @@ constexpr int64_t kLeafRows = 32;  // rows added in order before sums are combin
 template <class Term>
 void column_sums(double* out, int64_t r0, int64_t n, int64_t j0, int64_t width, const Term& term) {
     if (n <= kLeafRows) {
-        for (int64_t c = 0; c < width; ++c) out[c] = 0.0;
+        // kLane columns at a time, their sums held in registers over the leaf's rows (a sum kept
+        // in memory waits for its own store every row); each column's order is the same.
+        int64_t c0 = 0;
+        for (; c0 + kLane <= width; c0 += kLane) {
+            double acc[kLane] = {};
+            for (int64_t r = r0; r < r0 + n; ++r)
+#pragma omp simd
+                for (int64_t c = 0; c < kLane; ++c) acc[c] += term(r, j0 + c0 + c);
+            for (int64_t c = 0; c < kLane; ++c) out[c0 + c] = acc[c];
+        }
+        for (int64_t c = c0; c < width; ++c) out[c] = 0.0;
         for (int64_t r = r0; r < r0 + n; ++r)
 #pragma omp simd
-            for (int64_t c = 0; c < width; ++c) out[c] += term(r, j0 + c);
+            for (int64_t c = c0; c < width; ++c) out[c] += term(r, j0 + c);
         return;
     }
     const int64_t half = (n / 2 + kLeafRows - 1) / kLeafRows * kLeafRows;
