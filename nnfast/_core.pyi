@@ -396,3 +396,6 @@ class DenseStackStep:
     # Optimizer updates the last run or run_steps call applied.
     @property
     def last_updates(self) -> int: ...
+    # Threads the last run_steps call settled on (0 before any).
+    @property
+    def last_threads(self) -> int: ...

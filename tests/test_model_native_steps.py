@@ -10,6 +10,8 @@ from nnfast.layers import Dense
 from nnfast.models import Sequential
 from nnfast.models.native_step import NativeStep, NativeStepPlanner
 
+from conftest import num_threads
+
 pytestmark = pytest.mark.filterwarnings("error")
 
 
@@ -230,6 +232,33 @@ def test_native_epochs_give_the_same_bits_on_1_and_2_threads():
         weights.append((h.history, m.get_weights()))
     assert weights[0][0] == weights[1][0]
     for a, b in zip(weights[0][1], weights[1][1]):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_native_runs_time_their_first_steps_and_settle_on_a_thread_count(monkeypatch):
+    # each run_steps call alternates all threads and one over its first steps, keeps the faster
+    # and reports it; the weights are those of a 1-thread run whatever it chose
+    settled = []
+    original = NativeStep.run_steps
+
+    def spy(self, *args):
+        ran = original(self, *args)
+        settled.append(self.call.last_threads)
+        return ran
+
+    monkeypatch.setattr(NativeStep, "run_steps", spy)
+    x, labels = data(3000, features=40)
+    runs = []
+    for n in (1, 2):
+        with num_threads(n):
+            m = Sequential([Dense(300, activation="relu", input_dim=40), Dense(3, activation="softmax")], seed=5)
+            m.compile(optimizer=nf.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy")
+            m.fit(x, labels, batch_size=16, epochs=1, verbose=0)
+        runs.append((list(settled), m.get_weights()))
+        settled.clear()
+    assert set(runs[0][0]) == {1}
+    assert runs[1][0] and set(runs[1][0]) <= {1, 2}
+    for a, b in zip(runs[0][1], runs[1][1]):
         np.testing.assert_array_equal(a, b)
 
 

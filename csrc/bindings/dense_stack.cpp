@@ -13,6 +13,7 @@
 
 #include "bindings/checks.h"
 #include "bindings/kernel_call.h"
+#include "parallel/threads.h"
 #include "bindings/losses.h"
 #include "bindings/optim_step.h"
 #include "bindings/register.h"
@@ -50,6 +51,8 @@ class Step {
     // it refused its arguments): readable even when a KeyboardInterrupt arrives between the
     // call's return and its result's use.
     int64_t last_updates = 0;
+    // Threads the last run_steps call settled on after timing all threads and one (0: none yet).
+    int last_threads = 0;
 };
 
 // A C-contiguous int64 vector (labels, sample order).
@@ -251,7 +254,10 @@ class TypedStep : public Step {
         int64_t ran = 0;
         {
             GilRelease nogil(count * work_);
-            ran = run_dense_stack_steps<T>(kt, p, data, buf, first, count, s, schedule, out, correct, accuracy);
+            ThreadChoice threads(num_threads());
+            ran = run_dense_stack_steps<T>(kt, p, data, buf, first, count, s, schedule, out, correct, accuracy,
+                                           threads);
+            last_threads = threads.chosen();
         }
         const bool stopped_at_loss = ran > 0 && !std::isfinite(out[ran - 1]);
         last_updates = ran - stopped_at_loss;  // a non-finite loss updates nothing
@@ -455,7 +461,10 @@ void register_dense_stack(py::module_& m) {
              "a number or a schedule "
              "(kind, params) evaluated natively per step (see learning_rates); stops after a non-finite loss, and "
              "raises ValueError before a step whose rate is NaN or negative")
-        .def_readonly("last_updates", &Step::last_updates, "Optimizer updates the last run or run_steps call applied.");
+        .def_readonly("last_updates", &Step::last_updates, "Optimizer updates the last run or run_steps call applied.")
+        .def_readonly("last_threads", &Step::last_threads,
+                      "Threads the last run_steps call settled on, after timing its first steps on all threads and "
+                      "on one (0 before any).");
 }
 
 }  // namespace bindings

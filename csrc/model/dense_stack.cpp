@@ -1,5 +1,6 @@
 #include "model/dense_stack.h"
 
+#include <chrono>
 #include <cmath>
 #include <cstring>
 
@@ -199,11 +200,13 @@ template <class T>
 int64_t run_dense_stack_steps(const KernelTable& kt, const DenseStackStep<T>& s, const TrainingSet<T>& data,
                               const BatchBuffers<T>& buf, int64_t first, int64_t count, OptimStep step,
                               const LearningRateSchedule& schedule, double* losses, int64_t* correct,
-                              AccuracyRule accuracy) {
+                              AccuracyRule accuracy, ThreadChoice& threads) {
     const int64_t batch = s.batch;
     for (int64_t i = 0; i < count; ++i) {
         step.learning_rate = learning_rate_at(schedule, step.step - 1);
         if (!(step.learning_rate >= 0.0)) return i;  // the caller reports it, as an update call would
+        const ThreadCap cap(threads.threads_at(i));
+        const auto start = std::chrono::steady_clock::now();
         const int64_t* rows = data.order + (first + i) * batch;
         gather_batch(buf, data, rows, batch);
         if (i + 1 < count) prefetch_rows(data.x, rows + batch, batch, data.in);
@@ -215,6 +218,7 @@ int64_t run_dense_stack_steps(const KernelTable& kt, const DenseStackStep<T>& s,
             correct[i] = count_correct(s.layers.back().y, buf, data.labels != nullptr, batch, data.outputs,
                                        accuracy);
         ++step.step;
+        threads.record(i, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     }
     return count;
 }
@@ -222,11 +226,11 @@ int64_t run_dense_stack_steps(const KernelTable& kt, const DenseStackStep<T>& s,
 template int64_t run_dense_stack_steps<float>(const KernelTable&, const DenseStackStep<float>&,
                                               const TrainingSet<float>&, const BatchBuffers<float>&, int64_t,
                                               int64_t, OptimStep, const LearningRateSchedule&, double*, int64_t*,
-                                              AccuracyRule);
+                                              AccuracyRule, ThreadChoice&);
 template int64_t run_dense_stack_steps<double>(const KernelTable&, const DenseStackStep<double>&,
                                                const TrainingSet<double>&, const BatchBuffers<double>&, int64_t,
                                                int64_t, OptimStep, const LearningRateSchedule&, double*,
-                                               int64_t*, AccuracyRule);
+                                               int64_t*, AccuracyRule, ThreadChoice&);
 
 template double run_dense_stack_step<float>(const KernelTable&, const DenseStackStep<float>&, const float*,
                                             const int64_t*, const float*, const float*, const OptimStep&);

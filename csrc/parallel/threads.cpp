@@ -10,6 +10,7 @@
 namespace nnfast {
 namespace {
 std::atomic<int> g_threads{0};  // 0: not set yet, use the runtime's default
+thread_local int t_cap = 0;     // this thread's ThreadCap (0: none)
 }
 
 bool openmp_enabled() {
@@ -31,8 +32,13 @@ int max_threads() {
 int num_threads() {
     if (!openmp_enabled()) return 1;
     const int n = g_threads.load(std::memory_order_relaxed);
-    return n > 0 ? n : max_threads();
+    const int setting = n > 0 ? n : max_threads();
+    return t_cap > 0 && t_cap < setting ? t_cap : setting;
 }
+
+ThreadCap::ThreadCap(int cap) : previous_(t_cap) { t_cap = cap; }
+
+ThreadCap::~ThreadCap() { t_cap = previous_; }
 
 void set_num_threads(int n) { g_threads.store(n, std::memory_order_relaxed); }
 
