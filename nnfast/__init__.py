@@ -4,6 +4,7 @@ C++ kernels (SIMD chosen at import, OpenMP) under a Keras-like Python layer. Eve
 ``nnfast.ops`` has a pure-NumPy twin in ``nnfast.reference`` that defines the right answer.
 """
 import contextlib
+import os
 
 from . import (
     _core,
@@ -30,7 +31,7 @@ __version__ = _core.__version__
 __all__ = ["ops", "reference", "optimizers", "compat", "initializers", "regularizers", "losses", "activations",
            "metrics", "callbacks", "layers", "models", "datasets", "preprocessing", "Sequential", "Model", "Input",
            "load_model", "show_config", "config", "set_num_threads", "get_num_threads", "set_flush_denormal",
-           "get_flush_denormal", "flush_denormal", "__version__"]
+           "get_flush_denormal", "flush_denormal", "get_include", "__version__"]
 
 
 def set_num_threads(n):
@@ -45,6 +46,12 @@ def set_num_threads(n):
 def get_num_threads():
     """The number of threads native kernels may use (1 when the build has no OpenMP)."""
     return _core.get_num_threads()
+
+
+def get_include():
+    """The folder holding nnfast's C API header, nnfast/nnfast.h: add it to a C, C++ or Cython
+    extension's include path (as numpy.get_include()). docs/capi.md has the guide."""
+    return os.path.join(os.path.dirname(os.path.abspath(__file__)), "include")
 
 
 def set_flush_denormal(on):

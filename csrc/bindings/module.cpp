@@ -70,4 +70,5 @@ PYBIND11_MODULE(_core, m) {
     bindings::register_dropout(m);
     bindings::register_normalization(m);
     bindings::register_dense_stack(m);
+    bindings::register_capi(m);
 }

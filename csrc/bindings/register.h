@@ -13,6 +13,7 @@ void register_losses(pybind11::module_& m);
 void register_dropout(pybind11::module_& m);
 void register_normalization(pybind11::module_& m);
 void register_dense_stack(pybind11::module_& m);
+void register_capi(pybind11::module_& m);
 
 }  // namespace bindings
 }  // namespace nnfast

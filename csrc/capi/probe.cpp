@@ -1,0 +1,65 @@
+// What a call through the C API costs over calling the kernel table from C++: the same float32
+// kernel on the same data, `iters` calls each way, alternated over rounds; medians per call.
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <vector>
+
+#include "capi/capi.h"
+#include "capi/kernel_call.h"
+
+namespace nnfast {
+namespace capi {
+namespace {
+
+double median(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+}
+
+// ns per call of f() over iters calls.
+template <class F>
+double per_call(int64_t iters, F&& f) {
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int64_t i = 0; i < iters; ++i) f();
+    const auto t1 = std::chrono::steady_clock::now();
+    return std::chrono::duration<double, std::nano>(t1 - t0).count() / double(iters);
+}
+
+}  // namespace
+
+bool probe_call_cost(const char* which, int64_t iters, int rounds, double* direct_ns, double* capi_ns) {
+    const bool dense = std::strcmp(which, "dense_forward") == 0;
+    if (!dense && std::strcmp(which, "adam") != 0) return false;
+    const nnfast_capi* api = table();
+    const KernelSet<float>& k = kernels<float>();
+    // dense_forward 32 x 128 x 10 with bias; adam: 1000 parameters, one tensor, keras convention.
+    const int64_t m = 32, kk = 128, n = 10, size = 1000;
+    std::vector<float> x(m * kk, 0.01f), w(kk * n, 0.02f), b(n, 0.1f), y(m * n);
+    std::vector<float> p(size, 0.5f), g(size, 1e-3f), mom(size), vel(size);
+    nnfast_optim_step s;
+    nnfast_optim_step_init(&s, NNFAST_KERAS);
+    s.learning_rate = 1e-3, s.beta_1 = 0.9, s.beta_2 = 0.999, s.epsilon = 1e-7;
+    const nnfast_tensor_f32 t{p.data(), g.data(), {mom.data(), vel.data(), nullptr}, size};
+    OptimStep os{};
+    os.convention = Convention::keras, os.learning_rate = 1e-3, os.beta_1 = 0.9, os.beta_2 = 0.999, os.epsilon = 1e-7;
+    const OptimTensor<float> ot{p.data(), g.data(), {mom.data(), vel.data(), nullptr}, size, 0};
+    std::vector<double> direct, through;
+    for (int r = 0; r < rounds; ++r) {
+        {  // a C++ caller sets the kernels' floating-point mode once, around its whole loop
+            FpModeScope fp(kernel_fp_mode(flush_denormal()));
+            direct.push_back(dense ? per_call(iters, [&] {
+                k.dense_forward(y.data(), x.data(), w.data(), b.data(), m, kk, n, Activation::linear);
+            }) : per_call(iters, [&] { os.step += 1, k.adam_update(&ot, 1, os); }));
+        }
+        through.push_back(dense ? per_call(iters, [&] {
+            api->dense_forward_f32(y.data(), x.data(), w.data(), b.data(), m, kk, n, NNFAST_LINEAR);
+        }) : per_call(iters, [&] { s.step += 1, api->adam_update_f32(&t, 1, &s); }));
+    }
+    *direct_ns = median(direct);
+    *capi_ns = median(through);
+    return true;
+}
+
+}  // namespace capi
+}  // namespace nnfast
