@@ -23,6 +23,16 @@ ACTIVATIONS: tuple[str, ...]
 # max_threads, min_work_per_thread.
 def build_info() -> dict[str, Any]: ...
 
+# The C API (docs/capi.md): a capsule named "nnfast._core._C_API" holding the nnfast_capi table of
+# nnfast/include/nnfast/nnfast.h, and that table's version.
+_C_API: Any
+C_API_VERSION: int
+# (direct, moded, capi): ns per call, one value per round, of the float32 kernel which
+# ("dense_forward": 32 x 128 x 10; "adam": 1000 parameters) from C++ through the kernel table, the
+# same with the floating-point mode set and restored per call, and through the C API table, the
+# three alternated within each round.
+def capi_call_cost(which: str, iters: int = 20000, rounds: int = 7) -> tuple[list[float], list[float], list[float]]: ...
+
 # Threads the kernels may use (1 to 4096); results do not depend on it.
 def set_num_threads(n: int) -> None: ...
 def get_num_threads() -> int: ...

@@ -2,6 +2,7 @@
 // carries, and a probe of what a call through it costs. Plain C++: no Python types.
 #pragma once
 #include <cstdint>
+#include <vector>
 
 #include "nnfast/nnfast.h"
 
@@ -15,11 +16,14 @@ const nnfast_capi* table();
 void fill_layer_entries(nnfast_capi* t);
 void fill_optimizer_entries(nnfast_capi* t);
 
-// Per-call cost, in ns (median of `rounds` rounds of `iters` calls each, the two ways interleaved),
-// of the float32 kernel `which` ("dense_forward": 32 x 128 x 10 with bias, linear; "adam": one
-// tensor of 1000 parameters, keras convention) called from C++ straight through the kernel table
-// (*direct_ns) and through the C API table (*capi_ns). Returns false for an unknown `which`.
-bool probe_call_cost(const char* which, int64_t iters, int rounds, double* direct_ns, double* capi_ns);
+// Per-call cost, in ns, of the float32 kernel `which` ("dense_forward": 32 x 128 x 10 with bias,
+// linear; "adam": one tensor of 1000 parameters, keras convention) over `rounds` rounds of `iters`
+// calls each way, the ways alternated within each round (so a round's three figures met the same
+// load): straight through the kernel table in the kernels' floating-point mode (*direct), the same
+// with the mode set and restored around each call (*moded), and through the C API table
+// (*through); one value per round appended to each. Returns false for an unknown `which`.
+bool probe_call_cost(const char* which, int64_t iters, int rounds, std::vector<double>* direct,
+                     std::vector<double>* moded, std::vector<double>* through);
 
 }  // namespace capi
 }  // namespace nnfast

@@ -54,25 +54,28 @@ int gemm(T* c, int64_t ldc, const T* a, int64_t lda, const T* b, int64_t ldb, co
     });
 }
 
-// Checks m, k, n and the element counts of (m, k), (k, n) and (m, n).
-int dense_sizes(const Ctx& x, int64_t m, int64_t k, int64_t n, int64_t* mk, int64_t* kn, int64_t* mn) {
-    NNFAST_CHECK(nonnegative(x, m, "m"));
-    NNFAST_CHECK(nonnegative(x, k, "k"));
-    NNFAST_CHECK(nonnegative(x, n, "n"));
-    NNFAST_CHECK(product(x, m, k, "x", mk));
-    NNFAST_CHECK(product(x, k, n, "w", kn));
-    return product(x, m, n, "y", mn);
+// The checks dense_forward and dense_backward share: m, k, n, the element counts of (m, k), (k, n)
+// and (m, n), the activation, and the inputs x and w.
+template <class T>
+int dense_inputs(const Ctx& c, int64_t m, int64_t k, int64_t n, int act, const T* x, const T* w, int64_t* mk,
+                 int64_t* kn, int64_t* mn) {
+    NNFAST_CHECK(nonnegative(c, m, "m"));
+    NNFAST_CHECK(nonnegative(c, k, "k"));
+    NNFAST_CHECK(nonnegative(c, n, "n"));
+    NNFAST_CHECK(product(c, m, k, "x", mk));
+    NNFAST_CHECK(product(c, k, n, "w", kn));
+    NNFAST_CHECK(product(c, m, n, "y", mn));
+    NNFAST_CHECK(activation(c, act));
+    NNFAST_CHECK(present(c, x, *mk > 0, "x"));
+    return present(c, w, *kn > 0, "w");
 }
 
 template <class T>
 int dense_forward(T* y, const T* x, const T* w, const T* b, int64_t m, int64_t k, int64_t n, int act) {
     const Ctx c = ctx<T>("dense_forward");
     int64_t mk, kn, mn;
-    NNFAST_CHECK(dense_sizes(c, m, k, n, &mk, &kn, &mn));
-    NNFAST_CHECK(activation(c, act));
+    NNFAST_CHECK(dense_inputs(c, m, k, n, act, x, w, &mk, &kn, &mn));
     NNFAST_CHECK(present(c, y, mn > 0, "y"));
-    NNFAST_CHECK(present(c, x, mk > 0, "x"));
-    NNFAST_CHECK(present(c, w, kn > 0, "w"));
     const Region ry = region(y, mn, "y");
     NNFAST_CHECK(disjoint(c, ry, region(x, mk, "x")));
     NNFAST_CHECK(disjoint(c, ry, region(w, kn, "w")));
@@ -85,11 +88,8 @@ int dense_backward(T* dx, T* dw, T* db, const T* x, const T* w, const T* y, cons
                    int64_t n, int act) {
     const Ctx c = ctx<T>("dense_backward");
     int64_t mk, kn, mn;
-    NNFAST_CHECK(dense_sizes(c, m, k, n, &mk, &kn, &mn));
-    NNFAST_CHECK(activation(c, act));
+    NNFAST_CHECK(dense_inputs(c, m, k, n, act, x, w, &mk, &kn, &mn));
     NNFAST_CHECK(present(c, dw, kn > 0, "dw"));
-    NNFAST_CHECK(present(c, x, mk > 0, "x"));
-    NNFAST_CHECK(present(c, w, kn > 0, "w"));
     NNFAST_CHECK(present(c, y, mn > 0, "y"));
     NNFAST_CHECK(present(c, dy, mn > 0, "dy"));
     Region out[3] = {region(dx, mk, "dx"), region(dw, kn, "dw"), region(db, n, "db")};
@@ -104,15 +104,23 @@ int matrix_sizes(const Ctx& c, int64_t rows, int64_t cols, int64_t* count) {
     return product(c, rows, cols, "the (rows, cols) array", count);
 }
 
+// The checks both activation directions make: sizes, the activation, and an output `out` that may
+// be the input `in` exactly (in place) but not overlap it otherwise.
+template <class T>
+int activation_args(const Ctx& c, int64_t rows, int64_t cols, int act, const T* out, const char* out_name,
+                    const T* in, const char* in_name, int64_t* count) {
+    NNFAST_CHECK(matrix_sizes(c, rows, cols, count));
+    NNFAST_CHECK(activation(c, act));
+    NNFAST_CHECK(present(c, out, *count > 0, out_name));
+    NNFAST_CHECK(present(c, in, *count > 0, in_name));
+    return same_or_disjoint(c, region(out, *count, out_name), region(in, *count, in_name));
+}
+
 template <class T>
 int activation_forward(T* y, const T* z, int64_t rows, int64_t cols, int act) {
     const Ctx c = ctx<T>("activation_forward");
     int64_t count;
-    NNFAST_CHECK(matrix_sizes(c, rows, cols, &count));
-    NNFAST_CHECK(activation(c, act));
-    NNFAST_CHECK(present(c, y, count > 0, "y"));
-    NNFAST_CHECK(present(c, z, count > 0, "z"));
-    NNFAST_CHECK(same_or_disjoint(c, region(y, count, "y"), region(z, count, "z")));
+    NNFAST_CHECK(activation_args(c, rows, cols, act, y, "y", z, "z", &count));
     return run(c, [&] { kernels<T>().activation_forward(y, z, rows, cols, static_cast<Activation>(act)); });
 }
 
@@ -120,14 +128,9 @@ template <class T>
 int activation_backward(T* dz, const T* y, const T* dy, int64_t rows, int64_t cols, int act) {
     const Ctx c = ctx<T>("activation_backward");
     int64_t count;
-    NNFAST_CHECK(matrix_sizes(c, rows, cols, &count));
-    NNFAST_CHECK(activation(c, act));
-    NNFAST_CHECK(present(c, dz, count > 0, "dz"));
-    NNFAST_CHECK(present(c, y, count > 0, "y"));
+    NNFAST_CHECK(activation_args(c, rows, cols, act, dz, "dz", y, "y", &count));
     NNFAST_CHECK(present(c, dy, count > 0, "dy"));
-    const Region rdz = region(dz, count, "dz");
-    NNFAST_CHECK(same_or_disjoint(c, rdz, region(y, count, "y")));
-    NNFAST_CHECK(same_or_disjoint(c, rdz, region(dy, count, "dy")));
+    NNFAST_CHECK(same_or_disjoint(c, region(dz, count, "dz"), region(dy, count, "dy")));
     return run(c, [&] { kernels<T>().activation_backward(dz, y, dy, rows, cols, static_cast<Activation>(act)); });
 }
 
@@ -195,12 +198,17 @@ int binary_cross_entropy(double* loss, T* grad, const T* prob, const T* target, 
     return pointwise("binary_cross_entropy", Loss::binary_cross_entropy, loss, grad, prob, target, n, label_smoothing);
 }
 
+// A dropout call's length n (at most kMaxElements) and rate in [0, 1).
+int dropout_sizes(const Ctx& c, int64_t n, double rate) {
+    NNFAST_CHECK(nonnegative(c, n, "n"));
+    NNFAST_CHECK(product(c, n, 1, "n", &n));
+    return in_range(c, rate, "rate", 0.0, 1.0, true);
+}
+
 template <class T>
 int dropout_forward(T* y, uint8_t* mask, const T* x, int64_t n, double rate, uint64_t seed) {
     const Ctx c = ctx<T>("dropout_forward");
-    NNFAST_CHECK(nonnegative(c, n, "n"));
-    NNFAST_CHECK(product(c, n, 1, "x", &n));
-    NNFAST_CHECK(in_range(c, rate, "rate", 0.0, 1.0, true));
+    NNFAST_CHECK(dropout_sizes(c, n, rate));
     NNFAST_CHECK(present(c, y, n > 0, "y"));
     NNFAST_CHECK(present(c, mask, n > 0, "mask"));
     NNFAST_CHECK(present(c, x, n > 0, "x"));
@@ -214,9 +222,7 @@ int dropout_forward(T* y, uint8_t* mask, const T* x, int64_t n, double rate, uin
 template <class T>
 int dropout_backward(T* dx, const T* dy, const uint8_t* mask, int64_t n, double rate) {
     const Ctx c = ctx<T>("dropout_backward");
-    NNFAST_CHECK(nonnegative(c, n, "n"));
-    NNFAST_CHECK(product(c, n, 1, "dy", &n));
-    NNFAST_CHECK(in_range(c, rate, "rate", 0.0, 1.0, true));
+    NNFAST_CHECK(dropout_sizes(c, n, rate));
     NNFAST_CHECK(present(c, dx, n > 0, "dx"));
     NNFAST_CHECK(present(c, dy, n > 0, "dy"));
     NNFAST_CHECK(present(c, mask, n > 0, "mask"));

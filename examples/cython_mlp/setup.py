@@ -2,9 +2,10 @@
 the C compiler, and the folder holding the nnfast package for Cython's `from nnfast cimport capi`."""
 import os
 
-import nnfast
 from Cython.Build import cythonize
 from setuptools import Extension, setup
+
+import nnfast
 
 package_parent = os.path.dirname(os.path.dirname(os.path.abspath(nnfast.__file__)))
 extension = Extension("cython_mlp.mlp", ["cython_mlp/mlp.pyx"], include_dirs=[nnfast.get_include()],

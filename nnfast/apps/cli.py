@@ -23,7 +23,7 @@ def main(argv=None):
     sub.add_parser("info", help="print version, compiler, ISA levels, OpenMP and threads")
     bench = sub.add_parser("bench", help="measure nnfast beside NumPy and installed peers (Markdown report)")
     bench.add_argument("--sections", default="all", help="comma-separated sections (optimizers, dense, training, "
-                       "keras_models, subnormal, torch_optim, sklearn), or 'all' (default)")
+                       "keras_models, subnormal, torch_optim, sklearn, capi), or 'all' (default)")
     bench.add_argument("--threads", default="1,2", help="comma-separated thread counts (default 1,2)")
     bench.add_argument("--quick", action="store_true", help="fewer sizes and repeats: under a minute")
     bench.add_argument("--repeats", type=_positive_int, metavar="N",

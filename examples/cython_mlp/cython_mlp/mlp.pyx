@@ -44,11 +44,17 @@ cdef class MLP:
         self.b1 = _f32("b1", b1, (self.hidden,))
         self.w2 = _f32("w2", w2, (self.hidden, self.classes))
         self.b2 = _f32("b2", b2, (self.classes,))
-        self.W1, self.B1, self.W2, self.B2 = self.w1, self.b1, self.w2, self.b2
-        grads = [np.zeros_like(p) for p in (w1, b1, w2, b2)]
-        self.dW1, self.dB1, self.dW2, self.dB2 = grads
+        self.W1 = self.w1
+        self.B1 = self.b1
+        self.W2 = self.w2
+        self.B2 = self.b2
+        grads = [np.zeros_like(a) for a in (w1, b1, w2, b2)]
+        self.dW1 = grads[0]
+        self.dB1 = grads[1]
+        self.dW2 = grads[2]
+        self.dB2 = grads[3]
         # Adam's moments (m, v) per parameter, as nnfast.ops.adam_update's exp_avgs and exp_avg_sqs
-        self.moments = [(np.zeros_like(p), np.zeros_like(p)) for p in (w1, b1, w2, b2)]
+        self.moments = [(np.zeros_like(a), np.zeros_like(a)) for a in (w1, b1, w2, b2)]
         cdef float[::1] p, g, m, v
         for i, (param, grad) in enumerate(zip((w1, b1, w2, b2), grads)):
             p, g = param.reshape(-1), grad.reshape(-1)

@@ -10,7 +10,7 @@ import sys
 
 from nnfast import config
 
-from . import dense, keras_models, limits, optimizers, sklearn_models, subnormal, timing, torch_optim, training
+from . import capi, dense, keras_models, limits, optimizers, sklearn_models, subnormal, timing, torch_optim, training
 from .timing import optional_import
 
 SECTIONS = {
@@ -21,6 +21,7 @@ SECTIONS = {
     "subnormal": subnormal,
     "torch_optim": torch_optim,
     "sklearn": sklearn_models,
+    "capi": capi,
 }
 # quick mode: each section's QUICK_SIZES and this time budget per measurement (seconds)
 QUICK_MAX_TOTAL_TIME = 0.15
