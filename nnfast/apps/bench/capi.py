@@ -187,9 +187,10 @@ def markdown(rows):
         capi = by.get((case, "C API from C++"))
         if capi:
             added = capi["added_ns"]
+            verdict = "met" if added <= TARGET_NS else "missed"
             notes.append(f"- {case}: the C API adds {added:.0f} ns per call over the kernel table (median of the "
                          f"rounds' differences; {capi['mode_ns']:.0f} ns of it is setting and restoring the "
-                         f"floating-point mode) (target <= {TARGET_NS:.0f} ns: {'met' if added <= TARGET_NS else 'missed'})")
+                         f"floating-point mode) (target <= {TARGET_NS:.0f} ns: {verdict})")
         fit, cython = by.get((case, "Sequential.fit")), by.get((case, "Cython example (C API)"))
         if fit and cython:
             notes.append(f"- {case}: the Cython epoch takes {cython['us'] / fit['us']:.2f}x fit's time "
