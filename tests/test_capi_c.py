@@ -4,11 +4,14 @@ bit; every kind of bad input returns its status, has a message and touches no ou
 loader raises a clear ImportError when nnfast is missing or too old; docs/capi.md's example builds."""
 import ctypes
 import re
+import shutil
+import subprocess
 import sys
+import sysconfig
 
 import numpy as np
 import pytest
-from capi_build import ROOT, compile_c, load_extension
+from capi_build import ROOT, compile_c, load_extension, require
 
 import nnfast
 from nnfast import _core, ops
@@ -264,3 +267,17 @@ def test_the_docs_example_compiles_and_runs(tmp_path, rng):
         module.dense(out, x, w, b, 9)
     with pytest.raises(ValueError, match="shapes must be"):
         module.dense(out, x, w[:2], b, RELU)
+
+
+def test_the_header_compiles_as_cpp(tmp_path):
+    cxx = shutil.which("c++") or shutil.which("g++") or shutil.which("clang++")
+    require("a C++ compiler", cxx)
+    source = tmp_path / "user.cpp"
+    source.write_text('#include <Python.h>\n#include "nnfast/nnfast.h"\n'
+                      "int call(const nnfast_capi* api, float* y, const float* x) {\n"
+                      "    return api->activation_forward_f32(y, x, 1, 1, NNFAST_RELU);\n}\n"
+                      "const nnfast_capi* load() { return nnfast_import(); }\n")
+    result = subprocess.run([cxx, "-std=c++11", "-Wall", "-Wextra", "-Werror", "-fsyntax-only", "-I",
+                             nnfast.get_include(), "-I", sysconfig.get_paths()["include"], str(source)],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr

@@ -196,15 +196,19 @@ static inline int nnfast_capi_compatible(const nnfast_capi* api) {
 static inline const nnfast_capi* nnfast_capi_load(void) {
     PyObject* core = PyImport_ImportModule("nnfast._core");
     if (core == NULL) {
-        PyObject *type, *value, *tb;
-        PyErr_Fetch(&type, &value, &tb);
-        PyErr_NormalizeException(&type, &value, &tb);
+#if PY_VERSION_HEX >= 0x030C0000
+        PyObject* cause = PyErr_GetRaisedException();
+#else
+        PyObject *type, *cause, *tb;
+        PyErr_Fetch(&type, &cause, &tb);
+        PyErr_NormalizeException(&type, &cause, &tb);
+        Py_XDECREF(type);
+        Py_XDECREF(tb);
+#endif
         PyErr_Format(PyExc_ImportError,
                      "nnfast's C API needs nnfast installed in this environment: importing nnfast._core failed (%S)",
-                     value != NULL ? value : Py_None);
-        Py_XDECREF(type);
-        Py_XDECREF(value);
-        Py_XDECREF(tb);
+                     cause != NULL ? cause : Py_None);
+        Py_XDECREF(cause);
         return NULL;
     }
     PyObject* capsule = PyObject_GetAttrString(core, "_C_API");
