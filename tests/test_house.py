@@ -5,7 +5,11 @@ import pathlib
 
 import pytest
 
-PACKAGE = pathlib.Path(__file__).resolve().parents[1] / "nnfast"
+import nnfast
+
+# The package the tests import: the source folder of an editable install, else the installed copy
+# (CI also runs the suite against the installed wheel, away from the checkout).
+PACKAGE = pathlib.Path(nnfast.__file__).resolve().parent
 SOURCES = sorted(PACKAGE.rglob("*.py"))
 
 # Underscore names one module may use of another, and why. `_core` is nnfast's own compiled
