@@ -7,16 +7,38 @@ Speed by design: every trained weight and its gradient live in one contiguous ar
 live in a state arena), each step is one native optimizer call for the whole model, activation and
 gradient buffers are allocated once per batch size, and softmax + (sparse) categorical
 cross-entropy is fused when the last layer is softmax."""
+import contextlib
+import contextvars
+import math
+import os
+import threading
+
 import numpy as np
 
 from .. import backends, losses, optimizers
 from .. import metrics as metrics_module
 from ..layers import Dropout
 from ..utils import checks
-from . import graph, saving, validation
+from . import graph, npz, saving, validation
+from .locking import exclusive
 from .trainer import Trainer
 
 DTYPES = ("float32", "float64")
+
+# While load_model builds a model, the number of weights its file holds: the config must describe
+# exactly that many, checked before the arenas are allocated (so a config claiming 10^12 units
+# fails without asking for the memory).
+EXPECTED_WEIGHTS = contextvars.ContextVar("nnfast_expected_weights", default=None)
+
+
+@contextlib.contextmanager
+def expected_weights(count):
+    """Models built in this block must have exactly `count` weights (ValueError otherwise)."""
+    token = EXPECTED_WEIGHTS.set(count)
+    try:
+        yield
+    finally:
+        EXPECTED_WEIGHTS.reset(token)
 
 
 class Model(Trainer):
@@ -49,6 +71,7 @@ class Model(Trainer):
         self._shuffle_rng = None
         self.stop_training = False
         self.history = None
+        self._run_lock = threading.RLock()  # one public call at a time (locking.py)
         if inputs is not None or outputs is not None:
             self._connect(inputs, outputs)
 
@@ -97,6 +120,10 @@ class Model(Trainer):
         rng = np.random.default_rng(self.seed)
         layers = [n.layer for n in nodes]
         specs = [layer.weight_specs() for layer in layers]
+        expected = EXPECTED_WEIGHTS.get()
+        described = sum(math.prod(s.shape) for layer_specs in specs for s in layer_specs)
+        if expected is not None and described != expected:
+            raise ValueError(f"the model's config describes {described} weights, the file holds {expected}")
         trained = [[s.trainable and layer.trainable and self.trainable for s in layer_specs]
                    for layer, layer_specs in zip(layers, specs)]
         sizes = [int(np.prod(s.shape)) for layer_specs in specs for s in layer_specs]
@@ -152,9 +179,11 @@ class Model(Trainer):
     def count_params(self):
         return int(sum(w.size for w in self.weights))
 
+    @exclusive
     def get_weights(self):
         return [w.copy() for w in self.weights]
 
+    @exclusive
     def set_weights(self, weights):
         weights = list(weights)
         if len(weights) != len(self.weights):
@@ -185,6 +214,7 @@ class Model(Trainer):
 
     # ---- compile --------------------------------------------------------------------------------
 
+    @exclusive
     def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None, weighted_metrics=None,
                 run_eagerly=False, steps_per_execution=1, jit_compile="auto", auto_scale_loss=True):
         """Choose the optimizer (name or instance), loss (name, Loss or callable) and metrics (names or
@@ -212,20 +242,24 @@ class Model(Trainer):
         names = [metrics_module.get(m, self.output_dim, self.loss.sparse).name for m in self.metric_names]
         return ["loss"] + names
 
+    @exclusive
     def save_weights(self, filepath, overwrite=True):
         """Every weight (get_weights order) in one .npz file (Keras writes .weights.h5; nnfast
         writes NumPy's format whatever the name)."""
-        import os
-
         if not overwrite and os.path.exists(filepath):
             raise ValueError(f"filepath {filepath!r} exists and overwrite is False")
-        with open(filepath, "wb") as f:
-            np.savez(f, *self.get_weights())
+        npz.write_atomically(filepath, {f"arr_{i}": w for i, w in enumerate(self.get_weights())})
 
+    @exclusive
     def load_weights(self, filepath):
-        """Weights written by save_weights, checked against the model's shapes."""
-        with np.load(filepath) as data:
-            self.set_weights([data[f"arr_{i}"] for i in range(len(data.files))])
+        """Weights written by save_weights, checked against the model's shapes: all of them are
+        loaded, or none (a damaged file raises BadFileError, a ValueError, before any copy)."""
+        n = len(self.weights)
+        names = {f"arr_{i}" for i in range(n)}
+        data = npz.read_arrays(filepath, lambda name: DTYPES if name in names else None)
+        if len(data) != n:
+            raise npz.BadFileError(f"{os.fspath(filepath)!r} holds {len(data)} weights, the model has {n}")
+        self.set_weights([data[f"arr_{i}"] for i in range(n)])
 
     def use_optimizer(self, optimizer):
         """Make `optimizer` (a name or an instance) the model's, running on the model's backend."""
@@ -287,6 +321,7 @@ class Model(Trainer):
 
         return model_to_json(self, **kwargs)
 
+    @exclusive
     def save(self, path):
         """Architecture, weights and optimizer state in one .npz file (see nnfast.models.load_model)."""
         saving.save_model(self, path)

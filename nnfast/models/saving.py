@@ -1,19 +1,35 @@
 """Saving and loading a model: architecture (get_config), weights and optimizer state in one .npz
-file; JSON metadata, no pickled objects."""
+file; JSON metadata, no pickled objects.
+
+Saving is atomic (npz.write_atomically): an interrupted save leaves the previous file whole, which
+ModelCheckpoint relies on. Loading treats the file as hostile: the container is checked entry by
+entry (npz.read_arrays), the config must describe exactly the weights the file holds before the
+model allocates anything, every optimizer slot must match its parameter, and the model is built
+whole before it is returned. A file that fails any check raises BadFileError (a ValueError)."""
 import json
+import re
 
 import numpy as np
 
 from .. import losses, optimizers
+from . import npz
 from .serialization import model_from_config
+
+FORMAT = "nnfast.model"
+VERSION = 1  # files of nnfast 0.1 have no version: they are version 1
+FLOATS = ("float32", "float64")
+SLOT_ENTRY = re.compile(r"slot:([A-Za-z_][A-Za-z0-9_]{0,63}):(0|[1-9][0-9]{0,8})")
 
 
 def save_model(model, path):
     """Write `model` to `path`: its config, its weights as one flat array (the parameter arena's
     layout), the optimizer's config, step count and state slots, and the loss and metric names."""
-    arrays = {"weights": np.concatenate([w.ravel() for w in model.weights])} if model.built else {}
-    meta = {"model": model.get_config(), "class_name": "Sequential" if getattr(model, "is_sequential", False)
-            else "Functional", "layer_states": [layer.get_state() for layer in model.layers]}
+    weights = model.weights
+    flat = np.concatenate([w.ravel() for w in weights]) if weights else np.empty(0, model.dtype)
+    arrays = {"weights": flat} if model.built else {}
+    meta = {"format": FORMAT, "version": VERSION, "model": model.get_config(),
+            "class_name": "Sequential" if getattr(model, "is_sequential", False) else "Functional",
+            "layer_states": [layer.get_state() for layer in model.layers]}
     if model.optimizer is not None:
         state = model.optimizer.get_state()
         meta["optimizer"] = {"config": state["config"], "iterations": state["iterations"],
@@ -23,32 +39,101 @@ def save_model(model, path):
                 arrays[f"slot:{k}:{i}"] = a
         meta["loss"] = None if isinstance(model.loss, losses.CustomLoss) else losses.serialize(model.loss)
         meta["metrics"] = model.metric_names
-    with open(path, "wb") as f:
-        np.savez(f, meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8), **arrays)
+    meta_bytes = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+    npz.write_atomically(path, {"meta": meta_bytes, **arrays})
+
+
+def accepted_dtypes(name):
+    """The dtypes an entry of a model file may hold, None for a name it must not have."""
+    if name == "meta":
+        return ("uint8",)
+    return FLOATS if name == "weights" or SLOT_ENTRY.fullmatch(name) else None
 
 
 def load_model(path, backend=None):
-    """A model saved with Model.save: same architecture, weights and optimizer state."""
-    with np.load(path) as data:
-        meta = json.loads(bytes(data["meta"]).decode())
-        arrays = {k: data[k] for k in data.files if k != "meta"}
-    model = model_from_config(meta["model"], meta["class_name"], backend=backend)
-    if "weights" in arrays:
-        flat, offset = arrays["weights"], 0
+    """A model saved with Model.save: same architecture, weights and optimizer state. Raises
+    BadFileError (a ValueError) for a file that is damaged, hostile or of a newer format."""
+    arrays = npz.read_arrays(path, accepted_dtypes)
+    try:
+        return model_from_arrays(arrays, backend)
+    except npz.BadFileError as e:
+        raise npz.BadFileError(f"{path!r} is not a valid nnfast model file: {e}") from e
+    except npz.CORRUPT_FILE_ERRORS as e:
+        raise npz.BadFileError(f"{path!r} is not a valid nnfast model file: {type(e).__name__}: {e}") from e
+
+
+def require(condition, message):
+    if not condition:
+        raise npz.BadFileError(message)
+
+
+def read_meta(arrays):
+    """The JSON metadata, its format and version checked."""
+    require("meta" in arrays and arrays["meta"].ndim == 1, "it has no 'meta' entry of JSON bytes")
+    meta = json.loads(arrays["meta"].tobytes().decode("utf-8"))
+    require(isinstance(meta, dict), f"its metadata must be a JSON object, got {type(meta).__name__}")
+    require(meta.get("format", FORMAT) == FORMAT, f"its format is {meta.get('format')!r}, not {FORMAT!r}")
+    version = meta.get("version", 1)
+    require(type(version) is int and version >= 1, f"its format version must be an integer >= 1, got {version!r}")
+    require(version <= VERSION, f"it was written in format version {version} by a newer nnfast; this nnfast "
+                                f"reads versions up to {VERSION}")
+    for key, kind in (("model", dict), ("layer_states", list)):
+        require(isinstance(meta.get(key), kind), f"its metadata's {key!r} must be a {kind.__name__}")
+    return meta
+
+
+def model_from_arrays(arrays, backend):
+    """The model the checked entries describe, built whole (nothing is returned half-loaded)."""
+    from .model import expected_weights  # model.py imports this module
+
+    meta = read_meta(arrays)
+    flat = arrays.get("weights")
+    require(flat is None or flat.ndim == 1, "its 'weights' entry must be one flat array")
+    with expected_weights(0 if flat is None else flat.size):
+        model = model_from_config(meta["model"], meta.get("class_name"), backend=backend)
+    if flat is not None:
+        require(model.built, "it holds weights but its config describes a model without an input shape")
+        require(flat.dtype == model.dtype, f"its weights are {flat.dtype}, its config says {model.dtype}")
+        offset = 0
         for w in model.weights:
             w[...] = flat[offset:offset + w.size].reshape(w.shape)
             offset += w.size
+    require(len(meta["layer_states"]) == len(model.layers),
+            f"it has {len(meta['layer_states'])} layer states for {len(model.layers)} layers")
     for layer, state in zip(model.layers, meta["layer_states"]):
+        require(isinstance(state, dict), "each layer state must be a JSON object")
         layer.set_state(state)
+    used = {"meta", "weights"}
     if "optimizer" in meta:
-        ocfg = meta["optimizer"]["config"]
-        opt = type(optimizers.get(ocfg["name"])).from_config(ocfg)
-        if meta["loss"]:  # a config (a name in files of nnfast 0.1)
-            loss = losses.deserialize(meta["loss"]) if isinstance(meta["loss"], dict) else meta["loss"]
-            model.compile(optimizer=opt, loss=loss, metrics=meta["metrics"])
-        else:
-            model.use_optimizer(opt)
-        slots = {k: [arrays[f"slot:{k}:{i}"] for i in range(n)] for k, n in meta["optimizer"]["slots"].items()}
-        opt.set_state({"iterations": meta["optimizer"]["iterations"], "config": ocfg, "slots": slots,
-                       "names": meta["optimizer"]["names"]})
+        used |= restore_optimizer(model, meta, arrays)
+    extra = sorted(set(arrays) - used)
+    require(not extra, f"it holds entries its metadata does not describe: {extra[:5]}")
     return model
+
+
+def restore_optimizer(model, meta, arrays):
+    """Compile `model` with the saved optimizer, loss and metrics and restore the optimizer's
+    state; returns the entries used. Each slot array must match its parameter."""
+    saved = meta["optimizer"]
+    ocfg = saved["config"]
+    opt = type(optimizers.get(ocfg["name"])).from_config(ocfg)
+    if meta.get("loss"):  # a config (a name in files of nnfast 0.1)
+        loss = losses.deserialize(meta["loss"]) if isinstance(meta["loss"], dict) else meta["loss"]
+        model.compile(optimizer=opt, loss=loss, metrics=meta.get("metrics"))
+    else:
+        model.use_optimizer(opt)
+    params = model.trainable_weights
+    slots, used = {}, set()
+    for k, n in dict(saved["slots"]).items():
+        require(n == len(params), f"optimizer slot {k!r} has {n} arrays for {len(params)} trained weights")
+        names = [f"slot:{k}:{i}" for i in range(n)]
+        missing = [name for name in names if name not in arrays]
+        require(not missing, f"it lacks the entries {missing[:5]}")
+        for name, p in zip(names, params):
+            a = arrays[name]
+            require(a.shape == p.shape and a.dtype == p.dtype,
+                    f"entry {name!r} is {a.dtype} {a.shape}, its weight is {p.dtype} {p.shape}")
+        slots[k] = [arrays[name] for name in names]
+        used |= set(names)
+    opt.set_state({"iterations": saved["iterations"], "config": ocfg, "slots": slots, "names": saved.get("names")})
+    return used

@@ -14,6 +14,7 @@ from .. import metrics as metrics_module
 from ..layers import Dense
 from ..utils import checks
 from . import batches, validation
+from .locking import exclusive
 from .native_step import (
     NativeRuns,
     NativeStepPlanner,
@@ -123,6 +124,7 @@ class Trainer:
 
     # ---- fit / evaluate / predict ---------------------------------------------------------------
 
+    @exclusive
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None, validation_split=0.0,
             validation_data=None, shuffle=True, class_weight=None, sample_weight=None, initial_epoch=0,
             steps_per_epoch=None, validation_steps=None, validation_batch_size=None, validation_freq=1):
@@ -258,6 +260,7 @@ class Trainer:
             self._update_metrics(out, yb)
         return {"loss": total / max(n, 1), **{m.name: m.result() for m in self._metrics}}
 
+    @exclusive
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
                  callbacks=None, return_dict=False):
         """Loss (and metrics) over x, y: a float when there are no metrics, else [loss, *metrics],
@@ -273,6 +276,7 @@ class Trainer:
         values = list(result.values())
         return values[0] if len(values) == 1 else values
 
+    @exclusive
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """Model outputs for x, (n, outputs), in the model's dtype."""
         unsupported_fit_arguments(steps=steps, callbacks=callbacks)
@@ -286,6 +290,7 @@ class Trainer:
             out[s:s + batch_size] = self._predictions(self._forward(batches.rows(x, s, s + batch_size), False))
         return out
 
+    @exclusive
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         """One optimizer step on (x, y); returns the loss (and metrics, as a list, if any)."""
         self._require_compiled()
