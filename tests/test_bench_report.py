@@ -28,10 +28,11 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 @pytest.fixture
 def no_heavy_peers(monkeypatch):
-    """torch, Keras and scikit-learn's MLP made unimportable (as if not installed)."""
+    """torch, Keras, scikit-learn's MLP and JAX made unimportable (as if not installed)."""
     if HAS_SKLEARN:
         import sklearn.datasets  # noqa: F401 - its first import looks for torch: done before hiding it
-    for name in ("torch", "keras", "sklearn.neural_network"):
+    monkeypatch.delenv("NNFAST_BENCH_JAX_PYTHON", raising=False)
+    for name in ("torch", "keras", "sklearn.neural_network", "jax"):
         monkeypatch.setitem(sys.modules, name, None)
 
 
@@ -59,7 +60,8 @@ def test_training_section_tables():
     assert "**One training epoch, MLP 784-128-10, Adam**" in text
     assert "quick mode: measured on 200-sample epochs and scaled x300" in text
     assert "| run | threads | nnfast | numpy |" in text
-    assert "| MLP epoch, batch 64 | 1 |" in text
+    assert "| MLP epoch, batch 64, random labels | 1 |" in text
+    assert "| MLP epoch, batch 64, learnable labels | 1 |" in text
     assert "**Seed 2-3-1 network**" in text and "| network | threads | nnfast | numpy |" in text
     assert "**Digits**" in text
     assert "| run | threads | system | wall time | x nnfast | final loss | test accuracy |" in text
@@ -79,6 +81,7 @@ def test_missing_peers_are_reported_as_skipped(no_heavy_peers):
                         max_total_time=0.01)
     by_system = {(r["part"], r["system"]): r for r in rows}
     for part, system, reason in (("seed", "torch", "torch is not installed"),
+                                 ("epoch", "jax", "jax is not installed"),
                                  ("seed", "keras", "keras is not installed"),
                                  ("epoch", "torch", "torch is not installed"),
                                  ("epoch", "keras", "keras is not installed"),
@@ -89,8 +92,8 @@ def test_missing_peers_are_reported_as_skipped(no_heavy_peers):
     assert not by_system[("seed", "nnfast")]["skipped"] and not by_system[("epoch", "numpy")]["skipped"]
     text = training.markdown(rows)
     assert "| skipped |" in text
-    assert ("Skipped: keras: keras is not installed; sklearn: scikit-learn is not installed; "
-            "torch: torch is not installed.") in text
+    assert ("Skipped: jax: jax is not installed; keras: keras is not installed; sklearn: scikit-learn is not "
+            "installed; torch: torch is not installed.") in text
     # a skipped peer gives no ratio
     assert {peer for _, _, peer, _ in training.ratios(rows)} == {"numpy"}
 
@@ -98,7 +101,7 @@ def test_missing_peers_are_reported_as_skipped(no_heavy_peers):
 def test_training_repeats_and_checks():
     rows = training.run(thread_counts=(1,), sizes=TINY, parts=("epoch",), systems=("nnfast",),
                         batch_sizes=(100,), repeats=2)
-    assert [r["repeats"] for r in rows] == [2]
+    assert [r["repeats"] for r in rows] == [2, 2]  # random and learnable labels
     with pytest.raises(ValueError, match="repeats"):
         training.run(thread_counts=(1,), parts=("epoch",), repeats=0)
     with pytest.raises(ValueError, match="unknown part"):
@@ -155,7 +158,7 @@ def test_report_build_one_section(no_heavy_peers, monkeypatch, tmp_path):
     assert "keras: not installed (skipped)" in text or "keras: keras is not installed (skipped)" in text
     assert "## training" in text and "## optimizers" not in text and "## dense" not in text
     assert training.__doc__.strip() in text
-    assert "Skipped: keras: keras is not installed" in text
+    assert "Skipped: jax: jax is not installed; keras: keras is not installed" in text
     if charts is not None:
         assert _is_png(charts / "training.png")
         assert f"Chart of the ratios: `{charts / 'training.png'}`" in text

@@ -32,6 +32,7 @@ def main(argv=None):
     bench.add_argument("--charts", metavar="DIR", help="also write one PNG bar chart of the ratios per section "
                        "(needs matplotlib)")
     bench.add_argument("--output", help="also write the report to this file")
+    bench.add_argument("--quiet", action="store_true", help="no progress lines on stderr while it runs")
     compare = sub.add_parser("compare-optimizers", help="the notes' optimizer comparison: paths on "
                              "x^2/20 + y^2 and training-loss curves (PNG, needs matplotlib) with a table")
     compare.add_argument("--output-dir", default=".", metavar="DIR", help="where the PNG files go (default .)")
@@ -70,7 +71,8 @@ def main(argv=None):
             import matplotlib  # noqa: F401
         except ImportError:
             parser.error("--charts needs matplotlib: pip install 'nnfast[plot]'")
-    text = report.build(sections, thread_counts, quick=args.quick, repeats=args.repeats, charts=args.charts)
+    text = report.build(sections, thread_counts, quick=args.quick, repeats=args.repeats, charts=args.charts,
+                        progress_stream=None if args.quiet else sys.stderr)
     print(text)
     if args.output:
         with open(args.output, "w") as f:

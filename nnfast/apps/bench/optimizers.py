@@ -13,7 +13,7 @@ import numpy as np
 from nnfast.utils import subnormals
 
 from .limits import inplace_stream_seconds
-from .timing import measure, threads
+from .timing import case, measure, threads
 
 # name -> (bytes moved per fp32 parameter, arrays updated in place)
 OPTIMIZERS = {
@@ -134,6 +134,7 @@ def _epoch_rows(nt, size_label, max_total_time):
     samples = EPOCHS[size_label]
     rows = []
     for system in EPOCH_SYSTEMS:
+        case(f"{size_label}, {system}")
         t = measure(epoch_function(system, samples), repeats=5, max_total_time=max_total_time)
         rows.append(dict(part="epoch", optimizer="adam", size=size_label, params=samples, threads=nt,
                          system=system, skipped=False, us=t.median * 1e6, spread=t.spread,
@@ -154,6 +155,7 @@ def run(thread_counts=(1, 2), sizes=tuple(SIZES) + ("epoch",), names=tuple(OPTIM
                     continue
                 total = sum(SIZES[size_label])
                 for name in names:
+                    case(f"{name} {size_label}")
                     nbytes, updated = OPTIMIZERS[name]
                     stream = inplace_stream_seconds(total, updated)
                     for system in systems:

@@ -11,6 +11,8 @@ import sys
 from nnfast import config
 
 from . import capi, dense, keras_models, limits, optimizers, sklearn_models, subnormal, timing, torch_optim, training
+from .jax_peer import description as jax_description
+from .progress import Progress
 from .timing import optional_import
 
 SECTIONS = {
@@ -37,8 +39,10 @@ def machine_description():
         pass
     c = config()
     peers = []
-    for name in ("numpy", "torch", "keras", "sklearn"):
-        if name == "keras":  # Keras needs a backend chosen before its import
+    for name in ("numpy", "torch", "keras", "sklearn", "jax"):
+        if name == "jax":
+            peers.append(jax_description())
+        elif name == "keras":  # Keras needs a backend chosen before its import
             peers.append(training.keras_description())
         elif name == "sklearn" and "sklearn" not in sys.modules:
             try:  # importing scikit-learn takes a second: its version is enough here
@@ -185,21 +189,33 @@ def _skipped_note(rows, text):
     return "\nSkipped: " + "; ".join(systems) + "." if systems else ""
 
 
-def build(sections=tuple(SECTIONS), thread_counts=(1, 2), quick=False, repeats=None, charts=None):
+def build(sections=tuple(SECTIONS), thread_counts=(1, 2), quick=False, repeats=None, charts=None,
+          progress_stream=None):
     """The whole report as Markdown text; with `charts` (a folder), also one PNG bar chart of the
-    ratios per section, named after the section."""
+    ratios per section, named after the section; with `progress_stream` (sys.stderr for the command
+    line), progress lines there while it runs (progress.py)."""
     if charts is not None:
         os.makedirs(charts, exist_ok=True)
+    progress = (Progress(("limits",) + tuple(sections), thread_counts, quick=quick, stream=progress_stream)
+                if progress_stream is not None else contextlib.nullcontext())
+    with progress:
+        return _build(sections, thread_counts, quick, repeats, charts, progress)
+
+
+def _build(sections, thread_counts, quick, repeats, charts, progress):
+    begin = getattr(progress, "begin_section", lambda name: None)
     parts = ["# nnfast benchmark report", "", machine_description(), "",
              "Medians over repeats after warm-up; ratios are peer time / nnfast time (above 1: nnfast "
              "is faster). Each measurement starts after a pause of "
              f"{timing.settle_seconds()} s, so worker threads another library left spinning "
              "have gone to sleep. Peers that are not installed are listed as skipped.", "",
              "## Machine limits (measured with native probes)", ""]
+    begin("limits")
     table, _ = limits_table(thread_counts)
     parts.append(table)
     for name in sections:
         module = SECTIONS[name]
+        begin(name)
         rows = run_section(name, thread_counts, quick=quick, repeats=repeats)
         text = module.markdown(rows)
         parts += ["", f"## {name}", "", module.__doc__.strip(), text + _skipped_note(rows, text)]

@@ -6,6 +6,8 @@ import os
 import statistics
 import time
 
+from . import progress
+
 # Every measurement starts after this pause (seconds), so worker threads that the previous
 # measurement, often of another library, left spinning (OpenBLAS's wait about 0.1 s before they
 # sleep, OpenMP's less) have parked and do not compete for the cores. NNFAST_BENCH_SETTLE overrides
@@ -18,8 +20,16 @@ def settle_seconds():
 
 
 def settle():
-    """Sleeps the settle pause."""
+    """Sleeps the settle pause; a measurement starts (counted by the run's progress report)."""
+    if progress.active():
+        progress.active().tick()
     time.sleep(settle_seconds())
+
+
+def case(text):
+    """Names the case a section measures now, for the run's progress report on stderr."""
+    if progress.active():
+        progress.active().case(text)
 
 
 @dataclasses.dataclass
@@ -66,6 +76,8 @@ def measure(fn, *, repeats=15, min_repeat_time=0.005, max_total_time=3.0, warmup
 def threads(n):
     """nnfast, NumPy's BLAS (through threadpoolctl when installed) and torch on n threads."""
     import nnfast
+    if progress.active():
+        progress.active().threads(n)
     before = nnfast.get_num_threads()
     nnfast.set_num_threads(n)
     torch = optional_import("torch")

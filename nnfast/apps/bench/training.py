@@ -1,27 +1,35 @@
 """Training section: whole training loops, each system on the same data, architecture and
 hyperparameters, on the thread counts stated. (1) One epoch of an MLP 784-128(relu)-10(softmax), Adam
 (lr 1e-3, betas 0.9/0.999, eps 1e-7), sparse categorical cross-entropy, shuffled minibatches of 32 and
-128, on synthetic data of Fashion-MNIST's shape (60000 x 784 float32 in [0, 1), labels 0-9, seed 0),
-every system also computing the epoch's mean loss: nnfast `Sequential.fit(epochs=1)`; a from-scratch
-NumPy MLP (forward, softmax cross-entropy, backward, the book's Adam with temporaries, fancy-indexed
-minibatches); PyTorch eager (`nn.Sequential(Linear, ReLU, Linear)`, `CrossEntropyLoss`,
-`Adam(fused=True)`, `randperm` index batching, no DataLoader); Keras 3 `fit(epochs=1)`; scikit-learn
-`MLPClassifier(solver="adam", alpha=0, max_iter=1).partial_fit` (one epoch that keeps the Adam state).
-Each system trains one model: a warm-up epoch of 1000 samples, then the timed epochs in a row, as
-epochs 2, 3, ... of real training. (2) The seed notes' 2-3-1 sigmoid network (no biases, float64) on
-the three study-hours samples: one full-batch gradient step with MSE (SGD lr 1.5, which is the notes'
-`w += X.T @ delta`), in microseconds: nnfast `train_on_batch`, the notes' NumPy class (derivatives
-taken from the activations), PyTorch (`Linear(bias=False)`, `Sigmoid`, `MSELoss`, `SGD`), Keras
-`train_on_batch`. (3) scikit-learn's digits (1437 train / 360 test): 64-64(relu)-10(softmax), Adam
-1e-3, batch 32, a fresh model per run, wall time of the whole training and test accuracy.
+128, on synthetic data of Fashion-MNIST's shape (60000 x 784 float32 uniform in [0, 1), seed 0) with
+two kinds of labels: random (0-9, nothing to learn) and learnable (the argmax of each row's first 10
+features: training grows confident, and its softmax terms and moments underflow to subnormals where
+nothing flushes them); every system also computes the epoch's mean loss: nnfast
+`Sequential.fit(epochs=1)`; a from-scratch NumPy MLP (forward, softmax cross-entropy, backward, the
+book's Adam with temporaries, fancy-indexed minibatches); PyTorch eager (`nn.Sequential(Linear, ReLU,
+Linear)`, `CrossEntropyLoss`, `Adam(fused=True)`, `randperm` index batching, no DataLoader); JAX
+(the whole epoch one `jit`-compiled function: shuffle, `lax.scan` over the batches, Adam from optax;
+compiled ahead of time, run in a worker process limited to the thread count's CPUs); Keras 3
+`fit(epochs=1)`; scikit-learn `MLPClassifier(solver="adam", alpha=0, max_iter=1).partial_fit` (one
+epoch that keeps the Adam state). NumPy, Keras and scikit-learn run on the random labels only. Each
+system trains one model: a warm-up epoch of 1000 samples, then the timed epochs in a row, as epochs
+2, 3, ... of real training. The batch-128 epoch's speed is also given in GFLOP/s of its
+6 x 60000 x 101632 multiply-add flops (forward, and the two backward GEMMs) and as a share of the
+FMA peak measured on the same thread count. (2) The seed notes' 2-3-1 sigmoid network (no biases,
+float64) on the three study-hours samples: one full-batch gradient step with MSE (SGD lr 1.5, which
+is the notes' `w += X.T @ delta`), in microseconds: nnfast `train_on_batch`, the notes' NumPy class
+(derivatives taken from the activations), PyTorch (`Linear(bias=False)`, `Sigmoid`, `MSELoss`, `SGD`),
+Keras `train_on_batch`. (3) scikit-learn's digits (1437 train / 360 test): 64-64(relu)-10(softmax),
+Adam 1e-3, batch 32, a fresh model per run, wall time of the whole training and test accuracy.
 Threads: nnfast `set_num_threads`, `torch.set_num_threads` (also Keras on its torch backend), NumPy
-and scikit-learn through threadpoolctl's BLAS limit."""
+and scikit-learn through threadpoolctl's BLAS limit, JAX by the CPUs its worker process may use."""
 import statistics
 import time
 
 import numpy as np
 
-from .timing import Timing, measure, optional_import, section_config, settle, threads
+from . import jax_peer, limits
+from .timing import Timing, case, measure, optional_import, section_config, settle, threads
 from .trainers import SYSTEMS, keras_description, keras_module, mlp_trainer, seed_step_function
 
 __all__ = ["run", "ratios", "markdown", "epoch_data", "mlp_trainer", "seed_step_function", "keras_module",
@@ -29,7 +37,12 @@ __all__ = ["run", "ratios", "markdown", "epoch_data", "mlp_trainer", "seed_step_
 
 PARTS = ("epoch", "seed", "digits")
 SEED_SYSTEMS = ("nnfast", "numpy", "torch", "keras")  # sklearn has no 2-3-1 sigmoid regressor step
+EPOCH_SYSTEMS = SYSTEMS + ("jax",)  # JAX runs the epoch only, in a worker process (jax_peer.py)
+LABELS = ("random", "learnable")
+LEARNABLE_SYSTEMS = ("nnfast", "torch", "jax")  # the slow peers run on random labels only
 BATCH_SIZES = (32, 128)
+MLP_DIMS = (784, 128, 10)
+MLP_WEIGHTS = 784 * 128 + 128 * 10  # 101632 multiply-adds per sample per GEMM pass
 FULL_SAMPLES = 60000
 WARMUP_SAMPLES = 1000
 
@@ -51,34 +64,55 @@ def _timed(fn, repeats):
         start = time.perf_counter()
         fn()
         seconds.append(time.perf_counter() - start)
+    return _timing(seconds)
+
+
+def epoch_data(samples=FULL_SAMPLES, seed=0, labels="random"):
+    """Synthetic data of Fashion-MNIST's shape: (samples, 784) float32 in [0, 1) and int64 labels 0-9,
+    random or learnable (the argmax of each row's first 10 features); x is the same for both."""
+    if labels not in LABELS:
+        raise ValueError(f"labels must be one of {LABELS}, got {labels!r}")
+    rng = np.random.default_rng(seed)
+    x, y = rng.random((samples, 784), dtype=np.float32), rng.integers(0, 10, samples)
+    return (x, y) if labels == "random" else (x, x[:, :10].argmax(axis=1).astype(np.int64))
+
+
+def _epoch_rows(nt, systems, batch_sizes, samples, repeats, labels, files):
+    rows = []
+    for kind in labels:
+        x, y = epoch_data(samples, labels=kind)
+        for bs in batch_sizes:
+            for system in [s for s in systems if kind == "random" or s in LEARNABLE_SYSTEMS]:
+                case(f"MLP epoch, batch {bs}, {kind} labels: {system}")
+                row = dict(part="epoch", case=f"MLP epoch, batch {bs}, {kind} labels", batch_size=bs, labels=kind,
+                           threads=nt, system=system, samples=samples, scale=FULL_SAMPLES / samples)
+                rows.append(dict(row, **_epoch_measurement(system, x, y, bs, nt, repeats, files.paths(kind, x, y)
+                                                           if system == "jax" else None)))
+    return rows
+
+
+def _epoch_measurement(system, x, y, bs, nt, repeats, paths):
+    """The fields of one epoch row: time, spread, repeats and loss, or skipped and why."""
+    scale = FULL_SAMPLES / len(x)
+    if system == "jax":
+        reason = jax_peer.reason()
+        if reason:
+            return dict(skipped=True, reason=reason)
+        settle()
+        seconds, losses = jax_peer.timed_epochs(paths, MLP_DIMS, bs, nt, repeats, WARMUP_SAMPLES)
+        t, loss = _timing(seconds), losses[-1]
+    else:
+        trainer, reason = mlp_trainer(system, MLP_DIMS, bs)
+        if trainer is None:
+            return dict(skipped=True, reason=reason)
+        trainer.epoch(x[:WARMUP_SAMPLES], y[:WARMUP_SAMPLES])
+        t, loss = _timed_epochs(trainer, x, y, repeats)
+    return dict(skipped=False, seconds=t.median * scale, spread=t.spread, repeats=t.repeats, loss=loss)
+
+
+def _timing(seconds):
     q = statistics.quantiles(seconds, n=4) if len(seconds) > 1 else [seconds[0]] * 3
     return Timing(statistics.median(seconds), q[0], q[2], len(seconds), 1)
-
-
-def epoch_data(samples=FULL_SAMPLES, seed=0):
-    """Synthetic data of Fashion-MNIST's shape: (samples, 784) float32 in [0, 1), labels 0-9 (int64)."""
-    rng = np.random.default_rng(seed)
-    return rng.random((samples, 784), dtype=np.float32), rng.integers(0, 10, samples)
-
-
-def _epoch_rows(nt, systems, batch_sizes, samples, repeats):
-    x, y = epoch_data(samples)
-    warm_x, warm_y = x[:WARMUP_SAMPLES], y[:WARMUP_SAMPLES]
-    scale = FULL_SAMPLES / samples
-    rows = []
-    for bs in batch_sizes:
-        for system in systems:
-            row = dict(part="epoch", case=f"MLP epoch, batch {bs}", batch_size=bs, threads=nt, system=system,
-                       samples=samples, scale=scale)
-            trainer, reason = mlp_trainer(system, (784, 128, 10), bs)
-            if trainer is None:
-                rows.append(dict(row, skipped=True, reason=reason))
-                continue
-            trainer.epoch(warm_x, warm_y)
-            t, loss = _timed_epochs(trainer, x, y, repeats)
-            rows.append(dict(row, skipped=False, seconds=t.median * scale, spread=t.spread, repeats=t.repeats,
-                             loss=loss))
-    return rows
 
 
 def _timed_epochs(trainer, x, y, repeats):
@@ -131,32 +165,42 @@ def _digits_rows(nt, systems, epochs, repeats):
             continue
         warm.train(xt, yt, 1)
         runs = _digits_runs(system, (xt, yt), (xv, yv), epochs, repeats)
-        seconds = [r[0] for r in runs]
-        q = statistics.quantiles(seconds, n=4) if len(seconds) > 1 else [seconds[0]] * 3
-        t = Timing(statistics.median(seconds), q[0], q[2], len(seconds), 1)
+        t = _timing([r[0] for r in runs])
         rows.append(dict(row, skipped=False, seconds=t.median, spread=t.spread, repeats=t.repeats,
                          loss=runs[-1][1], accuracy=runs[-1][2]))
     return rows
 
 
-def run(thread_counts=(1, 2), sizes=None, parts=PARTS, systems=SYSTEMS, batch_sizes=BATCH_SIZES,
-        repeats=None, max_total_time=2.0):
+def run(thread_counts=(1, 2), sizes=None, parts=PARTS, systems=EPOCH_SYSTEMS, batch_sizes=BATCH_SIZES,
+        repeats=None, max_total_time=2.0, labels=LABELS):
     """Rows of measurements: one per (part, case, threads, system); skipped rows say why.
 
     sizes: SIZES (full) or QUICK_SIZES, or a dict with any of their keys; repeats overrides
     sizes["repeats"]; max_total_time bounds the repeats of the 2-3-1 step (the training runs are
-    timed `repeats` times each)."""
+    timed `repeats` times each); labels: the epoch's kinds of labels (LABELS). Epoch rows carry the
+    FMA peak measured on their thread count (fma_peak_gflops)."""
     cfg = section_config(SIZES, dict(sizes or {}, **({} if repeats is None else {"repeats": repeats})), parts,
                          PARTS, "part")
+    unknown = [k for k in labels if k not in LABELS]
+    if unknown:
+        raise ValueError(f"unknown labels {unknown}; expected some of {LABELS}")
     rows = []
-    for nt in thread_counts:
-        with threads(nt):
-            if "epoch" in parts:
-                rows += _epoch_rows(nt, systems, batch_sizes, cfg["epoch_samples"], cfg["repeats"])
-            if "seed" in parts:
-                rows += _seed_rows(nt, [s for s in systems if s in SEED_SYSTEMS], max_total_time)
-            if "digits" in parts:
-                rows += _digits_rows(nt, systems, cfg["digits_epochs"], cfg["repeats"])
+    files = jax_peer.DataFiles()
+    try:
+        for nt in thread_counts:
+            with threads(nt):
+                if "epoch" in parts:
+                    case("FMA peak")
+                    peak = limits.fma_peak_gflops(nt)
+                    rows += [dict(r, fma_peak_gflops=peak) for r in
+                             _epoch_rows(nt, systems, batch_sizes, cfg["epoch_samples"], cfg["repeats"], labels, files)]
+                if "seed" in parts:
+                    rows += _seed_rows(nt, [s for s in systems if s in SEED_SYSTEMS], max_total_time)
+                if "digits" in parts:
+                    rows += _digits_rows(nt, [s for s in systems if s in SYSTEMS], cfg["digits_epochs"],
+                                         cfg["repeats"])
+    finally:
+        files.close()
     return rows
 
 
@@ -207,12 +251,53 @@ def _table(rows, head, systems):
     return out
 
 
+def _measured(rows, **match):
+    """The measured row that has every field of `match`, or None."""
+    return next((r for r in rows if not r["skipped"] and all(r.get(k) == v for k, v in match.items())), None)
+
+
+def _scaling_table(epoch, systems):
+    """Time on 1 thread / time on 2 threads of every epoch run measured on both."""
+    if not {1, 2} <= {r["threads"] for r in epoch}:
+        return []
+    out = ["\n**Two threads against one** (epoch time on 1 thread / on 2 threads; above 1: the second thread "
+           "helps)\n", "| run | " + " | ".join(systems) + " |", "|" + "---|" * (len(systems) + 1)]
+    for label in dict.fromkeys(r["case"] for r in epoch):
+        cells = []
+        for s in systems:
+            one, two = (_measured(epoch, case=label, system=s, threads=n) for n in (1, 2))
+            cells.append(f"{one['seconds'] / two['seconds']:.2f}" if one and two else "-")
+        out.append(f"| {label} | " + " | ".join(cells) + " |")
+    return out
+
+
+def _peak_table(epoch, systems):
+    """The batch-128 epochs in GFLOP/s of 6 x 60000 x 101632 flops and as a share of the FMA peak."""
+    runs = [r for r in epoch if r["batch_size"] == 128]
+    if not runs:
+        return []
+    flops = 6 * FULL_SAMPLES * MLP_WEIGHTS
+    out = [f"\n**The batch-128 epoch against the FMA peak** (GFLOP/s of its 6 x {FULL_SAMPLES} x {MLP_WEIGHTS} "
+           "flops: forward and both backward GEMMs; in brackets the share of the fp32 FMA peak measured on the "
+           "same threads)\n", "| run | threads | FMA peak | " + " | ".join(systems) + " |",
+           "|" + "---|" * (len(systems) + 3)]
+    for label, nt in dict.fromkeys((r["case"], r["threads"]) for r in runs):
+        peak = next(r["fma_peak_gflops"] for r in runs if (r["case"], r["threads"]) == (label, nt))
+        cells = []
+        for s in systems:
+            r = _measured(runs, case=label, system=s, threads=nt)
+            cells.append(f"{flops / r['seconds'] / 1e9:.1f} ({100 * flops / r['seconds'] / 1e9 / peak:.0f}%)"
+                         if r else "-")
+        out.append(f"| {label} | {nt} | {peak:.0f} GFLOP/s | " + " | ".join(cells) + " |")
+    return out
+
+
 def markdown(rows):
     """One table per part: median time ± half the interquartile range, and x = peer time / nnfast
     time (above 1: nnfast is faster); digits also gives test accuracy. Skipped peers are listed
     with their reason below the tables."""
     out = []
-    systems = [s for s in SYSTEMS if any(r["system"] == s for r in rows)]
+    systems = [s for s in EPOCH_SYSTEMS if any(r["system"] == s for r in rows)]
     epoch = [r for r in rows if r["part"] == "epoch"]
     if epoch:
         done = [r for r in epoch if not r["skipped"]]
@@ -224,6 +309,7 @@ def markdown(rows):
                    f"median of {'/'.join(map(str, reps)) or '-'} epochs after a {WARMUP_SAMPLES}-sample warm-up"
                    f"{how}; x = time / nnfast time)\n")
         out += _table(epoch, ["run", "threads"], systems)
+        out += _scaling_table(epoch, systems) + _peak_table(epoch, systems)
     seed = [r for r in rows if r["part"] == "seed"]
     if seed:
         out.append("\n**Seed 2-3-1 network** (time per full-batch training step, median; x = time / nnfast time)\n")
