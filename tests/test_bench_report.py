@@ -202,6 +202,23 @@ def test_optimizer_section_has_every_optimizer_and_the_schedule_epoch(monkeypatc
     assert ("epoch adam quick epoch", 1, "nnfast-constant-lr") in {(label, t, p) for label, t, p, _ in pairs}
 
 
+def test_optimizer_section_states_sgd_and_momentum_share_of_the_stream():
+    def row(name, size, system, us, share=None, threads=1):
+        return dict(optimizer=name, size=size, params=10**6, threads=threads, system=system, bytes_per_param=12,
+                    skipped=False, us=us, spread=0.0, gbps=1.0, stream_share=share)
+    rows = [row("sgd", "1e6", "nnfast", 100.0, 0.95), row("sgd", "1e6", "torch-fused", 150.0),
+            row("sgd", "1e7", "nnfast", 1000.0, 0.9), row("momentum", "1e6", "nnfast", 200.0, 0.875),
+            row("adam", "1e6", "nnfast", 300.0, 0.5), row("sgd", "1e6", "nnfast", 60.0, 0.8, threads=2),
+            dict(row("sgd", "1e6", "torch-fused", 0.0, threads=2), skipped=True)]
+    text = opt_section.markdown(rows)
+    assert "**SGD and momentum against the memory stream**" in text
+    assert "| threads | optimizer | 1e6 | 1e7 |" in text
+    assert "| 1 | sgd | 95% (1.50x) | 90% |" in text
+    assert "| 1 | momentum | 88% | - |" in text
+    assert "| 2 | sgd | 80% | - |" in text
+    assert "| 1 | adam |" not in text
+
+
 def test_the_schedule_epoch_trains_on_the_native_runs(monkeypatch, native_calls):
     for system in opt_section.EPOCH_SYSTEMS:
         epoch = opt_section.epoch_function(system, 320)

@@ -201,9 +201,35 @@ def markdown(rows):
                     line.append(f"{r['us']:.1f} ({r['gbps']:.0f}) {r['us'] / base['us']:.2f}x")
             line.append(f"{100 * base['stream_share']:.0f}%")
             out.append("| " + " | ".join(line) + " |")
+    out += _stream_summary(rows)
     if epochs:
         out.append(_epoch_markdown(epochs))
     return "\n".join(out)
+
+
+STREAM_TARGETS = ("sgd", "momentum")  # issue #15: >= 90% of the stream from 1e5 up, faster than torch fused
+
+
+def _stream_summary(rows):
+    """SGD and momentum from 1e5 up: nnfast's share of the in-place stream of the same bytes, and
+    torch fused's time / nnfast's (above 1: nnfast is faster)."""
+    sizes = [s for s in ("1e5", "1e6", "1e7", "100x1e4") if any(r["size"] == s for r in rows)]
+    cells = {(r["optimizer"], r["size"], r["threads"], r["system"]): r for r in rows if not r["skipped"]}
+    keys = [(nt, name) for nt in sorted({r["threads"] for r in rows}) for name in STREAM_TARGETS
+            if any((name, s, nt, "nnfast") in cells for s in sizes)]
+    if not keys:
+        return []
+    out = ["\n**SGD and momentum against the memory stream** (nnfast's share of an in-place stream of the "
+           "same bytes; in brackets torch fused's time / nnfast's, above 1: nnfast is faster)\n",
+           "| threads | optimizer | " + " | ".join(sizes) + " |", "|" + "---|" * (len(sizes) + 2)]
+    for nt, name in keys:
+        line = []
+        for size in sizes:
+            base, torch = cells.get((name, size, nt, "nnfast")), cells.get((name, size, nt, "torch-fused"))
+            text = f"{100 * base['stream_share']:.0f}%" if base else "-"
+            line.append(text + (f" ({torch['us'] / base['us']:.2f}x)" if base and torch else ""))
+        out.append(f"| {nt} | {name} | " + " | ".join(line) + " |")
+    return out
 
 
 def _epoch_markdown(rows):
