@@ -108,6 +108,37 @@ def test_matches_reference_bit_for_bit(rng, opt, convention, kwargs, size, dtype
         assert not np.array_equal(got[0], params[0]), "the step must move the parameters"
 
 
+def at_offset(values, offset):
+    """A copy of `values` that starts `offset` elements past a 64-byte boundary (a view into a larger
+    buffer): the kernels align their loops on the parameters, whatever the other arrays' offsets."""
+    step = values.itemsize
+    buf = np.empty(values.size + 64 // step + 64, values.dtype)
+    start = (-buf.ctypes.data % 64) // step + offset
+    view = buf[start:start + values.size]
+    view[...] = values
+    assert view.ctypes.data % 64 == offset * step
+    return view
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("opt, convention, kwargs", CASES, ids=CASE_IDS)
+def test_any_alignment_equals_reference(rng, opt, convention, kwargs, dtype):
+    lanes = 64 // np.dtype(dtype).itemsize
+    params, grads = random_problem(rng, [65, 100003], dtype, steps=3)
+    want = trajectory(ref, opt, convention, kwargs, params, grads)
+    for offset in (1, lanes // 2 - 1, lanes - 1):
+        def run(offset=offset):
+            ps = [at_offset(p, offset) for p in params]
+            state = [[at_offset(a, (offset + 5) % lanes) for a in slot] for slot in new_state(opt, convention, ps)]
+            step = step_fn(nf.ops, opt, convention, kwargs)
+            for t, gs in enumerate(grads, start=1):
+                step(ps, [at_offset(g, (offset + 3) % lanes) for g in gs], state, t)
+            return ps + [a for slot in state for a in slot]
+        got = on_both_thread_counts(run)
+        for a, b in zip(got, want):
+            np.testing.assert_array_equal(a, b)
+
+
 @pytest.mark.parametrize("opt, convention, kwargs", CASES, ids=CASE_IDS)
 def test_multi_tensor_call_equals_reference(rng, opt, convention, kwargs):
     params, grads = random_problem(rng, [0, 1, 7, 65, 1000, 40001, 3], np.float32, steps=4)

@@ -3,6 +3,7 @@
 // exactly (this file is compiled with -ffp-contract=off so no FMA changes a rounding), so native
 // and reference agree to the last bit. Work is split over the concatenated element range of all
 // tensors in the call.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <type_traits>
@@ -16,7 +17,21 @@ namespace {
 
 constexpr int64_t kLine = 16;  // partition boundaries on 64-byte lines of floats
 
-// fn(tensor, lo, hi) for each piece of a tensor that falls in [b, e) of the concatenated range.
+// The first index in [first, last] from which p[i] sits on a 64-byte boundary (first when p's
+// elements cannot reach one). An unaligned 512-bit load or store that splits a cache line costs
+// about 12% at cache-resident sizes on Zen 4, and NumPy's large arrays start 16 bytes past a page.
+template <class T>
+int64_t aligned_from(const T* p, int64_t first, int64_t last) {
+    constexpr uintptr_t kBytes = 64;
+    const uintptr_t addr = reinterpret_cast<uintptr_t>(p + first);
+    if (addr % sizeof(T) != 0) return first;
+    const int64_t head = int64_t((kBytes - addr % kBytes) % kBytes / sizeof(T));
+    return std::min(last, first + head);
+}
+
+// fn(tensor, lo, hi) for each piece of a tensor that falls in [b, e) of the concatenated range,
+// split into a short head and a body whose parameters start 64-byte aligned (every update is
+// element-wise, so the split changes no result).
 template <class T, class Fn>
 void for_each_piece(const OptimTensor<T>* ts, int64_t count, int64_t b, int64_t e, const Fn& fn) {
     int64_t lo = 0, hi = count;  // first tensor that ends after b
@@ -28,7 +43,9 @@ void for_each_piece(const OptimTensor<T>* ts, int64_t count, int64_t b, int64_t 
         const int64_t first = (b > ts[i].offset ? b : ts[i].offset) - ts[i].offset;
         const int64_t end = ts[i].offset + ts[i].size;
         const int64_t last = (e < end ? e : end) - ts[i].offset;
-        if (first < last) fn(ts[i], first, last);
+        const int64_t mid = aligned_from(ts[i].param, first, last);
+        if (first < mid) fn(ts[i], first, mid);
+        if (mid < last) fn(ts[i], mid, last);
     }
 }
 
