@@ -9,6 +9,7 @@ protocol is used zero copy, in place where the function writes (see nnfast.utils
 is released inside every kernel.
 """
 from . import _core
+from .utils import checks
 from .utils.interop import call_with_views
 
 ACTIVATIONS = tuple(_core.ACTIVATIONS)
@@ -49,7 +50,7 @@ def gemm(a, b, trans_a=False, trans_b=False, out=None):
     not overlap a or b). The sum over the inner size runs in a fixed order: 1 or 16 threads give
     the same bits."""
     try:
-        return _core.gemm(a, b, bool(trans_a), bool(trans_b), out)
+        return _core.gemm(a, b, checks.truth("trans_a", trans_a), checks.truth("trans_b", trans_b), out)
     except TypeError as error:  # another library's arrays? (nnfast.utils.interop)
         return call_with_views(error, gemm, locals())
 
@@ -70,8 +71,8 @@ def dense_backward(x, w, y, dy, activation="linear", need_dx=True, need_db=True,
     dx = dz @ w.T. need_dx=False skips dx (a first layer), need_db=False skips db (no bias).
     *_out: optional arrays to write into."""
     try:
-        return _core.dense_backward(x, w, y, dy, activation, bool(need_dx), bool(need_db), dx_out, dw_out,
-                                    db_out)
+        return _core.dense_backward(x, w, y, dy, activation, checks.truth("need_dx", need_dx),
+                                    checks.truth("need_db", need_db), dx_out, dw_out, db_out)
     except TypeError as error:  # another library's arrays? (nnfast.utils.interop)
         return call_with_views(error, dense_backward, locals())
 
@@ -349,7 +350,8 @@ def dropout_forward(x, rate, seed, out=None, mask_out=None):
     stream: the same mask for any thread count, and nnfast.reference draws the same one), and then
     scaled by 1 / (1 - rate). mask is a uint8 array of x's shape (1 = kept)."""
     try:
-        return _core.dropout_forward(x, float(rate), int(seed) & 0xFFFFFFFFFFFFFFFF, out, mask_out)
+        return _core.dropout_forward(x, checks.number("rate", rate),
+                                     checks.integer("seed", seed, lo=None) & 0xFFFFFFFFFFFFFFFF, out, mask_out)
     except TypeError as error:  # another library's arrays? (nnfast.utils.interop)
         return call_with_views(error, dropout_forward, locals())
 
@@ -357,7 +359,7 @@ def dropout_forward(x, rate, seed, out=None, mask_out=None):
 def dropout_backward(dy, mask, rate, out=None):
     """dx = dy / (1 - rate) where mask is 1, else 0 (mask from dropout_forward)."""
     try:
-        return _core.dropout_backward(dy, mask, float(rate), out)
+        return _core.dropout_backward(dy, mask, checks.number("rate", rate), out)
     except TypeError as error:  # another library's arrays? (nnfast.utils.interop)
         return call_with_views(error, dropout_backward, locals())
 
@@ -381,8 +383,9 @@ def batch_norm_forward(x, gamma, beta, moving_mean, moving_var, training, moment
     moving_var). training=False: mean = moving_mean, inv_std = 1/sqrt(moving_var + epsilon), and
     nothing else is written. Keras defaults: momentum 0.99, epsilon 1e-3."""
     try:
-        return _core.batch_norm_forward(x, gamma, beta, moving_mean, moving_var, bool(training), float(momentum),
-                                        float(epsilon), out, mean_out, inv_std_out)
+        return _core.batch_norm_forward(x, gamma, beta, moving_mean, moving_var, checks.flag("training", training),
+                                        checks.number("momentum", momentum), checks.number("epsilon", epsilon),
+                                        out, mean_out, inv_std_out)
     except TypeError as error:  # another library's arrays? (nnfast.utils.interop)
         return call_with_views(error, batch_norm_forward, locals())
 
@@ -395,8 +398,9 @@ def batch_norm_backward(x, gamma, mean, inv_std, dy, training=True, need_dgamma=
     dx = gamma * inv_std * (dy - dbeta / N - x_hat * dgamma / N); with training=False the
     statistics are constants and dx = dy * gamma * inv_std."""
     try:
-        return _core.batch_norm_backward(x, gamma, mean, inv_std, dy, bool(training), bool(need_dgamma),
-                                         bool(need_dbeta), dx_out, dgamma_out, dbeta_out)
+        return _core.batch_norm_backward(x, gamma, mean, inv_std, dy, checks.flag("training", training),
+                                         checks.truth("need_dgamma", need_dgamma),
+                                         checks.truth("need_dbeta", need_dbeta), dx_out, dgamma_out, dbeta_out)
     except TypeError as error:  # another library's arrays? (nnfast.utils.interop)
         return call_with_views(error, batch_norm_backward, locals())
 
@@ -406,7 +410,7 @@ def layer_norm_forward(x, gamma, beta, epsilon=1e-3, out=None, mean_out=None, in
     and inv_std = 1/sqrt(biased variance + epsilon) of shape (batch,). x needs at least one feature.
     Keras default: epsilon 1e-3."""
     try:
-        return _core.layer_norm_forward(x, gamma, beta, float(epsilon), out, mean_out, inv_std_out)
+        return _core.layer_norm_forward(x, gamma, beta, checks.number("epsilon", epsilon), out, mean_out, inv_std_out)
     except TypeError as error:  # another library's arrays? (nnfast.utils.interop)
         return call_with_views(error, layer_norm_forward, locals())
 
@@ -418,8 +422,8 @@ def layer_norm_backward(x, gamma, mean, inv_std, dy, need_dgamma=True, need_dbet
     dx = inv_std * (g - mean(g) - x_hat * mean(g * x_hat)) over each row, dgamma = (dy * x_hat).sum(0),
     dbeta = dy.sum(0)."""
     try:
-        return _core.layer_norm_backward(x, gamma, mean, inv_std, dy, bool(need_dgamma), bool(need_dbeta), dx_out,
-                                         dgamma_out, dbeta_out)
+        return _core.layer_norm_backward(x, gamma, mean, inv_std, dy, checks.truth("need_dgamma", need_dgamma),
+                                         checks.truth("need_dbeta", need_dbeta), dx_out, dgamma_out, dbeta_out)
     except TypeError as error:  # another library's arrays? (nnfast.utils.interop)
         return call_with_views(error, layer_norm_backward, locals())
 
@@ -428,7 +432,7 @@ def normalization_forward(x, mean, variance, invert=False, out=None):
     """Keras's Normalization layer on x (batch, features) with its statistics mean and variance
     (features,): y = (x - mean) / max(sqrt(variance), 1e-7), or with invert mean + x * that."""
     try:
-        return _core.normalization_forward(x, mean, variance, bool(invert), out)
+        return _core.normalization_forward(x, mean, variance, checks.truth("invert", invert), out)
     except TypeError as error:  # another library's arrays? (nnfast.utils.interop)
         return call_with_views(error, normalization_forward, locals())
 
@@ -437,6 +441,6 @@ def normalization_backward(dy, variance, invert=False, out=None):
     """The input gradient of normalization_forward: dy / max(sqrt(variance), 1e-7) (times it with
     invert); out may be dy (in place)."""
     try:
-        return _core.normalization_backward(dy, variance, bool(invert), out)
+        return _core.normalization_backward(dy, variance, checks.truth("invert", invert), out)
     except TypeError as error:  # another library's arrays? (nnfast.utils.interop)
         return call_with_views(error, normalization_backward, locals())

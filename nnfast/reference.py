@@ -840,6 +840,7 @@ def dropout_forward(x, rate, seed):
     """(y, mask): ``y = x * (1/(1-rate))`` where ``uniform(seed, i) >= rate``, else 0 (uint8 mask)."""
     (x,) = _float_arrays(x=x)
     rate = _dropout_rate(rate)
+    seed = checks.integer("seed", seed, lo=None)
     keep = dropout_uniform(seed, x.size).reshape(x.shape) >= rate
     scale = x.dtype.type(1.0 / (1.0 - rate))
     return np.where(keep, x * scale, x.dtype.type(0)), keep.astype(np.uint8)
@@ -1236,13 +1237,24 @@ def lion_update(params, grads, exp_avgs, *, learning_rate, beta_1, beta_2, weigh
         m[...] = b2 * m + (1.0 - b2) * g
 
 
+def _c_pow(x, p):
+    """The C library's pow(x, p) where Python's math.pow raises: inf on overflow (negative for a
+    negative x and an odd integer p), NaN for a negative x and a non-integer p."""
+    try:
+        return math.pow(x, p)
+    except OverflowError:
+        return -math.inf if x < 0 and p == int(p) and int(p) % 2 else math.inf
+    except ValueError:
+        return math.nan
+
+
 def _ftrl_power(x, p):
     """``x**p`` as nnfast's Ftrl computes it: sqrt when p == 0.5, else pow in double (the C
     library's, element by element, as the native kernel calls it) of ``x + 0.0`` (x as arithmetic
     reads it: with flushing on, a subnormal as zero), rounded to x's dtype."""
     if p == 0.5:
         return np.sqrt(x)
-    flat = [math.pow(float(v) + 0.0, p) for v in subnormals.read(x.view(np.ndarray)).ravel()]
+    flat = [_c_pow(float(v) + 0.0, p) for v in subnormals.read(x.view(np.ndarray)).ravel()]
     return np.array(flat, dtype=np.float64).astype(x.dtype).reshape(x.shape)
 
 

@@ -7,6 +7,7 @@ import sys
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, settings
 
 import nnfast
 
@@ -15,6 +16,26 @@ os.environ["NNFAST_BENCH_SETTLE"] = "0"
 # Keras 3 is the oracle of the Keras-face tests, on PyTorch (CI installs both); set before any test
 # module imports it, since Keras reads the backend once.
 os.environ.setdefault("KERAS_BACKEND", "torch")
+
+# Hypothesis profiles (the fuzz tests in tests/fuzz, docs/testing.md): "ci" is bounded to a few minutes on a
+# slow machine and is the default; "long" runs on demand (HYPOTHESIS_PROFILE=long). No deadline: the machine
+# is shared, and a hang is caught by tests/test_fuzz.py's timeout instead.
+_FUZZ = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+             print_blob=True)
+settings.register_profile("ci", max_examples=40, derandomize=False, **_FUZZ)
+settings.register_profile("long", max_examples=2000, **_FUZZ)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+
+def pytest_ignore_collect(collection_path, config):
+    """tests/fuzz runs in a child process (tests/test_fuzz.py) unless it is named on the command line."""
+    fuzz = pathlib.Path(__file__).parent / "fuzz"
+    if pathlib.Path(collection_path) != fuzz:
+        return None
+    asked = [pathlib.Path(str(a).split("::")[0]).resolve() for a in config.args]
+    return not any(p == fuzz or fuzz in p.parents for p in asked)
+
 
 DTYPES = (np.float32, np.float64)
 # Awkward lengths around and between SIMD widths (4/8/16 lanes) and past the threading threshold.

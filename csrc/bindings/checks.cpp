@@ -5,16 +5,37 @@
 namespace nnfast {
 namespace bindings {
 
+bool native_byte_order(char byteorder) {
+    const uint16_t one = 1;
+    const bool little = *reinterpret_cast<const uint8_t*>(&one) == 1;
+    return byteorder == '=' || byteorder == '|' || byteorder == (little ? '<' : '>');
+}
+
 py::array float_array(py::handle obj, const char* name) {
     if (!py::isinstance<py::array>(obj))
         throw py::type_error(std::string(name) + " must be a numpy.ndarray of float32 or float64, got " +
                              std::string(py::str(py::type::of(obj).attr("__name__"))));
     py::array a = py::reinterpret_borrow<py::array>(obj);
-    const char kind = a.dtype().kind();
-    if (kind != 'f' || (a.itemsize() != 4 && a.itemsize() != 8))
+    const py::dtype dt = a.dtype();
+    // A byte-swapped float (">f4" on x86) has kind 'f' too, but kernels would misread its bytes.
+    if (dt.kind() != 'f' || (a.itemsize() != 4 && a.itemsize() != 8) || !native_byte_order(dt.byteorder()))
         throw py::type_error(std::string(name) + " must have dtype float32 or float64, got " +
-                             std::string(py::str(a.dtype())));
+                             std::string(py::str(dt)));
     return a;
+}
+
+double real_number(py::handle obj, const char* name) {
+    // numbers.Real as the reference's checks read it: not a bool, a string or an ndarray (even 0-d)
+    const bool real = !PyBool_Check(obj.ptr()) && !PyUnicode_Check(obj.ptr()) && !py::isinstance<py::array>(obj) &&
+                      (PyFloat_Check(obj.ptr()) || PyLong_Check(obj.ptr()) ||
+                       PyObject_HasAttrString(obj.ptr(), "__float__"));
+    const double v = real ? PyFloat_AsDouble(obj.ptr()) : 0.0;
+    if (!real || (v == -1.0 && PyErr_Occurred())) {  // (e.g. a float subclass whose __float__ raises)
+        PyErr_Clear();
+        throw py::type_error(std::string(name) + " must be a real number, got " +
+                             std::string(py::str(py::type::of(obj).attr("__name__"))));
+    }
+    return v;
 }
 
 DType dtype_of(const py::array& a) { return a.itemsize() == 4 ? DType::f32 : DType::f64; }

@@ -18,6 +18,11 @@ enum class DType { f32, f64 };
 
 // `obj` as a float32/float64 ndarray; TypeError for anything else (no silent conversion).
 py::array float_array(py::handle obj, const char* name);
+// Whether a numpy byteorder character ('=', '|', '<', '>') is this machine's order.
+bool native_byte_order(char byteorder);
+// `obj` as a double: a Python or NumPy real number; bools, strings and arrays (0-d included, as
+// nnfast.utils.checks.real) are a TypeError naming `name`. Ranges are the caller's to check.
+double real_number(py::handle obj, const char* name);
 DType dtype_of(const py::array& a);
 const char* dtype_name(DType d);
 

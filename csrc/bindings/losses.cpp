@@ -146,8 +146,8 @@ void def_pointwise(py::module_& m, const char* name, Loss kind, const char* pred
         });
         return;
     }
-    m.def(name, [kind, pred_name](py::handle p, py::handle t, py::handle out, double param) {
-        return pointwise(p, t, out, kind, pred_name, param);
+    m.def(name, [kind, pred_name, param_name](py::handle p, py::handle t, py::handle out, py::handle param) {
+        return pointwise(p, t, out, kind, pred_name, real_number(param, param_name));
     }, py::arg(pred_name), py::arg("target"), py::arg("out"), py::arg(param_name) = param_default);
 }
 
@@ -159,8 +159,8 @@ void def_row_wise(py::module_& m, const char* name, Loss kind, const char* pred_
         });
         return;
     }
-    m.def(name, [kind, pred_name, target_name](py::handle p, py::handle t, py::handle out, double param) {
-        return row_wise(p, t, out, kind, pred_name, target_name, param);
+    m.def(name, [kind, pred_name, target_name](py::handle p, py::handle t, py::handle out, py::handle param) {
+        return row_wise(p, t, out, kind, pred_name, target_name, real_number(param, "label_smoothing"));
     }, py::arg(pred_name), py::arg(target_name), py::arg("out"), py::arg("label_smoothing") = 0.0);
 }
 

@@ -32,12 +32,7 @@ std::string fmt(double v) {
 
 // A real number in [lo, hi] (or [lo, hi) when hi_open); bools and strings are TypeErrors.
 double hyper(py::handle obj, const char* name, double lo = 0.0, double hi = kInf, bool hi_open = false) {
-    const bool real = !PyBool_Check(obj.ptr()) && !PyUnicode_Check(obj.ptr()) &&
-                      (PyFloat_Check(obj.ptr()) || PyLong_Check(obj.ptr()) ||
-                       PyObject_HasAttrString(obj.ptr(), "__float__"));
-    if (!real) throw py::type_error(std::string(name) + " must be a real number, got " + type_name(obj));
-    const double v = PyFloat_AsDouble(obj.ptr());
-    if (v == -1.0 && PyErr_Occurred()) throw py::error_already_set();
+    const double v = real_number(obj, name);
     if (!(lo <= v && v <= hi) || (hi_open && v == hi))
         throw py::value_error(std::string(name) + " must be in [" + fmt(lo) + ", " + fmt(hi) +
                               (hi_open ? ")" : "]") + ", got " + std::string(py::repr(obj)));
@@ -48,7 +43,13 @@ int64_t step_count(py::handle obj) {
     if (PyBool_Check(obj.ptr()) || !PyIndex_Check(obj.ptr()))
         throw py::type_error("step must be an int (the 1-based step count), got " + type_name(obj));
     const long long v = PyLong_AsLongLong(obj.ptr());
-    if (v == -1 && PyErr_Occurred()) throw py::error_already_set();
+    if (v == -1 && PyErr_Occurred()) {  // beyond 64 bits, or an array of several elements (__index__ fails)
+        const bool overflow = PyErr_ExceptionMatches(PyExc_OverflowError);
+        PyErr_Clear();
+        if (overflow)
+            throw py::value_error("step must be < 2**63 (the 1-based step count), got " + std::string(py::repr(obj)));
+        throw py::type_error("step must be an int (the 1-based step count), got " + type_name(obj));
+    }
     if (v < 1) throw py::value_error("step must be >= 1 (the 1-based step count), got " + std::to_string(v));
     return v;
 }
@@ -64,7 +65,16 @@ Convention convention_of(py::handle obj, bool allow_dlfs) {
     throw py::value_error("convention must be one of " + valid + ", got " + std::string(py::repr(obj)));
 }
 
-bool flag(py::handle obj) { return PyObject_IsTrue(obj.ptr()) == 1; }
+// obj's truth value (as the reference's `if obj`); an object without one (an array of several
+// elements) is a TypeError, never a pending Python error.
+bool flag(py::handle obj, const char* name) {
+    const int truth = PyObject_IsTrue(obj.ptr());
+    if (truth < 0) {
+        PyErr_Clear();
+        throw py::type_error(std::string(name) + " must be True or False, got " + type_name(obj));
+    }
+    return truth == 1;
+}
 
 // A list of arrays as the caller named it: a list/tuple, or one ndarray (a one-element list).
 struct ArrayList {
@@ -124,8 +134,9 @@ DType check_group(const std::vector<const ArrayList*>& lists) {
         for (const ArrayList* l : lists) {
             const py::array& a = l->arrays[i];
             // Fast checks first; the messages (and their strings) are built only on failure.
-            const char kind = py::detail::array_descriptor_proxy(py::detail::array_proxy(a.ptr())->descr)->kind;
-            const bool is_float = kind == 'f' && (a.itemsize() == 4 || a.itemsize() == 8);
+            const auto* descr = py::detail::array_descriptor_proxy(py::detail::array_proxy(a.ptr())->descr);
+            const bool is_float = descr->kind == 'f' && (a.itemsize() == 4 || a.itemsize() == 8) &&
+                                  native_byte_order(descr->byteorder);
             if (!is_float)
                 throw py::type_error(label(*l, i) + " must have dtype float32 or float64, got " +
                                      std::string(py::str(a.dtype())));
@@ -219,7 +230,7 @@ OptimStep base_step(py::handle convention, bool allow_dlfs, py::handle learning_
 
 // torch's maximize: a ValueError when set under keras, which has no such option.
 bool maximize_flag(py::handle maximize, Convention convention) {
-    const bool on = flag(maximize);
+    const bool on = flag(maximize, "maximize");
     if (on && convention != Convention::torch)
         throw py::value_error("maximize is only defined for convention='torch', got " + std::string(py::repr(maximize)));
     return on;
@@ -234,7 +245,7 @@ OptimStep sgd_step(py::handle step, py::handle learning_rate, py::handle momentu
     s.maximize = maximize_flag(maximize, s.convention);
     s.momentum = hyper(momentum, "momentum", 0.0, 1.0);
     s.dampening = hyper(dampening, "dampening", 0.0, 1.0);
-    s.nesterov = flag(nesterov);
+    s.nesterov = flag(nesterov, "nesterov");
     if (s.convention != Convention::torch && s.dampening != 0)
         throw py::value_error("dampening is only defined for convention='torch', got " + std::string(py::repr(dampening)));
     if (s.convention == Convention::torch && s.nesterov && (s.momentum == 0 || s.dampening != 0))
@@ -262,7 +273,7 @@ OptimStep rmsprop_step(py::handle learning_rate, py::handle rho, py::handle epsi
     s.rho = hyper(rho, "rho", 0.0, 1.0, true);
     s.epsilon = hyper(epsilon, "epsilon");
     s.momentum = hyper(momentum, "momentum", 0.0, 1.0);
-    s.centered = flag(centered);
+    s.centered = flag(centered, "centered");
     return s;
 }
 
@@ -275,8 +286,8 @@ OptimStep adam_step(py::handle step, py::handle learning_rate, py::handle beta_1
     s.beta_1 = hyper(beta_1, "beta_1", 0.0, 1.0, true);
     s.beta_2 = hyper(beta_2, "beta_2", 0.0, 1.0, true);
     s.epsilon = hyper(epsilon, "epsilon");
-    s.amsgrad = flag(amsgrad);
-    s.decoupled_weight_decay = flag(decoupled_weight_decay);
+    s.amsgrad = flag(amsgrad, "amsgrad");
+    s.decoupled_weight_decay = flag(decoupled_weight_decay, "decoupled_weight_decay");
     return s;
 }
 
@@ -296,7 +307,7 @@ OptimStep nadam_step(py::handle step, py::handle learning_rate, py::handle beta_
                      py::handle decoupled_weight_decay, py::handle maximize, py::handle convention) {
     OptimStep s = adamax_step(step, learning_rate, beta_1, beta_2, epsilon, weight_decay, maximize, convention);
     s.momentum_decay = hyper(momentum_decay, "momentum_decay");
-    s.decoupled_weight_decay = flag(decoupled_weight_decay);
+    s.decoupled_weight_decay = flag(decoupled_weight_decay, "decoupled_weight_decay");
     return s;
 }
 
@@ -307,7 +318,7 @@ OptimStep radam_step(py::handle step, py::handle learning_rate, py::handle beta_
         throw py::value_error("convention must be 'torch' (Keras 3 has no RAdam), got " +
                               std::string(py::repr(convention)));
     OptimStep s = adamax_step(step, learning_rate, beta_1, beta_2, epsilon, weight_decay, maximize, convention);
-    s.decoupled_weight_decay = flag(decoupled_weight_decay);
+    s.decoupled_weight_decay = flag(decoupled_weight_decay, "decoupled_weight_decay");
     return s;
 }
 

@@ -21,10 +21,22 @@ EPSILON = 1e-7  # keras.backend.epsilon()
 def as_float_arrays(y_true, y_pred):
     """y_pred as a float array (float32, Keras's floatx, unless it already is float) and y_true in
     its dtype."""
-    y_pred = np.asarray(y_pred)
+    y_pred = real_array(y_pred, "y_pred")
     if y_pred.dtype not in (np.float32, np.float64):
         y_pred = y_pred.astype(np.float32)
-    return np.asarray(y_true).astype(y_pred.dtype, copy=False), y_pred
+    return real_array(y_true, "y_true").astype(y_pred.dtype, copy=False), y_pred
+
+
+def real_array(value, name):
+    """np.asarray(value), which must hold real numbers (floats, ints or bools): else a TypeError
+    naming the argument (strings, objects, complex numbers, structured records)."""
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError) as err:  # ragged lists, ...
+        raise TypeError(f"{name} must be an array of real numbers, got {type(value).__name__} ({err})") from None
+    if array.dtype.kind not in "fiub":
+        raise TypeError(f"{name} must be an array of real numbers, got dtype {array.dtype}")
+    return array
 
 
 def same_rank(x1, x2, expand_rank_1=True):
@@ -45,7 +57,14 @@ def same_rank(x1, x2, expand_rank_1=True):
 
 def _prepared(y_true, y_pred, align=True):
     y_true, y_pred = as_float_arrays(y_true, y_pred)
-    return same_rank(y_true, y_pred) if align else (y_true, y_pred)
+    y_true, y_pred = same_rank(y_true, y_pred) if align else (y_true, y_pred)
+    try:  # the values and the gradient have y_pred's shape: y_true must broadcast to it
+        fits = np.broadcast_shapes(y_true.shape, y_pred.shape) == y_pred.shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ValueError(f"y_true must broadcast to the shape of y_pred {y_pred.shape}, got shape {y_true.shape}")
+    return y_true, y_pred
 
 
 def _result(values, grad, pred_shape, with_grad):
@@ -254,10 +273,15 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=
 def one_hot_targets(y_true, y_pred, axis=-1):
     """Class indices as one-hot rows along `axis` of y_pred's shape (a trailing axis of 1 on
     indices of y_pred's rank is squeezed first, as Keras)."""
-    y_pred = np.asarray(y_pred)
-    idx = np.asarray(y_true)
+    y_pred = real_array(y_pred, "y_pred")
+    idx = real_array(y_true, "y_true")
+    if y_pred.ndim == 0:
+        raise ValueError(f"y_pred must have a class axis, got shape {y_pred.shape}")
     if idx.ndim == y_pred.ndim and idx.shape[axis] == 1:
         idx = np.squeeze(idx, axis=axis)
+    rows = tuple(int(d) for d in np.delete(np.array(y_pred.shape, dtype=np.int64), axis))
+    if idx.shape != rows:
+        raise ValueError(f"y_true must hold one class index per row of y_pred, shape {rows}, got shape {idx.shape}")
     if not np.all(np.equal(np.mod(idx, 1), 0)):
         raise ValueError("y_true must hold integer class indices")
     idx = idx.astype(np.int64)

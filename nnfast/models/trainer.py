@@ -136,6 +136,8 @@ class Trainer:
         batch_size = validation.batch_size(batch_size)
         verbose = validation.verbosity(verbose)
         validation_freq = checks.integer("validation_freq", validation_freq, lo=1)
+        epochs = checks.integer("epochs", epochs, lo=0)
+        initial_epoch = checks.integer("initial_epoch", initial_epoch, lo=0)
         validation_batch_size = validation.batch_size(validation_batch_size or batch_size)
         if not 0.0 <= validation_split < 1.0:
             raise ValueError(f"validation_split must be in [0, 1), got {validation_split!r}")

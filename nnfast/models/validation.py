@@ -18,10 +18,19 @@ def verbosity(value):
                                                    lo=0, hi=2)
 
 
+def array(value, name, dtype=None):
+    """np.asarray(value) (lists, pandas objects, ...), or a ValueError naming the argument when it is
+    none (ragged lists, strings that are not numbers, ...)."""
+    try:
+        return np.asarray(value, dtype=dtype)
+    except (TypeError, ValueError, OverflowError) as err:
+        raise ValueError(f"{name} must be an array of real numbers, got {type(value).__name__} ({err})") from None
+
+
 def features(x, name="x"):
     """x as an array of real numbers with a batch axis and at least one feature axis (not yet
     converted; lists, pandas DataFrames and Series become arrays)."""
-    x = np.asarray(x)
+    x = array(x, name)
     if x.dtype.kind not in "fiub":
         raise ValueError(f"{name} must hold real numbers, got dtype {x.dtype}")
     if x.ndim < 2:
@@ -68,7 +77,9 @@ def targets(y, n, loss, output_dim, dtype, name="y"):
     """y checked against the loss: class indices (n,) as int64 for sparse losses, else rows
     (n, output_dim) of `dtype` (NaN/Inf checked). The model skips this for rows already in its
     layout (see Sequential._targets)."""
-    y = np.asarray(y)
+    y = array(y, name)
+    if y.ndim == 0:
+        raise ValueError(f"{name} must be an array with one target per sample, got {type(y.item()).__name__}")
     if len(y) != n:
         raise ValueError(f"{name} has {len(y)} samples but x has {n}")
     if loss.sparse:
@@ -113,7 +124,7 @@ def sample_weights(sample_weight, class_weight, y, n, outputs):
                          "weights into sample_weight")
     weights = None
     if sample_weight is not None:
-        weights = np.asarray(sample_weight, dtype=np.float64)
+        weights = array(sample_weight, "sample_weight", np.float64)
         if weights.ndim == 2 and weights.shape[1] == 1:
             weights = weights[:, 0]
         if weights.shape != (n,):

@@ -319,6 +319,9 @@ class Optimizer:
             params = [params]
         if isinstance(grads, np.ndarray):
             grads = [grads]
+        for name, value in (("params", params), ("grads", grads)):
+            if not isinstance(value, (list, tuple)):
+                raise TypeError(f"{name} must be a list of numpy.ndarray (or one ndarray), got {type(value).__name__}")
         self._apply(params, grads, None)
 
     def update(self, params, grads):

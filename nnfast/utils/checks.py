@@ -9,7 +9,7 @@ import numbers
 import numpy as np
 
 __all__ = ["real", "integer", "flag", "one_of", "optional_real", "interval", "torch_nesterov",
-           "optional_integer", "string", "shape", "float_dtype"]
+           "optional_integer", "string", "shape", "float_dtype", "number", "truth"]
 
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -46,6 +46,23 @@ def real(name, value, lo=0.0, hi=math.inf, lo_open=False, hi_open=False):
     if not inside:
         raise ValueError(f"{name} must be {interval(lo, hi, lo_open, hi_open)}, got {value!r}")
     return v
+
+
+def number(name, value):
+    """`value` as a float, any real number (NaN and infinities pass, for the caller's range check);
+    TypeError for anything else (bools, strings, arrays), as real() reads it."""
+    if _is_bool(value) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {value!r}")
+    return float(value)
+
+
+def truth(name, value):
+    """bool(value), as Python's `if value` reads it; TypeError naming the argument for an object
+    without a truth value (an array of several elements)."""
+    try:
+        return bool(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be True or False, got {value!r}") from None
 
 
 def optional_real(name, value, lo=0.0, hi=math.inf, lo_open=False, hi_open=False):

@@ -1,0 +1,168 @@
+"""The bugs the fuzz tests (tests/fuzz, issue #17 item 2) found, each pinned by a direct test: every
+one of these calls crashed the interpreter state, misread memory or raised an error that named no
+argument before it was fixed."""
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+import nnfast
+from nnfast import ops, optimizers, reference
+
+
+def f32(*shape):
+    return np.arange(1, 1 + int(np.prod(shape)), dtype=np.float32).reshape(shape) / 7
+
+
+def assert_refused(call, error, pattern, *arrays):
+    before = [a.tobytes() for a in arrays]
+    with pytest.raises(error, match=pattern):
+        call()
+    assert [a.tobytes() for a in arrays] == before, "a refused call wrote"
+
+
+@pytest.mark.parametrize("dtype", [">f4", ">f8"])
+def test_byte_swapped_floats_are_refused_not_misread(dtype):
+    swapped = f32(2, 3).astype(dtype)  # kind 'f' and itemsize 4/8, but the bytes are reversed
+    plain = f32(2, 3).astype(swapped.dtype.newbyteorder("="))
+    assert_refused(lambda: ops.activation_forward(swapped, "relu"), TypeError, "z must have dtype", swapped)
+    assert_refused(lambda: ops.mse(swapped, swapped.copy()), TypeError, "pred must have dtype", swapped)
+    assert_refused(lambda: ops.sgd_update([plain], [swapped], None, step=1, learning_rate=0.1), TypeError,
+                   r"grads\[0\] must have dtype", plain, swapped)
+
+
+@pytest.mark.parametrize("option", ["nesterov", "maximize"])
+def test_an_optimizer_flag_without_a_truth_value_is_a_named_type_error(option):
+    w, g = f32(3), f32(3)
+    kwargs = dict(step=1, learning_rate=0.1, momentum=0.5, convention="torch", **{option: np.ones(3)})
+    # was: no error at the call, a pending Python exception, then a SystemError at the next import
+    assert_refused(lambda: ops.sgd_update([w], [g], [np.zeros(3, np.float32)], **kwargs), TypeError,
+                   f"{option} must be True or False", w, g)
+    import json  # noqa: F401 - the interpreter is fine afterwards
+
+
+@pytest.mark.parametrize("value", [np.ones(3), np.array(0.5)])
+def test_an_array_hyperparameter_is_a_named_type_error(value):
+    w, g = f32(3), f32(3)
+    assert_refused(lambda: ops.sgd_update([w], [g], [np.zeros(3, np.float32)], step=1, learning_rate=0.1,
+                                          momentum=value), TypeError, "momentum must be a real number", w)
+    assert_refused(lambda: ops.sgd_update([w], [g], None, step=1, learning_rate=value), TypeError,
+                   "learning_rate must be a real number", w)
+
+
+def test_a_step_beyond_64_bits_or_an_array_step_is_named():
+    w, g = f32(3), f32(3)
+    assert_refused(lambda: ops.sgd_update([w], [g], None, step=2 ** 70, learning_rate=0.1), ValueError,
+                   "step must be < 2", w)
+    assert_refused(lambda: ops.sgd_update([w], [g], None, step=np.ones(3), learning_rate=0.1), TypeError,
+                   "step must be an int", w)
+
+
+@pytest.mark.parametrize("value", [True, np.ones(3), "0.1"])
+def test_loss_parameters_are_real_numbers(value):
+    p, t = f32(2, 3) / 2, f32(2, 3) / 3
+    with pytest.raises(TypeError, match="label_smoothing must be a real number"):
+        ops.binary_cross_entropy(p, t, label_smoothing=value)
+    with pytest.raises(TypeError, match="label_smoothing must be a real number"):
+        ops.softmax_cross_entropy(p, np.array([0, 1]), label_smoothing=value)
+    with pytest.raises(TypeError, match="delta must be a real number"):
+        ops.huber(p, t, delta=value)
+
+
+@pytest.mark.parametrize("call, pattern", [
+    (lambda x: ops.dropout_forward(x, "a", 1), "rate must be a real number"),
+    (lambda x: ops.dropout_forward(x, None, 1), "rate must be a real number"),
+    (lambda x: ops.dropout_forward(x, 0.5, None), "seed must be an int"),
+    (lambda x: ops.dropout_forward(x, 0.5, 1.5), "seed must be an int"),
+    (lambda x: ops.dropout_backward(x, np.ones(x.shape, np.uint8), None), "rate must be a real number"),
+    (lambda x: ops.gemm(x, x.T.copy(), trans_a=np.ones(3)), "trans_a must be True or False"),
+    (lambda x: ops.dense_backward(x, x.T.copy(), f32(2, 2), f32(2, 2), need_dx=np.ones(2)), "need_dx must be"),
+    (lambda x: ops.batch_norm_forward(x, None, None, f32(3), f32(3), None), "training must be True or False"),
+    (lambda x: ops.batch_norm_forward(x, None, None, f32(3), f32(3), True, momentum="a"), "momentum must be a real"),
+    (lambda x: ops.layer_norm_forward(x, None, None, epsilon=None), "epsilon must be a real number"),
+    (lambda x: ops.normalization_forward(x, f32(3), f32(3), invert=np.ones(2)), "invert must be True or False"),
+])
+def test_ops_conversions_name_their_argument(call, pattern):
+    x = f32(2, 3)
+    assert_refused(lambda: call(x), TypeError, pattern, x)
+
+
+def test_the_reference_dropout_seed_is_an_int():
+    with pytest.raises(TypeError, match="seed must be an int"):
+        reference.dropout_forward(f32(4), 0.5, 1.5)
+
+
+def test_reference_ftrl_power_overflows_to_inf_as_the_kernel():
+    def args():
+        return [f32(2)], [np.full(2, 1e30, np.float32)], [np.full(2, 1e30, np.float32)], [np.zeros(2, np.float32)]
+    native, twin = args(), args()
+    with np.errstate(all="ignore"):
+        ops.ftrl_update(*native, learning_rate=0.1, learning_rate_power=-20.0)
+        reference.ftrl_update(*twin, learning_rate=0.1, learning_rate_power=-20.0)  # was: OverflowError
+    for a, b in zip(native, twin):
+        assert [x.tobytes() for x in a] == [x.tobytes() for x in b]
+
+
+def test_optimizer_apply_names_a_container_that_is_not_a_list():
+    opt = optimizers.Adam()
+    with pytest.raises(TypeError, match="params must be a list of numpy.ndarray"):
+        opt.apply(None, [f32(3)])
+    with pytest.raises(TypeError, match="grads must be a list of numpy.ndarray"):
+        opt.apply([f32(3)], 5)
+    assert opt.iterations == 0
+
+
+@pytest.fixture
+def model():
+    m = nnfast.Sequential([nnfast.layers.Dense(2)], seed=0)
+    m.compile(optimizer="sgd", loss="mse")
+    m.build((None, 3))
+    return m
+
+
+@pytest.mark.parametrize("kwargs, error, pattern", [
+    (dict(epochs="2"), TypeError, "epochs must be an int"),
+    (dict(epochs=-1), ValueError, "epochs must be >= 0"),
+    (dict(initial_epoch=None), TypeError, "initial_epoch must be an int"),
+    (dict(sample_weight={}), ValueError, "sample_weight must be an array of real numbers"),
+    (dict(sample_weight="relu"), ValueError, "sample_weight must be an array of real numbers"),
+    (dict(y=None), ValueError, "y must be an array with one target per sample"),
+    (dict(x=[[1.0, 2.0, 3.0], [1.0]]), ValueError, "x must be an array of real numbers"),
+])
+def test_fit_names_bad_arguments_and_changes_nothing(model, kwargs, error, pattern):
+    args = {"x": f32(4, 3), "y": f32(4, 2), "verbose": 0, **kwargs}
+    before = [w.tobytes() for w in model.get_weights()]
+    with pytest.raises(error, match=pattern):
+        model.fit(**args)
+    assert [w.tobytes() for w in model.get_weights()] == before
+
+
+def test_evaluate_without_targets_names_y(model):
+    with pytest.raises(ValueError, match="y must be an array with one target per sample"):
+        model.evaluate(f32(4, 3), None, verbose=0)
+
+
+def test_keras_loss_functions_name_bad_targets():
+    from nnfast.keras import losses
+    with pytest.raises(TypeError, match="y_true must be an array of real numbers"):
+        losses.mean_squared_error(np.array([["a", "b"]]), f32(1, 2))
+    with pytest.raises(TypeError, match="y_pred must be an array of real numbers"):
+        losses.mean_squared_error(f32(1, 2), np.array([[1j, 2j]]))
+    with pytest.raises(ValueError, match="y_true must broadcast to the shape of y_pred"):
+        losses.mean_squared_error(f32(3, 2), f32(1, 2))
+    with pytest.raises(ValueError, match="y_true must hold one class index per row"):
+        losses.sparse_categorical_crossentropy(np.array([0, 1, 1]), f32(2, 3))
+
+
+def test_number_and_truth_checks():
+    from nnfast.utils import checks
+    assert checks.number("x", np.float32(0.5)) == 0.5 and math.isnan(checks.number("x", math.nan))
+    for bad in (True, "1", None, np.array(0.5)):
+        with pytest.raises(TypeError, match="x must be a real number"):
+            checks.number("x", bad)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert checks.truth("f", 1) is True and checks.truth("f", np.array([0])) is False
+    with pytest.raises(TypeError, match="f must be True or False"):
+        checks.truth("f", np.ones(2))
