@@ -166,3 +166,54 @@ def test_number_and_truth_checks():
         assert checks.truth("f", 1) is True and checks.truth("f", np.array([0])) is False
     with pytest.raises(TypeError, match="f must be True or False"):
         checks.truth("f", np.ones(2))
+
+
+@pytest.mark.parametrize("shape, error, pattern", [
+    ("relu", ValueError, "input_shape must have the batch axis first"),
+    (1j, ValueError, "input_shape must have the batch axis first"),
+    ((None, 4.5), TypeError, "input_shape must be a tuple of ints"),
+    ((None, 0), ValueError, "input_shape must have sizes >= 1"),
+    ((None, 2 ** 70), MemoryError, "too large to allocate"),
+])
+def test_build_names_a_bad_input_shape_and_stays_unbuilt(shape, error, pattern):
+    m = nnfast.Sequential([nnfast.layers.Dense(2)])
+    with pytest.raises(error, match=pattern):
+        m.build(shape)
+    assert not m.built
+    if error is not MemoryError:  # refused before any layer was called: still buildable
+        m.build((None, 3))
+        assert m.built
+
+
+def test_an_optimizer_convention_that_is_an_array_is_named():
+    with pytest.raises(ValueError, match="convention must be one of"):
+        optimizers.Adam(convention=np.ones(3))
+
+
+def test_a_zero_stride_parameter_is_refused_before_the_state_is_allocated():
+    huge = np.lib.stride_tricks.as_strided(np.zeros(1, np.float32), shape=(1 << 40,), strides=(0,))
+    opt = optimizers.Adam()
+    with pytest.raises(ValueError, match=r"params\[0\] must be C-contiguous"):  # was: MemoryError (4 TiB of slots)
+        opt.apply([huge], [huge])
+    assert opt.iterations == 0 and opt.get_state()["slots"] == {}
+
+
+def test_dense_use_bias_and_fit_callbacks_are_named(model):
+    with pytest.raises(TypeError, match="use_bias must be True or False"):
+        nnfast.layers.Dense(2, use_bias=np.ones(3))
+    with pytest.raises(TypeError, match="callbacks must be a list"):
+        model.fit(f32(4, 3), f32(4, 2), verbose=0, callbacks=object())
+
+
+def test_torch_face_flags_without_a_truth_value_are_named():
+    torch = pytest.importorskip("torch")
+    import nnfast.compat.torch as noptim
+    p = torch.ones(3, requires_grad=True)
+    with pytest.raises(TypeError, match="centered must be True or False"):  # was: the step's `if` failed
+        noptim.RMSprop([p], lr=0.01, centered=np.ones(3))
+    opt = noptim.RMSprop([p], lr=0.01)
+    opt.param_groups[0]["centered"] = np.ones(3)
+    p.grad = torch.ones(3)
+    with pytest.raises(TypeError, match="centered must be True or False"):
+        opt.step()
+    assert torch.equal(p.detach(), torch.ones(3))

@@ -1,6 +1,7 @@
 #include "bindings/checks.h"
 
 #include <cstdint>
+#include <cstring>
 
 namespace nnfast {
 namespace bindings {
@@ -26,7 +27,9 @@ py::array float_array(py::handle obj, const char* name) {
 
 double real_number(py::handle obj, const char* name) {
     // numbers.Real as the reference's checks read it: not a bool, a string or an ndarray (even 0-d)
-    const bool real = !PyBool_Check(obj.ptr()) && !PyUnicode_Check(obj.ptr()) && !py::isinstance<py::array>(obj) &&
+    const char* type = Py_TYPE(obj.ptr())->tp_name;  // numpy.bool (numpy.bool_ before NumPy 2) is no number either
+    const bool boolean = PyBool_Check(obj.ptr()) || !std::strcmp(type, "numpy.bool") || !std::strcmp(type, "numpy.bool_");
+    const bool real = !boolean && !PyUnicode_Check(obj.ptr()) && !py::isinstance<py::array>(obj) &&
                       (PyFloat_Check(obj.ptr()) || PyLong_Check(obj.ptr()) ||
                        PyObject_HasAttrString(obj.ptr(), "__float__"));
     const double v = real ? PyFloat_AsDouble(obj.ptr()) : 0.0;

@@ -20,7 +20,10 @@ class CallbackList(Callback):
             callbacks = []
         elif isinstance(callbacks, Callback):
             callbacks = [callbacks]
-        self.callbacks = list(callbacks)
+        try:
+            self.callbacks = list(callbacks)
+        except TypeError:
+            raise TypeError(f"callbacks must be a list of nnfast.callbacks.Callback, got {callbacks!r}") from None
         for cb in self.callbacks:
             if not isinstance(cb, Callback):
                 raise TypeError(f"callbacks must be nnfast.callbacks.Callback instances, got {cb!r}")

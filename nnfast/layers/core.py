@@ -33,7 +33,7 @@ class Dense(Layer):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         self.units = checks.integer("units", units, lo=1)
         self.activation = kernel_activation(activation)
-        self.use_bias = bool(use_bias)
+        self.use_bias = checks.truth("use_bias", use_bias)
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)

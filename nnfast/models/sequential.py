@@ -4,6 +4,7 @@ shape; without one the model is built from the data fit or predict first sees.""
 import numpy as np
 
 from ..layers import InputLayer, Layer
+from ..utils import checks
 from . import graph
 from .model import Model
 
@@ -62,13 +63,23 @@ class Sequential(Model):
             if not self._ensure_built():
                 raise ValueError("build() needs input_shape: the model's first layer declares none")
             return
-        if isinstance(input_shape, (int, np.integer)):
-            self.build_for_samples((int(input_shape),))
-            return
-        input_shape = tuple(input_shape)
-        if len(input_shape) < 2:
+        if isinstance(input_shape, (int, np.integer)) and not isinstance(input_shape, bool):
+            input_shape = (None, input_shape)
+        if not isinstance(input_shape, (tuple, list)) or len(input_shape) < 2:
             raise ValueError(f"input_shape must have the batch axis first, like (None, 784), got {input_shape!r}")
-        self.build_for_samples(input_shape[1:])
+        sample_shape = checks.shape("input_shape", input_shape[1:])
+        if 0 in sample_shape:
+            raise ValueError(f"input_shape must have sizes >= 1 after the batch axis, got {input_shape!r}")
+        before = self._input_layer
+        try:
+            self.build_for_samples(sample_shape)
+        except (MemoryError, ValueError) as err:  # NumPy's, for weights of sizes it cannot allocate
+            if before is None and not self.built:
+                self._input_layer = None
+            if isinstance(err, ValueError) and "dimension" not in str(err):
+                raise
+            raise MemoryError(f"the weights for input_shape {input_shape!r} and the layers' units are too large to "
+                              f"allocate ({err})") from None
 
     def build_for_samples(self, sample_shape):
         """Give every layer its input shape (per sample) and views into the model's arenas,

@@ -139,8 +139,7 @@ class Trainer:
         epochs = checks.integer("epochs", epochs, lo=0)
         initial_epoch = checks.integer("initial_epoch", initial_epoch, lo=0)
         validation_batch_size = validation.batch_size(validation_batch_size or batch_size)
-        if not 0.0 <= validation_split < 1.0:
-            raise ValueError(f"validation_split must be in [0, 1), got {validation_split!r}")
+        validation_split = checks.real("validation_split", validation_split, 0.0, 1.0, hi_open=True)
         if validation_data is None and validation_split > 0:
             cut = int(n * (1.0 - validation_split))  # the last fraction, before shuffling (Keras)
             validation_data = (batches.rows(x, cut, n), y[cut:], None)  # Keras: no weights for the split

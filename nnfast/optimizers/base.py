@@ -109,7 +109,7 @@ class Optimizer:
         legacy = self.__dict__.pop("_keras2", {})
         if "lr" in legacy:
             learning_rate = legacy["lr"]
-        if convention not in CONVENTIONS:
+        if not isinstance(convention, str) or convention not in CONVENTIONS:  # (`in` compares an array elementwise)
             raise ValueError(f"convention must be one of {CONVENTIONS}, got {convention!r}")
         col = 0 if convention == "keras" else 1
         given = dict(learning_rate=learning_rate, weight_decay=weight_decay, **hyper)
@@ -278,6 +278,9 @@ class Optimizer:
         for i in range(n):
             if not isinstance(params[i], np.ndarray):
                 raise TypeError(f"params[{i}] must be a numpy.ndarray, got {type(params[i]).__name__}")
+            if not params[i].flags.c_contiguous:  # before the state is allocated (a zero-stride view may claim TBs)
+                raise ValueError(f"params[{i}] must be C-contiguous (use numpy.ascontiguousarray), got strides "
+                                 f"{params[i].strides}")
         slots = {}
         for s in self._slot_names:
             init = self.SLOT_INIT.get(s)
@@ -368,7 +371,11 @@ class Optimizer:
             kw["learning_rate"] = learning_rate_at(self._learning_rate, self._decay, self.iterations)
             if self.USES_STEP:
                 kw["step"] = self.iterations + 1
-            if self._clip_mode is not None:
+            if self._clip_mode is not None:  # clipping makes new arrays: the kernel's layout checks come first
+                for i, g in enumerate(grads):
+                    if isinstance(g, np.ndarray) and not g.flags.c_contiguous:
+                        raise ValueError(f"grads[{i}] must be C-contiguous (use numpy.ascontiguousarray), got "
+                                         f"strides {g.strides}")
                 grads = clipping.clip(grads, self._clip_mode, self._clips[self._clip_mode])
             getattr(self.ops, self.UPDATE_KERNEL)(params, grads, *self._args, **kw)
         except Exception as err:

@@ -187,7 +187,7 @@ def hostile_array(draw, arr):
     if kind == "ndim":
         if arr.ndim and draw(st.booleans()):
             return "ndim", arr.reshape(-1) if arr.ndim > 1 else arr.reshape(arr.shape + (1,))
-        return "ndim", arr[None] if arr.ndim < 4 else arr.reshape(arr.shape[:-2] + (-1,))
+        return "ndim", arr[None] if arr.ndim < 4 else arr.reshape(arr.shape[:-2] + (arr.shape[-2] * arr.shape[-1],))
     if kind == "size":
         axis = draw(st.integers(0, max(arr.ndim - 1, 0)))
         if arr.ndim == 0:

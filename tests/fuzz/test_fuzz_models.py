@@ -125,8 +125,10 @@ def test_layer_and_build_fuzz(layer, data):
         model = nnfast.Sequential([cls(**kw)])
         model.build(shape)
         model.compile(optimizer="sgd", loss="mse")
-        x = np.ones((2, model.input_shape[-1]), np.float32)
-        model.predict(x, verbose=0)
+        if model.input_shape[-1] <= 1000:  # (a huge feature count has already been refused or allocated)
+            model.predict(np.ones((2, model.input_shape[-1]), np.float32), verbose=0)
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
-        check(build, kwargs, names=names, name=f"{layer}(...).build({shape!r})", refs=False)
+        # (an activation nnfast has no kernel for is its documented NotImplementedError, docs/keras.md)
+        check(build, kwargs, names=names, name=f"{layer}(...).build({shape!r})", refs=False,
+              allowed=ALLOWED + (NotImplementedError,))

@@ -227,8 +227,12 @@ def reference_check(name, kw, written, before):
             raise AssertionError(f"native {name} accepted a call the reference refuses: {error}") from error
         if name in UPDATES:
             for arg in written:
+                if any(kw[arg] is kw[other] for other in kw if other != arg):
+                    continue  # an unused state list aliasing another one (the reference got two copies)
                 for i, (got, want) in enumerate(zip(kw[arg], ref_kw[arg])):
-                    assert_close(got, want, name, tol, f"{arg}[{i}]")
+                    # (an unused state argument may hold anything: a huge view, objects; its bytes are checked)
+                    if isinstance(got, np.ndarray) and got.dtype.kind == "f" and got.size < 1 << 24:
+                        assert_close(got, want, name, tol, f"{arg}[{i}]")
             return
         got = result if isinstance(result, tuple) else (result,)
         want = expected if isinstance(expected, tuple) else (expected,)

@@ -17,7 +17,13 @@ def param_name(group_index, index):
 
 
 def group_flags(group, group_index):
-    """ValueError for a param group asking for a torch-only flag."""
+    """TypeError for a flag without a truth value, ValueError for a param group asking for a torch-only flag."""
+    for flag in ("nesterov", "amsgrad", "centered", "maximize", "decoupled_weight_decay"):
+        try:  # the optimizers test these with `if`: an array of several elements has no truth value
+            bool(group.get(flag))
+        except (TypeError, ValueError):
+            raise TypeError(f"{flag} must be True or False (param_groups[{group_index}]), "
+                            f"got {group[flag]!r}") from None
     for flag, why in UNSUPPORTED_FLAGS.items():
         if group.get(flag):
             raise ValueError(f"{flag} must be False for nnfast.compat.torch optimizers "
