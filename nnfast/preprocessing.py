@@ -30,7 +30,10 @@ def to_categorical(x, num_classes=None):
     if values.dtype == np.bool_ or not np.issubdtype(values.dtype, np.number) \
             or np.issubdtype(values.dtype, np.complexfloating):
         raise TypeError(f"x must be an array of integer class indices, got dtype {values.dtype}")
-    fractional = ~(np.isfinite(values) & (values == np.round(values)))
+    with np.errstate(invalid="ignore"):
+        fractional = ~(np.isfinite(values) & (values == np.round(values)))
+        if values.dtype.kind == "f":  # beyond int64 (1e308): not an index either
+            fractional |= np.abs(values) >= 2.0 ** 63
     if fractional.any():
         raise ValueError(f"x must hold integer class indices, got {_sample(values[fractional])}")
     labels = values.astype(np.int64)

@@ -217,3 +217,42 @@ def test_torch_face_flags_without_a_truth_value_are_named():
     with pytest.raises(TypeError, match="centered must be True or False"):
         opt.step()
     assert torch.equal(p.detach(), torch.ones(3))
+
+
+def test_numpy_bools_are_not_real_numbers_natively_as_in_the_reference():
+    p, t = f32(2, 3) / 2, f32(2, 3) / 3
+    with pytest.raises(TypeError, match="label_smoothing must be a real number"):  # was: taken as 1.0
+        ops.categorical_cross_entropy(p, t, label_smoothing=np.True_)
+    w, g = f32(3), f32(3)
+    assert_refused(lambda: ops.sgd_update([w], [g], None, step=1, learning_rate=np.True_), TypeError,
+                   "learning_rate must be a real number", w)
+
+
+def test_a_zero_stride_gradient_is_refused_before_clipping_allocates():
+    huge = np.lib.stride_tricks.as_strided(np.zeros(1, np.float32), shape=(1 << 40,), strides=(0,))
+    opt = optimizers.SGD(clipnorm=1.0)
+    with pytest.raises(ValueError, match=r"grads\[0\] must be C-contiguous"):  # was: MemoryError (4 TiB)
+        opt.apply([np.zeros(4, np.float32)], [huge])
+    assert opt.iterations == 0
+
+
+@pytest.mark.parametrize("split", [None, "0.5", 1.0, math.nan])
+def test_fit_names_a_bad_validation_split(model, split):
+    with pytest.raises((TypeError, ValueError), match="validation_split must be"):
+        model.fit(f32(4, 3), f32(4, 2), verbose=0, validation_split=split)
+
+
+@pytest.mark.parametrize("params", [dict(solver="adam", beta_1=False), dict(solver="sgd", momentum=False)])
+def test_sklearn_takes_a_bool_where_scikit_learn_does(params):
+    from nnfast.sklearn import MLPRegressor
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        MLPRegressor(hidden_layer_sizes=(3,), max_iter=2, random_state=0, **params).fit(f32(8, 2), f32(8))
+
+
+def test_to_categorical_and_categorical_hinge_name_bad_inputs():
+    from nnfast.keras import losses, utils
+    with pytest.raises(ValueError, match="x must hold integer class indices"):  # was: a RuntimeWarning, garbage
+        utils.to_categorical(np.array([1e308]), num_classes=3)
+    with pytest.raises(ValueError, match="y_pred must have at least one class"):  # was: NumPy's reduction error
+        losses.categorical_hinge(np.zeros((0, 0), np.float32), np.zeros((0, 0), np.float32))

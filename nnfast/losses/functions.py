@@ -164,6 +164,8 @@ def categorical_hinge(y_true, y_pred, with_grad=False):
     """max(max((1 - y_true) * y_pred) - sum(y_true * y_pred) + 1, 0) over the last axis."""
     shape = np.shape(y_pred)
     t, p = _prepared(y_true, y_pred, align=False)
+    if p.ndim == 0 or p.shape[-1] == 0:
+        raise ValueError(f"y_pred must have at least one class on its last axis, got shape {p.shape}")
     others = (1 - t) * p
     values = np.maximum(others.max(axis=-1) - np.sum(t * p, axis=-1) + 1, 0)
     grad = None

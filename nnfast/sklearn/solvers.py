@@ -24,7 +24,7 @@ class SGDSolver:
         self.learning_rate_init = learning_rate_init
         self.learning_rate = float(learning_rate_init)
         self.lr_schedule = lr_schedule
-        self.momentum = momentum
+        self.momentum = float(momentum)  # (a bool passes scikit-learn's validation; the ops take floats)
         self.nesterov = nesterov
         self.power_t = power_t
         self.velocities = np.zeros_like(params)
@@ -74,7 +74,8 @@ class AdamSolver:
     def __init__(self, params, learning_rate_init, beta_1, beta_2, epsilon):
         self.learning_rate_init = learning_rate_init
         self.learning_rate = float(learning_rate_init)
-        self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
+        # (scikit-learn's validation takes a bool as a real number; the ops take floats)
+        self.beta_1, self.beta_2, self.epsilon = float(beta_1), float(beta_2), float(epsilon)
         self.t = 0
         self.ms = np.zeros_like(params)
         self.vs = np.zeros_like(params)
