@@ -33,7 +33,7 @@ def to_categorical(x, num_classes=None):
     with np.errstate(invalid="ignore"):
         fractional = ~(np.isfinite(values) & (values == np.round(values)))
         if values.dtype.kind == "f":  # beyond int64 (1e308): not an index either
-            fractional |= np.abs(values) >= 2.0 ** 63
+            fractional |= np.abs(values.astype(np.float64)) >= 2.0 ** 63
     if fractional.any():
         raise ValueError(f"x must hold integer class indices, got {_sample(values[fractional])}")
     labels = values.astype(np.int64)

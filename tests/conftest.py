@@ -22,7 +22,7 @@ os.environ.setdefault("KERAS_BACKEND", "torch")
 # is shared, and a hang is caught by tests/test_fuzz.py's timeout instead.
 _FUZZ = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
              print_blob=True)
-settings.register_profile("ci", max_examples=30, **_FUZZ)
+settings.register_profile("ci", max_examples=20, **_FUZZ)
 settings.register_profile("long", max_examples=2000, **_FUZZ)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 

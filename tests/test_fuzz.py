@@ -14,7 +14,7 @@ import sys
 from conftest import TESTS_DIR
 
 FUZZ_DIR = TESTS_DIR / "fuzz"
-TIMEOUT = {"ci": 900, "long": 6 * 3600}  # seconds for the whole child run
+TIMEOUT = {"ci": 1800, "long": 6 * 3600}  # seconds for the whole child run
 
 
 def test_fuzz_suite_in_child_process(tmp_path):
