@@ -95,8 +95,8 @@ def config():
 
 
 def show_config():
-    """Print the version, compiler and flags, ISA levels, OpenMP status, thread count and whether
-    subnormals are flushed to zero."""
+    """Print the version, compiler and flags, ISA levels, OpenMP status, thread count, whether
+    subnormals are flushed to zero, the detected caches and the GEMM blocking chosen from them."""
     c = config()
     flags = "\n".join("    " + line for line in c["isa_flags"].strip().splitlines())
     openmp = "yes" if c["openmp"] else "no (every kernel runs on one thread)"
@@ -109,7 +109,19 @@ def show_config():
           f"  OpenMP:          {openmp}\n"
           f"  threads:         {c['num_threads']} of {c['max_threads']} "
           f"(one thread below {c['min_work_per_thread']} operations per thread)\n"
-          f"  subnormals:      {_flush_text(c)}")
+          f"  subnormals:      {_flush_text(c)}\n"
+          f"{_gemm_text(c)}")
+
+
+def _gemm_text(c):
+    k = c["caches"]
+    lines = [f"  caches:          L1d {k['l1d'] // 1024} KiB ({k['l1d_ways']}-way), L2 {k['l2'] // 1024} KiB, "
+             f"L3 {k['l3'] // 1024} KiB ({k['l3_per_core'] // 1024} KiB per core; from {k['source']})",
+             "  GEMM blocking:   " + ("NNFAST_BLOCKING=" + c["blocking_override"] if c["blocking_override"]
+                                     else "derived from the caches")]
+    for dtype, b in c["gemm_blocking"].items():
+        lines.append(f"    {dtype}: MR x NR {b['mr']} x {b['nr']}, KC {b['kc']}, MC {b['mc']}, NC {b['nc']}")
+    return "\n".join(lines)
 
 
 def _flush_text(c):

@@ -20,7 +20,8 @@ ACTIVATIONS: tuple[str, ...]
 
 # Facts about this build: version, compiler, build_type, isa_flags, processor, isa_built,
 # isa_supported, isa (the level in use; NNFAST_ISA may lower it), isa_features, openmp,
-# max_threads, min_work_per_thread.
+# max_threads, min_work_per_thread, caches (l1d, l1d_ways, l2, l3, l3_per_core in bytes and their
+# source), blocking_override (NNFAST_BLOCKING or None) and gemm_blocking (per dtype: mr, nr, kc, mc, nc).
 def build_info() -> dict[str, Any]: ...
 
 # The C API (docs/capi.md): a capsule named "nnfast._core._C_API" holding the nnfast_capi table of

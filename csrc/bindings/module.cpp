@@ -8,6 +8,7 @@
 #include "bindings/register.h"
 #include "build_info.h"
 #include "dispatch/dispatch.h"
+#include "memory/caches.h"
 #include "parallel/float_env.h"
 #include "parallel/threads.h"
 
@@ -15,6 +16,11 @@ namespace py = pybind11;
 using namespace nnfast;
 
 namespace {
+
+py::dict blocking_dict(const GemmBlocking& b) {
+    return py::dict(py::arg("mr") = b.mr, py::arg("nr") = b.nr, py::arg("kc") = b.kc, py::arg("mc") = b.mc,
+                    py::arg("nc") = b.nc);
+}
 
 py::dict build_info() {
     py::dict d;
@@ -31,6 +37,14 @@ py::dict build_info() {
     d["max_threads"] = max_threads();
     d["min_work_per_thread"] = kMinWorkPerThread;
     d["flush_denormal_supported"] = kFlushDenormalSupported;
+    const CacheSizes& c = cache_sizes();
+    d["caches"] = py::dict(py::arg("l1d") = c.l1d.bytes, py::arg("l1d_ways") = c.l1d.ways,
+                           py::arg("l2") = c.l2.bytes, py::arg("l3") = c.l3.bytes,
+                           py::arg("l3_per_core") = c.l3_per_core, py::arg("source") = c.source);
+    const char* blocking = std::getenv("NNFAST_BLOCKING");  // read at import
+    d["blocking_override"] = blocking && *blocking ? py::object(py::str(blocking)) : py::object(py::none());
+    d["gemm_blocking"] = py::dict(py::arg("float32") = blocking_dict(active_kernels().f32.gemm_blocking()),
+                                  py::arg("float64") = blocking_dict(active_kernels().f64.gemm_blocking()));
     return d;
 }
 
@@ -48,8 +62,10 @@ void set_threads(py::handle n) {
 
 PYBIND11_MODULE(_core, m) {
     const char* forced = std::getenv("NNFAST_ISA");
+    const char* blocking = std::getenv("NNFAST_BLOCKING");
     try {
         select_isa(forced ? forced : "");
+        if (blocking && *blocking) set_blocking_override(parse_blocking(blocking));
     } catch (const std::invalid_argument& e) {
         throw py::import_error(e.what());
     }

@@ -6,6 +6,13 @@
 
 namespace nnfast {
 
+// One ISA level's GEMM blocking for one dtype: the MR x NR register tile and the cache blocks
+// (KC along k, MC rows of A, NC columns of B; gemm/blocking.h derives them).
+struct GemmBlocking {
+    int mr, nr;
+    int64_t kc, mc, nc;
+};
+
 // Kept in the order of bindings' activation_names() (a name's index is its value).
 enum class Activation : int { linear = 0, relu, leaky_relu, sigmoid, tanh, softmax };
 

@@ -42,8 +42,8 @@ constexpr const char* kFeatures = ""
 
 template <class T>
 constexpr KernelSet<T> kernel_set() {
-    return KernelSet<T>{&activation_forward<T>, &activation_backward<T>, &gemm<T>, &dense_forward<T>,
-                        &dense_backward<T>, &pointwise_loss<T>, &row_loss<T>, &weighted_loss<T>,
+    return KernelSet<T>{&activation_forward<T>, &activation_backward<T>, &gemm<T>, &gemm_blocking<T>,
+                        &dense_forward<T>, &dense_backward<T>, &pointwise_loss<T>, &row_loss<T>, &weighted_loss<T>,
                         &dropout_forward<T>, &dropout_backward<T>, &batch_norm_forward<T>,
                         &batch_norm_backward<T>, &layer_norm_forward<T>, &layer_norm_backward<T>,
                         &normalization_forward<T>, &normalization_backward<T>, &all_finite<T>,

@@ -21,6 +21,8 @@ struct KernelSet {
     // bias (or null) and act (element-wise) need c_cs == 1. c must not overlap a or b.
     void (*gemm)(T* c, int64_t c_rs, int64_t c_cs, const T* a, int64_t a_rs, int64_t a_cs, const T* b,
                  int64_t b_rs, int64_t b_cs, const T* bias, int64_t m, int64_t n, int64_t k, Activation act);
+    // The blocking gemm uses for T at this level (tile and cache blocks).
+    GemmBlocking (*gemm_blocking)();
     // y (m, n) = act(x (m, k) @ w (k, n) + b (n)); b may be null.
     void (*dense_forward)(T* y, const T* x, const T* w, const T* b, int64_t m, int64_t k, int64_t n,
                           Activation act);

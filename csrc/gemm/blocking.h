@@ -3,6 +3,9 @@
 #pragma once
 #include <cstdint>
 
+#include "common/types.h"
+#include "memory/caches.h"
+
 #if defined(__AVX512F__)
 #define NNFAST_VEC_BYTES 64
 #elif defined(__AVX2__) || defined(__AVX__)
@@ -35,20 +38,60 @@ template <> struct Vec<double> {
     typedef double unaligned __attribute__((vector_size(NNFAST_VEC_BYTES), aligned(alignof(double))));
 };
 
-// MR x NR micro-tile held in MR * NV registers (NR = NV lanes-wide vectors), plus NV for a row of
-// B and one broadcast: 6 x 2 = 12 accumulators fit the 16 registers of SSE2/AVX2; AVX-512 has 32
-// and takes 8 x 2. KC keeps a KC x NR panel of B in L1, MC an MC x KC block of A in L2, NC a
-// KC x NC panel of B in L3.
+// The MR x NR micro-tile, held in MR * NV accumulator registers (NR = NV lanes-wide vectors),
+// plus NV for a row of B and one broadcast of A: SSE2, AVX2 and NEON have 16 registers and take
+// 6 x 2 (12 accumulators); AVX-512 has 32 and takes NNFAST_AVX512_MR x 2, 8 x 2 by default: on
+// Zen 4 (one 512-bit FMA per cycle) 16 accumulators already hide the FMA latency, and 12 x 32 and
+// 14 x 32 measured 2-8% slower than 8 x 32 (docs/design.md, "GEMM blocking").
+#ifndef NNFAST_AVX512_MR
+#define NNFAST_AVX512_MR 8
+#endif
 template <class T>
 struct Blocking {
     static constexpr int kLanes = NNFAST_VEC_BYTES / sizeof(T);
     static constexpr int NV = 2;
     static constexpr int NR = NV * kLanes;
-    static constexpr int MR = NNFAST_VEC_BYTES == 64 ? 8 : 6;
-    static constexpr int64_t KC = 256;
-    static constexpr int64_t MC = (sizeof(T) == 4 ? 144 : 72) / MR * MR;
-    static constexpr int64_t NC = 4096;
+    static constexpr int MR = NNFAST_VEC_BYTES == 64 ? NNFAST_AVX512_MR : 6;
 };
+
+inline int64_t round_down(int64_t v, int64_t unit) { return v / unit * unit > unit ? v / unit * unit : unit; }
+inline int64_t round_up(int64_t v, int64_t unit) { return (v + unit - 1) / unit * unit; }
+
+// The cache blocks, from BLIS's analytical model (Low et al., "Analytical modeling is enough for
+// high-performance BLIS", 2016) and the caches detected (memory/caches.h):
+// - KC: the model's L1 bound keeps the KC x NR micro-panel of B in L1 while MR x KC micro-panels of
+//   A stream through: of the L1's W ways one is left for C, A gets CA = floor((W - 1) / (1 + NR/MR))
+//   ways and KC = CA * sets * line / (MR * sizeof(T)). Where the L2 can feed the micro-kernel (as
+//   BLIS's "_l2" kernels for Skylake-X and Zen 4 assume), B's micro-panel may stream from L2 and
+//   only the A micro-panel need stay in L1: KC = L1 / 2 / (MR * sizeof(T)). KC is the larger of the
+//   two (fewer passes over C: on Zen 4 KC 512 measured 5-15% faster than the L1 bound's 128);
+// - MC: the MC x KC block of A fills about half of L2 (the rest for B's micro-panels and C);
+// - NC: the KC x NC panel of B fills about half of the L3 per core.
+// NNFAST_BLOCKING's non-zero values replace the derived ones (MC and NC are then derived from the
+// new KC) and are rounded up to whole MR and NR panels. The blocking never changes a result's
+// bits: each element's sum over k runs in the same order whatever the blocks.
+template <class T>
+GemmBlocking derive_blocking() {
+    using B = Blocking<T>;
+    const CacheSizes& c = cache_sizes();
+    const int64_t size = sizeof(T), ways = c.l1d.ways > 1 ? c.l1d.ways : 8, line = c.l1d.line > 0 ? c.l1d.line : 64;
+    const int64_t sets = c.l1d.bytes / (ways * line) > 0 ? c.l1d.bytes / (ways * line) : 1;
+    const int64_t a_ways = (ways - 1) * B::MR / (B::MR + B::NR) > 0 ? (ways - 1) * B::MR / (B::MR + B::NR) : 1;
+    const int64_t kc_l1 = a_ways * sets * line / (B::MR * size), kc_l2 = c.l1d.bytes / 2 / (B::MR * size);
+    const BlockingOverride& o = blocking_override();
+    const int64_t kc = o.kc ? o.kc : kc_l1 > kc_l2 ? kc_l1 : kc_l2;
+    const int64_t kc_bytes = kc * size;
+    const int64_t mc = o.mc ? round_up(o.mc, B::MR) : round_down(c.l2.bytes / 2 / kc_bytes, B::MR);
+    const int64_t nc = o.nc ? round_up(o.nc, B::NR) : round_down(c.l3_per_core / 2 / kc_bytes, B::NR);
+    return GemmBlocking{B::MR, B::NR, kc, mc, nc};
+}
+
+// This level's blocking for T, derived once (NNFAST_BLOCKING is read at import, before any GEMM).
+template <class T>
+const GemmBlocking& gemm_blocks() {
+    static const GemmBlocking b = derive_blocking<T>();
+    return b;
+}
 
 }  // namespace
 }  // namespace nnfast

@@ -27,9 +27,6 @@ namespace {
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
-// The per-core L2 the blocking may count on (Zen3, Skylake-SP and later: 512 KiB or more).
-constexpr int64_t kL2Bytes = 512 * 1024;
-
 // Up to this many rows of A (a small batch), B is read in place rather than packed.
 constexpr int64_t kDirectBRows = 64;
 
@@ -41,8 +38,9 @@ constexpr int64_t kDirectAPanels = 8;
 // kMinWorkPerThread, a thread is worth starting from about a million multiply-adds.
 constexpr int64_t kMultiplyAddsPerWorkUnit = 32;
 
-// The K block when both A and B are read in place: nothing packed must stay in L1, and fewer
-// passes over the small C tile save its reloads (measured: 784 as 2 x 392 beats 4 x 196 by 4-8%).
+// The K block when both A and B are read in place (unless NNFAST_BLOCKING sets KC): nothing
+// packed must stay in L1, and fewer passes over the small C tile save its reloads (measured: 784
+// as 2 x 392 beats 4 x 196 by 4-8%).
 constexpr int64_t kDirectKC = 400;
 
 // c (rows, cols; row stride ldc) = act(c + bias (cols)), in place, after the last pass over k.
@@ -136,6 +134,17 @@ NNFAST_ALWAYS_INLINE void compute_tile(T* c, int64_t c_rs, int64_t c_cs, int row
         for (int j = 0; j < cols; ++j) c[r * c_rs + j * c_cs] = tile[r * NR + j];
 }
 
+// Asks for the C tile at c (rows of NR elements, row stride ldc) in cache before the micro-kernel
+// loads it: its rows lie a whole row of C apart (a page apart from 1024 floats, all in the same L1
+// set), which the hardware prefetchers do not follow, and each pass over k reloads the tile.
+template <class T, int NR>
+NNFAST_ALWAYS_INLINE void prefetch_tile(const T* c, int64_t ldc, int rows) {
+    for (int r = 0; r < rows; ++r) {
+        __builtin_prefetch(c + r * ldc, 1, 3);
+        __builtin_prefetch(c + r * ldc + NR - 1, 1, 3);
+    }
+}
+
 // Even blocks: `count` split into ceil(count / max_block) blocks of nearly equal size, rounded up
 // to a multiple of `unit` (fewer, fuller passes than max_block, max_block, ..., remainder).
 int64_t even_block(int64_t count, int64_t max_block, int64_t unit) {
@@ -190,7 +199,7 @@ struct GemmPlan {
     Activation act;
     bool direct_a, direct_b;         // read in place (A's rows, B's rows), not packed
     int64_t nc_max, kc_max, mc_max;  // block sizes (even_block: nearly equal blocks)
-    int64_t mblocks;                 // MC blocks over m
+    bool split_rows;                 // threads own row ranges (BLIS's IC loop), else share each block's tiles (JR)
     int nt;                          // threads
     int64_t apack_size;              // elements of one packed block of A
     T* bpack;                        // the packed panel of B: kc_max x nc_max rounded up to NR
@@ -209,11 +218,15 @@ GemmPlan<T> plan_gemm(T* c, int64_t c_rs, int64_t c_cs, const T* a, int64_t a_rs
     // and its rows stream from L2 fast enough.
     p.direct_a = a_cs == 1 && n <= kDirectAPanels * NR;
     p.direct_b = b_cs == 1 && m <= kDirectBRows;
-    p.nc_max = even_block(n, B::NC, NR);
-    p.kc_max = even_block(k, p.direct_a && p.direct_b ? kDirectKC : B::KC, 1);
-    p.mc_max = even_block(m, B::MC, MR);
-    p.mblocks = ceil_div(m, p.mc_max);
+    const GemmBlocking& blocks = gemm_blocks<T>();
+    p.nc_max = even_block(n, blocks.nc, NR);
+    p.kc_max = even_block(k, p.direct_a && p.direct_b && !blocking_override().kc ? kDirectKC : blocks.kc, 1);
     p.nt = threads_for(m * n * k / kMultiplyAddsPerWorkUnit);
+    // The parallel loop (BLIS's choice per shape): a tall A (m >= n, two row panels per thread or
+    // more) splits its rows, each thread packing its own A blocks against the shared B panel; a
+    // wide B splits each block's column panels (JR), the team packing one shared A block.
+    p.split_rows = p.nt > 1 && m >= n && ceil_div(m, MR) >= 2 * p.nt && !(p.direct_a && p.direct_b);
+    p.mc_max = even_block(p.split_rows ? ceil_div(ceil_div(m, MR), p.nt) * MR : m, blocks.mc, MR);
     p.apack_size = p.kc_max * ceil_div(p.mc_max, MR) * MR;
     p.bpack = static_cast<T*>(workspace(kPackB, sizeof(T) * p.kc_max * ceil_div(p.nc_max, NR) * NR));
     p.apack = static_cast<T*>(workspace(kPackA, sizeof(T) * p.apack_size * p.nt));
@@ -243,6 +256,12 @@ void macro_kernel(const GemmPlan<T>& p, int64_t jc, int64_t pc, int64_t kc, int6
         const T* at = p.direct_a ? p.a + i0 * p.a_rs + pc : ablock + ip * MR * kc;  // packed: r0 == ip * MR
         const bool b_in_place = p.direct_b && cols == NR;
         const T* bt = b_in_place ? p.b + pc * p.b_rs + j0 : p.bpack + jp * NR * kc;
+        if (p.c_cs == 1 && t + 1 < t_hi) {  // the next tile: the next row panel, or the next column panel's first
+            const bool down = ip + 1 < mpanels;
+            const int64_t next_r0 = down ? r0 + rows : 0;
+            prefetch_tile<T, NR>(p.c + (ic + next_r0) * p.c_rs + jc + (down ? jp : jp + 1) * NR, p.c_rs,
+                                 int(mc - next_r0 < MR ? mc - next_r0 : MR));
+        }
         compute_tile<T>(ct, p.c_rs, p.c_cs, rows, cols, accumulate, at, p.direct_a ? p.a_rs : 0, bt,
                         b_in_place ? p.b_rs : NR, kc, last && p.bias ? p.bias + j0 : nullptr,
                         last ? p.act : Activation::linear);
@@ -266,16 +285,23 @@ void run_in_place(const GemmPlan<T>& p, int tid, int team) {
     }
 }
 
-// The packed driver, thread `tid` of `team` (BLIS's loops jc -> pc -> ic around the macro-kernel);
-// barriers separate packing from the tiles that read it. The team shares each MC block's tiles
-// (each thread streams its part of B~), unless B~ fits in L2 and there are at least two MC blocks
-// per thread: then each thread owns whole blocks (its own packed A, no barrier per block).
+// The packed driver, thread `tid` of `team` (BLIS's loops jc -> pc -> ic around the macro-kernel).
+// The team packs each KC x NC panel of B once, shared; a barrier separates packing from the tiles
+// that read it. With split_rows each thread then runs the MC blocks of its own rows with its own
+// packed A (no barrier per block); otherwise the team packs each block of A together and splits its
+// tiles, column panel by column panel.
 template <class T>
 void run_packed(const GemmPlan<T>& p, int tid, int team) {
     constexpr int MR = Blocking<T>::MR, NR = Blocking<T>::NR;
-    const int64_t m = p.m, n = p.n, k = p.k, nc_max = p.nc_max, kc_max = p.kc_max, mc_max = p.mc_max;
-    const bool own_blocks = team > 1 && p.mblocks >= 2 * team && nc_max * kc_max * int64_t(sizeof(T)) <= kL2Bytes;
-    T* my_apack = p.apack + (own_blocks ? tid * p.apack_size : 0);
+    const int64_t n = p.n, k = p.k, nc_max = p.nc_max, kc_max = p.kc_max, mc_max = p.mc_max;
+    int64_t row_lo = 0, row_hi = p.m;  // this thread's rows: whole MR panels when split
+    if (p.split_rows && team > 1) {
+        split(ceil_div(p.m, MR), tid, team, &row_lo, &row_hi);
+        row_lo *= MR;
+        row_hi = row_hi * MR < p.m ? row_hi * MR : p.m;
+    }
+    const bool own = p.split_rows || team == 1;
+    T* my_apack = p.apack + (p.split_rows ? tid * p.apack_size : 0);
     for (int64_t jc = 0; jc < n; jc += nc_max) {
         const int64_t nc = n - jc < nc_max ? n - jc : nc_max;
         const int64_t npanels = ceil_div(nc, NR);
@@ -290,19 +316,14 @@ void run_packed(const GemmPlan<T>& p, int tid, int team) {
                 pack_b<T, NR>(p.bpack, p.b, p.b_rs, p.b_cs, pc, jc, nc, kc, lo, hi);
             }
             team_barrier();
-            if (own_blocks) {
-                int64_t blo, bhi;
-                split(p.mblocks, tid, team, &blo, &bhi);
-                for (int64_t ib = blo; ib < bhi; ++ib) {
-                    const int64_t ic = ib * mc_max, mc = m - ic < mc_max ? m - ic : mc_max;
-                    const int64_t mpanels = ceil_div(mc, MR);
+            for (int64_t ic = row_lo; ic < row_hi; ic += mc_max) {
+                const int64_t mc = row_hi - ic < mc_max ? row_hi - ic : mc_max;
+                const int64_t mpanels = ceil_div(mc, MR);
+                if (own) {
                     if (!p.direct_a) pack_a<T, MR>(my_apack, p.a, p.a_rs, p.a_cs, ic, pc, mc, kc, 0, mpanels);
                     macro_kernel(p, jc, pc, kc, ic, mc, my_apack, 0, npanels * mpanels);
+                    continue;
                 }
-            }
-            for (int64_t ic = 0; !own_blocks && ic < m; ic += mc_max) {
-                const int64_t mc = m - ic < mc_max ? m - ic : mc_max;
-                const int64_t mpanels = ceil_div(mc, MR);
                 if (!p.direct_a) {  // a row-major A is read in place; other layouts are packed
                     split(mpanels, tid, team, &lo, &hi);
                     pack_a<T, MR>(my_apack, p.a, p.a_rs, p.a_cs, ic, pc, mc, kc, lo, hi);
@@ -360,6 +381,13 @@ void gemm(T* c, int64_t c_rs, int64_t c_cs, const T* a, int64_t a_rs, int64_t a_
     run_packed(p, 0, 1);
 }
 
+template <class T>
+GemmBlocking gemm_blocking() {
+    return gemm_blocks<T>();
+}
+
+template GemmBlocking gemm_blocking<float>();
+template GemmBlocking gemm_blocking<double>();
 template void gemm<float>(float*, int64_t, int64_t, const float*, int64_t, int64_t, const float*, int64_t,
                           int64_t, const float*, int64_t, int64_t, int64_t, Activation);
 template void gemm<double>(double*, int64_t, int64_t, const double*, int64_t, int64_t, const double*, int64_t,

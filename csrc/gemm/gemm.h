@@ -16,5 +16,9 @@ template <class T>
 void gemm(T* c, int64_t c_rs, int64_t c_cs, const T* a, int64_t a_rs, int64_t a_cs, const T* b, int64_t b_rs,
           int64_t b_cs, const T* bias, int64_t m, int64_t n, int64_t k, Activation act);
 
+// This level's blocking for T (gemm/blocking.h): the register tile and the cache blocks in use.
+template <class T>
+GemmBlocking gemm_blocking();
+
 }  // namespace NNFAST_ISA_NS
 }  // namespace nnfast

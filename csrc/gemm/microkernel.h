@@ -23,7 +23,7 @@ void microkernel_body(T* __restrict c, int64_t ldc, const T* __restrict a, int64
     using U = typename Vec<T>::unaligned;  // direct register loads and stores (no copy via the stack)
     constexpr int MR = B::MR, NV = B::NV, L = B::kLanes;
     V acc[ROWS][NV];
-#pragma GCC unroll 8
+#pragma GCC unroll 16
     for (int r = 0; r < ROWS; ++r)
 #pragma GCC unroll 4
         for (int j = 0; j < NV; ++j) acc[r][j] = kAccumulate ? *reinterpret_cast<const U*>(c + r * ldc + j * L) : V{};
@@ -31,14 +31,14 @@ void microkernel_body(T* __restrict c, int64_t ldc, const T* __restrict a, int64
         V bv[NV];
 #pragma GCC unroll 4
         for (int j = 0; j < NV; ++j) bv[j] = *reinterpret_cast<const U*>(b + p * ldb + j * L);
-#pragma GCC unroll 8
+#pragma GCC unroll 16
         for (int r = 0; r < ROWS; ++r) {
             const T ar = kPackedA ? a[p * MR + r] : a[r * lda + p];
 #pragma GCC unroll 4
             for (int j = 0; j < NV; ++j) acc[r][j] += ar * bv[j];
         }
     }
-#pragma GCC unroll 8
+#pragma GCC unroll 16
     for (int r = 0; r < ROWS; ++r)
 #pragma GCC unroll 4
         for (int j = 0; j < NV; ++j) *reinterpret_cast<U*>(c + r * ldc + j * L) = acc[r][j];
