@@ -10,8 +10,9 @@ import sys
 import numpy as np
 import pytest
 
+import nnfast as nf
 from nnfast.apps import compare_optimizers
-from nnfast.apps.bench import keras_models, report, timing, trainers, training
+from nnfast.apps.bench import dense, keras_models, report, timing, trainers, training
 from nnfast.apps.bench import optimizers as opt_section
 
 from conftest import run_python
@@ -477,3 +478,13 @@ def test_keras_models_missing_peers_are_skipped(no_heavy_peers):
     assert keras_models.ratios(rows) == []
     with pytest.raises(ValueError, match="unknown model"):
         keras_models.run(thread_counts=(1,), models=("nope",))
+
+
+def test_dense_section_states_the_isa_level_blocking_and_peak_share():
+    rows = dense.run(thread_counts=(1,), sizes=("32x128x10",), systems=("nnfast",), max_total_time=0.05)
+    text = dense.markdown(rows)
+    c = nf.config()
+    b = c["gemm_blocking"]["float32"]
+    assert f"ISA level {c['isa']}; float32 GEMM tile {b['mr']} x {b['nr']}, KC {b['kc']}, MC {b['mc']}" in text
+    assert "FMA peak" in text and "nnfast % of FMA peak" in text
+    assert all(0 < r["peak_share"] for r in rows)

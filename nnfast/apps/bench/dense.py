@@ -115,10 +115,23 @@ def _blas_threads_controlled():
     return optional_import("threadpoolctl") is not None
 
 
+def gemm_setup():
+    """The ISA level in use and nnfast's float32 GEMM blocking, as the report states them."""
+    import nnfast
+    c = nnfast.config()
+    b, k = c["gemm_blocking"]["float32"], c["caches"]
+    origin = (f"NNFAST_BLOCKING={c['blocking_override']}" if c["blocking_override"] else
+              f"derived from L1d {k['l1d'] // 1024} KiB, L2 {k['l2'] // 1024} KiB, "
+              f"L3 {k['l3_per_core'] // 1024} KiB per core")
+    return (f"ISA level {c['isa']}; float32 GEMM tile {b['mr']} x {b['nr']}, KC {b['kc']}, MC {b['mc']}, "
+            f"NC {b['nc']} ({origin})")
+
+
 def run(thread_counts=(1, 2), sizes=tuple(SIZES), systems=SYSTEMS, max_total_time=2.0):
     """Rows of measurements: one per (table, shape, pass, threads, system); skipped rows say why."""
     rows = []
     controlled = _blas_threads_controlled()
+    setup = gemm_setup()
     for nt in thread_counts:
         with threads(nt):
             first = len(rows)
@@ -134,7 +147,7 @@ def run(thread_counts=(1, 2), sizes=tuple(SIZES), systems=SYSTEMS, max_total_tim
                     for system in systems:
                         fn, reason = make(system)
                         row = dict(table=table, kind=kind, size=label, m=m, k=k, n=n, threads=nt,
-                                   system=system, flops=flops, blas_threads_controlled=controlled)
+                                   system=system, flops=flops, blas_threads_controlled=controlled, setup=setup)
                         if fn is None:
                             rows.append(dict(row, skipped=True, reason=reason))
                             continue
@@ -162,7 +175,8 @@ def _cell(r, base, unit):
 
 
 def markdown(rows):
-    """Per thread count: the GEMM table (GFLOP/s, nnfast's % of FMA peak) and the Dense table
+    """Per thread count: the ISA level and GEMM blocking nnfast used, the GEMM table (GFLOP/s,
+    nnfast's % of the FMA peak measured at that level) and the Dense table
     (median us per pass, GFLOP/s in brackets); x = peer time / nnfast time (above 1: nnfast is
     faster). Skipped systems are listed with their reason below the tables."""
     out = []
@@ -170,7 +184,9 @@ def markdown(rows):
     for nt in sorted({r["threads"] for r in rows}):
         mine = [r for r in rows if r["threads"] == nt]
         peak = mine[0]["peak_gflops"]
-        out.append(f"\n**{nt} thread{'s' if nt > 1 else ''}** (fp32 FMA peak {peak:.1f} GFLOP/s)\n")
+        out.append(f"\n**{nt} thread{'s' if nt > 1 else ''}** (fp32 FMA peak {peak:.1f} GFLOP/s at this ISA level)\n")
+        if mine[0].get("setup"):
+            out.append(f"nnfast: {mine[0]['setup']}.\n")
         for table, head, unit in (("gemm", ["GEMM M x K x N"], "gflops"),
                                   ("dense", ["Dense relu M x K x N", "pass"], "us")):
             keys = []
