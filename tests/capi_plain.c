@@ -13,6 +13,8 @@ PyObject* load_table(void) {
 int compatible(const nnfast_capi* api) { return nnfast_capi_compatible(api); }
 unsigned header_version(void) { return NNFAST_CAPI_VERSION; }
 unsigned header_table_size(void) { return (unsigned)sizeof(nnfast_capi); }
+unsigned header_step_size(void) { return (unsigned)sizeof(nnfast_optim_step); }
+unsigned header_tensor_size(void) { return (unsigned)sizeof(nnfast_tensor_f32); }
 const char* status_message(const nnfast_capi* api, int status) { return api->status_message(status); }
 const char* last_error(const nnfast_capi* api) { return api->last_error(); }
 int set_threads(const nnfast_capi* api, int n) { return api->set_num_threads(n); }
