@@ -22,7 +22,9 @@ os.environ.setdefault("KERAS_BACKEND", "torch")
 # is shared, and a hang is caught by tests/test_fuzz.py's timeout instead.
 _FUZZ = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
              print_blob=True)
-settings.register_profile("ci", max_examples=20, **_FUZZ)
+# "ci" draws the same examples on every machine: not derandomized (Hypothesis's own CI default, which
+# would ignore --hypothesis-seed) and no example database (which would replay a machine's old failures).
+settings.register_profile("ci", max_examples=20, derandomize=False, database=None, **_FUZZ)
 settings.register_profile("long", max_examples=2000, **_FUZZ)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 

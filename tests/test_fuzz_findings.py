@@ -256,3 +256,68 @@ def test_to_categorical_and_categorical_hinge_name_bad_inputs():
         utils.to_categorical(np.array([1e308]), num_classes=3)
     with pytest.raises(ValueError, match="y_pred must have at least one class"):  # was: NumPy's reduction error
         losses.categorical_hinge(np.zeros((0, 0), np.float32), np.zeros((0, 0), np.float32))
+
+
+def misaligned(a):
+    """A C-contiguous copy of `a` at an address that is not a multiple of its item size."""
+    buf = np.zeros(a.nbytes + 1, np.uint8)
+    out = np.frombuffer(buf[1:].data, a.dtype).reshape(a.shape)
+    out[...] = a
+    assert not out.flags.aligned
+    return out
+
+
+def test_predict_copies_a_misaligned_x_instead_of_refusing_it(model):
+    x = f32(5, 3)
+    np.testing.assert_array_equal(model.predict(misaligned(x), verbose=0), model.predict(x, verbose=0))
+    before = [w.tobytes() for w in model.get_weights()]
+    model.fit(misaligned(x), misaligned(f32(5, 2)), epochs=1, verbose=0)
+    assert [w.tobytes() for w in model.get_weights()] != before
+
+
+def test_predict_names_x_when_its_copy_cannot_fit_in_memory(model):
+    huge = np.lib.stride_tricks.as_strided(f32(1), shape=(1 << 40, 3), strides=(0, 0), writeable=False)
+    with pytest.raises(MemoryError, match="x of shape"):
+        model.predict(huge, verbose=0)
+
+
+@pytest.mark.parametrize("clip", [dict(clipvalue=0.5), dict(clipnorm=0.01), dict(global_clipnorm=0.01)])
+@pytest.mark.parametrize("cls_name", ["Adam", "AdamW", "SGD"])
+def test_clipping_keeps_a_0d_gradient_an_array(cls_name, clip):
+    params = [np.array(0.5, np.float32), f32(3)]
+    twin = [p.copy() for p in params]
+    grads = [np.array(3.0, np.float32), f32(3) * 5]
+    getattr(optimizers, cls_name)(**clip).apply(params, grads)
+    opt = getattr(optimizers, cls_name)(**clip)
+    opt.ops = reference
+    opt.apply(twin, [g.copy() for g in grads])
+    assert params[0].shape == () and params[0] != np.float32(0.5)
+    assert [p.tobytes() for p in params] == [p.tobytes() for p in twin]
+
+
+def test_train_on_batch_checks_return_dict_before_the_step(model):
+    before = [w.tobytes() for w in model.get_weights()]
+    with pytest.raises(TypeError, match="return_dict must be True or False"):
+        model.train_on_batch(f32(4, 3), f32(4, 2), return_dict=np.ones(2))
+    assert [w.tobytes() for w in model.get_weights()] == before and model.optimizer.iterations == 0
+
+
+@pytest.mark.parametrize("class_weight, error, pattern", [
+    ({"a": 1.0}, TypeError, "class_weight key must be an int"),
+    ({-1: 1.0}, ValueError, "class_weight key must be >= 0"),
+    ({0: float("nan")}, ValueError, r"class_weight\[0\]"),
+])
+def test_class_weight_keys_and_values_are_named(model, class_weight, error, pattern):
+    before = [w.tobytes() for w in model.get_weights()]
+    with pytest.raises(error, match=pattern):
+        model.train_on_batch(f32(4, 3), np.eye(2, dtype=np.float32)[[0, 1, 0, 1]], class_weight=class_weight)
+    assert [w.tobytes() for w in model.get_weights()] == before
+
+
+def test_class_weight_of_a_class_that_never_occurs_is_unused(model):
+    y = np.eye(2, dtype=np.float32)[[0, 1, 0, 1]]
+    weights = model.get_weights()
+    loss_far = model.train_on_batch(f32(4, 3), y, class_weight={0: 2.0, 1 << 40: 5.0})
+    model.set_weights(weights)
+    loss_near = model.train_on_batch(f32(4, 3), y, class_weight={0: 2.0})
+    assert loss_far == loss_near

@@ -295,6 +295,7 @@ class Trainer:
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         """One optimizer step on (x, y); returns the loss (and metrics, as a list, if any)."""
         self._require_compiled()
+        return_dict = checks.truth("return_dict", return_dict)  # checked before the step, as every argument
         if not self._prepared:
             self._inputs(x)  # builds the model from x when it has no input size yet
             self._prepare()

@@ -51,9 +51,20 @@ def inputs(x, dtype, sample_shape, name="x"):
         raise ValueError(f"{name} has {x.shape[1]} features but the model's input size is {sample_shape[0]}")
     if x.shape[1:] != tuple(sample_shape):
         raise ValueError(f"{name} must have samples of shape {tuple(sample_shape)}, got shape {x.shape}")
-    x = np.ascontiguousarray(x, dtype=dtype)
+    x = in_layout(x, dtype, name)
     require_finite(x, name)
     return x
+
+
+def in_layout(a, dtype, name):
+    """`a` as an aligned C-contiguous array of `dtype` (a copy when it is not one already; an
+    unaligned view would be refused by the kernels). A copy too large for memory is NumPy's
+    MemoryError, naming the argument (a zero-stride view can claim terabytes)."""
+    try:
+        return np.require(a, dtype=dtype, requirements=["C", "A"])
+    except MemoryError as err:
+        raise MemoryError(f"{name} of shape {a.shape} needs a copy as {np.dtype(dtype).name} that does not fit in "
+                          f"memory ({err})") from None
 
 
 def input_list(x, dtype, sample_shapes, input_names, name="x"):
@@ -91,7 +102,7 @@ def targets(y, n, loss, output_dim, dtype, name="y"):
     if y.shape != (n, output_dim):
         raise ValueError(f"{name} must have shape ({n}, {output_dim}) for a model with "
                          f"{output_dim} outputs, got {y.shape}")
-    y = np.ascontiguousarray(y, dtype=dtype)
+    y = in_layout(y, dtype, name)
     require_finite(y, name)
     return y
 
@@ -107,11 +118,11 @@ def class_indices(y, loss_name, classes, name="y"):
             raise ValueError(f"{name} must hold integer class indices for {loss_name}")
     elif y.dtype.kind not in "iub":
         raise ValueError(f"{name} must hold integer class indices, got dtype {y.dtype}")
-    y = y.astype(np.int64)
+    y = in_layout(y, np.int64, name)
     if len(y) and (y.min() < 0 or y.max() >= classes):
         raise ValueError(f"{name} has class indices in [{y.min()}, {y.max()}] but the model has "
                          f"{classes} outputs")
-    return np.ascontiguousarray(y)
+    return y
 
 
 def sample_weights(sample_weight, class_weight, y, n, outputs):
@@ -140,8 +151,12 @@ def sample_weights(sample_weight, class_weight, y, n, outputs):
             classes = np.round(y[:, 0]).astype(np.int64)
         else:
             classes = np.argmax(y, axis=1)
-        table = np.ones(max(outputs, 2, *(int(k) + 1 for k in class_weight)), np.float64)
-        for k, w in class_weight.items():
-            table[checks.integer("class_weight key", k, lo=0)] = checks.real(f"class_weight[{k}]", w)
+        given = {checks.integer("class_weight key", k, lo=0): checks.real(f"class_weight[{k!r}]", w)
+                 for k, w in class_weight.items()}
+        # one weight per class that occurs (keys of classes that never occur are unused, however large)
+        table = np.ones(max(outputs, 2, int(classes.max()) + 1 if len(classes) else 0), np.float64)
+        for k, w in given.items():
+            if k < len(table):
+                table[k] = w
         weights = table[classes]
     return weights

@@ -32,7 +32,8 @@ def clip(grads, mode, limit):
     """The gradients clipped by `mode` (one of CLIP_MODES) at `limit`."""
     with np.errstate(over="ignore", invalid="ignore"):  # Inf and NaN are data
         if mode == "clipvalue":
-            return [np.clip(g, -limit, limit) if _is_float_array(g) else g for g in grads]
+            # (np.asarray: NumPy returns a scalar for a 0-d array, and a gradient stays an array)
+            return [np.asarray(np.clip(g, -limit, limit)) if _is_float_array(g) else g for g in grads]
         if mode == "clipnorm":
             out = []
             for g in grads:
@@ -40,11 +41,11 @@ def clip(grads, mode, limit):
                     norm = math.sqrt(_sq_norm(g))
                     scale = limit / max(norm, limit) if norm == norm else math.nan
                     if scale != 1.0:
-                        g = g * scale
+                        g = np.asarray(g * scale)
                 out.append(g)
             return out
         sq = sum(_sq_norm(g) for g in grads if _is_float_array(g))
         scale = global_norm_scale(sq, limit)
         if scale == 1.0:
             return grads
-        return [g * scale if _is_float_array(g) else g for g in grads]
+        return [np.asarray(g * scale) if _is_float_array(g) else g for g in grads]

@@ -34,7 +34,7 @@ WEIRD = (None, "relu", "", b"x", 1j, [], [1.0], (1, 2), {}, object(), 2 ** 70, -
 _crash_fd = None
 
 
-def _crash_log(text):
+def record_call(text):
     """Overwrite the crash log with `text` (the call about to run), when the runner asked for one."""
     global _crash_fd
     path = os.environ.get("NNFAST_FUZZ_CRASH_LOG")
@@ -229,7 +229,7 @@ def check(fn, kwargs, names=None, compare=None, name=None, refs=True, allowed=AL
     names = names or parameter_names(fn)
     before = snapshot(kwargs)
     counts = {key: sys.getrefcount(arr) for key, (arr, _) in before.items()}
-    _crash_log(call)
+    record_call(call)
     outcome = None
     try:
         result = fn(**kwargs)

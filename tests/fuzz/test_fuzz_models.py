@@ -54,12 +54,7 @@ def weights_bytes(model):
     return [w.tobytes() for w in model.get_weights()]
 
 
-# Open finding (issue #17): predict on a misaligned x raises the kernel's "a must be aligned" and on
-# a zero-stride x claiming 2**40 rows NumPy's MemoryError, neither naming x; left visible until fixed.
-@pytest.mark.parametrize("method", [
-    pytest.param(m, marks=pytest.mark.xfail(reason="open fuzz finding: predict's errors for a misaligned or "
-                                                   "huge zero-stride x do not name x", strict=False))
-    if m == "predict" else m for m in sorted(METHOD_ARGS)])
+@pytest.mark.parametrize("method", sorted(METHOD_ARGS))
 @given(data=st.data())
 def test_model_method_fuzz(method, data):
     loss = data.draw(st.sampled_from(sorted(LOSSES)), label="loss")
