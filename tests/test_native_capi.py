@@ -5,11 +5,11 @@ awkward sizes and random state; gemm in every transpose with bias and activation
 the losses; dropout; thread control. Each optimizer entry also rejects bad input touching nothing.
 The entries come from the header itself: one the tests do not know fails here."""
 import ctypes
+import pathlib
 import re
 
 import numpy as np
 import pytest
-from capi_build import ROOT
 from test_capi_c import NULL_POINTER, OK, SIZE, VALUE, api, lib, p, rejected
 
 import nnfast
@@ -23,7 +23,8 @@ DTYPES = {"f32": np.float32, "f64": np.float64}
 ACTIVATIONS = ops.ACTIVATIONS  # the header's codes are these positions
 CONVENTIONS = {"keras": 0, "torch": 1, "dlfs": 2}
 
-HEADER = (ROOT / "nnfast" / "include" / "nnfast" / "nnfast.h").read_text()
+# the installed header (the sanitizer and wheel runs test an installed nnfast, away from the sources)
+HEADER = (pathlib.Path(nnfast.get_include()) / "nnfast" / "nnfast.h").read_text()
 BODY = re.search(r"typedef struct nnfast_capi \{(.*?)\} nnfast_capi;", HEADER, re.S).group(1)
 ENTRIES = re.findall(r"\(\*(\w+)\)\(|nnfast_update_f\d\d (\w+);", BODY)
 ENTRIES = [a or b for a, b in ENTRIES]
