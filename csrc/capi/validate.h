@@ -40,21 +40,34 @@ Region region(const T* p, int64_t count, const char* name, int64_t index = -1) {
     return Region{b, p ? b + uintptr_t(count) * sizeof(T) : b, name, index};
 }
 
+// The checks below return at once when the argument is fine (inline: an optimizer step makes about
+// ten of them); the *_failed functions write the message.
+int nonnegative_failed(const Ctx& c, int64_t v, const char* name);
+int present_failed(const Ctx& c, const char* name);
+int in_range_failed(const Ctx& c, double v, const char* name, double lo, double hi, bool hi_open);
+
 // ERR_SIZE unless 0 <= v.
-int nonnegative(const Ctx& c, int64_t v, const char* name);
+inline int nonnegative(const Ctx& c, int64_t v, const char* name) {
+    return v < 0 ? nonnegative_failed(c, v, name) : NNFAST_OK;
+}
 // *out = a * b (both >= 0); ERR_SIZE past kMaxElements.
 int product(const Ctx& c, int64_t a, int64_t b, const char* what, int64_t* out);
 // ERR_NULL_POINTER when p is NULL and needed.
-int present(const Ctx& c, const void* p, bool needed, const char* name);
+inline int present(const Ctx& c, const void* p, bool needed, const char* name) {
+    return needed && p == nullptr ? present_failed(c, name) : NNFAST_OK;
+}
 // ERR_ACTIVATION unless act is an activation code (and not softmax when !softmax_ok).
 int activation(const Ctx& c, int act, bool softmax_ok = true);
 // ERR_VALUE unless lo <= v <= hi (v < hi when hi_open); NaN fails.
-int in_range(const Ctx& c, double v, const char* name, double lo, double hi, bool hi_open = false);
+inline int in_range(const Ctx& c, double v, const char* name, double lo, double hi, bool hi_open = false) {
+    if (!(lo <= v && v <= hi) || (hi_open && v == hi)) return in_range_failed(c, v, name, lo, hi, hi_open);
+    return NNFAST_OK;
+}
 // ERR_ALIASING when out shares a byte with in.
 int disjoint(const Ctx& c, const Region& out, const Region& in);
 // ERR_ALIASING when out overlaps in other than exactly (same start and size: an in-place call).
 int same_or_disjoint(const Ctx& c, const Region& out, const Region& in);
-// ERR_ALIASING when two written regions overlap or a written one overlaps a read one. Sorts
+// ERR_ALIASING when two written regions overlap or a written one overlaps a read one. May sort
 // written in place.
 int no_overlaps(const Ctx& c, Region* written, int64_t nw, const Region* read, int64_t nr);
 
