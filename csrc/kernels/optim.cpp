@@ -33,7 +33,12 @@ int64_t aligned_from(const T* p, int64_t first, int64_t last) {
 // split into a short head and a body whose parameters start 64-byte aligned (every update is
 // element-wise, so the split changes no result).
 template <class T, class Fn>
-void for_each_piece(const OptimTensor<T>* ts, int64_t count, int64_t b, int64_t e, const Fn& fn) {
+void for_each_piece(const OptimTensor<T>* ts, int64_t count, int64_t b, int64_t e, const Fn& shared_fn) {
+    // A private copy of the update (its lambdas capture their scalars by value): the compiler keeps
+    // them in registers, where through the shared closure every loop iteration reloaded them from
+    // memory after its stores, and such a load waits on a store whose address matches in the low
+    // 12 bits (4K aliasing): up to twice the time, depending on where the arrays and stack lie.
+    const Fn fn = shared_fn;
     int64_t lo = 0, hi = count;  // first tensor that ends after b
     while (lo < hi) {
         const int64_t mid = (lo + hi) / 2;
@@ -145,7 +150,7 @@ void sgd_update(const OptimTensor<T>* ts, int64_t count, const OptimStep& s) {
         // w -= lr*(nesterov ? g + mu*b : b)
         const T keep = T(1.0 - s.dampening);
         const bool first = s.step == 1, nesterov = s.nesterov, maximize = s.maximize;
-        run_step(ts, count, momentum ? 2 : 1, [&](const OptimTensor<T>& t, int64_t lo, int64_t hi) {
+        run_step(ts, count, momentum ? 2 : 1, [=](const OptimTensor<T>& t, int64_t lo, int64_t hi) {
             T* w = t.param; const T* g = t.grad; T* b = t.state[0];
             if (!momentum) {
                 simd_loop(lo, hi, [&](int64_t i) {
@@ -168,7 +173,7 @@ void sgd_update(const OptimTensor<T>* ts, int64_t count, const OptimStep& s) {
     const T lr_wd = T(s.learning_rate * s.weight_decay);
     const T mu_mu = T(s.momentum * s.momentum), mu1_lr = T((1.0 + s.momentum) * s.learning_rate);
     const SgdRule rule = sgd_rule(s);
-    run_step(ts, count, momentum ? 2 : 1, [&](const OptimTensor<T>& t, int64_t lo, int64_t hi) {
+    run_step(ts, count, momentum ? 2 : 1, [=](const OptimTensor<T>& t, int64_t lo, int64_t hi) {
         T* w = t.param; const T* g = t.grad; T* v = t.state[0];
         switch (rule) {
         case SgdRule::plain:
@@ -213,7 +218,7 @@ void adagrad_update(const OptimTensor<T>* ts, int64_t count, const OptimStep& s)
         // w -= clr*g/(sqrt(acc) + eps)
         const T clr = T(s.learning_rate / (1.0 + double(s.step - 1) * s.lr_decay));
         const bool maximize = s.maximize;
-        run_step(ts, count, 4, [&](const OptimTensor<T>& t, int64_t lo, int64_t hi) {
+        run_step(ts, count, 4, [=](const OptimTensor<T>& t, int64_t lo, int64_t hi) {
             T* w = t.param; const T* g = t.grad; T* acc = t.state[0];
             simd_loop(lo, hi, [&](int64_t i) {
                 const T gi = torch_grad(g[i], w[i], maximize, l2, wd);
@@ -226,7 +231,7 @@ void adagrad_update(const OptimTensor<T>* ts, int64_t count, const OptimStep& s)
     }
     // keras: w -= lr*wd*w; acc += g^2; w -= lr*g/sqrt(acc + eps)
     const T lr = T(s.learning_rate), lr_wd = T(s.learning_rate * s.weight_decay);
-    run_step(ts, count, 4, [&](const OptimTensor<T>& t, int64_t lo, int64_t hi) {
+    run_step(ts, count, 4, [=](const OptimTensor<T>& t, int64_t lo, int64_t hi) {
         T* w = t.param; const T* g = t.grad; T* acc = t.state[0];
         simd_loop(lo, hi, [&](int64_t i) {
             const T wi = l2 ? w[i] - lr_wd * w[i] : w[i];
@@ -247,7 +252,7 @@ void rmsprop_update(const OptimTensor<T>* ts, int64_t count, const OptimStep& s)
     //        inc = lr*g/sqrt(d + eps); b = mu*b + inc; w -= b (or inc)
     // torch: g = -g (maximize); g += wd*w; v likewise; a += (1-rho)*(g - a); inc = g/(sqrt(d) + eps);
     //        b = mu*b + inc; w -= lr*b (or lr*inc)
-    run_step(ts, count, 4, [&](const OptimTensor<T>& t, int64_t lo, int64_t hi) {
+    run_step(ts, count, 4, [=](const OptimTensor<T>& t, int64_t lo, int64_t hi) {
         T* w = t.param; const T* g = t.grad; T* v = t.state[0]; T* a = t.state[1]; T* b = t.state[2];
         auto element = [&](int64_t i, auto is_keras, auto is_centered, auto has_momentum) {
             T wi = w[i], gi = g[i];
@@ -297,7 +302,7 @@ void adam_update(const OptimTensor<T>* ts, int64_t count, const OptimStep& s) {
         // vhat = max(vhat, v) (amsgrad); w -= alpha*m/(sqrt(v) + eps)
         const T alpha = T(s.learning_rate * std::sqrt(bc2) / bc1);
         const T lr_wd = T(s.learning_rate * s.weight_decay);
-        run_step(ts, count, 4, [&](const OptimTensor<T>& t, int64_t lo, int64_t hi) {
+        run_step(ts, count, 4, [=](const OptimTensor<T>& t, int64_t lo, int64_t hi) {
             T* w = t.param; const T* g = t.grad; T* m = t.state[0]; T* v = t.state[1]; T* vmax = t.state[2];
             auto element = [&](int64_t i, auto ams) {
                 const T wi = decay ? w[i] - lr_wd * w[i] : w[i];
@@ -323,7 +328,7 @@ void adam_update(const OptimTensor<T>* ts, int64_t count, const OptimStep& s) {
     const T shrink = T(1.0 - s.learning_rate * s.weight_decay);
     const bool decoupled = decay && s.decoupled_weight_decay, l2 = decay && !s.decoupled_weight_decay;
     const bool maximize = s.maximize;
-    run_step(ts, count, 4, [&](const OptimTensor<T>& t, int64_t lo, int64_t hi) {
+    run_step(ts, count, 4, [=](const OptimTensor<T>& t, int64_t lo, int64_t hi) {
         T* w = t.param; const T* g = t.grad; T* m = t.state[0]; T* v = t.state[1]; T* vmax = t.state[2];
         auto element = [&](int64_t i, auto ams) {
             const T wi = decoupled ? w[i] * shrink : w[i];
@@ -351,7 +356,7 @@ void adamax_update(const OptimTensor<T>* ts, int64_t count, const OptimStep& s) 
     if (s.convention == Convention::keras) {
         // w -= lr*wd*w; m += (1-b1)*(g-m); u = max(b2*u, |g|); w -= lr*m/(bc1*(u + eps))
         const T lr = T(s.learning_rate), lr_wd = T(s.learning_rate * s.weight_decay), bc1_t = T(bc1);
-        run_step(ts, count, 4, [&](const OptimTensor<T>& t, int64_t lo, int64_t hi) {
+        run_step(ts, count, 4, [=](const OptimTensor<T>& t, int64_t lo, int64_t hi) {
             T* w = t.param; const T* g = t.grad; T* m = t.state[0]; T* u = t.state[1];
             simd_loop(lo, hi, [&](int64_t i) {
                 const T wi = decay ? w[i] - lr_wd * w[i] : w[i];
@@ -369,7 +374,7 @@ void adamax_update(const OptimTensor<T>* ts, int64_t count, const OptimStep& s) 
     // w -= (lr/bc1)*m/u
     const T clr = T(s.learning_rate / bc1);
     const bool maximize = s.maximize;
-    run_step(ts, count, 4, [&](const OptimTensor<T>& t, int64_t lo, int64_t hi) {
+    run_step(ts, count, 4, [=](const OptimTensor<T>& t, int64_t lo, int64_t hi) {
         T* w = t.param; const T* g = t.grad; T* m = t.state[0]; T* u = t.state[1];
         simd_loop(lo, hi, [&](int64_t i) {
             const T gi = torch_grad(g[i], w[i], maximize, decay, wd);
@@ -399,7 +404,7 @@ void nadam_update(const OptimTensor<T>* ts, int64_t count, const OptimStep& s) {
         // mhat = (mu_next/(1-prod*mu_next))*m + ((1-mu)/(1-prod))*g; w -= lr*mhat/(sqrt(v/bc2) + eps)
         const T cm = T(mu_next / (1.0 - prod * mu_next)), cg = T((1.0 - mu) / (1.0 - prod));
         const T lr_wd = T(s.learning_rate * s.weight_decay);
-        run_step(ts, count, 4, [&](const OptimTensor<T>& t, int64_t lo, int64_t hi) {
+        run_step(ts, count, 4, [=](const OptimTensor<T>& t, int64_t lo, int64_t hi) {
             T* w = t.param; const T* g = t.grad; T* m = t.state[0]; T* v = t.state[1];
             simd_loop(lo, hi, [&](int64_t i) {
                 const T wi = decay ? w[i] - lr_wd * w[i] : w[i];
@@ -422,7 +427,7 @@ void nadam_update(const OptimTensor<T>* ts, int64_t count, const OptimStep& s) {
     const T shrink = T(1.0 - s.learning_rate * s.weight_decay);
     const bool decoupled = decay && s.decoupled_weight_decay, l2 = decay && !s.decoupled_weight_decay;
     const bool maximize = s.maximize;
-    run_step(ts, count, 4, [&](const OptimTensor<T>& t, int64_t lo, int64_t hi) {
+    run_step(ts, count, 4, [=](const OptimTensor<T>& t, int64_t lo, int64_t hi) {
         T* w = t.param; const T* g = t.grad; T* m = t.state[0]; T* v = t.state[1];
         const TorchMoments<T> moments{wd, shrink, one_b1, b2, one_b2};
         auto loop = [&](auto mx, auto l2_on, auto decoupled_on) {
@@ -460,7 +465,7 @@ void radam_update(const OptimTensor<T>* ts, int64_t count, const OptimStep& s) {
     const bool decay = s.weight_decay != 0;
     const bool decoupled = decay && s.decoupled_weight_decay, l2 = decay && !s.decoupled_weight_decay;
     const bool maximize = s.maximize;
-    run_step(ts, count, 4, [&](const OptimTensor<T>& tn, int64_t lo, int64_t hi) {
+    run_step(ts, count, 4, [=](const OptimTensor<T>& tn, int64_t lo, int64_t hi) {
         T* w = tn.param; const T* g = tn.grad; T* m = tn.state[0]; T* v = tn.state[1];
         const TorchMoments<T> moments{wd, shrink, one_b1, b2, one_b2};
         auto element = [&](int64_t i, auto rectified, auto mx, auto l2_on, auto decoupled_on) {
@@ -489,7 +494,7 @@ void adadelta_update(const OptimTensor<T>* ts, int64_t count, const OptimStep& s
     //        ad = rho*ad + (1-rho)*(d*d); w -= lr*d
     // torch: g = -g (maximize); g += wd*w; a = rho*a + (1-rho)*g*g; d = sqrt(ad + eps)/sqrt(a + eps)*g;
     //        ad = rho*ad + (1-rho)*d*d; w -= lr*d
-    run_step(ts, count, 4, [&](const OptimTensor<T>& t, int64_t lo, int64_t hi) {
+    run_step(ts, count, 4, [=](const OptimTensor<T>& t, int64_t lo, int64_t hi) {
         T* w = t.param; const T* g = t.grad; T* a = t.state[0]; T* ad = t.state[1];
         if (keras) {
             simd_loop(lo, hi, [&](int64_t i) {
@@ -525,7 +530,7 @@ void lion_update(const OptimTensor<T>* ts, int64_t count, const OptimStep& s) {
     const T lr = T(s.learning_rate), lr_wd = T(s.learning_rate * s.weight_decay);
     const T b1 = T(s.beta_1), b2 = T(s.beta_2), one_b1 = T(1.0 - s.beta_1), one_b2 = T(1.0 - s.beta_2);
     const bool decay = s.weight_decay != 0;
-    run_step(ts, count, 2, [&](const OptimTensor<T>& t, int64_t lo, int64_t hi) {
+    run_step(ts, count, 2, [=](const OptimTensor<T>& t, int64_t lo, int64_t hi) {
         T* w = t.param; const T* g = t.grad; T* m = t.state[0];
         simd_loop(lo, hi, [&](int64_t i) {
             const T wi = decay ? w[i] - lr_wd * w[i] : w[i];
@@ -581,7 +586,7 @@ void ftrl_update(const OptimTensor<T>* ts, int64_t count, const OptimStep& s) {
     const double beta_term = s.beta == 0 ? 0.0 : s.beta / (2.0 * s.learning_rate);
     const FtrlConstants<T> c{T(s.learning_rate), T(s.learning_rate * s.weight_decay), T(2.0 * s.l2_shrinkage),
                              T(s.l1), T(-s.l1), T(2.0 * (s.l2 + beta_term)), s.weight_decay != 0};
-    run_step(ts, count, 8, [&](const OptimTensor<T>& t, int64_t lo, int64_t hi) {
+    run_step(ts, count, 8, [=](const OptimTensor<T>& t, int64_t lo, int64_t hi) {
         T* w = t.param; const T* g = t.grad; T* acc = t.state[0]; T* lin = t.state[1];
         if (p == 0.5) ftrl_range(w, g, acc, lin, lo, hi, c, [](T x) { return std::sqrt(x); });
         // pow reads its argument's bits: "+ 0.0" reads x as arithmetic does (a subnormal as 0 under DAZ)
