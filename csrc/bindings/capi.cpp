@@ -33,7 +33,7 @@ void register_capi(py::module_& m) {
           "capi_call_cost(which, iters, rounds) -> (direct, moded, capi): lists of ns per call, one per round, of "
           "the float32 kernel 'dense_forward' (32 x 128 x 10) or 'adam' (1000 parameters) from C++ through the "
           "kernel table, the same with the floating-point mode set and restored per call, and through the C API "
-          "table (the three alternated within each round).");
+          "table (the three alternated within each round, their order rotated from round to round).");
 }
 
 }  // namespace bindings

@@ -18,8 +18,8 @@ void fill_optimizer_entries(nnfast_capi* t);
 
 // Per-call cost, in ns, of the float32 kernel `which` ("dense_forward": 32 x 128 x 10 with bias,
 // linear; "adam": one tensor of 1000 parameters, keras convention) over `rounds` rounds of `iters`
-// calls each way, the ways alternated within each round (so a round's three figures met the same
-// load): straight through the kernel table in the kernels' floating-point mode (*direct), the same
+// calls each way, the ways alternated within each round in an order rotated from round to round
+// (so a round's three figures met the same load, and none is always first): straight through the kernel table in the kernels' floating-point mode (*direct), the same
 // with the mode set and restored around each call (*moded), and through the C API table
 // (*through); one value per round appended to each. Returns false for an unknown `which`.
 bool probe_call_cost(const char* which, int64_t iters, int rounds, std::vector<double>* direct,
