@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "common/alignment.h"
 #include "kernels/limits.h"
 #include "parallel/float_env.h"
 #include "parallel/parallel_for.h"
@@ -16,13 +17,12 @@ namespace {
 template <int NRW>
 void stream(float* const* rw, const float* ro, int64_t n, float c) {
     parallel_for(n, 16, 1, [&](int64_t b, int64_t e) {
-        // from where rw[0] is 64-byte aligned, as the optimizer steps run (optim.cpp)
-        const uintptr_t addr = reinterpret_cast<uintptr_t>(rw[0] + b);
-        const int64_t head = addr % 4 ? 0 : int64_t((64 - addr % 64) % 64 / 4);
-        for (int64_t i = b; i < std::min(e, b + head); ++i) {
+        // from where rw[0] is 64-byte aligned, as the optimizer steps run (common/alignment.h)
+        const int64_t body = aligned_from(rw[0], b, e);
+        for (int64_t i = b; i < body; ++i) {
             for (int k = 0; k < NRW; ++k) rw[k][i] += c * ro[i];
         }
-        b = std::min(e, b + head);
+        b = body;
         float* w0 = rw[0];
         float* w1 = rw[NRW > 1 ? 1 : 0];
         float* w2 = rw[NRW > 2 ? 2 : 0];

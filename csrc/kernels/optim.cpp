@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "common/alignment.h"
 #include "kernels/optim.h"
 #include "parallel/parallel_for.h"
 
@@ -16,18 +17,6 @@ namespace NNFAST_ISA_NS {
 namespace {
 
 constexpr int64_t kLine = 16;  // partition boundaries on 64-byte lines of floats
-
-// The first index in [first, last] from which p[i] sits on a 64-byte boundary (first when p's
-// elements cannot reach one). An unaligned 512-bit load or store that splits a cache line costs
-// about 12% at cache-resident sizes on Zen 4, and NumPy's large arrays start 16 bytes past a page.
-template <class T>
-int64_t aligned_from(const T* p, int64_t first, int64_t last) {
-    constexpr uintptr_t kBytes = 64;
-    const uintptr_t addr = reinterpret_cast<uintptr_t>(p + first);
-    if (addr % sizeof(T) != 0) return first;
-    const int64_t head = int64_t((kBytes - addr % kBytes) % kBytes / sizeof(T));
-    return std::min(last, first + head);
-}
 
 // fn(tensor, lo, hi) for each piece of a tensor that falls in [b, e) of the concatenated range,
 // split into a short head and a body whose parameters start 64-byte aligned (every update is
