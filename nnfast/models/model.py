@@ -120,13 +120,12 @@ class Model(Trainer):
         rng = np.random.default_rng(self.seed)
         layers = [n.layer for n in nodes]
         specs = [layer.weight_specs() for layer in layers]
+        sizes = [math.prod(s.shape) for layer_specs in specs for s in layer_specs]  # exact, however large
         expected = EXPECTED_WEIGHTS.get()
-        described = sum(math.prod(s.shape) for layer_specs in specs for s in layer_specs)
-        if expected is not None and described != expected:
-            raise ValueError(f"the model's config describes {described} weights, the file holds {expected}")
+        if expected is not None and sum(sizes) != expected:
+            raise ValueError(f"the model's config describes {sum(sizes)} weights, the file holds {expected}")
         trained = [[s.trainable and layer.trainable and self.trainable for s in layer_specs]
                    for layer, layer_specs in zip(layers, specs)]
-        sizes = [int(np.prod(s.shape)) for layer_specs in specs for s in layer_specs]
         n_trained = sum(n for n, t in zip(sizes, [t for ts in trained for t in ts]) if t)
         self._params = np.zeros(n_trained, self.dtype)
         self._grads = np.zeros(n_trained, self.dtype)
