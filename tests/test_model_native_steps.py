@@ -235,15 +235,21 @@ def test_native_epochs_give_the_same_bits_on_1_and_2_threads():
         np.testing.assert_array_equal(a, b)
 
 
+needs_threads = pytest.mark.skipif(not nf.config()["openmp"], reason="built without OpenMP: one thread only")
+
+
+@needs_threads
 def test_native_runs_time_their_first_steps_and_settle_on_a_thread_count(monkeypatch):
-    # each run_steps call alternates all threads and one over its first steps, keeps the faster
-    # and reports it; the weights are those of a 1-thread run whatever it chose
-    settled = []
+    # the first steps alternate all threads and one, the faster count is kept and reported, and the
+    # choice lasts across run_steps calls (a probe per model, not per call); the weights are those
+    # of a 1-thread run whatever it chose
+    settled, probes = [], []
     original = NativeStep.run_steps
 
     def spy(self, *args):
         ran = original(self, *args)
         settled.append(self.call.last_threads)
+        probes.append(self.call.probe_steps)
         return ran
 
     monkeypatch.setattr(NativeStep, "run_steps", spy)
@@ -253,13 +259,41 @@ def test_native_runs_time_their_first_steps_and_settle_on_a_thread_count(monkeyp
         with num_threads(n):
             m = Sequential([Dense(300, activation="relu", input_dim=40), Dense(3, activation="softmax")], seed=5)
             m.compile(optimizer=nf.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy")
-            m.fit(x, labels, batch_size=16, epochs=1, verbose=0)
-        runs.append((list(settled), m.get_weights()))
+            m.fit(x, labels, batch_size=16, epochs=2, verbose=0)
+        runs.append((list(settled), list(probes), m.get_weights()))
         settled.clear()
-    assert set(runs[0][0]) == {1}
-    assert runs[1][0] and set(runs[1][0]) <= {1, 2}
-    for a, b in zip(runs[0][1], runs[1][1]):
+        probes.clear()
+    assert set(runs[0][0]) == {1} and set(runs[0][1]) == {0}  # one thread: nothing to probe
+    assert len(runs[1][0]) >= 2 and set(runs[1][0]) <= {1, 2}
+    assert set(runs[1][1]) == {2 * 6}  # one probe of 6 steps each way, in the first call only
+    assert len(set(runs[1][0][1:])) == 1  # the later calls keep the first call's choice
+    for a, b in zip(runs[0][2], runs[1][2]):
         np.testing.assert_array_equal(a, b)
+
+
+@needs_threads
+def test_a_native_step_probes_again_when_the_thread_setting_changes(monkeypatch):
+    probes = []
+    original = NativeStep.run_steps
+
+    def spy(self, *args):
+        ran = original(self, *args)
+        probes.append((id(self.call), self.call.probe_steps))
+        return ran
+
+    class Threads(Callback):  # epochs on 2, 1 and 2 threads
+        def on_epoch_begin(self, epoch, logs=None):
+            nf.set_num_threads((2, 1, 2)[epoch])
+
+    monkeypatch.setattr(NativeStep, "run_steps", spy)
+    x, labels = data(800, features=40)
+    m = Sequential([Dense(64, activation="relu", input_dim=40), Dense(3, activation="softmax")], seed=5)
+    m.compile(optimizer=nf.optimizers.SGD(0.01), loss="sparse_categorical_crossentropy")
+    with num_threads(2):
+        m.fit(x, labels, batch_size=16, epochs=3, verbose=0, callbacks=[Threads()])
+    assert len({step for step, _ in probes}) == 1  # one native step for the whole fit
+    # the first epoch probed; the 1-thread one did not; the last probed again
+    assert [count for _, count in probes] == [12, 12, 24]
 
 
 @pytest.mark.parametrize("verbose", [1, 2])

@@ -53,6 +53,8 @@ class Step {
     int64_t last_updates = 0;
     // Threads the last run_steps call settled on after timing all threads and one (0: none yet).
     int last_threads = 0;
+    // Steps that run_steps calls have run as probes of all threads against one, over all calls.
+    int64_t probe_steps = 0;
 };
 
 // A C-contiguous int64 vector (labels, sample order).
@@ -254,10 +256,11 @@ class TypedStep : public Step {
         int64_t ran = 0;
         {
             GilRelease nogil(count * work_);
-            ThreadChoice threads(num_threads());
+            threads_.follow(num_threads());
             ran = run_dense_stack_steps<T>(kt, p, data, buf, first, count, s, schedule, out, correct, accuracy,
-                                           threads);
-            last_threads = threads.chosen();
+                                           threads_);
+            last_threads = threads_.chosen();
+            probe_steps = threads_.probe_reps();
         }
         const bool stopped_at_loss = ran > 0 && !std::isfinite(out[ran - 1]);
         last_updates = ran - stopped_at_loss;  // a non-finite loss updates nothing
@@ -391,6 +394,7 @@ class TypedStep : public Step {
     std::vector<T> scratch_;                          // dx of a normalization layer that needs none
     std::vector<T> batch_x_, batch_rows_, batch_weights_;  // run_steps' gathered batch
     std::vector<int64_t> batch_labels_;
+    ThreadChoice threads_;  // run_steps' thread count, kept across its calls
     int64_t input_dim_ = 0, outputs_ = 0;
     int64_t work_ = 0;  // multiply-adds of one step's forward pass (for the GIL policy)
 };
@@ -463,8 +467,11 @@ void register_dense_stack(py::module_& m) {
              "raises ValueError before a step whose rate is NaN or negative")
         .def_readonly("last_updates", &Step::last_updates, "Optimizer updates the last run or run_steps call applied.")
         .def_readonly("last_threads", &Step::last_threads,
-                      "Threads the last run_steps call settled on, after timing its first steps on all threads and "
-                      "on one (0 before any).");
+                      "Threads the last run_steps call settled on, after timing steps on all threads and on one (the "
+                      "choice lasts across calls, probed again every few thousand steps and when set_num_threads "
+                      "changes; 0 before any).")
+        .def_readonly("probe_steps", &Step::probe_steps,
+                      "Steps the run_steps calls have run so far as probes of all threads against one.");
 }
 
 }  // namespace bindings

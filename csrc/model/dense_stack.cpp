@@ -205,7 +205,7 @@ int64_t run_dense_stack_steps(const KernelTable& kt, const DenseStackStep<T>& s,
     for (int64_t i = 0; i < count; ++i) {
         step.learning_rate = learning_rate_at(schedule, step.step - 1);
         if (!(step.learning_rate >= 0.0)) return i;  // the caller reports it, as an update call would
-        const ThreadCap cap(threads.threads_at(i));
+        const ThreadCap cap(threads.threads());
         const auto start = std::chrono::steady_clock::now();
         const int64_t* rows = data.order + (first + i) * batch;
         gather_batch(buf, data, rows, batch);
@@ -218,7 +218,7 @@ int64_t run_dense_stack_steps(const KernelTable& kt, const DenseStackStep<T>& s,
             correct[i] = count_correct(s.layers.back().y, buf, data.labels != nullptr, batch, data.outputs,
                                        accuracy);
         ++step.step;
-        threads.record(i, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+        threads.record(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     }
     return count;
 }

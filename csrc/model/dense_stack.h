@@ -103,8 +103,8 @@ struct AccuracyRule {
 // at the learning rate `schedule` gives after step.step - 1 + i steps; its loss goes to losses[i]
 // and, when `correct` is given, the number of samples `accuracy` counts as right to correct[i]. Stops after the first non-finite loss (that step
 // updates nothing), and before a step whose learning rate is NaN or negative (it runs nothing).
-// Each step runs on the threads `threads` gives it (it probes all threads and one on the first
-// steps, then keeps the faster). Returns the steps run, a non-finite one included.
+// Each step runs on the threads `threads` gives it and is timed for it (it probes all threads
+// and one, then keeps the faster; the caller keeps it across calls). Returns the steps run, a non-finite one included.
 template <class T>
 int64_t run_dense_stack_steps(const KernelTable& kt, const DenseStackStep<T>& s, const TrainingSet<T>& data,
                               const BatchBuffers<T>& buf, int64_t first, int64_t count, OptimStep step,
