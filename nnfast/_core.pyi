@@ -407,6 +407,9 @@ class DenseStackStep:
     # Optimizer updates the last run or run_steps call applied.
     @property
     def last_updates(self) -> int: ...
-    # Threads the last run_steps call settled on (0 before any).
+    # Threads the last run_steps call settled on (0 before any); the choice lasts across calls.
     @property
     def last_threads(self) -> int: ...
+    # Steps the run_steps calls have run so far as probes of all threads against one.
+    @property
+    def probe_steps(self) -> int: ...
