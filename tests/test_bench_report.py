@@ -160,6 +160,7 @@ def test_report_build_one_section(no_heavy_peers, monkeypatch, tmp_path):
     assert "## training" in text and "## optimizers" not in text and "## dense" not in text
     assert training.__doc__.strip() in text
     assert "Skipped: jax: jax is not installed; keras: keras is not installed" in text
+    assert text.rstrip().endswith(report.placement_note(timing.placement, timing.placement))  # one thread
     if charts is not None:
         assert _is_png(charts / "training.png")
         assert f"Chart of the ratios: `{charts / 'training.png'}`" in text
@@ -488,3 +489,44 @@ def test_dense_section_states_the_isa_level_blocking_and_peak_share():
     assert f"ISA level {c['isa']}; float32 GEMM tile {b['mr']} x {b['nr']}, KC {b['kc']}, MC {b['mc']}" in text
     assert "FMA peak" in text and "nnfast % of FMA peak" in text
     assert all(0 < r["peak_share"] for r in rows)
+
+
+def test_multithreaded_measurements_wait_for_whole_cores(monkeypatch):
+    # a probe below FULL_PLACEMENT_SHARE of the best seen on that thread count is retried after a
+    # pause; one at or above it starts the measurement
+    monkeypatch.setattr(timing, "placement", timing.Placement(threads=2, best={2: 200.0}))
+    readings, pauses = iter([110.0, 150.0, 170.0, 999.0]), []
+    timing.await_full_placement(probe=lambda nt: next(readings), pause=pauses.append)
+    assert len(pauses) == 2 and next(readings) == 999.0  # 110 and 150 < 0.8 * 200; 170 starts it
+    assert (timing.placement.checks, timing.placement.retries, timing.placement.gave_up) == (1, 2, 0)
+
+
+def test_placement_gives_up_after_its_tries_and_one_thread_is_never_probed(monkeypatch):
+    monkeypatch.setattr(timing, "placement", timing.Placement(threads=2, best={2: 200.0}))
+    timing.await_full_placement(probe=lambda nt: 100.0, pause=lambda s: None)
+    assert timing.placement.retries == timing.MAX_PLACEMENT_TRIES and timing.placement.gave_up == 1
+    timing.placement.threads = 1
+    timing.await_full_placement(probe=lambda nt: pytest.fail("probed one thread"), pause=lambda s: None)
+    assert timing.placement.checks == 1
+
+
+def test_a_faster_probe_raises_the_bar_and_the_first_sets_it(monkeypatch):
+    monkeypatch.setattr(timing, "placement", timing.Placement(threads=2))
+    timing.await_full_placement(probe=lambda nt: 120.0, pause=lambda s: None)  # the first: accepted
+    timing.await_full_placement(probe=lambda nt: 230.0, pause=lambda s: None)
+    assert timing.placement.best == {2: 230.0} and timing.placement.retries == 0
+
+
+def test_the_real_placement_probe_and_the_report_note(monkeypatch):
+    assert timing.fma_probe_gflops(1) > 0
+    before = timing.Placement(checks=3, retries=1, gave_up=0)
+    note = report.placement_note(before, timing.Placement(checks=10, retries=4, gave_up=1))
+    assert "each of the 7 measurements" in note and "3 probes read less" in note and "1 measurements" in note
+    assert "none" in report.placement_note(before, before)
+
+
+def test_the_thread_pass_sets_and_restores_the_placement_count():
+    assert timing.placement.threads == 1
+    with timing.threads(2):
+        assert timing.placement.threads == 2
+    assert timing.placement.threads == 1

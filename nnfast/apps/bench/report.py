@@ -1,6 +1,7 @@
 """The side-by-side report: machine, measured limits, then each requested section, as Markdown;
 optionally one bar chart per section of the ratios peer time / nnfast time (needs matplotlib)."""
 import contextlib
+import dataclasses
 import datetime
 import importlib.metadata
 import inspect
@@ -210,6 +211,7 @@ def _build(sections, thread_counts, quick, repeats, charts, progress):
              f"{timing.settle_seconds()} s, so worker threads another library left spinning "
              "have gone to sleep. Peers that are not installed are listed as skipped.", "",
              "## Machine limits (measured with native probes)", ""]
+    checks_before = dataclasses.replace(timing.placement)
     begin("limits")
     table, _ = limits_table(thread_counts)
     parts.append(table)
@@ -223,4 +225,19 @@ def _build(sections, thread_counts, quick, repeats, charts, progress):
             path = write_chart(name, rows, os.path.join(charts, f"{name}.png"))
             if path:
                 parts += ["", f"Chart of the ratios: `{path}`"]
+    parts += ["", placement_note(checks_before, timing.placement)]
     return "\n".join(parts) + "\n"
+
+
+def placement_note(before, after):
+    """What the multi-threaded measurements' placement checks (timing.await_full_placement) did."""
+    checks, retries, gave_up = (after.checks - before.checks, after.retries - before.retries,
+                                after.gave_up - before.gave_up)
+    if not checks:
+        return "Placement checks: none (no measurement on more than one thread, or no settle pause)."
+    share = f"{timing.FULL_PLACEMENT_SHARE:.0%}"
+    return (f"Placement checks: each of the {checks} measurements on more than one thread started once a "
+            f"short FMA probe on its threads read at least {share} of the best such probe (after an idle "
+            "pause, the host of a shared machine sometimes gives two threads about one core's worth, "
+            f"about 0.55x, for as long as they stay busy); {retries} probes read less and were retried after a pause, and "
+            f"{gave_up} measurements started after {timing.MAX_PLACEMENT_TRIES} tries without it.")

@@ -19,11 +19,67 @@ def settle_seconds():
     return float(os.environ.get("NNFAST_BENCH_SETTLE", DEFAULT_SETTLE_SECONDS))
 
 
+# Two threads do not always get two cores on these shared machines: after the cores idle (as the
+# settle pause lets them), the host sometimes runs both vCPUs on one physical core's two hardware
+# threads, and two threads then run at about 0.55x for as long as they stay busy (measured: a
+# 2-thread FMA probe at 118 or 230 GFLOP/s and a 2-thread GEMM at 110 or 200, flipping only after
+# an idle pause). So a measurement on more than one thread starts only when a short FMA probe on
+# those threads reads at least FULL_PLACEMENT_SHARE of the best probe seen on that count; else it
+# pauses and probes again, at most MAX_PLACEMENT_TRIES times (then it measures anyway, counted).
+FULL_PLACEMENT_SHARE = 0.8
+MAX_PLACEMENT_TRIES = 20
+PLACEMENT_PROBE_ITERS = 800_000  # about 2 ms on one Zen 4 core
+
+
+@dataclasses.dataclass
+class Placement:
+    """The thread count of the running pass, the best probe per count, and what the checks did."""
+    threads: int = 1
+    best: dict = dataclasses.field(default_factory=dict)
+    checks: int = 0
+    retries: int = 0
+    gave_up: int = 0
+
+
+placement = Placement()
+
+
+def fma_probe_gflops(nt):
+    """A short FMA probe on nt threads, in GFLOP/s: the best of three runs of about 2 ms. (nnfast's
+    OpenMP workers spin a few milliseconds after it, within the next measurement's warm-up.)"""
+    from nnfast import _core
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        _core.fma_loop(PLACEMENT_PROBE_ITERS, nt)
+        best = min(best, time.perf_counter() - start)
+    return 256.0 * PLACEMENT_PROBE_ITERS * nt / best / 1e9
+
+
+def await_full_placement(probe=fma_probe_gflops, pause=time.sleep):
+    """Returns once the running pass's threads get whole cores (see FULL_PLACEMENT_SHARE)."""
+    nt = placement.threads
+    if nt <= 1:
+        return
+    placement.checks += 1
+    for attempt in range(MAX_PLACEMENT_TRIES):
+        rate = probe(nt)
+        best = placement.best[nt] = max(placement.best.get(nt, 0.0), rate)
+        if rate >= FULL_PLACEMENT_SHARE * best:
+            return
+        placement.retries += 1
+        pause(settle_seconds())
+    placement.gave_up += 1
+
+
 def settle():
-    """Sleeps the settle pause; a measurement starts (counted by the run's progress report)."""
+    """Sleeps the settle pause, then (on more than one thread) waits for the threads to get whole
+    cores; a measurement starts (counted by the run's progress report)."""
     if progress.active():
         progress.active().tick()
     time.sleep(settle_seconds())
+    if settle_seconds() > 0:
+        await_full_placement()
 
 
 def case(text):
@@ -78,8 +134,9 @@ def threads(n):
     import nnfast
     if progress.active():
         progress.active().threads(n)
-    before = nnfast.get_num_threads()
+    before, placement_before = nnfast.get_num_threads(), placement.threads
     nnfast.set_num_threads(n)
+    placement.threads = n
     torch = optional_import("torch")
     torch_before = torch.get_num_threads() if torch else None
     if torch:
@@ -93,6 +150,7 @@ def threads(n):
             yield
     finally:
         nnfast.set_num_threads(before)
+        placement.threads = placement_before
         if torch:
             torch.set_num_threads(torch_before)
 
