@@ -230,14 +230,15 @@ def _build(sections, thread_counts, quick, repeats, charts, progress):
 
 
 def placement_note(before, after):
-    """What the multi-threaded measurements' placement checks (timing.await_full_placement) did."""
+    """What the measurements' placement checks (timing.await_full_placement) did."""
     checks, retries, gave_up = (after.checks - before.checks, after.retries - before.retries,
                                 after.gave_up - before.gave_up)
     if not checks:
-        return "Placement checks: none (no measurement on more than one thread, or no settle pause)."
+        return "Placement checks: none (no settle pause)."
     share = f"{timing.FULL_PLACEMENT_SHARE:.0%}"
-    return (f"Placement checks: each of the {checks} measurements on more than one thread started once a "
-            f"short FMA probe on its threads read at least {share} of the best such probe (after an idle "
-            "pause, the host of a shared machine sometimes gives two threads about one core's worth, "
-            f"about 0.55x, for as long as they stay busy); {retries} probes read less and were retried after a pause, and "
-            f"{gave_up} measurements started after {timing.MAX_PLACEMENT_TRIES} tries without it.")
+    return (f"Placement checks: each of the {checks} measurements started once a short FMA probe on its "
+            f"threads read at least {share} of the best such probe on that thread count (after an idle "
+            "pause, the host of a shared machine sometimes gives the threads about half their cores "
+            f"for as long as they stay busy); {retries} probes read less and were retried after a "
+            f"pause, and {gave_up} measurements started after {timing.MAX_PLACEMENT_TRIES} tries "
+            "without it.")

@@ -19,13 +19,13 @@ def settle_seconds():
     return float(os.environ.get("NNFAST_BENCH_SETTLE", DEFAULT_SETTLE_SECONDS))
 
 
-# Two threads do not always get two cores on these shared machines: after the cores idle (as the
-# settle pause lets them), the host sometimes runs both vCPUs on one physical core's two hardware
-# threads, and two threads then run at about 0.55x for as long as they stay busy (measured: a
-# 2-thread FMA probe at 118 or 230 GFLOP/s and a 2-thread GEMM at 110 or 200, flipping only after
-# an idle pause). So a measurement on more than one thread starts only when a short FMA probe on
-# those threads reads at least FULL_PLACEMENT_SHARE of the best probe seen on that count; else it
-# pauses and probes again, at most MAX_PLACEMENT_TRIES times (then it measures anyway, counted).
+# Threads do not always get whole cores on these shared machines: after the cores idle (as the
+# settle pause lets them), the host sometimes gives two threads about one core's worth (likely both
+# vCPUs on one physical core's two hardware threads), or one thread half a core, for as long as they
+# stay busy (measured: a 2-thread FMA probe at 118 or 230 GFLOP/s and a 2-thread GEMM at 110 or 200,
+# flipping only after an idle pause). So a measurement starts only when a short FMA probe on its
+# threads reads at least FULL_PLACEMENT_SHARE of the best probe seen on that count; else it pauses
+# and probes again, at most MAX_PLACEMENT_TRIES times (then it measures anyway, counted).
 FULL_PLACEMENT_SHARE = 0.8
 MAX_PLACEMENT_TRIES = 20
 PLACEMENT_PROBE_ITERS = 800_000  # about 2 ms on one Zen 4 core
@@ -59,8 +59,6 @@ def fma_probe_gflops(nt):
 def await_full_placement(probe=fma_probe_gflops, pause=time.sleep):
     """Returns once the running pass's threads get whole cores (see FULL_PLACEMENT_SHARE)."""
     nt = placement.threads
-    if nt <= 1:
-        return
     placement.checks += 1
     for attempt in range(MAX_PLACEMENT_TRIES):
         rate = probe(nt)
@@ -73,8 +71,8 @@ def await_full_placement(probe=fma_probe_gflops, pause=time.sleep):
 
 
 def settle():
-    """Sleeps the settle pause, then (on more than one thread) waits for the threads to get whole
-    cores; a measurement starts (counted by the run's progress report)."""
+    """Sleeps the settle pause, then waits for the threads to get whole cores; a measurement starts
+    (counted by the run's progress report)."""
     if progress.active():
         progress.active().tick()
     time.sleep(settle_seconds())
