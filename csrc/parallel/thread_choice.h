@@ -5,8 +5,11 @@
 //
 // One choice lives as long as the work it times (a model's compiled step), across calls: an epoch
 // of a small data set is a few dozen steps, and probing afresh in every call would run a large
-// share of them on the slower count. It probes again after kReprobeAfter repetitions, so a
-// machine whose load changes is followed, and from the start when the thread setting changes.
+// share of them on the slower count. It probes again when the thread setting changes, after
+// kReprobeSeconds of timed steps, and when kSlowRun steps in a row take kSlowdown times the chosen
+// count's probe median (at most once per kMinProbeGap seconds of steps, so a median that was only
+// lucky costs a bounded share): on a shared machine the host can halve what two threads get after
+// an idle pause (two vCPUs on one physical core), and then one thread is the faster choice.
 #pragma once
 #include <algorithm>
 #include <cstdint>
@@ -17,7 +20,10 @@ class ThreadChoice {
   public:
     // A probe is 2 * kProbes repetitions alternating all threads and one.
     static constexpr int kProbes = 6;
-    static constexpr int64_t kReprobeAfter = 4096;
+    static constexpr double kReprobeSeconds = 1.0;
+    static constexpr double kSlowdown = 1.5;
+    static constexpr int kSlowRun = 8;
+    static constexpr double kMinProbeGap = 0.1;
 
     // Starts over, with a probe, when `threads` (the setting now) is not the one being followed.
     void follow(int threads) {
@@ -38,9 +44,18 @@ class ThreadChoice {
         if (probing()) {
             (rep_ % 2 == 0 ? all_times_ : one_times_)[rep_ / 2] = seconds;
             ++probe_reps_;
-            if (rep_ == 2 * kProbes - 1) chosen_ = median(one_times_) < median(all_times_) ? 1 : all_;
+            if (++rep_ < 2 * kProbes) return;
+            const double all = median(all_times_), one = median(one_times_);
+            chosen_ = one < all ? 1 : all_;
+            chosen_median_ = chosen_ == 1 ? one : all;
+            since_probe_ = 0.0;
+            slow_run_ = 0;
+            return;
         }
-        rep_ = rep_ + 1 == 2 * kProbes + kReprobeAfter ? 0 : rep_ + 1;
+        if (all_ <= 1) return;
+        since_probe_ += seconds;
+        slow_run_ = seconds > kSlowdown * chosen_median_ ? slow_run_ + 1 : 0;
+        if (since_probe_ >= kReprobeSeconds || (slow_run_ >= kSlowRun && since_probe_ >= kMinProbeGap)) rep_ = 0;
     }
 
     // The count settled on (0 before any thread setting was followed).
@@ -57,8 +72,9 @@ class ThreadChoice {
         return 0.5 * (t[kProbes / 2 - 1] + t[kProbes / 2]);
     }
 
-    int all_ = 0, chosen_ = 0;
-    int64_t rep_ = 0, probe_reps_ = 0;
+    int all_ = 0, chosen_ = 0, rep_ = 0, slow_run_ = 0;
+    int64_t probe_reps_ = 0;
+    double chosen_median_ = 0.0, since_probe_ = 0.0;
     double all_times_[kProbes] = {}, one_times_[kProbes] = {};
 };
 
