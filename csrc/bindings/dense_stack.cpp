@@ -468,8 +468,8 @@ void register_dense_stack(py::module_& m) {
         .def_readonly("last_updates", &Step::last_updates, "Optimizer updates the last run or run_steps call applied.")
         .def_readonly("last_threads", &Step::last_threads,
                       "Threads the last run_steps call settled on, after timing steps on all threads and on one (the "
-                      "choice lasts across calls, probed again every few thousand steps and when set_num_threads "
-                      "changes; 0 before any).")
+                      "choice lasts across calls; it is probed again after a second of steps, when steps slow "
+                      "down, and when set_num_threads changes; 0 before any).")
         .def_readonly("probe_steps", &Step::probe_steps,
                       "Steps the run_steps calls have run so far as probes of all threads against one.");
 }

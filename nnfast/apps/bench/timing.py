@@ -60,7 +60,7 @@ def await_full_placement(probe=fma_probe_gflops, pause=time.sleep):
     """Returns once the running pass's threads get whole cores (see FULL_PLACEMENT_SHARE)."""
     nt = placement.threads
     placement.checks += 1
-    for attempt in range(MAX_PLACEMENT_TRIES):
+    for _ in range(MAX_PLACEMENT_TRIES):
         rate = probe(nt)
         best = placement.best[nt] = max(placement.best.get(nt, 0.0), rate)
         if rate >= FULL_PLACEMENT_SHARE * best:
