@@ -6,7 +6,7 @@ import numpy as np
 
 from nnfast import _core
 
-from .timing import measure
+from .timing import fma_gflops, measure
 
 
 def inplace_stream_seconds(size, arrays_updated):
@@ -27,4 +27,4 @@ def fma_peak_gflops(threads, seconds=0.2):
             break
         iters *= 4
     best = min(measure(functools.partial(_core.fma_loop, iters, threads), repeats=5, warmup=0).q1, t)
-    return 256.0 * iters * threads / best / 1e9
+    return fma_gflops(iters, threads, best)

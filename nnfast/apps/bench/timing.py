@@ -44,6 +44,11 @@ class Placement:
 placement = Placement()
 
 
+def fma_gflops(iters, nt, seconds):
+    """GFLOP/s of _core.fma_loop(iters, nt) run in `seconds` (128 multiply-adds per iteration and thread)."""
+    return 256.0 * iters * nt / seconds / 1e9
+
+
 def fma_probe_gflops(nt):
     """A short FMA probe on nt threads, in GFLOP/s: the best of three runs of about 2 ms. (nnfast's
     OpenMP workers spin a few milliseconds after it, within the next measurement's warm-up.)"""
@@ -53,7 +58,7 @@ def fma_probe_gflops(nt):
         start = time.perf_counter()
         _core.fma_loop(PLACEMENT_PROBE_ITERS, nt)
         best = min(best, time.perf_counter() - start)
-    return 256.0 * PLACEMENT_PROBE_ITERS * nt / best / 1e9
+    return fma_gflops(PLACEMENT_PROBE_ITERS, nt, best)
 
 
 def await_full_placement(probe=fma_probe_gflops, pause=time.sleep):
