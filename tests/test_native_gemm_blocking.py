@@ -10,11 +10,13 @@ import pytest
 import nnfast as nf
 from nnfast import reference as ref
 
-from conftest import assert_same_bits, assert_within, run_python
+from conftest import assert_same_bits, assert_within, num_threads, run_python
 
 # (m, k, n): packed A and B over several blocks, rows split among threads (m >= n) and column
-# panels split (m < n), a small batch read in place, a narrow product, odd sizes everywhere
-SHAPES = ((150, 301, 97), (257, 65, 300), (40, 500, 200), (9, 1001, 70), (300, 200, 10), (67, 129, 1000))
+# panels split (m < n), a small batch read in place, a narrow product, products of one to three
+# columns (computed element by element, not in tiles), odd sizes everywhere
+SHAPES = ((150, 301, 97), (257, 65, 300), (40, 500, 200), (9, 1001, 70), (300, 200, 10), (67, 129, 1000),
+          (257, 600, 1), (33, 17, 3))
 PRODUCTS = ((False, False), (True, False), (False, True))
 # small, odd and mixed blockings (0 keeps the derived size); MC and NC round up to whole panels
 BLOCKINGS = ("", "1,0,0", "5,1,1", "7,5,3", "64,24,64", "0,0,33", "200,0,0")
@@ -124,3 +126,22 @@ def test_bad_override_fails_the_import_naming_it(value, why):
     assert r.returncode != 0
     assert "NNFAST_BLOCKING must be KC,MC,NC: three integers in [0, 1048576]" in r.stderr
     assert f"{why}, got '{value}'" in r.stderr
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("m, k", [(256, 256), (7, 9), (1000, 65), (17, 1), (9, 1000), (1, 7)])
+def test_products_of_a_few_columns_carry_the_tiles_bits(dtype, m, k):
+    """Up to three columns are summed element by element, in the tiles' own order, so they equal
+    the same columns of a product wide enough for tiles, bit for bit, on 1 and 2 threads."""
+    rng = np.random.default_rng(m * 1000 + k)
+    a = rng.standard_normal((m, k)).astype(dtype)
+    b = rng.standard_normal((k, 40)).astype(dtype)
+    bias = rng.standard_normal(40).astype(dtype)
+    wide = nf.ops.gemm(a, b)
+    wide_dense = nf.ops.dense_forward(a, b, bias, "sigmoid")
+    for threads in (1, 2):
+        with num_threads(threads):
+            for n in (1, 2, 3):
+                columns = np.ascontiguousarray(b[:, :n])
+                assert_same_bits(nf.ops.gemm(a, columns), wide[:, :n])
+                assert_same_bits(nf.ops.dense_forward(a, columns, bias[:n], "sigmoid"), wide_dense[:, :n])

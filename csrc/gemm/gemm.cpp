@@ -1,11 +1,14 @@
 // The packed GEMM (BLIS-style), in BLIS's parts: a plan (plan_gemm: blocking, what is packed,
 // threads), the macro-kernel (macro_kernel: a block's MR x NR micro-tiles) and the drivers
 // (run_packed: loops jc (NC) -> pc (KC) -> ic (MC) over packed panels, the tiles of a block shared
-// among threads; run_in_place: both operands read in place). The last KC pass stores through
-// the epilogue (bias, activation), so Y is written once more at most, never re-read in a separate
-// pass. Every thread count computes every tile the same way: bit-identical results.
+// among threads; run_owned_panels: A read in place, each thread owning whole column panels of B).
+// The last KC pass stores through the epilogue (bias, activation), so Y is written once more at
+// most, never re-read in a separate pass. Every thread count computes every tile the same way:
+// bit-identical results. Products of one to three columns skip the tiles (narrow_product), with
+// the tiles' bits.
 #include "gemm/gemm.h"
 
+#include <cmath>
 #include <cstdint>
 
 #include "gemm/blocking.h"
@@ -15,6 +18,7 @@
 #include "kernels/activation_math.h"
 #include "memory/workspace.h"
 #include "parallel/float_env.h"
+#include "parallel/parallel_for.h"
 #include "parallel/threads.h"
 
 #ifdef _OPENMP
@@ -42,6 +46,11 @@ constexpr int64_t kMultiplyAddsPerWorkUnit = 32;
 // packed must stay in L1, and fewer passes over the small C tile save its reloads (measured: 784
 // as 2 x 392 beats 4 x 196 by 4-8%).
 constexpr int64_t kDirectKC = 400;
+
+// When A is read in place and B is one column block, each thread can own whole column panels of B
+// and pack them itself, with no barrier; but every thread then reads all of A's KC block, so that
+// block must stay in L2: up to this many bytes (a 256 x 256 float layer's batch).
+constexpr int64_t kOwnedPanelsMaxA = 256 * 1024;
 
 // c (rows, cols; row stride ldc) = act(c + bias (cols)), in place, after the last pass over k.
 // Bias and a piecewise-linear activation go in one pass over each row.
@@ -204,7 +213,7 @@ struct GemmPlan {
     int64_t apack_size;              // elements of one packed block of A
     T* bpack;                        // the packed panel of B: kc_max x nc_max rounded up to NR
     T* apack;                        // nt packed blocks of A (one per thread when threads own blocks)
-    bool in_place;                   // both read in place, each one block: the barrier-free driver
+    bool owned_panels;               // A in place, one column block: the barrier-free driver
 };
 
 template <class T>
@@ -230,7 +239,8 @@ GemmPlan<T> plan_gemm(T* c, int64_t c_rs, int64_t c_cs, const T* a, int64_t a_rs
     p.apack_size = p.kc_max * ceil_div(p.mc_max, MR) * MR;
     p.bpack = static_cast<T*>(workspace(kPackB, sizeof(T) * p.kc_max * ceil_div(p.nc_max, NR) * NR));
     p.apack = static_cast<T*>(workspace(kPackA, sizeof(T) * p.apack_size * p.nt));
-    p.in_place = p.direct_a && p.direct_b && p.nc_max >= n && p.mc_max >= m;
+    p.owned_panels = p.direct_a && p.nc_max >= n &&
+                     (p.direct_b ? p.mc_max >= m : m * p.kc_max * int64_t(sizeof(T)) <= kOwnedPanelsMaxA);
     return p;
 }
 
@@ -268,11 +278,12 @@ void macro_kernel(const GemmPlan<T>& p, int64_t jc, int64_t pc, int64_t kc, int6
     }
 }
 
-// The driver when both operands are read in place (p.in_place): no thread reads what another
-// packs, so when the column panels split evenly each thread owns whole ones (the owner of a
-// partial last panel packs it) and runs its passes over k with no barrier at all.
+// The driver when A is read in place and B is one column block (p.owned_panels): each thread owns
+// whole column panels of B, packing them itself unless B is read in place (then only the owner of a
+// partial last panel packs it), so no thread reads what another packs and the passes over k need
+// no barrier at all.
 template <class T>
-void run_in_place(const GemmPlan<T>& p, int tid, int team) {
+void run_owned_panels(const GemmPlan<T>& p, int tid, int team) {
     constexpr int MR = Blocking<T>::MR, NR = Blocking<T>::NR;
     const int64_t n = p.n, k = p.k, kc_max = p.kc_max;
     const int64_t npanels = ceil_div(n, NR), mpanels = ceil_div(p.m, MR);
@@ -280,8 +291,14 @@ void run_in_place(const GemmPlan<T>& p, int tid, int team) {
     split(npanels, tid, team, &lo, &hi);
     for (int64_t pc = 0; pc < k; pc += kc_max) {
         const int64_t kc = k - pc < kc_max ? k - pc : kc_max;
-        if (n % NR && hi == npanels) pack_b<T, NR>(p.bpack, p.b, p.b_rs, p.b_cs, pc, 0, n, kc, npanels - 1, npanels);
-        macro_kernel(p, 0, pc, kc, 0, p.m, static_cast<const T*>(nullptr), lo * mpanels, hi * mpanels);
+        // This thread's panels start at lo * NR * kc_max whatever this pass's kc, so packing a
+        // shorter pass never overwrites panels another thread is still reading.
+        GemmPlan<T> mine = p;
+        mine.bpack = p.bpack + lo * NR * (kc_max - kc);
+        if (!p.direct_b) pack_b<T, NR>(mine.bpack, p.b, p.b_rs, p.b_cs, pc, 0, n, kc, lo, hi);
+        else if (n % NR && hi == npanels)
+            pack_b<T, NR>(mine.bpack, p.b, p.b_rs, p.b_cs, pc, 0, n, kc, npanels - 1, npanels);
+        macro_kernel(mine, 0, pc, kc, 0, p.m, static_cast<const T*>(nullptr), lo * mpanels, hi * mpanels);
     }
 }
 
@@ -338,6 +355,54 @@ void run_packed(const GemmPlan<T>& p, int tid, int team) {
     }
 }
 
+// Up to this many columns of C (a Dense layer's few outputs), C is computed element by element:
+// an MR x NR tile would spend NR multiply-adds per row and k for these few.
+constexpr int64_t kNarrowColumns = 3;
+// Rows of C whose sums run together (independent chains hide the multiply-add's latency).
+constexpr int kNarrowRows = 8;
+
+// acc + x * y, rounded as the micro-kernel's vector multiply-add rounds it: fused where the level has FMA.
+template <class T>
+NNFAST_ALWAYS_INLINE T multiply_add(T acc, T x, T y) {
+#ifdef __FMA__
+    return std::fma(x, y, acc);
+#else
+    return acc + x * y;
+#endif
+}
+
+// C (m, n), n <= kNarrowColumns, of a row-major A, then the epilogue. Each element is the tiles'
+// own chain - from zero, one multiply-add per k in increasing k - so the bits are the tiles';
+// row groups are split over threads.
+template <class T>
+void narrow_product(T* c, int64_t c_rs, const T* a, int64_t a_rs, const T* b, int64_t b_rs, int64_t b_cs,
+                    const T* bias, int64_t m, int64_t n, int64_t k, Activation act) {
+    const int64_t groups = ceil_div(m, kNarrowRows);
+    parallel_for(groups, 1, kNarrowRows * n * k / kMultiplyAddsPerWorkUnit, [&](int64_t g0, int64_t g1) {
+        for (int64_t g = g0; g < g1; ++g) {
+            const int64_t i0 = g * kNarrowRows;
+            const int rows = int(m - i0 < kNarrowRows ? m - i0 : kNarrowRows);
+            for (int64_t j = 0; j < n; ++j) {
+                T acc[kNarrowRows] = {};
+                if (rows == kNarrowRows) {
+                    for (int64_t p = 0; p < k; ++p) {
+                        const T bp = b[p * b_rs + j * b_cs];
+#pragma GCC unroll 8
+                        for (int r = 0; r < kNarrowRows; ++r) acc[r] = multiply_add(acc[r], a[(i0 + r) * a_rs + p], bp);
+                    }
+                } else {
+                    for (int64_t p = 0; p < k; ++p) {
+                        const T bp = b[p * b_rs + j * b_cs];
+                        for (int r = 0; r < rows; ++r) acc[r] = multiply_add(acc[r], a[(i0 + r) * a_rs + p], bp);
+                    }
+                }
+                for (int r = 0; r < rows; ++r) c[(i0 + r) * c_rs + j] = acc[r];
+            }
+            epilogue(c + i0 * c_rs, c_rs, rows, int(n), bias, act);
+        }
+    });
+}
+
 }  // namespace
 
 // The edge cases, then the plan and its driver: over a team of p.nt threads, or, for one thread,
@@ -357,15 +422,17 @@ void gemm(T* c, int64_t c_rs, int64_t c_cs, const T* a, int64_t a_rs, int64_t a_
     // element's sum runs in the same order, so the bits are the same.
     if (n < NR && m >= 2 * NR && a_rs == 1 && a_cs != 1 && !bias && act == Activation::linear)
         return gemm<T>(c, c_cs, c_rs, b, b_cs, b_rs, a, a_cs, a_rs, nullptr, n, m, k, act);
+    if (n <= kNarrowColumns && a_cs == 1 && c_cs == 1)
+        return narrow_product<T>(c, c_rs, a, a_rs, b, b_rs, b_cs, bias, m, n, k, act);
     const GemmPlan<T> p = plan_gemm<T>(c, c_rs, c_cs, a, a_rs, a_cs, b, b_rs, b_cs, bias, m, n, k, act);
 #ifdef _OPENMP
     if (p.nt > 1) {  // every thread in the caller's floating-point mode (float_env.h)
         const FpMode mode = read_fp_mode();
-        if (p.in_place && ceil_div(n, NR) % p.nt == 0) {
+        if (p.owned_panels && ceil_div(n, NR) % p.nt == 0) {
 #pragma omp parallel num_threads(p.nt)
             {
                 FpModeScope fp(mode);
-                run_in_place(p, omp_get_thread_num(), omp_get_num_threads());
+                run_owned_panels(p, omp_get_thread_num(), omp_get_num_threads());
             }
             return;
         }
@@ -377,7 +444,7 @@ void gemm(T* c, int64_t c_rs, int64_t c_cs, const T* a, int64_t a_rs, int64_t a_
         return;
     }
 #endif
-    if (p.in_place) return run_in_place(p, 0, 1);
+    if (p.owned_panels) return run_owned_panels(p, 0, 1);
     run_packed(p, 0, 1);
 }
 
