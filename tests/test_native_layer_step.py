@@ -23,6 +23,8 @@ from nnfast.layers import (
 from nnfast.losses import get as get_loss
 from nnfast.models import Sequential
 
+from conftest import num_threads
+
 pytestmark = pytest.mark.filterwarnings("error")
 
 FEATURES = 6
@@ -49,6 +51,16 @@ HIDDEN = {
     "layer_norm": lambda: [Dense(8), LayerNormalization(), ReLU(), Dense(7), LayerNormalization(scale=False)],
     "combined": lambda: [Dense(10), BatchNormalization(), ReLU(), Dropout(0.3), Dense(8), LayerNormalization(),
                          Activation("leaky_relu"), Dropout(0.1)],
+    # batch normalization fused with the element-wise layers after it (batch_norm_tail_*): every
+    # tail (activation, dropout, both; relu, leaky_relu, linear), a frozen normalization, one first
+    # in the model, and tails that do not fuse (tanh, a softmax layer)
+    "batch_norm_tails": lambda: [Dense(17), BatchNormalization(), Dropout(0.3), Dense(9), BatchNormalization(),
+                                 LeakyReLU(negative_slope=0.2), Dropout(0.2), Dense(65), BatchNormalization(), Activation("linear"),
+                                 Dense(7), BatchNormalization(scale=False), ReLU()],
+    "batch_norm_first_tail": lambda: [BatchNormalization(), ReLU(), Dropout(0.25), Dense(8)],
+    "batch_norm_frozen_tail": lambda: [Dense(8), BatchNormalization(trainable=False), ReLU(), Dropout(0.3)],
+    "batch_norm_unfused": lambda: [Dense(8), BatchNormalization(), Activation("tanh"), Dropout(0.3), Dense(6),
+                                   BatchNormalization(), Softmax(), Dropout(0.1)],
 }
 
 # loss -> (output activation, outputs, sparse targets)
@@ -139,28 +151,35 @@ def test_train_on_batch_runs_natively_with_the_python_loops_bits(hidden, dtype):
     assert_same(*models)
 
 
-def test_the_tabular_model_with_class_weight_batch_256():
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("width", [256, 65, 1000])
+def test_the_tabular_model_with_class_weight_batch_256(width, dtype):
     """The issue's tabular model: Input(64), 3 blocks of Dense 256 / BatchNormalization / ReLU /
-    Dropout 0.3, then Dense 1 sigmoid, class_weight, batch 256."""
+    Dropout 0.3 (each normalization fused with its tail), then Dense 1 sigmoid, class_weight, batch
+    256; also at widths that are not a multiple of the vector. The Python loop's bits, natively on 1
+    and 2 threads."""
     rng = np.random.default_rng(3)
-    x = rng.standard_normal((700, 64)).astype(np.float32)
-    y = (x[:, :3].sum(axis=1) + 0.5 * rng.standard_normal(700) > 1.0).astype(np.float32)
+    x = rng.standard_normal((700, 64)).astype(dtype)
+    y = (x[:, :3].sum(axis=1) + 0.5 * rng.standard_normal(700) > 1.0).astype(dtype)
 
     def tabular(fast):
-        blocks = [layer for _ in range(3) for layer in (Dense(256), BatchNormalization(), ReLU(), Dropout(0.3))]
-        m = Sequential([InputLayer(shape=(64,)), *blocks, Dense(1, activation="sigmoid")], seed=11)
+        blocks = [layer for _ in range(3) for layer in (Dense(width), BatchNormalization(), ReLU(), Dropout(0.3))]
+        m = Sequential([InputLayer(shape=(64,)), *blocks, Dense(1, activation="sigmoid")], seed=11, dtype=dtype)
         m.compile(optimizer="adam", loss="binary_crossentropy")
         m.fast_step = fast
         return m
 
     models, histories = [], []
-    for fast in (True, False):
+    for fast, threads in ((True, 1), (True, 2), (False, 2)):
         m = tabular(fast)
-        histories.append(m.fit(x, y, batch_size=256, epochs=2, verbose=0, class_weight={0: 0.6, 1: 3.0}).history)
+        with num_threads(threads):
+            histories.append(m.fit(x, y, batch_size=256, epochs=2, verbose=0,
+                                   class_weight={0: 0.6, 1: 3.0}).history)
         models.append(m)
     assert models[0].native_planner.batch_sizes == [256, 188]
-    assert histories[0] == histories[1]
-    assert_same(*models)
+    assert histories[0] == histories[1] == histories[2]
+    assert_same(models[0], models[2])
+    assert_same(models[1], models[2])
 
 
 def test_a_saved_model_continues_the_dropout_stream(tmp_path):

@@ -29,6 +29,29 @@ T activate(T z, Activation act) {
     }
 }
 
+// y[i] (n) = act(z[i]) for the element-wise activations (softmax excluded); y may be z. relu and
+// leaky_relu are their own vector loops.
+template <class T>
+void elementwise_forward_range(T* y, const T* z, int64_t n, Activation act) {
+    const T slope = T(kLeakyReluSlope);
+    switch (act) {
+    case Activation::linear:
+        if (y != z)
+            for (int64_t i = 0; i < n; ++i) y[i] = z[i];
+        break;
+    case Activation::relu:  // NaN propagates, as np.maximum(z, 0)
+#pragma omp simd
+        for (int64_t i = 0; i < n; ++i) y[i] = z[i] < T(0) ? T(0) : z[i];
+        break;
+    case Activation::leaky_relu:
+#pragma omp simd
+        for (int64_t i = 0; i < n; ++i) y[i] = z[i] < T(0) ? slope * z[i] : z[i];
+        break;
+    default:  // sigmoid, tanh
+        for (int64_t i = 0; i < n; ++i) y[i] = activate(z[i], act);
+    }
+}
+
 // dz[i] (n) = dL/dz from the activated output y (n) and dy (n), element-wise activations. relu and
 // leaky_relu select, so a non-finite dy where the unit is off gives 0 (as the reference).
 template <class T>

@@ -16,24 +16,7 @@ constexpr int64_t kLine = 16;  // items per partition boundary: a 64-byte cache 
 // y (n) = act(z (n)) for the element-wise activations.
 template <class T>
 void elementwise_forward(T* y, const T* z, int64_t n, Activation act) {
-    const T slope = T(kLeakyReluSlope);
-    parallel_for(n, kLine, 1, [&](int64_t b, int64_t e) {
-        switch (act) {
-        case Activation::linear:
-            for (int64_t i = b; i < e; ++i) y[i] = z[i];
-            break;
-        case Activation::relu:  // NaN propagates, as np.maximum(z, 0)
-#pragma omp simd
-            for (int64_t i = b; i < e; ++i) y[i] = z[i] < T(0) ? T(0) : z[i];
-            break;
-        case Activation::leaky_relu:
-#pragma omp simd
-            for (int64_t i = b; i < e; ++i) y[i] = z[i] < T(0) ? slope * z[i] : z[i];
-            break;
-        default:  // sigmoid, tanh
-            for (int64_t i = b; i < e; ++i) y[i] = activate(z[i], act);
-        }
-    });
+    parallel_for(n, kLine, 1, [&](int64_t b, int64_t e) { elementwise_forward_range(y + b, z + b, e - b, act); });
 }
 
 }  // namespace

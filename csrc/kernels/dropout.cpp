@@ -9,43 +9,16 @@
 namespace nnfast {
 namespace NNFAST_ISA_NS {
 
-namespace {
-
-// The element loops take everything by value: the uint8_t mask may alias any memory, so values
-// read through a pointer (a lambda's captures) would be reloaded per element and the loop would not
-// vectorize.
-
-// y[b:e], mask[b:e] of dropout_forward.
-template <class T>
-void dropout_forward_range(T* y, uint8_t* mask, const T* x, int64_t b, int64_t e, T scale, uint64_t threshold,
-                           uint64_t seed) {
-#pragma omp simd
-    for (int64_t i = b; i < e; ++i) {
-        const bool keep = dropout_bits(seed, uint64_t(i)) >= threshold;
-        mask[i] = keep;
-        y[i] = keep ? x[i] * scale : T(0);
-    }
-}
-
-// dx[b:e] of dropout_backward.
-template <class T>
-void dropout_backward_range(T* dx, const T* dy, const uint8_t* mask, int64_t b, int64_t e, T scale) {
-#pragma omp simd
-    for (int64_t i = b; i < e; ++i) dx[i] = mask[i] ? dy[i] * scale : T(0);
-}
-
-}  // namespace
-
 template <class T>
 void dropout_forward(T* y, uint8_t* mask, const T* x, int64_t n, double rate, uint64_t seed) {
-    const T scale = T(1.0 / (1.0 - rate));
+    const T scale = dropout_scale<T>(rate);
     const uint64_t threshold = dropout_keep_threshold(rate);
     parallel_for(n, 64, 4, [&](int64_t b, int64_t e) { dropout_forward_range(y, mask, x, b, e, scale, threshold, seed); });
 }
 
 template <class T>
 void dropout_backward(T* dx, const T* dy, const uint8_t* mask, int64_t n, double rate) {
-    const T scale = T(1.0 / (1.0 - rate));
+    const T scale = dropout_scale<T>(rate);
     parallel_for(n, 64, 1, [&](int64_t b, int64_t e) { dropout_backward_range(dx, dy, mask, b, e, scale); });
 }
 

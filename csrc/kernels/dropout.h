@@ -25,6 +25,39 @@ static inline uint64_t dropout_keep_threshold(double rate) {
 }
 
 namespace NNFAST_ISA_NS {
+namespace {
+
+// The factor kept values are scaled by: 1 / (1 - rate), rounded once to T.
+template <class T>
+T dropout_scale(double rate) {
+    return T(1.0 / (1.0 - rate));
+}
+
+// The element loops of the dropout kernels (shared with the fused batch-norm tail,
+// normalization.h). They take everything by value: the uint8_t mask may alias any memory, so
+// values read through a pointer (a lambda's captures) would be reloaded per element and the loop
+// would not vectorize.
+
+// y[b:e], mask[b:e] of dropout_forward (scale = dropout_scale, threshold = dropout_keep_threshold).
+template <class T>
+void dropout_forward_range(T* y, uint8_t* mask, const T* x, int64_t b, int64_t e, T scale, uint64_t threshold,
+                           uint64_t seed) {
+#pragma omp simd
+    for (int64_t i = b; i < e; ++i) {
+        const bool keep = dropout_bits(seed, uint64_t(i)) >= threshold;
+        mask[i] = keep;
+        y[i] = keep ? x[i] * scale : T(0);
+    }
+}
+
+// dx[b:e] of dropout_backward.
+template <class T>
+void dropout_backward_range(T* dx, const T* dy, const uint8_t* mask, int64_t b, int64_t e, T scale) {
+#pragma omp simd
+    for (int64_t i = b; i < e; ++i) dx[i] = mask[i] ? dy[i] * scale : T(0);
+}
+
+}  // namespace
 
 // y (n) = x (n) / (1 - rate) where kept, 0 where dropped; mask (n) = 1 where kept.
 template <class T>

@@ -13,6 +13,8 @@
 #include <cmath>
 #include <cstdint>
 
+#include "kernels/activation_math.h"
+#include "kernels/dropout.h"
 #include "kernels/normalization.h"
 #include "kernels/pairwise_sum.h"
 #include "memory/workspace.h"
@@ -73,14 +75,13 @@ void for_rows(int64_t rows, int64_t cost, const Body& body) {
     });
 }
 
-}  // namespace
-
+// The statistics of batch_norm_forward (mean, inv_std, and in training the moving statistics) and
+// the per-column factors of its row pass: y = (x - mean) * scale + shift. Keras' order: the factor
+// inv_std * gamma is formed first.
 template <class T>
-void batch_norm_forward(T* y, T* mean, T* inv_std, T* moving_mean, T* moving_var, const T* x, const T* gamma,
-                        const T* beta, int64_t rows, int64_t cols, bool training, double momentum, double epsilon) {
-    // Keras' order: (x - mean) * (inv_std * gamma) + beta, the per-column factor formed first.
-    T* scale = static_cast<T*>(workspace(kPartials, sizeof(T) * (2 * cols + 1)));
-    T* shift = scale + cols;
+void batch_norm_coefficients(T* scale, T* shift, T* mean, T* inv_std, T* moving_mean, T* moving_var, const T* x,
+                             const T* gamma, const T* beta, int64_t rows, int64_t cols, bool training,
+                             double momentum, double epsilon) {
     const T keep = T(momentum), take = T(1.0 - momentum);  // as Keras: 1 - momentum in double, then rounded
     for_column_chunks(training ? rows : 0, cols, 3, [&](int64_t j0, int64_t width) {
         double m[kChunk], v[kChunk];
@@ -107,11 +108,42 @@ void batch_norm_forward(T* y, T* mean, T* inv_std, T* moving_mean, T* moving_var
             moving_var[j] = moving_var[j] * keep + T(v[c]) * take;
         }
     });
-    for_rows(rows, 3 * cols, [&](int64_t r) {
-        const T* xr = x + r * cols;
-        T* yr = y + r * cols;
+}
+
+// y[0 : cols] = (x - mean) * scale + shift of one row.
+template <class T>
+void normalize_row(T* y, const T* x, const T* mean, const T* scale, const T* shift, int64_t cols) {
 #pragma omp simd
-        for (int64_t j = 0; j < cols; ++j) yr[j] = (xr[j] - mean[j]) * scale[j] + shift[j];
+    for (int64_t j = 0; j < cols; ++j) y[j] = (x[j] - mean[j]) * scale[j] + shift[j];
+}
+
+}  // namespace
+
+template <class T>
+void batch_norm_forward(T* y, T* mean, T* inv_std, T* moving_mean, T* moving_var, const T* x, const T* gamma,
+                        const T* beta, int64_t rows, int64_t cols, bool training, double momentum, double epsilon) {
+    T* scale = static_cast<T*>(workspace(kPartials, sizeof(T) * (2 * cols + 1)));
+    T* shift = scale + cols;
+    batch_norm_coefficients(scale, shift, mean, inv_std, moving_mean, moving_var, x, gamma, beta, rows, cols,
+                            training, momentum, epsilon);
+    for_rows(rows, 3 * cols, [&](int64_t r) { normalize_row(y + r * cols, x + r * cols, mean, scale, shift, cols); });
+}
+
+template <class T>
+void batch_norm_tail_forward(T* y, uint8_t* mask, T* act_y, T* mean, T* inv_std, T* moving_mean, T* moving_var,
+                             const T* x, const T* gamma, const T* beta, int64_t rows, int64_t cols, bool training,
+                             double momentum, double epsilon, Activation act, double rate, uint64_t seed) {
+    T* scale = static_cast<T*>(workspace(kPartials, sizeof(T) * (2 * cols + 1)));
+    T* shift = scale + cols;
+    batch_norm_coefficients(scale, shift, mean, inv_std, moving_mean, moving_var, x, gamma, beta, rows, cols,
+                            training, momentum, epsilon);
+    const T drop_scale = dropout_scale<T>(rate);
+    const uint64_t threshold = dropout_keep_threshold(rate);
+    for_rows(rows, 7 * cols, [&](int64_t r) {
+        T* a = act_y + r * cols;
+        normalize_row(a, x + r * cols, mean, scale, shift, cols);
+        elementwise_forward_range(a, a, cols, act);
+        if (mask) dropout_forward_range(y, mask, act_y, r * cols, (r + 1) * cols, drop_scale, threshold, seed);
     });
 }
 
@@ -154,6 +186,23 @@ void batch_norm_backward(T* dx, T* dgamma, T* dbeta, const T* x, const T* gamma,
             dxr[j] = k[j] * (dyr[j] - kb[j] - xhat * kg[j]);
         }
     });
+}
+
+template <class T>
+void batch_norm_tail_backward(T* dx, T* dgamma, T* dbeta, T* dz, const T* x, const T* gamma, const T* mean,
+                              const T* inv_std, const T* act_y, const uint8_t* mask, const T* dy, int64_t rows,
+                              int64_t cols, bool training, Activation act, double rate) {
+    const T drop_scale = dropout_scale<T>(rate);
+    for_rows(rows, 3 * cols, [&](int64_t r) {
+        const int64_t b = r * cols;
+        const T* g = dy + b;  // dL/d(the activation's output)
+        if (mask) {
+            dropout_backward_range(dz, dy, mask, b, b + cols, drop_scale);
+            g = dz + b;
+        }
+        elementwise_backward_range(dz + b, act_y + b, g, cols, act);
+    });
+    batch_norm_backward(dx, dgamma, dbeta, x, gamma, mean, inv_std, dz, rows, cols, training);
 }
 
 template <class T>
@@ -259,6 +308,10 @@ void normalization_backward(T* dx, const T* dy, const T* variance, int64_t rows,
                                         double, double);                                                         \
     template void batch_norm_backward<T>(T*, T*, T*, const T*, const T*, const T*, const T*, const T*, int64_t,   \
                                          int64_t, bool);                                                         \
+    template void batch_norm_tail_forward<T>(T*, uint8_t*, T*, T*, T*, T*, T*, const T*, const T*, const T*,       \
+                                             int64_t, int64_t, bool, double, double, Activation, double, uint64_t); \
+    template void batch_norm_tail_backward<T>(T*, T*, T*, T*, const T*, const T*, const T*, const T*, const T*,    \
+                                              const uint8_t*, const T*, int64_t, int64_t, bool, Activation, double); \
     template void layer_norm_forward<T>(T*, T*, T*, const T*, const T*, const T*, int64_t, int64_t, double);      \
     template void layer_norm_backward<T>(T*, T*, T*, const T*, const T*, const T*, const T*, const T*, int64_t,   \
                                          int64_t);                                                               \

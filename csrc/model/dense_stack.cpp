@@ -60,6 +60,72 @@ void backward(const KernelSet<T>& k, const LayerBuffers<T>& l, const T* x, const
     }
 }
 
+// How many element-wise layers after layers[i] run fused with it when it is a batch normalization
+// (batch_norm_tail_*): an activation the fused pass computes with its kernel's own loop (linear,
+// relu, leaky_relu), then a dropout, either or both, each with an input gradient for the fused
+// backward to write. 0 when layers[i] runs alone.
+template <class T>
+size_t fused_tail(const std::vector<LayerBuffers<T>>& layers, size_t i) {
+    if (layers[i].kind != LayerKind::batch_norm) return 0;
+    size_t tail = 0;
+    if (i + 1 < layers.size()) {
+        const auto& a = layers[i + 1];
+        if (a.kind == LayerKind::activation && a.dx &&
+            (a.act == Activation::linear || a.act == Activation::relu || a.act == Activation::leaky_relu))
+            tail = 1;
+    }
+    if (i + tail + 1 < layers.size()) {
+        const auto& d = layers[i + tail + 1];
+        if (d.kind == LayerKind::dropout && d.dx) ++tail;
+    }
+    return tail;
+}
+
+// The normalization whose fused tail ends at layers[i], or i when none does.
+template <class T>
+size_t fused_group_start(const std::vector<LayerBuffers<T>>& layers, size_t i) {
+    for (size_t tail = 1; tail <= 2 && tail <= i; ++tail)
+        if (fused_tail(layers, i - tail) == tail) return i - tail;
+    return i;
+}
+
+// The layers of a fused batch normalization (layers[i]) and its tail of `tail` layers.
+template <class T>
+struct FusedTail {
+    const LayerBuffers<T>& norm;
+    const LayerBuffers<T>* act;      // the activation layer, or null
+    const LayerBuffers<T>* dropout;  // the dropout layer, or null
+    FusedTail(const std::vector<LayerBuffers<T>>& layers, size_t i, size_t tail)
+        : norm(layers[i]),
+          act(layers[i + 1].kind == LayerKind::activation ? &layers[i + 1] : nullptr),
+          dropout(layers[i + tail].kind == LayerKind::dropout ? &layers[i + tail] : nullptr) {}
+    // the activation's output (without an activation layer, the normalization's own output)
+    T* act_y() const { return act ? act->y : norm.y; }
+    Activation activation() const { return act ? act->act : Activation::linear; }
+};
+
+// The forward of a fused batch normalization and its tail on x (batch, in), as the layers'
+// forwards in turn compute it.
+template <class T>
+void forward_fused(const KernelSet<T>& k, const FusedTail<T>& f, const T* x, int64_t batch) {
+    const auto& n = f.norm;
+    const auto* d = f.dropout;
+    k.batch_norm_tail_forward(d ? d->y : f.act_y(), d ? d->mask : nullptr, f.act_y(), n.mean, n.inv_std,
+                              n.moving_mean, n.moving_var, x, n.gamma, n.beta, batch, n.out, n.training, n.momentum,
+                              n.epsilon, f.activation(), d ? d->rate : 0.0, d ? d->seed * kStream + (*d->calls)++ : 0);
+}
+
+// Its backward from dy = dL/d(the tail's output): the normalization's parameter gradients and
+// dx_work; dL/d(the normalized x) lands in the first tail layer's dx.
+template <class T>
+void backward_fused(const KernelSet<T>& k, const FusedTail<T>& f, const T* x, const T* dy, int64_t batch) {
+    const auto& n = f.norm;
+    const auto* d = f.dropout;
+    k.batch_norm_tail_backward(n.dx_work, n.dgamma, n.dbeta, f.act ? f.act->dx : d->dx, x, n.gamma, n.mean,
+                               n.inv_std, f.act_y(), d ? d->mask : nullptr, dy, batch, n.out, n.training,
+                               f.activation(), d ? d->rate : 0.0);
+}
+
 // The update kernel of an optimizer kind (every kind has one: no fallback).
 template <class T>
 auto update_kernel(const KernelSet<T>& k, OptimizerKind kind) -> decltype(k.sgd_update) {
@@ -109,9 +175,12 @@ double run_dense_stack_step(const KernelTable& kt, const DenseStackStep<T>& s, c
     const KernelSet<T>& k = kernels_of<T>(kt);
     const size_t n = s.layers.size();
     const T* input = x;
-    for (const auto& l : s.layers) {
-        forward(k, l, input, s.batch);
-        input = l.y;
+    for (size_t i = 0; i < n;) {
+        const size_t tail = fused_tail(s.layers, i);
+        if (tail) forward_fused(k, FusedTail<T>(s.layers, i, tail), input, s.batch);
+        else forward(k, s.layers[i], input, s.batch);
+        i += tail + 1;
+        input = s.layers[i - 1].y;
     }
     const auto& last = s.layers.back();
     double loss;
@@ -128,8 +197,12 @@ double run_dense_stack_step(const KernelTable& kt, const DenseStackStep<T>& s, c
     if (!std::isfinite(loss)) return loss;
     const T* dy = s.dloss;
     for (size_t i = n; i-- > 0;) {
+        const size_t first = fused_group_start(s.layers, i);
+        const T* input = first ? s.layers[first - 1].y : x;
+        if (first < i) backward_fused(k, FusedTail<T>(s.layers, first, i - first), input, dy, s.batch);
+        else backward(k, s.layers[i], input, dy, s.batch);
+        i = first;
         const auto& l = s.layers[i];
-        backward(k, l, i ? s.layers[i - 1].y : x, dy, s.batch);
         if (l.kind == LayerKind::dense && l.l2 != 0.0) add_l2_grad(l);
         if (!l.dx) break;  // nothing before this layer is trained
         dy = l.dx;

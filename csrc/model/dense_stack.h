@@ -1,7 +1,9 @@
 // One training step of a chain of layers (Dense, activation, dropout, batch and layer
 // normalization, Keras's Normalization), in one native call: forward, loss, backward and the optimizer update, through
 // the dispatched kernels (the same calls, in the same order, as the Python training loop makes, so
-// results are identical). No Python types here.
+// results are identical; a batch normalization and the activation and dropout after it run as one
+// fused kernel with the same bits, whose forward leaves the normalization's own output unwritten
+// when an activation follows). No Python types here.
 #pragma once
 #include <cstdint>
 #include <vector>
