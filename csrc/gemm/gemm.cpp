@@ -85,15 +85,22 @@ void epilogue(T* c, int64_t ldc, int rows, int cols, const T* bias, Activation a
     }
 }
 
-// The micro-kernel for `rows` (1..MR) rows of A, packed (lda == 0) or read in place (row stride lda).
+// How a tile's rows of A are laid out: k-major, a[p*lda + r] (a packed panel, lda = MR, or a
+// transposed row-major matrix read in place), or row-major, a[r*lda + p] (read in place).
+struct ALayout {
+    int64_t lda;
+    bool k_major;
+};
+
+// The micro-kernel for `rows` (1..MR) rows of A laid out as `al`.
 template <class T, int ROWS = Blocking<T>::MR>
-NNFAST_ALWAYS_INLINE void run_microkernel(int rows, T* c, int64_t ldc, bool accumulate, const T* a, int64_t lda,
+NNFAST_ALWAYS_INLINE void run_microkernel(int rows, T* c, int64_t ldc, bool accumulate, const T* a, ALayout al,
                                           const T* b, int64_t ldb, int64_t kc) {
     if constexpr (ROWS > 1) {
-        if (rows < ROWS) return run_microkernel<T, ROWS - 1>(rows, c, ldc, accumulate, a, lda, b, ldb, kc);
+        if (rows < ROWS) return run_microkernel<T, ROWS - 1>(rows, c, ldc, accumulate, a, al, b, ldb, kc);
     }
-    if (lda) microkernel<T, false, ROWS>(c, ldc, accumulate, a, lda, b, ldb, kc);
-    else microkernel<T, true, ROWS>(c, ldc, accumulate, a, 0, b, ldb, kc);
+    if (al.k_major) microkernel<T, true, ROWS>(c, ldc, accumulate, a, al.lda, b, ldb, kc);
+    else microkernel<T, false, ROWS>(c, ldc, accumulate, a, al.lda, b, ldb, kc);
 }
 
 // The tile buffer (rows x cols, row stride NR) stored transposed into a C^T read row-major:
@@ -114,12 +121,12 @@ void store_transposed(T* c, int64_t ldc, const T* tile, int rows, int cols) {
 // a narrow tile gets it in the buffer, in whole vectors, before the copy.
 template <class T>
 NNFAST_ALWAYS_INLINE void compute_tile(T* c, int64_t c_rs, int64_t c_cs, int rows, int cols, bool accumulate,
-                                       const T* a, int64_t lda, const T* b, int64_t ldb, int64_t kc, const T* bias,
+                                       const T* a, ALayout al, const T* b, int64_t ldb, int64_t kc, const T* bias,
                                        Activation act) {
     constexpr int MR = Blocking<T>::MR, NR = Blocking<T>::NR;
     const bool finish = bias || act != Activation::linear;
     if (cols == NR && c_cs == 1) {
-        run_microkernel<T>(rows, c, c_rs, accumulate, a, lda, b, ldb, kc);
+        run_microkernel<T>(rows, c, c_rs, accumulate, a, al, b, ldb, kc);
         if (finish) epilogue(c, c_rs, rows, NR, bias, act);
         return;
     }
@@ -127,7 +134,7 @@ NNFAST_ALWAYS_INLINE void compute_tile(T* c, int64_t c_rs, int64_t c_cs, int row
     if (accumulate)
         for (int r = 0; r < rows; ++r)
             for (int j = 0; j < cols; ++j) tile[r * NR + j] = c[r * c_rs + j * c_cs];
-    run_microkernel<T>(rows, tile, NR, accumulate, a, lda, b, ldb, kc);
+    run_microkernel<T>(rows, tile, NR, accumulate, a, al, b, ldb, kc);
     if (finish) {
         alignas(64) T bias_row[NR] = {};  // zero past cols: the padding columns are never stored
         if (bias)
@@ -207,6 +214,7 @@ struct GemmPlan {
     int64_t m, n, k;
     Activation act;
     bool direct_a, direct_b;         // read in place (A's rows, B's rows), not packed
+    bool direct_at;                  // A's columns read in place (a transposed row-major A), not packed
     int64_t nc_max, kc_max, mc_max;  // block sizes (even_block: nearly equal blocks)
     bool split_rows;                 // threads own row ranges (BLIS's IC loop), else share each block's tiles (JR)
     int nt;                          // threads
@@ -239,8 +247,11 @@ GemmPlan<T> plan_gemm(T* c, int64_t c_rs, int64_t c_cs, const T* a, int64_t a_rs
     p.apack_size = p.kc_max * ceil_div(p.mc_max, MR) * MR;
     p.bpack = static_cast<T*>(workspace(kPackB, sizeof(T) * p.kc_max * ceil_div(p.nc_max, NR) * NR));
     p.apack = static_cast<T*>(workspace(kPackA, sizeof(T) * p.apack_size * p.nt));
-    p.owned_panels = p.direct_a && p.nc_max >= n &&
-                     (p.direct_b ? p.mc_max >= m : m * p.kc_max * int64_t(sizeof(T)) <= kOwnedPanelsMaxA);
+    // A transposed A (x^T in dw = x^T dz) is read in place where its block stays in L2 and few
+    // column panels reuse it: each thread can then own its panels of B (below).
+    const bool a_block_fits = m * p.kc_max * int64_t(sizeof(T)) <= kOwnedPanelsMaxA;
+    p.direct_at = !p.direct_a && a_rs == 1 && n <= kDirectAPanels * NR && p.nc_max >= n && a_block_fits;
+    p.owned_panels = (p.direct_a || p.direct_at) && p.nc_max >= n && (p.direct_b ? p.mc_max >= m : a_block_fits);
     return p;
 }
 
@@ -259,11 +270,14 @@ void macro_kernel(const GemmPlan<T>& p, int64_t jc, int64_t pc, int64_t kc, int6
     for (int64_t t = t_lo; t < t_hi; ++t, ip = ip + 1 == mpanels ? (++jp, 0) : ip + 1) {
         int64_t r0;
         int rows;
-        panel_rows<MR>(ip, mpanels, mc, p.direct_a, &r0, &rows);
+        panel_rows<MR>(ip, mpanels, mc, p.direct_a || p.direct_at, &r0, &rows);
         const int64_t i0 = ic + r0, j0 = jc + jp * NR;
         const int cols = int(p.n - j0 < NR ? p.n - j0 : NR);
         T* ct = p.c + i0 * p.c_rs + j0 * p.c_cs;
-        const T* at = p.direct_a ? p.a + i0 * p.a_rs + pc : ablock + ip * MR * kc;  // packed: r0 == ip * MR
+        const T* at = p.direct_a    ? p.a + i0 * p.a_rs + pc
+                      : p.direct_at ? p.a + i0 + pc * p.a_cs
+                                    : ablock + ip * MR * kc;  // packed: r0 == ip * MR
+        const ALayout al = p.direct_a ? ALayout{p.a_rs, false} : p.direct_at ? ALayout{p.a_cs, true} : ALayout{MR, true};
         const bool b_in_place = p.direct_b && cols == NR;
         const T* bt = b_in_place ? p.b + pc * p.b_rs + j0 : p.bpack + jp * NR * kc;
         if (p.c_cs == 1 && t + 1 < t_hi) {  // the next tile: the next row panel, or the next column panel's first
@@ -272,7 +286,7 @@ void macro_kernel(const GemmPlan<T>& p, int64_t jc, int64_t pc, int64_t kc, int6
             prefetch_tile<T, NR>(p.c + (ic + next_r0) * p.c_rs + jc + (down ? jp : jp + 1) * NR, p.c_rs,
                                  int(mc - next_r0 < MR ? mc - next_r0 : MR));
         }
-        compute_tile<T>(ct, p.c_rs, p.c_cs, rows, cols, accumulate, at, p.direct_a ? p.a_rs : 0, bt,
+        compute_tile<T>(ct, p.c_rs, p.c_cs, rows, cols, accumulate, at, al, bt,
                         b_in_place ? p.b_rs : NR, kc, last && p.bias ? p.bias + j0 : nullptr,
                         last ? p.act : Activation::linear);
     }
@@ -337,11 +351,12 @@ void run_packed(const GemmPlan<T>& p, int tid, int team) {
                 const int64_t mc = row_hi - ic < mc_max ? row_hi - ic : mc_max;
                 const int64_t mpanels = ceil_div(mc, MR);
                 if (own) {
-                    if (!p.direct_a) pack_a<T, MR>(my_apack, p.a, p.a_rs, p.a_cs, ic, pc, mc, kc, 0, mpanels);
+                    if (!p.direct_a && !p.direct_at)
+                        pack_a<T, MR>(my_apack, p.a, p.a_rs, p.a_cs, ic, pc, mc, kc, 0, mpanels);
                     macro_kernel(p, jc, pc, kc, ic, mc, my_apack, 0, npanels * mpanels);
                     continue;
                 }
-                if (!p.direct_a) {  // a row-major A is read in place; other layouts are packed
+                if (!p.direct_a && !p.direct_at) {  // unless A is read in place, the team packs it
                     split(mpanels, tid, team, &lo, &hi);
                     pack_a<T, MR>(my_apack, p.a, p.a_rs, p.a_cs, ic, pc, mc, kc, lo, hi);
                 }
