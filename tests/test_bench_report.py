@@ -519,8 +519,20 @@ def test_the_real_placement_probe_and_the_report_note(monkeypatch):
     assert timing.fma_probe_gflops(1) > 0
     before = timing.Placement(checks=3, retries=1, gave_up=0)
     note = report.placement_note(before, timing.Placement(checks=10, retries=4, gave_up=1))
-    assert "each of the 7 measurements" in note and "3 probes read less" in note and "1 measurements" in note
+    assert "each of the 7 measurements" in note and "each timed epoch" in note and "3 probes read less" in note and "1 measurements" in note
     assert "none" in report.placement_note(before, before)
+
+
+def test_long_repeats_can_each_wait_for_whole_cores(monkeypatch):
+    checks = []
+    monkeypatch.setattr(timing, "settle", lambda: None)
+    monkeypatch.setattr(timing, "await_full_placement", lambda: checks.append(1))
+    calls = []
+    t = timing.measure(lambda: calls.append(1), repeats=4, warmup=0, min_repeat_time=0.0, max_total_time=1e12,
+                       check_each_repeat=True)
+    assert t.repeats == 4 and len(calls) == 5 and len(checks) == 4  # the untimed first call is not checked
+    timing.measure(lambda: None, repeats=4, warmup=0, min_repeat_time=0.0, max_total_time=1e12)
+    assert len(checks) == 4  # off by default
 
 
 def test_the_thread_pass_sets_and_restores_the_placement_count():

@@ -14,7 +14,8 @@ glorot-uniform weights and zero biases, `CrossEntropyLoss` / `binary_cross_entro
 sample by its class weight (the mean of weight x loss, as Keras), `Adam(eps=1e-7, fused=True)`, a
 plain loop over `randperm` index batches (no DataLoader), and the epoch's mean loss and accuracy.
 Each system trains one model: one warm-up epoch on the whole data set, then the timed epochs in a
-row (median of 3; --repeats N sets N >= 3). The tables give each system's last training loss and
+row (median of 3; --repeats N sets N >= 3), each started once a short FMA probe shows its threads
+on whole cores (the placement check, before every epoch of every system). The tables give each system's last training loss and
 accuracy and the accuracy on 10000 held-out samples (not timed), so that equal work is visible, and
 whether nnfast meets the issue's targets: >= 10x faster per epoch than Keras, >= 2x than PyTorch."""
 import warnings
@@ -195,10 +196,12 @@ def trainer(system, model, seed=0):
 
 def _timed_epochs(program, x, y, repeats):
     """(Timing of one epoch, the last epoch's (loss, accuracy)). warmup=0 and no minimum repeat
-    time: measure's first, untimed call is the warm-up epoch, then one epoch per repeat."""
+    time: measure's first, untimed call is the warm-up epoch, then one epoch per repeat, each
+    started once the threads get whole cores (an epoch lasts long enough for the host to halve them
+    in the middle of a measurement)."""
     results = []
     t = measure(lambda: results.append(program.epoch(x, y)), repeats=repeats, warmup=0, min_repeat_time=0.0,
-                max_total_time=1e12)
+                max_total_time=1e12, check_each_repeat=True)
     return t, results[-1]
 
 

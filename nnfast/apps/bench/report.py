@@ -236,7 +236,8 @@ def placement_note(before, after):
     if not checks:
         return "Placement checks: none (no settle pause)."
     share = f"{timing.FULL_PLACEMENT_SHARE:.0%}"
-    return (f"Placement checks: each of the {checks} measurements started once a short FMA probe on its "
+    return (f"Placement checks: each of the {checks} measurements (in keras_models, each timed epoch) "
+            "started once a short FMA probe on its "
             f"threads read at least {share} of the best such probe on that thread count (after an idle "
             "pause, the host of a shared machine sometimes gives the threads about half their cores "
             f"for as long as they stay busy); {retries} probes read less and were retried after a "

@@ -106,12 +106,15 @@ class Timing:
         return (self.q3 - self.q1) / (2 * self.median) if self.median > 0 else 0.0
 
 
-def measure(fn, *, repeats=15, min_repeat_time=0.005, max_total_time=3.0, warmup=2):
+def measure(fn, *, repeats=15, min_repeat_time=0.005, max_total_time=3.0, warmup=2, check_each_repeat=False):
     """Median seconds per call of fn().
 
     Calls fn `warmup` times, picks how many calls make one repeat last at least min_repeat_time (so
     microsecond calls are not lost in timer noise), then times `repeats` repeats, fewer if the
-    total would exceed max_total_time (never fewer than 3). Starts with the settle pause.
+    total would exceed max_total_time (never fewer than 3). Starts with the settle pause. With
+    check_each_repeat, every repeat also starts only once the threads get whole cores
+    (await_full_placement, untimed): for repeats of seconds, long enough for the host to take half
+    the cores in the middle of a measurement.
     """
     settle()
     for _ in range(warmup):
@@ -123,6 +126,8 @@ def measure(fn, *, repeats=15, min_repeat_time=0.005, max_total_time=3.0, warmup
     repeats = max(3, min(repeats, int(max_total_time / (one * calls))))
     per_call = []
     for _ in range(repeats):
+        if check_each_repeat:
+            await_full_placement()
         start = time.perf_counter()
         for _ in range(calls):
             fn()
