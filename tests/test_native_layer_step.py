@@ -151,6 +151,27 @@ def test_train_on_batch_runs_natively_with_the_python_loops_bits(hidden, dtype):
     assert_same(*models)
 
 
+@pytest.mark.parametrize("dtype, rtol", [("float32", 1e-4), ("float64", 1e-10)])
+@pytest.mark.parametrize("hidden", ["combined", "batch_norm_tails", "batch_norm_first_tail", "batch_norm_frozen_tail"])
+def test_fused_batch_norm_tails_follow_the_reference_backend(hidden, dtype, rtol):
+    """The fused batch_norm_tail kernels (one-call native step) against nnfast.reference's NumPy
+    twins (the reference backend runs the layers one by one): same trajectory, same Dropout masks."""
+    x, y = data(90, 1, False)
+    histories, weights = [], []
+    for backend in ("native", "reference"):
+        activation, outputs, _ = LOSSES["binary_crossentropy"]
+        m = Sequential([InputLayer(shape=(FEATURES,)), *HIDDEN[hidden](), Dense(outputs, activation=activation)],
+                       seed=5, dtype=dtype, backend=backend)
+        m.compile(optimizer=nf.optimizers.Adam(0.01), loss="binary_crossentropy")
+        histories.append(m.fit(x, y, batch_size=16, epochs=3, verbose=0, shuffle=True).history["loss"])
+        weights.append(m.get_weights())
+        if backend == "native":
+            assert m.native_planner is not None and m.native_planner.batch_sizes == [16, 10]  # it ran
+    np.testing.assert_allclose(histories[0], histories[1], rtol=rtol)
+    for a, b in zip(*weights):
+        np.testing.assert_allclose(a, b, rtol=100 * rtol, atol=100 * rtol)
+
+
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("width", [256, 65, 1000])
 def test_the_tabular_model_with_class_weight_batch_256(width, dtype):

@@ -399,7 +399,7 @@ void narrow_product(T* c, int64_t c_rs, const T* a, int64_t a_rs, const T* b, in
             const int rows = int(m - i0 < kNarrowRows ? m - i0 : kNarrowRows);
             for (int64_t j = 0; j < n; ++j) {
                 T acc[kNarrowRows] = {};
-                if (rows == kNarrowRows) {
+                if (rows == kNarrowRows) {  // a whole group: a fixed count, unrolled into 8 register chains
                     for (int64_t p = 0; p < k; ++p) {
                         const T bp = b[p * b_rs + j * b_cs];
 #pragma GCC unroll 8

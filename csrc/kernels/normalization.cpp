@@ -110,24 +110,7 @@ void batch_norm_coefficients(T* scale, T* shift, T* mean, T* inv_std, T* moving_
     });
 }
 
-// y[0 : cols] = (x - mean) * scale + shift of one row.
-template <class T>
-void normalize_row(T* y, const T* x, const T* mean, const T* scale, const T* shift, int64_t cols) {
-#pragma omp simd
-    for (int64_t j = 0; j < cols; ++j) y[j] = (x[j] - mean[j]) * scale[j] + shift[j];
-}
-
 }  // namespace
-
-template <class T>
-void batch_norm_forward(T* y, T* mean, T* inv_std, T* moving_mean, T* moving_var, const T* x, const T* gamma,
-                        const T* beta, int64_t rows, int64_t cols, bool training, double momentum, double epsilon) {
-    T* scale = static_cast<T*>(workspace(kPartials, sizeof(T) * (2 * cols + 1)));
-    T* shift = scale + cols;
-    batch_norm_coefficients(scale, shift, mean, inv_std, moving_mean, moving_var, x, gamma, beta, rows, cols,
-                            training, momentum, epsilon);
-    for_rows(rows, 3 * cols, [&](int64_t r) { normalize_row(y + r * cols, x + r * cols, mean, scale, shift, cols); });
-}
 
 template <class T>
 void batch_norm_tail_forward(T* y, uint8_t* mask, T* act_y, T* mean, T* inv_std, T* moving_mean, T* moving_var,
@@ -139,12 +122,22 @@ void batch_norm_tail_forward(T* y, uint8_t* mask, T* act_y, T* mean, T* inv_std,
                             training, momentum, epsilon);
     const T drop_scale = dropout_scale<T>(rate);
     const uint64_t threshold = dropout_keep_threshold(rate);
-    for_rows(rows, 7 * cols, [&](int64_t r) {
+    for_rows(rows, (mask ? 7 : 3) * cols, [&](int64_t r) {
         T* a = act_y + r * cols;
-        normalize_row(a, x + r * cols, mean, scale, shift, cols);
+        const T* xr = x + r * cols;
+#pragma omp simd
+        for (int64_t j = 0; j < cols; ++j) a[j] = (xr[j] - mean[j]) * scale[j] + shift[j];
         elementwise_forward_range(a, a, cols, act);
         if (mask) dropout_forward_range(y, mask, act_y, r * cols, (r + 1) * cols, drop_scale, threshold, seed);
     });
+}
+
+// The plain layer: the tail with no activation (a linear one is no pass) and no dropout.
+template <class T>
+void batch_norm_forward(T* y, T* mean, T* inv_std, T* moving_mean, T* moving_var, const T* x, const T* gamma,
+                        const T* beta, int64_t rows, int64_t cols, bool training, double momentum, double epsilon) {
+    batch_norm_tail_forward<T>(y, nullptr, y, mean, inv_std, moving_mean, moving_var, x, gamma, beta, rows, cols,
+                               training, momentum, epsilon, Activation::linear, 0.0, 0);
 }
 
 template <class T>
