@@ -55,13 +55,14 @@ struct KernelSet {
     void (*batch_norm_backward)(T* dx, T* dgamma, T* dbeta, const T* x, const T* gamma, const T* mean,
                                 const T* inv_std, const T* dy, int64_t rows, int64_t cols, bool training);
     // Batch normalization, then an activation (linear, relu, leaky_relu) and, with a mask, dropout,
-    // in one pass over the rows (kernels/normalization.h): the activation's output act_y, the
-    // dropout's y and mask (rows, cols). Same bits as the three kernels.
-    void (*batch_norm_tail_forward)(T* y, uint8_t* mask, T* act_y, T* mean, T* inv_std, T* moving_mean,
-                                    T* moving_var, const T* x, const T* gamma, const T* beta, int64_t rows,
-                                    int64_t cols, bool training, double momentum, double epsilon, Activation act,
-                                    double rate, uint64_t seed);
-    // Its backward from dy (rows, cols): dz (rows, cols) = dL/d(normalized x), dx, dgamma, dbeta.
+    // in one pass over the rows (kernels/normalization.h): the tail's output y and, with dropout,
+    // the gates in mask (rows, cols). Same bits as the three kernels.
+    void (*batch_norm_tail_forward)(T* y, uint8_t* mask, T* mean, T* inv_std, T* moving_mean, T* moving_var,
+                                    const T* x, const T* gamma, const T* beta, int64_t rows, int64_t cols,
+                                    bool training, double momentum, double epsilon, Activation act, double rate,
+                                    uint64_t seed);
+    // Its backward from dy (rows, cols): dz (rows, cols) = dL/d(normalized x) from the gates or, without
+    // dropout, the activation's output act_y; dx, dgamma, dbeta.
     void (*batch_norm_tail_backward)(T* dx, T* dgamma, T* dbeta, T* dz, const T* x, const T* gamma, const T* mean,
                                      const T* inv_std, const T* act_y, const uint8_t* mask, const T* dy,
                                      int64_t rows, int64_t cols, bool training, Activation act, double rate);

@@ -38,23 +38,38 @@ T dropout_scale(double rate) {
 // values read through a pointer (a lambda's captures) would be reloaded per element and the loop
 // would not vectorize.
 
-// y[b:e], mask[b:e] of dropout_forward (scale = dropout_scale, threshold = dropout_keep_threshold).
+// The gates a forward stores in the mask, the factor its backward applies to dy * scale: 0 where
+// dropped, 1 where kept. A batch-norm tail that ends in a dropout (normalization.h) also folds its
+// activation's derivative in, so that its backward needs no activation output: a kept element whose
+// activation output is not positive gets the activation's `off` gate (0 after a relu, 2 after a
+// leaky_relu: slope * dy * scale).
+constexpr uint8_t kGateOff = 0, kGatePass = 1, kGateSlope = 2;
+
+// y[b:e], mask[b:e] of dropout_forward (scale = dropout_scale, threshold = dropout_keep_threshold);
+// `off` is the gate of kept elements of x <= 0 (or NaN), kGatePass for the plain layer.
 template <class T>
 void dropout_forward_range(T* y, uint8_t* mask, const T* x, int64_t b, int64_t e, T scale, uint64_t threshold,
-                           uint64_t seed) {
+                           uint64_t seed, uint8_t off = kGatePass) {
 #pragma omp simd
     for (int64_t i = b; i < e; ++i) {
         const bool keep = dropout_bits(seed, uint64_t(i)) >= threshold;
-        mask[i] = keep;
-        y[i] = keep ? x[i] * scale : T(0);
+        const T v = x[i];  // y may be x
+        mask[i] = keep ? (v > T(0) ? kGatePass : off) : kGateOff;
+        y[i] = keep ? v * scale : T(0);
     }
 }
 
-// dx[b:e] of dropout_backward.
+// dx[b:e] of dropout_backward: dy * scale where the gate in mask passes (any non-zero value), times
+// `slope` where it is kGateSlope (a fused tail's leaky relu; 1 for the plain layer, whose mask is
+// any 0/1 array).
 template <class T>
-void dropout_backward_range(T* dx, const T* dy, const uint8_t* mask, int64_t b, int64_t e, T scale) {
+void dropout_backward_range(T* dx, const T* dy, const uint8_t* mask, int64_t b, int64_t e, T scale,
+                            T slope = T(1)) {
 #pragma omp simd
-    for (int64_t i = b; i < e; ++i) dx[i] = mask[i] ? dy[i] * scale : T(0);
+    for (int64_t i = b; i < e; ++i) {
+        const T kept = dy[i] * scale;
+        dx[i] = mask[i] == kGateOff ? T(0) : mask[i] == kGateSlope ? slope * kept : kept;
+    }
 }
 
 }  // namespace

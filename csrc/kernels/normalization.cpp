@@ -112,9 +112,14 @@ void batch_norm_coefficients(T* scale, T* shift, T* mean, T* inv_std, T* moving_
 
 }  // namespace
 
+// The gate a tail's dropout stores for kept elements its activation turned off (dropout.h).
+inline uint8_t off_gate(Activation act) {
+    return act == Activation::relu ? kGateOff : act == Activation::leaky_relu ? kGateSlope : kGatePass;
+}
+
 template <class T>
-void batch_norm_tail_forward(T* y, uint8_t* mask, T* act_y, T* mean, T* inv_std, T* moving_mean, T* moving_var,
-                             const T* x, const T* gamma, const T* beta, int64_t rows, int64_t cols, bool training,
+void batch_norm_tail_forward(T* y, uint8_t* mask, T* mean, T* inv_std, T* moving_mean, T* moving_var, const T* x,
+                             const T* gamma, const T* beta, int64_t rows, int64_t cols, bool training,
                              double momentum, double epsilon, Activation act, double rate, uint64_t seed) {
     T* scale = static_cast<T*>(workspace(kPartials, sizeof(T) * (2 * cols + 1)));
     T* shift = scale + cols;
@@ -122,13 +127,14 @@ void batch_norm_tail_forward(T* y, uint8_t* mask, T* act_y, T* mean, T* inv_std,
                             training, momentum, epsilon);
     const T drop_scale = dropout_scale<T>(rate);
     const uint64_t threshold = dropout_keep_threshold(rate);
+    const uint8_t off = off_gate(act);
     for_rows(rows, (mask ? 7 : 3) * cols, [&](int64_t r) {
-        T* a = act_y + r * cols;
+        T* yr = y + r * cols;
         const T* xr = x + r * cols;
 #pragma omp simd
-        for (int64_t j = 0; j < cols; ++j) a[j] = (xr[j] - mean[j]) * scale[j] + shift[j];
-        elementwise_forward_range(a, a, cols, act);
-        if (mask) dropout_forward_range(y, mask, act_y, r * cols, (r + 1) * cols, drop_scale, threshold, seed);
+        for (int64_t j = 0; j < cols; ++j) yr[j] = (xr[j] - mean[j]) * scale[j] + shift[j];
+        elementwise_forward_range(yr, yr, cols, act);
+        if (mask) dropout_forward_range(y, mask, y, r * cols, (r + 1) * cols, drop_scale, threshold, seed, off);
     });
 }
 
@@ -136,7 +142,7 @@ void batch_norm_tail_forward(T* y, uint8_t* mask, T* act_y, T* mean, T* inv_std,
 template <class T>
 void batch_norm_forward(T* y, T* mean, T* inv_std, T* moving_mean, T* moving_var, const T* x, const T* gamma,
                         const T* beta, int64_t rows, int64_t cols, bool training, double momentum, double epsilon) {
-    batch_norm_tail_forward<T>(y, nullptr, y, mean, inv_std, moving_mean, moving_var, x, gamma, beta, rows, cols,
+    batch_norm_tail_forward<T>(y, nullptr, mean, inv_std, moving_mean, moving_var, x, gamma, beta, rows, cols,
                                training, momentum, epsilon, Activation::linear, 0.0, 0);
 }
 
@@ -185,17 +191,16 @@ template <class T>
 void batch_norm_tail_backward(T* dx, T* dgamma, T* dbeta, T* dz, const T* x, const T* gamma, const T* mean,
                               const T* inv_std, const T* act_y, const uint8_t* mask, const T* dy, int64_t rows,
                               int64_t cols, bool training, Activation act, double rate) {
-    const T drop_scale = dropout_scale<T>(rate);
-    for_rows(rows, 3 * cols, [&](int64_t r) {
-        const int64_t b = r * cols;
-        const T* g = dy + b;  // dL/d(the activation's output)
-        if (mask) {
-            dropout_backward_range(dz, dy, mask, b, b + cols, drop_scale);
-            g = dz + b;
-        }
-        elementwise_backward_range(dz + b, act_y + b, g, cols, act);
-    });
-    batch_norm_backward(dx, dgamma, dbeta, x, gamma, mean, inv_std, dz, rows, cols, training);
+    if (mask || act != Activation::linear) {  // dz = dL/d(the normalized x), one pass
+        const T drop_scale = dropout_scale<T>(rate);
+        for_rows(rows, 2 * cols, [&](int64_t r) {
+            const int64_t b = r * cols;
+            if (mask) dropout_backward_range(dz, dy, mask, b, b + cols, drop_scale, T(kLeakyReluSlope));
+            else elementwise_backward_range(dz + b, act_y + b, dy + b, cols, act);
+        });
+        dy = dz;
+    }
+    batch_norm_backward(dx, dgamma, dbeta, x, gamma, mean, inv_std, dy, rows, cols, training);
 }
 
 template <class T>
@@ -301,8 +306,8 @@ void normalization_backward(T* dx, const T* dy, const T* variance, int64_t rows,
                                         double, double);                                                         \
     template void batch_norm_backward<T>(T*, T*, T*, const T*, const T*, const T*, const T*, const T*, int64_t,   \
                                          int64_t, bool);                                                         \
-    template void batch_norm_tail_forward<T>(T*, uint8_t*, T*, T*, T*, T*, T*, const T*, const T*, const T*,       \
-                                             int64_t, int64_t, bool, double, double, Activation, double, uint64_t); \
+    template void batch_norm_tail_forward<T>(T*, uint8_t*, T*, T*, T*, T*, const T*, const T*, const T*, int64_t,  \
+                                             int64_t, bool, double, double, Activation, double, uint64_t);          \
     template void batch_norm_tail_backward<T>(T*, T*, T*, T*, const T*, const T*, const T*, const T*, const T*,    \
                                               const uint8_t*, const T*, int64_t, int64_t, bool, Activation, double); \
     template void layer_norm_forward<T>(T*, T*, T*, const T*, const T*, const T*, int64_t, int64_t, double);      \

@@ -28,18 +28,18 @@ void batch_norm_backward(T* dx, T* dgamma, T* dbeta, const T* x, const T* gamma,
 // batch_norm_forward followed by the element-wise layers after it, in one pass over the rows: an
 // activation `act` (linear, relu or leaky_relu: the activation kernel's own loop), then, when mask
 // is given, inverted dropout at `rate` with the stream `seed` (the dropout kernel's own loop).
-// act_y (rows, cols) = act(the normalized x): the activation's output; y (rows, cols) = the
-// dropout's output, mask (rows, cols) its kept elements (both unused without dropout). The
-// normalized x itself is not stored. Same bits as the three kernels in turn.
+// y (rows, cols) = the last layer's output. With dropout, mask (rows, cols) holds each element's
+// gate (dropout.h), which folds the activation's derivative in: the activation's output is not
+// stored, nor is the normalized x. Same bits as the three kernels in turn.
 template <class T>
-void batch_norm_tail_forward(T* y, uint8_t* mask, T* act_y, T* mean, T* inv_std, T* moving_mean, T* moving_var,
-                             const T* x, const T* gamma, const T* beta, int64_t rows, int64_t cols, bool training,
+void batch_norm_tail_forward(T* y, uint8_t* mask, T* mean, T* inv_std, T* moving_mean, T* moving_var, const T* x,
+                             const T* gamma, const T* beta, int64_t rows, int64_t cols, bool training,
                              double momentum, double epsilon, Activation act, double rate, uint64_t seed);
 
 // dx (rows, cols), dgamma, dbeta (cols) or null of batch_norm_tail_forward from dy (rows, cols) =
-// dL/d(its last output): the dropout's backward (when mask is given) and the activation's, from
-// act_y, in one pass into dz (rows, cols) = dL/d(the normalized x); then batch_norm_backward.
-// Same bits as the three kernels.
+// dL/d(its last output): the dropout's and the activation's backward in one pass into dz (rows,
+// cols) = dL/d(the normalized x), from the gates in mask or, without dropout, from the activation's
+// output act_y (rows, cols); then batch_norm_backward. Same bits as the three kernels.
 template <class T>
 void batch_norm_tail_backward(T* dx, T* dgamma, T* dbeta, T* dz, const T* x, const T* gamma, const T* mean,
                               const T* inv_std, const T* act_y, const uint8_t* mask, const T* dy, int64_t rows,

@@ -104,19 +104,20 @@ struct FusedTail {
     Activation activation() const { return act ? act->act : Activation::linear; }
 };
 
-// The forward of a fused batch normalization and its tail on x (batch, in), as the layers'
-// forwards in turn compute it.
+// The forward of a fused batch normalization and its tail on x (batch, in): the tail's output, as
+// the layers' forwards in turn compute it. With a dropout, the layers before it keep no output: its
+// mask holds the gates the backward needs.
 template <class T>
 void forward_fused(const KernelSet<T>& k, const FusedTail<T>& f, const T* x, int64_t batch) {
     const auto& n = f.norm;
     const auto* d = f.dropout;
-    k.batch_norm_tail_forward(d ? d->y : f.act_y(), d ? d->mask : nullptr, f.act_y(), n.mean, n.inv_std,
-                              n.moving_mean, n.moving_var, x, n.gamma, n.beta, batch, n.out, n.training, n.momentum,
-                              n.epsilon, f.activation(), d ? d->rate : 0.0, d ? d->seed * kStream + (*d->calls)++ : 0);
+    k.batch_norm_tail_forward(d ? d->y : f.act_y(), d ? d->mask : nullptr, n.mean, n.inv_std, n.moving_mean,
+                              n.moving_var, x, n.gamma, n.beta, batch, n.out, n.training, n.momentum, n.epsilon,
+                              f.activation(), d ? d->rate : 0.0, d ? d->seed * kStream + (*d->calls)++ : 0);
 }
 
 // Its backward from dy = dL/d(the tail's output): the normalization's parameter gradients and
-// dx_work; dL/d(the normalized x) lands in the first tail layer's dx.
+// dx_work; dL/d(the normalized x) lands in the first tail layer's dx on the way.
 template <class T>
 void backward_fused(const KernelSet<T>& k, const FusedTail<T>& f, const T* x, const T* dy, int64_t batch) {
     const auto& n = f.norm;
@@ -214,14 +215,28 @@ double run_dense_stack_step(const KernelTable& kt, const DenseStackStep<T>& s, c
 
 namespace {
 
-// Hints the rows of a batch into the cache, so the next gather reads them from there rather than
-// from memory, while the current step computes.
+// Hints sample `row` of the data set (its input row, and its label, target row and weight) into
+// the cache.
 template <class T>
-void prefetch_rows(const T* x, const int64_t* rows, int64_t batch, int64_t in) {
+void prefetch_sample(const TrainingSet<T>& d, int64_t row) {
     constexpr int64_t kLine = 64 / sizeof(T);
-    for (int64_t i = 0; i < batch; ++i)
-        for (int64_t j = 0; j < in; j += kLine) __builtin_prefetch(x + rows[i] * in + j);
+    for (int64_t j = 0; j < d.in; j += kLine) __builtin_prefetch(d.x + row * d.in + j);
+    if (d.labels) __builtin_prefetch(d.labels + row);
+    else
+        for (int64_t j = 0; j < d.outputs; j += kLine) __builtin_prefetch(d.target_rows + row * d.outputs + j);
+    if (d.weights) __builtin_prefetch(d.weights + row);
 }
+
+// Hints the samples of the next batch into the cache while the current step computes, so the next
+// gather reads more of them from the cache than from memory.
+template <class T>
+void prefetch_batch(const TrainingSet<T>& d, const int64_t* rows, int64_t batch) {
+    for (int64_t i = 0; i < batch; ++i) prefetch_sample(d, rows[i]);
+}
+
+// Samples the gather hints ahead of the one it copies: the samples are scattered, so each copy
+// would otherwise wait for memory in turn.
+constexpr int64_t kGatherAhead = 24;
 
 // buf = the rows `rows` of the data set. A row costs what it copies: a small batch is copied by
 // one thread, since a parallel region per step costs more than the copy (and a lot more on a busy
@@ -230,6 +245,7 @@ template <class T>
 void gather_batch(const BatchBuffers<T>& buf, const TrainingSet<T>& d, const int64_t* rows, int64_t batch) {
     parallel_for(batch, 1, d.in + d.outputs + 1, [&](int64_t i0, int64_t i1) {
         for (int64_t i = i0; i < i1; ++i) {
+            if (i + kGatherAhead < i1) prefetch_sample(d, rows[i + kGatherAhead]);
             std::memcpy(buf.x + i * d.in, d.x + rows[i] * d.in, sizeof(T) * d.in);
             if (d.weights) buf.weights[i] = d.weights[rows[i]];
             if (d.labels) buf.labels[i] = d.labels[rows[i]];
@@ -282,7 +298,7 @@ int64_t run_dense_stack_steps(const KernelTable& kt, const DenseStackStep<T>& s,
         const auto start = std::chrono::steady_clock::now();
         const int64_t* rows = data.order + (first + i) * batch;
         gather_batch(buf, data, rows, batch);
-        if (i + 1 < count) prefetch_rows(data.x, rows + batch, batch, data.in);
+        if (i + 1 < count) prefetch_batch(data, rows + batch, batch);
         losses[i] = run_dense_stack_step(kt, s, buf.x, data.labels ? buf.labels : nullptr,
                                          data.labels ? nullptr : buf.target_rows,
                                          data.weights ? buf.weights : nullptr, step);

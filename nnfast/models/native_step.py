@@ -47,7 +47,9 @@ class NativeLayerPlan:
       penalty: the loss gains l2/2 * sum(kernel^2) and kernel_grad gains l2 * kernel; 0 for none);
     - activation: activation;
     - dropout: rate, seed (mod 2**64), calls (uint64 (1,): the layer's forward count, which each
-      native forward uses and advances, stream = seed * 0x9E3779B97F4A7C15 + calls), mask;
+      native forward uses and advances, stream = seed * 0x9E3779B97F4A7C15 + calls), mask (0 where
+      dropped; after a fused batch normalization and activation, the gates its backward reads:
+      docs/design.md);
     - batch_norm: gamma, beta, gamma_grad, beta_grad (each or None), mean, inv_std (features,),
       moving_mean, moving_variance (updated when training), training, momentum, epsilon;
     - layer_norm: gamma, beta, gamma_grad, beta_grad, mean, inv_std (batch,), epsilon;
