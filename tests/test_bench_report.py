@@ -527,12 +527,61 @@ def test_long_repeats_can_each_wait_for_whole_cores(monkeypatch):
     checks = []
     monkeypatch.setattr(timing, "settle", lambda: None)
     monkeypatch.setattr(timing, "await_full_placement", lambda: checks.append(1))
+    monkeypatch.setattr(timing, "placement_held", lambda: True)
     calls = []
     t = timing.measure(lambda: calls.append(1), repeats=4, warmup=0, min_repeat_time=0.0, max_total_time=1e12,
                        check_each_repeat=True)
     assert t.repeats == 4 and len(calls) == 5 and len(checks) == 4  # the untimed first call is not checked
     timing.measure(lambda: None, repeats=4, warmup=0, min_repeat_time=0.0, max_total_time=1e12)
     assert len(checks) == 4  # off by default
+
+
+def test_a_repeat_after_which_the_cores_are_halved_is_run_again(monkeypatch):
+    # the probe after repeats 2 and 3 reads less: both are discarded and run again; the timing
+    # keeps 4 repeats, all of them from calls after which the probe held
+    monkeypatch.setattr(timing, "settle", lambda: None)
+    monkeypatch.setattr(timing, "placement", timing.Placement(threads=2, checks=6))  # as if each had waited
+    monkeypatch.setattr(timing, "await_full_placement", lambda: None)
+    held = iter([True, False, False, True, True, True])
+    monkeypatch.setattr(timing, "placement_held", lambda: next(held))
+    durations = iter([0.0, 1.0, 50.0, 40.0, 1.0, 1.0, 1.0])  # the first, untimed call; then each repeat
+    monkeypatch.setattr(timing.time, "perf_counter", _clock(durations))
+    t = timing.measure(lambda: None, repeats=4, warmup=0, min_repeat_time=0.0, max_total_time=1e12,
+                       check_each_repeat=True)
+    assert t.repeats == 4 and t.median == 1.0 and t.q3 == 1.0  # the 50 and 40 s repeats were dropped
+    assert timing.placement.discarded == 2
+    note = report.placement_note(timing.Placement(), timing.placement)
+    assert "2 epochs after which it read less were discarded and run again" in note
+
+
+def test_discards_stop_after_as_many_as_the_repeats(monkeypatch):
+    monkeypatch.setattr(timing, "settle", lambda: None)
+    monkeypatch.setattr(timing, "placement", timing.Placement(threads=2))
+    monkeypatch.setattr(timing, "await_full_placement", lambda: None)
+    monkeypatch.setattr(timing, "placement_held", lambda: False)
+    calls = []
+    t = timing.measure(lambda: calls.append(1), repeats=3, warmup=0, min_repeat_time=0.0, max_total_time=1e12,
+                       check_each_repeat=True)
+    assert t.repeats == 3 and len(calls) == 1 + 3 + 3 and timing.placement.discarded == 3
+
+
+def test_placement_held_judges_one_probe_against_the_best(monkeypatch):
+    monkeypatch.setattr(timing, "placement", timing.Placement(threads=2, best={2: 200.0}))
+    assert not timing.placement_held(probe=lambda nt: 150.0)
+    assert timing.placement_held(probe=lambda nt: 170.0)
+    assert timing.placement_held(probe=lambda nt: 260.0) and timing.placement.best == {2: 260.0}
+
+
+def _clock(durations):
+    """A perf_counter whose successive start/stop pairs are `durations` seconds apart."""
+    state = {"now": 0.0, "started": False}
+
+    def clock():
+        if state["started"]:
+            state["now"] += next(durations)
+        state["started"] = not state["started"]
+        return state["now"]
+    return clock
 
 
 def test_the_thread_pass_sets_and_restores_the_placement_count():

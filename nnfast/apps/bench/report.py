@@ -233,6 +233,7 @@ def placement_note(before, after):
     """What the measurements' placement checks (timing.await_full_placement) did."""
     checks, retries, gave_up = (after.checks - before.checks, after.retries - before.retries,
                                 after.gave_up - before.gave_up)
+    discarded = after.discarded - before.discarded
     if not checks:
         return "Placement checks: none (no settle pause)."
     share = f"{timing.FULL_PLACEMENT_SHARE:.0%}"
@@ -242,4 +243,5 @@ def placement_note(before, after):
             "pause, the host of a shared machine sometimes gives the threads about half their cores "
             f"for as long as they stay busy); {retries} probes read less and were retried after a "
             f"pause, and {gave_up} measurements started after {timing.MAX_PLACEMENT_TRIES} tries "
-            "without it.")
+            "without it. In keras_models a probe also follows each timed epoch: "
+            f"{discarded} epochs after which it read less were discarded and run again.")

@@ -39,6 +39,7 @@ class Placement:
     checks: int = 0
     retries: int = 0
     gave_up: int = 0
+    discarded: int = 0
 
 
 placement = Placement()
@@ -73,6 +74,15 @@ def await_full_placement(probe=fma_probe_gflops, pause=time.sleep):
         placement.retries += 1
         pause(settle_seconds())
     placement.gave_up += 1
+
+
+def placement_held(probe=fma_probe_gflops):
+    """Whether the running pass's threads still get whole cores: one probe, as await_full_placement
+    judges it (no pause, no retry)."""
+    nt = placement.threads
+    rate = probe(nt)
+    best = placement.best[nt] = max(placement.best.get(nt, 0.0), rate)
+    return rate >= FULL_PLACEMENT_SHARE * best
 
 
 def settle():
@@ -113,8 +123,9 @@ def measure(fn, *, repeats=15, min_repeat_time=0.005, max_total_time=3.0, warmup
     microsecond calls are not lost in timer noise), then times `repeats` repeats, fewer if the
     total would exceed max_total_time (never fewer than 3). Starts with the settle pause. With
     check_each_repeat, every repeat also starts only once the threads get whole cores
-    (await_full_placement, untimed): for repeats of seconds, long enough for the host to take half
-    the cores in the middle of a measurement.
+    (await_full_placement, untimed), and a repeat after which a probe finds them halved
+    (placement_held) is discarded and run again, up to `repeats` times in a measurement: for
+    repeats of seconds, long enough for the host to take half the cores in their middle.
     """
     settle()
     for _ in range(warmup):
@@ -124,14 +135,19 @@ def measure(fn, *, repeats=15, min_repeat_time=0.005, max_total_time=3.0, warmup
     one = max(time.perf_counter() - start, 1e-9)
     calls = max(1, int(min_repeat_time / one))
     repeats = max(3, min(repeats, int(max_total_time / (one * calls))))
-    per_call = []
-    for _ in range(repeats):
+    per_call, discards = [], 0
+    while len(per_call) < repeats:
         if check_each_repeat:
             await_full_placement()
         start = time.perf_counter()
         for _ in range(calls):
             fn()
-        per_call.append((time.perf_counter() - start) / calls)
+        seconds = (time.perf_counter() - start) / calls
+        if check_each_repeat and discards < repeats and not placement_held():
+            discards += 1
+            placement.discarded += 1
+            continue
+        per_call.append(seconds)
     q = statistics.quantiles(per_call, n=4) if len(per_call) > 1 else [per_call[0]] * 3
     return Timing(statistics.median(per_call), q[0], q[2], repeats, calls)
 
