@@ -1,4 +1,4 @@
-"""Many Python threads at once (issue #17, item 3): every nnfast.ops function and the training of
+"""Many Python threads at once (issue #17, item 3): every nnfast.ops function (float32 and float64) and the training of
 separate models, run by 2, 4 and 8 threads together while another thread keeps changing
 set_num_threads, give the bits of a serial run; one model shared by a training thread and
 predicting threads never shows torn weights (its calls run one at a time: docs/design.md,
@@ -25,26 +25,26 @@ def data(seed, *shape, low=-2.0, high=2.0, dtype=np.float32):
     return np.random.default_rng(seed).uniform(low, high, shape).astype(dtype)
 
 
-def probabilities(seed, rows, cols):
-    p = data(seed, rows, cols, low=0.05, high=1.0)
-    return (p / p.sum(1, keepdims=True)).astype(np.float32)
+def probabilities(seed, rows, cols, dtype=np.float32):
+    p = data(seed, rows, cols, low=0.05, high=1.0, dtype=dtype)
+    return (p / p.sum(1, keepdims=True)).astype(dtype)
 
 
 def labels(seed, rows, cols):
     return np.random.default_rng(seed).integers(0, cols, rows)
 
 
-def optimizer_job(update, n_state, positive_state=(), absent=0, **hyper):
-    """Several steps of an in-place update on two tensors, with `n_state` state slots (then
-    `absent` slots passed as None); returns the parameters and state."""
+def optimizer_job(update, n_state, positive_state=(), absent=0, dtype=np.float32, **hyper):
+    """Several steps of an in-place update on two tensors of `dtype`, with `n_state` state slots
+    (then `absent` slots passed as None); returns the parameters and state."""
     takes_step = "step" in inspect.signature(update).parameters
 
     def job():
-        params = [data(1, N), data(2, 300, 7)]
+        params = [data(1, N, dtype=dtype), data(2, 300, 7, dtype=dtype)]
         states = [[np.full(p.shape, 0.1, p.dtype) if s in positive_state else np.zeros_like(p) for p in params]
                   for s in range(n_state)]
         for step in range(1, OPTIMIZER_STEPS + 1):
-            grads = [data(10 + step, N), data(20 + step, 300, 7)]
+            grads = [data(10 + step, N, dtype=dtype), data(20 + step, 300, 7, dtype=dtype)]
             update(params, grads, *states, *[None] * absent, **(dict(hyper, step=step) if takes_step else hyper))
         return params + [a for s in states for a in s]
     return job
@@ -53,46 +53,49 @@ def optimizer_job(update, n_state, positive_state=(), absent=0, **hyper):
 ADAM_LIKE = dict(learning_rate=1e-2, beta_1=0.9, beta_2=0.999, epsilon=1e-7)
 
 
-def op_jobs():
-    """{name: job}: each job runs one ops function on fresh deterministic inputs and returns what
-    it computed (outputs and every array it wrote in place)."""
-    x, dy = data(30, ROWS, COLS), data(31, ROWS, COLS)
-    gamma, beta = data(32, COLS, low=0.5), data(33, COLS)
-    variance = data(34, COLS, low=0.1)
+def op_jobs(dtype):
+    """{name: job}: each job runs one ops function on fresh deterministic inputs of `dtype` and
+    returns what it computed (outputs and every array it wrote in place)."""
+    values = functools.partial(data, dtype=dtype)
+    optimizer = functools.partial(optimizer_job, dtype=dtype)
+
+    x, dy = values(30, ROWS, COLS), values(31, ROWS, COLS)
+    gamma, beta = values(32, COLS, low=0.5), values(33, COLS)
+    variance = values(34, COLS, low=0.1)
     jobs = {}
     for act in ops.ACTIVATIONS:
         jobs[f"activation_forward:{act}"] = lambda act=act: ops.activation_forward(x, act)
         jobs[f"activation_backward:{act}"] = lambda act=act: ops.activation_backward(
             ops.activation_forward(x, act), dy, act)
-    a, b = data(40, 190, 170), data(41, 170, 180)
+    a, b = values(40, 190, 170), values(41, 170, 180)
     jobs["gemm"] = lambda: ops.gemm(a, b)
     jobs["gemm:transposed"] = lambda: ops.gemm(b, a, trans_a=True, trans_b=True)
-    w, bias = data(42, COLS, 150), data(43, 150)
+    w, bias = values(42, COLS, 150), values(43, 150)
     jobs["dense_forward"] = lambda: ops.dense_forward(x, w, bias, "relu")
     jobs["dense_backward"] = lambda: ops.dense_backward(
-        x, w, ops.dense_forward(x, w, bias, "tanh"), data(44, ROWS, 150), "tanh")
-    jobs["sgd_update"] = optimizer_job(ops.sgd_update, 1, learning_rate=0.01, momentum=0.9)
-    jobs["adagrad_update"] = optimizer_job(ops.adagrad_update, 1, (0,), learning_rate=0.01, epsilon=1e-7)
-    jobs["rmsprop_update"] = optimizer_job(ops.rmsprop_update, 1, absent=2,
+        x, w, ops.dense_forward(x, w, bias, "tanh"), values(44, ROWS, 150), "tanh")
+    jobs["sgd_update"] = optimizer(ops.sgd_update, 1, learning_rate=0.01, momentum=0.9)
+    jobs["adagrad_update"] = optimizer(ops.adagrad_update, 1, (0,), learning_rate=0.01, epsilon=1e-7)
+    jobs["rmsprop_update"] = optimizer(ops.rmsprop_update, 1, absent=2,
                                            learning_rate=1e-3, rho=0.9, epsilon=1e-7)
-    jobs["adam_update"] = optimizer_job(ops.adam_update, 2, absent=1, **ADAM_LIKE)
-    jobs["adamax_update"] = optimizer_job(ops.adamax_update, 2, **ADAM_LIKE)
-    jobs["nadam_update"] = optimizer_job(ops.nadam_update, 2, **ADAM_LIKE)
-    jobs["radam_update"] = optimizer_job(ops.radam_update, 2, **ADAM_LIKE)
-    jobs["adadelta_update"] = optimizer_job(ops.adadelta_update, 2, learning_rate=1.0, rho=0.95, epsilon=1e-7)
-    jobs["lion_update"] = optimizer_job(ops.lion_update, 1, learning_rate=1e-3, beta_1=0.9, beta_2=0.99)
-    jobs["ftrl_update"] = optimizer_job(ops.ftrl_update, 2, (0,), learning_rate=0.1,
+    jobs["adam_update"] = optimizer(ops.adam_update, 2, absent=1, **ADAM_LIKE)
+    jobs["adamax_update"] = optimizer(ops.adamax_update, 2, **ADAM_LIKE)
+    jobs["nadam_update"] = optimizer(ops.nadam_update, 2, **ADAM_LIKE)
+    jobs["radam_update"] = optimizer(ops.radam_update, 2, **ADAM_LIKE)
+    jobs["adadelta_update"] = optimizer(ops.adadelta_update, 2, learning_rate=1.0, rho=0.95, epsilon=1e-7)
+    jobs["lion_update"] = optimizer(ops.lion_update, 1, learning_rate=1e-3, beta_1=0.9, beta_2=0.99)
+    jobs["ftrl_update"] = optimizer(ops.ftrl_update, 2, (0,), learning_rate=0.1,
                                         l1_regularization_strength=0.01)
-    pred, target = data(50, N), data(51, N)
-    positive, positive_target = data(52, N, low=0.01, high=3.0), data(53, N, low=0.0, high=3.0)
-    prob, bits = data(54, N, low=0.0, high=1.0), (data(55, N) > 0).astype(np.float32)
+    pred, target = values(50, N), values(51, N)
+    positive, positive_target = values(52, N, low=0.01, high=3.0), values(53, N, low=0.0, high=3.0)
+    prob, bits = values(54, N, low=0.0, high=1.0), (values(55, N) > 0).astype(dtype)
     for name in ("mse", "mae", "huber", "log_cosh", "hinge", "squared_hinge"):
         jobs[name] = functools.partial(getattr(ops, name), pred, target)
     for name in ("mape", "msle", "poisson"):
         jobs[name] = functools.partial(getattr(ops, name), positive, positive_target)
     jobs["binary_cross_entropy"] = lambda: ops.binary_cross_entropy(prob, bits, label_smoothing=0.1)
     jobs["sigmoid_cross_entropy"] = lambda: ops.sigmoid_cross_entropy(pred, bits)
-    rows_p, rows_t = probabilities(56, ROWS, COLS), probabilities(57, ROWS, COLS)
+    rows_p, rows_t = probabilities(56, ROWS, COLS, dtype), probabilities(57, ROWS, COLS, dtype)
     for name in ("kl_divergence", "categorical_hinge", "cosine_similarity"):
         jobs[name] = functools.partial(getattr(ops, name), rows_p, rows_t)
     classes = labels(58, ROWS, COLS)
@@ -102,7 +105,7 @@ def op_jobs():
     jobs["dropout_backward"] = lambda: ops.dropout_backward(dy, ops.dropout_forward(x, 0.3, 9)[1], 0.3)
 
     def batch_norm():
-        moving_mean, moving_var = np.zeros(COLS, np.float32), np.ones(COLS, np.float32)
+        moving_mean, moving_var = np.zeros(COLS, dtype), np.ones(COLS, dtype)
         out, mean, inv_std = ops.batch_norm_forward(x, gamma, beta, moving_mean, moving_var, True)
         return [out, mean, inv_std, moving_mean, moving_var, *ops.batch_norm_backward(x, gamma, mean, inv_std, dy)]
     jobs["batch_norm_forward"] = jobs["batch_norm_backward"] = batch_norm
@@ -157,7 +160,8 @@ def as_bits(result):
     return [np.float64(result).tobytes()]
 
 
-JOBS = {**op_jobs(), **model_jobs()}
+JOBS = {**op_jobs(np.float32), **{f"{name}:float64": job for name, job in op_jobs(np.float64).items()},
+        **model_jobs()}
 
 
 @pytest.fixture(scope="module")
