@@ -1,8 +1,8 @@
-"""Many Python threads at once (issue #17, item 3): every nnfast.ops function (float32 and float64) and the training of
-separate models, run by 2, 4 and 8 threads together while another thread keeps changing
-set_num_threads, give the bits of a serial run; one model shared by a training thread and
-predicting threads never shows torn weights (its calls run one at a time: docs/design.md,
-"Threads")."""
+"""Many Python threads at once (issue #17, item 3): every nnfast.ops function, in float32 and
+float64, and the training of separate models, run by 2, 4 and 8 threads together while another
+thread keeps changing set_num_threads, give the bits of a serial run; one model shared by a
+training thread and predicting threads never shows torn weights (its calls run one at a time:
+docs/design.md, "Threads")."""
 import functools
 import inspect
 import threading
