@@ -8,21 +8,10 @@ import pytest
 import nnfast as nf
 from nnfast import reference as ref
 
-from conftest import DTYPES, SIZES, assert_same_bits, num_threads
+from conftest import DTYPES, SIZES, assert_same_bits, on_both_thread_counts
 
 SHAPES = [(n,) for n in SIZES] + [(3, 17), (65, 9), (1000, 70)]
 RATES = (0.0, 0.3, 0.9)
-
-
-def both_thread_counts(fn):
-    """fn() with 1 and with 2 threads; asserts identical bits and returns the result."""
-    with num_threads(1):
-        one = fn()
-    with num_threads(2):
-        two = fn()
-    for a, b in zip(one, two):
-        assert_same_bits(a, b)
-    return one
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -33,7 +22,7 @@ def test_forward_draws_the_reference_mask_and_values(rng, dtype, shape, rate):
     x = (3 * rng.standard_normal(shape)).astype(dtype)
     if x.size > 2:
         x.flat[1], x.flat[2] = 0, np.nan
-    y, mask = both_thread_counts(lambda: nf.ops.dropout_forward(x, rate, 2**64 - 7))
+    y, mask = on_both_thread_counts(lambda: nf.ops.dropout_forward(x, rate, 2**64 - 7))
     y_ref, mask_ref = ref.dropout_forward(x, rate, 2**64 - 7)
     assert mask.dtype == np.uint8 and set(np.unique(mask)) <= {0, 1}
     np.testing.assert_array_equal(mask, mask_ref)
@@ -47,5 +36,5 @@ def test_backward_passes_where_any_mask_value_is_non_zero(rng, dtype, shape):
     tails' gate 2 has no meaning here)."""
     dy = (3 * rng.standard_normal(shape)).astype(dtype)
     mask = rng.choice(np.array([0, 1, 2, 7, 255], np.uint8), size=shape)
-    (dx,) = both_thread_counts(lambda: (nf.ops.dropout_backward(dy, mask, 0.3),))
+    (dx,) = on_both_thread_counts(lambda: (nf.ops.dropout_backward(dy, mask, 0.3),))
     assert_same_bits(dx, ref.dropout_backward(dy, mask, 0.3))
