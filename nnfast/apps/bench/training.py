@@ -137,8 +137,9 @@ def _seed_rows(nt, systems, max_total_time):
 
 def _digits_runs(system, train, valid, epochs, repeats):
     """(seconds, final loss, validation accuracy) of `repeats` runs of `epochs` epochs, each from
-    freshly initialized weights (seed 0)."""
+    freshly initialized weights (seed 0), after the settle pause as every measurement."""
     (xt, yt), (xv, yv) = train, valid
+    settle()
     runs = []
     for _ in range(repeats):
         trainer = mlp_trainer(system, (64, 64, 10), 32, seed=0)[0]
