@@ -15,9 +15,10 @@ sample by its class weight (the mean of weight x loss, as Keras), `Adam(eps=1e-7
 plain loop over `randperm` index batches (no DataLoader), and the epoch's mean loss and accuracy.
 Each system trains one model: one warm-up epoch on the whole data set, then the timed epochs in a
 row (median of 3; --repeats N sets N >= 3), each started once a short FMA probe shows its threads
-on whole cores (the placement check, before every epoch of every system). The tables give each system's last training loss and
-accuracy and the accuracy on 10000 held-out samples (not timed), so that equal work is visible, and
-whether nnfast meets the issue's targets: >= 10x faster per epoch than Keras, >= 2x than PyTorch."""
+on whole cores, and run again if the probe after it reads them halved (the placement check, around
+every epoch of every system). The tables give each system's last training loss and accuracy and
+the accuracy on 10000 held-out samples (not timed), so that equal work is visible, and whether
+nnfast meets the issue's targets: >= 10x faster per epoch than Keras, >= 2x than PyTorch."""
 import warnings
 
 import numpy as np

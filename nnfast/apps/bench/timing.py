@@ -62,27 +62,25 @@ def fma_probe_gflops(nt):
     return fma_gflops(PLACEMENT_PROBE_ITERS, nt, best)
 
 
-def await_full_placement(probe=fma_probe_gflops, pause=time.sleep):
-    """Returns once the running pass's threads get whole cores (see FULL_PLACEMENT_SHARE)."""
-    nt = placement.threads
-    placement.checks += 1
-    for _ in range(MAX_PLACEMENT_TRIES):
-        rate = probe(nt)
-        best = placement.best[nt] = max(placement.best.get(nt, 0.0), rate)
-        if rate >= FULL_PLACEMENT_SHARE * best:
-            return
-        placement.retries += 1
-        pause(settle_seconds())
-    placement.gave_up += 1
-
-
 def placement_held(probe=fma_probe_gflops):
-    """Whether the running pass's threads still get whole cores: one probe, as await_full_placement
-    judges it (no pause, no retry)."""
+    """Whether the running pass's threads get whole cores now: one probe reads at least
+    FULL_PLACEMENT_SHARE of the best probe seen on that thread count (which it may raise)."""
     nt = placement.threads
     rate = probe(nt)
     best = placement.best[nt] = max(placement.best.get(nt, 0.0), rate)
     return rate >= FULL_PLACEMENT_SHARE * best
+
+
+def await_full_placement(probe=fma_probe_gflops, pause=time.sleep):
+    """Returns once the running pass's threads get whole cores (placement_held), pausing between
+    probes, or after MAX_PLACEMENT_TRIES probes that say otherwise (counted)."""
+    placement.checks += 1
+    for _ in range(MAX_PLACEMENT_TRIES):
+        if placement_held(probe):
+            return
+        placement.retries += 1
+        pause(settle_seconds())
+    placement.gave_up += 1
 
 
 def settle():
