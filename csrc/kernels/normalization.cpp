@@ -4,9 +4,9 @@
 // E[x^2] - E[x]^2, which cancels) and every sum is taken in double: over the rows of a column in a
 // fixed pairwise order (runs of kLeafRows rows in order, halves combined), over a row's features
 // with pairwise_sum. Per-column or per-row coefficients are formed in double and rounded once to
-// T; the element-wise passes run in T. Work is split by whole columns (reductions over rows) or
-// whole rows, and no sum is ever split across threads, so results never depend on the thread
-// count. This file is compiled with -ffp-contract=off: no FMA changes a rounding, so every ISA
+// T; the element-wise passes run in T. Work is split by whole columns (reductions over rows),
+// whole runs of rows (batch_norm_backward's sums) or whole rows, and no sum is ever split across
+// threads, so results never depend on the thread count. This file is compiled with -ffp-contract=off: no FMA changes a rounding, so every ISA
 // level gives the same bits and nnfast.reference performs the very same roundings (only the order
 // of its double sums differs).
 #include <algorithm>
@@ -146,61 +146,108 @@ void batch_norm_forward(T* y, T* mean, T* inv_std, T* moving_mean, T* moving_var
                                training, momentum, epsilon, Activation::linear, 0.0, 0);
 }
 
-template <class T>
-void batch_norm_backward(T* dx, T* dgamma, T* dbeta, const T* x, const T* gamma, const T* mean, const T* inv_std,
-                         const T* dy, int64_t rows, int64_t cols, bool training) {
-    // dx = gamma*inv_std * (dy - sum(dy)/N - x_hat * sum(dy*x_hat)/N) with x_hat = (x - mean)*inv_std;
-    // per column: k = gamma*inv_std, kb = sum(dy)/N, kg = sum(dy*x_hat)/N (in double, rounded once).
-    T* k = static_cast<T*>(workspace(kPartials, sizeof(T) * (3 * cols + 1)));
+namespace {
+
+// The backward of a batch-norm layer whose output gradient is dz (rows, cols), formed row by row by
+// dz_row(r) (which may write dz's row first: a fused tail's dropout and activation): the column
+// sums of dz and dz * x_hat in one pass that reads rows in order, then dx.
+// The sums keep column_sums' order exactly (runs of kLeafRows rows in order, combined pairwise as it
+// splits), so the bits are the same; but each run is summed row by row into its own row of
+// per-column sums, which reads x and dz as streams the prefetchers follow (a column chunk at a time
+// read a few cache lines per row, a row apart, and waited for each line). Threads take whole runs.
+template <class T, class DzRow>
+void batch_norm_backward_rows(T* dx, T* dgamma, T* dbeta, const T* x, const T* gamma, const T* mean,
+                              const T* inv_std, const T* dz, int64_t rows, int64_t cols, bool training,
+                              int64_t dz_cost, const DzRow& dz_row) {
+    // dx = gamma*inv_std * (dz - sum(dz)/N - x_hat * sum(dz*x_hat)/N) with x_hat = (x - mean)*inv_std;
+    // per column: k = gamma*inv_std, kb = sum(dz)/N, kg = sum(dz*x_hat)/N (in double, rounded once).
+    const int64_t runs = (rows + kLeafRows - 1) / kLeafRows;
+    const int64_t coef_bytes = (sizeof(T) * 3 * cols + 63) / 64 * 64;
+    char* scratch = static_cast<char*>(workspace(kPartials, coef_bytes + sizeof(double) * (2 * runs * cols + 1)));
+    T* k = reinterpret_cast<T*>(scratch);
     T* kb = k + cols;
     T* kg = kb + cols;
-    for_column_chunks(rows, cols, 6, [&](int64_t j0, int64_t width) {
-        double sb[kChunk], sg[kChunk];
-        column_sums(sb, 0, rows, j0, width, [&](int64_t r, int64_t j) { return double(dy[r * cols + j]); });
-        column_sums(sg, 0, rows, j0, width, [&](int64_t r, int64_t j) {
-            const T xhat = (x[r * cols + j] - mean[j]) * inv_std[j];
-            return double(dy[r * cols + j]) * double(xhat);
-        });
-        for (int64_t c = 0; c < width; ++c) {
-            const int64_t j = j0 + c;
-            if (dbeta) dbeta[j] = T(sb[c]);
-            if (dgamma) dgamma[j] = T(sg[c]);
-            k[j] = T(gamma ? double(gamma[j]) * double(inv_std[j]) : double(inv_std[j]));
-            kb[j] = T(sb[c] / double(rows));
-            kg[j] = T(sg[c] / double(rows));
+    double* run_sums = reinterpret_cast<double*>(scratch + coef_bytes);  // run i: sums of dz, then of dz*x_hat
+    parallel_for(runs, 1, kLeafRows * cols * (dz_cost + 6), [&](int64_t i0, int64_t i1) {
+        for (int64_t i = i0; i < i1; ++i) {
+            double* sb = run_sums + i * 2 * cols;
+            double* sg = sb + cols;
+            std::fill(sb, sb + 2 * cols, 0.0);
+            for (int64_t r = i * kLeafRows; r < std::min(rows, (i + 1) * kLeafRows); ++r) {
+                dz_row(r);
+                const T* xr = x + r * cols;
+                const T* dzr = dz + r * cols;
+#pragma omp simd
+                for (int64_t j = 0; j < cols; ++j) {
+                    const T xhat = (xr[j] - mean[j]) * inv_std[j];
+                    sb[j] += double(dzr[j]);
+                    sg[j] += double(dzr[j]) * double(xhat);
+                }
+            }
         }
     });
+    // runs [i, i + count) combined into run i, split as column_sums splits their n rows
+    auto combine = [&](auto&& self, int64_t i, int64_t count) -> void {
+        if (count <= 1) return;
+        const int64_t n = std::min(rows, (i + count) * kLeafRows) - i * kLeafRows;
+        const int64_t half = (n / 2 + kLeafRows - 1) / kLeafRows;
+        self(self, i, half);
+        self(self, i + half, count - half);
+        double* lo = run_sums + i * 2 * cols;
+        const double* hi = run_sums + (i + half) * 2 * cols;
+        for (int64_t j = 0; j < 2 * cols; ++j) lo[j] += hi[j];
+    };
+    combine(combine, 0, runs);
+    const double* sb = run_sums;
+    const double* sg = run_sums + cols;
+    for (int64_t j = 0; j < cols; ++j) {
+        const double total_b = rows ? sb[j] : 0.0, total_g = rows ? sg[j] : 0.0;
+        if (dbeta) dbeta[j] = T(total_b);
+        if (dgamma) dgamma[j] = T(total_g);
+        k[j] = T(gamma ? double(gamma[j]) * double(inv_std[j]) : double(inv_std[j]));
+        kb[j] = T(total_b / double(rows));
+        kg[j] = T(total_g / double(rows));
+    }
     for_rows(rows, 5 * cols, [&](int64_t r) {
         const T* xr = x + r * cols;
-        const T* dyr = dy + r * cols;
+        const T* dzr = dz + r * cols;
         T* dxr = dx + r * cols;
         if (!training) {  // constant statistics: only the scale remains
 #pragma omp simd
-            for (int64_t j = 0; j < cols; ++j) dxr[j] = dyr[j] * k[j];
+            for (int64_t j = 0; j < cols; ++j) dxr[j] = dzr[j] * k[j];
             return;
         }
 #pragma omp simd
         for (int64_t j = 0; j < cols; ++j) {
             const T xhat = (xr[j] - mean[j]) * inv_std[j];
-            dxr[j] = k[j] * (dyr[j] - kb[j] - xhat * kg[j]);
+            dxr[j] = k[j] * (dzr[j] - kb[j] - xhat * kg[j]);
         }
     });
+}
+
+}  // namespace
+
+template <class T>
+void batch_norm_backward(T* dx, T* dgamma, T* dbeta, const T* x, const T* gamma, const T* mean, const T* inv_std,
+                         const T* dy, int64_t rows, int64_t cols, bool training) {
+    batch_norm_backward_rows(dx, dgamma, dbeta, x, gamma, mean, inv_std, dy, rows, cols, training, 0,
+                             [](int64_t) {});
 }
 
 template <class T>
 void batch_norm_tail_backward(T* dx, T* dgamma, T* dbeta, T* dz, const T* x, const T* gamma, const T* mean,
                               const T* inv_std, const T* act_y, const uint8_t* mask, const T* dy, int64_t rows,
                               int64_t cols, bool training, Activation act, double rate) {
-    if (mask || act != Activation::linear) {  // dz = dL/d(the normalized x), one pass
-        const T drop_scale = dropout_scale<T>(rate);
-        for_rows(rows, 2 * cols, [&](int64_t r) {
-            const int64_t b = r * cols;
-            if (mask) dropout_backward_range(dz, dy, mask, b, b + cols, drop_scale, T(kLeakyReluSlope));
-            else elementwise_backward_range(dz + b, act_y + b, dy + b, cols, act);
-        });
-        dy = dz;
-    }
-    batch_norm_backward(dx, dgamma, dbeta, x, gamma, mean, inv_std, dy, rows, cols, training);
+    if (!mask && act == Activation::linear)
+        return batch_norm_backward(dx, dgamma, dbeta, x, gamma, mean, inv_std, dy, rows, cols, training);
+    // dz = dL/d(the normalized x), a row at a time inside the statistics' pass
+    const T drop_scale = dropout_scale<T>(rate);
+    batch_norm_backward_rows(dx, dgamma, dbeta, x, gamma, mean, inv_std, dz, rows, cols, training, 2,
+                             [&](int64_t r) {
+                                 const int64_t b = r * cols;
+                                 if (mask) dropout_backward_range(dz, dy, mask, b, b + cols, drop_scale, T(kLeakyReluSlope));
+                                 else elementwise_backward_range(dz + b, act_y + b, dy + b, cols, act);
+                             });
 }
 
 template <class T>
