@@ -822,14 +822,36 @@ def adam_update(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, *, step, 
 _U64 = np.uint64
 
 
-def dropout_uniform(seed, n):
-    """Uniform [0, 1) draws 0..n-1 of the stream `seed`: SplitMix64 of seed + (i+1)*golden ratio, top
-    53 bits (the native kernels use the same function, so both backends drop the same units)."""
-    z = (np.arange(1, n + 1, dtype=_U64) * _U64(0x9E3779B97F4A7C15)) + _U64(int(seed) & 0xFFFFFFFFFFFFFFFF)
+def dropout_bits(seed, n):
+    """The 32 random bits (uint32) of elements 0..n-1 of the stream `seed`, as the native kernels
+    draw them: per block of 2^32 elements a key, SplitMix64 of seed + (block+1)*golden ratio (an odd
+    multiplier from its high half, an offset from its low half); element i's bits are Wellons'
+    lowbias32 finalizer of (i mod 2^32) * multiplier + offset, all in 32-bit arithmetic."""
+    i = np.arange(n, dtype=_U64)
+    block = i >> _U64(32)
+    z = (block + _U64(1)) * _U64(0x9E3779B97F4A7C15) + _U64(int(seed) & 0xFFFFFFFFFFFFFFFF)
     z = (z ^ (z >> _U64(30))) * _U64(0xBF58476D1CE4E5B9)
     z = (z ^ (z >> _U64(27))) * _U64(0x94D049BB133111EB)
     z ^= z >> _U64(31)
-    return (z >> _U64(11)).astype(np.float64) * (1.0 / 9007199254740992.0)
+    mul = (z >> _U64(32)).astype(np.uint32) | np.uint32(1)
+    add = (z & _U64(0xFFFFFFFF)).astype(np.uint32)
+    u = (i & _U64(0xFFFFFFFF)).astype(np.uint32) * mul + add
+    u ^= u >> np.uint32(16)
+    u *= np.uint32(0x7FEB352D)
+    u ^= u >> np.uint32(15)
+    u *= np.uint32(0x846CA68B)
+    u ^= u >> np.uint32(16)
+    return u
+
+
+def dropout_uniform(seed, n):
+    """Uniform [0, 1) draws 0..n-1 of the stream `seed`: dropout_bits * 2^-32."""
+    return dropout_bits(seed, n).astype(np.float64) * (1.0 / 4294967296.0)
+
+
+def dropout_keep_threshold(rate):
+    """The smallest 32-bit value kept at `rate` (bits * 2^-32 >= rate), at most 2^32 - 1."""
+    return min(math.ceil(rate * 4294967296.0), 0xFFFFFFFF)
 
 
 def _dropout_rate(rate):
@@ -837,11 +859,13 @@ def _dropout_rate(rate):
 
 
 def dropout_forward(x, rate, seed):
-    """(y, mask): ``y = x * (1/(1-rate))`` where ``uniform(seed, i) >= rate``, else 0 (uint8 mask)."""
+    """(y, mask): ``y = x * (1/(1-rate))`` where ``uniform(seed, i) >= rate``, else 0 (uint8 mask).
+    The comparison is on the integer bits (dropout_keep_threshold), which is the same for any rate
+    up to 1 - 2^-32."""
     (x,) = _float_arrays(x=x)
     rate = _dropout_rate(rate)
     seed = checks.integer("seed", seed, lo=None)
-    keep = dropout_uniform(seed, x.size).reshape(x.shape) >= rate
+    keep = dropout_bits(seed, x.size).reshape(x.shape) >= np.uint32(dropout_keep_threshold(rate))
     scale = x.dtype.type(1.0 / (1.0 - rate))
     return np.where(keep, x * scale, x.dtype.type(0)), keep.astype(np.uint8)
 

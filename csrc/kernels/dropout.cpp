@@ -12,7 +12,7 @@ namespace NNFAST_ISA_NS {
 template <class T>
 void dropout_forward(T* y, uint8_t* mask, const T* x, int64_t n, double rate, uint64_t seed) {
     const T scale = dropout_scale<T>(rate);
-    const uint64_t threshold = dropout_keep_threshold(rate);
+    const uint32_t threshold = dropout_keep_threshold(rate);
     parallel_for(n, 64, 4, [&](int64_t b, int64_t e) { dropout_forward_range(y, mask, x, b, e, scale, threshold, seed); });
 }
 

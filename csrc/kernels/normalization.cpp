@@ -126,7 +126,7 @@ void batch_norm_tail_forward(T* y, uint8_t* mask, T* mean, T* inv_std, T* moving
     batch_norm_coefficients(scale, shift, mean, inv_std, moving_mean, moving_var, x, gamma, beta, rows, cols,
                             training, momentum, epsilon);
     const T drop_scale = dropout_scale<T>(rate);
-    const uint64_t threshold = dropout_keep_threshold(rate);
+    const uint32_t threshold = dropout_keep_threshold(rate);
     const uint8_t off = off_gate(act);
     for_rows(rows, (mask ? 7 : 3) * cols, [&](int64_t r) {
         T* yr = y + r * cols;
