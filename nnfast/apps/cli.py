@@ -22,7 +22,7 @@ def main(argv=None):
     demo.add_argument("--plot", metavar="FILE.png", help="also write the loss curves (needs matplotlib)")
     sub.add_parser("info", help="print version, compiler, ISA levels, OpenMP and threads")
     bench = sub.add_parser("bench", help="measure nnfast beside NumPy and installed peers (Markdown report)")
-    bench.add_argument("--sections", default="all", help="comma-separated sections (optimizers, dense, training, "
+    bench.add_argument("--sections", default="all", help="comma-separated sections (optimizers, dense, layers, training, "
                        "keras_models, subnormal, torch_optim, sklearn, capi), or 'all' (default)")
     bench.add_argument("--threads", default="1,2", help="comma-separated thread counts (default 1,2)")
     bench.add_argument("--quick", action="store_true", help="fewer sizes and repeats: under a minute")

@@ -11,7 +11,8 @@ import sys
 
 from nnfast import config
 
-from . import capi, dense, keras_models, limits, optimizers, sklearn_models, subnormal, timing, torch_optim, training
+from . import (capi, dense, keras_models, layers, limits, optimizers, sklearn_models, subnormal, timing, torch_optim,
+               training)
 from .jax_peer import description as jax_description
 from .progress import Progress
 from .timing import optional_import
@@ -19,6 +20,7 @@ from .timing import optional_import
 SECTIONS = {
     "optimizers": optimizers,
     "dense": dense,
+    "layers": layers,
     "training": training,
     "keras_models": keras_models,
     "subnormal": subnormal,
