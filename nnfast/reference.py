@@ -844,11 +844,6 @@ def dropout_bits(seed, n):
     return u
 
 
-def dropout_uniform(seed, n):
-    """Uniform [0, 1) draws 0..n-1 of the stream `seed`: dropout_bits * 2^-32."""
-    return dropout_bits(seed, n).astype(np.float64) * (1.0 / 4294967296.0)
-
-
 def dropout_keep_threshold(rate):
     """The smallest 32-bit value kept at `rate` (bits * 2^-32 >= rate), at most 2^32 - 1."""
     return min(math.ceil(rate * 4294967296.0), 0xFFFFFFFF)
@@ -859,9 +854,9 @@ def _dropout_rate(rate):
 
 
 def dropout_forward(x, rate, seed):
-    """(y, mask): ``y = x * (1/(1-rate))`` where ``uniform(seed, i) >= rate``, else 0 (uint8 mask).
-    The comparison is on the integer bits (dropout_keep_threshold), which is the same for any rate
-    up to 1 - 2^-32."""
+    """(y, mask): ``y = x * (1/(1-rate))`` where ``dropout_bits(seed, n)[i] * 2**-32 >= rate``, else 0
+    (uint8 mask). The comparison is on the integer bits (dropout_keep_threshold), which is the same
+    for any rate up to 1 - 2^-32."""
     (x,) = _float_arrays(x=x)
     rate = _dropout_rate(rate)
     seed = checks.integer("seed", seed, lo=None)
