@@ -348,7 +348,8 @@ def softmax_cross_entropy(logits, labels, out=None, label_smoothing=0.0):
 def dropout_forward(x, rate, seed, out=None, mask_out=None):
     """(y, mask): inverted dropout. Element i is kept when uniform(seed, i) >= rate (a counter-based
     stream of 32-bit draws, so the keep probability is resolved to 2^-32: the same mask for any
-    thread count, and nnfast.reference draws the same one), and then scaled by 1 / (1 - rate). mask is a uint8 array of x's shape (1 = kept)."""
+    thread count, and nnfast.reference draws the same one), and then scaled by 1 / (1 - rate).
+    mask is a uint8 array of x's shape (1 = kept)."""
     try:
         return _core.dropout_forward(x, checks.number("rate", rate),
                                      checks.integer("seed", seed, lo=None) & 0xFFFFFFFFFFFFFFFF, out, mask_out)
