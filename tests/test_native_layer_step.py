@@ -203,6 +203,37 @@ def test_the_tabular_model_with_class_weight_batch_256(width, dtype):
     assert_same(models[1], models[2])
 
 
+@pytest.mark.skipif(not nf.config()["openmp"], reason="built without OpenMP: one thread only")
+@pytest.mark.parametrize("batch, width", [(512, 300), (64, 1000), (256, 256), (9, 17)])
+def test_the_step_team_gives_every_gemm_driver_the_bits_of_one_thread(batch, width):
+    """A native step runs in one team of threads, its parallel parts handed to the team as jobs
+    (parallel/team.h). Tall layers (rows split over a shared packed B, with barriers), wide ones
+    (the team packing each A block, with barriers), owned column panels and parts too small to split
+    give the bits of one thread and of the Python loop, through fit and train_on_batch."""
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((2 * batch + 3, 40)).astype("float32")
+    y = (x[:, :3].sum(axis=1) > 0).astype("float32")
+
+    def model(fast):
+        m = Sequential([InputLayer(shape=(40,)), Dense(width), BatchNormalization(), ReLU(), Dropout(0.2),
+                        Dense(width, activation="relu"), Dense(1, activation="sigmoid")], seed=3, dtype="float32")
+        m.compile(optimizer="adam", loss="binary_crossentropy")
+        m.fast_step = fast
+        return m
+
+    models, histories, batch_losses = [], [], []
+    for fast, threads in ((True, 2), (True, 1), (False, 1)):
+        m = model(fast)
+        with num_threads(threads):
+            histories.append(m.fit(x, y, batch_size=batch, epochs=2, verbose=0).history)
+            batch_losses.append([m.train_on_batch(x[i:i + batch], y[i:i + batch]) for i in (0, batch)])
+        models.append(m)
+    assert histories[0] == histories[1] == histories[2]
+    assert batch_losses[0] == batch_losses[1] == batch_losses[2]
+    assert_same(models[0], models[2])
+    assert_same(models[1], models[2])
+
+
 def test_a_saved_model_continues_the_dropout_stream(tmp_path):
     x, y = data(64, 1, False)
     whole = build("dropout", "binary_crossentropy", "float64", True)

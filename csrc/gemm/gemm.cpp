@@ -21,9 +21,6 @@
 #include "parallel/parallel_for.h"
 #include "parallel/threads.h"
 
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 namespace nnfast {
 namespace NNFAST_ISA_NS {
@@ -192,9 +189,11 @@ void split(int64_t count, int tid, int nt, int64_t* begin, int64_t* end) {
     *end = count * (tid + 1) / nt;
 }
 
-// Waits for the other threads of the team running the driver (an orphaned barrier: nothing to wait
-// for when one thread runs it outside a parallel region).
-NNFAST_ALWAYS_INLINE void team_barrier() {
+// Waits for the other threads of the team running the driver: a job's barrier in a training step's
+// team (team.h), else an orphaned OpenMP barrier; nothing to wait for on one thread.
+NNFAST_ALWAYS_INLINE void team_barrier(int team) {
+    if (team < 2) return;
+    if (in_team_job()) return team_job_barrier();
 #ifdef _OPENMP
 #pragma omp barrier
 #endif
@@ -346,7 +345,7 @@ void run_packed(const GemmPlan<T>& p, int tid, int team) {
                 split(npanels, tid, team, &lo, &hi);
                 pack_b<T, NR>(p.bpack, p.b, p.b_rs, p.b_cs, pc, jc, nc, kc, lo, hi);
             }
-            team_barrier();
+            team_barrier(team);
             for (int64_t ic = row_lo; ic < row_hi; ic += mc_max) {
                 const int64_t mc = row_hi - ic < mc_max ? row_hi - ic : mc_max;
                 const int64_t mpanels = ceil_div(mc, MR);
@@ -360,12 +359,12 @@ void run_packed(const GemmPlan<T>& p, int tid, int team) {
                     split(mpanels, tid, team, &lo, &hi);
                     pack_a<T, MR>(my_apack, p.a, p.a_rs, p.a_cs, ic, pc, mc, kc, lo, hi);
                 }
-                team_barrier();
+                team_barrier(team);
                 split(npanels * mpanels, tid, team, &lo, &hi);
                 macro_kernel(p, jc, pc, kc, ic, mc, my_apack, lo, hi);
-                team_barrier();
+                team_barrier(team);
             }
-            team_barrier();  // every tile of this pass is done before B is packed again
+            team_barrier(team);  // every tile of this pass is done before B is packed again
         }
     }
 }
@@ -440,25 +439,11 @@ void gemm(T* c, int64_t c_rs, int64_t c_cs, const T* a, int64_t a_rs, int64_t a_
     if (n <= kNarrowColumns && a_cs == 1 && c_cs == 1)
         return narrow_product<T>(c, c_rs, a, a_rs, b, b_rs, b_cs, bias, m, n, k, act);
     const GemmPlan<T> p = plan_gemm<T>(c, c_rs, c_cs, a, a_rs, a_cs, b, b_rs, b_cs, bias, m, n, k, act);
-#ifdef _OPENMP
-    if (p.nt > 1) {  // every thread in the caller's floating-point mode (float_env.h)
-        const FpMode mode = read_fp_mode();
-        if (p.owned_panels && ceil_div(n, NR) % p.nt == 0) {
-#pragma omp parallel num_threads(p.nt)
-            {
-                FpModeScope fp(mode);
-                run_owned_panels(p, omp_get_thread_num(), omp_get_num_threads());
-            }
-            return;
-        }
-#pragma omp parallel num_threads(p.nt)
-        {
-            FpModeScope fp(mode);
-            run_packed(p, omp_get_thread_num(), omp_get_num_threads());
-        }
-        return;
+    if (p.nt > 1) {  // on p.nt threads (or fewer, if the runtime gives fewer)
+        if (p.owned_panels && ceil_div(n, NR) % p.nt == 0)
+            return run_on_threads(p.nt, [&](int tid, int team) { run_owned_panels(p, tid, team); });
+        return run_on_threads(p.nt, [&](int tid, int team) { run_packed(p, tid, team); });
     }
-#endif
     if (p.owned_panels) return run_owned_panels(p, 0, 1);
     run_packed(p, 0, 1);
 }

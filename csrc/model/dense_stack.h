@@ -3,7 +3,9 @@
 // the dispatched kernels (the same calls, in the same order, as the Python training loop makes, so
 // results are identical; a batch normalization and the activation and dropout after it run as one
 // fused kernel with the same bits, whose forward leaves the normalization's own output unwritten
-// when an activation follows). No Python types here.
+// when an activation follows). Each step runs in one team of threads (parallel/team.h): its
+// parallel parts are handed to the team rather than opening an OpenMP region each. No Python types
+// here.
 #pragma once
 #include <cstdint>
 #include <vector>

@@ -1,0 +1,157 @@
+#include "parallel/team.h"
+
+#include <atomic>
+#include <cstdint>
+#include <exception>
+#include <thread>
+
+#include "parallel/float_env.h"
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+namespace nnfast {
+namespace {
+
+// Threads in all teams now running, and the processors they may share: while they outnumber the
+// processors (several Python threads training at once), a thread spinning for one that waits for a
+// processor only delays it.
+std::atomic<int> g_team_threads{0};
+int processors() {
+#ifdef _OPENMP
+    static const int n = omp_get_num_procs();
+    return n;
+#else
+    return 1;
+#endif
+}
+
+// Waits until ready() holds: spinning (with the core's pause hint) for some tens of microseconds,
+// the gap between a step's parallel parts, then yielding the processor between checks; yielding
+// at once while teams' threads outnumber the processors.
+template <class Ready>
+void wait_until(const Ready& ready) {
+    constexpr int kSpins = 4096;
+    const int spins = g_team_threads.load(std::memory_order_relaxed) > processors() ? 0 : kSpins;
+    for (int i = 0; !ready(); ++i) {
+        if (i < spins) {
+#if defined(__x86_64__) || defined(__i386__)
+            __builtin_ia32_pause();
+#elif defined(__aarch64__)
+            __asm__ __volatile__("yield");
+#endif
+        } else {
+            std::this_thread::yield();
+        }
+    }
+}
+
+// What the leader and its threads share. The job's fields are written by the leader only while
+// no thread reads them (every thread has reported the previous job done), then published by
+// `generation`; each flag the threads spin on has a cache line of its own.
+struct Team {
+    alignas(64) std::atomic<uint64_t> generation{0};  // bumped for each job, and once to end
+    TeamJob job = nullptr;
+    void* context = nullptr;
+    int job_threads = 0;
+    bool quit = false;
+    int size = 1;
+    alignas(64) std::atomic<int> done{0};  // threads other than the leader finished with the job
+    alignas(64) std::atomic<int> arrived{0};  // team_job_barrier: threads at the barrier
+    alignas(64) std::atomic<uint32_t> phase{0};  // team_job_barrier: barriers passed
+};
+
+thread_local Team* t_led = nullptr;     // the team this thread leads
+thread_local Team* t_job = nullptr;     // the team whose job this thread runs
+thread_local int t_job_threads = 0;     // that job's threads
+
+// Runs the job on thread `tid` of the team, marked as a job for team_job_barrier and for nesting.
+void run_part(Team& team, int tid, int threads) {
+    t_job = &team;
+    t_job_threads = threads;
+    team.job(team.context, tid, threads);
+    t_job = nullptr;
+}
+
+#ifdef _OPENMP
+// A thread other than the leader: runs each job it is part of until the leader ends the team.
+void serve(Team& team, int tid) {
+    uint64_t seen = 0;
+    for (;;) {
+        uint64_t g = seen;
+        wait_until([&] { return (g = team.generation.load(std::memory_order_acquire)) != seen; });
+        seen = g;
+        if (team.quit) return;
+        if (tid < team.job_threads) run_part(team, tid, team.job_threads);
+        team.done.fetch_add(1, std::memory_order_release);
+    }
+}
+#endif
+
+}  // namespace
+
+void run_with_team(int threads, void (*work)(void* context), void* context) {
+#ifdef _OPENMP
+    if (threads > 1 && !t_led && !t_job) {
+        Team team;
+        std::exception_ptr failure;
+        const FpMode mode = read_fp_mode();
+#pragma omp parallel num_threads(threads)
+        {
+            if (omp_get_thread_num() == 0) {
+                team.size = omp_get_num_threads();
+                g_team_threads.fetch_add(team.size, std::memory_order_relaxed);
+                if (team.size > 1) t_led = &team;
+                try {
+                    work(context);
+                } catch (...) {
+                    failure = std::current_exception();
+                }
+                t_led = nullptr;
+                g_team_threads.fetch_sub(team.size, std::memory_order_relaxed);
+                team.quit = true;
+                team.generation.fetch_add(1, std::memory_order_release);
+            } else {
+                FpModeScope fp(mode);
+                serve(team, omp_get_thread_num());
+            }
+        }
+        if (failure) std::rethrow_exception(failure);
+        return;
+    }
+#else
+    (void)threads;
+#endif
+    work(context);
+}
+
+int team_job_threads() { return t_led && !t_job ? t_led->size : 0; }
+
+void run_team_job(TeamJob job, void* context, int threads) noexcept {
+    Team& team = *t_led;
+    team.job = job;
+    team.context = context;
+    team.job_threads = threads;
+    team.done.store(0, std::memory_order_relaxed);
+    team.generation.fetch_add(1, std::memory_order_release);
+    run_part(team, 0, threads);
+    wait_until([&] { return team.done.load(std::memory_order_acquire) == team.size - 1; });
+}
+
+bool in_team_job() { return t_job && t_job_threads > 1; }
+
+// The last thread to arrive opens the barrier for the others by advancing the phase they read on
+// arrival (no thread can reach the next barrier before it does).
+void team_job_barrier() {
+    Team& team = *t_job;
+    const uint32_t phase = team.phase.load(std::memory_order_acquire);
+    if (team.arrived.fetch_add(1, std::memory_order_acq_rel) == t_job_threads - 1) {
+        team.arrived.store(0, std::memory_order_relaxed);
+        team.phase.store(phase + 1, std::memory_order_release);
+        return;
+    }
+    wait_until([&] { return team.phase.load(std::memory_order_acquire) != phase; });
+}
+
+}  // namespace nnfast

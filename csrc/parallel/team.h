@@ -1,0 +1,39 @@
+// A team of threads kept for the length of one piece of work made of many parallel parts (a
+// training step: some 28 of them). The work runs on the team's thread 0, the caller; each parallel
+// part inside it (parallel_for, the GEMM drivers) is handed to the other threads as a job through
+// spin flags: a cache line's round trip per part instead of an OpenMP region's fork and join, and
+// one region per step. A job's threads split its work exactly as a region of that many threads
+// does (same tid, same count), so results are the same bits. Baseline code: per-ISA sources reach
+// it only through these functions.
+#pragma once
+
+namespace nnfast {
+
+using TeamJob = void (*)(void* context, int tid, int threads);
+
+// Runs work(context) on the calling thread while `threads` threads (it included) stand by for its
+// jobs; with one thread, without OpenMP, or when the caller already leads a team or runs a job,
+// work runs alone and its parallel parts open their own regions as before. An exception leaving
+// work is rethrown here once the team has ended.
+void run_with_team(int threads, void (*work)(void* context), void* context);
+
+// Threads of the team the calling thread leads and may hand a job to now (it leads one and is not
+// running a job itself), else 0.
+int team_job_threads();
+
+// Runs job(context, tid, threads) on tid 0 .. threads - 1 of the calling thread's team, tid 0 on the
+// calling thread, and returns when every one has finished. 2 <= threads <= team_job_threads().
+void run_team_job(TeamJob job, void* context, int threads) noexcept;
+
+// Whether the calling thread is running a job (of more than one thread); then team_job_barrier
+// waits for every thread of that job.
+bool in_team_job();
+void team_job_barrier();
+
+// run_with_team for a callable: work().
+template <class Work>
+void with_team(int threads, Work& work) {
+    run_with_team(threads, [](void* w) { (*static_cast<Work*>(w))(); }, &work);
+}
+
+}  // namespace nnfast
