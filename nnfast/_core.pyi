@@ -339,6 +339,7 @@ def stream_inplace(rw: Sequence[NDArray[np.float32]], ro: NDArray[np.float32], c
 
 # iters rounds of 128 float multiply-adds on each of `threads` threads (FLOPs = 256*iters*threads).
 def fma_loop(iters: int, threads: int) -> float: ...
+def team_handoff_seconds(jobs: int = 2000, repeats: int = 3) -> float: ...
 
 # One native call per training step of a stack of Dense layers (forward, loss, backward and the
 # optimizer update), for nnfast.models.

@@ -496,7 +496,7 @@ def test_multithreaded_measurements_wait_for_whole_cores(monkeypatch):
     # pause; one at or above it starts the measurement
     monkeypatch.setattr(timing, "placement", timing.Placement(threads=2, best={2: 200.0}))
     readings, pauses = iter([110.0, 150.0, 170.0, 999.0]), []
-    timing.await_full_placement(probe=lambda nt: next(readings), pause=pauses.append)
+    timing.await_full_placement(probe=lambda nt: next(readings), pause=pauses.append, handoff=lambda: 1e-7)
     assert len(pauses) == 2 and next(readings) == 999.0  # 110 and 150 < 0.8 * 200; 170 starts it
     assert (timing.placement.checks, timing.placement.retries, timing.placement.gave_up) == (1, 2, 0)
 
@@ -510,9 +510,37 @@ def test_placement_gives_up_after_its_tries(monkeypatch):
 
 def test_a_faster_probe_raises_the_bar_and_the_first_sets_it(monkeypatch):
     monkeypatch.setattr(timing, "placement", timing.Placement(threads=2))
-    timing.await_full_placement(probe=lambda nt: 120.0, pause=lambda s: None)  # the first: accepted
-    timing.await_full_placement(probe=lambda nt: 230.0, pause=lambda s: None)
+    timing.await_full_placement(probe=lambda nt: 120.0, pause=lambda s: None, handoff=lambda: 1e-7)  # the first: accepted
+    timing.await_full_placement(probe=lambda nt: 230.0, pause=lambda s: None, handoff=lambda: 1e-7)
     assert timing.placement.best == {2: 230.0} and timing.placement.retries == 0
+
+
+def test_on_two_threads_a_slow_hand_off_between_the_cores_waits_too(monkeypatch):
+    # full FMA readings, but the hand-off probe reads 4x its best (the vCPUs far apart): retried
+    # after a pause until it reads at most HANDOFF_SLOWDOWN x the best; one thread never asks it
+    monkeypatch.setattr(timing, "placement", timing.Placement(threads=2, best={2: 200.0}))
+    handoffs, pauses = iter([120e-9, 480e-9, 500e-9, 200e-9]), []
+    for _ in range(2):
+        timing.await_full_placement(probe=lambda nt: 200.0, pause=pauses.append, handoff=lambda: next(handoffs))
+    assert len(pauses) == 2 and timing.placement.far_apart == 2 and timing.placement.handoff_best == 120e-9
+    assert (timing.placement.checks, timing.placement.retries, timing.placement.gave_up) == (2, 2, 0)
+    note = report.placement_note(timing.Placement(), timing.placement)
+    assert "at most 2x the best seen (120 ns" in note and "2 probes read more" in note
+    monkeypatch.setattr(timing, "placement", timing.Placement(threads=1))
+    timing.await_full_placement(probe=lambda nt: 100.0, pause=pauses.append, handoff=lambda: 1 / 0)
+    assert timing.placement.far_apart == 0 and "hand-off" not in report.placement_note(timing.Placement(), timing.placement)
+
+
+def test_the_real_hand_off_probe():
+    seconds = timing.handoff_probe_seconds()
+    if nf.config()["openmp"]:
+        assert 0 < seconds < 1e-3  # microseconds at most, even on a busy machine
+    else:
+        assert seconds == 0
+    with pytest.raises(ValueError, match="jobs"):
+        nf._core.team_handoff_seconds(0, 1)
+    with pytest.raises(ValueError, match="repeats"):
+        nf._core.team_handoff_seconds(10, 0)
 
 
 def test_the_real_placement_probe_and_the_report_note(monkeypatch):

@@ -1,4 +1,4 @@
-// stream_inplace / fma_loop: probes of the machine's limits for the benchmark report.
+// stream_inplace / fma_loop / team_handoff_seconds: probes of the machine's limits for the benchmark report.
 #include <vector>
 
 #include <pybind11/stl.h>
@@ -7,6 +7,7 @@
 #include "bindings/kernel_call.h"
 #include "bindings/register.h"
 #include "dispatch/dispatch.h"
+#include "parallel/team.h"
 #include "parallel/threads.h"
 
 namespace nnfast {
@@ -52,6 +53,13 @@ float fma_loop(int64_t iters, int threads) {
     return kernel(iters, threads);
 }
 
+double team_handoff_seconds(int64_t jobs, int repeats) {
+    if (jobs < 1) throw py::value_error("jobs must be >= 1");
+    if (repeats < 1) throw py::value_error("repeats must be >= 1");
+    GilRelease nogil(GilRelease::kTinyWork);  // a probe of microseconds per job: other threads may run
+    return nnfast::team_handoff_seconds(jobs, repeats);
+}
+
 }  // namespace
 
 void register_limits(py::module_& m) {
@@ -59,6 +67,9 @@ void register_limits(py::module_& m) {
           "rw[k] += c * ro for 1 to 4 arrays rw, in one pass (an in-place memory stream; benchmark probe).");
     m.def("fma_loop", &fma_loop, py::arg("iters"), py::arg("threads"),
           "iters rounds of 128 float multiply-adds per thread (FMA peak probe; FLOPs = 256*iters*threads).");
+    m.def("team_handoff_seconds", &team_handoff_seconds, py::arg("jobs") = 2000, py::arg("repeats") = 3,
+          "Seconds per empty job of a 2-thread team (a native step's hand-off of a parallel part to "
+          "another core and back), the best of `repeats` runs of `jobs`; 0 without a second thread.");
 }
 
 }  // namespace bindings

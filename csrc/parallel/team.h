@@ -6,6 +6,7 @@
 // does (same tid, same count), so results are the same bits. Baseline code: per-ISA sources reach
 // it only through these functions.
 #pragma once
+#include <cstdint>
 
 namespace nnfast {
 
@@ -29,6 +30,13 @@ void run_team_job(TeamJob job, void* context, int threads) noexcept;
 // waits for every thread of that job.
 bool in_team_job();
 void team_job_barrier();
+
+// Seconds per job of a 2-thread team doing nothing, the best of `repeats` runs of `jobs` jobs:
+// what handing a part to another core and hearing back costs (two cache-line transfers between
+// the cores). The benchmark's placement check reads it: on a shared host it is about 4x longer
+// when the two virtual CPUs land far apart, and every parallel part pays it. 0 without OpenMP or
+// when the runtime gives no second thread.
+double team_handoff_seconds(int64_t jobs, int repeats);
 
 // run_with_team for a callable: work().
 template <class Work>

@@ -246,4 +246,15 @@ def placement_note(before, after):
             f"for as long as they stay busy); {retries} probes read less and were retried after a "
             f"pause, and {gave_up} measurements started after {timing.MAX_PLACEMENT_TRIES} tries "
             "without it. In keras_models a probe also follows each timed epoch: "
-            f"{discarded} epochs after which it read less were discarded and run again.")
+            f"{discarded} epochs after which it read less were discarded and run again."
+            + handoff_note(before, after))
+
+
+def handoff_note(before, after):
+    """The hand-off part of the placement checks, when a pass ran on 2 threads or more."""
+    if after.handoff_best == float("inf"):
+        return ""
+    return (f" On 2 threads the checks also waited until a 2-thread team's empty hand-off between the "
+            f"cores read at most {timing.HANDOFF_SLOWDOWN:g}x the best seen ({after.handoff_best * 1e9:.0f} ns; "
+            "the host sometimes places the two vCPUs far apart, and every parallel part pays it): "
+            f"{after.far_apart - before.far_apart} probes read more.")

@@ -30,6 +30,15 @@ FULL_PLACEMENT_SHARE = 0.8
 MAX_PLACEMENT_TRIES = 20
 PLACEMENT_PROBE_ITERS = 800_000  # about 2 ms on one Zen 4 core
 
+# The host also sometimes places the two vCPUs far apart (another CCX or socket, for minutes): a
+# cache line then takes about 4x longer between them (a 2-thread team's empty hand-off about 500
+# against 120 ns on the Zen 4), which the FMA probe does not see but every parallel part of a small
+# training step pays (the tabular Keras epoch on 2 threads: 600-650 against 360-380 ms, processes
+# alternated). So on 2 threads or more a measurement also waits until the hand-off probe
+# (_core.team_handoff_seconds) reads at most HANDOFF_SLOWDOWN times the best seen.
+HANDOFF_SLOWDOWN = 2.0
+HANDOFF_PROBE_JOBS = 2000  # about 0.25 ms a run at 120 ns
+
 
 @dataclasses.dataclass
 class Placement:
@@ -40,6 +49,8 @@ class Placement:
     retries: int = 0
     gave_up: int = 0
     discarded: int = 0
+    handoff_best: float = float("inf")  # seconds: the best hand-off probe on 2 threads or more
+    far_apart: int = 0  # probes whose hand-off read more than HANDOFF_SLOWDOWN x handoff_best
 
 
 placement = Placement()
@@ -62,21 +73,39 @@ def fma_probe_gflops(nt):
     return fma_gflops(PLACEMENT_PROBE_ITERS, nt, best)
 
 
-def placement_held(probe=fma_probe_gflops):
+def handoff_probe_seconds():
+    """Seconds per empty job of a 2-thread team, the best of three runs (0 without a second thread)."""
+    from nnfast import _core
+    return _core.team_handoff_seconds(HANDOFF_PROBE_JOBS, 3)
+
+
+def placement_held(probe=fma_probe_gflops, handoff=handoff_probe_seconds):
     """Whether the running pass's threads get whole cores now: one probe reads at least
-    FULL_PLACEMENT_SHARE of the best probe seen on that thread count (which it may raise)."""
+    FULL_PLACEMENT_SHARE of the best probe seen on that thread count (which it may raise), and on
+    2 threads or more the hand-off probe at most HANDOFF_SLOWDOWN times its best (likewise)."""
     nt = placement.threads
     rate = probe(nt)
     best = placement.best[nt] = max(placement.best.get(nt, 0.0), rate)
-    return rate >= FULL_PLACEMENT_SHARE * best
+    if rate < FULL_PLACEMENT_SHARE * best:
+        return False
+    if nt < 2:
+        return True
+    seconds = handoff()
+    if seconds <= 0:  # no second thread to hand off to
+        return True
+    placement.handoff_best = min(placement.handoff_best, seconds)
+    if seconds > HANDOFF_SLOWDOWN * placement.handoff_best:
+        placement.far_apart += 1
+        return False
+    return True
 
 
-def await_full_placement(probe=fma_probe_gflops, pause=time.sleep):
+def await_full_placement(probe=fma_probe_gflops, pause=time.sleep, handoff=handoff_probe_seconds):
     """Returns once the running pass's threads get whole cores (placement_held), pausing between
     probes, or after MAX_PLACEMENT_TRIES probes that say otherwise (counted)."""
     placement.checks += 1
     for _ in range(MAX_PLACEMENT_TRIES):
-        if placement_held(probe):
+        if placement_held(probe, handoff):
             return
         placement.retries += 1
         pause(settle_seconds())
