@@ -17,10 +17,8 @@
 #include "gemm/vector_rows.h"
 #include "kernels/activation_math.h"
 #include "memory/workspace.h"
-#include "parallel/float_env.h"
 #include "parallel/parallel_for.h"
 #include "parallel/threads.h"
-
 
 namespace nnfast {
 namespace NNFAST_ISA_NS {

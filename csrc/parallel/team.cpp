@@ -157,20 +157,15 @@ void team_job_barrier() {
 
 double team_handoff_seconds(int64_t jobs, int repeats) {
     double best = 0.0;
-    struct Probe {
-        int64_t jobs;
-        int repeats;
-        double* best;
-        void operator()() const {
-            if (team_job_threads() < 2) return;
-            for (int r = 0; r < repeats; ++r) {
-                const auto start = std::chrono::steady_clock::now();
-                for (int64_t j = 0; j < jobs; ++j) run_team_job([](void*, int, int) {}, nullptr, 2);
-                const double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-                if (r == 0 || t < *best) *best = t;
-            }
+    auto probe = [&] {
+        if (team_job_threads() < 2) return;
+        for (int r = 0; r < repeats; ++r) {
+            const auto start = std::chrono::steady_clock::now();
+            for (int64_t j = 0; j < jobs; ++j) run_team_job([](void*, int, int) {}, nullptr, 2);
+            const double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+            if (r == 0 || t < best) best = t;
         }
-    } probe{jobs, repeats, &best};
+    };
     if (jobs > 0) with_team(2, probe);
     return jobs > 0 ? best / double(jobs) : 0.0;
 }
