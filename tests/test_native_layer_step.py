@@ -234,6 +234,36 @@ def test_the_step_team_gives_every_gemm_driver_the_bits_of_one_thread(batch, wid
     assert_same(models[1], models[2])
 
 
+@pytest.mark.skipif(not nf.config()["openmp"] or nf.config()["max_threads"] < 2,
+                    reason="needs OpenMP and a second thread")
+def test_only_a_step_with_a_part_that_splits_leads_a_team():
+    """A step leads a team of threads (one region for all its parts) only when one of its parts
+    splits over threads, learnt from its first run: a tiny network's step on 2 threads runs alone,
+    as on 1, and a wide one's leads a team every step. Both give the bits of 1 thread."""
+    def run(width, batch, threads):
+        x = np.random.default_rng(2).standard_normal((batch, 40)).astype("float32")
+        y = (x[:, 0] > 0).astype("float32")
+        m = Sequential([InputLayer(shape=(40,)), Dense(width, activation="relu"), Dense(1, activation="sigmoid")],
+                       seed=4, dtype="float32")
+        m.compile(optimizer="adam", loss="binary_crossentropy")
+        with num_threads(threads):
+            before = _core.teams_led()
+            losses = [m.train_on_batch(x, y) for _ in range(4)]
+            history = m.fit(x, y, batch_size=batch // 2, epochs=2, verbose=0, shuffle=False).history
+            led = _core.teams_led() - before
+        return led, losses, history, m.get_weights()
+
+    tiny, tiny_one = run(3, 8, 2), run(3, 8, 1)
+    assert tiny[0] == 0 and tiny_one[0] == 0
+    wide, wide_one = run(512, 512, 2), run(512, 512, 1)
+    assert wide_one[0] == 0
+    assert wide[0] >= 3  # train_on_batch after the first (alone) run, and fit's steps on 2 threads
+    for two, one in ((tiny, tiny_one), (wide, wide_one)):
+        assert two[1] == one[1] and two[2] == one[2]
+        for u, v in zip(two[3], one[3]):
+            np.testing.assert_array_equal(u, v)
+
+
 def test_a_saved_model_continues_the_dropout_stream(tmp_path):
     x, y = data(64, 1, False)
     whole = build("dropout", "binary_crossentropy", "float64", True)

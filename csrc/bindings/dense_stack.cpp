@@ -192,7 +192,7 @@ class TypedStep : public Step {
         s.learning_rate = learning_rate_value(learning_rate);
         s.step = step_value(step);
         GilRelease nogil(work_);
-        const double loss = run_dense_stack_step<T>(kt, p, xp, labels, rows, weights, s);
+        const double loss = run_dense_stack_step<T>(kt, p, xp, labels, rows, weights, s, team_);
         last_updates = std::isfinite(loss) ? 1 : 0;  // a non-finite loss updates nothing
         return loss;
     }
@@ -258,7 +258,7 @@ class TypedStep : public Step {
             GilRelease nogil(count * work_);
             threads_.follow(num_threads());
             ran = run_dense_stack_steps<T>(kt, p, data, buf, first, count, s, schedule, out, correct, accuracy,
-                                           threads_);
+                                           threads_, team_);
             last_threads = threads_.chosen();
             probe_steps = threads_.probe_reps();
         }
@@ -395,6 +395,7 @@ class TypedStep : public Step {
     std::vector<T> batch_x_, batch_rows_, batch_weights_;  // run_steps' gathered batch
     std::vector<int64_t> batch_labels_;
     ThreadChoice threads_;  // run_steps' thread count, kept across its calls
+    TeamNeed team_;         // whether a step has a part that splits over threads (then it runs in a team)
     int64_t input_dim_ = 0, outputs_ = 0;
     int64_t work_ = 0;  // multiply-adds of one step's forward pass (for the GIL policy)
 };

@@ -215,13 +215,14 @@ double train_step(const KernelTable& kt, const DenseStackStep<T>& s, const T* x,
 }  // namespace
 
 // One team (parallel/team.h) for the whole step: its parallel parts (some 28 in the tabular Keras
-// model's) are jobs handed to the team's threads, not as many OpenMP regions.
+// model's) are jobs handed to the team's threads, not as many OpenMP regions. A step none of whose
+// parts splits (a tiny network's) runs alone: a team would only cost its region and hand-offs.
 template <class T>
 double run_dense_stack_step(const KernelTable& kt, const DenseStackStep<T>& s, const T* x, const int64_t* labels,
-                            const T* target_rows, const T* weights, const OptimStep& step) {
+                            const T* target_rows, const T* weights, const OptimStep& step, TeamNeed& team) {
     double loss = 0.0;
     auto work = [&] { loss = train_step(kt, s, x, labels, target_rows, weights, step); };
-    with_team(num_threads(), work);
+    with_team(team, num_threads(), work);
     return loss;
 }
 
@@ -305,7 +306,7 @@ template <class T>
 int64_t run_dense_stack_steps(const KernelTable& kt, const DenseStackStep<T>& s, const TrainingSet<T>& data,
                               const BatchBuffers<T>& buf, int64_t first, int64_t count, OptimStep step,
                               const LearningRateSchedule& schedule, double* losses, int64_t* correct,
-                              AccuracyRule accuracy, ThreadChoice& threads) {
+                              AccuracyRule accuracy, ThreadChoice& threads, TeamNeed& team) {
     const int64_t batch = s.batch;
     for (int64_t i = 0; i < count; ++i) {
         step.learning_rate = learning_rate_at(schedule, step.step - 1);
@@ -323,7 +324,7 @@ int64_t run_dense_stack_steps(const KernelTable& kt, const DenseStackStep<T>& s,
                 correct[i] = count_correct(s.layers.back().y, buf, data.labels != nullptr, batch, data.outputs,
                                            accuracy);
         };
-        with_team(num_threads(), work);
+        with_team(team, num_threads(), work);
         if (!std::isfinite(losses[i])) return i + 1;
         ++step.step;
         threads.record(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
@@ -334,16 +335,17 @@ int64_t run_dense_stack_steps(const KernelTable& kt, const DenseStackStep<T>& s,
 template int64_t run_dense_stack_steps<float>(const KernelTable&, const DenseStackStep<float>&,
                                               const TrainingSet<float>&, const BatchBuffers<float>&, int64_t,
                                               int64_t, OptimStep, const LearningRateSchedule&, double*, int64_t*,
-                                              AccuracyRule, ThreadChoice&);
+                                              AccuracyRule, ThreadChoice&, TeamNeed&);
 template int64_t run_dense_stack_steps<double>(const KernelTable&, const DenseStackStep<double>&,
                                                const TrainingSet<double>&, const BatchBuffers<double>&, int64_t,
                                                int64_t, OptimStep, const LearningRateSchedule&, double*,
-                                               int64_t*, AccuracyRule, ThreadChoice&);
+                                               int64_t*, AccuracyRule, ThreadChoice&, TeamNeed&);
 
 template double run_dense_stack_step<float>(const KernelTable&, const DenseStackStep<float>&, const float*,
-                                            const int64_t*, const float*, const float*, const OptimStep&);
+                                            const int64_t*, const float*, const float*, const OptimStep&,
+                                            TeamNeed&);
 template double run_dense_stack_step<double>(const KernelTable&, const DenseStackStep<double>&, const double*,
                                              const int64_t*, const double*, const double*,
-                                             const OptimStep&);
+                                             const OptimStep&, TeamNeed&);
 
 }  // namespace nnfast

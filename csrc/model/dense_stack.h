@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "dispatch/kernel_table.h"
+#include "parallel/team.h"
 #include "parallel/thread_choice.h"
 
 namespace nnfast {
@@ -68,9 +69,11 @@ struct DenseStackStep {
 // else target rows (batch, outputs)); returns the loss. With weights (batch) (else null), the loss
 // is the sample-weighted one (KernelSet::weighted_loss) and each row of dloss is scaled by its
 // weight. When the loss is not finite, nothing is updated (the weights stay the last finite ones).
+// The step runs in one team of threads when `team` (kept by the caller across steps) has found
+// that a part of it splits over threads.
 template <class T>
 double run_dense_stack_step(const KernelTable& kt, const DenseStackStep<T>& s, const T* x, const int64_t* labels,
-                            const T* target_rows, const T* weights, const OptimStep& step);
+                            const T* target_rows, const T* weights, const OptimStep& step, TeamNeed& team);
 
 // A data set to train on in whole batches: x (samples, in) and its targets, labels (samples) or
 // target rows (samples, outputs) (the other null), per-sample weights (samples) or null, and the
@@ -108,11 +111,12 @@ struct AccuracyRule {
 // and, when `correct` is given, the number of samples `accuracy` counts as right to correct[i]. Stops after the first non-finite loss (that step
 // updates nothing), and before a step whose learning rate is NaN or negative (it runs nothing).
 // Each step runs on the threads `threads` gives it and is timed for it (it probes all threads
-// and one, then keeps the faster; the caller keeps it across calls). Returns the steps run, a non-finite one included.
+// and one, then keeps the faster; the caller keeps it across calls), in a team as `team` says.
+// Returns the steps run, a non-finite one included.
 template <class T>
 int64_t run_dense_stack_steps(const KernelTable& kt, const DenseStackStep<T>& s, const TrainingSet<T>& data,
                               const BatchBuffers<T>& buf, int64_t first, int64_t count, OptimStep step,
                               const LearningRateSchedule& schedule, double* losses, int64_t* correct,
-                              AccuracyRule accuracy, ThreadChoice& threads);
+                              AccuracyRule accuracy, ThreadChoice& threads, TeamNeed& team);
 
 }  // namespace nnfast

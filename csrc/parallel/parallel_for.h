@@ -41,6 +41,7 @@ void run_on_threads(int threads, const Part& part) {
                          const_cast<Part*>(&part), std::min(threads, team));
             return;
         }
+        note_split_part();
         const FpMode mode = read_fp_mode();
 #pragma omp parallel num_threads(threads)
         {

@@ -19,6 +19,7 @@ namespace {
 // processors (several Python threads training at once), a thread spinning for one that waits for a
 // processor only delays it.
 std::atomic<int> g_team_threads{0};
+std::atomic<int64_t> g_teams_led{0};  // teams_led()
 int processors() {
 #ifdef _OPENMP
     static const int n = omp_get_num_procs();
@@ -66,6 +67,7 @@ struct Team {
 thread_local Team* t_led = nullptr;     // the team this thread leads
 thread_local Team* t_job = nullptr;     // the team whose job this thread runs
 thread_local int t_job_threads = 0;     // that job's threads
+thread_local int64_t t_split_parts = 0;  // note_split_part's count on this thread
 
 // Runs the job on thread `tid` of the team, marked as a job for team_job_barrier and for nesting.
 void run_part(Team& team, int tid, int threads) {
@@ -103,7 +105,10 @@ void run_with_team(int threads, void (*work)(void* context), void* context) {
             if (omp_get_thread_num() == 0) {
                 team.size = omp_get_num_threads();
                 g_team_threads.fetch_add(team.size, std::memory_order_relaxed);
-                if (team.size > 1) t_led = &team;
+                if (team.size > 1) {
+                    t_led = &team;
+                    g_teams_led.fetch_add(1, std::memory_order_relaxed);
+                }
                 try {
                     work(context);
                 } catch (...) {
@@ -153,6 +158,19 @@ void team_job_barrier() {
         return;
     }
     wait_until([&] { return team.phase.load(std::memory_order_acquire) != phase; });
+}
+
+int64_t teams_led() { return g_teams_led.load(std::memory_order_relaxed); }
+
+void note_split_part() { ++t_split_parts; }
+
+void TeamNeed::run(int threads, void (*work)(void* context), void* context) {
+    if (threads < 2) return work(context);
+    const int known = answer_.load(std::memory_order_relaxed);
+    if (known / 2 == threads) return known % 2 ? run_with_team(threads, work, context) : work(context);
+    const int64_t before = t_split_parts;
+    work(context);  // alone: each part that splits opens its own region and says so
+    answer_.store(2 * threads + (t_split_parts > before ? 1 : 0), std::memory_order_relaxed);
 }
 
 double team_handoff_seconds(int64_t jobs, int repeats) {

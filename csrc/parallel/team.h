@@ -6,6 +6,7 @@
 // does (same tid, same count), so results are the same bits. Baseline code: per-ISA sources reach
 // it only through these functions.
 #pragma once
+#include <atomic>
 #include <cstdint>
 
 namespace nnfast {
@@ -42,6 +43,36 @@ double team_handoff_seconds(int64_t jobs, int repeats);
 template <class Work>
 void with_team(int threads, Work& work) {
     run_with_team(threads, [](void* w) { (*static_cast<Work*>(w))(); }, &work);
+}
+
+// Teams formed so far in this process (run_with_team with a second thread): tests read it to see
+// which steps lead one.
+int64_t teams_led();
+
+// Counts, on the calling thread, a parallel part about to run on more than one thread outside a
+// team (parallel_for.h's run_on_threads): how TeamNeed learns whether a piece of work splits.
+void note_split_part();
+
+// Whether a piece of work repeated with the same shapes (a compiled training step) has a part that
+// splits over threads, so that leading a team for it pays. Learnt from its first run at each
+// thread setting, which runs alone (each part that splits opens its own region, as without a
+// team): a step whose parts all stay on one thread (a tiny network's) then never pays a team's
+// region and hand-offs. The answer is only ever a time; results never depend on it.
+class TeamNeed {
+  public:
+    // run_with_team(threads, work, context) when the work splits, else work(context) alone.
+    void run(int threads, void (*work)(void* context), void* context);
+
+  private:
+    // 2 * threads + (1 if the work splits) for the last setting of more than one thread learnt, 0
+    // before any; atomic, as two Python threads may share a compiled step.
+    std::atomic<int> answer_{0};
+};
+
+// TeamNeed::run for a callable: work().
+template <class Work>
+void with_team(TeamNeed& need, int threads, Work& work) {
+    need.run(threads, [](void* w) { (*static_cast<Work*>(w))(); }, &work);
 }
 
 }  // namespace nnfast
