@@ -230,18 +230,24 @@ def test_the_schedule_epoch_trains_on_the_native_runs(monkeypatch, native_calls)
 
 
 def test_repeats_reach_sections_without_a_repeats_parameter(monkeypatch):
-    calls = []
+    calls, together = [], []
 
     def spy(fn, **kwargs):
         calls.append(kwargs)
         fn()
         return timing.Timing(1e-6, 1e-6, 1e-6, kwargs.get("repeats", 1), 1)
+
+    def spy_together(fns, **kwargs):
+        together.append(kwargs)
+        return {key: spy(fn, **kwargs) for key, fn in fns.items()}
     monkeypatch.setattr(timing, "measure", spy)
+    monkeypatch.setattr(timing, "measure_together", spy_together)
     monkeypatch.setattr(opt_section, "QUICK_SIZES", ("1e3",))
-    original = opt_section.measure
+    originals = opt_section.measure, opt_section.measure_together
     report.run_section("optimizers", (1,), quick=True, repeats=4)
-    assert calls and all(c["repeats"] == 4 and c["max_total_time"] >= 1e9 for c in calls)
-    assert opt_section.measure is original  # restored
+    assert calls and together
+    assert all(c["repeats"] == 4 and c["max_total_time"] >= 1e9 for c in calls + together)
+    assert (opt_section.measure, opt_section.measure_together) == originals  # restored
     with pytest.raises(ValueError, match="repeats"):
         report.run_section("optimizers", (1,), repeats=0)
 
@@ -617,3 +623,42 @@ def test_the_thread_pass_sets_and_restores_the_placement_count():
     with timing.threads(2):
         assert timing.placement.threads == 2
     assert timing.placement.threads == 1
+
+
+def test_measure_together_times_each_callable_in_rotating_turns(monkeypatch):
+    # a slow spell of the host (here: every call made during rounds 2 and 3 takes 10x) falls on
+    # every callable alike, so the ratio of the medians stays the true one
+    monkeypatch.setattr(timing, "settle", lambda: None)
+    clock, order = [0.0], []
+    cost = {"a": 1.0, "b": 3.0}
+
+    def fn(key):
+        def call():
+            order.append(key)
+            slow = 10.0 if 2 <= (len(order) - 7) // 2 <= 3 else 1.0  # round of the call, after 3 + 3 sizing calls
+            clock[0] += cost[key] * slow
+        return call
+    monkeypatch.setattr(timing.time, "perf_counter", lambda: clock[0])
+    t = timing.measure_together({"a": fn("a"), "b": fn("b")}, repeats=7, warmup=2, min_repeat_time=0.0,
+                                max_total_time=1e12)
+    assert order[:6] == ["a"] * 3 + ["b"] * 3  # warm-up and sizing, one callable after the other
+    assert order[6:] == ["a", "b", "b", "a"] * 3 + ["a", "b"]  # the order rotates every round
+    assert t["a"].repeats == t["b"].repeats == 7
+    assert t["a"].median == 1.0 and t["b"].median == 3.0
+    assert t["b"].q3 == 30.0  # the slow rounds are in the spread, for both
+
+
+def test_measure_together_keeps_the_time_budget_of_its_slowest_callable(monkeypatch):
+    monkeypatch.setattr(timing, "settle", lambda: None)
+    clock = [0.0]
+
+    def fn(seconds):
+        def call():
+            clock[0] += seconds
+        return call
+    monkeypatch.setattr(timing.time, "perf_counter", lambda: clock[0])
+    t = timing.measure_together({"fast": fn(0.01), "slow": fn(0.5)}, repeats=15, warmup=0, min_repeat_time=0.0,
+                                max_total_time=2.0)
+    assert t["fast"].repeats == t["slow"].repeats == 4  # 2.0 s / 0.5 s a repeat
+    t = timing.measure_together({"slow": fn(5.0)}, repeats=15, warmup=0, min_repeat_time=0.0, max_total_time=2.0)
+    assert t["slow"].repeats == 3  # never fewer than 3

@@ -74,11 +74,6 @@ def _row(case, system, seconds=None, reason=None, threads=1, **extra):
                 spread=None if skipped else seconds.spread, skipped=skipped, reason=reason, **extra)
 
 
-def _rounds(values):
-    q = statistics.quantiles(values, n=4) if len(values) > 1 else [values[0]] * 3
-    return Timing(statistics.median(values), q[0], q[2], len(values), 1)
-
-
 def quarter_page_apart(count, n):
     """`count` zeroed float32 arrays of n elements, 64-byte aligned and a quarter page apart in the low
     12 address bits. Adam reads and writes four arrays; where their starts happen to lie a few cache
@@ -114,7 +109,7 @@ def _per_call_rows(iters, rounds):
         settle()
         cpp = _core.capi_call_cost(which, iters, rounds)
         for system, values in zip(("kernel table from C++", "kernel table + FP mode from C++", "C API from C++"), cpp):
-            rows.append(_row(case, system, _rounds([v * 1e-9 for v in values])))
+            rows.append(_row(case, system, Timing.of([v * 1e-9 for v in values])))
         # the rounds ran the three ways back to back: their differences met the same load
         rows[-1]["added_ns"] = statistics.median(c - d for d, c in zip(cpp[0], cpp[2]))
         rows[-1]["mode_ns"] = statistics.median(m - d for d, m in zip(cpp[0], cpp[1]))
@@ -123,7 +118,7 @@ def _per_call_rows(iters, rounds):
         else:
             settle()
             cython_ns(iters)  # warm-up
-            rows.append(_row(case, "C API from Cython", _rounds([cython_ns(iters) * 1e-9 for _ in range(rounds)])))
+            rows.append(_row(case, "C API from Cython", Timing.of([cython_ns(iters) * 1e-9 for _ in range(rounds)])))
         rows.append(_row(case, "nnfast.ops from Python", measure(python_call, repeats=min(rounds, 9))))
     return rows
 
@@ -154,7 +149,7 @@ def _epoch_rows(samples, repeats):
             start = time.perf_counter()
             fn()
             seconds[name].append(time.perf_counter() - start)
-    rows = [_row(case, name, _rounds(s)) for name, s in seconds.items()]
+    rows = [_row(case, name, Timing.of(s)) for name, s in seconds.items()]
     if module is None:
         rows.append(_row(case, "Cython example (C API)", reason=reason))
     return rows

@@ -9,13 +9,18 @@ from nnfast import _core
 from .timing import fma_gflops, measure
 
 
-def inplace_stream_seconds(size, arrays_updated):
-    """Median seconds of one pass that reads a gradient-like array and updates `arrays_updated`
-    arrays of `size` float32 in place (the traffic of an optimizer step with that many in-place
-    arrays, with next to no arithmetic)."""
+def inplace_stream_function(size, arrays_updated):
+    """A zero-argument callable making one pass that reads a gradient-like array and updates
+    `arrays_updated` arrays of `size` float32 in place (the traffic of an optimizer step with that
+    many in-place arrays, with next to no arithmetic)."""
     rw = [np.full(size, 1.0, np.float32) for _ in range(arrays_updated)]
     ro = np.full(size, 1e-3, np.float32)
-    return measure(lambda: _core.stream_inplace(rw, ro, 1e-3)).median
+    return lambda: _core.stream_inplace(rw, ro, 1e-3)
+
+
+def inplace_stream_seconds(size, arrays_updated):
+    """Median seconds of one inplace_stream_function pass."""
+    return measure(inplace_stream_function(size, arrays_updated)).median
 
 
 def fma_peak_gflops(threads, seconds=0.2):

@@ -80,18 +80,24 @@ def limits_table(thread_counts):
 
 @contextlib.contextmanager
 def _fixed_repeats(module, repeats):
-    """Within the block, every `measure` call of a section module that has no `repeats` parameter
-    times exactly `repeats` repeats (at least 3, as measure requires), whatever its time budget."""
-    original = module.measure
+    """Within the block, every `measure` (and `measure_together`) call of a section module that has
+    no `repeats` parameter times exactly `repeats` repeats (at least 3, as measure requires),
+    whatever its time budget."""
+    names = [name for name in ("measure", "measure_together") if hasattr(module, name)]
+    originals = {name: getattr(module, name) for name in names}
 
-    def measure(fn, **kwargs):
-        kwargs.update(repeats=repeats, max_total_time=1e12)  # no time cap: exactly `repeats`
-        return timing.measure(fn, **kwargs)
-    module.measure = measure
+    def fixed(name):
+        def call(fn, **kwargs):
+            kwargs.update(repeats=repeats, max_total_time=1e12)  # no time cap: exactly `repeats`
+            return getattr(timing, name)(fn, **kwargs)
+        return call
+    for name in names:
+        setattr(module, name, fixed(name))
     try:
         yield
     finally:
-        module.measure = original
+        for name, original in originals.items():
+            setattr(module, name, original)
 
 
 def run_section(name, thread_counts=(1, 2), quick=False, repeats=None):

@@ -14,7 +14,6 @@ digits, serial in this process (nnfast on 1 thread) against `n_jobs=-1` under
 each, started and warmed up by a max_iter=1 search before the clock); both must find the same
 scores. Targets (the issue's): nnfast fits
 >= 8x faster than scikit-learn on digits and >= 2x on the large set, at equal accuracy (within 0.01)."""
-import statistics
 import time
 import warnings
 
@@ -78,8 +77,7 @@ def _timed_fits(make, x, y, repeats):
             start = time.perf_counter()
             fitted = est.fit(x, y)
             times.append(time.perf_counter() - start)
-    q = statistics.quantiles(times, n=4) if len(times) > 1 else [times[0]] * 3
-    return Timing(statistics.median(times), q[0], q[2], len(times), 1), fitted
+    return Timing.of(times), fitted
 
 
 def _fit_rows(part, nt, systems, cfg):

@@ -11,7 +11,6 @@ Adam's state goes subnormal (the "subnormal state" column counts them after the 
 normal moments; PyTorch's fused Adam and the NumPy reference as plain IEEE NumPy (flushing off: as
 a NumPy user computes) beside it. Each timed step starts from the same state (restored untimed).
 Target: with flushing on, the subnormal runs within 10% of the normal ones."""
-import statistics
 import time
 
 import numpy as np
@@ -47,11 +46,6 @@ def learnable_data(samples, centered=False):
     return (x - np.float32(0.5) if centered else x), y
 
 
-def _timing(seconds):
-    q = statistics.quantiles(seconds, n=4) if len(seconds) > 1 else [seconds[0]] * 3
-    return Timing(statistics.median(seconds), q[0], q[2], len(seconds), 1)
-
-
 def _timed(fn, repeats, reset):
     """Timing of `repeats` calls of fn(), each after an untimed reset()."""
     settle()
@@ -61,7 +55,7 @@ def _timed(fn, repeats, reset):
         start = time.perf_counter()
         fn()
         seconds.append(time.perf_counter() - start)
-    return _timing(seconds)
+    return Timing.of(seconds)
 
 
 def _subnormal_share(arrays):
@@ -95,7 +89,7 @@ def _epoch_rows(samples, repeats, warmup_epochs):
                     losses[d] = trainers[d][0].epoch(*data[d])
                     seconds[d].append(time.perf_counter() - start)
         for d in DATA:
-            t = _timing(seconds[d])
+            t = Timing.of(seconds[d])
             rows.append(dict(base, data=d, skipped=False, seconds=t.median * scale, spread=t.spread,
                              repeats=t.repeats, loss=losses[d],
                              subnormal_share=_subnormal_share(_state_arrays(trainers[d][0]))))

@@ -137,6 +137,12 @@ class Timing:
     repeats: int
     calls_per_repeat: int
 
+    @classmethod
+    def of(cls, seconds, calls=1):
+        """The Timing of repeats that took `seconds` each (per call, of `calls` calls a repeat)."""
+        q = statistics.quantiles(seconds, n=4) if len(seconds) > 1 else [seconds[0]] * 3
+        return cls(statistics.median(seconds), q[0], q[2], len(seconds), calls)
+
     @property
     def spread(self):
         """Half the interquartile range relative to the median (0.05 means +-5%)."""
@@ -155,13 +161,8 @@ def measure(fn, *, repeats=15, min_repeat_time=0.005, max_total_time=3.0, warmup
     repeats of seconds, long enough for the host to take half the cores in their middle.
     """
     settle()
-    for _ in range(warmup):
-        fn()
-    start = time.perf_counter()
-    fn()
-    one = max(time.perf_counter() - start, 1e-9)
-    calls = max(1, int(min_repeat_time / one))
-    repeats = max(3, min(repeats, int(max_total_time / (one * calls))))
+    calls, repeat_seconds = _sized_repeat(fn, warmup, min_repeat_time)
+    repeats = max(3, min(repeats, int(max_total_time / repeat_seconds)))
     per_call, discards = [], 0
     while len(per_call) < repeats:
         if check_each_repeat:
@@ -175,8 +176,38 @@ def measure(fn, *, repeats=15, min_repeat_time=0.005, max_total_time=3.0, warmup
             placement.discarded += 1
             continue
         per_call.append(seconds)
-    q = statistics.quantiles(per_call, n=4) if len(per_call) > 1 else [per_call[0]] * 3
-    return Timing(statistics.median(per_call), q[0], q[2], repeats, calls)
+    return Timing.of(per_call, calls)
+
+
+def _sized_repeat(fn, warmup, min_repeat_time):
+    """(calls per repeat, seconds of one repeat) of fn after `warmup` calls, as measure sizes them."""
+    for _ in range(warmup):
+        fn()
+    start = time.perf_counter()
+    fn()
+    one = max(time.perf_counter() - start, 1e-9)
+    calls = max(1, int(min_repeat_time / one))
+    return calls, one * calls
+
+
+def measure_together(fns, *, repeats=15, min_repeat_time=0.005, max_total_time=3.0, warmup=2):
+    """{key: Timing} of each callable of the dict `fns`, measured as measure does but in turns:
+    every round times one repeat of each, the order rotating from round to round, so that a slow
+    spell of the shared host (a neighbour taking memory bandwidth, a halved core) falls on all of
+    them alike and the ratios between them stay fair. max_total_time is the budget per callable."""
+    settle()
+    sized = {key: _sized_repeat(fn, warmup, min_repeat_time) for key, fn in fns.items()}
+    longest = max((seconds for _, seconds in sized.values()), default=1e-9)
+    repeats = max(3, min(repeats, int(max_total_time / longest)))
+    keys, per_call = list(fns), {key: [] for key in fns}
+    for r in range(repeats):
+        for key in keys[r % len(keys):] + keys[:r % len(keys)]:
+            fn, calls = fns[key], sized[key][0]
+            start = time.perf_counter()
+            for _ in range(calls):
+                fn()
+            per_call[key].append((time.perf_counter() - start) / calls)
+    return {key: Timing.of(per_call[key], sized[key][0]) for key in keys}
 
 
 @contextlib.contextmanager

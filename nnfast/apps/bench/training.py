@@ -23,7 +23,6 @@ Keras `train_on_batch`. (3) scikit-learn's digits (1437 train / 360 test): 64-64
 Adam 1e-3, batch 32, a fresh model per run, wall time of the whole training and test accuracy.
 Threads: nnfast `set_num_threads`, `torch.set_num_threads` (also Keras on its torch backend), NumPy
 and scikit-learn through threadpoolctl's BLAS limit, JAX by the CPUs its worker process may use."""
-import statistics
 import time
 
 import numpy as np
@@ -64,7 +63,7 @@ def _timed(fn, repeats):
         start = time.perf_counter()
         fn()
         seconds.append(time.perf_counter() - start)
-    return _timing(seconds)
+    return Timing.of(seconds)
 
 
 def epoch_data(samples=FULL_SAMPLES, seed=0, labels="random"):
@@ -100,7 +99,7 @@ def _epoch_measurement(system, x, y, bs, nt, repeats, paths):
             return dict(skipped=True, reason=reason)
         settle()
         seconds, losses = jax_peer.timed_epochs(paths, MLP_DIMS, bs, nt, repeats, WARMUP_SAMPLES)
-        t, loss = _timing(seconds), losses[-1]
+        t, loss = Timing.of(seconds), losses[-1]
     else:
         trainer, reason = mlp_trainer(system, MLP_DIMS, bs)
         if trainer is None:
@@ -108,11 +107,6 @@ def _epoch_measurement(system, x, y, bs, nt, repeats, paths):
         trainer.epoch(x[:WARMUP_SAMPLES], y[:WARMUP_SAMPLES])
         t, loss = _timed_epochs(trainer, x, y, repeats)
     return dict(skipped=False, seconds=t.median * scale, spread=t.spread, repeats=t.repeats, loss=loss)
-
-
-def _timing(seconds):
-    q = statistics.quantiles(seconds, n=4) if len(seconds) > 1 else [seconds[0]] * 3
-    return Timing(statistics.median(seconds), q[0], q[2], len(seconds), 1)
 
 
 def _timed_epochs(trainer, x, y, repeats):
@@ -166,7 +160,7 @@ def _digits_rows(nt, systems, epochs, repeats):
             continue
         warm.train(xt, yt, 1)
         runs = _digits_runs(system, (xt, yt), (xv, yv), epochs, repeats)
-        t = _timing([r[0] for r in runs])
+        t = Timing.of([r[0] for r in runs])
         rows.append(dict(row, skipped=False, seconds=t.median, spread=t.spread, repeats=t.repeats,
                          loss=runs[-1][1], accuracy=runs[-1][2]))
     return rows
