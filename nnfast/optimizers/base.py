@@ -82,6 +82,15 @@ def _describe_keys(missing, extra):
     return " and ".join(parts)
 
 
+
+def _as_list(name, value):
+    """apply's params or grads as a list or tuple: one ndarray becomes a list of it."""
+    if isinstance(value, np.ndarray):
+        return [value]
+    if not isinstance(value, (list, tuple)):
+        raise TypeError(f"{name} must be a list of numpy.ndarray (or one ndarray), got {type(value).__name__}")
+    return value
+
 class Optimizer:
     """Base class: state handling, clipping, learning rate, dict/list calling.
 
@@ -318,13 +327,8 @@ class Optimizer:
 
     def apply(self, params, grads):
         """One step on a list of parameters (updated in place) and the list of their gradients."""
-        if isinstance(params, np.ndarray):
-            params = [params]
-        if isinstance(grads, np.ndarray):
-            grads = [grads]
-        for name, value in (("params", params), ("grads", grads)):
-            if not isinstance(value, (list, tuple)):
-                raise TypeError(f"{name} must be a list of numpy.ndarray (or one ndarray), got {type(value).__name__}")
+        if type(params) is not list or type(grads) is not list:  # the common case checks in one test
+            params, grads = _as_list("params", params), _as_list("grads", grads)
         self._apply(params, grads, None)
 
     def update(self, params, grads):

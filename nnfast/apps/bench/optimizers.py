@@ -2,7 +2,8 @@
 installed, torch.optim (fused and foreach where torch offers them: torch 2.13 has fused SGD, Adagrad,
 Adam and AdamW, foreach for Adamax, NAdam, RAdam, Adadelta and RMSprop, and no Lion and no Ftrl),
 on the same data and hyperparameters, per size and thread count; with GB/s and the share of an
-in-place memory stream of the same bytes. Adamax, NAdam, RAdam and Adadelta run in the torch
+in-place memory stream of the same bytes (the systems and the stream timed in turns, and for SGD and
+momentum the optimizer's kernel alone as well). Adamax, NAdam, RAdam and Adadelta run in the torch
 convention with torch's defaults, Lion and Ftrl in the Keras one. Then one training epoch (MLP
 784-128(relu)-10(softmax), Adam, batch 32, the training section's synthetic Fashion-MNIST-shaped
 data) with an ExponentialDecay(1e-3, 1000, 0.96) learning-rate schedule beside the same epoch at a
@@ -75,12 +76,18 @@ def _torch_optimizer(name, params, mode):
     return None if make is None else make()  # torch.optim has no Lion and no Ftrl
 
 
-def step_function(system, name, sizes, seed=0):
-    """A zero-argument callable doing one optimizer step for `system`, or None when the system is
-    not installed or does not offer that mode (then it is reported as skipped)."""
+def step_data(sizes, seed=0):
+    """(params, grads): float32 arrays of the given sizes, the data every system steps on."""
     rng = np.random.default_rng(seed)
     params = [rng.standard_normal(n).astype(np.float32) for n in sizes]
     grads = [(1e-2 * rng.standard_normal(n)).astype(np.float32) for n in sizes]
+    return params, grads
+
+
+def step_function(system, name, sizes, seed=0):
+    """A zero-argument callable doing one optimizer step for `system`, or None when the system is
+    not installed or does not offer that mode (then it is reported as skipped)."""
+    params, grads = step_data(sizes, seed)
     if system in ("nnfast", "numpy-reference"):
         opt = _nnfast_optimizer(name, "native" if system == "nnfast" else "reference")
         if system == "numpy-reference":  # plain IEEE NumPy, as a NumPy user runs it: no flushing
@@ -106,6 +113,19 @@ def step_function(system, name, sizes, seed=0):
         with torch.no_grad():
             opt.step()
     return step
+
+
+def kernel_function(name, params, grads):
+    """A zero-argument callable running nnfast's update kernel itself on (params, grads): the
+    ``nnfast.ops`` function the optimizer object calls, through its NativeUpdate contract, after
+    one step of the object has built the state. What the object costs beyond its kernel is the
+    difference between their times."""
+    from nnfast import ops
+    opt = _nnfast_optimizer(name, "native")
+    opt.apply(params, grads)  # builds the state
+    native = opt.native_update()
+    kernel, state, constants = getattr(ops, native.kernel), native.state, dict(native.hyperparameters)
+    return lambda: kernel(params, grads, *state, step=2, learning_rate=native.learning_rate, **constants)
 
 
 SYSTEMS = ("nnfast", "numpy-reference", "torch-fused", "torch-foreach")
@@ -168,8 +188,10 @@ def _step_rows(name, size_label, nt, systems, max_total_time):
     nbytes, updated = OPTIMIZERS[name]
     fns = {system: step_function(system, name, SIZES[size_label]) for system in systems}
     timed = {system: fn for system, fn in fns.items() if fn is not None}
-    timings = measure_together(dict(timed, stream=inplace_stream_function(total, updated)),
-                               max_total_time=max_total_time)
+    probes = dict(stream=inplace_stream_function(total, updated))
+    if name in STREAM_TARGETS and "nnfast" in timed:
+        probes["kernel"] = kernel_function(name, *step_data(SIZES[size_label]))
+    timings = measure_together(dict(timed, **probes), max_total_time=max_total_time)
     stream = timings["stream"].median
     rows = []
     for system in systems:
@@ -180,6 +202,8 @@ def _step_rows(name, size_label, nt, systems, max_total_time):
         t = timings[system]
         rows.append(dict(row, skipped=False, us=t.median * 1e6, spread=t.spread, gbps=nbytes * total / t.median / 1e9,
                          stream_share=stream / t.median))
+        if system == "nnfast" and "kernel" in timings:
+            rows[-1].update(kernel_us=timings["kernel"].median * 1e6, kernel_stream_share=stream / timings["kernel"].median)
     return rows
 
 
@@ -231,13 +255,17 @@ def _stream_summary(rows):
     if not keys:
         return []
     out = ["\n**SGD and momentum against the memory stream** (nnfast's share of an in-place stream of the "
-           "same bytes; in brackets torch fused's time / nnfast's, above 1: nnfast is faster)\n",
+           "same bytes, the stream and every system timed in turns: the optimizer object's `apply`, then its "
+           "kernel alone, the `nnfast.ops` function it calls; in brackets torch fused's time / the object's, "
+           "above 1: nnfast is faster)\n",
            "| threads | optimizer | " + " | ".join(sizes) + " |", "|" + "---|" * (len(sizes) + 2)]
     for nt, name in keys:
         line = []
         for size in sizes:
             base, torch = cells.get((name, size, nt, "nnfast")), cells.get((name, size, nt, "torch-fused"))
             text = f"{100 * base['stream_share']:.0f}%" if base else "-"
+            if base and "kernel_stream_share" in base:
+                text += f", kernel {100 * base['kernel_stream_share']:.0f}%"
             line.append(text + (f" ({torch['us'] / base['us']:.2f}x)" if base and torch else ""))
         out.append(f"| {nt} | {name} | " + " | ".join(line) + " |")
     return out
