@@ -75,7 +75,7 @@ PYBIND11_MODULE(_core, m) {
     m.def("build_info", &build_info, "Facts about this build and the chosen ISA level.");
     m.def("set_num_threads", &set_threads, py::arg("n"));
     m.def("get_num_threads", &num_threads);
-    m.def("teams_led", &teams_led, "Teams of threads native training steps have led so far (parallel/team.h).");
+    m.def("teams_led", &teams_led, "Teams of threads led so far: by native training steps and the hand-off probe (parallel/team.h).");
     m.def("set_flush_denormal", [](bool on) { set_flush_denormal(on); }, py::arg("on"),
           "Flush subnormals to zero inside the kernels (ignored where unsupported; nnfast.set_flush_denormal).");
     m.def("get_flush_denormal", &flush_denormal);

@@ -45,8 +45,8 @@ void with_team(int threads, Work& work) {
     run_with_team(threads, [](void* w) { (*static_cast<Work*>(w))(); }, &work);
 }
 
-// Teams formed so far in this process (run_with_team with a second thread): tests read it to see
-// which steps lead one.
+// Teams formed so far in this process (run_with_team with a second thread: native training steps,
+// and team_handoff_seconds' probe): tests read it to see which steps lead one.
 int64_t teams_led();
 
 // Counts, on the calling thread, a parallel part about to run on more than one thread outside a

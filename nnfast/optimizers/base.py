@@ -82,7 +82,6 @@ def _describe_keys(missing, extra):
     return " and ".join(parts)
 
 
-
 def _as_list(name, value):
     """apply's params or grads as a list or tuple: one ndarray becomes a list of it."""
     if isinstance(value, np.ndarray):
@@ -90,6 +89,7 @@ def _as_list(name, value):
     if not isinstance(value, (list, tuple)):
         raise TypeError(f"{name} must be a list of numpy.ndarray (or one ndarray), got {type(value).__name__}")
     return value
+
 
 class Optimizer:
     """Base class: state handling, clipping, learning rate, dict/list calling.
