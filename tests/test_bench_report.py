@@ -229,7 +229,7 @@ def test_the_kernel_the_optimizer_section_times_is_the_optimizer_objects(name):
     kernel = opt_section.kernel_function(name, params, grads)  # after the object's first step
     kernel()
     object_params, object_grads = opt_section.step_data([1000, 17])
-    opt = opt_section._nnfast_optimizer(name, "native")
+    opt = opt_section.nnfast_optimizer(name, "native")
     opt.apply(object_params, object_grads)
     opt.apply(object_params, object_grads)
     for u, v in zip(params, object_params):

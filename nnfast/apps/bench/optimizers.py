@@ -39,7 +39,9 @@ EPOCHS = {"epoch": 60000, "quick epoch": 6000}
 QUICK_SIZES = ("1e3", "1e5", "100x1e4", "quick epoch")
 
 
-def _nnfast_optimizer(name, backend):
+def nnfast_optimizer(name, backend):
+    """The nnfast optimizer the section runs for `name`, on the native kernels or (backend
+    "reference") on nnfast.reference."""
     from nnfast import optimizers, reference
     opt = {
         "sgd": lambda: optimizers.SGD(learning_rate=0.01),
@@ -89,7 +91,7 @@ def step_function(system, name, sizes, seed=0):
     not installed or does not offer that mode (then it is reported as skipped)."""
     params, grads = step_data(sizes, seed)
     if system in ("nnfast", "numpy-reference"):
-        opt = _nnfast_optimizer(name, "native" if system == "nnfast" else "reference")
+        opt = nnfast_optimizer(name, "native" if system == "nnfast" else "reference")
         if system == "numpy-reference":  # plain IEEE NumPy, as a NumPy user runs it: no flushing
             return subnormals.plain(lambda: opt.apply(params, grads))
         return lambda: opt.apply(params, grads)
@@ -121,7 +123,7 @@ def kernel_function(name, params, grads):
     one step of the object has built the state. What the object costs beyond its kernel is the
     difference between their times."""
     from nnfast import ops
-    opt = _nnfast_optimizer(name, "native")
+    opt = nnfast_optimizer(name, "native")
     opt.apply(params, grads)  # builds the state
     native = opt.native_update()
     kernel, state, constants = getattr(ops, native.kernel), native.state, dict(native.hyperparameters)
