@@ -4,15 +4,8 @@
 #include <cstdint>
 
 #include "common/types.h"
+#include "common/vector_width.h"
 #include "memory/caches.h"
-
-#if defined(__AVX512F__)
-#define NNFAST_VEC_BYTES 64
-#elif defined(__AVX2__) || defined(__AVX__)
-#define NNFAST_VEC_BYTES 32
-#else
-#define NNFAST_VEC_BYTES 16  // SSE2 (x86-64 baseline) and NEON
-#endif
 
 // For the per-tile helpers of the GEMM driver: a call per tiny tile costs more than inlining.
 #if defined(__GNUC__) || defined(__clang__)

@@ -12,7 +12,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <type_traits>
 
+#include "common/vector_width.h"
 #include "kernels/activation_math.h"
 #include "kernels/dropout.h"
 #include "kernels/normalization.h"
@@ -29,25 +31,48 @@ constexpr int64_t kLeafRows = 32;  // rows added in order before sums are combin
 // Columns per task of row_run_sums: wide layers also split their columns over threads.
 constexpr int64_t kRunColumns = 1024;
 
+// The prepare step of row_run_sums when the summed values are already in memory.
+constexpr auto kNothingToPrepare = [](int64_t, int64_t, int64_t) {};
+
+// Columns whose sums over a run stay in registers: two vectors of doubles.
+constexpr int64_t kRunChunk = 2 * NNFAST_VEC_BYTES / int64_t(sizeof(double));
+
 // The column sums of S terms over the rows of a (rows, cols) array, in double, in a fixed order:
 // runs of kLeafRows rows added in order, longer ranges split in two (the first half a multiple of
-// kLeafRows) and the halves' sums added. accumulate(r, c0, c1, acc) adds row r's terms of columns
-// [c0, c1) to acc[s * cols + j] for s < S: each run is summed row by row into its own sums, so x
-// is read as a stream the prefetchers follow (summing a chunk of columns down all rows read a few
-// cache lines per row, a row apart, and waited for each: 2.5x slower in a training step). Threads
-// take whole runs (and column blocks), never part of a sum. `cost` is the work per element.
-// Returns the S x cols sums (workspace kRunSums: valid until the next call on this thread).
-template <int S, class Accumulate>
-const double* row_run_sums(int64_t rows, int64_t cols, int64_t cost, const Accumulate& accumulate) {
+// kLeafRows) and the halves' sums added. accumulate(r, c0, count, acc, stride) adds row r's terms
+// of columns [c0, c0 + count) to acc[s * stride + j - c0] for s < S. Threads take whole runs (and
+// column blocks), never part of a sum. `cost` is the work per element. Returns the S x cols sums
+// (workspace kRunSums: valid until the next call on this thread).
+// A run is first prepared (prepare(r, c0, c1) for each of its rows: a fused tail writes the values
+// it sums), then summed kRunChunk columns at a time with the chunk's sums in registers, row by row
+// in order: the same roundings as adding each row into sums in memory, 25-30% faster. The
+// accumulate loops carry no `omp simd`, which made GCC keep a chunk's sums in memory. A run's rows
+// are read again for each chunk while they are still in cache; summing a chunk down *all* rows
+// instead waited for a few cache lines a row apart per row (2.5x slower in a training step), and
+// preparing narrower column panels, to keep a run's prepared values in L1, measured slower.
+template <int S, class Prepare, class Accumulate>
+const double* row_run_sums(int64_t rows, int64_t cols, int64_t cost, const Prepare& prepare,
+                           const Accumulate& accumulate) {
     const int64_t runs = std::max<int64_t>((rows + kLeafRows - 1) / kLeafRows, 1);
     const int64_t blocks = (cols + kRunColumns - 1) / kRunColumns;
     double* sums = static_cast<double*>(workspace(kRunSums, sizeof(double) * (runs * S * cols + 1)));
     parallel_for(runs * blocks, 1, kLeafRows * std::min(cols, kRunColumns) * cost, [&](int64_t t0, int64_t t1) {
         for (int64_t t = t0; t < t1; ++t) {
             const int64_t i = t / blocks, c0 = t % blocks * kRunColumns, c1 = std::min(cols, c0 + kRunColumns);
+            const int64_t r0 = i * kLeafRows, r1 = std::min(rows, r0 + kLeafRows);
             double* acc = sums + i * S * cols;
-            for (int s = 0; s < S; ++s) std::fill(acc + s * cols + c0, acc + s * cols + c1, 0.0);
-            for (int64_t r = i * kLeafRows; r < std::min(rows, (i + 1) * kLeafRows); ++r) accumulate(r, c0, c1, acc);
+            for (int64_t r = r0; r < r1; ++r) prepare(r, c0, c1);
+            int64_t j = c0;
+            for (; j + kRunChunk <= c1; j += kRunChunk) {
+                double chunk[S * kRunChunk] = {};
+                for (int64_t r = r0; r < r1; ++r)
+                    accumulate(r, j, std::integral_constant<int64_t, kRunChunk>{}, chunk, kRunChunk);
+                for (int s = 0; s < S; ++s)
+                    std::copy(chunk + s * kRunChunk, chunk + (s + 1) * kRunChunk, acc + s * cols + j);
+            }
+            if (j == c1) continue;
+            for (int s = 0; s < S; ++s) std::fill(acc + s * cols + j, acc + s * cols + c1, 0.0);
+            for (int64_t r = r0; r < r1; ++r) accumulate(r, j, c1 - j, acc + j, cols);
         }
     });
     // runs [i, i + count) combined into run i, their n rows split as above
@@ -83,17 +108,17 @@ void batch_norm_coefficients(T* scale, T* shift, T* mean, T* inv_std, T* moving_
     const T keep = T(momentum), take = T(1.0 - momentum);  // as Keras: 1 - momentum in double, then rounded
     const double* v = nullptr;  // the sums of squared deviations, in training
     if (training) {
-        const double* sums = row_run_sums<1>(rows, cols, 1, [&](int64_t r, int64_t c0, int64_t c1, double* acc) {
-            const T* xr = x + r * cols;
-#pragma omp simd
-            for (int64_t j = c0; j < c1; ++j) acc[j] += double(xr[j]);
-        });
+        const double* sums = row_run_sums<1>(rows, cols, 1, kNothingToPrepare,
+                                             [&](int64_t r, int64_t c0, auto count, double* acc, int64_t) {
+                                                 const T* xr = x + r * cols + c0;
+                                                 for (int64_t j = 0; j < count; ++j) acc[j] += double(xr[j]);
+                                             });
         for (int64_t j = 0; j < cols; ++j) m[j] = sums[j] / double(rows);
-        v = row_run_sums<1>(rows, cols, 2, [&](int64_t r, int64_t c0, int64_t c1, double* acc) {
-            const T* xr = x + r * cols;
-#pragma omp simd
-            for (int64_t j = c0; j < c1; ++j) {
-                const double d = double(xr[j]) - m[j];
+        v = row_run_sums<1>(rows, cols, 2, kNothingToPrepare, [&](int64_t r, int64_t c0, auto count, double* acc, int64_t) {
+            const T* xr = x + r * cols + c0;
+            const double* mr = m + c0;
+            for (int64_t j = 0; j < count; ++j) {
+                const double d = double(xr[j]) - mr[j];
                 acc[j] += d * d;
             }
         });
@@ -160,19 +185,20 @@ void batch_norm_backward_rows(T* dx, T* dgamma, T* dbeta, const T* x, const T* g
                               int64_t dz_cost, const DzPart& dz_part) {
     // dx = gamma*inv_std * (dz - sum(dz)/N - x_hat * sum(dz*x_hat)/N) with x_hat = (x - mean)*inv_std;
     // per column: k = gamma*inv_std, kb = sum(dz)/N, kg = sum(dz*x_hat)/N (in double, rounded once).
-    const double* sums = row_run_sums<2>(rows, cols, dz_cost + 6, [&](int64_t r, int64_t c0, int64_t c1, double* acc) {
-        dz_part(r, c0, c1);
-        const T* xr = x + r * cols;
-        const T* dzr = dz + r * cols;
-        double* sb = acc;
-        double* sg = acc + cols;
-#pragma omp simd
-        for (int64_t j = c0; j < c1; ++j) {
-            const T xhat = (xr[j] - mean[j]) * inv_std[j];
-            sb[j] += double(dzr[j]);
-            sg[j] += double(dzr[j]) * double(xhat);
-        }
-    });
+    const double* sums = row_run_sums<2>(rows, cols, dz_cost + 6, dz_part,
+                                         [&](int64_t r, int64_t c0, auto count, double* acc, int64_t stride) {
+                                             const T* xr = x + r * cols + c0;
+                                             const T* dzr = dz + r * cols + c0;
+                                             const T* mr = mean + c0;
+                                             const T* ir = inv_std + c0;
+                                             double* sb = acc;
+                                             double* sg = acc + stride;
+                                             for (int64_t j = 0; j < count; ++j) {
+                                                 const T xhat = (xr[j] - mr[j]) * ir[j];
+                                                 sb[j] += double(dzr[j]);
+                                                 sg[j] += double(dzr[j]) * double(xhat);
+                                             }
+                                         });
     T* k = static_cast<T*>(workspace(kPartials, sizeof(T) * (3 * cols + 1)));
     T* kb = k + cols;
     T* kg = kb + cols;
@@ -250,16 +276,16 @@ template <class T>
 void layer_norm_backward(T* dx, T* dgamma, T* dbeta, const T* x, const T* gamma, const T* mean, const T* inv_std,
                          const T* dy, int64_t rows, int64_t cols) {
     if (dgamma || dbeta) {
-        const double* sums = row_run_sums<2>(rows, cols, 4, [&](int64_t r, int64_t c0, int64_t c1, double* acc) {
-            const T* xr = x + r * cols;
-            const T* dyr = dy + r * cols;
-            const T mr = mean[r], ir = inv_std[r];
-#pragma omp simd
-            for (int64_t j = c0; j < c1; ++j) {
-                acc[j] += double(dyr[j]);
-                acc[cols + j] += double(dyr[j]) * double((xr[j] - mr) * ir);
-            }
-        });
+        const double* sums = row_run_sums<2>(rows, cols, 4, kNothingToPrepare,
+                                             [&](int64_t r, int64_t c0, auto count, double* acc, int64_t stride) {
+                                                 const T* xr = x + r * cols + c0;
+                                                 const T* dyr = dy + r * cols + c0;
+                                                 const T mr = mean[r], ir = inv_std[r];
+                                                 for (int64_t j = 0; j < count; ++j) {
+                                                     acc[j] += double(dyr[j]);
+                                                     acc[stride + j] += double(dyr[j]) * double((xr[j] - mr) * ir);
+                                                 }
+                                             });
         for (int64_t j = 0; j < cols; ++j) {
             if (dbeta) dbeta[j] = T(sums[j]);
             if (dgamma) dgamma[j] = T(sums[cols + j]);
