@@ -352,6 +352,27 @@ def test_dense_forward_out_aliasing_an_input_is_refused_or_correct():
             assert_same_bits(r, want)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("activation", ("linear", "relu", "leaky_relu"))
+def test_bias_and_piecewise_linear_activation_round_as_a_separate_pass(dtype, activation):
+    """Full tiles get the bias and a piecewise-linear activation in the micro-kernel's registers,
+    edge tiles in a pass after the product: either way y has the bits of the plain product, then
+    + b, then the activation, each rounded once (a value below zero becomes +0 after relu, NaN and
+    -0 pass), at both thread counts."""
+    rng = np.random.default_rng(17)
+    slope = dtype(0.2)
+    for m, k, n in ((9, 5, 32), (17, 64, 65), (256, 64, 256), (33, 300, 96), (8, 1, 40)):
+        x, w, b = dense_data(rng, m, k, n, dtype)
+        x[1, 0] = np.nan
+        b[3] = -np.inf
+        b[5] = -0.0
+        w[:, 5] = 0.0  # column 5: (+0 sums) + -0 = +0; column 3: -inf, then 0 or -inf after the activation
+        z = nf.ops.gemm(x, w) + b
+        want = {"linear": z, "relu": np.where(z < 0, dtype(0), z), "leaky_relu": np.where(z < 0, slope * z, z)}
+        got = both_thread_counts(lambda: nf.ops.dense_forward(x, w, b, activation))
+        assert_same_bits(got, want[activation].astype(dtype))
+
+
 def test_activation_none_is_linear():
     x, w, b = dense_data(np.random.default_rng(4), 9, 8, 7, np.float32)
     assert_same_bits(nf.ops.dense_forward(x, w, b, None), nf.ops.dense_forward(x, w, b, "linear"))

@@ -90,12 +90,18 @@ struct ALayout {
 // The micro-kernel for `rows` (1..MR) rows of A laid out as `al`.
 template <class T, int ROWS = Blocking<T>::MR>
 NNFAST_ALWAYS_INLINE void run_microkernel(int rows, T* c, int64_t ldc, bool accumulate, const T* a, ALayout al,
-                                          const T* b, int64_t ldb, int64_t kc) {
+                                          const T* b, int64_t ldb, int64_t kc,
+                                          TileFinish<T> finish = {nullptr, Activation::linear}) {
     if constexpr (ROWS > 1) {
-        if (rows < ROWS) return run_microkernel<T, ROWS - 1>(rows, c, ldc, accumulate, a, al, b, ldb, kc);
+        if (rows < ROWS) return run_microkernel<T, ROWS - 1>(rows, c, ldc, accumulate, a, al, b, ldb, kc, finish);
     }
-    if (al.k_major) microkernel<T, true, ROWS>(c, ldc, accumulate, a, al.lda, b, ldb, kc);
-    else microkernel<T, false, ROWS>(c, ldc, accumulate, a, al.lda, b, ldb, kc);
+    if (al.k_major) microkernel<T, true, ROWS>(c, ldc, accumulate, a, al.lda, b, ldb, kc, finish);
+    else microkernel<T, false, ROWS>(c, ldc, accumulate, a, al.lda, b, ldb, kc, finish);
+}
+
+// Whether the micro-kernel applies `act` itself (TileFinish): the piecewise-linear ones.
+bool finishes_in_registers(Activation act) {
+    return act == Activation::linear || act == Activation::relu || act == Activation::leaky_relu;
 }
 
 // The tile buffer (rows x cols, row stride NR) stored transposed into a C^T read row-major:
@@ -112,8 +118,9 @@ void store_transposed(T* c, int64_t ldc, const T* tile, int rows, int cols) {
 // One tile of C (rows <= MR, cols <= NR), element (r, j) at c[r*c_rs + j*c_cs]: row-major tiles of
 // full width go straight to c; narrow or transposed ones through a buffer (so the micro-kernel
 // never writes outside c), then the valid part is copied. Only the existing rows are computed.
-// With `bias` or an activation (the last pass over k, row-major C only) the epilogue follows;
-// a narrow tile gets it in the buffer, in whole vectors, before the copy.
+// With `bias` or an activation (the last pass over k, row-major C only) a full tile gets them in
+// the micro-kernel's registers when they are piecewise linear, else the epilogue follows; a narrow
+// tile gets them in the buffer, in whole vectors, before the copy.
 template <class T>
 NNFAST_ALWAYS_INLINE void compute_tile(T* c, int64_t c_rs, int64_t c_cs, int rows, int cols, bool accumulate,
                                        const T* a, ALayout al, const T* b, int64_t ldb, int64_t kc, const T* bias,
@@ -121,6 +128,7 @@ NNFAST_ALWAYS_INLINE void compute_tile(T* c, int64_t c_rs, int64_t c_cs, int row
     constexpr int MR = Blocking<T>::MR, NR = Blocking<T>::NR;
     const bool finish = bias || act != Activation::linear;
     if (cols == NR && c_cs == 1) {
+        if (finishes_in_registers(act)) return run_microkernel<T>(rows, c, c_rs, accumulate, a, al, b, ldb, kc, {bias, act});
         run_microkernel<T>(rows, c, c_rs, accumulate, a, al, b, ldb, kc);
         if (finish) epilogue(c, c_rs, rows, NR, bias, act);
         return;

@@ -8,6 +8,14 @@
 namespace nnfast {
 namespace {
 
+// What a tile's last pass over k applies in registers before its store: + bias (NR values from
+// the tile's first column, or null) and then relu or leaky_relu (or linear: nothing).
+template <class T>
+struct TileFinish {
+    const T* bias;
+    Activation act;
+};
+
 // c (MR, NR; row stride ldc) = [c +] sum over p < kc of A[:, p] (MR) outer B[p, :] (NR), where B's
 // rows are b[p*ldb + j] (a packed NR-column panel has ldb = NR; a row-major B read in place has
 // its row stride) and A is either k-major, a[p*lda + r] (kKMajorA: an MR-row panel packed with lda
@@ -15,9 +23,12 @@ namespace {
 // a row-major matrix read in place (a[r*lda + p]). With `accumulate` the tile starts from c (an earlier pass over k), else from
 // zero. The order of the sum along k is fixed: results never depend on threads.
 // ROWS (<= MR) is how many rows of the tile exist: an edge panel computes only those.
+// `finish` (the last pass over k of a full-width tile) adds the bias and applies a piecewise-linear
+// activation to the registers before the one store, with the roundings of gemm.cpp's epilogue,
+// which would otherwise load and store the tile again.
 template <class T, bool kKMajorA, int ROWS, bool kAccumulate>
 void microkernel_body(T* __restrict c, int64_t ldc, const T* __restrict a, int64_t lda, const T* __restrict b,
-                      int64_t ldb, int64_t kc) {
+                      int64_t ldb, int64_t kc, TileFinish<T> finish) {
     using B = Blocking<T>;
     using V = typename Vec<T>::type;
     using U = typename Vec<T>::unaligned;  // direct register loads and stores (no copy via the stack)
@@ -38,6 +49,28 @@ void microkernel_body(T* __restrict c, int64_t ldc, const T* __restrict a, int64
             for (int j = 0; j < NV; ++j) acc[r][j] += ar * bv[j];
         }
     }
+    if (finish.bias) {
+        V bias[NV];
+#pragma GCC unroll 4
+        for (int j = 0; j < NV; ++j) bias[j] = *reinterpret_cast<const U*>(finish.bias + j * L);
+#pragma GCC unroll 16
+        for (int r = 0; r < ROWS; ++r)
+#pragma GCC unroll 4
+            for (int j = 0; j < NV; ++j) acc[r][j] += bias[j];
+    }
+    const V zero{};
+    if (finish.act == Activation::relu) {  // +0 below zero (not slope 0 * v, which gives -0)
+#pragma GCC unroll 16
+        for (int r = 0; r < ROWS; ++r)
+#pragma GCC unroll 4
+            for (int j = 0; j < NV; ++j) acc[r][j] = acc[r][j] < zero ? zero : acc[r][j];
+    } else if (finish.act == Activation::leaky_relu) {
+        const V slope = zero + T(kLeakyReluSlope);
+#pragma GCC unroll 16
+        for (int r = 0; r < ROWS; ++r)
+#pragma GCC unroll 4
+            for (int j = 0; j < NV; ++j) acc[r][j] = acc[r][j] < zero ? slope * acc[r][j] : acc[r][j];
+    }
 #pragma GCC unroll 16
     for (int r = 0; r < ROWS; ++r)
 #pragma GCC unroll 4
@@ -46,9 +79,9 @@ void microkernel_body(T* __restrict c, int64_t ldc, const T* __restrict a, int64
 
 template <class T, bool kKMajorA, int ROWS>
 void microkernel(T* __restrict c, int64_t ldc, bool accumulate, const T* __restrict a, int64_t lda,
-                 const T* __restrict b, int64_t ldb, int64_t kc) {
-    if (accumulate) microkernel_body<T, kKMajorA, ROWS, true>(c, ldc, a, lda, b, ldb, kc);
-    else microkernel_body<T, kKMajorA, ROWS, false>(c, ldc, a, lda, b, ldb, kc);
+                 const T* __restrict b, int64_t ldb, int64_t kc, TileFinish<T> finish) {
+    if (accumulate) microkernel_body<T, kKMajorA, ROWS, true>(c, ldc, a, lda, b, ldb, kc, finish);
+    else microkernel_body<T, kKMajorA, ROWS, false>(c, ldc, a, lda, b, ldb, kc, finish);
 }
 
 }  // namespace
