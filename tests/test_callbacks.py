@@ -507,10 +507,22 @@ def test_model_checkpoint_missing_field_is_a_key_error():
         fit([cbs.ModelCheckpoint("m-{val_acc:.2f}.npz")], losses(1.0))
 
 
-def test_model_checkpoint_missing_monitor_skips_with_one_warning():
-    with pytest.warns(UserWarning, match="ModelCheckpoint.*val_loss"):
+def test_model_checkpoint_missing_monitor_saves_with_one_warning():
+    """As Keras 3: save_best_only without the monitored value saves every time (one warning a run)."""
+    with pytest.warns(UserWarning, match="ModelCheckpoint.*val_loss.*saved anyway") as caught:
         model, _ = fit([cbs.ModelCheckpoint("m.npz", save_best_only=True)], losses(1.0, 0.5, name="loss"))
-    assert model.saved == []
+    assert model.saved == ["m.npz", "m.npz"]
+    assert len([w for w in caught if "ModelCheckpoint" in str(w.message)]) == 1
+
+
+def test_model_checkpoint_initial_value_threshold_is_the_first_best(capsys):
+    ckpt = cbs.ModelCheckpoint("m-{epoch}.npz", save_best_only=True, initial_value_threshold=0.8, verbose=1)
+    model, _ = fit([ckpt], losses(1.0, 0.9, 0.7, 0.75))
+    assert model.saved == ["m-3.npz"]
+    assert "Epoch 1: val_loss did not improve from 0.80000" in capsys.readouterr().out
+    none_first = cbs.ModelCheckpoint("m.npz", save_best_only=True, verbose=1)
+    fit([none_first], losses(1.0))
+    assert "Epoch 1: val_loss improved from None to 1.00000, saving model to m.npz" in capsys.readouterr().out
 
 
 # --------------------------------------------------------------------------------------------------
@@ -534,6 +546,8 @@ def test_model_checkpoint_missing_monitor_skips_with_one_warning():
     (lambda: cbs.ModelCheckpoint("m.npz", mode="best"), ValueError, "mode"),
     (lambda: cbs.ModelCheckpoint("m.npz", save_freq=0), ValueError, "save_freq"),
     (lambda: cbs.ModelCheckpoint("m.npz", save_freq="batch"), TypeError, "save_freq"),
+    (lambda: cbs.ModelCheckpoint("m.npz", initial_value_threshold="1"), TypeError, "initial_value_threshold"),
+    (lambda: cbs.CSVLogger("log.csv", separator=1), TypeError, "separator"),
 ])
 def test_bad_arguments_are_named(make, error, name):
     with pytest.raises(error, match=name):

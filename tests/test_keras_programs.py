@@ -204,6 +204,16 @@ def test_batchnorm_mlp_agrees_with_keras(tmp_path):
                  SUMMARY_TOTALS + ("params", "fixed-weights"))
 
 
+def test_logging_and_checkpoint_callbacks_agree_with_keras(tmp_path):
+    keras = start_on_keras(tmp_path, "prog_logging_callbacks.py", *KERAS_ARGS)
+    out = succeeded(run_on_nnfast(tmp_path, "prog_logging_callbacks.py"))
+    assert "csv rows: 8" in out and "batches counted: 64" in out  # 8 epochs of 8 batches
+    assert "epochs seen by the lambda: [0, 1, 2, 3, 4, 5, 6, 7]" in out
+    assert "reloaded best val_loss matches the log: True" in out
+    assert value(out, "val accuracy:") > 0.85
+    assert_agree(out, keras_output(keras), ("csv header:", "reloaded best"))
+
+
 # --------------------------------------------------------------------------------------------------
 # Keras 2 arguments (issue #13): they work, or the error names the argument
 # --------------------------------------------------------------------------------------------------

@@ -18,17 +18,24 @@ History records what the user's callbacks added to the epoch logs.
 Callbacks that watch a logged quantity (EarlyStopping, ReduceLROnPlateau, ModelCheckpoint) share one
 rule: ``mode="auto"`` means "max" when the name without ``val_`` contains "acc" or starts with "auc",
 else "min"; an improvement must beat the best value by more than ``|min_delta|``; a quantity missing
-from the logs gives one UserWarning per training run and the callback then does nothing that epoch.
+from the logs gives one UserWarning per training run and the callback then does nothing that epoch
+(ModelCheckpoint with ``save_best_only`` saves, as Keras 3 does).
+
+Keras 2's per-batch hooks ``on_batch_begin`` / ``on_batch_end`` are called by the default
+``on_train_batch_begin`` / ``on_train_batch_end``, as in Keras 3, so a callback written with
+either name runs.
 """
 
 from ..utils.progbar import Progbar
 from .base import Callback
 from .callback_list import CallbackList
+from .csv_logger import CSVLogger
 from .early_stopping import EarlyStopping
 from .history import History
+from .lambda_callback import LambdaCallback
 from .learning_rate import LearningRateScheduler, ReduceLROnPlateau
 from .model_checkpoint import ModelCheckpoint
 from .progbar_logger import ProgbarLogger
 
 __all__ = ["Callback", "CallbackList", "History", "Progbar", "ProgbarLogger", "EarlyStopping",
-           "LearningRateScheduler", "ModelCheckpoint", "ReduceLROnPlateau"]
+           "LearningRateScheduler", "ModelCheckpoint", "ReduceLROnPlateau", "CSVLogger", "LambdaCallback"]

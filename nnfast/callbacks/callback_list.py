@@ -54,8 +54,8 @@ class CallbackList(Callback):
     def wants_batch_hooks(self, every_batch=False):
         """Whether any callback overrides a per-batch training hook (else the loop skips them); with
         ``every_batch``, only callbacks that need to see every batch count."""
-        hooks = ("on_train_batch_begin", "on_train_batch_end")
-        return any(getattr(type(cb), h) is not getattr(Callback, h) and (cb.needs_every_batch or not every_batch)
+        hooks = ("on_train_batch_begin", "on_train_batch_end", "on_batch_begin", "on_batch_end")
+        return any(cb.overrides(h) and (cb.needs_every_batch or not every_batch)
                    for cb in self.callbacks for h in hooks)
 
     def _dispatch(self, hook, *args, logs):

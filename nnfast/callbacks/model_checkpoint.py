@@ -1,6 +1,7 @@
 """ModelCheckpoint: save the model at epoch ends or every few batches, optionally only when the
 monitored quantity improved."""
 
+import math
 import os
 
 from ..utils import checks
@@ -11,24 +12,30 @@ __all__ = ["ModelCheckpoint"]
 
 
 class ModelCheckpoint(Callback):
-    """Call ``model.save(path)`` at each epoch end or every ``save_freq`` batches.
+    """Call ``model.save(path)`` (``model.save_weights(path)`` with ``save_weights_only``) at each
+    epoch end or every ``save_freq`` batches.
 
     ``filepath`` may hold format fields: ``{epoch}`` (1-based), ``{batch}`` (1-based, batch saves
     only) and any logged name, e.g. ``"ckpt/{epoch:02d}-{val_loss:.2f}.npz"``; missing folders are
-    created. With ``save_best_only`` a save happens only when ``monitor`` improved on the best value
-    seen by this callback.
+    created. Any file name is taken (nnfast writes its ``.npz`` format whatever the name; Keras
+    requires ``.keras``, or ``.weights.h5`` for weights). With ``save_best_only`` a save happens
+    only when ``monitor`` beats the best value seen by this callback, starting from
+    ``initial_value_threshold`` (None: the first value is an improvement); as in Keras 3, an epoch
+    whose logs lack ``monitor`` warns and saves.
     """
 
-    def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False, mode="auto",
-                 save_freq="epoch"):
+    def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False, save_weights_only=False,
+                 mode="auto", save_freq="epoch", initial_value_threshold=None):
         self.filepath = os.fspath(filepath)
-        self.monitor = Monitor("ModelCheckpoint", monitor, mode)
+        self.monitor = Monitor("ModelCheckpoint", monitor, mode, when_missing="the model is saved anyway")
         self.verbose = verbose
         self.save_best_only = bool(save_best_only)
+        self.save_weights_only = bool(save_weights_only)
         if save_freq != "epoch":
             save_freq = checks.integer("save_freq", save_freq, lo=1)
         self.save_freq = save_freq
-        self.best = self.monitor.worst
+        self.best = (None if initial_value_threshold is None
+                     else checks.real("initial_value_threshold", initial_value_threshold, -math.inf))
         self._epoch = 0
         self._batches_since_save = 0
 
@@ -63,22 +70,24 @@ class ModelCheckpoint(Callback):
 
     def _save(self, epoch, batch, logs):
         logs = logs or {}
+        path = self._path(epoch, batch, logs)
         if self.save_best_only:
             current = self.monitor.value(logs)
-            if current is None:
-                return
-            name = self.monitor.name
-            if not self.monitor.improved(current, self.best):
-                say(self.verbose, f"\nEpoch {epoch + 1}: {name} did not improve from {self.best:.5f}")
-                return
-            path = self._path(epoch, batch, logs)
-            say(self.verbose, f"\nEpoch {epoch + 1}: {name} improved from {self.best:.5f} to "
-                               f"{current:.5f}, saving model to {path}")
-            self.best = current
+            if current is not None:
+                name = self.monitor.name
+                best = "None" if self.best is None else f"{self.best:.5f}"
+                if self.best is not None and not self.monitor.improved(current, self.best):
+                    say(self.verbose, f"\nEpoch {epoch + 1}: {name} did not improve from {best}")
+                    return
+                say(self.verbose, f"\nEpoch {epoch + 1}: {name} improved from {best} to {current:.5f}, "
+                                  f"saving model to {path}")
+                self.best = current
         else:
-            path = self._path(epoch, batch, logs)
             say(self.verbose, f"\nEpoch {epoch + 1}: saving model to {path}")
         folder = os.path.dirname(path)
         if folder:
             os.makedirs(folder, exist_ok=True)
-        self.model.save(path)
+        if self.save_weights_only:
+            self.model.save_weights(path)
+        else:
+            self.model.save(path)

@@ -15,7 +15,7 @@ class Monitor:
 
     MODES = ("auto", "min", "max")
 
-    def __init__(self, owner, name, mode="auto", min_delta=0.0):
+    def __init__(self, owner, name, mode="auto", min_delta=0.0, when_missing="it is skipped"):
         checks.string("monitor", name)
         checks.one_of("mode", mode, self.MODES)
         if mode == "auto":
@@ -25,6 +25,7 @@ class Monitor:
         self.name = name
         self.mode = mode
         self.min_delta = abs(checks.real("min_delta", min_delta, -math.inf))
+        self.when_missing = when_missing  # what the owner does when the quantity is not logged
         self._warned = False
 
     @property
@@ -47,7 +48,7 @@ class Monitor:
                 self._warned = True
                 available = ", ".join(logs) or "none"
                 warnings.warn(f"{self.owner} is conditioned on '{self.name}', which is not in the logs "
-                              f"(available: {available}); it is skipped", UserWarning, stacklevel=2)
+                              f"(available: {available}); {self.when_missing}", UserWarning, stacklevel=2)
             return None
         return float(current)
 

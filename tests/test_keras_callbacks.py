@@ -1,0 +1,142 @@
+"""Callbacks as Keras 3 programs use them, against Keras 3 itself (torch backend): the same program,
+equal initial weights and shuffle=False. Keras 2's per-batch hook names, LambdaCallback, CSVLogger
+and ModelCheckpoint's save_weights_only / initial_value_threshold / missing-monitor rule."""
+import csv
+import os
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("KERAS_BACKEND", "torch")
+keras = pytest.importorskip("keras")
+import nnfast.keras as nk  # noqa: E402
+
+pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy keyword")
+
+
+def data(n=96, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal((n, 6)).astype(np.float32), rng.integers(0, 3, n)
+
+
+def model_pair():
+    """The same compiled model in nnfast.keras and in Keras, with equal weights."""
+    models = []
+    for K in (nk, keras):
+        m = K.Sequential([K.Input(shape=(6,)), K.layers.Dense(8, activation="relu"),
+                          K.layers.Dense(3, activation="softmax")])
+        m.compile(optimizer=K.optimizers.SGD(0.1), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        models.append(m)
+    models[1].set_weights(models[0].get_weights())
+    return models
+
+
+def fit_both(make_callbacks, epochs=3, **fit):
+    """Fits the pair with make_callbacks(K) as callbacks; returns the callbacks of each."""
+    x, y = data()
+    made = []
+    for K, model in zip((nk, keras), model_pair()):
+        cbs = make_callbacks(K)
+        model.fit(x, y, batch_size=32, epochs=epochs, shuffle=False, verbose=0, callbacks=cbs, **fit)
+        made.append(cbs)
+    return made
+
+
+def batch_counter(K):
+    class Counter(K.callbacks.Callback):  # Keras 2's hook names, as older programs write them
+        def __init__(self):
+            super().__init__()
+            self.seen = []
+
+        def on_batch_begin(self, batch, logs=None):
+            self.seen.append(("begin", batch))
+
+        def on_batch_end(self, batch, logs=None):
+            self.seen.append(("end", batch, sorted(logs)))
+    return [Counter()]
+
+
+def test_keras2_batch_hook_names_run_on_every_batch():
+    ours, theirs = fit_both(batch_counter)
+    assert ours[0].seen == theirs[0].seen
+    assert len(ours[0].seen) == 2 * 3 * 3  # begin and end, 3 batches, 3 epochs
+
+
+def lambda_recorder(K):
+    events = []
+    cb = K.callbacks.LambdaCallback(
+        on_train_begin=lambda logs: events.append(("train_begin",)),
+        on_epoch_begin=lambda epoch, logs: events.append(("epoch_begin", epoch)),
+        on_train_batch_end=lambda batch, logs: events.append(("batch_end", batch, round(logs["loss"], 4))),
+        on_epoch_end=lambda epoch, logs: events.append(("epoch_end", epoch, sorted(logs))),
+        on_train_end=lambda logs: events.append(("train_end",)),
+        note="kept")
+    cb.events = events
+    return [cb]
+
+
+def test_lambda_callback_calls_its_functions_as_keras_does():
+    ours, theirs = fit_both(lambda_recorder, epochs=2)
+    assert ours[0].events == theirs[0].events
+    assert ours[0].note == theirs[0].note == "kept"
+    with pytest.raises(TypeError, match="on_epoch_end"):
+        nk.callbacks.LambdaCallback(on_epoch_end=3)
+
+
+def read_csv(path, delimiter=","):
+    with open(path, newline="") as f:
+        return list(csv.reader(f, delimiter=delimiter))
+
+
+@pytest.mark.parametrize("validation_freq", [1, 2])
+def test_csv_logger_writes_keras_columns_and_rows(tmp_path, validation_freq):
+    x, y = data(seed=1)
+    paths = {K: str(tmp_path / f"{K.__name__}.csv") for K in (nk, keras)}
+    fit_both(lambda K: [K.callbacks.CSVLogger(paths[K])], validation_data=(x, y), validation_freq=validation_freq)
+    ours, theirs = read_csv(paths[nk]), read_csv(paths[keras])
+    assert ours[0] == theirs[0]  # header: epoch, then the sorted names
+    assert [r[0] for r in ours] == [r[0] for r in theirs]  # 0-based epochs
+    for mine, keras_row in zip(ours[1:], theirs[1:]):
+        for a, b in zip(mine[1:], keras_row[1:]):
+            assert (a == "NA") == (b == "NA")
+            if a != "NA":
+                assert float(a) == pytest.approx(float(b), rel=1e-5, abs=1e-7)
+
+
+def test_csv_logger_appends_without_a_second_header(tmp_path):
+    path = str(tmp_path / "log.tsv")
+    ours, _ = model_pair()
+    x, y = data()
+    for _ in range(2):
+        ours.fit(x, y, epochs=2, verbose=0, callbacks=[nk.callbacks.CSVLogger(path, separator="\t", append=True)])
+    rows = read_csv(path, "\t")
+    assert rows[0] == ["epoch", "accuracy", "loss", "val_accuracy", "val_loss"]
+    assert [r[0] for r in rows[1:]] == ["0", "1", "0", "1"] and all(r[3:] == ["NA", "NA"] for r in rows[1:])
+    with pytest.raises(ValueError, match="separator"):
+        nk.callbacks.CSVLogger(path, separator="::")
+
+
+@pytest.mark.parametrize("threshold", [None, 0.0, 1e9])
+def test_model_checkpoint_weights_only_and_initial_threshold_save_when_keras_does(tmp_path, threshold):
+    def make(K):
+        folder = tmp_path / K.__name__
+        return [K.callbacks.ModelCheckpoint(str(folder / "w-{epoch}.weights.h5"), monitor="loss",
+                                            save_best_only=True, save_weights_only=True,
+                                            initial_value_threshold=threshold)]
+    fit_both(make, epochs=4)
+    ours, theirs = (sorted(os.listdir(tmp_path / K.__name__)) if (tmp_path / K.__name__).exists() else []
+                    for K in (nk, keras))
+    assert ours == theirs
+    assert (ours == []) == (threshold == 0.0)  # a loss never beats 0; None and 1e9 let the first epoch save
+    if ours:
+        model, _ = model_pair()
+        model.load_weights(str(tmp_path / "nnfast.keras" / ours[-1]))  # weights, loadable as such
+
+
+def test_model_checkpoint_without_the_monitored_value_warns_and_saves_as_keras(tmp_path):
+    def make(K):
+        return [K.callbacks.ModelCheckpoint(str(tmp_path / K.__name__ / "m-{epoch}.keras"), save_best_only=True)]
+    with pytest.warns(UserWarning):
+        fit_both(make, epochs=2)  # no validation data: no val_loss
+    assert sorted(os.listdir(tmp_path / "nnfast.keras")) == sorted(os.listdir(tmp_path / "keras")) == \
+        ["m-1.keras", "m-2.keras"]
