@@ -140,3 +140,55 @@ def test_model_checkpoint_without_the_monitored_value_warns_and_saves_as_keras(t
         fit_both(make, epochs=2)  # no validation data: no val_loss
     assert sorted(os.listdir(tmp_path / "nnfast.keras")) == sorted(os.listdir(tmp_path / "keras")) == \
         ["m-1.keras", "m-2.keras"]
+
+
+def diverging_pair():
+    """A regression both libraries drive to an infinite loss within a few steps (equal weights)."""
+    models = []
+    for K in (nk, keras):
+        m = K.Sequential([K.Input(shape=(6,)), K.layers.Dense(4), K.layers.Dense(1)])
+        m.compile(optimizer=K.optimizers.SGD(1e4), loss="mse")
+        models.append(m)
+    models[1].set_weights(models[0].get_weights())
+    return models
+
+
+@pytest.mark.filterwarnings("ignore:overflow", "ignore:invalid value")
+def test_terminate_on_nan_stops_at_the_batch_keras_stops_at(capsys):
+    x, _ = data()
+    y = (x.sum(axis=1, keepdims=True) * 100.0).astype(np.float32)
+    results = []
+    for K, model in zip((nk, keras), diverging_pair()):
+        history = model.fit(x, y, batch_size=16, epochs=4, shuffle=False, verbose=0,
+                            callbacks=[K.callbacks.TerminateOnNaN()])
+        results.append((capsys.readouterr().out, history.history["loss"]))
+    (ours, our_losses), (theirs, keras_losses) = results
+    assert "Invalid loss, terminating training" in theirs  # the data do diverge
+    assert ours.strip() == theirs.strip()  # "Batch B: ...", the same B
+    assert len(our_losses) == len(keras_losses) == 1 and not np.isfinite(our_losses[0])
+    model = diverging_pair()[0]
+    with pytest.raises(RuntimeError, match="NaN or Inf loss encountered at batch"):
+        model.fit(x, y, batch_size=16, epochs=4, shuffle=False, verbose=0,
+                  callbacks=[nk.callbacks.TerminateOnNaN(raise_error=True)])
+    assert all(np.isfinite(w).all() for w in model.get_weights())  # nnfast never applies the failing step
+    with pytest.raises(FloatingPointError):  # without the callback: nnfast's own stop
+        diverging_pair()[0].fit(x, y, batch_size=16, epochs=4, shuffle=False, verbose=0)
+
+
+def stopper(K):
+    class StopAtSecondBatch(K.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.batches = []
+
+        def on_train_batch_end(self, batch, logs=None):
+            self.batches.append(batch)
+            if batch == 1:
+                self.model.stop_training = True
+    return [StopAtSecondBatch(), K.callbacks.History()]
+
+
+def test_stop_training_set_in_a_batch_stops_after_that_batch_as_keras():
+    ours, theirs = fit_both(stopper, epochs=3)
+    assert ours[0].batches == theirs[0].batches == [0, 1]
+    assert len(ours[1].history["loss"]) == len(theirs[1].history["loss"]) == 1

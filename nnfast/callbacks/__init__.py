@@ -9,7 +9,7 @@ batch indices are 0-based; ``logs`` is a dict (name -> float) that every callbac
 Batch logs hold the running means of the epoch so far; the progress bar shows them as given.
 
 What a callback may use of the model: ``model.stop_training`` (the training loop reads it after
-each epoch), ``model.get_weights()`` / ``model.set_weights(list)``, ``model.save(path)``,
+each batch and each epoch, as Keras 3's), ``model.get_weights()`` / ``model.set_weights(list)``, ``model.save(path)``,
 ``model.optimizer.learning_rate`` (a float; settable) and ``model.history`` (set by History).
 
 Order in a CallbackList (as Keras 3): the user's callbacks, then History, then the progress bar, so
@@ -36,6 +36,8 @@ from .lambda_callback import LambdaCallback
 from .learning_rate import LearningRateScheduler, ReduceLROnPlateau
 from .model_checkpoint import ModelCheckpoint
 from .progbar_logger import ProgbarLogger
+from .terminate_on_nan import TerminateOnNaN
 
 __all__ = ["Callback", "CallbackList", "History", "Progbar", "ProgbarLogger", "EarlyStopping",
-           "LearningRateScheduler", "ModelCheckpoint", "ReduceLROnPlateau", "CSVLogger", "LambdaCallback"]
+           "LearningRateScheduler", "ModelCheckpoint", "ReduceLROnPlateau", "CSVLogger", "LambdaCallback",
+           "TerminateOnNaN"]

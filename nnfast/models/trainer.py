@@ -191,6 +191,8 @@ class Trainer:
                             step += 1
                         if per_batch:
                             cbs.on_train_batch_end(step - 1, self._logs(total, seen))
+                        if self.stop_training:
+                            break
                         continue
                     idx = order[step * batch_size:(step + 1) * batch_size]
                     xb, yb = buffers.gather(x, y, idx)
@@ -199,7 +201,16 @@ class Trainer:
                         cbs.on_train_batch_begin(step)
                     value, out = self._train_batch(xb, yb, sample_weight=wb)
                     if not math.isfinite(value):
-                        self._stop_non_finite(value, epoch, step, snapshot)
+                        if not per_batch:
+                            self._stop_non_finite(value, epoch, step, snapshot)
+                        # the batch end first, as in Keras: a callback (TerminateOnNaN) may stop
+                        # training gracefully; else the error
+                        self._restore_finite(snapshot)
+                        cbs.on_train_batch_end(step, self._logs(total + value * len(idx), seen + len(idx)))
+                        if not self.stop_training:
+                            self._stop_non_finite(value, epoch, step, snapshot)
+                        total, seen = total + value * len(idx), seen + len(idx)
+                        break
                     total += value * len(idx)
                     seen += len(idx)
                     if self._metrics:
@@ -207,6 +218,8 @@ class Trainer:
                     if per_batch:
                         cbs.on_train_batch_end(step, self._logs(total, seen))
                     step += 1
+                    if self.stop_training:
+                        break
                 logs = self._logs(total, seen)
                 if validation_data is not None and (epoch + 1) % validation_freq == 0:
                     val = self._evaluate(*validation_data, batch_size=validation_batch_size)
@@ -238,9 +251,13 @@ class Trainer:
         weights = validation.sample_weights(data[2] if len(data) == 3 else None, None, yv, n, self.output_dim)
         return xv, yv, weights
 
-    def _stop_non_finite(self, value, epoch, step, snapshot):
+    def _restore_finite(self, snapshot):
+        """Weights an earlier update overflowed go back to those of the epoch's start."""
         if not np.isfinite(self._params).all():
             self._params[...] = snapshot
+
+    def _stop_non_finite(self, value, epoch, step, snapshot):
+        self._restore_finite(snapshot)
         raise FloatingPointError(
             f"the loss became {value} at epoch {epoch + 1}, step {step + 1}; training stopped "
             "and the weights are the last finite ones")
