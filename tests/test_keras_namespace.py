@@ -22,7 +22,7 @@ MIRRORS = {  # nnfast.keras module -> the library modules it re-exports from
     "initializers": ("nnfast.initializers.keras_defaults", "nnfast.initializers"),
     "regularizers": ("nnfast.regularizers",),
 }
-SUBMODULES = ["layers", "models", "optimizers", "optimizers.schedules", "losses", "metrics", "callbacks",
+SUBMODULES = ["layers", "models", "optimizers", "optimizers.schedules", "losses", "metrics", "callbacks", "backend",
               "activations", "initializers", "regularizers", "utils", "datasets", "datasets.mnist",
               "datasets.fashion_mnist", "datasets.boston_housing", "datasets.cifar10"]
 
@@ -52,6 +52,23 @@ def test_a_namespace_exports_every_library_object_with_a_keras_name(name):
     for exported, obj in expected.items():
         assert getattr(module, exported) is obj, exported
     assert set(expected) <= set(module.__all__)
+
+
+def test_backend_answers_as_keras_and_clear_session_restarts_the_layer_names():
+    real = pytest.importorskip("keras")
+    for name in ("floatx", "epsilon", "image_data_format"):
+        assert getattr(keras.backend, name)() == getattr(real.backend, name)()
+    names = {}
+    for K in (keras, real):
+        K.backend.clear_session()
+        first = K.Sequential([K.Input(shape=(3,)), K.layers.Dense(2), K.layers.Dense(1)])
+        second = K.Sequential([K.Input(shape=(3,)), K.layers.Dense(2)])
+        K.backend.clear_session()
+        third = K.Sequential([K.Input(shape=(3,)), K.layers.Dense(2)])
+        names[K] = [[layer.name for layer in m.layers] for m in (first, second, third)]
+    assert names[keras] == names[real] == [["dense", "dense_1"], ["dense_2"], ["dense"]]
+    with pytest.raises(NotImplementedError, match="keras.backend.set_epsilon"):
+        keras.backend.set_epsilon(1e-3)
 
 
 def test_the_top_level_and_the_imports_keras_programs_use():

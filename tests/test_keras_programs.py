@@ -211,7 +211,7 @@ def test_logging_and_checkpoint_callbacks_agree_with_keras(tmp_path):
     assert "epochs seen by the lambda: [0, 1, 2, 3, 4, 5, 6, 7]" in out
     assert "reloaded best val_loss matches the log: True" in out
     assert value(out, "val accuracy:") > 0.85
-    assert_agree(out, keras_output(keras), ("csv header:", "reloaded best"))
+    assert_agree(out, keras_output(keras), ("csv header:", "reloaded best", "layer names:"))
 
 
 # --------------------------------------------------------------------------------------------------

@@ -4,13 +4,14 @@ runs on nnfast with one changed import (``import nnfast.keras as keras``), or un
 
 Each submodule mirrors the Keras module of the same name (``layers``, ``models``, ``optimizers``,
 ``losses``, ``metrics``, ``callbacks``, ``activations``, ``initializers``, ``regularizers``,
-``utils``, ``datasets``) by one rule (see ``namespace``): it re-exports the nnfast library's objects
+``utils``, ``datasets``, and the part of ``backend`` a small network's program asks for) by one rule (see ``namespace``): it re-exports the nnfast library's objects
 that carry a Keras name. A Keras name nnfast lacks raises :class:`UnsupportedFeatureError`, which
 names the feature and points to docs/keras.md; a name Keras lacks too raises AttributeError.
 """
 from .. import __version__ as __version__  # nnfast's version: keras.__version__ is printed often
 from . import (  # noqa: F401 (mirror() exports the Keras submodules)
     activations,
+    backend,
     callbacks,
     datasets,
     initializers,

@@ -29,6 +29,12 @@ def auto_name(cls_name):
     return prefix if count == 0 else f"{prefix}_{count}"
 
 
+def reset_names():
+    """Forget the default names given so far (Keras's ``clear_session``): the next Dense built is
+    named "dense" again."""
+    _name_counts.clear()
+
+
 @dataclass(frozen=True)
 class WeightSpec:
     """One weight a layer declares: its name, shape, initializer and whether training updates it."""

@@ -1,5 +1,6 @@
 """Training with callbacks as users write them: a LearningRateScheduler, EarlyStopping on the
-validation loss, a custom Callback, and a manual train_on_batch loop."""
+validation loss, a custom Callback, and a manual train_on_batch loop (after the habitual
+tf.keras.backend.clear_session())."""
 import numpy as np
 import tensorflow as tf
 from tensorflow import keras
@@ -24,6 +25,7 @@ class Recorder(keras.callbacks.Callback):
         self.epochs.append(epoch)
 
 
+tf.keras.backend.clear_session()
 model = tf.keras.models.Sequential([
     tf.keras.layers.Dense(32, activation="relu", input_shape=(6,)),
     tf.keras.layers.Dense(32, activation="relu"),

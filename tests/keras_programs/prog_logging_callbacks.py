@@ -6,6 +6,7 @@ import csv
 
 import numpy as np
 import keras
+from keras import backend as K
 from keras import layers
 
 parser = argparse.ArgumentParser()
@@ -25,6 +26,7 @@ class BatchCounter(keras.callbacks.Callback):
         self.batches += 1
 
 
+K.clear_session()
 model = keras.Sequential([keras.Input(shape=(10,)), layers.Dense(16, activation="relu"),
                           layers.Dense(1, activation="sigmoid")])
 model.compile(optimizer=keras.optimizers.Adam(0.01), loss="binary_crossentropy", metrics=["accuracy"])
@@ -43,6 +45,7 @@ model.fit(X[:512], y[:512], epochs=args.epochs, batch_size=64, validation_data=(
 with open("training.csv", newline="") as f:
     rows = list(csv.reader(f))
 print("csv header:", ",".join(rows[0]))
+print("layer names:", [layer.name for layer in model.layers], "floatx:", K.floatx())
 print("csv rows:", len(rows) - 1)
 print("epochs seen by the lambda:", epochs_seen)
 print("batches counted:", counter.batches)
