@@ -56,6 +56,10 @@ CASES = [
     ("MeanAbsoluteError", {}, "regression"), ("MeanAbsolutePercentageError", {}, "regression"),
     ("R2Score", {}, "regression"), ("R2Score", {"class_aggregation": "variance_weighted_average"}, "regression"),
     ("R2Score", {"class_aggregation": None}, "regression"), ("R2Score", {"num_regressors": 3}, "regression"),
+    ("F1Score", {}, "onehot"), ("F1Score", {"average": "macro"}, "onehot"),
+    ("F1Score", {"average": "micro", "threshold": 0.5}, "multilabel"), ("F1Score", {"average": "weighted"}, "onehot"),
+    ("FBetaScore", {"beta": 2.0, "average": "weighted", "threshold": 0.4}, "multilabel"),
+    ("FBetaScore", {"beta": 0.5}, "multilabel"),
 ]
 
 
@@ -95,7 +99,7 @@ def test_accuracy_functions_return_keras_per_sample_values(keras, name):
 def test_keras_names_resolve_for_compile(keras):
     for name in ("mse", "MAE", "mape", "msle", "AUC", "auc", "precision", "Recall", "top_k_categorical_accuracy",
                  "sparse_top_k_categorical_accuracy", "root_mean_squared_error", "r2_score", "RootMeanSquaredError",
-                 "binary_accuracy", "categorical_accuracy", "mean_absolute_error"):
+                 "binary_accuracy", "categorical_accuracy", "mean_absolute_error", "f1_score", "f_beta_score"):
         metric = M.get(name, 3, False)
         assert metric.name == name
         assert type(metric).__name__ == type(keras.metrics.get(name)).__name__, name
@@ -149,6 +153,33 @@ def test_bad_arguments_name_themselves():
         M.R2Score(class_aggregation="median")
     with pytest.raises(ValueError, match="k must be >= 1"):
         M.TopKCategoricalAccuracy(k=0)
+    with pytest.raises(ValueError, match="average must be one of"):
+        M.F1Score(average="samples")
+    with pytest.raises(TypeError, match="beta must be a Python float"):
+        M.FBetaScore(beta=2)
+    with pytest.raises(ValueError, match=r"threshold must be in \(0, 1\]"):
+        M.F1Score(threshold=1.5)
+    with pytest.raises(ValueError, match="2-D y_true and y_pred"):
+        M.F1Score().update_state(np.array([0, 1]), np.array([0.2, 0.8]))
+
+
+def test_f1_score_in_fit_reports_what_keras_reports(keras):
+    import nnfast.keras as nk
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(96, 5)).astype(np.float32)
+    y = np.eye(3, dtype=np.float32)[(x[:, 0] > 0).astype(int) + (x[:, 1] > 0.5).astype(int)]
+    models = [K.Sequential([K.Input(shape=(5,)), K.layers.Dense(3, activation="softmax")]) for K in (nk, keras)]
+    models[1].set_weights(models[0].get_weights())
+    histories = []
+    for K, model in zip((nk, keras), models):
+        model.compile(optimizer=K.optimizers.SGD(0.1), loss="categorical_crossentropy",
+                      metrics=[K.metrics.F1Score(average="macro"), K.metrics.F1Score(name="per_class")])
+        histories.append(model.fit(x, y, batch_size=32, epochs=3, shuffle=False, verbose=0).history)
+    ours, theirs = histories
+    np.testing.assert_allclose(ours["loss"], theirs["loss"], rtol=1e-5)
+    np.testing.assert_allclose(ours["f1_score"], [float(v) for v in theirs["f1_score"]], rtol=1e-5)
+    np.testing.assert_allclose(np.stack(ours["per_class"]), np.stack([to_numpy(v) for v in theirs["per_class"]]),
+                               rtol=1e-5, atol=1e-7)
 
 
 def test_the_keras_namespace_re_exports_the_metrics():

@@ -23,6 +23,7 @@ from .accuracy import (
 )
 from .base import Mean, MeanMetricWrapper, Metric, snake_case
 from .confusion import AUC, Precision, Recall
+from .f_score import F1Score, FBetaScore
 from .regression import (
     CosineSimilarity,
     LogCoshError,
@@ -38,13 +39,13 @@ __all__ = ["Metric", "Mean", "MeanMetricWrapper", "get", "serialize", "deseriali
            "BinaryAccuracy", "CategoricalAccuracy", "SparseCategoricalAccuracy", "TopKCategoricalAccuracy",
            "SparseTopKCategoricalAccuracy", "Precision", "Recall", "AUC", "MeanSquaredError", "RootMeanSquaredError",
            "MeanAbsoluteError", "MeanAbsolutePercentageError", "MeanSquaredLogarithmicError", "LogCoshError",
-           "CosineSimilarity", "R2Score", "accuracy", "binary_accuracy", "categorical_accuracy",
+           "CosineSimilarity", "R2Score", "F1Score", "FBetaScore", "accuracy", "binary_accuracy", "categorical_accuracy",
            "sparse_categorical_accuracy", "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy"]
 
 CLASSES = (Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy, TopKCategoricalAccuracy,
            SparseTopKCategoricalAccuracy, Precision, Recall, AUC, MeanSquaredError, RootMeanSquaredError,
            MeanAbsoluteError, MeanAbsolutePercentageError, MeanSquaredLogarithmicError, LogCoshError,
-           CosineSimilarity, R2Score, Mean)
+           CosineSimilarity, R2Score, F1Score, FBetaScore, Mean)
 
 # Keras's metric names: each class's name and its snake_case, and the short aliases; compared in
 # lower case. "accuracy" / "acc" are resolved from the shapes (see get).
