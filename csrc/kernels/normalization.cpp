@@ -156,12 +156,29 @@ void batch_norm_tail_forward(T* y, uint8_t* mask, T* mean, T* inv_std, T* moving
     const T drop_scale = dropout_scale<T>(rate);
     const uint32_t threshold = dropout_keep_threshold(rate);
     const uint8_t off = off_gate(act);
+    const T slope = T(kLeakyReluSlope);
     for_rows(rows, (mask ? 7 : 3) * cols, [&](int64_t r) {
         T* yr = y + r * cols;
         const T* xr = x + r * cols;
+        // A piecewise-linear activation in the normalizing loop itself (the same roundings): a
+        // separate pass reloading the row it had just stored took about a fifth of this kernel.
+        if (act == Activation::relu) {
 #pragma omp simd
-        for (int64_t j = 0; j < cols; ++j) yr[j] = (xr[j] - mean[j]) * scale[j] + shift[j];
-        elementwise_forward_range(yr, yr, cols, act);
+            for (int64_t j = 0; j < cols; ++j) {
+                const T v = (xr[j] - mean[j]) * scale[j] + shift[j];
+                yr[j] = v < T(0) ? T(0) : v;
+            }
+        } else if (act == Activation::leaky_relu) {
+#pragma omp simd
+            for (int64_t j = 0; j < cols; ++j) {
+                const T v = (xr[j] - mean[j]) * scale[j] + shift[j];
+                yr[j] = v < T(0) ? slope * v : v;
+            }
+        } else {
+#pragma omp simd
+            for (int64_t j = 0; j < cols; ++j) yr[j] = (xr[j] - mean[j]) * scale[j] + shift[j];
+            elementwise_forward_range(yr, yr, cols, act);
+        }
         if (mask) dropout_forward_range(y, mask, y, r * cols, (r + 1) * cols, drop_scale, threshold, seed, off);
     });
 }
