@@ -192,3 +192,25 @@ def test_stop_training_set_in_a_batch_stops_after_that_batch_as_keras():
     ours, theirs = fit_both(stopper, epochs=3)
     assert ours[0].batches == theirs[0].batches == [0, 1]
     assert len(ours[1].history["loss"]) == len(theirs[1].history["loss"]) == 1
+
+
+def test_learning_rate_numpy_and_assign_as_keras_programs_use_them():
+    """``optimizer.learning_rate.numpy()`` and ``.assign(value)`` (fine-tuning code lowers the rate
+    between fits this way) do what Keras 3's variable does; the rate still compares as a number."""
+    for K in (nk, keras):
+        opt = K.optimizers.Adam(0.01)
+        assert opt.learning_rate.numpy().dtype == np.float32 and opt.learning_rate.numpy().shape == ()
+        assert float(opt.learning_rate.numpy()) == pytest.approx(0.01, rel=1e-7)
+        opt.learning_rate.assign(0.005)
+        assert float(opt.learning_rate) == pytest.approx(0.005, rel=1e-7)
+    ours, theirs = model_pair()
+    x, y = data()
+    for model in (ours, theirs):
+        model.fit(x, y, batch_size=32, epochs=1, shuffle=False, verbose=0)
+        model.optimizer.learning_rate.assign(0.01)  # then train on with the lower rate
+        model.fit(x, y, batch_size=32, epochs=2, shuffle=False, verbose=0)
+    for a, b in zip(ours.get_weights(), theirs.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+    assert ours.optimizer.learning_rate == 0.01 and ours.optimizer.get_config()["learning_rate"] == 0.01
+    with pytest.raises(ValueError, match="learning_rate"):
+        ours.optimizer.learning_rate.assign(-1.0)

@@ -39,7 +39,8 @@ Calling
 Learning rate
     A float, or a callable ``schedule(iterations) -> float`` called before each step with the 0-based
     count of steps already applied (as Keras calls a ``LearningRateSchedule`` with
-    ``optimizer.iterations``). ``opt.learning_rate`` may be reassigned at any time. The Keras 3
+    ``optimizer.iterations``). ``opt.learning_rate`` may be reassigned at any time; a float rate is
+    handed out with Keras's ``numpy()`` and ``assign(value)`` as well. The Keras 3
     schedules (``ExponentialDecay``, ``CosineDecay``, ...) are in :mod:`nnfast.optimizers.schedules`,
     evaluated in double; an optimizer's ``get_config`` serializes a schedule as Keras does.
 

@@ -19,6 +19,31 @@ from .state import checked_state, slot_arrays
 CONVENTIONS = ("keras", "torch")
 
 
+class LearningRateValue(float):
+    """A constant learning rate as an optimizer hands it out: a float that also has the two methods
+    Keras programs call on Keras 3's learning-rate variable, ``numpy()`` and ``assign(value)``."""
+
+    __slots__ = ("_optimizer",)
+
+    def __new__(cls, value, optimizer):
+        self = super().__new__(cls, value)
+        self._optimizer = optimizer
+        return self
+
+    def numpy(self):
+        """The rate as Keras's variable gives it: a 0-d float32 array."""
+        return np.asarray(self, np.float32)
+
+    def assign(self, value):
+        """``optimizer.learning_rate = value``, as Keras's ``learning_rate.assign(value)``; returns
+        the new rate."""
+        self._optimizer.learning_rate = value
+        return self._optimizer.learning_rate
+
+    def __reduce__(self):  # a copy or a pickle is the plain number
+        return float, (float(self),)
+
+
 def _learning_rate(value):
     if callable(value):
         return value
@@ -179,8 +204,10 @@ class Optimizer:
 
     @property
     def learning_rate(self):
-        """The learning rate: a float or a callable schedule(iterations) -> float. Settable."""
-        return self._learning_rate
+        """The learning rate: a float (a LearningRateValue, with Keras's ``numpy()`` and ``assign()``)
+        or a callable schedule(iterations) -> float. Settable."""
+        lr = self._learning_rate
+        return lr if callable(lr) else LearningRateValue(lr, self)
 
     @learning_rate.setter
     def learning_rate(self, value):
