@@ -250,7 +250,7 @@ template <class T>
 void batch_norm_backward(T* dx, T* dgamma, T* dbeta, const T* x, const T* gamma, const T* mean, const T* inv_std,
                          const T* dy, int64_t rows, int64_t cols, bool training) {
     batch_norm_backward_rows(dx, dgamma, dbeta, x, gamma, mean, inv_std, dy, rows, cols, training, 0,
-                             [](int64_t, int64_t, int64_t) {});
+                             kNothingToPrepare);
 }
 
 template <class T>

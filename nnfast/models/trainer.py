@@ -200,19 +200,15 @@ class Trainer:
                     if per_batch:
                         cbs.on_train_batch_begin(step)
                     value, out = self._train_batch(xb, yb, sample_weight=wb)
-                    if not math.isfinite(value):
-                        if not per_batch:
-                            self._stop_non_finite(value, epoch, step, snapshot)
-                        # the batch end first, as in Keras: a callback (TerminateOnNaN) may stop
-                        # training gracefully; else the error
-                        self._restore_finite(snapshot)
-                        cbs.on_train_batch_end(step, self._logs(total + value * len(idx), seen + len(idx)))
-                        if not self.stop_training:
-                            self._stop_non_finite(value, epoch, step, snapshot)
-                        total, seen = total + value * len(idx), seen + len(idx)
-                        break
                     total += value * len(idx)
                     seen += len(idx)
+                    if not math.isfinite(value):
+                        if per_batch:  # as Keras, the batch's end first: a callback (TerminateOnNaN) may stop
+                            self._restore_finite(snapshot)
+                            cbs.on_train_batch_end(step, self._logs(total, seen))
+                        if not self.stop_training:
+                            self._stop_non_finite(value, epoch, step, snapshot)
+                        break
                     if self._metrics:
                         self._update_metrics(out, yb)
                     if per_batch:
