@@ -288,8 +288,8 @@ def test_unknown_names_list_the_valid_ones():
         compiled().compile(optimizer="sgd", loss="mse", metrics=["no_such_metric"])
     with pytest.raises(ValueError, match="activation must be None or one of .*'relu'"):
         Dense(3, activation="no_such_activation")
-    with pytest.raises(NotImplementedError, match="activation='gelu' is not supported by nnfast's layers"):
-        Dense(3, activation="gelu")  # a Keras activation the layers cannot run natively yet
+    with pytest.raises(NotImplementedError, match="activation='glu' is not supported by nnfast's layers"):
+        Dense(3, activation="glu")  # a Keras activation that halves the features
     with pytest.raises(ValueError, match="backend must be one of"):
         Sequential(backend="cuda")
     for dtype in ("float16", "int32", "not-a-dtype"):

@@ -1,17 +1,18 @@
-"""Layers with Keras 3's names and arguments: Dense, Activation, ReLU, LeakyReLU, Softmax, Dropout,
+"""Layers with Keras 3's names and arguments: Dense, Activation, ReLU, LeakyReLU, ELU, Softmax, Dropout,
 InputLayer, Flatten, Add, Concatenate, BatchNormalization, LayerNormalization, Normalization.
 
 A layer declares its weights (WeightSpec); the model allocates them in its arenas and binds views
 (see base.py). ``LAYERS`` maps class names to classes (for configs and saved models)."""
 from .base import Layer, WeightSpec, reset_names
-from .core import Activation, Dense, Dropout, LeakyReLU, ReLU, Softmax
+from .core import ELU, Activation, Dense, Dropout, LeakyReLU, ReLU, Softmax
 from .merging import Add, Concatenate
 from .normalization import BatchNormalization, LayerNormalization, Normalization
 from .reshaping import Flatten, InputLayer
 
-__all__ = ["Layer", "WeightSpec", "Dense", "Activation", "ReLU", "LeakyReLU", "Softmax", "Dropout", "InputLayer",
-           "Flatten", "Add", "Concatenate", "BatchNormalization", "LayerNormalization", "Normalization", "LAYERS",
-           "reset_names"]
+__all__ = ["Layer", "WeightSpec", "Dense", "Activation", "ReLU", "LeakyReLU", "ELU", "Softmax", "Dropout",
+           "InputLayer", "Flatten", "Add", "Concatenate", "BatchNormalization", "LayerNormalization", "Normalization",
+           "LAYERS", "reset_names"]
 
-LAYERS = {cls.__name__: cls for cls in (Dense, Activation, ReLU, LeakyReLU, Softmax, Dropout, InputLayer, Flatten,
-                                        Add, Concatenate, BatchNormalization, LayerNormalization, Normalization)}
+LAYERS = {cls.__name__: cls for cls in (Dense, Activation, ReLU, LeakyReLU, ELU, Softmax, Dropout, InputLayer,
+                                        Flatten, Add, Concatenate, BatchNormalization, LayerNormalization,
+                                        Normalization)}

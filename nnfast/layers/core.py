@@ -1,23 +1,43 @@
-"""Core layers: Dense, Activation (and ReLU, LeakyReLU, Softmax), Dropout, with Keras 3's
-constructor arguments. An activation is a name or an nnfast.activations function; a layer stays on
-the native kernels when its activation is one they compute (linear, relu, leaky_relu with slope
-0.2, sigmoid, tanh, softmax), and any other is refused with NotImplementedError for now."""
+"""Core layers: Dense, Activation (and ReLU, LeakyReLU, ELU, Softmax), Dropout, with Keras 3's
+constructor arguments. An activation is a name or an nnfast.activations function (or a
+functools.partial of one). A layer runs it in the native kernels when they compute it (linear,
+relu, leaky_relu with slope 0.2, sigmoid, tanh, softmax); any other activation that keeps the
+shape (elu, gelu, swish, relu with a max_value, ...) runs in NumPy with the gradient Keras's torch
+backend takes (nnfast.activation_gradients), and such a model trains in the Python loop, not the
+one-call native step. glu, sparsemax and foreign callables are refused with NotImplementedError."""
+import functools
+
 import numpy as np
 
 from .. import activations, initializers, regularizers
-from ..reference import LEAKY_RELU_SLOPE
+from ..activation_gradients import numpy_activation
 from ..utils import checks
 from ..utils.registry import serialize
 from .base import Layer, WeightSpec, unsupported
 
 
-def kernel_activation(activation, argument="activation"):
-    """The native kernels' name for `activation` (a name, an nnfast.activations function or None)."""
+def resolve_activation(activation, argument="activation"):
+    """(kernel activation, NumpyActivation or None) for an activation identifier: the kernels' name
+    and None when they compute it, else "linear" and the NumPy function applied after them."""
     name = activations.kernel_activation(activation)
-    if name is None:
-        raise NotImplementedError(f"{argument}={activation!r} is not supported by nnfast's layers yet: they run "
-                                  "linear, relu, leaky_relu (slope 0.2), sigmoid, tanh and softmax natively")
-    return name
+    if name is not None:
+        return name, None
+    in_numpy = numpy_activation(activation)
+    if in_numpy is None:
+        raise NotImplementedError(f"{argument}={activation!r} is not supported by nnfast's layers: they run every "
+                                  "activation of keras.activations that keeps the shape, not glu, sparsemax, "
+                                  "softmax over another axis or a callable of your own")
+    return "linear", in_numpy
+
+
+def activation_config(kernel_name, in_numpy):
+    """The activation's name for a config (Keras stores the function's name)."""
+    if in_numpy is None:
+        return kernel_name
+    if in_numpy.keywords:
+        raise TypeError(f"an activation with arguments ({in_numpy.name} with {in_numpy.keywords}) cannot be saved in "
+                        "a config: use a layer that takes them (ReLU, LeakyReLU, ELU) instead")
+    return in_numpy.name
 
 
 class Dense(Layer):
@@ -32,7 +52,7 @@ class Dense(Layer):
                     bias_constraint=bias_constraint, lora_rank=lora_rank, lora_alpha=lora_alpha)
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         self.units = checks.integer("units", units, lo=1)
-        self.activation = kernel_activation(activation)
+        self.activation, self.numpy_activation = resolve_activation(activation)
         self.use_bias = checks.truth("use_bias", use_bias)
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
@@ -67,12 +87,16 @@ class Dense(Layer):
 
     def forward(self, backend, x, training):
         y = self.buffer("y", (len(x), self.units), x.dtype)
-        self._x, self._y = x, backend.dense_forward(x, self.kernel, self.bias, self.kernel_activation, y)
+        z = y if self.numpy_activation is None else self.buffer("z", y.shape, y.dtype)
+        self._x, self._z = x, backend.dense_forward(x, self.kernel, self.bias, self.kernel_activation, z)
+        self._y = self._z if self.numpy_activation is None else self.numpy_activation.forward(self._z, y)
         return self._y
 
     def backward(self, backend, dy, need_dx):
+        if self.numpy_activation is not None:  # back through the NumPy activation to z, then the kernels' linear
+            dy = self.numpy_activation.backward(self._z, self._y, dy, self.buffer("dz", dy.shape, dy.dtype))
         dx = self.buffer("dx", (len(dy), self.input_dim), dy.dtype) if need_dx else None
-        backend.dense_backward(self._x, self.kernel, self._y, dy, self.kernel_activation, dx,
+        backend.dense_backward(self._x, self.kernel, self._z, dy, self.kernel_activation, dx,
                                self.kernel_grad, self.bias_grad)
         if self.kernel_regularizer is not None:
             kernel = self.kernel
@@ -84,7 +108,8 @@ class Dense(Layer):
         return 0.0 if self.kernel_regularizer is None else float(self.kernel_regularizer(self.kernel))
 
     def get_config(self):
-        return {**self.base_config(), "units": self.units, "activation": self.activation,
+        return {**self.base_config(), "units": self.units,
+                "activation": activation_config(self.activation, self.numpy_activation),
                 "use_bias": self.use_bias, "kernel_initializer": serialize(self.kernel_initializer),
                 "bias_initializer": serialize(self.bias_initializer),
                 "kernel_regularizer": serialize(self.kernel_regularizer)}
@@ -136,65 +161,81 @@ class Dropout(Layer):
 
 
 class Activation(Layer):
-    """y = activation(x), element-wise (softmax: over the last axis)."""
+    """y = activation(x), element-wise (softmax and log_softmax: over the last axis)."""
 
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)
-        self.activation = kernel_activation(activation)
+        self.activation, self.numpy_activation = resolve_activation(activation)
 
     def forward(self, backend, x, training):
         y = self.buffer("y", x.shape, x.dtype)
-        self._y = backend.activation_forward(x, self.activation, y)
+        self._x = x
+        if self.numpy_activation is not None:
+            self._y = self.numpy_activation.forward(x, y)
+        else:
+            self._y = backend.activation_forward(x, self.activation, y)
         return self._y
 
     def backward(self, backend, dy, need_dx):
         dx = self.buffer("dx", dy.shape, dy.dtype)
+        if self.numpy_activation is not None:
+            return self.numpy_activation.backward(self._x, self._y, dy, dx)
         return backend.activation_backward(self._y, dy, self.activation, dx)
 
     def get_config(self):
-        return {**self.base_config(), "activation": self.activation}
+        return {**self.base_config(), "activation": activation_config(self.activation, self.numpy_activation)}
+
+
+def non_negative(name, value, allow_none=False):
+    """A real >= 0 (Keras's rule for the ReLU layer's arguments), or None where allowed."""
+    if value is None and allow_none:
+        return None
+    value = checks.real(name, value)
+    if value < 0:
+        raise ValueError(f"{name} must be >= 0 (as in Keras), got {value}")
+    return value
 
 
 class ReLU(Activation):
-    """max(x, 0) (Keras's ReLU layer; its max_value, a negative_slope other than 0 and a threshold
-    other than 0 are not supported)."""
+    """Keras's ReLU layer: max(x, 0), values above max_value clipped, values at or below threshold
+    set to 0 and negative_slope * (x - threshold) added below it. The defaults (and a slope of 0.2
+    alone) run natively, other arguments in NumPy."""
 
     def __init__(self, max_value=None, negative_slope=0.0, threshold=0.0, **kwargs):
-        unsupported("ReLU", max_value=max_value, negative_slope=negative_slope or None, threshold=threshold or None)
-        super().__init__("relu", **kwargs)
+        self.max_value = non_negative("max_value", max_value, allow_none=True)
+        self.negative_slope = non_negative("negative_slope", negative_slope)
+        self.threshold = non_negative("threshold", threshold)
+        super().__init__(functools.partial(activations.relu, negative_slope=self.negative_slope,
+                                           max_value=self.max_value, threshold=self.threshold), **kwargs)
 
     def get_config(self):
-        return self.base_config()
+        return {**self.base_config(), "max_value": self.max_value, "negative_slope": self.negative_slope,
+                "threshold": self.threshold}
 
 
-class LeakyReLU(Layer):
+class LeakyReLU(Activation):
     """x if x > 0 else negative_slope * x (Keras's default slope 0.3; `alpha` is its old name). The
     kernels' slope is 0.2 (Keras's "leaky_relu" string): that slope runs natively, any other in NumPy."""
 
     def __init__(self, negative_slope=0.3, **kwargs):
         if "alpha" in kwargs:
             negative_slope = kwargs.pop("alpha")
-        super().__init__(**kwargs)
         self.negative_slope = checks.real("negative_slope", negative_slope)
-        self.activation = "leaky_relu" if self.negative_slope == LEAKY_RELU_SLOPE else None
-
-    def forward(self, backend, x, training):
-        y = self.buffer("y", x.shape, x.dtype)
-        if self.activation is not None:
-            self._y = backend.activation_forward(x, self.activation, y)
-        else:
-            self._y = np.multiply(x, np.where(x > 0, 1, self.negative_slope).astype(x.dtype), out=y)
-        return self._y
-
-    def backward(self, backend, dy, need_dx):
-        dx = self.buffer("dx", dy.shape, dy.dtype)
-        if self.activation is not None:
-            return backend.activation_backward(self._y, dy, self.activation, dx)
-        # from the output, as the kernels do: y > 0 exactly where x > 0 (the slope is >= 0)
-        return np.multiply(dy, np.where(self._y > 0, 1, self.negative_slope).astype(dy.dtype), out=dx)
+        super().__init__(functools.partial(activations.leaky_relu, negative_slope=self.negative_slope), **kwargs)
 
     def get_config(self):
         return {**self.base_config(), "negative_slope": self.negative_slope}
+
+
+class ELU(Activation):
+    """x if x > 0 else alpha * (exp(x) - 1) (Keras's ELU layer), in NumPy."""
+
+    def __init__(self, alpha=1.0, **kwargs):
+        self.alpha = checks.real("alpha", alpha)
+        super().__init__(functools.partial(activations.elu, alpha=self.alpha), **kwargs)
+
+    def get_config(self):
+        return {**self.base_config(), "alpha": self.alpha}
 
 
 class Softmax(Activation):

@@ -124,8 +124,8 @@ def layer_chain(layers):
     chain = layers[start:]
     if not chain or not all(type(layer) in KINDS for layer in chain):
         return None
-    if any(type(layer) is LeakyReLU and layer.activation is None for layer in chain):
-        return None  # a slope other than the kernels' 0.2 runs in NumPy
+    if any(getattr(layer, "numpy_activation", None) is not None for layer in chain):
+        return None  # an activation the kernels do not compute runs in NumPy
     chain = [layer for layer in chain if not (type(layer) is Dropout and layer.rate == 0)]
     return chain or None
 

@@ -47,13 +47,18 @@ class Sequential(Model):
             raise ValueError("pop() needs a layer to remove: the model has none")
         return self.layers.pop()
 
+    @property
+    def declared_input_shape(self):
+        """The per-sample input shape the model declares (a keras.Input or InputLayer first, or the
+        first layer's input_shape / input_dim), else None."""
+        if self._input_layer is not None:
+            return self._input_layer.output_shape
+        return self.layers[0].declared_input_shape if self.layers else None
+
     def _ensure_built(self):
         """Build from the declared input shape, if there is one (else fit/predict build)."""
-        if not self.built and self.layers:
-            shape = (self._input_layer.output_shape if self._input_layer is not None
-                     else self.layers[0].declared_input_shape)
-            if shape is not None:
-                self.build_for_samples(shape)
+        if not self.built and self.layers and self.declared_input_shape is not None:
+            self.build_for_samples(self.declared_input_shape)
         return self.built
 
     def build(self, input_shape=None):

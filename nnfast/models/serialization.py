@@ -19,8 +19,9 @@ def model_config(model):
     config = {"name": model.name, "trainable": model.trainable, "dtype": model.dtype.name, "seed": model.seed,
               "backend": model.backend, "layers": [layer_entry(layer) for layer in model.layers]}
     if getattr(model, "is_sequential", False):
-        if model.built:
-            config["build_input_shape"] = [None] + list(model.input_shape[1:])
+        shape = model.input_shape[1:] if model.built else model.declared_input_shape  # a keras.Input not built on yet
+        if shape is not None:
+            config["build_input_shape"] = [None] + list(shape)
     else:
         config["input_layers"] = [t.node.layer.name for t in model.inputs]
         config["output_layers"] = [t.node.layer.name for t in model.outputs]
