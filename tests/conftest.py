@@ -44,6 +44,16 @@ DTYPES = (np.float32, np.float64)
 SIZES = (0, 1, 7, 8, 9, 15, 17, 64, 65, 1000, 70001)
 
 
+@pytest.fixture(autouse=True)
+def fixed_numpy_global_seed():
+    """NumPy's global state seeded before every test: models built with seed=None draw their initial
+    weights from it (as Keras's do), so each test sees the same weights whatever ran before it.
+    Training parity against Keras is chaotic in its last bits: a few of the random draws put a
+    5-epoch loss just past 1e-5 relative (a pre-activation within rounding of a kink, or Adam
+    amplifying a gradient that is rounding noise), and the suite must not depend on test order."""
+    np.random.seed(20261203)
+
+
 @pytest.fixture
 def rng():
     return np.random.default_rng(12345)

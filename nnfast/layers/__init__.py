@@ -1,18 +1,21 @@
 """Layers with Keras 3's names and arguments: Dense, Activation, ReLU, LeakyReLU, ELU, Softmax, Dropout,
-InputLayer, Flatten, Add, Concatenate, BatchNormalization, LayerNormalization, Normalization.
+InputLayer, Flatten, Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate (and their
+functional forms add, subtract, ...), BatchNormalization, LayerNormalization, Normalization.
 
 A layer declares its weights (WeightSpec); the model allocates them in its arenas and binds views
 (see base.py). ``LAYERS`` maps class names to classes (for configs and saved models)."""
 from .base import Layer, WeightSpec, reset_names
 from .core import ELU, Activation, Dense, Dropout, LeakyReLU, ReLU, Softmax
-from .merging import Add, Concatenate
+from .merging import (Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract, add, average, concatenate,
+                      maximum, minimum, multiply, subtract)
 from .normalization import BatchNormalization, LayerNormalization, Normalization
 from .reshaping import Flatten, InputLayer
 
 __all__ = ["Layer", "WeightSpec", "Dense", "Activation", "ReLU", "LeakyReLU", "ELU", "Softmax", "Dropout",
-           "InputLayer", "Flatten", "Add", "Concatenate", "BatchNormalization", "LayerNormalization", "Normalization",
-           "LAYERS", "reset_names"]
+           "InputLayer", "Flatten", "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate",
+           "add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate", "BatchNormalization",
+           "LayerNormalization", "Normalization", "LAYERS", "reset_names"]
 
 LAYERS = {cls.__name__: cls for cls in (Dense, Activation, ReLU, LeakyReLU, ELU, Softmax, Dropout, InputLayer,
-                                        Flatten, Add, Concatenate, BatchNormalization, LayerNormalization,
-                                        Normalization)}
+                                        Flatten, Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate,
+                                        BatchNormalization, LayerNormalization, Normalization)}

@@ -1,4 +1,6 @@
-"""Merging layers of the functional API: Add and Concatenate (of flat features)."""
+"""Merging layers of the functional API: Add, Subtract, Multiply, Average, Maximum, Minimum and
+Concatenate (of flat features), and Keras's functional forms add(...), concatenate(...), ... that
+make the layer and call it on the inputs."""
 import numpy as np
 
 from ..utils import checks
@@ -21,23 +23,119 @@ class Merge(Layer):
         return self.output_shape
 
 
-class Add(Merge):
-    """The element-wise sum of inputs of one shape."""
+class ElementwiseMerge(Merge):
+    """Base of the merges of inputs of one shape, element by element, in Keras's order: the first
+    input, then each next one folded in with `combine`."""
 
     def compute_output_shape(self, input_shapes):
         if any(s != input_shapes[0] for s in input_shapes):
-            raise ValueError(f"Add needs inputs of one shape, got {input_shapes}")
+            raise ValueError(f"{type(self).__name__} needs inputs of one shape, got {input_shapes}")
         return input_shapes[0]
 
     def forward(self, backend, xs, training):
+        self._xs = xs
         y = self.buffer("y", xs[0].shape, xs[0].dtype)
-        np.add(xs[0], xs[1], out=y)
-        for x in xs[2:]:
-            y += x
+        np.copyto(y, xs[0])
+        for x in xs[1:]:
+            self.combine(y, x)
         return y
+
+
+class Add(ElementwiseMerge):
+    """The element-wise sum of the inputs."""
+
+    def combine(self, y, x):
+        y += x
 
     def backward(self, backend, dy, need_dx):
         return [dy] * len(self.input_shapes)
+
+
+class Subtract(ElementwiseMerge):
+    """inputs[0] - inputs[1] (exactly two inputs, as Keras)."""
+
+    def build(self, input_shapes):
+        if len(input_shapes) != 2:
+            raise ValueError(f"Subtract takes exactly 2 inputs, got {len(input_shapes)}")
+        return super().build(input_shapes)
+
+    def combine(self, y, x):
+        y -= x
+
+    def backward(self, backend, dy, need_dx):
+        return [dy, np.negative(dy, out=self.buffer("dx1", dy.shape, dy.dtype))]
+
+
+class Multiply(ElementwiseMerge):
+    """The element-wise product of the inputs, ((x0 * x1) * x2) ...: each input's gradient is dy
+    times the product of the others, taken back through that chain as torch does."""
+
+    def combine(self, y, x):
+        y *= x
+
+    def backward(self, backend, dy, need_dx):
+        xs = self._xs
+        partial = [xs[0]]  # partial[i] = x0 * ... * xi, the chain's outputs
+        for x in xs[1:-1]:
+            partial.append(partial[-1] * x)
+        grads, g = [None] * len(xs), dy
+        for i in range(len(xs) - 1, 0, -1):
+            grads[i] = g * partial[i - 1]
+            g = g * xs[i]
+        grads[0] = g
+        return grads
+
+
+class Average(ElementwiseMerge):
+    """The element-wise mean: the inputs' sum, in order, divided by their count."""
+
+    combine = Add.combine
+
+    def forward(self, backend, xs, training):
+        y = super().forward(backend, xs, training)
+        y /= y.dtype.type(len(xs))
+        return y
+
+    def backward(self, backend, dy, need_dx):
+        return [dy / dy.dtype.type(len(self.input_shapes))] * len(self.input_shapes)
+
+
+class Extremum(ElementwiseMerge):
+    """Maximum or Minimum, folded pairwise in Keras's order. As torch's maximum / minimum, a pair
+    that ties splits the gradient in halves."""
+
+    pick = None  # np.maximum or np.minimum
+
+    def combine(self, y, x):
+        self.pick(y, x, out=y)
+
+    def backward(self, backend, dy, need_dx):
+        xs = self._xs
+        running = [xs[0]]  # running[i]: the extremum of x0 .. xi
+        for x in xs[1:-1]:
+            running.append(self.pick(running[-1], x))
+        grads, g = [None] * len(xs), dy
+        for i in range(len(xs) - 1, 0, -1):
+            a, b = running[i - 1], xs[i]
+            wins_a = self.pick(a, b) == a  # a is the extremum (or ties)
+            wins_b = self.pick(a, b) == b
+            share = np.where(wins_a & wins_b, g / 2, g)
+            grads[i] = np.where(wins_b, share, 0).astype(dy.dtype)
+            g = np.where(wins_a, share, 0).astype(dy.dtype)
+        grads[0] = g
+        return grads
+
+
+class Maximum(Extremum):
+    """The element-wise maximum of the inputs."""
+
+    pick = np.maximum
+
+
+class Minimum(Extremum):
+    """The element-wise minimum of the inputs."""
+
+    pick = np.minimum
 
 
 class Concatenate(Merge):
@@ -64,3 +162,19 @@ class Concatenate(Merge):
 
     def get_config(self):
         return {**self.base_config(), "axis": -1}
+
+
+def functional_form(cls):
+    """Keras's functional form of a merging layer: ``add(inputs, **kwargs)`` is
+    ``Add(**kwargs)(inputs)`` (and ``concatenate(inputs, axis=-1)`` passes its axis the same way)."""
+
+    def form(inputs, **kwargs):
+        return cls(**kwargs)(inputs)
+
+    form.__name__ = form.__qualname__ = cls.__name__.lower()
+    form.__doc__ = f"{cls.__name__}(**kwargs)(inputs): {cls.__doc__.splitlines()[0]}"
+    return form
+
+
+add, subtract, multiply, average, maximum, minimum, concatenate = (
+    functional_form(cls) for cls in (Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate))
