@@ -180,6 +180,13 @@ def test_two_input_functional_model_agrees_with_keras(tmp_path):
                  SUMMARY_TOTALS + ("params", "weight shapes:", "fixed-weights"))
 
 
+def test_wide_and_deep_with_newer_layers_agrees_with_keras(tmp_path):
+    keras = start_on_keras(tmp_path, "prog_wide_and_deep.py", *KERAS_ARGS)
+    out = succeeded(run_on_nnfast(tmp_path, "prog_wide_and_deep.py"))
+    assert value(out, "trained acc:") > 0.9
+    assert_agree(out, keras_output(keras), SUMMARY_TOTALS + ("params", "layer types:", "fixed-weights"))
+
+
 def test_regression_with_layer_normalization_agrees_with_keras(tmp_path):
     keras = start_on_keras(tmp_path, "prog_regression.py", *KERAS_ARGS)
     out = succeeded(run_on_nnfast(tmp_path, "prog_regression.py"))

@@ -1,21 +1,27 @@
-"""Layers with Keras 3's names and arguments: Dense, Activation, ReLU, LeakyReLU, ELU, Softmax, Dropout,
-InputLayer, Flatten, Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate (and their
-functional forms add, subtract, ...), BatchNormalization, LayerNormalization, Normalization.
+"""Layers with Keras 3's names and arguments: Dense, Activation, ReLU, LeakyReLU, ELU, PReLU,
+Softmax, Dropout, GaussianNoise, GaussianDropout, InputLayer, Flatten, Reshape, Rescaling, the
+merges Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate (and their functional forms
+add, subtract, ...), BatchNormalization, LayerNormalization, Normalization.
 
 A layer declares its weights (WeightSpec); the model allocates them in its arenas and binds views
 (see base.py). ``LAYERS`` maps class names to classes (for configs and saved models)."""
 from .base import Layer, WeightSpec, reset_names
-from .core import ELU, Activation, Dense, Dropout, LeakyReLU, ReLU, Softmax
+from .activation_layers import ELU, Activation, LeakyReLU, PReLU, ReLU, Softmax
+from .core import Dense, Dropout
 from .merging import (Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract, add, average, concatenate,
                       maximum, minimum, multiply, subtract)
 from .normalization import BatchNormalization, LayerNormalization, Normalization
-from .reshaping import Flatten, InputLayer
+from .noise import GaussianDropout, GaussianNoise
+from .rescaling import Rescaling
+from .reshaping import Flatten, InputLayer, Reshape
 
-__all__ = ["Layer", "WeightSpec", "Dense", "Activation", "ReLU", "LeakyReLU", "ELU", "Softmax", "Dropout",
-           "InputLayer", "Flatten", "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate",
-           "add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate", "BatchNormalization",
-           "LayerNormalization", "Normalization", "LAYERS", "reset_names"]
+__all__ = ["Layer", "WeightSpec", "Dense", "Activation", "ReLU", "LeakyReLU", "ELU", "PReLU", "Softmax", "Dropout",
+           "GaussianNoise", "GaussianDropout", "InputLayer", "Flatten", "Reshape", "Rescaling", "Add", "Subtract",
+           "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "add", "subtract", "multiply", "average",
+           "maximum", "minimum", "concatenate", "BatchNormalization", "LayerNormalization", "Normalization", "LAYERS",
+           "reset_names"]
 
-LAYERS = {cls.__name__: cls for cls in (Dense, Activation, ReLU, LeakyReLU, ELU, Softmax, Dropout, InputLayer,
-                                        Flatten, Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate,
+LAYERS = {cls.__name__: cls for cls in (Dense, Activation, ReLU, LeakyReLU, ELU, PReLU, Softmax, Dropout,
+                                        GaussianNoise, GaussianDropout, InputLayer, Flatten, Reshape, Rescaling,
+                                        Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate,
                                         BatchNormalization, LayerNormalization, Normalization)}

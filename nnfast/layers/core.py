@@ -1,12 +1,11 @@
-"""Core layers: Dense, Activation (and ReLU, LeakyReLU, ELU, Softmax), Dropout, with Keras 3's
-constructor arguments. An activation is a name or an nnfast.activations function (or a
-functools.partial of one). A layer runs it in the native kernels when they compute it (linear,
-relu, leaky_relu with slope 0.2, sigmoid, tanh, softmax); any other activation that keeps the
-shape (elu, gelu, swish, relu with a max_value, ...) runs in NumPy with the gradient Keras's torch
-backend takes (nnfast.activation_gradients), and such a model trains in the Python loop, not the
-one-call native step. glu, sparsemax and foreign callables are refused with NotImplementedError."""
-import functools
-
+"""Core layers: Dense and Dropout, with Keras 3's constructor arguments, and how a layer runs an
+activation (Dense's, and activation_layers' Activation, ReLU, ...). An activation is a name or an
+nnfast.activations function (or a functools.partial of one). A layer runs it in the native
+kernels when they compute it (linear, relu, leaky_relu with slope 0.2, sigmoid, tanh, softmax);
+any other activation that keeps the shape (elu, gelu, swish, relu with a max_value, ...) runs in
+NumPy with the gradient Keras's torch backend takes (nnfast.activation_gradients), and such a
+model trains in the Python loop, not the one-call native step. glu, sparsemax and foreign
+callables are refused with NotImplementedError."""
 import numpy as np
 
 from .. import activations, initializers, regularizers
@@ -158,93 +157,3 @@ class Dropout(Layer):
 
     def set_state(self, state):
         self._calls = int(state.get("calls", 0))
-
-
-class Activation(Layer):
-    """y = activation(x), element-wise (softmax and log_softmax: over the last axis)."""
-
-    def __init__(self, activation, **kwargs):
-        super().__init__(**kwargs)
-        self.activation, self.numpy_activation = resolve_activation(activation)
-
-    def forward(self, backend, x, training):
-        y = self.buffer("y", x.shape, x.dtype)
-        self._x = x
-        if self.numpy_activation is not None:
-            self._y = self.numpy_activation.forward(x, y)
-        else:
-            self._y = backend.activation_forward(x, self.activation, y)
-        return self._y
-
-    def backward(self, backend, dy, need_dx):
-        dx = self.buffer("dx", dy.shape, dy.dtype)
-        if self.numpy_activation is not None:
-            return self.numpy_activation.backward(self._x, self._y, dy, dx)
-        return backend.activation_backward(self._y, dy, self.activation, dx)
-
-    def get_config(self):
-        return {**self.base_config(), "activation": activation_config(self.activation, self.numpy_activation)}
-
-
-def non_negative(name, value, allow_none=False):
-    """A real >= 0 (Keras's rule for the ReLU layer's arguments), or None where allowed."""
-    if value is None and allow_none:
-        return None
-    value = checks.real(name, value)
-    if value < 0:
-        raise ValueError(f"{name} must be >= 0 (as in Keras), got {value}")
-    return value
-
-
-class ReLU(Activation):
-    """Keras's ReLU layer: max(x, 0), values above max_value clipped, values at or below threshold
-    set to 0 and negative_slope * (x - threshold) added below it. The defaults (and a slope of 0.2
-    alone) run natively, other arguments in NumPy."""
-
-    def __init__(self, max_value=None, negative_slope=0.0, threshold=0.0, **kwargs):
-        self.max_value = non_negative("max_value", max_value, allow_none=True)
-        self.negative_slope = non_negative("negative_slope", negative_slope)
-        self.threshold = non_negative("threshold", threshold)
-        super().__init__(functools.partial(activations.relu, negative_slope=self.negative_slope,
-                                           max_value=self.max_value, threshold=self.threshold), **kwargs)
-
-    def get_config(self):
-        return {**self.base_config(), "max_value": self.max_value, "negative_slope": self.negative_slope,
-                "threshold": self.threshold}
-
-
-class LeakyReLU(Activation):
-    """x if x > 0 else negative_slope * x (Keras's default slope 0.3; `alpha` is its old name). The
-    kernels' slope is 0.2 (Keras's "leaky_relu" string): that slope runs natively, any other in NumPy."""
-
-    def __init__(self, negative_slope=0.3, **kwargs):
-        if "alpha" in kwargs:
-            negative_slope = kwargs.pop("alpha")
-        self.negative_slope = checks.real("negative_slope", negative_slope)
-        super().__init__(functools.partial(activations.leaky_relu, negative_slope=self.negative_slope), **kwargs)
-
-    def get_config(self):
-        return {**self.base_config(), "negative_slope": self.negative_slope}
-
-
-class ELU(Activation):
-    """x if x > 0 else alpha * (exp(x) - 1) (Keras's ELU layer), in NumPy."""
-
-    def __init__(self, alpha=1.0, **kwargs):
-        self.alpha = checks.real("alpha", alpha)
-        super().__init__(functools.partial(activations.elu, alpha=self.alpha), **kwargs)
-
-    def get_config(self):
-        return {**self.base_config(), "alpha": self.alpha}
-
-
-class Softmax(Activation):
-    """softmax over the last axis (Keras's Softmax layer with axis=-1)."""
-
-    def __init__(self, axis=-1, **kwargs):
-        if axis != -1:
-            raise NotImplementedError(f"Softmax(axis={axis!r}) is not supported by nnfast: only axis=-1")
-        super().__init__("softmax", **kwargs)
-
-    def get_config(self):
-        return {**self.base_config(), "axis": -1}

@@ -1,4 +1,7 @@
-"""Reshaping and input layers: InputLayer (and keras.Input), Flatten."""
+"""Reshaping and input layers: InputLayer (and keras.Input), Flatten, Reshape."""
+import numpy as np
+
+from ..utils import checks
 from .base import Layer, feature_shape, unsupported
 
 
@@ -53,3 +56,41 @@ class Flatten(Layer):
 
     def backward(self, backend, dy, need_dx):
         return dy.reshape((len(dy),) + self.input_shape)
+
+
+class Reshape(Layer):
+    """(batch, ...) -> (batch, *target_shape), one size of which may be -1 (inferred): a view, no copy."""
+
+    def __init__(self, target_shape, **kwargs):
+        super().__init__(**kwargs)
+        try:
+            target = tuple(target_shape)
+        except TypeError:
+            raise TypeError(f"target_shape must be a tuple of ints, got {target_shape!r}") from None
+        for d in target:
+            if d != -1:
+                checks.integer("target_shape", d, lo=1)
+        if list(target).count(-1) > 1:
+            raise ValueError(f"target_shape may hold one -1 (the inferred size), got {target_shape!r}")
+        self.target_shape = tuple(int(d) for d in target)
+
+    def compute_output_shape(self, input_shape):
+        size = int(np.prod(input_shape))
+        known = int(np.prod([d for d in self.target_shape if d != -1]))
+        if -1 in self.target_shape:
+            if size % known:
+                raise ValueError(f"Reshape cannot make samples of shape {input_shape} into {self.target_shape}")
+            return tuple(size // known if d == -1 else d for d in self.target_shape)
+        if known != size:
+            raise ValueError(f"Reshape cannot make samples of shape {input_shape} ({size} values) into "
+                             f"{self.target_shape} ({known})")
+        return self.target_shape
+
+    def forward(self, backend, x, training):
+        return x.reshape((len(x),) + self.output_shape)
+
+    def backward(self, backend, dy, need_dx):
+        return dy.reshape((len(dy),) + self.input_shape)
+
+    def get_config(self):
+        return {**self.base_config(), "target_shape": list(self.target_shape)}

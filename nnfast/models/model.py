@@ -17,7 +17,6 @@ import numpy as np
 
 from .. import backends, losses, optimizers
 from .. import metrics as metrics_module
-from ..layers import Dropout
 from ..utils import checks
 from . import graph, npz, saving, validation
 from .locking import exclusive
@@ -150,7 +149,7 @@ class Model(Trainer):
                 grads.append(g)
             layer.bind(weights, grads)
             self._weight_views += weights
-            if isinstance(layer, Dropout):
+            if hasattr(layer, "set_seed"):  # Dropout, the noise layers: the model seeds them
                 layer.set_seed(int(rng.integers(2**63)))
         trained_layers = [layer for layer, t in zip(layers, trained) if any(t)]
         self._regularized = [layer for layer in trained_layers if getattr(layer, "kernel_regularizer", None)]

@@ -22,6 +22,7 @@ from ..layers import (
     LeakyReLU,
     Normalization,
     ReLU,
+    Reshape,
     Softmax,
 )
 from ..optimizers import NativeUpdate
@@ -115,11 +116,11 @@ class NativeStep:
 
 
 def layer_chain(layers):
-    """The layers of a chain that the one-call step runs: after any leading InputLayer and Flatten
-    layers (they only reshape the input), only layers it has a kind for, Dropouts of rate 0 left
+    """The layers of a chain that the one-call step runs: after any leading InputLayer, Flatten and
+    Reshape layers (they only reshape the input), only layers it has a kind for, Dropouts of rate 0 left
     out (they are the identity and draw nothing); else None."""
     start = 0
-    while start < len(layers) and type(layers[start]) in (InputLayer, Flatten):
+    while start < len(layers) and type(layers[start]) in (InputLayer, Flatten, Reshape):
         start += 1
     chain = layers[start:]
     if not chain or not all(type(layer) in KINDS for layer in chain):
