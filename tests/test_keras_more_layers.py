@@ -94,7 +94,7 @@ def test_leading_reshapes_keep_the_native_step_and_bad_shapes_are_refused():
         nk.layers.Reshape(12)
 
 
-@pytest.mark.parametrize("name, argument", [("GaussianNoise", 0.3), ("GaussianDropout", 0.3)])
+@pytest.mark.parametrize("name, argument", [("GaussianNoise", 0.3), ("GaussianDropout", 0.3), ("AlphaDropout", 0.2)])
 def test_noise_layers_are_the_identity_at_inference_and_train(name, argument):
     def model(K):
         return K.Sequential([K.Input(shape=(12,)), K.layers.Dense(16, activation="relu"),
@@ -138,3 +138,23 @@ def test_a_model_seeds_its_noise_layers_reproducibly():
         model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
         return model.fit(*data(), epochs=2, verbose=0).history["loss"]
     assert run() == run()
+
+
+def test_alpha_dropout_keeps_a_selu_networks_mean_and_variance():
+    native = backends.get("native")
+    x = np.random.default_rng(0).standard_normal((4000, 50)).astype(np.float32)  # what selu layers keep
+    layer = nk.layers.AlphaDropout(0.2, seed=3)
+    y = layer.forward(native, x, True).copy()
+    assert abs(y.mean()) < 0.01 and abs(y.std() - 1.0) < 0.01
+    dy = np.ones_like(x)
+    dx = layer.backward(native, dy, True)
+    kept = dx != 0
+    assert abs(kept.mean() - 0.8) < 0.01  # kept with probability 1 - rate
+    alpha_p = -1.6732632423543772 * 1.0507009873554805
+    a = ((1 - 0.2) * (1 + 0.2 * alpha_p**2)) ** -0.5
+    np.testing.assert_allclose(dx[kept], a, rtol=1e-6)
+    np.testing.assert_allclose(y[kept], a * x[kept] - a * alpha_p * 0.2, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(y[~kept], a * alpha_p - a * alpha_p * 0.2, rtol=1e-5)
+    np.testing.assert_array_equal(layer.forward(native, x, False), x)
+    with pytest.raises(NotImplementedError, match="noise_shape"):
+        nk.layers.AlphaDropout(0.2, noise_shape=(1, 50))

@@ -1,13 +1,14 @@
 """Regularization layers that add or multiply noise while training, the identity otherwise:
-GaussianNoise and GaussianDropout, with Keras 3's arguments. Their noise comes from NumPy's
-generator, seeded from the layer's seed and a count of the training forwards (as Dropout's masks,
-the same seed gives the same noise; Keras's own random stream is another)."""
+GaussianNoise, GaussianDropout and AlphaDropout, with Keras 3's arguments. Their noise comes from
+NumPy's generator, seeded from the layer's seed and a count of the training forwards (as
+Dropout's masks, the same seed gives the same noise; Keras's own random stream is another)."""
 import math
 
 import numpy as np
 
+from ..activations import SELU_ALPHA, SELU_SCALE
 from ..utils import checks
-from .base import Layer
+from .base import Layer, unsupported
 
 
 class NoiseLayer(Layer):
@@ -23,11 +24,15 @@ class NoiseLayer(Layer):
         if self.seed is None:
             self.seed = int(seed)
 
-    def standard_normal(self, shape, dtype):
-        """The next draw of N(0, 1) noise of this shape."""
+    def next_generator(self):
+        """The generator of the next training forward's noise."""
         rng = np.random.default_rng([int(self.seed or 0) & 0xFFFFFFFFFFFFFFFF, self._calls])
         self._calls += 1
-        return rng.standard_normal(shape, dtype=dtype)
+        return rng
+
+    def standard_normal(self, shape, dtype):
+        """The next draw of N(0, 1) noise of this shape."""
+        return self.next_generator().standard_normal(shape, dtype=dtype)
 
     def get_state(self):
         return {"calls": self._calls}  # where the noise continues
@@ -59,13 +64,20 @@ class GaussianNoise(NoiseLayer):
         return {**self.base_config(), "stddev": self.stddev, "seed": self.seed}
 
 
-class GaussianDropout(NoiseLayer):
-    """x * N(1, rate / (1 - rate)) noise while training (Keras's GaussianDropout); the gradient is
-    dy times the same noise."""
+class RateNoiseLayer(NoiseLayer):
+    """Base of the dropouts with a rate in [0, 1) (Keras takes 1, then divides by 0)."""
 
     def __init__(self, rate, seed=None, **kwargs):
         super().__init__(seed=seed, **kwargs)
-        self.rate = checks.real("rate", rate, 0.0, 1.0, hi_open=True)  # Keras takes 1, then divides by 0
+        self.rate = checks.real("rate", rate, 0.0, 1.0, hi_open=True)
+
+    def get_config(self):
+        return {**self.base_config(), "rate": self.rate, "seed": self.seed}
+
+
+class GaussianDropout(RateNoiseLayer):
+    """x * N(1, rate / (1 - rate)) noise while training (Keras's GaussianDropout); the gradient is
+    dy times the same noise."""
 
     def forward(self, backend, x, training):
         self._active = bool(training) and self.rate > 0
@@ -82,5 +94,35 @@ class GaussianDropout(NoiseLayer):
             return dy
         return np.multiply(dy, self._noise, out=self.buffer("dx", dy.shape, dy.dtype))
 
-    def get_config(self):
-        return {**self.base_config(), "rate": self.rate, "seed": self.seed}
+
+class AlphaDropout(RateNoiseLayer):
+    """Keras's AlphaDropout, for selu networks: while training, each value is kept with probability
+    1 - rate or set to selu's negative saturation -alpha * scale, then a * x + b restores the mean
+    and variance (a = ((1 - rate) (1 + rate alpha_p^2))^-1/2, b = -a alpha_p rate); the gradient is
+    a * dy where kept, 0 elsewhere."""
+
+    def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
+        unsupported("AlphaDropout", noise_shape=noise_shape)
+        super().__init__(rate, seed=seed, **kwargs)
+
+    def forward(self, backend, x, training):
+        self._active = bool(training) and self.rate > 0
+        if not self._active:
+            return x
+        alpha_p = -SELU_ALPHA * SELU_SCALE
+        a = ((1 - self.rate) * (1 + self.rate * alpha_p**2)) ** -0.5
+        self._kept = (self.next_generator().random(x.shape, dtype=x.dtype) >= x.dtype.type(self.rate)).astype(x.dtype)
+        self._scale = x.dtype.type(a)
+        y = self.buffer("y", x.shape, x.dtype)
+        np.multiply(x, self._kept, out=y)  # Keras: a * (x * kept + alpha_p * (1 - kept)) + b
+        y += x.dtype.type(alpha_p) * (1 - self._kept)
+        y *= self._scale
+        y += x.dtype.type(-a * alpha_p * self.rate)
+        return y
+
+    def backward(self, backend, dy, need_dx):
+        if not self._active:
+            return dy
+        dx = self.buffer("dx", dy.shape, dy.dtype)
+        np.multiply(dy, self._scale, out=dx)
+        return np.multiply(dx, self._kept, out=dx)
