@@ -20,10 +20,10 @@ MIRRORS = {  # nnfast.keras module -> the library modules it re-exports from
     "layers": ("nnfast.layers", "nnfast.models"), "models": ("nnfast.models",), "optimizers": ("nnfast.optimizers",),
     "callbacks": ("nnfast.callbacks",), "activations": ("nnfast.activations",),
     "initializers": ("nnfast.initializers.keras_defaults", "nnfast.initializers"),
-    "regularizers": ("nnfast.regularizers",),
+    "regularizers": ("nnfast.regularizers",), "constraints": ("nnfast.constraints",),
 }
 SUBMODULES = ["layers", "models", "optimizers", "optimizers.schedules", "losses", "metrics", "callbacks", "backend",
-              "activations", "initializers", "regularizers", "utils", "datasets", "datasets.mnist",
+              "activations", "initializers", "regularizers", "constraints", "utils", "datasets", "datasets.mnist",
               "datasets.fashion_mnist", "datasets.boston_housing", "datasets.cifar10"]
 
 

@@ -3,7 +3,7 @@ runs on nnfast with one changed import (``import nnfast.keras as keras``), or un
 ``python -m nnfast.keras script.py``.
 
 Each submodule mirrors the Keras module of the same name (``layers``, ``models``, ``optimizers``,
-``losses``, ``metrics``, ``callbacks``, ``activations``, ``initializers``, ``regularizers``,
+``losses``, ``metrics``, ``callbacks``, ``activations``, ``initializers``, ``regularizers``, ``constraints``,
 ``utils``, ``datasets``, and the part of ``backend`` a small network's program asks for) by one rule (see ``namespace``): it re-exports the nnfast library's objects
 that carry a Keras name. A Keras name nnfast lacks raises :class:`UnsupportedFeatureError`, which
 names the feature and points to docs/keras.md; a name Keras lacks too raises AttributeError.
@@ -13,6 +13,7 @@ from . import (  # noqa: F401 (mirror() exports the Keras submodules)
     activations,
     backend,
     callbacks,
+    constraints,
     datasets,
     initializers,
     layers,

@@ -168,6 +168,10 @@ class Layer:
         """Penalty added to the loss (adds its gradient to the parameter gradients)."""
         return 0.0
 
+    def weight_constraints(self):
+        """[(weight, constraint)] to apply after each optimizer step (Keras's kernel_constraint, ...)."""
+        return []
+
     # ---- the functional API -----------------------------------------------------------------------
 
     def __call__(self, inputs):

@@ -8,7 +8,7 @@ model trains in the Python loop, not the one-call native step. glu, sparsemax an
 callables are refused with NotImplementedError."""
 import numpy as np
 
-from .. import activations, initializers, regularizers
+from .. import activations, constraints, initializers, regularizers
 from ..activation_gradients import numpy_activation
 from ..utils import checks
 from ..utils.registry import serialize
@@ -47,8 +47,7 @@ class Dense(Layer):
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
                  activity_regularizer=None, kernel_constraint=None, bias_constraint=None, lora_rank=None,
                  lora_alpha=None, **kwargs):
-        unsupported("Dense", bias_regularizer=bias_regularizer, kernel_constraint=kernel_constraint,
-                    bias_constraint=bias_constraint, lora_rank=lora_rank, lora_alpha=lora_alpha)
+        unsupported("Dense", bias_regularizer=bias_regularizer, lora_rank=lora_rank, lora_alpha=lora_alpha)
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         self.units = checks.integer("units", units, lo=1)
         self.activation, self.numpy_activation = resolve_activation(activation)
@@ -56,6 +55,8 @@ class Dense(Layer):
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
 
     def compute_output_shape(self, input_shape):
         if len(input_shape) != 1:
@@ -106,12 +107,18 @@ class Dense(Layer):
     def regularization(self):
         return 0.0 if self.kernel_regularizer is None else float(self.kernel_regularizer(self.kernel))
 
+    def weight_constraints(self):
+        pairs = [(self.kernel, self.kernel_constraint), (self.bias, self.bias_constraint)]
+        return [(w, c) for w, c in pairs if w is not None and c is not None]
+
     def get_config(self):
         return {**self.base_config(), "units": self.units,
                 "activation": activation_config(self.activation, self.numpy_activation),
                 "use_bias": self.use_bias, "kernel_initializer": serialize(self.kernel_initializer),
                 "bias_initializer": serialize(self.bias_initializer),
-                "kernel_regularizer": serialize(self.kernel_regularizer)}
+                "kernel_regularizer": serialize(self.kernel_regularizer),
+                "kernel_constraint": serialize(self.kernel_constraint),
+                "bias_constraint": serialize(self.bias_constraint)}
 
 
 class Dropout(Layer):

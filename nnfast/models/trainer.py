@@ -79,6 +79,7 @@ class Trainer:
                 value = step.run(x, y, lr, opt.iterations + 1, check_finite, sample_weight)
             finally:  # counted even when Ctrl-C lands as the call returns
                 opt.iterations += step.call.last_updates
+            self._apply_constraints()
             return value, step.output
         if check_finite:  # the caller left the NaN/Inf check to the native step, which is not built yet
             self._inputs(x)
@@ -89,7 +90,15 @@ class Trainer:
             return value, out  # no update: the weights stay the last finite ones
         self._backward(grad)
         self.optimizer.apply(self._param_views, self._grad_views)
+        self._apply_constraints()
         return value, out
+
+    def _apply_constraints(self):
+        """Each constrained weight replaced by constraint(weight) after the step, as Keras's optimizer
+        does for the weights it trains."""
+        for layer in self._constrained:
+            for weight, constraint in layer.weight_constraints():
+                weight[...] = constraint(weight)
 
     def _prepare(self):
         """Plan training for the compiled loss and metrics: softmax fusion, metric objects and
@@ -164,7 +173,7 @@ class Trainer:
         per_batch = cbs.wants_batch_hooks()
         every_batch = cbs.wants_batch_hooks(every_batch=True)  # else native runs, one batch-end call each
         runs = None
-        if self._native_planner is not None:
+        if self._native_planner is not None and not self._constrained:  # constraints run after every step
             runs = NativeRuns(self._native_planner, self.optimizer, self._metrics, self.loss.sparse)
             if not runs.applicable(every_batch):
                 runs = None
