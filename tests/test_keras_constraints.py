@@ -1,6 +1,7 @@
 """keras.constraints on nnfast: MaxNorm, MinMaxNorm, NonNeg and UnitNorm against Keras 3's own
-objects on the same weights, and Dense(kernel_constraint=..., bias_constraint=...) trained against
-Keras 3 (torch backend) from equal weights (loss within 1e-5 relative, weights within 1e-4)."""
+objects on the same weights, and Dense(kernel_constraint=..., bias_constraint=...) and Dense's
+kernel and bias regularizers trained against Keras 3 (torch backend) from equal weights (loss
+within 1e-5 relative, weights within 1e-4)."""
 import os
 
 import numpy as np
@@ -62,3 +63,18 @@ def test_train_on_batch_applies_constraints_and_configs_keep_them():
     config = rebuilt.layers[0].get_config()
     assert config["kernel_constraint"] == {"class_name": "MaxNorm", "config": {"max_value": 0.6, "axis": 0}}
     assert config["bias_constraint"] == {"class_name": "NonNeg", "config": {}}
+
+
+def regularized(K):
+    return K.Sequential([K.Input(shape=(12,)),
+                         K.layers.Dense(16, activation="relu", kernel_regularizer=K.regularizers.L2(0.01),
+                                        bias_regularizer=K.regularizers.L1(0.02)),
+                         K.layers.Dense(3, activation="softmax", bias_regularizer="l2")])
+
+
+@pytest.mark.parametrize("optimizer", sorted(OPTIMIZERS))
+def test_kernel_and_bias_regularizers_train_as_keras(optimizer):
+    x, y = data()
+    ours, theirs, histories = train_both(regularized, x, y, OPTIMIZERS[optimizer])
+    assert_same_training(ours, theirs, histories)  # the losses include the penalties in both
+    assert ours.layers[0].get_config()["bias_regularizer"] == {"class_name": "L1", "config": {"l1": 0.02}}

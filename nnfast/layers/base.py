@@ -164,6 +164,11 @@ class Layer:
             b = self._buffers[(key, shape)] = np.empty(shape, dtype)
         return b
 
+    def weight_regularizers(self):
+        """[(weight, its gradient, regularizer)]: the penalties this layer adds to the loss (its backward
+        adds their gradients)."""
+        return []
+
     def regularization(self):
         """Penalty added to the loss (adds its gradient to the parameter gradients)."""
         return 0.0

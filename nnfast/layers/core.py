@@ -47,7 +47,7 @@ class Dense(Layer):
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
                  activity_regularizer=None, kernel_constraint=None, bias_constraint=None, lora_rank=None,
                  lora_alpha=None, **kwargs):
-        unsupported("Dense", bias_regularizer=bias_regularizer, lora_rank=lora_rank, lora_alpha=lora_alpha)
+        unsupported("Dense", lora_rank=lora_rank, lora_alpha=lora_alpha)
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         self.units = checks.integer("units", units, lo=1)
         self.activation, self.numpy_activation = resolve_activation(activation)
@@ -55,6 +55,7 @@ class Dense(Layer):
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
         self.kernel_constraint = constraints.get(kernel_constraint)
         self.bias_constraint = constraints.get(bias_constraint)
 
@@ -98,14 +99,18 @@ class Dense(Layer):
         dx = self.buffer("dx", (len(dy), self.input_dim), dy.dtype) if need_dx else None
         backend.dense_backward(self._x, self.kernel, self._z, dy, self.kernel_activation, dx,
                                self.kernel_grad, self.bias_grad)
-        if self.kernel_regularizer is not None:
-            kernel = self.kernel
-            penalty = self.buffer("dpenalty", kernel.shape, kernel.dtype)
-            self.kernel_grad[...] += self.kernel_regularizer.gradient(kernel, out=penalty)
+        for name, (weight, grad, regularizer) in zip(("kernel", "bias"), self.weight_regularizers()):
+            penalty = self.buffer("d" + name + "_penalty", weight.shape, weight.dtype)
+            grad[...] += regularizer.gradient(weight, out=penalty)
         return dx
 
+    def weight_regularizers(self):
+        triples = [(self.kernel, self.kernel_grad, self.kernel_regularizer),
+                   (self.bias, self.bias_grad, self.bias_regularizer)]
+        return [(w, g, r) for w, g, r in triples if w is not None and r is not None]
+
     def regularization(self):
-        return 0.0 if self.kernel_regularizer is None else float(self.kernel_regularizer(self.kernel))
+        return sum(float(regularizer(weight)) for weight, _, regularizer in self.weight_regularizers())
 
     def weight_constraints(self):
         pairs = [(self.kernel, self.kernel_constraint), (self.bias, self.bias_constraint)]
@@ -117,6 +122,7 @@ class Dense(Layer):
                 "use_bias": self.use_bias, "kernel_initializer": serialize(self.kernel_initializer),
                 "bias_initializer": serialize(self.bias_initializer),
                 "kernel_regularizer": serialize(self.kernel_regularizer),
+                "bias_regularizer": serialize(self.bias_regularizer),
                 "kernel_constraint": serialize(self.kernel_constraint),
                 "bias_constraint": serialize(self.bias_constraint)}
 
