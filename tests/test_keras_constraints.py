@@ -78,3 +78,21 @@ def test_kernel_and_bias_regularizers_train_as_keras(optimizer):
     ours, theirs, histories = train_both(regularized, x, y, OPTIMIZERS[optimizer])
     assert_same_training(ours, theirs, histories)  # the losses include the penalties in both
     assert ours.layers[0].get_config()["bias_regularizer"] == {"class_name": "L1", "config": {"l1": 0.02}}
+
+
+def activity_regularized(K):
+    return K.Sequential([K.Input(shape=(12,)),
+                         K.layers.Dense(16, activation="relu", activity_regularizer=K.regularizers.L1(0.01)),
+                         K.layers.ActivityRegularization(l1=0.001, l2=0.01),
+                         K.layers.Dense(8, activation="tanh", activity_regularizer="l2", trainable=False),
+                         K.layers.Dense(3, activation="softmax")])
+
+
+@pytest.mark.parametrize("optimizer", sorted(OPTIMIZERS))
+def test_activity_regularizers_train_and_evaluate_as_keras(optimizer):
+    x, y = data()
+    ours, theirs, histories = train_both(activity_regularized, x, y, OPTIMIZERS[optimizer])
+    assert_same_training(ours, theirs, histories)  # each penalty divided by the batch size, as Keras 3
+    np.testing.assert_allclose(ours.evaluate(x, y, verbose=0), theirs.evaluate(x, y, verbose=0), rtol=1e-5)
+    assert ours.layers[1].get_config()["l2"] == theirs.layers[1].get_config()["l2"] == 0.01
+    assert ours.layers[0].get_config()["activity_regularizer"] == {"class_name": "L1", "config": {"l1": 0.01}}

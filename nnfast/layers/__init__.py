@@ -1,7 +1,8 @@
 """Layers with Keras 3's names and arguments: Dense, Activation, ReLU, LeakyReLU, ELU, PReLU,
 Softmax, Dropout, GaussianNoise, GaussianDropout, AlphaDropout, InputLayer, Flatten, Reshape,
 Rescaling, the merges Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate (and their
-functional forms add, subtract, ...), BatchNormalization, LayerNormalization, Normalization.
+functional forms add, subtract, ...), BatchNormalization, LayerNormalization, Normalization,
+ActivityRegularization.
 
 A layer declares its weights (WeightSpec); the model allocates them in its arenas and binds views
 (see base.py). ``LAYERS`` maps class names to classes (for configs and saved models)."""
@@ -11,6 +12,7 @@ from .core import Dense, Dropout
 from .merging import (Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract, add, average, concatenate,
                       maximum, minimum, multiply, subtract)
 from .normalization import BatchNormalization, LayerNormalization, Normalization
+from .regularization import ActivityRegularization
 from .noise import AlphaDropout, GaussianDropout, GaussianNoise
 from .rescaling import Rescaling
 from .reshaping import Flatten, InputLayer, Reshape
@@ -19,9 +21,10 @@ __all__ = ["Layer", "WeightSpec", "Dense", "Activation", "ReLU", "LeakyReLU", "E
            "GaussianNoise", "GaussianDropout", "AlphaDropout", "InputLayer", "Flatten", "Reshape", "Rescaling", "Add",
            "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "add", "subtract", "multiply",
            "average", "maximum", "minimum", "concatenate", "BatchNormalization", "LayerNormalization",
-           "Normalization", "LAYERS", "reset_names"]
+           "Normalization", "ActivityRegularization", "LAYERS", "reset_names"]
 
 LAYERS = {cls.__name__: cls for cls in (Dense, Activation, ReLU, LeakyReLU, ELU, PReLU, Softmax, Dropout,
                                         GaussianNoise, GaussianDropout, AlphaDropout, InputLayer, Flatten, Reshape,
                                         Rescaling, Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate,
-                                        BatchNormalization, LayerNormalization, Normalization)}
+                                        BatchNormalization, LayerNormalization, Normalization,
+                                        ActivityRegularization)}

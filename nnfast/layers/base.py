@@ -13,7 +13,9 @@ from typing import Callable
 
 import numpy as np
 
+from .. import regularizers
 from ..utils import checks
+from ..utils.registry import serialize
 
 FLOAT_DTYPES = ("float32", "float64")
 
@@ -76,10 +78,12 @@ class Layer:
 
     def __init__(self, name=None, trainable=True, dtype=None, autocast=True, input_shape=None, input_dim=None,
                  batch_size=None, batch_input_shape=None, activity_regularizer=None, weights=None):
-        unsupported(type(self).__name__, activity_regularizer=activity_regularizer, weights=weights)
+        unsupported(type(self).__name__, weights=weights)
         if name is not None and not isinstance(name, str):
             raise TypeError(f"name must be a str, got {name!r}")
         self.name = auto_name(type(self).__name__) if name is None else name
+        # a penalty on the layer's output, divided by the batch size, added to the loss (Keras 3)
+        self.activity_regularizer = regularizers.get(activity_regularizer)
         self.trainable = checks.flag("trainable", trainable)
         self.autocast = checks.flag("autocast", autocast)  # one dtype per model: nothing to cast
         self.dtype = None if dtype is None else np.dtype(checks.one_of("dtype", np.dtype(dtype).name, FLOAT_DTYPES))
@@ -193,6 +197,8 @@ class Layer:
             config["dtype"] = self.dtype.name
         if self.declared_input_shape is not None:
             config["input_shape"] = list(self.declared_input_shape)
+        if self.activity_regularizer is not None:
+            config["activity_regularizer"] = serialize(self.activity_regularizer)
         return config
 
     def get_config(self):
@@ -212,3 +218,14 @@ class Layer:
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+class IdentityLayer(Layer):
+    """A layer whose output is its input, and whose input's gradient is its output's (InputLayer,
+    ActivityRegularization)."""
+
+    def forward(self, backend, x, training):
+        return x
+
+    def backward(self, backend, dy, need_dx):
+        return dy

@@ -2,10 +2,10 @@
 import numpy as np
 
 from ..utils import checks
-from .base import Layer, feature_shape, unsupported
+from .base import IdentityLayer, Layer, feature_shape, unsupported
 
 
-class InputLayer(Layer):
+class InputLayer(IdentityLayer):
     """The entry of a model: declares the per-sample shape of one input (``keras.Input`` makes one
     and returns its symbolic output)."""
 
@@ -21,12 +21,6 @@ class InputLayer(Layer):
         super().__init__(name=name, dtype=dtype, batch_size=batch_size, input_shape=feature_shape("shape", shape),
                          **kwargs)
         self.build(self.declared_input_shape)
-
-    def forward(self, backend, x, training):
-        return x
-
-    def backward(self, backend, dy, need_dx):
-        return dy
 
     def get_config(self):
         config = self.base_config()

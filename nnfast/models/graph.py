@@ -129,21 +129,28 @@ class GraphRun:
             for j in src:
                 consumers[j] += 1
         self.shared = [c > 1 for c in consumers]  # gradients from several consumers are summed
+        self.activity_penalty = 0.0  # of the last forward
 
     @property
     def layers(self):
         return [n.layer for n in self.nodes]
 
     def forward(self, backend, inputs, training):
+        """The output for a batch; `activity_penalty` is then the sum of the layers' activity
+        regularizers on their outputs, each divided by the batch size (Keras 3's added losses)."""
         values = [None] * len(self.nodes)
         for i, x in zip(self.input_positions, inputs):
             values[i] = x
+        self.activity_penalty = 0.0
         for i, node in enumerate(self.nodes):
             src = self.sources[i]
             if not src:
                 continue
             args = [values[j] for j in src] if node.layer.multiple_inputs else values[src[0]]
             values[i] = node.layer.forward(backend, args, training)
+            regularizer = node.layer.activity_regularizer
+            if regularizer is not None and len(values[i]):
+                self.activity_penalty += regularizer(values[i]) / len(values[i])
         self.values = values
         return values[-1]
 
@@ -155,6 +162,9 @@ class GraphRun:
             if not src or not self.needs_grad[i] or grads[i] is None:
                 continue
             layer = self.nodes[i].layer
+            if layer.activity_regularizer is not None:  # its penalty's gradient joins the output's
+                y = self.values[i]
+                grads[i] = grads[i] + layer.activity_regularizer.gradient(y) / y.dtype.type(len(y))
             if layer.multiple_inputs:
                 results = layer.backward(backend, grads[i], any(self.needs_grad[j] for j in src))
             else:

@@ -153,6 +153,7 @@ class Model(Trainer):
                 layer.set_seed(int(rng.integers(2**63)))
         trained_layers = [layer for layer, t in zip(layers, trained) if any(t)]
         self._regularized = [layer for layer in trained_layers if layer.weight_regularizers()]
+        self._activity_regularized = any(layer.activity_regularizer is not None for layer in layers)
         self._constrained = [layer for layer in trained_layers if layer.weight_constraints()]
         self._graph = graph.GraphRun(nodes, input_nodes, trained_layers)
         self._input_layers = [n.layer for n in input_nodes]

@@ -61,7 +61,7 @@ class Trainer:
                 value = self.loss(y, self._predictions(out) if fused else out, sample_weight=sample_weight)
         for layer in self._regularized:
             value += layer.regularization()
-        return value, grad
+        return value + self._graph.activity_penalty, grad
 
     def _backward(self, grad):
         """Backward through the layers down to the first trained one (which needs no dx)."""
@@ -114,7 +114,8 @@ class Trainer:
         # argmax of logits is argmax of softmax: only other metrics need the probabilities
         self._metrics_need_probs = last.fused_softmax and any(not isinstance(m, argmax_only) for m in self._metrics)
         chain = layer_chain(self._graph.layers) if self.fast_step and not self.multiple_inputs else None
-        native = chain is not None and covers(chain, self.loss, self.backend, self._regularized)
+        native = chain is not None and covers(chain, self.loss, self.backend,
+                                              self._regularized or self._activity_regularized)
         self._native_planner = (NativeStepPlanner(chain, self.loss, self._param_views, self._grad_views,
                                                   self.dtype) if native else None)
         self._prepared = True
