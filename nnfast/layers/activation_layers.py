@@ -134,18 +134,20 @@ class PReLU(Layer):
 
     def forward(self, backend, x, training):
         self._x = x
-        zero = x.dtype.type(0.0)
         y = self.buffer("y", x.shape, x.dtype)
-        np.multiply(self.weights[0], np.maximum(-x, zero), out=y)  # Keras: relu(x) + (-alpha) * relu(-x)
-        return np.subtract(np.maximum(x, zero), y, out=y)
+        negative = np.minimum(x, x.dtype.type(0.0), out=self.buffer("negative", x.shape, x.dtype))
+        np.multiply(negative, self.weights[0], out=y)  # Keras's (-alpha) * relu(-x), the same bits
+        return np.add(np.maximum(x, x.dtype.type(0.0), out=self.buffer("positive", x.shape, x.dtype)), y, out=y)
 
     def backward(self, backend, dy, need_dx):
         x, alpha, zero = self._x, self.weights[0], dy.dtype.type(0.0)
-        if self.grads[0] is not None:
-            reduced = (0,) + tuple(self.shared_axes or ())
-            np.copyto(self.grads[0], -np.sum(dy * np.maximum(-x, zero), axis=reduced).reshape(alpha.shape))
-        dx = self.buffer("dx", dy.shape, dy.dtype)
-        return np.copyto(dx, np.where(x > 0, dy, np.where(x < 0, dy * alpha, zero))) or dx
+        slope, work = self.buffer("slope", dy.shape, dy.dtype), self.buffer("work", dy.shape, dy.dtype)
+        if self.grads[0] is not None:  # -sum(dy * relu(-x)) over the batch (and the shared axes)
+            np.multiply(dy, np.minimum(x, zero, out=work), out=work)
+            np.copyto(self.grads[0], np.sum(work, axis=(0,) + tuple(self.shared_axes or ())).reshape(alpha.shape))
+        np.multiply(np.less(x, zero, out=slope, casting="unsafe"), alpha, out=slope)  # alpha where x < 0,
+        slope += np.greater(x, zero, out=work, casting="unsafe")  # 1 where x > 0, 0 at 0 (as torch)
+        return np.multiply(dy, slope, out=self.buffer("dx", dy.shape, dy.dtype))
 
     def get_config(self):
         return {**self.base_config(), "alpha_initializer": serialize(self.alpha_initializer),
