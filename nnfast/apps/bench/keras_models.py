@@ -1,9 +1,10 @@
-"""Keras models section (issue #12 item 9): two models as a Keras user writes them, trained side by
-side by nnfast (`import nnfast.keras as keras`), real Keras 3 (the same program; torch backend) and
-the equivalent PyTorch eager loop, per epoch, on the thread counts stated. (1) The lecture notes'
-Fashion-MNIST model: Input(28, 28), Flatten, Dense 10 softmax, Adam(), sparse categorical
-cross-entropy, metrics=["accuracy"], batch 32, on synthetic images of Fashion-MNIST's shape
-(float32 in [0, 1), labels 0-9 given by a fixed random linear teacher, so that the model can learn).
+"""Keras models section (issue #12 item 9): its two models, and a third, as a Keras user writes
+them, trained side by side by nnfast (`import nnfast.keras as keras`), real Keras 3 (the same
+program; torch backend) and the equivalent PyTorch eager loop, per epoch, on the thread counts
+stated. (1) The lecture notes' Fashion-MNIST model: Input(28, 28), Flatten, Dense 10 softmax,
+Adam(), sparse categorical cross-entropy, metrics=["accuracy"], batch 32, on synthetic images of
+Fashion-MNIST's shape (float32 in [0, 1), labels 0-9 given by a fixed random linear teacher, so
+that the model can learn).
 (2) A tabular MLP: Input(64), three blocks of Dense 256, BatchNormalization, ReLU, Dropout 0.3, then
 Dense 1 sigmoid, Adam(), binary cross-entropy, metrics=["accuracy"], batch 256,
 class_weight {0: 1.0, 1: 4.0}, on synthetic rows (64 standard-normal float32 features, 20%
