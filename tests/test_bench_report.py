@@ -622,9 +622,10 @@ def test_discards_stop_after_as_many_as_the_repeats(monkeypatch):
 
 def test_placement_held_judges_one_probe_against_the_best(monkeypatch):
     monkeypatch.setattr(timing, "placement", timing.Placement(threads=2, best={2: 200.0}))
-    assert not timing.placement_held(probe=lambda nt: 150.0)
-    assert timing.placement_held(probe=lambda nt: 170.0)
-    assert timing.placement_held(probe=lambda nt: 260.0) and timing.placement.best == {2: 260.0}
+    steady = lambda: 1e-7  # noqa: E731 (a constant hand-off: the real probe swings on a busy host)
+    assert not timing.placement_held(probe=lambda nt: 150.0, handoff=steady)
+    assert timing.placement_held(probe=lambda nt: 170.0, handoff=steady)
+    assert timing.placement_held(probe=lambda nt: 260.0, handoff=steady) and timing.placement.best == {2: 260.0}
 
 
 def _clock(durations):
