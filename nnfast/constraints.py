@@ -22,7 +22,7 @@ from .utils.registry import Configurable, resolve
 from .utils.registry import serialize as serialize_object
 
 __all__ = ["Constraint", "MaxNorm", "MinMaxNorm", "NonNeg", "UnitNorm", "max_norm", "min_max_norm", "non_neg",
-           "unit_norm", "get", "serialize", "deserialize"]
+           "unit_norm", "get", "checked", "serialize", "deserialize"]
 
 EPSILON = 1e-7  # Keras's backend.epsilon()
 
@@ -110,6 +110,17 @@ _BY_NAME = {"max_norm": MaxNorm, "min_max_norm": MinMaxNorm, "non_neg": NonNeg, 
 def get(identifier):
     """A constraint from a name, a class or instance, a serialize() dict or a callable; None -> None."""
     return resolve(identifier, "constraint", Constraint, _BY_NAME)
+
+
+def checked(name, identifier, ndim):
+    """get(identifier), with its `axis` (if it has one) checked against a weight of `ndim` axes: a
+    bad axis fails here, not after the optimizer step that the constraint follows."""
+    constraint = get(identifier)
+    axis = getattr(constraint, "axis", None)
+    axes = axis if isinstance(axis, (tuple, list)) else () if axis is None else (axis,)
+    for a in axes:
+        checks.integer(f"{name}.axis", a, lo=-ndim, hi=ndim - 1)
+    return constraint
 
 
 def serialize(constraint):

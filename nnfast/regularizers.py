@@ -24,7 +24,7 @@ import numpy as np
 from .utils import checks
 from .utils.registry import Configurable, resolve
 
-__all__ = ["Regularizer", "L1L2", "L1", "L2", "l1", "l2", "l1_l2", "get"]
+__all__ = ["Regularizer", "L1L2", "L1", "L2", "l1", "l2", "l1_l2", "get", "for_training"]
 
 
 class Regularizer(Configurable):
@@ -104,3 +104,13 @@ _BY_NAME = {"l1": L1, "l2": L2, "l1_l2": L1L2}
 def get(identifier):
     """A regularizer from a name ("l1", "l2", "l1_l2"), a class or instance, or a callable; None -> None."""
     return resolve(identifier, "regularizer", Regularizer, _BY_NAME)
+
+
+def for_training(name, identifier):
+    """get(identifier) for a layer that trains with it: a regularizer must also give its gradient
+    (nnfast has no automatic differentiation), so a plain callable is a TypeError naming `name`."""
+    regularizer = get(identifier)
+    if regularizer is not None and not callable(getattr(regularizer, "gradient", None)):
+        raise TypeError(f"{name} must be an nnfast regularizer (L1, L2, L1L2, or a Regularizer subclass with "
+                        f"gradient()), got {identifier!r}: nnfast cannot differentiate a plain callable")
+    return regularizer

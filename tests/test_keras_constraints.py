@@ -96,3 +96,21 @@ def test_activity_regularizers_train_and_evaluate_as_keras(optimizer):
     np.testing.assert_allclose(ours.evaluate(x, y, verbose=0), theirs.evaluate(x, y, verbose=0), rtol=1e-5)
     assert ours.layers[1].get_config()["l2"] == theirs.layers[1].get_config()["l2"] == 0.01
     assert ours.layers[0].get_config()["activity_regularizer"] == {"class_name": "L1", "config": {"l1": 0.01}}
+
+
+def test_a_constraint_axis_the_weight_lacks_is_refused_when_the_layer_is_made():
+    for bad in (nk.constraints.MaxNorm(axis=2), nk.constraints.UnitNorm(axis=(0, 3)), nk.constraints.MaxNorm(axis="0")):
+        with pytest.raises((ValueError, TypeError), match="kernel_constraint.axis"):
+            nk.layers.Dense(3, kernel_constraint=bad)
+    with pytest.raises(ValueError, match="bias_constraint.axis must be <= 0"):
+        nk.layers.Dense(3, bias_constraint=nk.constraints.MaxNorm(axis=1))
+    assert nk.layers.Dense(3, kernel_constraint=nk.constraints.MaxNorm(axis=-1)).kernel_constraint.axis == -1
+
+
+def test_a_regularizer_without_a_gradient_is_refused_when_the_layer_is_made():
+    def penalty(w):
+        return 0.1 * np.sum(w**2)
+    for argument in ("kernel_regularizer", "bias_regularizer", "activity_regularizer"):
+        with pytest.raises(TypeError, match=f"{argument} must be an nnfast regularizer"):
+            nk.layers.Dense(3, **{argument: penalty})
+    assert nk.layers.Dense(3, kernel_regularizer=nk.regularizers.L2(0.1)).kernel_regularizer.l2 == 0.1

@@ -39,25 +39,15 @@ class Activation(Layer):
         return {**self.base_config(), "activation": activation_config(self.activation, self.numpy_activation)}
 
 
-def non_negative(name, value, allow_none=False):
-    """A real >= 0 (Keras's rule for the ReLU layer's arguments), or None where allowed."""
-    if value is None and allow_none:
-        return None
-    value = checks.real(name, value)
-    if value < 0:
-        raise ValueError(f"{name} must be >= 0 (as in Keras), got {value}")
-    return value
-
-
 class ReLU(Activation):
     """Keras's ReLU layer: max(x, 0), values above max_value clipped, values at or below threshold
     set to 0 and negative_slope * (x - threshold) added below it. The defaults (and a slope of 0.2
     alone) run natively, other arguments in NumPy."""
 
     def __init__(self, max_value=None, negative_slope=0.0, threshold=0.0, **kwargs):
-        self.max_value = non_negative("max_value", max_value, allow_none=True)
-        self.negative_slope = non_negative("negative_slope", negative_slope)
-        self.threshold = non_negative("threshold", threshold)
+        self.max_value = checks.optional_real("max_value", max_value)  # each >= 0, as Keras checks
+        self.negative_slope = checks.real("negative_slope", negative_slope)
+        self.threshold = checks.real("threshold", threshold)
         super().__init__(functools.partial(activations.relu, negative_slope=self.negative_slope,
                                            max_value=self.max_value, threshold=self.threshold), **kwargs)
 

@@ -83,7 +83,7 @@ class Layer:
             raise TypeError(f"name must be a str, got {name!r}")
         self.name = auto_name(type(self).__name__) if name is None else name
         # a penalty on the layer's output, divided by the batch size, added to the loss (Keras 3)
-        self.activity_regularizer = regularizers.get(activity_regularizer)
+        self.activity_regularizer = regularizers.for_training("activity_regularizer", activity_regularizer)
         self.trainable = checks.flag("trainable", trainable)
         self.autocast = checks.flag("autocast", autocast)  # one dtype per model: nothing to cast
         self.dtype = None if dtype is None else np.dtype(checks.one_of("dtype", np.dtype(dtype).name, FLOAT_DTYPES))
@@ -169,13 +169,17 @@ class Layer:
         return b
 
     def weight_regularizers(self):
-        """[(weight, its gradient, regularizer)]: the penalties this layer adds to the loss (its backward
-        adds their gradients)."""
+        """[(weight, its gradient, regularizer)]: the penalties this layer adds to the loss."""
         return []
 
     def regularization(self):
-        """Penalty added to the loss (adds its gradient to the parameter gradients)."""
-        return 0.0
+        """The weight penalties added to the loss."""
+        return sum(float(regularizer(weight)) for weight, _, regularizer in self.weight_regularizers())
+
+    def add_regularizer_gradients(self):
+        """Adds each weight penalty's gradient to its weight's gradient (after the layer's backward)."""
+        for weight, grad, regularizer in self.weight_regularizers():
+            grad[...] += regularizer.gradient(weight, out=self.buffer("dpenalty", weight.shape, weight.dtype))
 
     def weight_constraints(self):
         """[(weight, constraint)] to apply after each optimizer step (Keras's kernel_constraint, ...)."""

@@ -54,10 +54,10 @@ class Dense(Layer):
         self.use_bias = checks.truth("use_bias", use_bias)
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        self.kernel_regularizer = regularizers.for_training("kernel_regularizer", kernel_regularizer)
+        self.bias_regularizer = regularizers.for_training("bias_regularizer", bias_regularizer)
+        self.kernel_constraint = constraints.checked("kernel_constraint", kernel_constraint, ndim=2)
+        self.bias_constraint = constraints.checked("bias_constraint", bias_constraint, ndim=1)
 
     def compute_output_shape(self, input_shape):
         if len(input_shape) != 1:
@@ -99,18 +99,13 @@ class Dense(Layer):
         dx = self.buffer("dx", (len(dy), self.input_dim), dy.dtype) if need_dx else None
         backend.dense_backward(self._x, self.kernel, self._z, dy, self.kernel_activation, dx,
                                self.kernel_grad, self.bias_grad)
-        for name, (weight, grad, regularizer) in zip(("kernel", "bias"), self.weight_regularizers()):
-            penalty = self.buffer("d" + name + "_penalty", weight.shape, weight.dtype)
-            grad[...] += regularizer.gradient(weight, out=penalty)
+        self.add_regularizer_gradients()
         return dx
 
     def weight_regularizers(self):
         triples = [(self.kernel, self.kernel_grad, self.kernel_regularizer),
                    (self.bias, self.bias_grad, self.bias_regularizer)]
         return [(w, g, r) for w, g, r in triples if w is not None and r is not None]
-
-    def regularization(self):
-        return sum(float(regularizer(weight)) for weight, _, regularizer in self.weight_regularizers())
 
     def weight_constraints(self):
         pairs = [(self.kernel, self.kernel_constraint), (self.bias, self.bias_constraint)]

@@ -117,8 +117,8 @@ class Extremum(ElementwiseMerge):
         grads, g = [None] * len(xs), dy
         for i in range(len(xs) - 1, 0, -1):
             a, b = running[i - 1], xs[i]
-            wins_a = self.pick(a, b) == a  # a is the extremum (or ties)
-            wins_b = self.pick(a, b) == b
+            extremum = self.pick(a, b)
+            wins_a, wins_b = extremum == a, extremum == b  # both at a tie
             share = np.where(wins_a & wins_b, g / 2, g)
             grads[i] = np.where(wins_b, share, 0).astype(dy.dtype)
             g = np.where(wins_a, share, 0).astype(dy.dtype)
