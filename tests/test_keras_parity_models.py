@@ -100,6 +100,16 @@ def assert_same_training(ours, theirs, histories):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4 * max(1.0, float(np.abs(b).max())))
 
 
+def assert_continues_after_save_and_load(model, x, y, path):
+    """A fitted model saved and loaded predicts the same, and both go on training identically (its
+    layers' streams, the optimizer's state and the weights all carried over)."""
+    model.save(path)
+    loaded = nk.models.load_model(path)
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+    again = [m.fit(x, y, epochs=2, verbose=0, shuffle=False).history["loss"] for m in (model, loaded)]
+    assert again[0] == again[1]
+
+
 OPTIMIZERS = {"sgd": lambda K: K.optimizers.SGD(0.05, momentum=0.9), "adam": lambda K: K.optimizers.Adam(0.01)}
 
 

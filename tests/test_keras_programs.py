@@ -187,6 +187,14 @@ def test_wide_and_deep_with_newer_layers_agrees_with_keras(tmp_path):
     assert_agree(out, keras_output(keras), SUMMARY_TOTALS + ("params", "layer types:", "fixed-weights"))
 
 
+def test_embeddings_and_dot_programs_agree_with_keras(tmp_path):
+    keras = start_on_keras(tmp_path, "prog_embeddings.py", *KERAS_ARGS)
+    out = succeeded(run_on_nnfast(tmp_path, "prog_embeddings.py"))
+    assert value(out, "recommender mse / variance:") < 0.2
+    assert value(out, "tabular acc:") > 0.9
+    assert_agree(out, keras_output(keras), SUMMARY_TOTALS + ("recommender params:", "fixed-weights"))
+
+
 def test_regression_with_layer_normalization_agrees_with_keras(tmp_path):
     keras = start_on_keras(tmp_path, "prog_regression.py", *KERAS_ARGS)
     out = succeeded(run_on_nnfast(tmp_path, "prog_regression.py"))

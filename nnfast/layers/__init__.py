@@ -1,16 +1,17 @@
 """Layers with Keras 3's names and arguments: Dense, Activation, ReLU, LeakyReLU, ELU, PReLU,
 Softmax, Dropout, GaussianNoise, GaussianDropout, AlphaDropout, InputLayer, Flatten, Reshape,
-Rescaling, the merges Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate (and their
-functional forms add, subtract, ...), BatchNormalization, LayerNormalization, Normalization,
-ActivityRegularization.
+Rescaling, the merges Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, Dot (and
+their functional forms add, subtract, ..., dot), BatchNormalization, LayerNormalization, Normalization,
+ActivityRegularization, Embedding.
 
 A layer declares its weights (WeightSpec); the model allocates them in its arenas and binds views
 (see base.py). ``LAYERS`` maps class names to classes (for configs and saved models)."""
 from .base import Layer, WeightSpec, reset_names
 from .activation_layers import ELU, Activation, LeakyReLU, PReLU, ReLU, Softmax
 from .core import Dense, Dropout
-from .merging import (Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract, add, average, concatenate,
-                      maximum, minimum, multiply, subtract)
+from .embedding import Embedding
+from .merging import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract, add, average,
+                      concatenate, dot, maximum, minimum, multiply, subtract)
 from .normalization import BatchNormalization, LayerNormalization, Normalization
 from .regularization import ActivityRegularization
 from .noise import AlphaDropout, GaussianDropout, GaussianNoise
@@ -19,12 +20,12 @@ from .reshaping import Flatten, InputLayer, Reshape
 
 __all__ = ["Layer", "WeightSpec", "Dense", "Activation", "ReLU", "LeakyReLU", "ELU", "PReLU", "Softmax", "Dropout",
            "GaussianNoise", "GaussianDropout", "AlphaDropout", "InputLayer", "Flatten", "Reshape", "Rescaling", "Add",
-           "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "add", "subtract", "multiply",
-           "average", "maximum", "minimum", "concatenate", "BatchNormalization", "LayerNormalization",
-           "Normalization", "ActivityRegularization", "LAYERS", "reset_names"]
+           "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Dot", "add", "subtract",
+           "multiply", "average", "maximum", "minimum", "concatenate", "dot", "BatchNormalization", "LayerNormalization",
+           "Normalization", "ActivityRegularization", "Embedding", "LAYERS", "reset_names"]
 
 LAYERS = {cls.__name__: cls for cls in (Dense, Activation, ReLU, LeakyReLU, ELU, PReLU, Softmax, Dropout,
                                         GaussianNoise, GaussianDropout, AlphaDropout, InputLayer, Flatten, Reshape,
-                                        Rescaling, Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate,
+                                        Rescaling, Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, Dot,
                                         BatchNormalization, LayerNormalization, Normalization,
-                                        ActivityRegularization)}
+                                        ActivityRegularization, Embedding)}

@@ -168,6 +168,11 @@ class Layer:
             b = self._buffers[(key, shape)] = np.empty(shape, dtype)
         return b
 
+    def check_samples(self, x, name):
+        """Raises ValueError when samples x (the model's input `name`, converted) are values this
+        layer cannot take though the model's checks passed them (Embedding: indices out of range).
+        The model calls it on the layers its inputs feed, before any step."""
+
     def weight_regularizers(self):
         """[(weight, its gradient, regularizer)]: the penalties this layer adds to the loss."""
         return []

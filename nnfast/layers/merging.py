@@ -1,6 +1,6 @@
-"""Merging layers of the functional API: Add, Subtract, Multiply, Average, Maximum, Minimum and
-Concatenate (of flat features), and Keras's functional forms add(...), concatenate(...), ... that
-make the layer and call it on the inputs."""
+"""Merging layers of the functional API: Add, Subtract, Multiply, Average, Maximum, Minimum,
+Concatenate (of flat features) and Dot, and Keras's functional forms add(...), concatenate(...),
+dot(...), ... that make the layer and call it on the inputs."""
 import numpy as np
 
 from ..utils import checks
@@ -164,6 +164,100 @@ class Concatenate(Merge):
         return {**self.base_config(), "axis": -1}
 
 
+class Dot(Merge):
+    """Keras's batched dot product of two inputs over axes (a0, a1) of their batched shapes (the
+    batch axis is 0 and is never summed): per sample, the sum over those axes of x0 * x1, with x0's
+    other axes then x1's; a sum down to a scalar is (1,) per sample. normalize=True first scales
+    each input along its axis to unit L2 norm as keras.ops.normalize does, x * min(rsqrt(sum(x^2)),
+    1 / 1e-7), and the gradient goes back through that as torch takes it."""
+
+    EPSILON = 1e-7  # keras.backend.epsilon(), the bound of normalize's inverse norm
+
+    def __init__(self, axes, normalize=False, **kwargs):
+        if isinstance(axes, (list, tuple)):
+            if len(axes) != 2:
+                raise ValueError(f"axes must be an int or a pair of ints, got {axes!r}")
+            axes = [checks.integer("axes", a, lo=None) for a in axes]
+        else:
+            axes = checks.integer("axes", axes, lo=None)
+        super().__init__(**kwargs)
+        self.axes = axes
+        self.normalize = checks.truth("normalize", normalize)
+
+    def batched_axes(self, input_shapes):
+        """(a0, a1): the summed axes of the two batched inputs, negative ones counted from the end."""
+        ranks = [len(s) + 1 for s in input_shapes]
+        axes = [self.axes] * 2 if isinstance(self.axes, int) else list(self.axes)
+        axes = [a % r if a < 0 else a for a, r in zip(axes, ranks)]
+        if 0 in axes or any(a >= r for a, r in zip(axes, ranks)):
+            raise ValueError(f"Dot axes {self.axes} must name a non-batch axis of inputs of shapes "
+                             f"{[(None,) + tuple(s) for s in input_shapes]}")
+        return axes
+
+    def build(self, input_shapes):
+        if len(input_shapes) != 2:
+            raise ValueError(f"A Dot layer should be called on a list of 2 inputs, got {len(input_shapes)}")
+        return super().build(input_shapes)
+
+    def compute_output_shape(self, input_shapes):
+        (a0, a1), (s0, s1) = self.batched_axes(input_shapes), input_shapes
+        if s0[a0 - 1] != s1[a1 - 1]:
+            raise ValueError(f"Dot: incompatible input shapes {s0} and {s1} along axes {a0}, {a1}: "
+                             f"{s0[a0 - 1]} != {s1[a1 - 1]}")
+        shape = tuple(d for i, d in enumerate(s0) if i != a0 - 1) + tuple(d for i, d in enumerate(s1) if i != a1 - 1)
+        return shape or (1,)
+
+    def subscripts(self):
+        """einsum subscripts (x0, x1, out) of the batched product: z the batch, k the summed axis."""
+        (a0, a1), (s0, s1) = self.batched_axes(self.input_shapes), self.input_shapes
+        first = [chr(ord("a") + i) for i in range(len(s0))]
+        second = [chr(ord("l") + i) for i in range(len(s1))]
+        first[a0 - 1] = second[a1 - 1] = "k"
+        out = [c for c in first if c != "k"] + [c for c in second if c != "k"]
+        return "z" + "".join(first), "z" + "".join(second), "z" + "".join(out)
+
+    def forward(self, backend, xs, training):
+        self._inputs_seen = xs
+        if self.normalize:
+            xs = [x * self.unit_factor(x, a)[0] for x, a in zip(xs, self.batched_axes(self.input_shapes))]
+        self._operands = xs
+        first, second, out = self.subscripts()
+        y = np.einsum(f"{first},{second}->{out}", xs[0], xs[1]).astype(xs[0].dtype, copy=False)
+        self._product_shape = y.shape
+        return y.reshape((len(y),) + self.output_shape)
+
+    def unit_factor(self, x, axis):
+        """(min(r, 1/eps), r) with r = rsqrt(sum(x^2)) along the batched axis (kept)."""
+        with np.errstate(divide="ignore"):
+            r = (1 / np.sqrt(np.sum(np.square(x), axis=axis, keepdims=True))).astype(x.dtype, copy=False)
+        return np.minimum(r, x.dtype.type(1 / self.EPSILON)), r
+
+    def unit_backward(self, du, x, axis):
+        """dL/dx of u = x * min(r, B): du * m + x * sum(du * x) * dm/dr * dr/ds * 2, with dr/ds = -r^3 / 2
+        and dm/dr 1 where r < B, 0 where r > B, a half at a tie (torch's minimum). A zero vector gets
+        NaN, as in Keras on torch (0 times the infinite dr/ds)."""
+        m, r = self.unit_factor(x, axis)
+        bound = x.dtype.type(1 / self.EPSILON)
+        slope = np.where(r < bound, 1.0, np.where(r == bound, 0.5, 0.0)).astype(x.dtype)
+        with np.errstate(invalid="ignore", over="ignore"):  # a zero vector: 0 * inf, NaN, as torch's autograd
+            through_r = slope * r * r * r
+        return (du * m - x * (np.sum(du * x, axis=axis, keepdims=True) * through_r)).astype(x.dtype, copy=False)
+
+    def backward(self, backend, dy, need_dx):
+        first, second, out = self.subscripts()
+        x0, x1 = self._operands
+        dy = dy.reshape(self._product_shape)
+        grads = [np.einsum(f"{out},{second}->{first}", dy, x1).astype(dy.dtype, copy=False),
+                 np.einsum(f"{out},{first}->{second}", dy, x0).astype(dy.dtype, copy=False)]
+        if self.normalize:
+            grads = [self.unit_backward(g, x, a) for g, x, a in
+                     zip(grads, self._inputs_seen, self.batched_axes(self.input_shapes))]
+        return grads
+
+    def get_config(self):
+        return {**self.base_config(), "axes": self.axes, "normalize": self.normalize}
+
+
 def functional_form(cls):
     """Keras's functional form of a merging layer: ``add(inputs, **kwargs)`` is
     ``Add(**kwargs)(inputs)`` (and ``concatenate(inputs, axis=-1)`` passes its axis the same way)."""
@@ -178,3 +272,8 @@ def functional_form(cls):
 
 add, subtract, multiply, average, maximum, minimum, concatenate = (
     functional_form(cls) for cls in (Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate))
+
+
+def dot(inputs, axes=-1, **kwargs):
+    """Dot(axes, **kwargs)(inputs): Keras's functional form, whose axes default to -1."""
+    return Dot(axes=axes, **kwargs)(inputs)

@@ -17,6 +17,7 @@ import numpy as np
 
 from .. import backends, losses, optimizers
 from .. import metrics as metrics_module
+from ..layers.base import Layer, auto_name
 from ..utils import checks
 from . import graph, npz, saving, validation
 from .locking import exclusive
@@ -58,7 +59,7 @@ class Model(Trainer):
         if self.dtype is None or self.dtype.name not in DTYPES:
             raise ValueError(f"dtype must be one of {DTYPES}, got {dtype!r}")
         self.seed = seed
-        self.name = name if name is not None else self.default_name
+        self.name = name if name is not None else auto_name(self.default_name)  # "functional_1", ... as Keras
         self.trainable = trainable
         self.built = False
         self.optimizer = self.loss = None
@@ -102,6 +103,11 @@ class Model(Trainer):
     def input_shape(self):
         shapes = [(None,) + t.sample_shape for t in self.inputs]
         return shapes if self.multiple_inputs else shapes[0]
+
+    @property
+    def output_shape(self):
+        """(None, *the per-sample output shape) once built (Keras's ``model.output_shape``), else None."""
+        return (None,) + tuple(self._graph.nodes[-1].layer.output_shape) if self._ensure_built() else None
 
     @property
     def input_dim(self):
@@ -157,6 +163,10 @@ class Model(Trainer):
         self._constrained = [layer for layer in trained_layers if layer.weight_constraints()]
         self._graph = graph.GraphRun(nodes, input_nodes, trained_layers)
         self._input_layers = [n.layer for n in input_nodes]
+        # (input index, layer) for each layer an input feeds that checks its samples (Embedding)
+        self._sample_checks = [(i, node.layer) for node in nodes for i, source in enumerate(input_nodes)
+                               if type(node.layer).check_samples is not Layer.check_samples
+                               and any(t.node is source for t in node.inputs)]
         self.built = True
 
     @property
@@ -286,13 +296,20 @@ class Model(Trainer):
                 and x.flags.c_contiguous and x.flags.aligned):
             if check_finite:
                 validation.require_finite(x, name)
-            return x
+            return self._checked_samples(x, name)
         if not self._ensure_built():
             self.build_for_samples(validation.features(x, name).shape[1:])
         if self.multiple_inputs:
-            return validation.input_list(x, self.dtype, [layer.output_shape for layer in self._input_layers],
-                                         [layer.name for layer in self._input_layers], name)
-        return validation.inputs(x, self.dtype, self._input_layers[0].output_shape, name)
+            return self._checked_samples(
+                validation.input_list(x, self.dtype, [layer.output_shape for layer in self._input_layers],
+                                      [layer.name for layer in self._input_layers], name), name)
+        return self._checked_samples(validation.inputs(x, self.dtype, self._input_layers[0].output_shape, name), name)
+
+    def _checked_samples(self, x, name):
+        """x (converted), once the layers the inputs feed have checked their samples (Layer.check_samples)."""
+        for i, layer in self._sample_checks:
+            layer.check_samples(x[i] if self.multiple_inputs else x, f"{name}[{i}]" if self.multiple_inputs else name)
+        return x
 
     def _targets(self, y, n, name="y", check_finite=True):
         """y as the loss needs it: int64 class indices, or (n, outputs) rows of the model's dtype."""

@@ -302,14 +302,14 @@ class Trainer:
 
     @exclusive
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
-        """Model outputs for x, (n, outputs), in the model's dtype."""
+        """Model outputs for x, (n, *the output shape), in the model's dtype."""
         unsupported_fit_arguments(steps=steps, callbacks=callbacks)
         x = self._inputs(x)
         batch_size = validation.batch_size(batch_size)
         if self.loss is not None:
             self._prepare()
         n = batches.sample_count(x)
-        out = np.empty((n, self.output_dim), self.dtype)
+        out = np.empty((n,) + self.output_shape[1:], self.dtype)
         for s in range(0, n, batch_size):
             out[s:s + batch_size] = self._predictions(self._forward(batches.rows(x, s, s + batch_size), False))
         return out

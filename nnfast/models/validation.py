@@ -43,10 +43,21 @@ def require_finite(a, name):
         raise ValueError(f"{name} contains NaN or Inf")
 
 
+def adjusted_rank(x, sample_shape):
+    """Keras's rank adjustment of a model's input: an array one axis short of (n, *sample_shape)
+    whose missing last axis is 1 (labels-like ids, (n,), for an Input of shape (1,)) gains it, and
+    one with an extra last axis of 1 loses it; any other array is returned as it is."""
+    if x.ndim == len(sample_shape) and sample_shape[-1] == 1:
+        return x.reshape(x.shape + (1,))
+    if x.ndim == len(sample_shape) + 2 and x.shape[-1] == 1:
+        return x.reshape(x.shape[:-1])
+    return x
+
+
 def inputs(x, dtype, sample_shape, name="x"):
     """x as a C-contiguous (n, *sample_shape) array of `dtype`, checked (NaN/Inf included). The
     model skips this for an x already in its layout (see Model._inputs)."""
-    x = features(x, name)
+    x = features(adjusted_rank(array(x, name), tuple(sample_shape)), name)
     if len(sample_shape) == 1 and x.ndim == 2 and x.shape[1] != sample_shape[0]:
         raise ValueError(f"{name} has {x.shape[1]} features but the model's input size is {sample_shape[0]}")
     if x.shape[1:] != tuple(sample_shape):
