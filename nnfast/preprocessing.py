@@ -1,6 +1,6 @@
 """Array helpers for preparing data, with Keras 3's names and results: ``to_categorical`` (class
-indices to one-hot rows) and ``normalize`` (rows scaled to unit norm). nnfast.keras.utils exports
-them as ``keras.utils.to_categorical`` and ``keras.utils.normalize``.
+indices to one-hot rows), ``normalize`` (rows scaled to unit norm) and ``pad_sequences`` (lists of
+word ids to one padded array). nnfast.keras.utils exports them under the same names.
 """
 import math
 import numbers
@@ -9,7 +9,7 @@ import numpy as np
 
 from .utils import checks
 
-__all__ = ["to_categorical", "normalize"]
+__all__ = ["to_categorical", "normalize", "pad_sequences"]
 
 
 def to_categorical(x, num_classes=None):
@@ -70,6 +70,46 @@ def normalize(x, axis=-1, order=2):
     norm = np.linalg.norm(values, order, axis, keepdims=True)
     norm[norm == 0] = 1
     return values / norm
+
+
+def pad_sequences(sequences, maxlen=None, dtype="int32", padding="pre", truncating="pre", value=0.0):
+    """Keras 3's pad_sequences: a (len(sequences), maxlen, *sample shape) array of `dtype`, each
+    sequence's last maxlen items (truncating="pre", or its first with "post") placed at the end
+    of its row (padding="pre", or at the start with "post"), the rest `value`. maxlen defaults to
+    the longest sequence's length. The arguments are checked before anything is built (Keras
+    checks padding and truncating only when a sequence needs them); an empty list gives a
+    (0, maxlen or 0) array where Keras fails on the maximum of no lengths."""
+    maxlen = checks.optional_integer("maxlen", maxlen, lo=0)
+    padding = checks.one_of("padding", padding, ("pre", "post"))
+    truncating = checks.one_of("truncating", truncating, ("pre", "post"))
+    if not hasattr(sequences, "__len__"):
+        raise ValueError("sequences must be iterable: a list of sequences")
+    lengths, sample_shape = [], None
+    for s in sequences:
+        if not hasattr(s, "__len__"):
+            raise ValueError(f"sequences must be a list of iterables, found {s!r}")
+        lengths.append(len(s))
+        if sample_shape is None and len(s):  # the first non-empty sequence's item shape, as Keras
+            sample_shape = np.asarray(s).shape[1:]
+    sample_shape = sample_shape or ()
+    if maxlen is None:
+        maxlen = max(lengths, default=0)
+    is_text = np.issubdtype(dtype, np.str_) or np.issubdtype(dtype, np.bytes_)
+    if isinstance(value, str) and dtype is not object and not is_text:
+        raise ValueError(f"dtype {dtype} cannot hold the padding value {value!r}: use dtype=object for strings")
+    padded = np.full((len(lengths), maxlen) + sample_shape, value, dtype=dtype)
+    for row, s in enumerate(sequences):
+        if not len(s) or not maxlen:
+            continue
+        kept = np.asarray(s[-maxlen:] if truncating == "pre" else s[:maxlen], dtype=dtype)
+        if kept.shape[1:] != sample_shape:
+            raise ValueError(f"sequence {row} has items of shape {kept.shape[1:]}, the first non-empty one "
+                             f"{sample_shape}")
+        if padding == "post":
+            padded[row, :len(kept)] = kept
+        else:
+            padded[row, -len(kept):] = kept
+    return padded
 
 
 def _sample(values, limit=6):

@@ -195,6 +195,13 @@ def test_embeddings_and_dot_programs_agree_with_keras(tmp_path):
     assert_agree(out, keras_output(keras), SUMMARY_TOTALS + ("recommender params:", "fixed-weights"))
 
 
+def test_text_classifier_program_agrees_with_keras(tmp_path):
+    keras = start_on_keras(tmp_path, "prog_text_classifier.py", *KERAS_ARGS)
+    out = succeeded(run_on_nnfast(tmp_path, "prog_text_classifier.py"))
+    assert value(out, "average-pooled acc:") > 0.85 and value(out, "max-pooled acc:") > 0.8
+    assert_agree(out, keras_output(keras), SUMMARY_TOTALS + ("padded:", "post-padded:", "fixed-weights"))
+
+
 def test_regression_with_layer_normalization_agrees_with_keras(tmp_path):
     keras = start_on_keras(tmp_path, "prog_regression.py", *KERAS_ARGS)
     out = succeeded(run_on_nnfast(tmp_path, "prog_regression.py"))

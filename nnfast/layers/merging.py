@@ -5,6 +5,7 @@ import numpy as np
 
 from ..utils import checks
 from .base import Layer
+from .unit_normalization import unit_scale, unit_scale_backward
 
 
 class Merge(Layer):
@@ -219,29 +220,13 @@ class Dot(Merge):
     def forward(self, backend, xs, training):
         self._inputs_seen = xs
         if self.normalize:
-            xs = [x * self.unit_factor(x, a)[0] for x, a in zip(xs, self.batched_axes(self.input_shapes))]
+            axes = self.batched_axes(self.input_shapes)
+            xs = [x * unit_scale(x, (a,), self.EPSILON)[0] for x, a in zip(xs, axes)]
         self._operands = xs
         first, second, out = self.subscripts()
         y = np.einsum(f"{first},{second}->{out}", xs[0], xs[1]).astype(xs[0].dtype, copy=False)
         self._product_shape = y.shape
         return y.reshape((len(y),) + self.output_shape)
-
-    def unit_factor(self, x, axis):
-        """(min(r, 1/eps), r) with r = rsqrt(sum(x^2)) along the batched axis (kept)."""
-        with np.errstate(divide="ignore"):
-            r = (1 / np.sqrt(np.sum(np.square(x), axis=axis, keepdims=True))).astype(x.dtype, copy=False)
-        return np.minimum(r, x.dtype.type(1 / self.EPSILON)), r
-
-    def unit_backward(self, du, x, axis):
-        """dL/dx of u = x * min(r, B): du * m + x * sum(du * x) * dm/dr * dr/ds * 2, with dr/ds = -r^3 / 2
-        and dm/dr 1 where r < B, 0 where r > B, a half at a tie (torch's minimum). A zero vector gets
-        NaN, as in Keras on torch (0 times the infinite dr/ds)."""
-        m, r = self.unit_factor(x, axis)
-        bound = x.dtype.type(1 / self.EPSILON)
-        slope = np.where(r < bound, 1.0, np.where(r == bound, 0.5, 0.0)).astype(x.dtype)
-        with np.errstate(invalid="ignore", over="ignore"):  # a zero vector: 0 * inf, NaN, as torch's autograd
-            through_r = slope * r * r * r
-        return (du * m - x * (np.sum(du * x, axis=axis, keepdims=True) * through_r)).astype(x.dtype, copy=False)
 
     def backward(self, backend, dy, need_dx):
         first, second, out = self.subscripts()
@@ -250,7 +235,7 @@ class Dot(Merge):
         grads = [np.einsum(f"{out},{second}->{first}", dy, x1).astype(dy.dtype, copy=False),
                  np.einsum(f"{out},{first}->{second}", dy, x0).astype(dy.dtype, copy=False)]
         if self.normalize:
-            grads = [self.unit_backward(g, x, a) for g, x, a in
+            grads = [unit_scale_backward(g, x, (a,), self.EPSILON) for g, x, a in
                      zip(grads, self._inputs_seen, self.batched_axes(self.input_shapes))]
         return grads
 
