@@ -118,6 +118,7 @@ def dropout_forward(
 
 # dx = dy / (1 - rate) where mask is 1, else 0.
 def dropout_backward(dy: Array, mask: NDArray[np.uint8], rate: float, out: Array | None, /) -> Array: ...
+def embedding_backward(dy: Array, indices: NDArray[np.integer], rows: int, out: Array | None, /) -> Array: ...
 
 # Normalization of x (batch, features): batch norm per feature (mean, inv_std (features,)), layer
 # norm per row (mean, inv_std (batch,)). Forward returns (y, mean, inv_std); in training, batch norm

@@ -34,6 +34,10 @@ class NativeBackend:
     def dropout_backward(self, dy, mask, rate, out):
         return ops.dropout_backward(dy, mask, rate, out=out)
 
+    def embedding_backward(self, dy, indices, out):
+        """out (rows, cols) = dy (n, cols) summed into the rows `indices` (n) name."""
+        return _core.embedding_backward(dy, indices, len(out), out)
+
     def loss(self, name, pred, target, out, *params):
         """(loss, grad) of the loss kernel `name` (a loss function of nnfast.ops: mse, huber,
         softmax_cross_entropy, ...), params its delta or label smoothing."""
@@ -97,6 +101,10 @@ class ReferenceBackend:
 
     def dropout_backward(self, dy, mask, rate, out):
         out[...] = reference.dropout_backward(dy, mask, rate)
+        return out
+
+    def embedding_backward(self, dy, indices, out):
+        out[...] = reference.embedding_backward(dy, indices, len(out))
         return out
 
     def loss(self, name, pred, target, out, *params):

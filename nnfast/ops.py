@@ -365,6 +365,19 @@ def dropout_backward(dy, mask, rate, out=None):
         return call_with_views(error, dropout_backward, locals())
 
 
+# --- embedding ---------------------------------------------------------------------------------
+
+def embedding_backward(dy, indices, rows, out=None):
+    """dw (rows, cols) of an embedding table: the rows of dy (n, cols) summed into the rows indices
+    (n integers in [0, rows)) name, each element's sum in the order its rows come (the same bits as
+    nnfast.reference, for any thread count); rows no index names get 0. out: optional (rows, cols)
+    array to write into."""
+    try:
+        return _core.embedding_backward(dy, indices, checks.integer("rows", rows, lo=0), out)
+    except TypeError as error:  # another library's arrays? (nnfast.utils.interop)
+        return call_with_views(error, embedding_backward, locals())
+
+
 # --- normalization -----------------------------------------------------------------------------
 # Keras 3's BatchNormalization (per feature, over the batch) and LayerNormalization (per row, over
 # the last axis) on x (batch, features). Statistics are two-pass (mean, then the biased variance as

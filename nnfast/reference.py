@@ -874,6 +874,27 @@ def dropout_backward(dy, mask, rate):
 
 
 # --------------------------------------------------------------------------------------------------
+# embedding
+# --------------------------------------------------------------------------------------------------
+
+def embedding_backward(dy, indices, rows):
+    """dw (rows, cols): the rows of dy (n, cols) summed into the rows `indices` (n) name, each
+    element's sum in the order its rows come (as NumPy's add.at sums them): the Embedding layer's
+    gradient, torch's dense one (rows no index names get 0)."""
+    (dy,) = _float_arrays(dy=dy)
+    rows = checks.integer("rows", rows, lo=0)
+    indices = np.asarray(indices)
+    if dy.ndim != 2 or indices.shape != (len(dy),) or indices.dtype.kind not in "iu":
+        raise ValueError(f"dy must be (n, cols) and indices n integers, got shapes {dy.shape} and {indices.shape}")
+    if indices.size and (indices.min() < 0 or indices.max() >= rows):
+        raise ValueError(f"indices must be in [0, {rows}), got {indices.min()} .. {indices.max()}")
+    dw = np.zeros((rows, dy.shape[1]), dy.dtype)
+    for i, row in enumerate(indices):  # in turn, each add in the kernels' subnormal mode (np.add.at has none)
+        dw[row] = dw[row] + dy[i]
+    return dw
+
+
+# --------------------------------------------------------------------------------------------------
 # normalization
 # --------------------------------------------------------------------------------------------------
 # Keras 3's BatchNormalization (per feature) and LayerNormalization (per row) on x (batch, features),

@@ -426,6 +426,11 @@ def test_keras_models_data():
     assert set(np.unique(y)) == {0.0, 1.0} and abs(y.mean() - keras_models.POSITIVE_SHARE) < 0.01
     _, y_test = keras_models.model_data("tabular", 20000, seed=1)
     assert not np.array_equal(y, y_test)
+    x, y = keras_models.model_data("text", 20000)
+    assert x.shape == (20000, keras_models.REVIEW_WORDS) and x.dtype == np.int64 and y.dtype == np.float32
+    assert 0 <= x.min() and x.max() < keras_models.VOCABULARY and 0.4 < y.mean() < 0.6
+    _, y_test = keras_models.model_data("text", 20000, seed=1)
+    assert not np.array_equal(y, y_test)
     with pytest.raises(ValueError, match="unknown model"):
         keras_models.model_data("nope", 10)
 
@@ -471,6 +476,7 @@ def test_keras_models_section_tables():
     assert paths["fashion"] == "one-call native step"
     assert paths["tabular"] in ("one-call native step", "Python loop over native kernels")
     assert paths["keras_face"] == "Python loop over native kernels"  # elu, swish, PReLU, noise, MaxNorm
+    assert paths["text"] == "Python loop over native kernels"  # Embedding, GlobalAveragePooling1D
     text = keras_models.markdown(rows)
     assert "**Time per 60000-sample epoch**" in text and "scaled x117.188" in text
     assert "**Equal work**" in text and "| model | threads | system | loss | accuracy | held-out accuracy |" in text

@@ -157,6 +157,18 @@ def test_elementwise_activations_on_subnormals_match_bit_for_bit(rng, activation
         assert_same_bits(nf.ops.activation_backward(y, dy, activation), ref.activation_backward(y, dy, activation))
 
 
+@FLUSH
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_embedding_sums_of_subnormals_match_bit_for_bit(rng, dtype, flush):
+    dy = around_tiny(rng, dtype, 4096).reshape(256, 16)
+    indices = rng.integers(0, 9, 256)  # many rows summed into each: subnormal partial sums on the way
+    with nf.flush_denormal(flush):
+        dw = nf.ops.embedding_backward(dy, indices, 9)
+        assert_same_bits(dw, ref.embedding_backward(dy, indices, 9))
+    if flush:
+        assert subnormal_count(dw) == 0
+
+
 def assert_flushed_like(got, want, dtype, flush):
     """Flushing on: exact zeros in the same places, the rest within a few ulps (the kernels' exp is
     the C library's, the reference's NumPy's). Off: IEEE's subnormals appear."""

@@ -86,6 +86,7 @@ PYBIND11_MODULE(_core, m) {
     bindings::register_dense(m);
     bindings::register_losses(m);
     bindings::register_dropout(m);
+    bindings::register_embedding(m);
     bindings::register_normalization(m);
     bindings::register_dense_stack(m);
     bindings::register_capi(m);

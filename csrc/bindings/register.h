@@ -11,6 +11,7 @@ void register_limits(pybind11::module_& m);
 void register_dense(pybind11::module_& m);
 void register_losses(pybind11::module_& m);
 void register_dropout(pybind11::module_& m);
+void register_embedding(pybind11::module_& m);
 void register_normalization(pybind11::module_& m);
 void register_dense_stack(pybind11::module_& m);
 void register_capi(pybind11::module_& m);

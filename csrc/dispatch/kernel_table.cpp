@@ -5,6 +5,7 @@
 #include "kernels/activations.h"
 #include "kernels/dense.h"
 #include "kernels/dropout.h"
+#include "kernels/embedding.h"
 #include "kernels/finite.h"
 #include "kernels/limits.h"
 #include "kernels/losses.h"
@@ -44,7 +45,7 @@ template <class T>
 constexpr KernelSet<T> kernel_set() {
     return KernelSet<T>{&activation_forward<T>, &activation_backward<T>, &gemm<T>, &gemm_blocking<T>,
                         &dense_forward<T>, &dense_backward<T>, &pointwise_loss<T>, &row_loss<T>, &weighted_loss<T>,
-                        &dropout_forward<T>, &dropout_backward<T>, &batch_norm_forward<T>,
+                        &dropout_forward<T>, &dropout_backward<T>, &embedding_backward<T>, &batch_norm_forward<T>,
                         &batch_norm_backward<T>, &batch_norm_tail_forward<T>, &batch_norm_tail_backward<T>,
                         &layer_norm_forward<T>, &layer_norm_backward<T>,
                         &normalization_forward<T>, &normalization_backward<T>, &all_finite<T>,

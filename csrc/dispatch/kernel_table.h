@@ -45,6 +45,9 @@ struct KernelSet {
     void (*dropout_forward)(T* y, uint8_t* mask, const T* x, int64_t n, double rate, uint64_t seed);
     // dx (n) = dy (n) / (1 - rate) where mask (n), else 0.
     void (*dropout_backward)(T* dx, const T* dy, const uint8_t* mask, int64_t n, double rate);
+    // dw (rows, cols) = the rows of dy (n, cols) summed into the rows indices (n) name, in order
+    // (kernels/embedding.h): the Embedding layer's gradient.
+    void (*embedding_backward)(T* dw, const T* dy, const int64_t* indices, int64_t n, int64_t rows, int64_t cols);
     // Batch normalization of x (rows, cols) per column (kernels/normalization.h): y (rows, cols);
     // mean, inv_std (cols) the statistics used; in training the batch's, with moving_mean and
     // moving_var (cols) updated in place. gamma, beta (cols) may be null.

@@ -4,7 +4,8 @@ dtype) and are cast as Keras casts them: truncated toward zero; exact up to 2**2
 negative index counts from the end once (-1 is the last row), as keras.ops.take on torch; anything
 outside [-input_dim, input_dim) is refused with a ValueError before a step runs. The gradient is
 torch's dense one: the output gradients summed into the rows their indices picked (the rows no
-index picked get 0, and an optimizer with momentum still moves them)."""
+index picked get 0, and an optimizer with momentum still moves them), summed in order by a native
+kernel (nnfast.ops.embedding_backward)."""
 import warnings
 
 import numpy as np
@@ -86,9 +87,9 @@ class Embedding(Layer):
 
     def backward(self, backend, dy, need_dx):
         grad = self.grads[0]
-        if grad is not None:
-            grad.fill(0)
-            np.add.at(grad, self._indices.reshape(-1), dy.reshape(-1, self.embedding_dim))
+        if grad is not None:  # the rows of dy summed into the rows their indices name (0 elsewhere)
+            backend.embedding_backward(np.ascontiguousarray(dy).reshape(-1, self.embedding_dim),
+                                       self._indices.reshape(-1), grad)
             self.add_regularizer_gradients()
         if not need_dx:
             return None
