@@ -103,6 +103,8 @@ def op_jobs(dtype):
     jobs["softmax_cross_entropy"] = lambda: ops.softmax_cross_entropy(x, rows_t, label_smoothing=0.1)
     jobs["dropout_forward"] = lambda: ops.dropout_forward(x, 0.3, 12345)
     jobs["dropout_backward"] = lambda: ops.dropout_backward(dy, ops.dropout_forward(x, 0.3, 9)[1], 0.3)
+    rows_of_table = labels(59, ROWS, 37)  # repeated rows: sums whose order matters
+    jobs["embedding_backward"] = lambda: ops.embedding_backward(dy, rows_of_table, 37)
 
     def batch_norm():
         moving_mean, moving_var = np.zeros(COLS, dtype), np.ones(COLS, dtype)
