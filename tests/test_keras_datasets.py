@@ -12,7 +12,7 @@ import tarfile
 import numpy as np
 import pytest
 
-from nnfast.keras.datasets import boston_housing, cache, cifar10, fashion_mnist, mnist
+from nnfast.keras.datasets import boston_housing, cache, cifar10, fashion_mnist, imdb, mnist
 
 os.environ.setdefault("KERAS_BACKEND", "torch")  # for the comparison with Keras itself
 
@@ -179,6 +179,56 @@ def test_cifar10_refuses_a_batch_that_would_run_code(tmp_path):
     path.write_bytes(pickle.dumps({b"data": os.getcwd}))  # any global outside NumPy's array rebuild
     with pytest.raises(pickle.UnpicklingError, match="refusing to load"):
         cifar10.load_batch(str(path))
+
+
+def write_imdb(folder):
+    """imdb.npz as Keras's file is: object arrays of Python int lists (ragged), int64 labels."""
+    rng = np.random.default_rng(4)
+
+    def reviews(n):
+        out = np.empty(n, dtype=object)
+        for i in range(n):
+            out[i] = [int(w) for w in rng.integers(1, 60, int(rng.integers(2, 14)))]
+        return out
+
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "imdb.npz"
+    np.savez(path, x_train=reviews(30), y_train=rng.integers(0, 2, 30), x_test=reviews(12),
+             y_test=rng.integers(0, 2, 12))
+    return path
+
+
+@pytest.mark.parametrize("arguments", [{}, {"num_words": 20}, {"num_words": 20, "skip_top": 5},
+                                       {"maxlen": 10}, {"start_char": None}, {"oov_char": None, "num_words": 30},
+                                       {"index_from": 0, "start_char": None, "seed": 7}])
+def test_imdb_reads_the_cached_npz_as_keras_does(keras_home, monkeypatch, arguments):
+    path = write_imdb(keras_home / "datasets")
+    monkeypatch.setattr(imdb, "FILE_HASH", sha256(path))
+    ours = imdb.load_data(**arguments)
+    keras_imdb = keras_dataset("imdb")
+    monkeypatch.setattr(keras_imdb, "get_file", lambda *args, **kwargs: str(path))
+    theirs = keras_imdb.load_data(**arguments)
+    for (x, y), (kx, ky) in zip(ours, theirs):
+        assert x.dtype == kx.dtype == object and x.shape == kx.shape
+        assert [list(r) for r in x] == [list(r) for r in kx]
+        np.testing.assert_array_equal(y, ky)
+    with pytest.raises(ValueError, match="maxlen"):
+        imdb.load_data(maxlen=1)
+
+
+def test_imdb_word_index_and_a_tampered_file(keras_home, monkeypatch):
+    folder = keras_home / "datasets"
+    folder.mkdir(parents=True)
+    index = folder / "imdb_word_index.json"
+    index.write_text('{"the": 1, "movie": 17}')
+    monkeypatch.setattr(imdb, "WORD_INDEX_HASH", hashlib.md5(index.read_bytes()).hexdigest())
+    assert imdb.get_word_index() == {"the": 1, "movie": 17}
+    hostile = folder / "imdb.npz"
+    np.savez(hostile, x_train=np.array([os.getcwd], dtype=object), y_train=np.zeros(1),
+             x_test=np.array([os.getcwd], dtype=object), y_test=np.zeros(1))
+    monkeypatch.setattr(imdb, "FILE_HASH", sha256(hostile))
+    with pytest.raises(pickle.UnpicklingError, match="refusing to load"):
+        imdb.load_data()
 
 
 # --------------------------------------------------------------------------------------------------

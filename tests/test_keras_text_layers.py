@@ -45,7 +45,11 @@ def test_global_pooling_matches_keras(kind, dimensions, data_format, keepdims):
                                getattr(keras.layers, name)(data_format=data_format, keepdims=keepdims), x)
 
 
-def test_pooling_aliases_and_refusals():
+def test_pooling_aliases_names_and_refusals():
+    nk.backend.clear_session()
+    keras.backend.clear_session()
+    for name in ("GlobalAveragePooling1D", "GlobalMaxPool2D", "UnitNormalization", "GlobalAveragePooling1D"):
+        assert getattr(nk.layers, name)().name == getattr(keras.layers, name)().name  # "global_average_pooling1d"
     assert nk.layers.GlobalAvgPool1D is nk.layers.GlobalAveragePooling1D
     assert nk.layers.GlobalMaxPool2D is nk.layers.GlobalMaxPooling2D
     with pytest.raises(ValueError, match="3 axes"):

@@ -25,7 +25,9 @@ _name_counts = {}  # prefix -> layers named so far in this process, as Keras's u
 def auto_name(cls_name):
     """Keras's default layer name: the class name in snake_case, then _1, _2, ... ("dense",
     "dense_1", "batch_normalization")."""
-    prefix = re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", cls_name).lower()
+    prefix = re.sub(r"\W+", "", cls_name)  # Keras's to_snake_case: "GlobalAveragePooling1D" -> "..._pooling1d"
+    prefix = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", prefix)
+    prefix = re.sub("([a-z])([A-Z])", r"\1_\2", prefix).lower()
     count = _name_counts.get(prefix, 0)
     _name_counts[prefix] = count + 1
     return prefix if count == 0 else f"{prefix}_{count}"

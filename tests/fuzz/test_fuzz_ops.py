@@ -145,6 +145,10 @@ def valid_case(draw, name):
         if name == "batch_norm_backward":
             kw["training"] = draw(st.booleans())
         return kw, ["dx_out", "dgamma_out", "dbeta_out"]
+    elif name == "embedding_backward":
+        n, rows = draw(st.integers(0, 9)), draw(st.integers(1, 9))
+        kw = {"dy": arr((n, draw(st.integers(0, 6)))), "rows": rows,
+              "indices": rng.integers(0, rows, n).astype(draw(st.sampled_from((np.int32, np.int64, np.uint8))))}
     elif name == "normalization_backward":
         f = draw(st.integers(1, 6))
         kw = {"dy": arr((draw(st.integers(0, 6)), f)), "variance": arr((f,), positive=True),
@@ -213,7 +217,7 @@ def reference_check(name, kw, written, before):
              if isinstance(v, np.ndarray) or isinstance(v, list) and v and isinstance(v[0], np.ndarray)]
     dtype = first[0].dtype if first else np.dtype(np.float64)
     eps = float(np.finfo(dtype).eps) if dtype.kind == "f" else 0.0
-    if name in UPDATES or name.startswith("dropout"):
+    if name in UPDATES or name.startswith("dropout") or name == "embedding_backward":
         tol = 0
     elif name in GEMM_LIKE:
         tol = 64 * eps * (1 + max(a.shape[0] if a.ndim else 1 for a in ref_kw.values() if isinstance(a, np.ndarray)))
@@ -255,7 +259,7 @@ def test_every_ops_function_is_fuzzed():
     assert set(FUNCTIONS) == set(UPDATES) | set(POINTWISE) | set(ROWWISE) | set(GEMM_LIKE) | {
         "activation_forward", "activation_backward", "dropout_forward", "dropout_backward", "batch_norm_forward",
         "batch_norm_backward", "layer_norm_forward", "layer_norm_backward", "normalization_forward",
-        "normalization_backward"}
+        "normalization_backward", "embedding_backward"}
 
 
 @pytest.mark.parametrize("name", FUNCTIONS)

@@ -1,39 +1,24 @@
 """keras.datasets.cifar10 on nnfast: CIFAR-10's pickled batches, from the archive in Keras's cache
 (downloaded there if missing and extracted beside it)."""
 import os
-import pickle
 
 import numpy as np
 
 from ..namespace import mirror
 from .cache import get_file
+from .safe_pickle import ArrayUnpickler
 
 ORIGIN = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
 FILE_HASH = "6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001ce"
 FOLDER = "cifar-10-batches-py-target"  # Keras's name: the archive is FOLDER_archive beside it
 TRAIN_BATCHES = tuple(f"data_batch_{i}" for i in range(1, 6))
 
-# What a batch may reference: NumPy's array reconstruction (under NumPy 1 and 2 names), nothing
-# that could run code from a tampered file.
-PICKLE_GLOBALS = frozenset({("numpy", "ndarray"), ("numpy", "dtype"), ("numpy.core.multiarray", "_reconstruct"),
-                            ("numpy._core.multiarray", "_reconstruct")})
-
-
-class BatchUnpickler(pickle.Unpickler):
-    """Unpickles CIFAR batches (written by Python 2, so their str are bytes) and refuses any
-    global but NumPy's array reconstruction."""
-
-    def find_class(self, module, name):
-        if (module, name) in PICKLE_GLOBALS:
-            return super().find_class(module, name)
-        raise pickle.UnpicklingError(f"refusing to load {module}.{name} from a CIFAR batch: the file is corrupt "
-                                     "or was tampered with")
-
 
 def load_batch(path, label_key="labels"):
     """(data uint8 (n, 3, 32, 32), labels) of one pickled CIFAR batch."""
     with open(path, "rb") as f:
-        batch = {key.decode("utf8"): value for key, value in BatchUnpickler(f, encoding="bytes").load().items()}
+        # written by Python 2, so their str are bytes; nothing but NumPy arrays may be rebuilt
+        batch = {key.decode("utf8"): value for key, value in ArrayUnpickler(f, encoding="bytes").load().items()}
     data = batch["data"]
     return data.reshape(data.shape[0], 3, 32, 32), batch[label_key]
 
