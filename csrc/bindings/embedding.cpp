@@ -24,11 +24,7 @@ py::array_t<int64_t> table_indices(py::handle obj, py::ssize_t n, int64_t rows) 
                               shape_str(given));
     auto idx = py::array_t<int64_t, py::array::c_style | py::array::forcecast>::ensure(given);
     if (!idx) throw py::error_already_set();
-    const int64_t* v = idx.data();
-    for (py::ssize_t i = 0; i < n; ++i)
-        if (v[i] < 0 || v[i] >= rows)
-            throw py::value_error("indices must be in [0, " + std::to_string(rows) + "), got " + std::to_string(v[i]) +
-                                  " at position " + std::to_string(i));
+    require_class_indices(idx.data(), nullptr, n, rows, "indices must be");
     return idx;
 }
 

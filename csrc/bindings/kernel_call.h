@@ -62,12 +62,14 @@ class GilRelease {
 };
 
 // ValueError unless every label is a class index in [0, classes): labels[i] for i < n, or
-// labels[at[i]] when `at` (the sample indices of a batch) is given.
-inline void require_class_indices(const int64_t* labels, const int64_t* at, int64_t n, int64_t classes) {
+// labels[at[i]] when `at` (the sample indices of a batch) is given. `what` opens the message (an
+// embedding's row indices say "indices must be").
+inline void require_class_indices(const int64_t* labels, const int64_t* at, int64_t n, int64_t classes,
+                                  const char* what = "labels must be class indices") {
     for (int64_t i = 0; i < n; ++i) {
         const int64_t j = at ? at[i] : i;
         if (labels[j] < 0 || labels[j] >= classes)
-            throw py::value_error("labels must be class indices in [0, " + std::to_string(classes) + "), got " +
+            throw py::value_error(std::string(what) + " in [0, " + std::to_string(classes) + "), got " +
                                   std::to_string(labels[j]) + " at position " + std::to_string(j));
     }
 }

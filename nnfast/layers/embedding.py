@@ -18,15 +18,12 @@ from .base import Layer, WeightSpec, unsupported
 
 
 class GivenMatrix(Initializer):
-    """The initial embeddings a user gave (Keras's ``weights=[matrix]``), checked against the shape."""
+    """The initial embeddings a user gave (Keras's ``weights=[matrix]``; Embedding checked its shape)."""
 
     def __init__(self, matrix):
         self.matrix = matrix
 
     def _generate(self, shape, dtype, rng):
-        if self.matrix.shape != shape:
-            raise ValueError(f"Embedding weights must have shape {shape} (input_dim, output_dim), "
-                             f"got {self.matrix.shape}")
         return self.matrix.astype(dtype)
 
 

@@ -69,7 +69,6 @@ class GlobalMaxPooling(GlobalPooling):
         return winners * share
 
 
-
 def pooling_class(base, dimensions):
     """The class of `base` for inputs with `dimensions` pooled axes, named as Keras names it."""
     name = f"{base.__name__}{dimensions}D"
