@@ -1,4 +1,4 @@
-"""keras.datasets on nnfast: the four loaders on a pre-filled Keras cache of small synthetic files in
+"""keras.datasets on nnfast: the eight loaders on a pre-filled Keras cache of small synthetic files in
 the real formats (compared with Keras 3's own loaders where they can read them), and the shared
 cache: its location, the file:// download into it, the checksum check and the error when a file
 is missing and cannot be downloaded. Nothing here touches the network."""
@@ -12,7 +12,8 @@ import tarfile
 import numpy as np
 import pytest
 
-from nnfast.keras.datasets import boston_housing, cache, cifar10, fashion_mnist, imdb, mnist
+from nnfast.keras.datasets import (boston_housing, cache, california_housing, cifar10, cifar100, fashion_mnist, imdb,
+                                   mnist, reuters)
 
 os.environ.setdefault("KERAS_BACKEND", "torch")  # for the comparison with Keras itself
 
@@ -76,17 +77,22 @@ def cifar_batch(rng, n):
             b"data": rng.integers(0, 256, (n, 3072), dtype=np.uint8), b"filenames": [b"x.png"] * n}
 
 
-def write_cifar_archive(path, n=4):
-    rng = np.random.default_rng(3)
-    batches = {name: cifar_batch(rng, n) for name in (*cifar10.TRAIN_BATCHES, "test_batch")}
+def write_pickles_archive(path, folder, parts):
+    """A .tar.gz at `path` of each part pickled as folder/name (CIFAR's archives), returning parts."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with tarfile.open(path, "w:gz") as tar:
-        for name, batch in batches.items():
-            data = pickle.dumps(batch, protocol=3)
-            info = tarfile.TarInfo(f"cifar-10-batches-py/{name}")
+        for name, contents in parts.items():
+            data = pickle.dumps(contents, protocol=3)
+            info = tarfile.TarInfo(f"{folder}/{name}")
             info.size = len(data)
             tar.addfile(info, io.BytesIO(data))
-    return batches
+    return parts
+
+
+def write_cifar_archive(path, n=4):
+    rng = np.random.default_rng(3)
+    return write_pickles_archive(path, "cifar-10-batches-py",
+                                 {name: cifar_batch(rng, n) for name in (*cifar10.TRAIN_BATCHES, "test_batch")})
 
 
 # --------------------------------------------------------------------------------------------------
@@ -181,19 +187,37 @@ def test_cifar10_refuses_a_batch_that_would_run_code(tmp_path):
         cifar10.load_batch(str(path))
 
 
+def ragged_sequences(rng, n, vocabulary=60):
+    """An object array of n Python int lists of 2 to 13 word indices (ragged, as Keras's files)."""
+    out = np.empty(n, dtype=object)
+    for i in range(n):
+        out[i] = [int(w) for w in rng.integers(1, vocabulary, int(rng.integers(2, 14)))]
+    return out
+
+
+def assert_same_sequence_sets(ours, theirs):
+    for (x, y), (kx, ky) in zip(ours, theirs):
+        assert x.dtype == kx.dtype == object and x.shape == kx.shape
+        assert [list(r) for r in x] == [list(r) for r in kx]
+        assert y.dtype == ky.dtype
+        np.testing.assert_array_equal(y, ky)
+
+
+def cached_word_index(module, folder, name, contents):
+    """module.get_word_index() of a cached `name` holding `contents` (JSON), its md5 as expected."""
+    folder.mkdir(parents=True, exist_ok=True)
+    index = folder / name
+    index.write_text(contents)
+    module.WORD_INDEX_HASH = hashlib.md5(index.read_bytes()).hexdigest()
+    return module.get_word_index()
+
+
 def write_imdb(folder):
     """imdb.npz as Keras's file is: object arrays of Python int lists (ragged), int64 labels."""
     rng = np.random.default_rng(4)
-
-    def reviews(n):
-        out = np.empty(n, dtype=object)
-        for i in range(n):
-            out[i] = [int(w) for w in rng.integers(1, 60, int(rng.integers(2, 14)))]
-        return out
-
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "imdb.npz"
-    np.savez(path, x_train=reviews(30), y_train=rng.integers(0, 2, 30), x_test=reviews(12),
+    np.savez(path, x_train=ragged_sequences(rng, 30), y_train=rng.integers(0, 2, 30), x_test=ragged_sequences(rng, 12),
              y_test=rng.integers(0, 2, 12))
     return path
 
@@ -207,28 +231,118 @@ def test_imdb_reads_the_cached_npz_as_keras_does(keras_home, monkeypatch, argume
     ours = imdb.load_data(**arguments)
     keras_imdb = keras_dataset("imdb")
     monkeypatch.setattr(keras_imdb, "get_file", lambda *args, **kwargs: str(path))
-    theirs = keras_imdb.load_data(**arguments)
-    for (x, y), (kx, ky) in zip(ours, theirs):
-        assert x.dtype == kx.dtype == object and x.shape == kx.shape
-        assert [list(r) for r in x] == [list(r) for r in kx]
-        np.testing.assert_array_equal(y, ky)
+    assert_same_sequence_sets(ours, keras_imdb.load_data(**arguments))
     with pytest.raises(ValueError, match="maxlen"):
         imdb.load_data(maxlen=1)
 
 
 def test_imdb_word_index_and_a_tampered_file(keras_home, monkeypatch):
     folder = keras_home / "datasets"
-    folder.mkdir(parents=True)
-    index = folder / "imdb_word_index.json"
-    index.write_text('{"the": 1, "movie": 17}')
-    monkeypatch.setattr(imdb, "WORD_INDEX_HASH", hashlib.md5(index.read_bytes()).hexdigest())
-    assert imdb.get_word_index() == {"the": 1, "movie": 17}
+    monkeypatch.setattr(imdb, "WORD_INDEX_HASH", None)  # restored after the test
+    assert cached_word_index(imdb, folder, "imdb_word_index.json", '{"the": 1, "movie": 17}') == {"the": 1, "movie": 17}
     hostile = folder / "imdb.npz"
     np.savez(hostile, x_train=np.array([os.getcwd], dtype=object), y_train=np.zeros(1),
              x_test=np.array([os.getcwd], dtype=object), y_test=np.zeros(1))
     monkeypatch.setattr(imdb, "FILE_HASH", sha256(hostile))
     with pytest.raises(pickle.UnpicklingError, match="refusing to load"):
         imdb.load_data()
+
+
+@pytest.mark.parametrize("arguments", [{}, {"num_words": 20}, {"num_words": 20, "skip_top": 5}, {"maxlen": 10},
+                                       {"maxlen": 3, "num_words": 30}, {"start_char": None}, {"oov_char": None, "num_words": 30},
+                                       {"index_from": 0, "start_char": None, "seed": 7}, {"test_split": 0.5},
+                                       {"test_split": 0.0}, {"test_split": 1.0, "maxlen": 9}])
+def test_reuters_reads_the_cached_npz_as_keras_does(keras_home, monkeypatch, arguments):
+    rng = np.random.default_rng(5)
+    folder = keras_home / "datasets"
+    folder.mkdir(parents=True)
+    path = folder / "reuters.npz"
+    np.savez(path, x=ragged_sequences(rng, 40), y=rng.integers(0, 46, 40))
+    monkeypatch.setattr(reuters, "FILE_HASH", sha256(path))
+    ours = reuters.load_data(**arguments)
+    keras_reuters = keras_dataset("reuters")
+    monkeypatch.setattr(keras_reuters, "get_file", lambda *args, **kwargs: str(path))
+    assert_same_sequence_sets(ours, keras_reuters.load_data(**arguments))
+    assert len(ours[0][0]) + len(ours[1][0]) <= 40
+    with pytest.raises(ValueError, match="maxlen=3"):  # no newswire is shorter: nothing to size the vocabulary by
+        reuters.load_data(maxlen=3)
+
+
+def test_reuters_word_index_label_names_and_bad_arguments(keras_home, monkeypatch):
+    folder = keras_home / "datasets"
+    monkeypatch.setattr(reuters, "WORD_INDEX_HASH", None)  # restored after the test
+    assert cached_word_index(reuters, folder, "reuters_word_index.json", '{"the": 1, "said": 4}') == {"the": 1, "said": 4}
+    names = reuters.get_label_names()
+    assert len(names) == 46 and names[3] == "earn"
+    assert names == keras_dataset("reuters").get_label_names()
+    for bad, error in [({"test_split": 1.5}, ValueError), ({"num_words": -1}, ValueError),
+                       ({"maxlen": "10"}, TypeError), ({"nb_words": 10}, TypeError)]:  # Keras 3 has no **kwargs here
+        with pytest.raises(error, match=next(iter(bad))):
+            reuters.load_data(**bad)
+    assert not (folder / "reuters.npz").exists()  # refused before anything was looked for
+
+
+@pytest.mark.parametrize(("version", "test_split", "seed"),
+                         [("large", 0.2, 113), ("small", 0.2, 113), ("large", 0.0, 113), ("small", 0.5, 7)])
+def test_california_housing_splits_as_keras_does(keras_home, monkeypatch, version, test_split, seed):
+    rng = np.random.default_rng(6)
+    path = keras_home / "datasets" / "california_housing.npz"
+    path.parent.mkdir(parents=True)
+    np.savez(path, x=rng.normal(size=(700, 8)).astype(np.float32), y=rng.uniform(2e4, 5e5, 700).astype(np.float32))
+    monkeypatch.setattr(california_housing, "FILE_HASH", sha256(path))
+    ours = california_housing.load_data(version=version, test_split=test_split, seed=seed)
+    n = 600 if version == "small" else 700
+    assert ours[0][0].shape == (int(n * (1 - test_split)), 8) and ours[1][1].shape == (n - int(n * (1 - test_split)),)
+
+    keras_california = keras_dataset("california_housing")
+    monkeypatch.setattr(keras_california, "get_file", lambda *args, **kwargs: str(path))
+    theirs = keras_california.load_data(version=version, test_split=test_split, seed=seed)
+    for ours_split, theirs_split in zip(ours, theirs):
+        for a, b in zip(ours_split, theirs_split):
+            assert a.dtype == b.dtype and a.shape == b.shape
+            np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize(("arguments", "error", "match"),
+                         [({"version": "medium"}, ValueError, "version"), ({"test_split": 1.0}, ValueError, "test_split"),
+                          ({"test_split": "0.2"}, TypeError, "test_split")])
+def test_california_housing_refuses_bad_arguments_before_looking_for_the_file(keras_home, arguments, error, match):
+    with pytest.raises(error, match=match):
+        california_housing.load_data(**arguments)
+    assert not (keras_home / "datasets").exists() or not any((keras_home / "datasets").iterdir())
+
+
+def write_cifar100_archive(path, n_train=6, n_test=3):
+    rng = np.random.default_rng(7)
+
+    def part(n):  # as the real files: bytes keys, fine (100) and coarse (20) labels
+        return {b"filenames": [b"x.png"] * n, b"batch_label": b"synthetic",
+                b"fine_labels": rng.integers(0, 100, n).tolist(), b"coarse_labels": rng.integers(0, 20, n).tolist(),
+                b"data": rng.integers(0, 256, (n, 3072), dtype=np.uint8)}
+
+    return write_pickles_archive(path, "cifar-100-python", {"train": part(n_train), "test": part(n_test)})
+
+
+@pytest.mark.parametrize("label_mode", ["fine", "coarse"])
+def test_cifar100_extracts_the_archive_as_keras_does(keras_home, monkeypatch, label_mode):
+    archive = keras_home / "datasets" / "cifar-100-python-target_archive"  # Keras's name for it
+    parts = write_cifar100_archive(archive)
+    monkeypatch.setattr(cifar100, "FILE_HASH", sha256(archive))
+    ours = cifar100.load_data(label_mode=label_mode)
+    (x_train, y_train), (x_test, y_test) = ours
+    assert x_train.shape == (6, 32, 32, 3) and y_train.shape == (6, 1) and x_test.shape == (3, 32, 32, 3)
+    np.testing.assert_array_equal(y_test[:, 0], parts["test"][f"{label_mode}_labels".encode()])
+    np.testing.assert_array_equal(x_train, parts["train"][b"data"].reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1))
+
+    keras_cifar100 = keras_dataset("cifar100")
+    folder = keras_home / "datasets" / "cifar-100-python-target"
+    monkeypatch.setattr(keras_cifar100, "get_file", lambda *args, **kwargs: str(folder))
+    for ours_split, theirs_split in zip(ours, keras_cifar100.load_data(label_mode=label_mode)):
+        for a, b in zip(ours_split, theirs_split):
+            assert a.dtype == b.dtype and a.shape == b.shape
+            np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match="label_mode"):
+        cifar100.load_data(label_mode="medium")
 
 
 # --------------------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ import numpy as np
 from ...utils import checks
 from ..namespace import mirror
 from .cache import get_file
+from .shuffled_split import shuffled_split
 
 ORIGIN_FOLDER = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
 FILE_HASH = "f553886a1f8d56431e820c5b82552d9d95cfcb96d1e678153f8839538947dff5"
@@ -19,11 +20,7 @@ def load_data(path="boston_housing.npz", test_split=0.2, seed=113):
     path = get_file(path, origin=f"{ORIGIN_FOLDER}boston_housing.npz", file_hash=FILE_HASH)
     with np.load(path, allow_pickle=False) as f:
         x, y = f["x"], f["y"]
-    indices = np.arange(len(x))
-    np.random.RandomState(seed).shuffle(indices)
-    x, y = x[indices], y[indices]
-    n_train = int(len(x) * (1 - test_split))
-    return (x[:n_train], y[:n_train]), (x[n_train:], y[n_train:])
+    return shuffled_split(x, y, test_split, seed)
 
 
 mirror(globals(), "keras.datasets.boston_housing")

@@ -2,24 +2,17 @@
 sentiment, and the word index, from Keras's cache (downloaded there if missing); shuffled, shifted,
 filtered and cut exactly as Keras 3 does."""
 import json
-import warnings
 
 import numpy as np
 
-from ...utils import checks
 from ..namespace import mirror
 from .cache import get_file
 from .safe_pickle import load_npz
+from .word_sequences import checked_arguments, marked, shorter_than, within_vocabulary
 
 ORIGIN_FOLDER = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
 FILE_HASH = "69664113be75683a8fe16e3ed0ab59fda8886cb3cd7ada244f7d9544e4676b9f"
 WORD_INDEX_HASH = "bfafd718b763782e994055a2d397834f"  # Keras's: an md5
-
-
-def shorter_than(maxlen, sequences, labels):
-    """The sequences shorter than maxlen and their labels (Keras's remove_long_seq)."""
-    kept = [(x, y) for x, y in zip(sequences, labels) if len(x) < maxlen]
-    return [x for x, _ in kept], [y for _, y in kept]
 
 
 def load_data(path="imdb.npz", num_words=None, skip_top=0, maxlen=None, seed=113, start_char=1, oov_char=2,
@@ -31,11 +24,8 @@ def load_data(path="imdb.npz", num_words=None, skip_top=0, maxlen=None, seed=113
     None); with `maxlen`, only the reviews shorter than it kept; words outside
     ``[skip_top, num_words)`` replaced by `oov_char` (or dropped when it is None). Keras 3 ignores
     other keyword arguments (Keras 2's ``nb_words``, ...); so does this, with a warning."""
-    if kwargs:
-        warnings.warn(f"imdb.load_data ignores {sorted(kwargs)}, as Keras 3 does", stacklevel=2)
-    num_words = checks.optional_integer("num_words", num_words, lo=0)
-    maxlen = checks.optional_integer("maxlen", maxlen, lo=0)
-    skip_top, index_from = checks.integer("skip_top", skip_top, lo=0), checks.integer("index_from", index_from, lo=0)
+    num_words, skip_top, maxlen, index_from = checked_arguments("imdb.load_data", num_words, skip_top, maxlen,
+                                                                index_from, kwargs)
     path = get_file(fname=path, origin=f"{ORIGIN_FOLDER}imdb.npz", file_hash=FILE_HASH)
     f = load_npz(path)
     rng = np.random.RandomState(seed)
@@ -45,23 +35,15 @@ def load_data(path="imdb.npz", num_words=None, skip_top=0, maxlen=None, seed=113
         rng.shuffle(order)
         sets.append((f[x_key][order], f[y_key][order]))
     (x_train, labels_train), (x_test, labels_test) = sets
-    prefix = [] if start_char is None else [start_char]
-    x_train = [prefix + [w + index_from for w in x] for x in x_train]
-    x_test = [prefix + [w + index_from for w in x] for x in x_test]
+    x_train, x_test = marked(x_train, start_char, index_from), marked(x_test, start_char, index_from)
     if maxlen:
         x_train, labels_train = shorter_than(maxlen, x_train, labels_train)
         x_test, labels_test = shorter_than(maxlen, x_test, labels_test)
         if not x_train or not x_test:
             raise ValueError(f"After filtering for sequences shorter than maxlen={maxlen}, no sequence was kept. "
                              "Increase maxlen.")
-    xs = x_train + x_test
+    xs = within_vocabulary(x_train + x_test, num_words, skip_top, oov_char, maxlen)
     labels = np.concatenate([labels_train, labels_test])
-    if not num_words:
-        num_words = max(max(x) for x in xs)
-    if oov_char is not None:
-        xs = [[w if skip_top <= w < num_words else oov_char for w in x] for x in xs]
-    else:
-        xs = [[w for w in x if skip_top <= w < num_words] for x in xs]
     n = len(x_train)
     return (np.array(xs[:n], dtype="object"), labels[:n]), (np.array(xs[n:], dtype="object"), labels[n:])
 
