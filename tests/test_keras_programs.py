@@ -38,14 +38,19 @@ def run_on_nnfast(tmp_path, name, prelude=None):
                           cwd=tmp_path, timeout=600)
 
 
-def start_on_keras(tmp_path, name, *args):
+def start_on_keras(tmp_path, name, *args, prelude=None):
     """Start ``python PROGRAM ARGS`` with Keras 3 on torch, in its own folder under tmp_path (it runs
-    while the test runs the program on nnfast); finish it with keras_output()."""
+    while the test runs the program on nnfast); finish it with keras_output(). `prelude` is code
+    run first in the child, the program then run as its __main__."""
     if importlib.util.find_spec("keras") is None or importlib.util.find_spec("torch") is None:
         pytest.skip("the comparison needs Keras 3 and torch")
     folder = tmp_path / "keras"
-    folder.mkdir()
-    return subprocess.Popen([sys.executable, str(PROGRAMS / name), *args],
+    folder.mkdir(exist_ok=True)  # a test may have filled its Keras cache first
+    program = str(PROGRAMS / name)
+    start = [program] if prelude is None else [
+        "-c", f"{prelude}\nimport runpy, sys\nsys.argv = sys.argv[1:]\nrunpy.run_path(sys.argv[0], run_name='__main__')",
+        program]
+    return subprocess.Popen([sys.executable, *start, *args],
                             env=environment(folder, KERAS_BACKEND="torch"), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, cwd=folder)
 
@@ -200,6 +205,43 @@ def test_text_classifier_program_agrees_with_keras(tmp_path):
     out = succeeded(run_on_nnfast(tmp_path, "prog_text_classifier.py"))
     assert value(out, "average-pooled acc:") > 0.85 and value(out, "max-pooled acc:") > 0.8
     assert_agree(out, keras_output(keras), SUMMARY_TOTALS + ("padded:", "post-padded:", "fixed-weights"))
+
+
+def write_learnable_reuters(folder, n=4000, vocabulary=1200):
+    """reuters.npz in the real format (ragged word-index lists, int64 topics) whose topic can be read
+    from the words: topic t's newswires use words from its own band of 20 most of the time, and its
+    word index (JSON) naming word i "w<i>". Returns the npz's sha256 and the index's md5."""
+    rng = np.random.default_rng(8)
+    x, y = np.empty(n, dtype=object), rng.integers(0, 46, n)
+    for i, t in enumerate(y):
+        length = int(rng.integers(8, 40))
+        own = rng.integers(20 + 20 * t, 40 + 20 * t, length)
+        x[i] = [int(w) for w in np.where(rng.random(length) < 0.7, own, rng.integers(1, vocabulary, length))]
+    folder.mkdir(parents=True, exist_ok=True)
+    np.savez(folder / "reuters.npz", x=x, y=y)
+    (folder / "reuters_word_index.json").write_text(
+        "{" + ", ".join(f'"w{i}": {i}' for i in range(1, vocabulary)) + "}")
+    digest = __import__("hashlib")
+    return (digest.sha256((folder / "reuters.npz").read_bytes()).hexdigest(),
+            digest.md5((folder / "reuters_word_index.json").read_bytes()).hexdigest())
+
+
+def test_reuters_mlp_program_agrees_with_keras(tmp_path):
+    npz_hash, index_hash = write_learnable_reuters(tmp_path / "keras" / "keras_home" / "datasets")
+    # Keras checks its own hashes inside load_data: its loader is pointed at the synthetic files
+    keras = start_on_keras(tmp_path, "prog_reuters_mlp.py", *KERAS_ARGS, prelude=(
+        "import os\nimport keras.src.datasets.reuters as r\n"
+        "r.get_file = lambda fname, **kw: os.path.join(os.environ['KERAS_HOME'], 'datasets', fname)"))
+    write_learnable_reuters(tmp_path / "keras_home" / "datasets")
+    out = succeeded(run_on_nnfast(tmp_path, "prog_reuters_mlp.py", prelude=(
+        f"import nnfast.keras.datasets.reuters as r\nr.FILE_HASH = {npz_hash!r}\nr.WORD_INDEX_HASH = {index_hash!r}")))
+    assert "newswires: 3200 800 topics: 46" in out
+    assert "vectorized: (3200, 1000) float64 (3200, 46)" in out
+    assert "history keys: ['accuracy', 'loss', 'val_accuracy', 'val_loss']" in out
+    assert value(out, "test accuracy:") > 0.8
+    assert "prediction sums to one: True (800, 46)" in out
+    assert_agree(out, keras_output(keras), SUMMARY_TOTALS + ("newswires:", "decoded:", "first topic:", "vectorized:",
+                                                             "fixed-weights"))
 
 
 def test_regression_with_layer_normalization_agrees_with_keras(tmp_path):
