@@ -32,6 +32,18 @@ def test_sums_equal_the_reference_bits(rng, dtype, shape):
     assert not dw[unused].any()
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", [(2560, 5000, 32), (3000, 7, 65), (500, 2, 1000)], ids=str)
+def test_skewed_indices_split_over_rows_keep_the_bits(rng, dtype, shape):
+    # threads own rows of dw: a padding-heavy batch (most indices 0) leaves one thread most of the adds,
+    # and a table of fewer rows than threads leaves one thread none
+    n, rows, cols = shape
+    dy = (3 * rng.standard_normal((n, cols))).astype(dtype)
+    indices = np.where(rng.random(n) < 0.8, 0, rng.integers(0, rows, n))
+    (dw,) = on_both_thread_counts(lambda: (nf.ops.embedding_backward(dy, indices, rows),))
+    assert_same_bits(dw, ref.embedding_backward(dy, indices, rows))
+
+
 def test_any_integer_dtype_of_indices_is_taken(rng):
     dy = rng.standard_normal((6, 4)).astype(np.float32)
     indices = np.array([0, 2, 2, 1, 0, 3])
