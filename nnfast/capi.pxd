@@ -19,6 +19,7 @@ cdef extern from "nnfast/nnfast.h" nogil:
         NNFAST_ERR_VALUE
         NNFAST_ERR_VERSION
         NNFAST_ERR_INTERNAL
+        NNFAST_ERR_INDEX
         NNFAST_LINEAR
         NNFAST_RELU
         NNFAST_LEAKY_RELU
@@ -135,6 +136,10 @@ cdef extern from "nnfast/nnfast.h" nogil:
         nnfast_update_f64 lion_update_f64
         nnfast_update_f32 ftrl_update_f32
         nnfast_update_f64 ftrl_update_f64
+        int (*embedding_backward_f32)(float* dw, const float* dy, const int64_t* indices, int64_t n, int64_t rows,
+                                      int64_t cols)
+        int (*embedding_backward_f64)(double* dw, const double* dy, const int64_t* indices, int64_t n, int64_t rows,
+                                      int64_t cols)
 
     int nnfast_capi_compatible(const nnfast_capi* api)
 

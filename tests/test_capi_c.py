@@ -16,7 +16,7 @@ from capi_build import ROOT, compile_c, load_extension, require
 import nnfast
 from nnfast import _core, ops
 
-OK, NULL_POINTER, SIZE, ALIASING, ACTIVATION, LABEL, VALUE, VERSION, INTERNAL = range(9)
+OK, NULL_POINTER, SIZE, ALIASING, ACTIVATION, LABEL, VALUE, VERSION, INTERNAL, INDEX = range(10)
 LINEAR, RELU, SOFTMAX = 0, 1, 5
 KERAS, TORCH = 0, 1
 
@@ -54,11 +54,11 @@ def i64(*values):
 def test_the_capsule_serves_this_header(lib, api):
     assert lib.load_table() == api.value
     assert lib.compatible(api) == 1
-    assert _core.C_API_VERSION == lib.header_version() == 1
+    assert _core.C_API_VERSION == lib.header_version() == 2
     assert lib.compatible(None) == 0
     # version and size fields lead the table: the library's own
     version, size = np.frombuffer(ctypes.string_at(api.value, 8), np.uint32)
-    assert version == 1 and size == lib.header_table_size()
+    assert version == 2 and size == lib.header_table_size()
 
 
 def test_dense_forward_and_backward_equal_ops_bit_for_bit(lib, api, rng):
@@ -222,8 +222,8 @@ def test_optimizer_bad_input(lib, api, rng):
 
 
 def test_every_status_has_a_message(lib, api):
-    messages = [lib.status_message(api, s).decode() for s in range(9)]
-    assert messages[0] == "ok" and all(messages) and len(set(messages)) == 9
+    messages = [lib.status_message(api, s).decode() for s in range(10)]
+    assert messages[0] == "ok" and all(messages) and len(set(messages)) == 10
     assert "unknown" in lib.status_message(api, 99).decode()
 
 
@@ -236,7 +236,7 @@ def test_the_loader_raises_a_clear_import_error(lib, monkeypatch):
     new = ctypes.pythonapi.PyCapsule_New
     new.restype, new.argtypes = ctypes.py_object, [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_void_p]
     monkeypatch.setattr(_core, "_C_API", new(ctypes.addressof(old), b"nnfast._core._C_API", None), raising=False)
-    with pytest.raises(ImportError, match="C API is version 0 .* older than version 1"):
+    with pytest.raises(ImportError, match="C API is version 0 .* older than version 2"):
         lib.load_table()
     monkeypatch.setattr(_core, "_C_API", object())
     with pytest.raises(ImportError, match="is not an nnfast._core._C_API capsule"):

@@ -2,7 +2,7 @@
 and compared bit for bit with the same computation through nnfast.ops, on 1 and 2 threads (identical
 bits): all optimizer updates in each convention they have, float32 and float64, multi-tensor with
 awkward sizes and random state; gemm in every transpose with bias and activation; every activation;
-the losses; dropout; thread control. Each optimizer entry also rejects bad input touching nothing.
+the losses; dropout; the embedding gradient; thread control. Each optimizer entry also rejects bad input touching nothing.
 The entries come from the header itself: one the tests do not know fails here."""
 import ctypes
 import pathlib
@@ -10,7 +10,7 @@ import re
 
 import numpy as np
 import pytest
-from test_capi_c import NULL_POINTER, OK, SIZE, VALUE, api, lib, p, rejected
+from test_capi_c import ALIASING, INDEX, NULL_POINTER, OK, SIZE, VALUE, api, lib, p, rejected
 
 import nnfast
 from nnfast import ops
@@ -58,6 +58,7 @@ PROTOTYPES = {
     "binary_cross_entropy": (cint, vp, vp, vp, vp, i64, f64),
     "dropout_forward": (cint, vp, vp, vp, i64, f64, ctypes.c_uint64),
     "dropout_backward": (cint, vp, vp, vp, i64, f64),
+    "embedding_backward": (cint, vp, vp, vp, i64, i64, i64),
     "update": (cint, vp, i64, ctypes.POINTER(Step)),
 }
 
@@ -81,7 +82,11 @@ def table(lib, api):
 
 
 def test_the_mirror_covers_the_header():
-    assert len(ENTRIES) == len(set(ENTRIES)) >= 46  # version 1: 4 + 2 x 11 + 2 x 10
+    assert len(ENTRIES) == len(set(ENTRIES)) >= 48  # version 1: 4 + 2 x 11 + 2 x 10; version 2: + 2
+    # so does Cython's declaration of the table, entry for entry and in order
+    pxd = (pathlib.Path(nnfast.__file__).parent / "capi.pxd").read_text()
+    declared = [a or b for a, b in re.findall(r"\(\*(\w+)\)\(|nnfast_update_f\d\d (\w+)\n", pxd)]
+    assert [e for e in declared if not e.startswith("nnfast_")] == ENTRIES  # not the typedefs
     assert {family(e) for e in ENTRIES} == set(PROTOTYPES)
     assert {family(e) for e in LAYERS} == set(LAYER_CHECKS) and set(ENTRIES) - set(LAYERS) - set(UPDATES) == UNTYPED
 
@@ -314,6 +319,19 @@ def check_dropout_backward(fn, dtype, rng, n):
     return run, [ops.dropout_backward(dy, mask, 0.3)]
 
 
+def check_embedding_backward(fn, dtype, rng, n, rows, cols):
+    dy = rng.standard_normal((n, cols)).astype(dtype)
+    indices = rng.integers(0, rows, n)
+    if n > 3:
+        indices[:3] = rows - 1  # repeats: their order of summation matters to the last bit
+
+    def run():
+        dw = np.full((rows, cols), np.nan, dtype)
+        assert fn(p(dw), p(dy), p(indices), n, rows, cols) == OK
+        return [dw]
+    return run, [ops.embedding_backward(dy, indices, rows)]
+
+
 EVERY_ACT = [(a,) for a in range(len(ACTIVATIONS))]
 ELEMENTWISE = [a for a in range(len(ACTIVATIONS)) if ACTIVATIONS[a] != "softmax"]
 LENGTHS = [(n,) for n in SIZES]
@@ -327,6 +345,8 @@ LAYER_CHECKS = {  # family: (check, its argument lists)
     "mse": (check_pointwise("mse"), LENGTHS), "mae": (check_pointwise("mae"), LENGTHS),
     "binary_cross_entropy": (check_pointwise("binary_cross_entropy"), LENGTHS),
     "dropout_forward": (check_dropout_forward, LENGTHS), "dropout_backward": (check_dropout_backward, LENGTHS),
+    "embedding_backward": (check_embedding_backward, [(0, 5, 3), (1, 1, 1), (65, 7, 17), (2560, 500, 32),
+                                                      (9, 1000, 65)]),
 }
 LAYERS = [e for e in ENTRIES if re.search(r"_f(32|64)$", e) and family(e) != "update"]
 UNTYPED = {"status_message", "last_error", "set_num_threads", "get_num_threads"}  # test_thread_and_message_entries
@@ -341,6 +361,27 @@ def test_layer_entry_equals_ops_bit_for_bit(table, rng, entry):
         assert len(got) == len(want)
         for g, w in zip(got, want):
             assert_same_bits(g, np.asarray(w))
+
+
+def test_embedding_entry_rejects_bad_input_touching_nothing(table, lib, api, rng):
+    dy, dw = rng.standard_normal((4, 3)).astype(np.float32), np.full((5, 3), 7.0, np.float32)
+    fn = table.embedding_backward_f32
+
+    def call(indices=(0, 4, 2, 1), n=4, rows=5, out=dw, grads=dy):
+        index = None if indices is None else np.array(indices, np.int64)
+        return fn(p(out), p(grads), None if index is None else p(index), n, rows, 3)
+
+    rejected(lib, api, INDEX, "indices must be rows of dw in [0, 5), got 5 at position 2", dw,
+             call=lambda: call(indices=(0, 4, 5, 1)))
+    rejected(lib, api, INDEX, "got -1 at position 0", dw, call=lambda: call(indices=(-1, 4, 2, 1)))
+    rejected(lib, api, SIZE, "n must be >= 0, got -1", dw, call=lambda: call(n=-1))
+    rejected(lib, api, NULL_POINTER, "embedding_backward_f32: indices must not be NULL", dw,
+             call=lambda: call(indices=None))
+    arena = np.zeros(40, np.float32)
+    rejected(lib, api, ALIASING, "dw must not share memory with dy", arena,
+             call=lambda: call(out=arena[:15], grads=arena[10:22]))
+    assert table.status_message(INDEX) == b"an index is outside [0, rows)"
+    assert call() == OK and np.array_equal(dw, ops.embedding_backward(dy, np.array([0, 4, 2, 1]), 5))
 
 
 def test_thread_and_message_entries(table):

@@ -1,6 +1,7 @@
-// The C API's layer entries: gemm, dense forward/backward, activations, losses, dropout and the
-// thread setting. Each checks every argument (capi/validate.h), then calls the dispatched kernel.
+// The C API's layer entries: gemm, dense forward/backward, activations, losses, dropout, the
+// embedding gradient and the thread setting. Each checks every argument (capi/validate.h), then calls the dispatched kernel.
 #include <cstdint>
+#include <tuple>
 
 #include "capi/capi.h"
 #include "capi/kernel_call.h"
@@ -134,6 +135,15 @@ int activation_backward(T* dz, const T* y, const T* dy, int64_t rows, int64_t co
     return run(c, [&] { kernels<T>().activation_backward(dz, y, dy, rows, cols, static_cast<Activation>(act)); });
 }
 
+// `status` unless every values[i] (n) lies in [0, limit); the message begins with `what`.
+int all_in_range(const Ctx& c, const int64_t* values, int64_t n, int64_t limit, int status, const char* what) {
+    for (int64_t i = 0; i < n; ++i)
+        if (values[i] < 0 || values[i] >= limit)
+            return fail(c, status, "%s in [0, %lld), got %lld at position %lld", what, static_cast<long long>(limit),
+                        static_cast<long long>(values[i]), static_cast<long long>(i));
+    return NNFAST_OK;
+}
+
 // The outputs of a loss (loss, grad) overlap neither each other nor its inputs.
 int loss_outputs(const Ctx& c, const double* loss, const Region& grad, std::initializer_list<Region> inputs) {
     NNFAST_CHECK(present(c, loss, true, "loss"));
@@ -161,10 +171,7 @@ int softmax_cross_entropy(double* loss, T* grad, const T* logits, const int64_t*
     NNFAST_CHECK(loss_outputs(c, loss, region(grad, count, "grad"),
                               {region(logits, count, "logits"), region(labels, rows, "labels"),
                                region(target, count, "target")}));
-    for (int64_t i = 0; labels && i < rows; ++i)
-        if (labels[i] < 0 || labels[i] >= cols)
-            return fail(c, NNFAST_ERR_LABEL, "labels must be class indices in [0, %lld), got %lld at position %lld",
-                        static_cast<long long>(cols), static_cast<long long>(labels[i]), static_cast<long long>(i));
+    if (labels) NNFAST_CHECK(all_in_range(c, labels, rows, cols, NNFAST_ERR_LABEL, "labels must be class indices"));
     return run(c, [&] {
         *loss = kernels<T>().row_loss(grad, logits, labels, target, rows, cols, Loss::softmax_cross_entropy,
                                       label_smoothing);
@@ -232,6 +239,23 @@ int dropout_backward(T* dx, const T* dy, const uint8_t* mask, int64_t n, double 
     return run(c, [&] { kernels<T>().dropout_backward(dx, dy, mask, n, rate); });
 }
 
+template <class T>
+int embedding_backward(T* dw, const T* dy, const int64_t* indices, int64_t n, int64_t rows, int64_t cols) {
+    const Ctx c = ctx<T>("embedding_backward");
+    int64_t table, grads;
+    NNFAST_CHECK(nonnegative(c, n, "n"));
+    NNFAST_CHECK(matrix_sizes(c, rows, cols, &table));
+    NNFAST_CHECK(product(c, n, cols, "dy (n, cols)", &grads));
+    for (const auto& [pointer, needed, name] : {std::tuple<const void*, bool, const char*>{dw, table > 0, "dw"},
+                                                {dy, grads > 0, "dy"}, {indices, n > 0, "indices"}})
+        NNFAST_CHECK(present(c, pointer, needed, name));
+    const Region rdw = region(dw, table, "dw");
+    NNFAST_CHECK(disjoint(c, rdw, region(dy, grads, "dy")));
+    NNFAST_CHECK(disjoint(c, rdw, region(indices, n, "indices")));
+    NNFAST_CHECK(all_in_range(c, indices, n, rows, NNFAST_ERR_INDEX, "indices must be rows of dw"));
+    return run(c, [&] { kernels<T>().embedding_backward(dw, dy, indices, n, rows, cols); });
+}
+
 int set_threads(int n) {
     if (n < 1 || n > 4096)
         return fail(Ctx{"set_num_threads", nullptr}, NNFAST_ERR_VALUE, "n must be between 1 and 4096, got %d", n);
@@ -266,6 +290,7 @@ void fill_layer_entries(nnfast_capi* t) {
     NNFAST_BOTH(binary_cross_entropy)
     NNFAST_BOTH(dropout_forward)
     NNFAST_BOTH(dropout_backward)
+    NNFAST_BOTH(embedding_backward)
 #undef NNFAST_BOTH
 }
 

@@ -63,6 +63,7 @@ const char* status_message(int status) {
         case NNFAST_ERR_VALUE: return "a hyperparameter, rate, convention or thread count is out of range";
         case NNFAST_ERR_VERSION: return "a struct's size field is not one this nnfast knows";
         case NNFAST_ERR_INTERNAL: return "nnfast failed internally (out of memory?)";
+        case NNFAST_ERR_INDEX: return "an index is outside [0, rows)";
         default: return "unknown nnfast status code";
     }
 }

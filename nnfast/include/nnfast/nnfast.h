@@ -26,7 +26,7 @@
 extern "C" {
 #endif
 
-#define NNFAST_CAPI_VERSION 1
+#define NNFAST_CAPI_VERSION 2 /* 2: embedding_backward, NNFAST_ERR_INDEX */
 #define NNFAST_CAPI_CAPSULE "nnfast._core._C_API"
 
 /* Status codes. */
@@ -39,6 +39,7 @@ extern "C" {
 #define NNFAST_ERR_VALUE 6        /* a hyperparameter, rate, convention or thread count out of range */
 #define NNFAST_ERR_VERSION 7      /* a struct whose size field this library does not know */
 #define NNFAST_ERR_INTERNAL 8     /* out of memory or another failure inside nnfast */
+#define NNFAST_ERR_INDEX 9        /* an index outside [0, rows) (version 2) */
 
 /* Activations (nnfast.ops's names; leaky_relu's slope is 0.2; softmax is over each row). */
 #define NNFAST_LINEAR 0
@@ -182,6 +183,14 @@ typedef struct nnfast_capi {
     nnfast_update_f64 lion_update_f64;
     nnfast_update_f32 ftrl_update_f32;
     nnfast_update_f64 ftrl_update_f64;
+
+    /* Version 2. dw (rows, cols) = 0, then dw[indices[i], :] += dy[i, :] for i = 0 .. n - 1 in turn
+     * (dy (n, cols), indices (n) in [0, rows)): nnfast.ops.embedding_backward, the Embedding layer's
+     * gradient. dw overlaps neither dy nor indices. */
+    int (*embedding_backward_f32)(float* dw, const float* dy, const int64_t* indices, int64_t n, int64_t rows,
+                                  int64_t cols);
+    int (*embedding_backward_f64)(double* dw, const double* dy, const int64_t* indices, int64_t n, int64_t rows,
+                                  int64_t cols);
     /* New entries go here, and only here. */
 } nnfast_capi;
 
