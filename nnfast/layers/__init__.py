@@ -3,7 +3,8 @@ Softmax, Dropout, GaussianNoise, GaussianDropout, AlphaDropout, InputLayer, Flat
 Rescaling, the merges Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, Dot (and
 their functional forms add, subtract, ..., dot), BatchNormalization, LayerNormalization, Normalization,
 ActivityRegularization, Embedding, UnitNormalization, GlobalAveragePooling1D/2D/3D and
-GlobalMaxPooling1D/2D/3D (with Keras's aliases GlobalAvgPool1D, GlobalMaxPool1D, ...).
+GlobalMaxPooling1D/2D/3D (with Keras's aliases GlobalAvgPool1D, GlobalMaxPool1D, ...), and Lambda
+(its function on NumPy arrays, with no gradient through it).
 
 A layer declares its weights (WeightSpec); the model allocates them in its arenas and binds views
 (see base.py). ``LAYERS`` maps class names to classes (for configs and saved models)."""
@@ -11,6 +12,7 @@ from .base import Layer, WeightSpec, reset_names
 from .activation_layers import ELU, Activation, LeakyReLU, PReLU, ReLU, Softmax
 from .core import Dense, Dropout
 from .embedding import Embedding
+from .lambda_layer import Lambda
 from .merging import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract, add, average,
                       concatenate, dot, maximum, minimum, multiply, subtract)
 from .normalization import BatchNormalization, LayerNormalization, Normalization
@@ -30,7 +32,7 @@ __all__ = ["Layer", "WeightSpec", "Dense", "Activation", "ReLU", "LeakyReLU", "E
            "Normalization", "ActivityRegularization", "Embedding", "UnitNormalization", "GlobalAveragePooling1D",
            "GlobalAveragePooling2D", "GlobalAveragePooling3D", "GlobalMaxPooling1D", "GlobalMaxPooling2D",
            "GlobalMaxPooling3D", "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalAvgPool3D", "GlobalMaxPool1D",
-           "GlobalMaxPool2D", "GlobalMaxPool3D", "LAYERS", "reset_names"]
+           "GlobalMaxPool2D", "GlobalMaxPool3D", "Lambda", "LAYERS", "reset_names"]
 
 LAYERS = {cls.__name__: cls for cls in (Dense, Activation, ReLU, LeakyReLU, ELU, PReLU, Softmax, Dropout,
                                         GaussianNoise, GaussianDropout, AlphaDropout, InputLayer, Flatten, Reshape,
@@ -38,4 +40,4 @@ LAYERS = {cls.__name__: cls for cls in (Dense, Activation, ReLU, LeakyReLU, ELU,
                                         Dot, BatchNormalization, LayerNormalization, Normalization,
                                         ActivityRegularization, Embedding, UnitNormalization, GlobalAveragePooling1D,
                                         GlobalAveragePooling2D, GlobalAveragePooling3D, GlobalMaxPooling1D,
-                                        GlobalMaxPooling2D, GlobalMaxPooling3D)}
+                                        GlobalMaxPooling2D, GlobalMaxPooling3D, Lambda)}

@@ -77,6 +77,7 @@ class Layer:
 
     fused_softmax = False  # only a softmax Dense output layer is ever fused with its loss
     multiple_inputs = False  # Add and Concatenate take a list of inputs
+    differentiable = True  # backward gives its input's gradient (not Lambda's arbitrary function)
 
     def __init__(self, name=None, trainable=True, dtype=None, autocast=True, input_shape=None, input_dim=None,
                  batch_size=None, batch_input_shape=None, activity_regularizer=None, weights=None):

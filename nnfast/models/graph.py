@@ -129,11 +129,20 @@ class GraphRun:
             for j in src:
                 consumers[j] += 1
         self.shared = [c > 1 for c in consumers]  # gradients from several consumers are summed
+        # layers whose input gradient training would need but that cannot form it (a Lambda after a trained layer)
+        self.blocking = [n.layer for i, n in enumerate(nodes)
+                         if not n.layer.differentiable and any(needs[j] for j in self.sources[i])]
         self.activity_penalty = 0.0  # of the last forward
 
     @property
     def layers(self):
         return [n.layer for n in self.nodes]
+
+    def require_gradients(self):
+        """NotImplementedError before any training step when a layer on the way back to a trained
+        weight cannot form its input's gradient."""
+        if self.blocking:
+            raise NotImplementedError(self.blocking[0].no_gradient_message())
 
     def forward(self, backend, inputs, training):
         """The output for a batch; `activity_penalty` is then the sum of the layers' activity

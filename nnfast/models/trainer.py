@@ -159,6 +159,7 @@ class Trainer:
             validation_data = self._validation_data(validation_data)
         if n == 0:
             raise ValueError("x has no samples to train on")
+        self._graph.require_gradients()
         self._prepare()
         steps = -(-n // batch_size)
         cbs = callbacks_module.CallbackList(callbacks, model=self, add_history=True, add_progbar=verbose != 0,
@@ -322,6 +323,7 @@ class Trainer:
         if not self._prepared:
             self._inputs(x)  # builds the model from x when it has no input size yet
             self._prepare()
+        self._graph.require_gradients()
         native = self._native_planner is not None  # then the native step checks x and y for NaN/Inf
         x = self._inputs(x, check_finite=not native)
         n = batches.sample_count(x)
