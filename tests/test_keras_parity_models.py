@@ -235,3 +235,87 @@ def test_losses_trained_through_fit_as_keras(loss):
     targets = np.eye(3, dtype=np.float32)[y] * 0.8 + 0.1  # positive rows: every loss is defined on them
     ours, theirs, histories = train_both(mlp, x, targets, OPTIMIZERS["sgd"], loss=loss)
     assert_same_training(ours, theirs, histories)
+
+
+def batchnorm_mlp(K):  # no bias before the normalization: its gradient is 0 but for rounding, which Adam scales up
+    return K.Sequential([K.Input(shape=(12,)), K.layers.Dense(16, use_bias=False), K.layers.BatchNormalization(),
+                         K.layers.Activation("relu"), K.layers.Dense(8, activation="tanh"),
+                         K.layers.Dense(3, activation="softmax")])
+
+
+@pytest.mark.parametrize("optimizer", sorted(OPTIMIZERS))
+@pytest.mark.parametrize("recompile", [False, True], ids=["same_optimizer", "recompiled"])
+def test_freezing_and_thawing_layers_after_training_follows_keras(optimizer, recompile):
+    """Fine-tuning as Keras programs do it: train, freeze the first layers (`layer.trainable = False`
+    on a built model), train, thaw them, train. Without compiling again, the optimizer keeps every
+    slot (a thawed layer goes on from its own); compiled again, each phase starts a new optimizer.
+    A frozen BatchNormalization also runs in inference mode, as in Keras."""
+    x, y = data()
+    ours, theirs = batchnorm_mlp(nk), batchnorm_mlp(keras)
+    theirs.set_weights(ours.get_weights())
+    histories = []
+    for model, K in ((ours, nk), (theirs, keras)):
+        losses = []
+        for phase, frozen in enumerate((False, True, False)):
+            for layer in model.layers[:3]:
+                layer.trainable = not frozen
+            if phase == 0 or recompile:
+                model.compile(optimizer=OPTIMIZERS[optimizer](K), loss="sparse_categorical_crossentropy",
+                              metrics=["accuracy"])
+            losses += model.fit(x, y, batch_size=16, epochs=2, shuffle=False, verbose=0).history["loss"]
+            assert len(model.trainable_weights) == (4 if frozen else 7)
+            if frozen:
+                summary = []
+                model.summary(print_fn=lambda text, *args, **kwargs: summary.extend(text.splitlines()))
+                histories.append([line.strip() for line in summary if line.strip().startswith(
+                    ("Total params", "Trainable params", "Non-trainable params"))])
+        histories.append([float(v) for v in losses])
+    ours_summary, ours_losses, theirs_summary, theirs_losses = histories
+    np.testing.assert_allclose(ours_losses, theirs_losses, rtol=1e-5)
+    assert ours_summary == theirs_summary and len(ours_summary) == 3
+    for a, b in zip(ours.get_weights(), theirs.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4 * max(1.0, float(np.abs(b).max())))
+
+
+def test_thawing_a_layer_the_optimizer_never_trained_asks_for_a_new_optimizer_touching_nothing():
+    x, y = data()
+    for K in (nk, keras):
+        model = frozen_layer(K)
+        model.compile(optimizer=K.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy")
+        model.fit(x, y, epochs=1, verbose=0)
+        model.layers[0].trainable = True
+        before = model.get_weights()
+        with pytest.raises(ValueError, match="(?s)Unknown variable.*recreate a new optimizer instance"):
+            model.fit(x, y, epochs=1, verbose=0)
+        if K is nk:  # (Keras has taken its forward step by then)
+            for a, b in zip(before, model.get_weights()):
+                np.testing.assert_array_equal(a, b)
+        model.compile(optimizer=K.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy")
+        model.fit(x, y, epochs=1, verbose=0)
+        assert not np.array_equal(before[0], model.get_weights()[0])
+
+
+KERAS_OPTIMIZERS = {"SGD": {}, "SGD momentum": {"momentum": 0.9}, "RMSprop": {}, "RMSprop centered": {"centered": True},
+                    "Adam": {}, "Adam amsgrad": {"amsgrad": True}, "AdamW": {}, "Adamax": {}, "Nadam": {},
+                    "Adagrad": {}, "Adadelta": {}, "Ftrl": {}, "Lion": {}}
+
+
+@pytest.mark.parametrize("optimizer", sorted(KERAS_OPTIMIZERS) + ["Adam schedule"])
+def test_the_summary_counts_the_optimizer_variables_as_keras(optimizer):
+    x, y = data()
+    lines = []
+    for K in (nk, keras):
+        model = mlp(K)
+        if optimizer == "Adam schedule":
+            chosen = K.optimizers.Adam(K.optimizers.schedules.ExponentialDecay(0.01, 10, 0.9))
+        else:
+            chosen = getattr(K.optimizers, optimizer.split()[0])(**KERAS_OPTIMIZERS[optimizer])
+        model.compile(optimizer=chosen, loss="sparse_categorical_crossentropy")
+        before = []
+        model.summary(print_fn=lambda text, *args, **kwargs: before.extend(text.splitlines()))
+        model.fit(x, y, epochs=1, verbose=0)
+        after = []
+        model.summary(print_fn=lambda text, *args, **kwargs: after.extend(text.splitlines()))
+        lines.append([line.strip() for line in before + after if line.strip().endswith(")") and " params: " in line])
+    assert lines[0] == lines[1]
+    assert sum("Optimizer params" in line for line in lines[0]) == 1  # after the first step only

@@ -118,8 +118,8 @@ class Model(Trainer):
         return self._graph.nodes[-1].layer.output_dim if self.built else None
 
     def _allocate(self, nodes, input_nodes):
-        """Views into one arena of trained weights (and its gradient twin) and one of the other
-        weights, for every layer, initialised from the model's seed in layer order."""
+        """Initial values for every layer's weights from the model's seed, in layer order, then the
+        arenas holding them (_lay_out)."""
         if self.seed is None:  # np.random.seed(s) before building makes the run reproducible
             self.seed = int(np.random.randint(2**31 - 1))
         rng = np.random.default_rng(self.seed)
@@ -129,21 +129,50 @@ class Model(Trainer):
         expected = EXPECTED_WEIGHTS.get()
         if expected is not None and sum(sizes) != expected:
             raise ValueError(f"the model's config describes {sum(sizes)} weights, the file holds {expected}")
-        trained = [[s.trainable and layer.trainable and self.trainable for s in layer_specs]
-                   for layer, layer_specs in zip(layers, specs)]
-        n_trained = sum(n for n, t in zip(sizes, [t for ts in trained for t in ts]) if t)
+        values = []
+        for layer, layer_specs in zip(layers, specs):
+            values += [spec.initializer(spec.shape, self.dtype, rng) for spec in layer_specs]
+            if hasattr(layer, "set_seed"):  # Dropout, the noise layers: the model seeds them
+                layer.set_seed(int(rng.integers(2**63)))
+        self._nodes, self._input_nodes = nodes, input_nodes
+        self._stashed_slots = {}  # optimizer slots of weights frozen since the optimizer's first step
+        self._lay_out(values)
+        self._input_layers = [n.layer for n in input_nodes]
+        # (input index, layer) for each layer an input feeds that checks its samples (Embedding)
+        self._sample_checks = [(i, node.layer) for node in nodes for i, source in enumerate(input_nodes)
+                               if type(node.layer).check_samples is not Layer.check_samples
+                               and any(t.node is source for t in node.inputs)]
+        self.built = True
+
+    def _trained_pattern(self):
+        """Whether training updates each weight (every layer's, in order), as the trainable flags
+        of the model, its layers and their weights say now."""
+        return tuple(s.trainable and n.layer.trainable and self.trainable
+                     for n in self._nodes for s in n.layer.weight_specs())
+
+    def _lay_out(self, values):
+        """Views into one arena of trained weights (and its gradient twin) and one of the other
+        weights, holding `values` (every weight, in order), bound to the layers."""
+        layers = [n.layer for n in self._nodes]
+        pattern = self._trained_pattern()
+        sizes = [v.size for v in values]
+        n_trained = sum(n for n, t in zip(sizes, pattern) if t)
         self._params = np.zeros(n_trained, self.dtype)
         self._grads = np.zeros(n_trained, self.dtype)
         self._state = np.zeros(sum(sizes) - n_trained, self.dtype)
         self._param_views, self._grad_views, self._weight_views = [], [], []
         offsets = {"trained": 0, "state": 0}
-        for layer, layer_specs, layer_trained in zip(layers, specs, trained):
+        position = 0
+        trained_layers = []
+        for layer in layers:
             weights, grads = [], []
-            for spec, is_trained in zip(layer_specs, layer_trained):
-                n = int(np.prod(spec.shape))
+            if any(pattern[position:position + len(layer.weight_specs())]):
+                trained_layers.append(layer)
+            for spec in layer.weight_specs():
+                is_trained, n = pattern[position], sizes[position]
                 arena, key = (self._params, "trained") if is_trained else (self._state, "state")
                 w = arena[offsets[key]:offsets[key] + n].reshape(spec.shape)
-                w[...] = spec.initializer(spec.shape, self.dtype, rng)
+                w[...] = values[position]
                 if is_trained:
                     g = self._grads[offsets[key]:offsets[key] + n].reshape(spec.shape)
                     self._param_views.append(w)
@@ -151,23 +180,60 @@ class Model(Trainer):
                 else:  # a frozen layer still computes its gradient, into scratch, for simplicity
                     g = np.zeros(spec.shape, self.dtype) if spec.trainable else None
                 offsets[key] += n
+                position += 1
                 weights.append(w)
                 grads.append(g)
             layer.bind(weights, grads)
             self._weight_views += weights
-            if hasattr(layer, "set_seed"):  # Dropout, the noise layers: the model seeds them
-                layer.set_seed(int(rng.integers(2**63)))
-        trained_layers = [layer for layer, t in zip(layers, trained) if any(t)]
+        self._pattern = pattern
         self._regularized = [layer for layer in trained_layers if layer.weight_regularizers()]
         self._activity_regularized = any(layer.activity_regularizer is not None for layer in layers)
         self._constrained = [layer for layer in trained_layers if layer.weight_constraints()]
-        self._graph = graph.GraphRun(nodes, input_nodes, trained_layers)
-        self._input_layers = [n.layer for n in input_nodes]
-        # (input index, layer) for each layer an input feeds that checks its samples (Embedding)
-        self._sample_checks = [(i, node.layer) for node in nodes for i, source in enumerate(input_nodes)
-                               if type(node.layer).check_samples is not Layer.check_samples
-                               and any(t.node is source for t in node.inputs)]
-        self.built = True
+        self._graph = graph.GraphRun(self._nodes, self._input_nodes, trained_layers)
+
+    def _follow_trainable(self):
+        """Before training: when trainable flags changed since the arenas were laid out (a layer
+        frozen or unfrozen after the model was built, as in fine-tuning), lay them out again with
+        the same values. As Keras 3 on torch: the optimizer keeps the slots of the weights it
+        trains (and of those frozen since its first step, for when they thaw), and a weight it never
+        trained is refused with Keras's ValueError, before anything changes."""
+        if not self.built or self._trained_pattern() == self._pattern:
+            return
+        pattern = self._trained_pattern()
+        state = self.optimizer.get_state() if self.optimizer is not None else None
+        old = [i for i, t in enumerate(self._pattern) if t]
+        new = [i for i, t in enumerate(pattern) if t]
+        slots = None
+        if state is not None and state["slots"]:
+            known = dict(self._stashed_slots)
+            for name, arrays in state["slots"].items():
+                for i, a in zip(old, arrays):
+                    known.setdefault(i, {})[name] = a
+            unknown = [i for i in new if i not in known]
+            if unknown:
+                layer, spec = self._weight_owner(unknown[0])
+                raise ValueError(f"Unknown variable: {layer.name}/{spec.name}. This optimizer can only be called for "
+                                 "the variables it was originally built with. When working with a new set of "
+                                 "variables, you should recreate a new optimizer instance (compile again).")
+            slots = {name: [known[i][name] for i in new] for name in state["slots"]}
+            self._stashed_slots = {i: v for i, v in known.items() if i not in new}
+        self._lay_out([w.copy() for w in self._weight_views])
+        if slots is not None:
+            self.optimizer.set_state({**state, "slots": slots})
+        self._prepared = False
+
+    def optimizer_variables(self):
+        """(count, bytes) of the compiled optimizer's variables as Keras 3's summary counts them (the
+        slots of weights frozen since its first step included), or None before its first step."""
+        if self.optimizer is None or not self.built:
+            return None
+        frozen = [a for slots in self._stashed_slots.values() for a in slots.values()]
+        return self.optimizer.keras_variables(self.dtype, frozen)
+
+    def _weight_owner(self, index):
+        """(layer, WeightSpec) of weight `index` (every layer's weights, in order)."""
+        specs = [(n.layer, s) for n in self._nodes for s in n.layer.weight_specs()]
+        return specs[index]
 
     @property
     def weights(self):
@@ -176,7 +242,11 @@ class Model(Trainer):
 
     @property
     def trainable_weights(self):
-        return list(self._param_views) if self._ensure_built() else []
+        """The weights training updates, as the trainable flags say now (a layer frozen after the
+        build counts at once, as in Keras; training lays the arenas out again first)."""
+        if not self._ensure_built():
+            return []
+        return [w for w, trained in zip(self._weight_views, self._trained_pattern()) if trained]
 
     @property
     def non_trainable_weights(self):
@@ -275,6 +345,8 @@ class Model(Trainer):
         """Make `optimizer` (a name or an instance) the model's, running on the model's backend."""
         self.optimizer = optimizers.get(optimizer)
         self.optimizer.ops = self._backend.ops
+        if self.built:
+            self._stashed_slots = {}  # a new optimizer starts from the weights trained now
 
     def _require_compiled(self):
         if self.optimizer is None or self.loss is None:

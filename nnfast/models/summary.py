@@ -74,6 +74,14 @@ def summary_lines(model, line_length=None):
     total = model.count_params()
     trained = int(sum(w.size for w in model.trainable_weights))
     lines = [f'Model: "{model.name}"'] + boxed_rows(header, rows, column_widths(line_length, positions))
-    for label, count in (("Total", total), ("Trainable", trained), ("Non-trainable", total - trained)):
-        lines.append(f" {label} params: {count:,} ({readable_size(count * itemsize)})")
+    # after the optimizer's first step, Keras 3 counts its variables too
+    optimizer = model.optimizer_variables() if getattr(model, "compiled", False) else None
+    extra, extra_bytes = optimizer or (0, 0)
+    counts = [("Total", total + extra, total * itemsize + extra_bytes),
+              ("Trainable", trained, trained * itemsize),
+              ("Non-trainable", total - trained, (total - trained) * itemsize)]
+    if optimizer is not None:
+        counts.append(("Optimizer", extra, extra_bytes))
+    for label, count, size in counts:
+        lines.append(f" {label} params: {count:,} ({readable_size(size)})")
     return lines

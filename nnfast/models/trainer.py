@@ -159,6 +159,7 @@ class Trainer:
             validation_data = self._validation_data(validation_data)
         if n == 0:
             raise ValueError("x has no samples to train on")
+        self._follow_trainable()
         self._graph.require_gradients()
         self._prepare()
         steps = -(-n // batch_size)
@@ -320,6 +321,7 @@ class Trainer:
         """One optimizer step on (x, y); returns the loss (and metrics, as a list, if any)."""
         self._require_compiled()
         return_dict = checks.truth("return_dict", return_dict)  # checked before the step, as every argument
+        self._follow_trainable()
         if not self._prepared:
             self._inputs(x)  # builds the model from x when it has no input size yet
             self._prepare()

@@ -132,6 +132,7 @@ class Optimizer:
     TORCH_ONLY = ()       # names that must be 0 under keras
     DEFAULT_NAME = None
     SLOT_INIT = {}        # slot name -> the hyperparameter holding its initial value (else 0)
+    KERAS_SCALARS = 0     # scalar variables Keras 3's optimizer adds to its slots (Nadam's u_product)
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -249,6 +250,18 @@ class Optimizer:
     def built(self):
         """True once the state has been created (by a first step or set_state)."""
         return self._n is not None
+
+    def keras_variables(self, dtype, extra_slots=()):
+        """(count, bytes) of the variables Keras 3's optimizer of this kind holds once built, as
+        model.summary() reports them: its iteration counter (an int32 on torch), its learning rate
+        unless a schedule (float32, Keras's floatx), its slots (these and `extra_slots`, arrays of the weights
+        it was built for that are frozen now) and scalars in `dtype`; None before it is built."""
+        if not self.built:
+            return None
+        rate = 0 if callable(self._learning_rate) else 1
+        values = sum(a.size for arrays in self._slots.values() for a in arrays) + sum(a.size for a in extra_slots)
+        values += self.KERAS_SCALARS
+        return 1 + rate + values, 4 + 4 * rate + np.dtype(dtype).itemsize * values
 
     def native_update(self):
         """What the one-call native training step needs to run this optimizer's update, as a

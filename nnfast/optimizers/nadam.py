@@ -16,6 +16,7 @@ class Nadam(Optimizer):
     """
 
     UPDATE_KERNEL = "nadam_update"
+    KERAS_SCALARS = 1  # Keras keeps the momentum cache's running product in a variable
     HYPERPARAMETERS = {"learning_rate": (1e-3, 2e-3), "beta_1": (0.9, 0.9), "beta_2": (0.999, 0.999),
                        "epsilon": (1e-7, 1e-8), "weight_decay": (0.0, 0.0), "momentum_decay": (0.0, 4e-3),
                        "decoupled_weight_decay": (False, False), "maximize": (False, False)}
