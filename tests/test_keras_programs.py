@@ -244,6 +244,16 @@ def test_reuters_mlp_program_agrees_with_keras(tmp_path):
                                                              "fixed-weights"))
 
 
+def test_fine_tuning_program_agrees_with_keras(tmp_path):
+    keras = start_on_keras(tmp_path, "prog_fine_tuning.py", *KERAS_ARGS)
+    out = succeeded(run_on_nnfast(tmp_path, "prog_fine_tuning.py"))
+    assert "base unchanged: True" in out and "base moved: True" in out
+    assert "head only: Trainable params: 68 " in out  # the head's 16x4 kernel and bias
+    assert value(out, "fine-tuned accuracy:") > 0.9
+    assert_agree(out, keras_output(keras), ("fixed-weights", "trained:", "head only:", "recompiled:", "fine-tuned:",
+                                            "base "))
+
+
 def test_regression_with_layer_normalization_agrees_with_keras(tmp_path):
     keras = start_on_keras(tmp_path, "prog_regression.py", *KERAS_ARGS)
     out = succeeded(run_on_nnfast(tmp_path, "prog_regression.py"))
