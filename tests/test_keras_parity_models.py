@@ -319,3 +319,20 @@ def test_the_summary_counts_the_optimizer_variables_as_keras(optimizer):
         lines.append([line.strip() for line in before + after if line.strip().endswith(")") and " params: " in line])
     assert lines[0] == lines[1]
     assert sum("Optimizer params" in line for line in lines[0]) == 1  # after the first step only
+
+
+def test_a_model_saved_after_freezing_a_layer_loads_and_trains_on_identically(tmp_path):
+    x, y = data()
+    model = mlp(nk)
+    model.compile(optimizer=nk.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy")
+    model.fit(x, y, epochs=1, verbose=0)
+    model.layers[0].trainable = False  # no step since: the save lays the arenas out for it
+    model.save(tmp_path / "frozen.keras")
+    loaded = nk.models.load_model(tmp_path / "frozen.keras")
+    assert len(loaded.trainable_weights) == len(model.trainable_weights) == 4
+    frozen = model.get_weights()[0].copy()
+    histories = [m.fit(x, y, epochs=2, verbose=0, shuffle=False).history["loss"] for m in (model, loaded)]
+    assert histories[0] == histories[1]
+    for m in (model, loaded):
+        np.testing.assert_array_equal(m.get_weights()[0], frozen)
+

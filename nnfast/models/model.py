@@ -412,5 +412,8 @@ class Model(Trainer):
 
     @exclusive
     def save(self, path):
-        """Architecture, weights and optimizer state in one .npz file (see nnfast.models.load_model)."""
+        """Architecture, weights and optimizer state in one .npz file (see nnfast.models.load_model).
+        Trainable flags changed since the last step are laid out first, so that the saved optimizer
+        slots match the weights the saved config trains."""
+        self._follow_trainable()
         saving.save_model(self, path)
