@@ -171,6 +171,11 @@ class Layer:
             b = self._buffers[(key, shape)] = np.empty(shape, dtype)
         return b
 
+    def no_gradient_message(self):
+        """Why training cannot pass a gradient through this layer (one that is not differentiable)."""
+        return (f"layer {self.name!r} ({type(self).__name__}) cannot form its input's gradient, and a trained "
+                "layer comes before it")
+
     def check_samples(self, x, name):
         """Raises ValueError when samples x (the model's input `name`, converted) are values this
         layer cannot take though the model's checks passed them (Embedding: indices out of range).

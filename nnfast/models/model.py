@@ -135,6 +135,9 @@ class Model(Trainer):
             if hasattr(layer, "set_seed"):  # Dropout, the noise layers: the model seeds them
                 layer.set_seed(int(rng.integers(2**63)))
         self._nodes, self._input_nodes = nodes, input_nodes
+        # each layer's weights' own trainable flags (fixed), read before every training call
+        self._spec_flags = [(layer, tuple(s.trainable for s in layer_specs))
+                            for layer, layer_specs in zip(layers, specs)]
         self._stashed_slots = {}  # optimizer slots of weights frozen since the optimizer's first step
         self._lay_out(values)
         self._input_layers = [n.layer for n in input_nodes]
@@ -147,8 +150,7 @@ class Model(Trainer):
     def _trained_pattern(self):
         """Whether training updates each weight (every layer's, in order), as the trainable flags
         of the model, its layers and their weights say now."""
-        return tuple(s.trainable and n.layer.trainable and self.trainable
-                     for n in self._nodes for s in n.layer.weight_specs())
+        return tuple(flag and layer.trainable and self.trainable for layer, flags in self._spec_flags for flag in flags)
 
     def _lay_out(self, values):
         """Views into one arena of trained weights (and its gradient twin) and one of the other
@@ -166,9 +168,10 @@ class Model(Trainer):
         trained_layers = []
         for layer in layers:
             weights, grads = [], []
-            if any(pattern[position:position + len(layer.weight_specs())]):
+            layer_specs = layer.weight_specs()
+            if any(pattern[position:position + len(layer_specs)]):
                 trained_layers.append(layer)
-            for spec in layer.weight_specs():
+            for spec in layer_specs:
                 is_trained, n = pattern[position], sizes[position]
                 arena, key = (self._params, "trained") if is_trained else (self._state, "state")
                 w = arena[offsets[key]:offsets[key] + n].reshape(spec.shape)
@@ -197,9 +200,9 @@ class Model(Trainer):
         the same values. As Keras 3 on torch: the optimizer keeps the slots of the weights it
         trains (and of those frozen since its first step, for when they thaw), and a weight it never
         trained is refused with Keras's ValueError, before anything changes."""
-        if not self.built or self._trained_pattern() == self._pattern:
+        pattern = self._trained_pattern() if self.built else None
+        if pattern is None or pattern == self._pattern:
             return
-        pattern = self._trained_pattern()
         state = self.optimizer.get_state() if self.optimizer is not None else None
         old = [i for i, t in enumerate(self._pattern) if t]
         new = [i for i, t in enumerate(pattern) if t]
