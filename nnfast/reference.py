@@ -46,7 +46,7 @@ import math
 
 import numpy as np
 
-from .utils import checks, subnormals
+from .utils import checks, fused, subnormals
 
 __all__ = [
     "ACTIVATIONS",
@@ -602,8 +602,23 @@ def _decoupled_decay(w, lr, wd):
 
 
 def _l2(g, w, wd):
-    """PyTorch L2 weight decay: a new gradient ``g + wd*w`` (the caller's grad is not modified)."""
-    return g + wd * w if wd else g
+    """PyTorch L2 weight decay: a new gradient ``g + wd*w`` (the caller's grad is not modified),
+    rounded once as torch's vectorized ``grad.add(param, alpha=weight_decay)``."""
+    return fused.fma(wd, w, g) if wd else g
+
+
+def _torch_lerp(start, end, weight):
+    """torch's ``start.lerp_(end, weight)`` as its vectorized kernel computes it: one fused
+    multiply-add, ``start + w*(end - start)`` for ``|w| < 0.5``, else ``end + (w - 1)*(end - start)``."""
+    w = start.dtype.type(weight)
+    if abs(w) < 0.5:
+        return fused.fma(w, end - start, start)
+    return fused.fma(w - start.dtype.type(1), end - start, end)
+
+
+def _torch_addcmul_square(v, g, b2):
+    """torch's ``v.mul_(b2).addcmul_(g, g, value=1 - b2)``: ``fma((1-b2)*g, g, b2*v)``."""
+    return fused.fma((1.0 - b2) * g, g, b2 * v)
 
 
 def _maximize(maximize, conv):
@@ -647,15 +662,14 @@ def sgd_update(params, grads, momentum_buffers, *, step, learning_rate, momentum
     for i, (w, g) in enumerate(zip(params, grads)):
         if conv == "torch":
             g = _torch_grad(g, w, maximize, wd)
-            if mu:
+            if mu:  # each add(x, alpha=...) of torch.optim.SGD is one fma, as torch's vector kernels
                 b = bufs[i]
                 if t == 1:
                     b[...] = g
                 else:
-                    b *= mu
-                    b += (1.0 - damp) * g
-                g = g + mu * b if nesterov else b
-            w -= lr * g
+                    b[...] = fused.fma(1.0 - damp, g, b * mu)
+                g = fused.fma(mu, b, g) if nesterov else b
+            w[...] = fused.fma(-lr, g, w)
             continue
         _decoupled_decay(w, lr, wd)
         if not mu:
@@ -770,7 +784,7 @@ def adam_update(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, *, step, 
     ``alpha = lr*sqrt(1-b2^t)/(1-b1^t); m += (1-b1)*(g-m); v += (1-b2)*(g*g-v)``;
     amsgrad: ``vhat = max(vhat, v)`` used for v; ``w -= alpha*m/(sqrt(v) + eps)``.
     torch (Adam / AdamW): ``g = -g`` (maximize); ``w *= 1 - lr*wd`` if decoupled else ``g += wd*w``;
-    ``m = b1*m + (1-b1)*g; v = b2*v + (1-b2)*g*g``; amsgrad: ``vmax = max(vmax, v)`` used for v;
+    ``m = lerp(m, g, 1-b1); v = b2*v + (1-b2)*g*g``; amsgrad: ``vmax = max(vmax, v)`` used for v;
     ``w -= (lr/bc1)*m/(sqrt(v)/sqrt(bc2) + eps)`` with ``bc = 1 - b^t``.
     """
     conv = checks.one_of("convention", convention, CONVENTIONS)
@@ -804,8 +818,8 @@ def adam_update(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, *, step, 
                 w *= 1.0 - lr * wd
             elif wd:
                 g = _l2(g, w, wd)
-            m[...] = b1 * m + (1.0 - b1) * g
-            v[...] = b2 * v + (1.0 - b2) * g * g
+            m[...] = _torch_lerp(m, g, 1.0 - b1)
+            v[...] = _torch_addcmul_square(v, g, b2)
         if amsgrad:
             np.maximum(vmaxs[i], v, out=vmaxs[i])
             v = vmaxs[i]
@@ -1095,7 +1109,7 @@ def adamax_update(params, grads, exp_avgs, exp_infs, *, step, learning_rate, bet
 
     keras (Keras 3 Adamax; weight decay decoupled): ``w -= lr*wd*w; m += (1-b1)*(g-m);
     u = max(b2*u, |g|); w -= lr*m/(bc1*(u + eps))``, ``bc1 = 1 - b1^t``.
-    torch (torch.optim.Adamax): ``g = -g`` (maximize); ``g += wd*w; m += (1-b1)*(g-m);
+    torch (torch.optim.Adamax): ``g = -g`` (maximize); ``g += wd*w; m = lerp(m, g, 1-b1);
     u = max(b2*u, |g| + eps); w -= (lr/bc1)*m/u``.
     """
     conv = checks.one_of("convention", convention, CONVENTIONS)
@@ -1117,7 +1131,7 @@ def adamax_update(params, grads, exp_avgs, exp_infs, *, step, learning_rate, bet
             w -= lr * m / (bc1 * (u + eps))
         else:
             g = _torch_grad(g, w, maximize, wd)
-            m += (1.0 - b1) * (g - m)
+            m[...] = _torch_lerp(m, g, 1.0 - b1)
             np.maximum(b2 * u, np.abs(g) + eps, out=u)
             w -= clr * m / u
 
@@ -1145,7 +1159,7 @@ def nadam_update(params, grads, exp_avgs, exp_avg_sqs, *, step, learning_rate, b
     v += (1-b2)*(g*g-v); mhat = (mu_next/(1-prod*mu_next))*m + ((1-mu)/(1-prod))*g;
     w -= lr*mhat/(sqrt(v/bc2) + eps)``.
     torch (torch.optim.NAdam): ``g = -g`` (maximize); ``w *= 1 - lr*wd`` if decoupled else
-    ``g += wd*w``; ``m += (1-b1)*(g-m); v = b2*v + (1-b2)*g*g; d = sqrt(v/bc2) + eps;
+    ``g += wd*w``; ``m = lerp(m, g, 1-b1); v = b2*v + (1-b2)*g*g; d = sqrt(v/bc2) + eps;
     w += cg*g/d; w += cm*m/d`` with ``cg = -lr*(1-mu)/(1-prod)``, ``cm = -lr*mu_next/(1-prod*mu_next)``.
     """
     conv = checks.one_of("convention", convention, CONVENTIONS)
@@ -1188,8 +1202,8 @@ def _torch_adam_moments(w, g, m, v, lr, b1, b2, wd, decoupled, maximize):
         w *= 1.0 - lr * wd
     elif wd:
         g = _l2(g, w, wd)
-    m += (1.0 - b1) * (g - m)
-    v[...] = b2 * v + (1.0 - b2) * g * g
+    m[...] = _torch_lerp(m, g, 1.0 - b1)
+    v[...] = _torch_addcmul_square(v, g, b2)
     return g
 
 
@@ -1197,7 +1211,7 @@ def radam_update(params, grads, exp_avgs, exp_avg_sqs, *, step, learning_rate, b
                  weight_decay=0.0, decoupled_weight_decay=False, maximize=False, convention="torch"):
     """One RAdam step (torch.optim.RAdam; Keras 3 has no RAdam, so convention must be "torch").
 
-    ``g = -g`` (maximize); ``w *= 1 - lr*wd`` if decoupled else ``g += wd*w``; ``m += (1-b1)*(g-m);
+    ``g = -g`` (maximize); ``w *= 1 - lr*wd`` if decoupled else ``g += wd*w``; ``m = lerp(m, g, 1-b1);
     v = b2*v + (1-b2)*g*g``; with ``rho_inf = 2/(1-b2) - 1`` and ``rho_t = rho_inf - 2t*b2^t/bc2``:
     if ``rho_t > 5``, ``rect = sqrt((rho_t-4)(rho_t-2)rho_inf/((rho_inf-4)(rho_inf-2)rho_t))`` and
     ``w -= ((m/bc1)*lr) * (sqrt(bc2)/(sqrt(v) + eps)) * rect``, else ``w -= (m/bc1)*lr``.

@@ -101,11 +101,26 @@ double nadam_mu_product(double beta_1, double psi, int64_t step) {
     return prod;
 }
 
-// The step's gradient: torch's maximize negates it first, then L2 decay adds wd*w.
+// PyTorch's CPU kernels are vectorized (ATen's Vectorized, on every CPU with AVX2, AVX-512 or
+// NEON), and there some of its ops are one fused multiply-add where its scalar fallback rounds
+// twice. The torch convention follows the vectorized kernels for these ops (docs/design.md,
+// "Optimizer conventions"): add(other, alpha) is fma(alpha, other, self), addcmul_(t1, t2, value)
+// is fma(value*t1, t2, self), and lerp_ is below.
+
+// torch's lerp_(end, weight): fma(w, end - start, start) for |w| < 0.5, else
+// fma(w - 1, end - start, end).
+template <class T>
+T torch_lerp(T start, T end, T weight) {
+    const bool small = std::abs(weight) < T(0.5);
+    return std::fma(small ? weight : weight - T(1), end - start, small ? start : end);
+}
+
+// The step's gradient: torch's maximize negates it first, then L2 decay adds wd*w
+// (grad.add(param, alpha=weight_decay): one fma).
 template <class T>
 T torch_grad(T g, T w, bool maximize, bool l2, T wd) {
     const T gi = maximize ? -g : g;
-    return l2 ? gi + wd * w : gi;
+    return l2 ? std::fma(wd, w, gi) : gi;
 }
 
 // torch NAdam's and RAdam's shared element prologue (the reference's _torch_adam_moments): the
@@ -119,8 +134,8 @@ struct TorchMoments {
     Element operator()(T* w, const T* g, T* m, T* v, int64_t i, Maximize, L2, Decoupled) const {
         const T gi = torch_grad(g[i], w[i], bool(Maximize()), bool(L2()), wd);
         const T wi = Decoupled() ? w[i] * shrink : w[i];
-        const T mi = m[i] + one_b1 * (gi - m[i]);
-        const T vi = b2 * v[i] + one_b2 * gi * gi;
+        const T mi = torch_lerp(m[i], gi, one_b1);
+        const T vi = std::fma(one_b2 * gi, gi, b2 * v[i]);
         m[i] = mi;
         v[i] = vi;
         return {gi, wi, mi, vi};
@@ -136,23 +151,23 @@ void sgd_update(const OptimTensor<T>* ts, int64_t count, const OptimStep& s) {
     const bool momentum = s.momentum != 0, l2 = s.weight_decay != 0;
     if (s.convention == Convention::torch) {
         // g = -g (maximize); g += wd*w; b = g at step 1 else b = mu*b + (1-dampening)*g;
-        // w -= lr*(nesterov ? g + mu*b : b)
-        const T keep = T(1.0 - s.dampening);
+        // w -= lr*(nesterov ? g + mu*b : b). Each add(x, alpha) is torch's one fma.
+        const T keep = T(1.0 - s.dampening), neg_lr = T(-s.learning_rate);
         const bool first = s.step == 1, nesterov = s.nesterov, maximize = s.maximize;
         run_step(ts, count, momentum ? 2 : 1, [=](const OptimTensor<T>& t, int64_t lo, int64_t hi) {
             T* w = t.param; const T* g = t.grad; T* b = t.state[0];
             if (!momentum) {
                 simd_loop(lo, hi, [&](int64_t i) {
                     const T gi = torch_grad(g[i], w[i], maximize, l2, wd);
-                    w[i] = w[i] - lr * gi;
+                    w[i] = std::fma(neg_lr, gi, w[i]);
                 });
                 return;
             }
             simd_loop(lo, hi, [&](int64_t i) {
                 const T gi = torch_grad(g[i], w[i], maximize, l2, wd);
-                const T bi = first ? gi : b[i] * mu + keep * gi;
+                const T bi = first ? gi : std::fma(keep, gi, b[i] * mu);
                 b[i] = bi;
-                w[i] = w[i] - lr * (nesterov ? gi + mu * bi : bi);
+                w[i] = std::fma(neg_lr, nesterov ? std::fma(mu, bi, gi) : bi, w[i]);
             });
         });
         return;
@@ -311,8 +326,8 @@ void adam_update(const OptimTensor<T>* ts, int64_t count, const OptimStep& s) {
         });
         return;
     }
-    // torch: g = -g (maximize); w *= 1 - lr*wd (decoupled) or g += wd*w; m = b1*m + (1-b1)*g;
-    // v = b2*v + (1-b2)*g*g; vmax = max(vmax, v) (amsgrad); w -= (lr/bc1)*m/(sqrt(v)/sqrt(bc2) + eps)
+    // torch: g = -g (maximize); w *= 1 - lr*wd (decoupled) or g += wd*w; m = lerp(m, g, 1-b1);
+    // v = b2*v + (1-b2)*g*g (addcmul: one fma); vmax = max(vmax, v) (amsgrad); w -= (lr/bc1)*m/(sqrt(v)/sqrt(bc2) + eps)
     const T step_size = T(s.learning_rate / bc1), bc2_sqrt = T(std::sqrt(bc2));
     const T shrink = T(1.0 - s.learning_rate * s.weight_decay);
     const bool decoupled = decay && s.decoupled_weight_decay, l2 = decay && !s.decoupled_weight_decay;
@@ -322,8 +337,8 @@ void adam_update(const OptimTensor<T>* ts, int64_t count, const OptimStep& s) {
         auto element = [&](int64_t i, auto ams) {
             const T wi = decoupled ? w[i] * shrink : w[i];
             const T gi = torch_grad(g[i], w[i], maximize, l2, wd);
-            const T mi = b1 * m[i] + one_b1 * gi;
-            T vi = b2 * v[i] + one_b2 * gi * gi;
+            const T mi = torch_lerp(m[i], gi, one_b1);
+            T vi = std::fma(one_b2 * gi, gi, b2 * v[i]);
             m[i] = mi;
             v[i] = vi;
             if (ams) {
@@ -359,7 +374,7 @@ void adamax_update(const OptimTensor<T>* ts, int64_t count, const OptimStep& s) 
         });
         return;
     }
-    // torch: g = -g (maximize); g += wd*w; m += (1-b1)*(g-m); u = max(b2*u, |g| + eps);
+    // torch: g = -g (maximize); g += wd*w; m = lerp(m, g, 1-b1); u = max(b2*u, |g| + eps);
     // w -= (lr/bc1)*m/u
     const T clr = T(s.learning_rate / bc1);
     const bool maximize = s.maximize;
@@ -367,7 +382,7 @@ void adamax_update(const OptimTensor<T>* ts, int64_t count, const OptimStep& s) 
         T* w = t.param; const T* g = t.grad; T* m = t.state[0]; T* u = t.state[1];
         simd_loop(lo, hi, [&](int64_t i) {
             const T gi = torch_grad(g[i], w[i], maximize, decay, wd);
-            const T mi = m[i] + one_b1 * (gi - m[i]);
+            const T mi = torch_lerp(m[i], gi, one_b1);
             const T ui = max_nan(b2 * u[i], std::abs(gi) + eps);
             m[i] = mi;
             u[i] = ui;

@@ -24,7 +24,7 @@ import functools
 
 import numpy as np
 
-__all__ = ["enabled", "set_enabled", "Flushed", "flushing", "plain", "daz", "ftz", "read"]
+__all__ = ["enabled", "set_enabled", "Flushed", "flushing", "plain", "daz", "ftz", "read", "SCALE"]
 
 _SETTING = {"on": True}  # process-wide, as the kernels' setting; set through nnfast.set_flush_denormal
 _INSIDE = contextvars.ContextVar("inside_flushing", default=False)
@@ -32,6 +32,7 @@ _INSIDE = contextvars.ContextVar("inside_flushing", default=False)
 # Tininess after rounding is decided on a copy scaled by _SCALE: the scaled result is normal, so
 # its rounding is the unbounded-exponent rounding x86 tests against the smallest normal.
 _SCALE = 2.0 ** 32
+SCALE = _SCALE  # public: other modules' redo() for ftz scales by it
 
 
 def enabled():
