@@ -334,9 +334,11 @@ void adam_update(const OptimTensor<T>* ts, int64_t count, const OptimStep& s) {
     const bool maximize = s.maximize;
     run_step(ts, count, 4, [=](const OptimTensor<T>& t, int64_t lo, int64_t hi) {
         T* w = t.param; const T* g = t.grad; T* m = t.state[0]; T* v = t.state[1]; T* vmax = t.state[2];
-        auto element = [&](int64_t i, auto ams) {
-            const T wi = decoupled ? w[i] * shrink : w[i];
-            const T gi = torch_grad(g[i], w[i], maximize, l2, wd);
+        // every option a compile-time flag: with runtime bools in the element, GCC left the loop
+        // scalar (3.7x slower than the keras convention's Adam at 1e6 parameters)
+        auto element = [&](int64_t i, auto ams, auto dec, auto l2c, auto mx) {
+            const T wi = dec ? w[i] * shrink : w[i];
+            const T gi = torch_grad(g[i], w[i], bool(mx), bool(l2c), wd);
             const T mi = torch_lerp(m[i], gi, one_b1);
             T vi = std::fma(one_b2 * gi, gi, b2 * v[i]);
             m[i] = mi;
@@ -347,8 +349,15 @@ void adam_update(const OptimTensor<T>* ts, int64_t count, const OptimStep& s) {
             }
             w[i] = wi - step_size * mi / (std::sqrt(vi) / bc2_sqrt + eps);
         };
-        if (amsgrad) simd_loop(lo, hi, [&](int64_t i) { element(i, std::true_type()); });
-        else simd_loop(lo, hi, [&](int64_t i) { element(i, std::false_type()); });
+        with_flag(amsgrad, [&](auto ams) {
+            with_flag(decoupled, [&](auto dec) {
+                with_flag(l2, [&](auto l2c) {
+                    with_flag(maximize, [&](auto mx) {
+                        simd_loop(lo, hi, [&](int64_t i) { element(i, ams, dec, l2c, mx); });
+                    });
+                });
+            });
+        });
     });
 }
 
