@@ -107,26 +107,25 @@ def _tiny_products(a, b, c):
 
 
 def _fma64(a, b, c):
-    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
-        r, _ = _dekker_fma(a, b, c)
-        p = a * b
-        finite = np.isfinite(a) & np.isfinite(b) & np.isfinite(c)
-        big = ((np.abs(a) > _FACTOR_MAX) | (np.abs(b) > _FACTOR_MAX) | (np.abs(c) > _FACTOR_MAX)) & finite
-        tiny = (np.abs(p) < _PRODUCT_MIN) & (a != 0) & (b != 0) & finite & ~big  # 0 by underflow too
-        # An exact zero takes IEEE's sign for a*b + c; a*b is exact there (it is -c, or a zero factor's)
-        zero = (r == 0) & ~big & ~tiny & finite
-        if zero.any():
-            r = np.where(zero, p + c, r)
-        if tiny.any():
-            r = np.array(r, copy=True)
-            r[tiny] = _tiny_products(a[tiny], b[tiny], c[tiny])
+    r, _ = _dekker_fma(a, b, c)
+    p = a * b
+    finite = np.isfinite(a) & np.isfinite(b) & np.isfinite(c)
+    big = ((np.abs(a) > _FACTOR_MAX) | (np.abs(b) > _FACTOR_MAX) | (np.abs(c) > _FACTOR_MAX)) & finite
+    tiny = (np.abs(p) < _PRODUCT_MIN) & (a != 0) & (b != 0) & finite & ~big  # 0 by underflow too
+    # An exact zero takes IEEE's sign for a*b + c; a*b is exact there (it is -c, or a zero factor's)
+    zero = (r == 0) & ~big & ~tiny & finite
+    if zero.any():
+        r = np.where(zero, p + c, r)
+    if tiny.any():
+        r = np.array(r, copy=True)
+        r[tiny] = _tiny_products(a[tiny], b[tiny], c[tiny])
     if big.any():
         r = np.array(r, copy=True)
         for i in np.flatnonzero(big):
             r[i] = _exact(float(a[i]), float(b[i]), float(c[i]))
     plain = ~finite  # inf and NaN follow IEEE's a*b + c
     if plain.any():
-        r = np.where(plain, a * b + c, r)
+        r = np.where(plain, p + c, r)
     return r
 
 
@@ -160,6 +159,7 @@ def fma(a, b, c):
 
 
 def _fused(ops, dtype, flushing, originals):
+    """fma on the prepared operands (the caller holds NumPy's error state)."""
     shape = np.broadcast_shapes(*(x.shape for x in ops))
     ops = [np.broadcast_to(x, shape).ravel() for x in ops]  # 1-D: the fraction fallback indexes them
     r = np.array(_plain_fma(*ops), dtype=dtype, copy=True)

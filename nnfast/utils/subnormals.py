@@ -29,10 +29,9 @@ __all__ = ["enabled", "set_enabled", "Flushed", "flushing", "plain", "daz", "ftz
 _SETTING = {"on": True}  # process-wide, as the kernels' setting; set through nnfast.set_flush_denormal
 _INSIDE = contextvars.ContextVar("inside_flushing", default=False)
 
-# Tininess after rounding is decided on a copy scaled by _SCALE: the scaled result is normal, so
+# Tininess after rounding is decided on a copy scaled by SCALE: the scaled result is normal, so
 # its rounding is the unbounded-exponent rounding x86 tests against the smallest normal.
-_SCALE = 2.0 ** 32
-SCALE = _SCALE  # public: other modules' redo() for ftz scales by it
+SCALE = 2.0 ** 32  # public: another module's redo() for ftz scales by it
 
 
 def enabled():
@@ -73,7 +72,7 @@ def read(a):
 
 def ftz(r, redo=None):
     """Flush r's results below the smallest normal to signed zeros, in place for an array (a new
-    scalar otherwise). redo() recomputes r scaled by _SCALE, for the ties at the smallest normal."""
+    scalar otherwise). redo() recomputes r scaled by SCALE, for the ties at the smallest normal."""
     if not _is_float(r):
         return r
     tiny = _tiny(r.dtype)
@@ -84,7 +83,7 @@ def ftz(r, redo=None):
     if redo is not None:
         edge = mag == tiny
         if edge.any():
-            sub |= edge & (np.abs(redo()) < tiny * _SCALE)
+            sub |= edge & (np.abs(redo()) < tiny * SCALE)
     zeros = np.copysign(r.dtype.type(0), r)
     if isinstance(r, np.ndarray) and r.ndim:
         r[sub] = zeros[sub]
@@ -101,7 +100,7 @@ def _converted(kind, x, dtype):
     value = np.asarray(x, dtype=dtype)[()]
     if kind is int:
         return value
-    return ftz(value, lambda: np.asarray(x * _SCALE, dtype=dtype))
+    return ftz(value, lambda: np.asarray(x * SCALE, dtype=dtype))
 
 
 def _scalar(x, dtype):
@@ -161,7 +160,7 @@ class Flushed(np.ndarray):
             redo = None
             if method == "__call__" and ufunc in _ROUNDED:
                 def redo():  # the first operand scaled: exact, and the product or quotient stays normal
-                    scaled = np.multiply(args[0], _SCALE, dtype=np.result_type(args[0]))
+                    scaled = np.multiply(args[0], SCALE, dtype=np.result_type(args[0]))
                     return (np.multiply if ufunc is np.square else ufunc)(scaled, *(args[1:] or args))
             result = tuple(ftz(r) for r in result) if isinstance(result, tuple) else ftz(result, redo)
         if out is not None:
@@ -176,7 +175,7 @@ class Flushed(np.ndarray):
         src = daz(self.view(np.ndarray))
         r = src.astype(dtype, *args, **kwargs)
         if r.dtype.kind == "f" and src.dtype.kind == "f" and r.dtype.itemsize < src.dtype.itemsize:
-            r = ftz(r, lambda: (src * _SCALE).astype(dtype))
+            r = ftz(r, lambda: (src * SCALE).astype(dtype))
         return r.view(Flushed)
 
 
