@@ -117,11 +117,19 @@ def _gemm_text(c):
     k = c["caches"]
     lines = [f"  caches:          L1d {k['l1d'] // 1024} KiB ({k['l1d_ways']}-way), L2 {k['l2'] // 1024} KiB, "
              f"L3 {k['l3'] // 1024} KiB ({k['l3_per_core'] // 1024} KiB per core; from {k['source']})",
+             "  GEMM tile rows:  " + _tile_text(c),
              "  GEMM blocking:   " + ("NNFAST_BLOCKING=" + c["blocking_override"] if c["blocking_override"]
                                      else "derived from the caches")]
     for dtype, b in c["gemm_blocking"].items():
         lines.append(f"    {dtype}: MR x NR {b['mr']} x {b['nr']}, KC {b['kc']}, MC {b['mc']}, NC {b['nc']}")
     return "\n".join(lines)
+
+
+def _tile_text(c):
+    chosen = c["gemm_blocking"]["float32"]["mr"]
+    origin = ("NNFAST_GEMM_MR=" + c["gemm_tile_override"] if c["gemm_tile_override"]
+              else "chosen for this CPU")
+    return f"{chosen} of {', '.join(map(str, c['gemm_tiles']))} built ({origin})"
 
 
 def _flush_text(c):

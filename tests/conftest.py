@@ -87,9 +87,13 @@ TESTS_DIR = pathlib.Path(__file__).parent
 
 def run_python(args, **env):
     """Run `python ARGS` in a child process with extra environment variables. The child starts in
-    tests/, so it imports the installed nnfast, never the source folder of a checkout."""
-    return subprocess.run([sys.executable, *args], env=dict(os.environ, **env),
-                          capture_output=True, text=True, cwd=TESTS_DIR)
+    tests/, so it imports the installed nnfast, never the source folder of a checkout. A child forced
+    onto another ISA level takes that level's own GEMM tile unless NNFAST_GEMM_MR is given too (the
+    parent's may not exist there)."""
+    child_env = dict(os.environ, **env)
+    if "NNFAST_ISA" in env and "NNFAST_GEMM_MR" not in env:
+        child_env.pop("NNFAST_GEMM_MR", None)
+    return subprocess.run([sys.executable, *args], env=child_env, capture_output=True, text=True, cwd=TESTS_DIR)
 
 
 def assert_within(got, want, bound, what=""):

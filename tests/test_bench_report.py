@@ -519,7 +519,8 @@ def test_dense_section_states_the_isa_level_blocking_and_peak_share():
     text = dense.markdown(rows)
     c = nf.config()
     b = c["gemm_blocking"]["float32"]
-    assert f"ISA level {c['isa']}; float32 GEMM tile {b['mr']} x {b['nr']}, KC {b['kc']}, MC {b['mc']}" in text
+    assert f"ISA level {c['isa']}; float32 GEMM tile {b['mr']} x {b['nr']} (" in text
+    assert f"KC {b['kc']}, MC {b['mc']}, NC {b['nc']}" in text
     assert "FMA peak" in text and "nnfast % of FMA peak" in text
     assert all(0 < r["peak_share"] for r in rows)
 

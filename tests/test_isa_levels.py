@@ -1,5 +1,7 @@
 """The ISA level is chosen at import, NNFAST_ISA forces a lower one, and every level the machine
-supports passes the native test files against the reference (each in its own process)."""
+supports passes the native test files against the reference (each in its own process), with each
+GEMM tile the level is built with (NNFAST_GEMM_MR)."""
+import json
 import os
 
 import pytest
@@ -57,3 +59,66 @@ def test_native_tests_pass_at_every_level(isa):
                    NNFAST_ISA=isa)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-2000:]
     assert " passed" in r.stdout.splitlines()[-1]
+
+
+def level_tiles(isa):
+    """The GEMM tiles' rows built for level `isa` and the one chosen for this CPU, from a child."""
+    r = run_python(["-c", "import json, nnfast; c = nnfast.config(); "
+                          "print(json.dumps([c['gemm_tiles'], c['gemm_blocking']['float32']['mr']]))"],
+                   NNFAST_ISA=isa)
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)
+
+
+@pytest.mark.skipif("NNFAST_ISA" in os.environ or "NNFAST_GEMM_MR" in os.environ,
+                    reason="already running under a forced level or tile")
+@pytest.mark.parametrize("isa", SUPPORTED)
+def test_native_tests_pass_with_every_other_gemm_tile(isa):
+    """The default tile runs in test_native_tests_pass_at_every_level; here each other one does."""
+    tiles, chosen = level_tiles(isa)
+    assert chosen in tiles and tiles == sorted(tiles)
+    others = [t for t in tiles if t != chosen]
+    if not others:
+        pytest.skip(f"the {isa} level has one GEMM tile")
+    for rows in others:
+        r = run_python(["-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", "-W", "error", *NATIVE_TESTS],
+                       NNFAST_ISA=isa, NNFAST_GEMM_MR=str(rows))
+        assert r.returncode == 0, f"tile of {rows} rows: " + r.stdout[-3000:] + r.stderr[-2000:]
+        assert " passed" in r.stdout.splitlines()[-1]
+
+
+def cpu_vendor():
+    try:
+        with open("/proc/cpuinfo") as f:
+            return next((line.split(":")[1].strip() for line in f if line.startswith("vendor_id")), None)
+    except OSError:
+        return None
+
+
+def test_avx512_tile_is_chosen_for_the_cpu():
+    """8 rows on AMD (Zen 4 ran them faster), 12 elsewhere (Intel's two 512-bit FMA ports)."""
+    if "avx512" not in SUPPORTED:
+        pytest.skip("this CPU has no AVX-512")
+    vendor = cpu_vendor()
+    if vendor not in ("AuthenticAMD", "GenuineIntel"):
+        pytest.skip(f"CPU vendor {vendor!r} unknown to this test")
+    tiles, chosen = level_tiles("avx512")
+    assert tiles == [8, 12]
+    assert chosen == (8 if vendor == "AuthenticAMD" else 12)
+
+
+@pytest.mark.parametrize("value", ["7", "abc", "012", "-8", "1000", " 8"])
+def test_unknown_gemm_tile_fails_the_import_naming_it(value):
+    tiles = nf.config()["gemm_tiles"]
+    r = run_python(["-c", "import nnfast"], NNFAST_GEMM_MR=value)
+    assert r.returncode != 0
+    assert (f"NNFAST_GEMM_MR='{value}' is not a GEMM tile of the {nf.config()['isa']} level; "
+            f"its tiles' rows: {', '.join(map(str, tiles))}") in r.stderr
+
+
+def test_a_tile_of_another_level_fails_the_import():
+    if "avx2" not in SUPPORTED:
+        pytest.skip("this CPU has no AVX2")
+    r = run_python(["-c", "import nnfast"], NNFAST_ISA="avx2", NNFAST_GEMM_MR="12")
+    assert r.returncode != 0
+    assert "NNFAST_GEMM_MR='12' is not a GEMM tile of the avx2 level; its tiles' rows: 6" in r.stderr

@@ -1,7 +1,8 @@
 """The GEMM's cache blocking: derived from the detected caches at import, overridden by
 NNFAST_BLOCKING=KC,MC,NC (read at import, so each blocking runs in its own process), and never
-changing a result's bits: every blocking and thread count on one ISA level gives the same bits, and
-all of them match the reference within the error bound of a k-term sum."""
+changing a result's bits: every blocking, register tile (NNFAST_GEMM_MR) and thread count on one ISA
+level gives the same bits, and all of them match the reference within the error bound of a k-term
+sum."""
 import json
 
 import numpy as np
@@ -20,6 +21,9 @@ SHAPES = ((150, 301, 97), (257, 65, 300), (40, 500, 200), (9, 1001, 70), (300, 2
 PRODUCTS = ((False, False), (True, False), (False, True))
 # small, odd and mixed blockings (0 keeps the derived size); MC and NC round up to whole panels
 BLOCKINGS = ("", "1,0,0", "5,1,1", "7,5,3", "64,24,64", "0,0,33", "200,0,0")
+# each register tile this level is built with (its rows), at the derived and at an odd blocking
+TILES = tuple(nf.config()["gemm_tiles"])
+TILE_RUNS = tuple((rows, blocking) for rows in TILES for blocking in ("", "7,5,3"))
 
 CHILD = """
 import json, sys
@@ -49,22 +53,30 @@ print(json.dumps(nf.config()["gemm_blocking"]))
 """
 
 
+def run_child(path, **env):
+    """The child's results (a dict of arrays) and reported blocking."""
+    r = run_python(["-c", CHILD, str(path), json.dumps(SHAPES), json.dumps(PRODUCTS)], **env)
+    assert r.returncode == 0, r.stderr[-3000:]
+    with np.load(path) as data:
+        return dict(data), json.loads(r.stdout.splitlines()[-1])
+
+
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
-    """Each blocking's results (a dict of arrays) and reported blocking, from its own process."""
+    """Each blocking's results and reported blocking (the tile chosen for this CPU), and each tile's
+    at two blockings (keyed "mr<rows>:<blocking>"), each from its own process."""
     results = {}
     for blocking in BLOCKINGS:
-        path = tmp_path_factory.mktemp("blocking") / "out.npz"
-        r = run_python(["-c", CHILD, str(path), json.dumps(SHAPES), json.dumps(PRODUCTS)],
-                       NNFAST_BLOCKING=blocking)
-        assert r.returncode == 0, r.stderr[-3000:]
-        with np.load(path) as data:
-            results[blocking] = (dict(data), json.loads(r.stdout.splitlines()[-1]))
+        results[blocking] = run_child(tmp_path_factory.mktemp("blocking") / "out.npz", NNFAST_BLOCKING=blocking)
+    for rows, blocking in TILE_RUNS:
+        results[f"mr{rows}:{blocking}"] = run_child(tmp_path_factory.mktemp("tile") / "out.npz",
+                                                    NNFAST_BLOCKING=blocking, NNFAST_GEMM_MR=str(rows))
     return results
 
 
-def test_every_blocking_and_thread_count_gives_the_same_bits(runs):
+def test_every_blocking_tile_and_thread_count_gives_the_same_bits(runs):
     base, _ = runs[""]
+    assert len(runs) == len(BLOCKINGS) + len(TILE_RUNS)
     assert len(base) == 2 * len(SHAPES) * 2 * (len(PRODUCTS) + 4)
     for arrays, _ in runs.values():
         assert arrays.keys() == base.keys()
@@ -106,6 +118,17 @@ def test_override_is_reported_and_rounded_to_whole_panels(runs):
         assert runs["1,0,0"][1][dtype]["mc"] >= runs["200,0,0"][1][dtype]["mc"]
 
 
+def test_each_tile_is_used_and_reported(runs):
+    for rows, blocking in TILE_RUNS:
+        for dtype, tile in runs[f"mr{rows}:{blocking}"][1].items():
+            assert tile["mr"] == rows
+            if blocking:
+                assert tile["kc"] == 7 and tile["mc"] == -(-5 // rows) * rows
+    # the derived blocking follows the tile: KC (its A micro-panel in L1) shrinks as MR grows
+    derived = [runs[f"mr{rows}:"][1]["float32"]["kc"] for rows in TILES]
+    assert derived == sorted(derived, reverse=True)
+
+
 def test_config_and_show_config_report_caches_and_blocking(capsys):
     c = nf.config()
     caches = c["caches"]
@@ -116,6 +139,8 @@ def test_config_and_show_config_report_caches_and_blocking(capsys):
     assert f"L1d {caches['l1d'] // 1024} KiB" in text and f"L2 {caches['l2'] // 1024} KiB" in text
     for dtype, b in c["gemm_blocking"].items():
         assert f"{dtype}: MR x NR {b['mr']} x {b['nr']}, KC {b['kc']}, MC {b['mc']}, NC {b['nc']}" in text
+    tiles = ", ".join(map(str, c["gemm_tiles"]))
+    assert f"GEMM tile rows:  {c['gemm_blocking']['float32']['mr']} of {tiles} built (" in text
 
 
 @pytest.mark.parametrize("value, why", [("abc", "missing a comma"), ("1,2", "missing a comma"),

@@ -44,6 +44,10 @@ py::dict build_info() {
                            py::arg("l3_per_core") = c.l3_per_core, py::arg("source") = c.source);
     const char* blocking = std::getenv("NNFAST_BLOCKING");  // read at import
     d["blocking_override"] = blocking && *blocking ? py::object(py::str(blocking)) : py::object(py::none());
+    const GemmTiles tiles = active_kernels().gemm_tiles();
+    d["gemm_tiles"] = std::vector<int>(tiles.rows, tiles.rows + tiles.count);
+    const char* tile = std::getenv("NNFAST_GEMM_MR");  // read at import
+    d["gemm_tile_override"] = tile && *tile ? py::object(py::str(tile)) : py::object(py::none());
     d["gemm_blocking"] = py::dict(py::arg("float32") = blocking_dict(active_kernels().f32.gemm_blocking()),
                                   py::arg("float64") = blocking_dict(active_kernels().f64.gemm_blocking()));
     return d;
@@ -64,8 +68,10 @@ void set_threads(py::handle n) {
 PYBIND11_MODULE(_core, m) {
     const char* forced = std::getenv("NNFAST_ISA");
     const char* blocking = std::getenv("NNFAST_BLOCKING");
+    const char* tile = std::getenv("NNFAST_GEMM_MR");
     try {
         select_isa(forced ? forced : "");
+        select_gemm_tile(tile ? tile : "");
         if (blocking && *blocking) set_blocking_override(parse_blocking(blocking));
     } catch (const std::invalid_argument& e) {
         throw py::import_error(e.what());

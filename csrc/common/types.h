@@ -13,6 +13,12 @@ struct GemmBlocking {
     int64_t kc, mc, nc;
 };
 
+// The register tiles a level's GEMM is built with: their rows (MR), ascending, in rows[0 : count].
+struct GemmTiles {
+    int rows[4];
+    int count;
+};
+
 // Kept in the order of bindings' activation_names() (a name's index is its value).
 enum class Activation : int { linear = 0, relu, leaky_relu, sigmoid, tanh, softmax };
 

@@ -14,9 +14,14 @@ bool cpu_has_avx512() {
            __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
            __builtin_cpu_supports("avx512vl") && cpu_has_avx2_fma();
 }
+bool cpu_is_amd() {
+    __builtin_cpu_init();
+    return __builtin_cpu_is("amd");
+}
 #else
 bool cpu_has_avx2_fma() { return false; }
 bool cpu_has_avx512() { return false; }
+bool cpu_is_amd() { return false; }
 #endif
 
 }  // namespace nnfast

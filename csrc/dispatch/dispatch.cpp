@@ -93,6 +93,21 @@ void select_isa(const std::string& forced) {
     g_active = &chosen->table();
 }
 
+void select_gemm_tile(const std::string& forced) {
+    int rows = 0;
+    if (!forced.empty()) {
+        rows = -1;
+        if (forced.size() <= 2 && forced.find_first_not_of("0123456789") == std::string::npos && forced[0] != '0')
+            rows = std::stoi(forced);
+    }
+    if (rows >= 0 && g_active->use_gemm_tile(rows)) return;
+    const GemmTiles tiles = g_active->gemm_tiles();
+    std::vector<std::string> names;
+    for (int i = 0; i < tiles.count; ++i) names.push_back(std::to_string(tiles.rows[i]));
+    throw std::invalid_argument("NNFAST_GEMM_MR='" + forced + "' is not a GEMM tile of the " + g_active->isa +
+                                " level; its tiles' rows: " + join(names));
+}
+
 const KernelTable& active_kernels() { return *g_active; }
 
 }  // namespace nnfast

@@ -15,6 +15,10 @@ std::vector<std::string> supported_isas();
 // Selects the active table. `forced` is NNFAST_ISA's value or empty. Throws std::invalid_argument
 // naming the value and the levels available when it is unknown or unsupported here.
 void select_isa(const std::string& forced);
+// Makes the active level's GEMM use the register tile of `forced` rows (NNFAST_GEMM_MR's value), or
+// this CPU's choice when it is empty (gemm/gemm_tiles.cpp). Throws std::invalid_argument naming the
+// value and the level's tiles when it is not one of them. After select_isa.
+void select_gemm_tile(const std::string& forced);
 // The active table (select_isa must have run).
 const KernelTable& active_kernels();
 

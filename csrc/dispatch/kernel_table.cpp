@@ -58,7 +58,8 @@ constexpr KernelSet<T> kernel_set() {
 
 const KernelTable& kernel_table() {
     static const KernelTable table{NNFAST_STR(NNFAST_ISA_NS), kFeatures, kernel_set<float>(),
-                                   kernel_set<double>(), &stream_inplace, &fma_loop};
+                                   kernel_set<double>(), &gemm_tiles, &use_gemm_tile,
+                                   &stream_inplace, &fma_loop};
     return table;
 }
 

@@ -105,6 +105,10 @@ struct KernelTable {
     const char* compiled_features;  // SIMD features the compiler targeted for this copy
     KernelSet<float> f32;
     KernelSet<double> f64;
+    // The GEMM's register tiles built for this level, and the choice among them (gemm/gemm.h): the
+    // tile of `rows` rows, or 0 for this CPU's; false when the level has no such tile.
+    GemmTiles (*gemm_tiles)();
+    bool (*use_gemm_tile)(int rows);
     // Limit probes (float only): rw[k] (n) += c * ro (n) for k < nrw <= 4, one pass; and `iters` rounds of
     // 128 independent float multiply-adds on each of `threads` threads.
     void (*stream_inplace)(float* const* rw, int64_t nrw, const float* ro, int64_t n, float c);

@@ -32,19 +32,19 @@ template <> struct Vec<double> {
 };
 
 // The MR x NR micro-tile, held in MR * NV accumulator registers (NR = NV lanes-wide vectors),
-// plus NV for a row of B and one broadcast of A: SSE2, AVX2 and NEON have 16 registers and take
-// 6 x 2 (12 accumulators); AVX-512 has 32 and takes NNFAST_AVX512_MR x 2, 8 x 2 by default: on
-// Zen 4 (one 512-bit FMA per cycle) 16 accumulators already hide the FMA latency, and 12 x 32 and
-// 14 x 32 measured 2-8% slower than 8 x 32 (docs/design.md, "GEMM blocking").
-#ifndef NNFAST_AVX512_MR
-#define NNFAST_AVX512_MR 8
+// plus NV for a row of B and one broadcast of A. gemm.cpp is compiled once per tile a level offers
+// (CMakeLists.txt sets NNFAST_GEMM_MR): SSE2, AVX2 and NEON have 16 registers and take 6 x 2 (12
+// accumulators); AVX-512 has 32 and is built with 8 x 2 and 12 x 2 (gemm_tiles.cpp chooses).
+#ifndef NNFAST_GEMM_MR
+#error "NNFAST_GEMM_MR (the tile's rows) is set per copy of gemm.cpp by CMakeLists.txt"
 #endif
 template <class T>
 struct Blocking {
     static constexpr int kLanes = NNFAST_VEC_BYTES / sizeof(T);
     static constexpr int NV = 2;
     static constexpr int NR = NV * kLanes;
-    static constexpr int MR = NNFAST_VEC_BYTES == 64 ? NNFAST_AVX512_MR : 6;
+    static constexpr int MR = NNFAST_GEMM_MR;
+    static_assert(MR * NV + NV + 1 <= (NNFAST_VEC_BYTES == 64 ? 32 : 16), "the tile fits the register file");
 };
 
 inline int64_t round_down(int64_t v, int64_t unit) { return v / unit * unit > unit ? v / unit * unit : unit; }

@@ -5,7 +5,7 @@
 // The last KC pass stores through the epilogue (bias, activation), so Y is written once more at
 // most, never re-read in a separate pass. Every thread count computes every tile the same way:
 // bit-identical results. Products of one to three columns skip the tiles (narrow_product), with
-// the tiles' bits.
+// the tiles' bits. Compiled once per register tile (NNFAST_GEMM_MR rows; gemm.h).
 #include "gemm/gemm.h"
 
 #include <cmath>
@@ -22,6 +22,7 @@
 
 namespace nnfast {
 namespace NNFAST_ISA_NS {
+namespace NNFAST_TILE_NS(NNFAST_GEMM_MR) {
 namespace {
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
@@ -459,12 +460,8 @@ GemmBlocking gemm_blocking() {
     return gemm_blocks<T>();
 }
 
-template GemmBlocking gemm_blocking<float>();
-template GemmBlocking gemm_blocking<double>();
-template void gemm<float>(float*, int64_t, int64_t, const float*, int64_t, int64_t, const float*, int64_t,
-                          int64_t, const float*, int64_t, int64_t, int64_t, Activation);
-template void gemm<double>(double*, int64_t, int64_t, const double*, int64_t, int64_t, const double*, int64_t,
-                           int64_t, const double*, int64_t, int64_t, int64_t, Activation);
+NNFAST_INSTANTIATE_GEMM
 
+}  // namespace NNFAST_TILE_NS(NNFAST_GEMM_MR)
 }  // namespace NNFAST_ISA_NS
 }  // namespace nnfast

@@ -120,11 +120,12 @@ def gemm_setup():
     import nnfast
     c = nnfast.config()
     b, k = c["gemm_blocking"]["float32"], c["caches"]
+    tile = f"NNFAST_GEMM_MR={c['gemm_tile_override']}" if c["gemm_tile_override"] else "chosen for this CPU"
     origin = (f"NNFAST_BLOCKING={c['blocking_override']}" if c["blocking_override"] else
               f"derived from L1d {k['l1d'] // 1024} KiB, L2 {k['l2'] // 1024} KiB, "
               f"L3 {k['l3_per_core'] // 1024} KiB per core")
-    return (f"ISA level {c['isa']}; float32 GEMM tile {b['mr']} x {b['nr']}, KC {b['kc']}, MC {b['mc']}, "
-            f"NC {b['nc']} ({origin})")
+    return (f"ISA level {c['isa']}; float32 GEMM tile {b['mr']} x {b['nr']} ({tile}), KC {b['kc']}, "
+            f"MC {b['mc']}, NC {b['nc']} ({origin})")
 
 
 def run(thread_counts=(1, 2), sizes=tuple(SIZES), systems=SYSTEMS, max_total_time=2.0):
