@@ -55,6 +55,17 @@ void grad_z_and_bias(T* dz, T* db, const T* y, const T* dy, int64_t m, int64_t n
         for (int64_t j = 0; j < n; ++j) db[j] += partial[blk * n + j];
 }
 
+// dx (m, k) = dz (m, n) w^T (n, k). Packing w^T gathers all of w; when w is large and the batch
+// small (so few row panels share that packing), computing dx^T (k, m) = w (k, n) dz^T (n, m)
+// packs only dz^T and stores the tiles transposed instead.
+template <class T>
+void input_gradient(T* dx, const T* w, const T* dz, int64_t m, int64_t k, int64_t n) {
+    if (dx_as_transpose(m, k, n))
+        gemm<T>(dx, 1, k, w, n, 1, dz, 1, n, nullptr, k, m, n, Activation::linear);
+    else
+        gemm<T>(dx, k, 1, dz, n, 1, w, 1, n, nullptr, m, k, n, Activation::linear);
+}
+
 }  // namespace
 
 template <class T>
@@ -70,15 +81,15 @@ void dense_backward(T* dx, T* dw, T* db, const T* x, const T* w, const T* y, con
     T* dz = act == Activation::linear ? const_cast<T*>(dy)
                                       : static_cast<T*>(workspace(kGradZ, sizeof(T) * (m * n + 1)));
     grad_z_and_bias(dz, db, y, dy, m, n, act);
+    // dx first: it reads w, which a forward pass has just left in cache, where dw's product (its
+    // output as large as w) would evict it first (128x784x256 float: dx took 370 us after dw, 298
+    // alone). Unless dx is x's own memory, which dw still reads. The order changes no bits.
+    const uintptr_t dx_at = reinterpret_cast<uintptr_t>(dx), x_at = reinterpret_cast<uintptr_t>(x);
+    const uintptr_t bytes = uintptr_t(m * k) * sizeof(T);
+    const bool dx_first = dx && (dx_at + bytes <= x_at || x_at + bytes <= dx_at);
+    if (dx_first) input_gradient(dx, w, dz, m, k, n);
     gemm<T>(dw, n, 1, x, 1, k, dz, n, 1, nullptr, k, n, m, Activation::linear);  // x^T (k, m) dz (m, n)
-    if (!dx) return;
-    // dx (m, k) = dz (m, n) w^T (n, k). Packing w^T gathers all of w; when w is large and the batch
-    // small (so few row panels share that packing), computing dx^T (k, m) = w (k, n) dz^T (n, m)
-    // packs only dz^T and stores the tiles transposed instead.
-    if (dx_as_transpose(m, k, n))
-        gemm<T>(dx, 1, k, w, n, 1, dz, 1, n, nullptr, k, m, n, Activation::linear);
-    else
-        gemm<T>(dx, k, 1, dz, n, 1, w, 1, n, nullptr, m, k, n, Activation::linear);
+    if (dx && !dx_first) input_gradient(dx, w, dz, m, k, n);
 }
 
 template void dense_forward<float>(float*, const float*, const float*, const float*, int64_t, int64_t, int64_t, Activation);
