@@ -331,11 +331,17 @@ template <class T>
 void run_packed(const GemmPlan<T>& p, int tid, int team) {
     constexpr int MR = Blocking<T>::MR, NR = Blocking<T>::NR;
     const int64_t n = p.n, k = p.k, nc_max = p.nc_max, kc_max = p.kc_max, mc_max = p.mc_max;
-    int64_t row_lo = 0, row_hi = p.m;  // this thread's rows: whole MR panels when split
+    int64_t row_lo = 0, row_hi = p.m;  // this thread's rows when split
     if (p.split_rows && team > 1) {
-        split(ceil_div(p.m, MR), tid, team, &row_lo, &row_hi);
-        row_lo *= MR;
-        row_hi = row_hi * MR < p.m ? row_hi * MR : p.m;
+        if (p.direct_a || p.direct_at) {
+            // A read in place takes any row count (panel_rows evens out the last two panels), so
+            // the threads get equal rows: 128 as 64 + 64, not 60 + 68 in 12-row panels
+            split(p.m, tid, team, &row_lo, &row_hi);
+        } else {  // whole MR panels, which pack_a fills
+            split(ceil_div(p.m, MR), tid, team, &row_lo, &row_hi);
+            row_lo *= MR;
+            row_hi = row_hi * MR < p.m ? row_hi * MR : p.m;
+        }
     }
     const bool own = p.split_rows || team == 1;
     T* my_apack = p.apack + (p.split_rows ? tid * p.apack_size : 0);
