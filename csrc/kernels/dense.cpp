@@ -1,7 +1,7 @@
 // The Dense layer y = act(x @ w + b) with w of shape (in, out), forward and backward, on the
 // packed GEMM. Forward fuses bias and activation into the GEMM's store (softmax: one row pass
 // after). Backward forms dz = dy * act'(y) once, with the bias gradient summed in the same pass,
-// then dw = x^T dz and dx = dz w^T read the operands transposed in place.
+// then dx = dz w^T and dw = x^T dz read the operands transposed in place.
 #include <cstdint>
 
 #include "gemm/gemm.h"
