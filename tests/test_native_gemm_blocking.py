@@ -129,6 +129,17 @@ def test_each_tile_is_used_and_reported(runs):
     assert derived == sorted(derived, reverse=True)
 
 
+def test_config_reports_the_overrides_read_at_import(monkeypatch):
+    """What is in force was read at import: setting the variables later changes neither the
+    blocking nor what config() says of the overrides."""
+    before = nf.config()
+    monkeypatch.setenv("NNFAST_BLOCKING", "7,5,3")
+    monkeypatch.setenv("NNFAST_GEMM_MR", "99")
+    after = nf.config()
+    for key in ("blocking_override", "gemm_tile_override", "gemm_blocking", "gemm_tiles"):
+        assert after[key] == before[key]
+
+
 def test_config_and_show_config_report_caches_and_blocking(capsys):
     c = nf.config()
     caches = c["caches"]

@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <stdexcept>
+#include <string>
 
 #include "bindings/register.h"
 #include "build_info.h"
@@ -21,6 +22,17 @@ namespace {
 py::dict blocking_dict(const GemmBlocking& b) {
     return py::dict(py::arg("mr") = b.mr, py::arg("nr") = b.nr, py::arg("kc") = b.kc, py::arg("mc") = b.mc,
                     py::arg("nc") = b.nc);
+}
+
+// The overrides read from the environment at import: what is in force, whatever the environment
+// says later.
+struct ImportEnv {
+    std::string blocking, gemm_mr;  // NNFAST_BLOCKING, NNFAST_GEMM_MR ("" when unset)
+};
+ImportEnv g_import_env;
+
+py::object override_or_none(const std::string& value) {
+    return value.empty() ? py::object(py::none()) : py::object(py::str(value));
 }
 
 py::dict build_info() {
@@ -42,12 +54,10 @@ py::dict build_info() {
     d["caches"] = py::dict(py::arg("l1d") = c.l1d.bytes, py::arg("l1d_ways") = c.l1d.ways,
                            py::arg("l2") = c.l2.bytes, py::arg("l3") = c.l3.bytes,
                            py::arg("l3_per_core") = c.l3_per_core, py::arg("source") = c.source);
-    const char* blocking = std::getenv("NNFAST_BLOCKING");  // read at import
-    d["blocking_override"] = blocking && *blocking ? py::object(py::str(blocking)) : py::object(py::none());
+    d["blocking_override"] = override_or_none(g_import_env.blocking);
     const GemmTiles tiles = active_kernels().gemm_tiles();
     d["gemm_tiles"] = std::vector<int>(tiles.rows, tiles.rows + tiles.count);
-    const char* tile = std::getenv("NNFAST_GEMM_MR");  // read at import
-    d["gemm_tile_override"] = tile && *tile ? py::object(py::str(tile)) : py::object(py::none());
+    d["gemm_tile_override"] = override_or_none(g_import_env.gemm_mr);
     d["gemm_blocking"] = py::dict(py::arg("float32") = blocking_dict(active_kernels().f32.gemm_blocking()),
                                   py::arg("float64") = blocking_dict(active_kernels().f64.gemm_blocking()));
     return d;
@@ -69,10 +79,11 @@ PYBIND11_MODULE(_core, m) {
     const char* forced = std::getenv("NNFAST_ISA");
     const char* blocking = std::getenv("NNFAST_BLOCKING");
     const char* tile = std::getenv("NNFAST_GEMM_MR");
+    g_import_env = ImportEnv{blocking ? blocking : "", tile ? tile : ""};
     try {
         select_isa(forced ? forced : "");
-        select_gemm_tile(tile ? tile : "");
-        if (blocking && *blocking) set_blocking_override(parse_blocking(blocking));
+        select_gemm_tile(g_import_env.gemm_mr);
+        if (!g_import_env.blocking.empty()) set_blocking_override(parse_blocking(g_import_env.blocking));
     } catch (const std::invalid_argument& e) {
         throw py::import_error(e.what());
     }
