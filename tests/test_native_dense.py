@@ -14,6 +14,7 @@ import pytest
 
 import nnfast as nf
 from nnfast import reference as ref
+from nnfast.utils import fused
 
 from conftest import DTYPES, assert_same_bits, assert_within, num_threads
 
@@ -126,6 +127,50 @@ def test_gemm_narrow_products_with_transposed_tiles(dtype, product):
     for m, k, n in NARROW:
         a, b = gemm_operands(rng, m, k, n, trans_a, trans_b, dtype)
         check_gemm(a, b, trans_a, trans_b, f"{product} M={m} K={k} N={n} {np.dtype(dtype)}")
+
+def fma_chain(a, b):
+    """a @ b as every element of the GEMM is summed, whatever its path (tiles, narrow or short-K
+    products): from zero, one multiply-add per k in increasing k, fused where the ISA level has
+    FMA (every level but generic), else the product and the sum rounded apart."""
+    fused_levels = nf.config()["isa"] != "generic"
+    m, k = a.shape
+    acc = np.zeros((m, b.shape[1]), a.dtype)
+    for p in range(k):
+        col, row = np.broadcast_arrays(a[:, p:p + 1], b[p:p + 1, :])
+        acc = fused.fma(col, row, acc) if fused_levels else acc + col * row
+    return acc
+
+
+# K of one to nine terms (up to three: short_k_product, an outer product such as dx = dz w^T of a
+# one-output layer), N of one to three columns (narrow_product) and the tiles' ragged edges.
+CHAIN_SHAPES = [(m, k, n) for m in (1, 7, 33) for k in (1, 2, 3, 4, 9) for n in (1, 2, 3, 17, 65)] + [
+    (256, 1, 256), (300, 3, 100), (1000, 2, 9), (256, 256, 1), (100, 65, 3)]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("product", tuple(PRODUCTS))
+def test_gemm_elements_are_the_fma_chain_bit_for_bit(dtype, product):
+    trans_a, trans_b = PRODUCTS[product]
+    rng = np.random.default_rng(31)
+    for m, k, n in CHAIN_SHAPES:
+        a, b = gemm_operands(rng, m, k, n, trans_a, trans_b, dtype)
+        c = both_thread_counts(lambda: nf.ops.gemm(a, b, trans_a=trans_a, trans_b=trans_b))
+        assert_same_bits(c, fma_chain(op(a, trans_a), op(b, trans_b)))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("activation", ("linear", "relu", "sigmoid"))
+def test_dense_forward_of_short_k_and_narrow_layers_adds_bias_after_the_chain(dtype, activation):
+    # the chain, then + b, then the native activation (piecewise-linear ones in the GEMM's own
+    # store; the others as a pass of their own), for an input of one to three features or one
+    # output: the paths outside the tiles
+    rng = np.random.default_rng(5)
+    for m, k, n in [(256, 1, 256), (31, 3, 40), (256, 256, 1), (17, 2, 3)]:
+        x, w, b = dense_data(rng, m, k, n, dtype)
+        y = both_thread_counts(lambda: nf.ops.dense_forward(x, w, b, activation))
+        z = fma_chain(x, w) + b
+        assert_same_bits(y, z if activation == "linear" else nf.ops.activation_forward(z, activation))
+
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("product", tuple(PRODUCTS))

@@ -4,8 +4,8 @@
 // among threads; run_owned_panels: A read in place, each thread owning whole column panels of B).
 // The last KC pass stores through the epilogue (bias, activation), so Y is written once more at
 // most, never re-read in a separate pass. Every thread count computes every tile the same way:
-// bit-identical results. Products of one to three columns skip the tiles (narrow_product), with
-// the tiles' bits. Compiled once per register tile (NNFAST_GEMM_MR rows; gemm.h).
+// bit-identical results. Products of one to three columns (narrow_product) or of one to three
+// terms per element (short_k_product) skip the tiles, with the tiles' bits. Compiled once per register tile (NNFAST_GEMM_MR rows; gemm.h).
 #include "gemm/gemm.h"
 
 #include <cmath>
@@ -33,10 +33,6 @@ constexpr int64_t kDirectBRows = 64;
 // A (row-major) is read in place rather than packed while at most this many column panels of NR
 // reuse each of its rows: packing costs a pass over A that only enough panels' reuse repays.
 constexpr int64_t kDirectAPanels = 8;
-
-// threads_for counts work in units of this many multiply-adds (2mnk flops / 64): with its
-// kMinWorkPerThread, a thread is worth starting from about a million multiply-adds.
-constexpr int64_t kMultiplyAddsPerWorkUnit = 32;
 
 // The K block when both A and B are read in place (unless NNFAST_BLOCKING sets KC): nothing
 // packed must stay in L1, and fewer passes over the small C tile save its reloads (measured: 784
@@ -430,6 +426,36 @@ void narrow_product(T* c, int64_t c_rs, const T* a, int64_t a_rs, const T* b, in
     });
 }
 
+// Up to this many terms per element (k), C is computed a row at a time in whole vectors: dx = dz
+// w^T of a layer with one output is an outer product, where packing and tiles cost many times
+// its one multiply-add per element (256 x 256, 1 thread: 13 us through the tiles, 7 us this way,
+// the time of storing C).
+constexpr int64_t kShortK = 3;
+
+// C (m, n) of a product with k <= kShortK and row-major B and C, then the epilogue. Each element
+// is the tiles' own chain - from zero, one multiply-add per k in increasing k - so the bits are
+// the tiles'; rows are split over threads.
+template <class T>
+void short_k_product(T* c, int64_t c_rs, const T* a, int64_t a_rs, int64_t a_cs, const T* b, int64_t b_rs,
+                     const T* bias, int64_t m, int64_t n, int64_t k, Activation act) {
+    parallel_for(m, 1, n * (k + 1), [&](int64_t i0, int64_t i1) {
+        for (int64_t i = i0; i < i1; ++i) {
+            T* ci = c + i * c_rs;
+            const T* ai = a + i * a_rs;
+            const T a0 = ai[0];
+#pragma omp simd
+            for (int64_t j = 0; j < n; ++j) ci[j] = multiply_add(T(0), a0, b[j]);
+            for (int64_t p = 1; p < k; ++p) {
+                const T ap = ai[p * a_cs];
+                const T* bp = b + p * b_rs;
+#pragma omp simd
+                for (int64_t j = 0; j < n; ++j) ci[j] = multiply_add(ci[j], ap, bp[j]);
+            }
+            epilogue(ci, c_rs, 1, int(n), bias, act);
+        }
+    });
+}
+
 }  // namespace
 
 // The edge cases, then the plan and its driver: over a team of p.nt threads, or, for one thread,
@@ -451,6 +477,8 @@ void gemm(T* c, int64_t c_rs, int64_t c_cs, const T* a, int64_t a_rs, int64_t a_
         return gemm<T>(c, c_cs, c_rs, b, b_cs, b_rs, a, a_cs, a_rs, nullptr, n, m, k, act);
     if (n <= kNarrowColumns && a_cs == 1 && c_cs == 1)
         return narrow_product<T>(c, c_rs, a, a_rs, b, b_rs, b_cs, bias, m, n, k, act);
+    if (k <= kShortK && b_cs == 1 && c_cs == 1)
+        return short_k_product<T>(c, c_rs, a, a_rs, a_cs, b, b_rs, bias, m, n, k, act);
     const GemmPlan<T> p = plan_gemm<T>(c, c_rs, c_cs, a, a_rs, a_cs, b, b_rs, b_cs, bias, m, n, k, act);
     if (p.nt > 1) {  // on p.nt threads (or fewer, if the runtime gives fewer)
         if (p.owned_panels && ceil_div(n, NR) % p.nt == 0)

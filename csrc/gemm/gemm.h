@@ -13,6 +13,10 @@
 namespace nnfast {
 namespace NNFAST_ISA_NS {
 
+// threads_for counts a product's work in units of this many multiply-adds (2mnk flops / 64): with
+// its kMinWorkPerThread, a thread is worth starting from about a million multiply-adds.
+constexpr int64_t kMultiplyAddsPerWorkUnit = 32;
+
 // C (m, n) = act(A (m, k) B (k, n) + bias (n)), where C(i, j) = c[i*c_rs + j*c_cs],
 // A(i, p) = a[i*a_rs + p*a_cs] and B(p, j) = b[p*b_rs + j*b_cs] (a transpose is a swap of
 // strides). bias and act (element-wise; softmax is row-wise, left to the caller) need a row-major

@@ -1,7 +1,8 @@
 // The Dense layer y = act(x @ w + b) with w of shape (in, out), forward and backward, on the
 // packed GEMM. Forward fuses bias and activation into the GEMM's store (softmax: one row pass
 // after). Backward forms dz = dy * act'(y) once, with the bias gradient summed in the same pass,
-// then dx = dz w^T and dw = x^T dz read the operands transposed in place.
+// then dx = dz w^T and dw = x^T dz read the operands transposed in place; on two threads they run
+// side by side, one thread each (pairs_products).
 #include <cstdint>
 
 #include "gemm/gemm.h"
@@ -10,6 +11,7 @@
 #include "kernels/dense.h"
 #include "memory/workspace.h"
 #include "parallel/parallel_for.h"
+#include "parallel/threads.h"
 
 namespace nnfast {
 namespace NNFAST_ISA_NS {
@@ -66,6 +68,22 @@ void input_gradient(T* dx, const T* w, const T* dz, int64_t m, int64_t k, int64_
         gemm<T>(dx, k, 1, dz, n, 1, w, 1, n, nullptr, m, k, n, Activation::linear);
 }
 
+// dw (k, n) = x^T (k, m) dz (m, n), x read transposed in place.
+template <class T>
+void weight_gradient(T* dw, const T* x, const T* dz, int64_t m, int64_t k, int64_t n) {
+    gemm<T>(dw, n, 1, x, 1, k, dz, n, 1, nullptr, k, n, m, Activation::linear);
+}
+
+// Whether dx and dw, each m x k x n multiply-adds, run at once on one thread each rather than one
+// after the other on two: on two threads, for products that would each split over both. Each
+// thread then reads only its own product's operands, with no barrier or shared packing between
+// them (fwd+bwd, 2 threads: 1.51x the GFLOP/s at 32x784x128, 1.05x at 1024x784x256; the tabular
+// Keras model's epoch 0.97x the time). The products' bits do not depend on their threads. With
+// more threads, each product splits over all of them as before.
+bool pairs_products(int64_t m, int64_t k, int64_t n) {
+    return num_threads() == 2 && threads_for(m * k * n / kMultiplyAddsPerWorkUnit) == 2;
+}
+
 }  // namespace
 
 template <class T>
@@ -87,8 +105,16 @@ void dense_backward(T* dx, T* dw, T* db, const T* x, const T* w, const T* y, con
     const uintptr_t dx_at = reinterpret_cast<uintptr_t>(dx), x_at = reinterpret_cast<uintptr_t>(x);
     const uintptr_t bytes = uintptr_t(m * k) * sizeof(T);
     const bool dx_first = dx && (dx_at + bytes <= x_at || x_at + bytes <= dx_at);
+    if (dx_first && pairs_products(m, k, n)) {
+        run_on_threads(2, [&](int tid, int threads) {
+            ThreadCap one(1);
+            if (tid == 0) input_gradient(dx, w, dz, m, k, n);
+            if (tid == 1 || threads == 1) weight_gradient(dw, x, dz, m, k, n);
+        });
+        return;
+    }
     if (dx_first) input_gradient(dx, w, dz, m, k, n);
-    gemm<T>(dw, n, 1, x, 1, k, dz, n, 1, nullptr, k, n, m, Activation::linear);  // x^T (k, m) dz (m, n)
+    weight_gradient(dw, x, dz, m, k, n);
     if (dx && !dx_first) input_gradient(dx, w, dz, m, k, n);
 }
 
