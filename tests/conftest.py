@@ -76,10 +76,10 @@ def ulp_tol(dtype, ulps=4):
     return dict(rtol=ulps * eps, atol=ulps * float(np.finfo(dtype).tiny))
 
 
-def assert_same_bits(a, b):
-    """Exact equality, NaNs included (for 1-vs-2-thread determinism)."""
-    assert a.dtype == b.dtype and a.shape == b.shape
-    assert np.array_equal(a.view(np.uint8), b.view(np.uint8)), "results differ in their bits"
+def assert_same_bits(a, b, what=""):
+    """Exact equality, NaNs included (for 1-vs-2-thread determinism); `what` names the case."""
+    assert a.dtype == b.dtype and a.shape == b.shape, what
+    assert np.array_equal(a.view(np.uint8), b.view(np.uint8)), f"results differ in their bits {what}".rstrip()
 
 
 TESTS_DIR = pathlib.Path(__file__).parent

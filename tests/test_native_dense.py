@@ -66,6 +66,16 @@ def gemm_operands(rng, m, k, n, trans_a, trans_b, dtype):
     return a, b
 
 
+def product_cases(product, shapes, seed, dtype):
+    """(a, b, trans_a, trans_b, what) for each (m, k, n) of `shapes`, random operands laid out as
+    `product` (a key of PRODUCTS) takes them."""
+    trans_a, trans_b = PRODUCTS[product]
+    rng = np.random.default_rng(seed)
+    for m, k, n in shapes:
+        a, b = gemm_operands(rng, m, k, n, trans_a, trans_b, dtype)
+        yield a, b, trans_a, trans_b, f"{product} M={m} K={k} N={n} {np.dtype(dtype)}"
+
+
 def op(a, trans):
     return a.T if trans else a
 
@@ -88,12 +98,9 @@ def check_gemm(a, b, trans_a, trans_b, what):
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("product", tuple(PRODUCTS))
 def test_gemm_matches_reference_on_200_random_shapes(dtype, product):
-    trans_a, trans_b = PRODUCTS[product]
-    rng = np.random.default_rng(7)
     assert len(set(RANDOM_SHAPES)) >= 150
-    for m, k, n in RANDOM_SHAPES:
-        a, b = gemm_operands(rng, m, k, n, trans_a, trans_b, dtype)
-        check_gemm(a, b, trans_a, trans_b, f"{product} M={m} K={k} N={n} {np.dtype(dtype)}")
+    for a, b, trans_a, trans_b, what in product_cases(product, RANDOM_SHAPES, 7, dtype):
+        check_gemm(a, b, trans_a, trans_b, what)
 
 
 LARGER = [(300, 513, 301), (1024, 784, 256), (129, 2048, 67), (1, 4099, 1), (2049, 3, 5),
@@ -122,11 +129,9 @@ NARROW = [(m, k, n) for m in (32, 37, 50, 100) for k in (1, 3, 10, 33) for n in 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("product", tuple(PRODUCTS))
 def test_gemm_narrow_products_with_transposed_tiles(dtype, product):
-    trans_a, trans_b = PRODUCTS[product]
-    rng = np.random.default_rng(13)
-    for m, k, n in NARROW:
-        a, b = gemm_operands(rng, m, k, n, trans_a, trans_b, dtype)
-        check_gemm(a, b, trans_a, trans_b, f"{product} M={m} K={k} N={n} {np.dtype(dtype)}")
+    for a, b, trans_a, trans_b, what in product_cases(product, NARROW, 13, dtype):
+        check_gemm(a, b, trans_a, trans_b, what)
+
 
 def fma_chain(a, b):
     """a @ b as every element of the GEMM is summed, whatever its path (tiles, narrow or short-K
@@ -150,12 +155,9 @@ CHAIN_SHAPES = [(m, k, n) for m in (1, 7, 33) for k in (1, 2, 3, 4, 9) for n in 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("product", tuple(PRODUCTS))
 def test_gemm_elements_are_the_fma_chain_bit_for_bit(dtype, product):
-    trans_a, trans_b = PRODUCTS[product]
-    rng = np.random.default_rng(31)
-    for m, k, n in CHAIN_SHAPES:
-        a, b = gemm_operands(rng, m, k, n, trans_a, trans_b, dtype)
+    for a, b, trans_a, trans_b, what in product_cases(product, CHAIN_SHAPES, 31, dtype):
         c = both_thread_counts(lambda: nf.ops.gemm(a, b, trans_a=trans_a, trans_b=trans_b))
-        assert_same_bits(c, fma_chain(op(a, trans_a), op(b, trans_b)))
+        assert_same_bits(c, fma_chain(op(a, trans_a), op(b, trans_b)), what)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
