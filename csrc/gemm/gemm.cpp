@@ -5,7 +5,8 @@
 // The last KC pass stores through the epilogue (bias, activation), so Y is written once more at
 // most, never re-read in a separate pass. Every thread count computes every tile the same way:
 // bit-identical results. Products of one to three columns (narrow_product) or of one to three
-// terms per element (short_k_product) skip the tiles, with the tiles' bits. Compiled once per register tile (NNFAST_GEMM_MR rows; gemm.h).
+// terms per element (short_k_product) skip the tiles, with the tiles' bits. Compiled once per
+// register tile (NNFAST_GEMM_MR rows; gemm.h).
 #include "gemm/gemm.h"
 
 #include <cmath>
