@@ -240,7 +240,8 @@ needs_threads = pytest.mark.skipif(not nf.config()["openmp"], reason="built with
 
 @needs_threads
 def test_native_runs_time_their_first_steps_and_settle_on_a_thread_count(monkeypatch):
-    # the first steps alternate all threads and one, the faster count is kept and reported, and the
+    # the first steps run blocks of 3 on all threads and on one in turn (the first of a block untimed:
+    # it finds the data where the other count left it), the faster count is kept and reported, and the
     # choice lasts across run_steps calls (a probe per model, not per call: the machine's noise may
     # add a re-probe, never one per call); the weights are those of a 1-thread run whatever it chose
     settled, probes = [], []
@@ -266,8 +267,9 @@ def test_native_runs_time_their_first_steps_and_settle_on_a_thread_count(monkeyp
     assert set(runs[0][0]) == {1} and set(runs[0][1]) == {0}  # one thread: nothing to probe
     calls = len(runs[1][0])
     assert calls == 5 and set(runs[1][0]) <= {1, 2}
-    assert runs[1][1][0] == 2 * 6  # one probe of 6 steps each way in the first call
-    assert runs[1][1][-1] <= 2 * 6 * 2 < 2 * 6 * calls  # not a probe per call
+    probe = 2 * 3 * 3  # 3 blocks of 3 steps each way
+    assert runs[1][1][0] == probe  # one probe in the first call
+    assert runs[1][1][-1] <= probe * 2 < probe * calls  # not a probe per call
     for a, b in zip(runs[0][2], runs[1][2]):
         np.testing.assert_array_equal(a, b)
 
