@@ -1,6 +1,7 @@
 // Register and cache blocking of the packed GEMM for this ISA level, chosen from the compiler's
 // target macros (each level's copy is compiled with its own flags). Included by per-ISA sources.
 #pragma once
+#include <algorithm>
 #include <cstdint>
 
 #include "common/types.h"
@@ -58,14 +59,18 @@ inline int64_t round_up(int64_t v, int64_t unit) { return (v + unit - 1) / unit 
 //   BLIS's "_l2" kernels for Skylake-X and Zen 4 assume), B's micro-panel may stream from L2 and
 //   only the A micro-panel need stay in L1: KC = L1 / 2 / (MR * sizeof(T)). KC is the larger of the
 //   two (fewer passes over C: on Zen 4 KC 512 measured 5-15% faster than the L1 bound's 128);
-// - MC: the MC x KC block of A fills about a quarter of L2. The model's half left too little room
-//   for what streams through L2 between two uses of an A micro-panel (a B micro-panel of KC x NR
-//   and an MC x NR strip of C, on hardware whose replacement is not LRU): on the Xeon (2 MiB L2)
-//   MC 252 instead of 504 measured 5-8% faster at 1024^3 and 2048^3 on one thread, in float64 10%;
+// - MC: the MC x KC block of A fills about half of L2, but at most kMaxABlockBytes. Between two
+//   uses of an A micro-panel the whole block streams through L2 with a B micro-panel (KC x NR) and
+//   an MC x NR strip of C, and L2 replacement is not LRU: on the Xeon (2 MiB L2) a 512 KiB block
+//   (MC 252) instead of half of L2 (504) measured 5-8% faster at 1024^3 and 2048^3 on one thread,
+//   10% in float64. Machines with up to 1 MiB of L2 (Zen 3 and 4) keep half, as before;
 // - NC: the KC x NC panel of B fills about half of the L3 per core.
 // NNFAST_BLOCKING's non-zero values replace the derived ones (MC and NC are then derived from the
 // new KC) and are rounded up to whole MR and NR panels. The blocking never changes a result's
 // bits: each element's sum over k runs in the same order whatever the blocks.
+// The largest packed block of A that derive_blocking chooses (MC x KC elements).
+constexpr int64_t kMaxABlockBytes = int64_t(512) << 10;
+
 template <class T>
 GemmBlocking derive_blocking() {
     using B = Blocking<T>;
@@ -77,7 +82,7 @@ GemmBlocking derive_blocking() {
     const BlockingOverride& o = blocking_override();
     const int64_t kc = o.kc ? o.kc : kc_l1 > kc_l2 ? kc_l1 : kc_l2;
     const int64_t kc_bytes = kc * size;
-    const int64_t mc = o.mc ? round_up(o.mc, B::MR) : round_down(c.l2.bytes / 4 / kc_bytes, B::MR);
+    const int64_t mc = o.mc ? round_up(o.mc, B::MR) : round_down(std::min(c.l2.bytes / 2, kMaxABlockBytes) / kc_bytes, B::MR);
     const int64_t nc = o.nc ? round_up(o.nc, B::NR) : round_down(c.l3_per_core / 2 / kc_bytes, B::NR);
     return GemmBlocking{B::MR, B::NR, kc, mc, nc};
 }

@@ -163,9 +163,12 @@ NNFAST_ALWAYS_INLINE void prefetch_tile(const T* c, int64_t ldc, int rows) {
 }
 
 // Even blocks: `count` split into ceil(count / max_block) blocks of nearly equal size, rounded up
-// to a multiple of `unit` (fewer, fuller passes than max_block, max_block, ..., remainder).
+// to a multiple of `unit` (fewer, fuller passes than max_block, max_block, ..., remainder). A last
+// block of less than one unit joins the others instead: a batch of 128 rows against an MC of 126
+// (AVX2's 6-row panels) is one block, not two of 66 and 62 (6% slower on two threads).
 int64_t even_block(int64_t count, int64_t max_block, int64_t unit) {
-    const int64_t blocks = (count + max_block - 1) / max_block;
+    int64_t blocks = (count + max_block - 1) / max_block;
+    if (blocks > 1 && count - (blocks - 1) * max_block < unit) --blocks;
     const int64_t size = (count + blocks - 1) / blocks;
     return (size + unit - 1) / unit * unit;
 }
