@@ -257,8 +257,8 @@ GemmPlan<T> plan_gemm(T* c, int64_t c_rs, int64_t c_cs, const T* a, int64_t a_rs
     // own B panels and its own copy of every A block (run_owned_columns), reading nothing another
     // thread wrote and waiting at no barrier; with A read in place, the tiles of each block are
     // shared out (JR). Paired on two threads, owning columns against rows over a shared B panel
-    // read 1.075 / 1.10 / 1.055 / 1.04 / 1.015 / 1.02x the GFLOP/s at 384^3 / 512^3 / 768^3 /
-    // 1024^3 / 1536^3 / 2048^3, but 0.92x on the MLP's dw (784 x 128 by 128 x 128), a tall A.
+    // read 1.06-1.10x the GFLOP/s at 384^3-1024^3 and 0.98-1.02x at 1536^3 and 2048^3; for a tall
+    // A (the MLP's dw, 784 x 128 by 128 x 128) it made the batch-128 epoch 1.08x slower.
     p.owned_columns = p.nt > 1 && !p.direct_a && !p.direct_at && m <= n;
     p.split_rows = p.nt > 1 && m >= n && ceil_div(m, MR) >= 2 * p.nt && !(p.direct_a && p.direct_b) &&
                    !p.owned_columns;
