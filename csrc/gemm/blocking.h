@@ -68,7 +68,8 @@ inline int64_t round_up(int64_t v, int64_t unit) { return (v + unit - 1) / unit 
 // NNFAST_BLOCKING's non-zero values replace the derived ones (MC and NC are then derived from the
 // new KC) and are rounded up to whole MR and NR panels. The blocking never changes a result's
 // bits: each element's sum over k runs in the same order whatever the blocks.
-// The largest packed block of A that derive_blocking chooses (MC x KC elements).
+
+// The largest packed block of A that derive_blocking chooses (MC x KC elements), in bytes.
 constexpr int64_t kMaxABlockBytes = int64_t(512) << 10;
 
 template <class T>
@@ -82,7 +83,8 @@ GemmBlocking derive_blocking() {
     const BlockingOverride& o = blocking_override();
     const int64_t kc = o.kc ? o.kc : kc_l1 > kc_l2 ? kc_l1 : kc_l2;
     const int64_t kc_bytes = kc * size;
-    const int64_t mc = o.mc ? round_up(o.mc, B::MR) : round_down(std::min(c.l2.bytes / 2, kMaxABlockBytes) / kc_bytes, B::MR);
+    const int64_t a_block = std::min(c.l2.bytes / 2, kMaxABlockBytes);
+    const int64_t mc = o.mc ? round_up(o.mc, B::MR) : round_down(a_block / kc_bytes, B::MR);
     const int64_t nc = o.nc ? round_up(o.nc, B::NR) : round_down(c.l3_per_core / 2 / kc_bytes, B::NR);
     return GemmBlocking{B::MR, B::NR, kc, mc, nc};
 }

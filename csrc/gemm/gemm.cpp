@@ -533,7 +533,8 @@ void gemm(T* c, int64_t c_rs, int64_t c_cs, const T* a, int64_t a_rs, int64_t a_
     if (p.nt > 1) {  // on p.nt threads (or fewer, if the runtime gives fewer)
         if (p.owned_panels && ceil_div(n, NR) % p.nt == 0)
             return run_on_threads(p.nt, [&](int tid, int team) { run_owned_panels(p, tid, team); });
-        if (p.owned_columns) return run_on_threads(p.nt, [&](int tid, int team) { run_owned_columns(p, tid, team); });
+        if (p.owned_columns)
+            return run_on_threads(p.nt, [&](int tid, int team) { run_owned_columns(p, tid, team); });
         return run_on_threads(p.nt, [&](int tid, int team) { run_packed(p, tid, team); });
     }
     if (p.owned_panels) return run_owned_panels(p, 0, 1);

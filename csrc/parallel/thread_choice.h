@@ -53,7 +53,8 @@ class ThreadChoice {
     void record(double seconds) {
         if (probing()) {
             const int block = probe_block(), within = rep_ % kBlock;
-            if (within > 0) (block % 2 == 0 ? all_times_ : one_times_)[block / 2 * (kBlock - 1) + within - 1] = seconds;
+            if (within > 0)  // the block's first repetition follows a switch: not timed
+                (block % 2 == 0 ? all_times_ : one_times_)[block / 2 * (kBlock - 1) + within - 1] = seconds;
             ++probe_reps_;
             if (++rep_ < kProbeReps) return;
             const double all = median(all_times_), one = median(one_times_);
