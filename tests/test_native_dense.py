@@ -105,8 +105,9 @@ def test_gemm_matches_reference_on_200_random_shapes(dtype, product):
 
 LARGER = [(300, 513, 301), (1024, 784, 256), (129, 2048, 67), (1, 4099, 1), (2049, 3, 5),
           # B at least as wide as A is tall, A packed: each thread owns column panels and packs A
-          # itself (a square, and an uneven panel split with a partial last panel)
-          (384, 384, 384), (200, 700, 600),
+          # itself (a square, an uneven panel split with a partial last panel, and a small batch
+          # whose B is read in place but for its partial last panel)
+          (384, 384, 384), (200, 700, 600), (48, 600, 300),
           # a small batch through a narrow layer (A and B read in place, panels owned per thread):
           # whole panels, a partial last one, an odd panel count, short last row panels
           (32, 1000, 128), (64, 1000, 120), (62, 900, 100), (31, 1500, 96), (44, 1200, 60), (40, 1200, 56)]

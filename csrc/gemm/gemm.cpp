@@ -307,10 +307,26 @@ void macro_kernel(const GemmPlan<T>& p, int64_t jc, int64_t pc, int64_t kc, int6
     }
 }
 
+// A thread's own column panels [lo, hi) of the column block at jc (nc columns, npanels panels)
+// for the pass pc .. pc + kc over k, packed into bpack unless B is read in place (then only the
+// owner of a partial last panel packs it). Returns the plan whose bpack reads them: the panels
+// start at lo * NR * kc_max whatever this pass's kc, so packing a shorter pass never overwrites
+// panels another thread sharing bpack is still reading.
+template <class T>
+GemmPlan<T> pack_own_panels(const GemmPlan<T>& p, T* bpack, int64_t jc, int64_t nc, int64_t npanels, int64_t pc,
+                            int64_t kc, int64_t lo, int64_t hi) {
+    constexpr int NR = Blocking<T>::NR;
+    GemmPlan<T> mine = p;
+    mine.bpack = bpack + lo * NR * (p.kc_max - kc);
+    if (!p.direct_b) pack_b<T, NR>(mine.bpack, p.b, p.b_rs, p.b_cs, pc, jc, nc, kc, lo, hi);
+    else if (nc % NR && hi == npanels)
+        pack_b<T, NR>(mine.bpack, p.b, p.b_rs, p.b_cs, pc, jc, nc, kc, npanels - 1, npanels);
+    return mine;
+}
+
 // The driver when A is read in place and B is one column block (p.owned_panels): each thread owns
-// whole column panels of B, packing them itself unless B is read in place (then only the owner of a
-// partial last panel packs it), so no thread reads what another packs and the passes over k need
-// no barrier at all.
+// whole column panels of B and packs them itself (pack_own_panels), so no thread reads what
+// another packs and the passes over k need no barrier at all.
 template <class T>
 void run_owned_panels(const GemmPlan<T>& p, int tid, int team) {
     constexpr int MR = Blocking<T>::MR, NR = Blocking<T>::NR;
@@ -320,13 +336,7 @@ void run_owned_panels(const GemmPlan<T>& p, int tid, int team) {
     split(npanels, tid, team, &lo, &hi);
     for (int64_t pc = 0; pc < k; pc += kc_max) {
         const int64_t kc = k - pc < kc_max ? k - pc : kc_max;
-        // This thread's panels start at lo * NR * kc_max whatever this pass's kc, so packing a
-        // shorter pass never overwrites panels another thread is still reading.
-        GemmPlan<T> mine = p;
-        mine.bpack = p.bpack + lo * NR * (kc_max - kc);
-        if (!p.direct_b) pack_b<T, NR>(mine.bpack, p.b, p.b_rs, p.b_cs, pc, 0, n, kc, lo, hi);
-        else if (n % NR && hi == npanels)
-            pack_b<T, NR>(mine.bpack, p.b, p.b_rs, p.b_cs, pc, 0, n, kc, npanels - 1, npanels);
+        const GemmPlan<T> mine = pack_own_panels(p, p.bpack, 0, n, npanels, pc, kc, lo, hi);
         macro_kernel(mine, 0, pc, kc, 0, p.m, static_cast<const T*>(nullptr), lo * mpanels, hi * mpanels);
     }
 }
@@ -351,12 +361,7 @@ void run_owned_columns(const GemmPlan<T>& p, int tid, int team) {
         if (lo == hi) continue;
         for (int64_t pc = 0; pc < k; pc += kc_max) {
             const int64_t kc = k - pc < kc_max ? k - pc : kc_max;
-            // As in run_owned_panels: this thread's panels start at lo * NR * kc_max in every pass.
-            GemmPlan<T> mine = p;
-            mine.bpack = my_bpack + lo * NR * (kc_max - kc);
-            if (!p.direct_b) pack_b<T, NR>(mine.bpack, p.b, p.b_rs, p.b_cs, pc, jc, nc, kc, lo, hi);
-            else if (nc % NR && hi == npanels)
-                pack_b<T, NR>(mine.bpack, p.b, p.b_rs, p.b_cs, pc, jc, nc, kc, npanels - 1, npanels);
+            const GemmPlan<T> mine = pack_own_panels(p, my_bpack, jc, nc, npanels, pc, kc, lo, hi);
             for (int64_t ic = 0; ic < p.m; ic += mc_max) {
                 const int64_t mc = p.m - ic < mc_max ? p.m - ic : mc_max;
                 const int64_t mpanels = ceil_div(mc, MR);
