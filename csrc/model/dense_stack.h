@@ -105,10 +105,10 @@ struct AccuracyRule {
     double threshold = 0.5;
 };
 
-// Runs `count` steps: step i gathers the samples order[(first + i) * batch ...] into `buf` (the
-// next batch's rows are prefetched meanwhile) and runs the step with step number step.step + i
-// at the learning rate `schedule` gives after step.step - 1 + i steps; its loss goes to losses[i]
-// and, when `correct` is given, the number of samples `accuracy` counts as right to correct[i]. Stops after the first non-finite loss (that step
+// Runs `count` steps: step i gathers the samples order[(first + i) * batch ...] into `buf` and
+// runs the step with step number step.step + i at the learning rate `schedule` gives after
+// step.step - 1 + i steps; its loss goes to losses[i] and, when `correct` is given, the number of
+// samples `accuracy` counts as right to correct[i]. Stops after the first non-finite loss (that step
 // updates nothing), and before a step whose learning rate is NaN or negative (it runs nothing).
 // Each step runs on the threads `threads` gives it and is timed for it (it probes all threads
 // and one, then keeps the faster; the caller keeps it across calls), in a team as `team` says.
