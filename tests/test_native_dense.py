@@ -151,9 +151,12 @@ def fma_chain(a, b):
 
 
 # K of one to nine terms (up to three: short_k_product, an outer product such as dx = dz w^T of a
-# one-output layer), N of one to three columns (narrow_product) and the tiles' ragged edges.
+# one-output layer), N of one to three columns (narrow_product), the tiles' ragged edges, and
+# layers of at most one vector's outputs (4 to 16 columns: one-vector tiles), over several passes
+# of K.
 CHAIN_SHAPES = [(m, k, n) for m in (1, 7, 33) for k in (1, 2, 3, 4, 9) for n in (1, 2, 3, 17, 65)] + [
-    (256, 1, 256), (300, 3, 100), (1000, 2, 9), (256, 256, 1), (100, 65, 3)]
+    (256, 1, 256), (300, 3, 100), (1000, 2, 9), (256, 256, 1), (100, 65, 3),
+    (100, 65, 10), (33, 1100, 16), (20, 9, 8), (257, 40, 12), (64, 700, 5)]
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

@@ -86,16 +86,17 @@ struct ALayout {
     bool k_major;
 };
 
-// The micro-kernel for `rows` (1..MR) rows of A laid out as `al`.
-template <class T, int ROWS = Blocking<T>::MR>
+// The micro-kernel for `rows` (1..MR) rows of A laid out as `al`, NV vectors wide.
+template <class T, int NV = Blocking<T>::NV, int ROWS = Blocking<T>::MR>
 NNFAST_ALWAYS_INLINE void run_microkernel(int rows, T* c, int64_t ldc, bool accumulate, const T* a, ALayout al,
                                           const T* b, int64_t ldb, int64_t kc,
                                           TileFinish<T> finish = {nullptr, Activation::linear}) {
     if constexpr (ROWS > 1) {
-        if (rows < ROWS) return run_microkernel<T, ROWS - 1>(rows, c, ldc, accumulate, a, al, b, ldb, kc, finish);
+        if (rows < ROWS)
+            return run_microkernel<T, NV, ROWS - 1>(rows, c, ldc, accumulate, a, al, b, ldb, kc, finish);
     }
-    if (al.k_major) microkernel<T, true, ROWS>(c, ldc, accumulate, a, al.lda, b, ldb, kc, finish);
-    else microkernel<T, false, ROWS>(c, ldc, accumulate, a, al.lda, b, ldb, kc, finish);
+    if (al.k_major) microkernel<T, true, ROWS, NV>(c, ldc, accumulate, a, al.lda, b, ldb, kc, finish);
+    else microkernel<T, false, ROWS, NV>(c, ldc, accumulate, a, al.lda, b, ldb, kc, finish);
 }
 
 // Whether the micro-kernel applies `act` itself (TileFinish): the piecewise-linear ones.
@@ -136,12 +137,16 @@ NNFAST_ALWAYS_INLINE void compute_tile(T* c, int64_t c_rs, int64_t c_cs, int row
     if (accumulate)
         for (int r = 0; r < rows; ++r)
             for (int j = 0; j < cols; ++j) tile[r * NR + j] = c[r * c_rs + j * c_cs];
-    run_microkernel<T>(rows, tile, NR, accumulate, a, al, b, ldb, kc);
+    // A tile of at most one vector's columns (a layer of 10 outputs) runs one vector wide: half the
+    // multiply-adds of a full tile, each element's chain the same.
+    const bool one_vector = cols <= Blocking<T>::kLanes;
+    if (one_vector) run_microkernel<T, 1>(rows, tile, NR, accumulate, a, al, b, ldb, kc);
+    else run_microkernel<T>(rows, tile, NR, accumulate, a, al, b, ldb, kc);
     if (finish) {
         alignas(64) T bias_row[NR] = {};  // zero past cols: the padding columns are never stored
         if (bias)
             for (int j = 0; j < cols; ++j) bias_row[j] = bias[j];
-        epilogue(tile, NR, rows, NR, bias ? bias_row : nullptr, act);
+        epilogue(tile, NR, rows, one_vector ? Blocking<T>::kLanes : NR, bias ? bias_row : nullptr, act);
     }
     if (c_cs == 1 && cols >= Blocking<T>::kLanes) {  // a narrow row-major tile: whole vectors
         for (int r = 0; r < rows; ++r) copy_row_part(c + r * c_rs, tile + r * NR, cols);

@@ -26,13 +26,16 @@ struct TileFinish {
 // `finish` (the last pass over k of a full-width tile) adds the bias and applies a piecewise-linear
 // activation to the registers before the one store, with the roundings of gemm.cpp's epilogue,
 // which would otherwise load and store the tile again.
-template <class T, bool kKMajorA, int ROWS, bool kAccumulate>
+// NV (vectors per row, at most Blocking<T>::NV) narrows the tile: with NV = 1 only the first
+// kLanes columns of B and C exist (a layer of at most kLanes outputs needs no more).
+template <class T, bool kKMajorA, int ROWS, bool kAccumulate, int NV = Blocking<T>::NV>
 void microkernel_body(T* __restrict c, int64_t ldc, const T* __restrict a, int64_t lda, const T* __restrict b,
                       int64_t ldb, int64_t kc, TileFinish<T> finish) {
     using B = Blocking<T>;
     using V = typename Vec<T>::type;
     using U = typename Vec<T>::unaligned;  // direct register loads and stores (no copy via the stack)
-    constexpr int NV = B::NV, L = B::kLanes;
+    constexpr int L = B::kLanes;
+    static_assert(NV >= 1 && NV <= B::NV, "a tile is at most NR wide");
     V acc[ROWS][NV];
 #pragma GCC unroll 16
     for (int r = 0; r < ROWS; ++r)
@@ -77,11 +80,11 @@ void microkernel_body(T* __restrict c, int64_t ldc, const T* __restrict a, int64
         for (int j = 0; j < NV; ++j) *reinterpret_cast<U*>(c + r * ldc + j * L) = acc[r][j];
 }
 
-template <class T, bool kKMajorA, int ROWS>
+template <class T, bool kKMajorA, int ROWS, int NV = Blocking<T>::NV>
 void microkernel(T* __restrict c, int64_t ldc, bool accumulate, const T* __restrict a, int64_t lda,
                  const T* __restrict b, int64_t ldb, int64_t kc, TileFinish<T> finish) {
-    if (accumulate) microkernel_body<T, kKMajorA, ROWS, true>(c, ldc, a, lda, b, ldb, kc, finish);
-    else microkernel_body<T, kKMajorA, ROWS, false>(c, ldc, a, lda, b, ldb, kc, finish);
+    if (accumulate) microkernel_body<T, kKMajorA, ROWS, true, NV>(c, ldc, a, lda, b, ldb, kc, finish);
+    else microkernel_body<T, kKMajorA, ROWS, false, NV>(c, ldc, a, lda, b, ldb, kc, finish);
 }
 
 }  // namespace
