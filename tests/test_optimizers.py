@@ -274,6 +274,45 @@ def test_state_has_param_shapes_and_dtype(case, backend, rng):
         assert all(a.dtype == np.float32 and a.flags.c_contiguous for a in arrays)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_state_arrays_start_where_their_parameters_start_in_a_cache_line(dtype):
+    # parameters at every element offset within a 64-byte line (views of one buffer), and two of
+    # NumPy's own; the update kernels then store whole lines of a parameter and its state alike
+    item = np.dtype(dtype).itemsize
+    sizes = (5, 64, 1, 300, 17, 8, 33, 2, 9, 1, 16, 3, 70, 4, 11, 6)[:64 // item]
+    buffer = np.zeros(512 * len(sizes) + 64, dtype)
+    base = (-buffer.ctypes.data % 64) // item
+    params = [buffer[base + 512 * k + k:base + 512 * k + k + n] for k, n in enumerate(sizes)]
+    params += [np.arange(6, dtype=dtype).reshape(2, 3), np.zeros((4, 7), dtype)[1:]]
+    grads = [np.full(p.shape, 0.5, dtype) for p in params]
+    copies = [p.copy() for p in params]
+    opt = O.Adam()  # two slots
+    opt.apply(params, grads)
+    for name, arrays in opt.slots.items():
+        assert [a.ctypes.data % 64 for a in arrays] == [p.ctypes.data % 64 for p in params], name
+        assert [a.shape for a in arrays] == [p.shape for p in params]
+        spans = sorted((a.ctypes.data, a.ctypes.data + a.nbytes) for a in arrays)
+        assert all(end <= start for (_, end), (start, _) in zip(spans, spans[1:]))  # no overlap
+    # the step's bits do not depend on where the arrays lie
+    again = O.Adam()
+    again.apply(copies, grads)
+    for p, q in zip(params, copies):
+        assert_same_bits(p, q)
+    for name in opt.slots:
+        for a, b in zip(opt.slots[name], again.slots[name]):
+            assert_same_bits(a, b)
+
+
+def test_model_arenas_start_cache_lines():
+    model = nnfast.Sequential([nnfast.layers.Dense(7, input_dim=3), nnfast.layers.Dense(2)], seed=0)
+    model.compile(optimizer="adam", loss="mse")
+    model.fit(np.ones((4, 3), np.float32), np.ones((4, 2), np.float32), verbose=0)
+    assert model._params.ctypes.data % 64 == 0 and model._grads.ctypes.data % 64 == 0
+    for arrays in model.optimizer.slots.values():  # the slots follow the weights: one arena, no gaps
+        assert [a.ctypes.data % 64 for a in arrays] == [w.ctypes.data % 64 for w in model._param_views]
+        assert arrays[-1].ctypes.data + arrays[-1].nbytes - arrays[0].ctypes.data == model._params.nbytes
+
+
 @pytest.mark.parametrize("case", [c for c in CASES if c.state != (None,)],
                          ids=[c.id for c in CASES if c.state != (None,)])
 def test_steps_reuse_the_state_arrays(case, backend, rng):

@@ -18,7 +18,7 @@ import numpy as np
 from .. import backends, losses, optimizers
 from .. import metrics as metrics_module
 from ..layers.base import Layer, auto_name
-from ..utils import checks
+from ..utils import aligned, checks
 from . import graph, npz, saving, validation
 from .locking import exclusive
 from .trainer import Trainer
@@ -159,9 +159,11 @@ class Model(Trainer):
         pattern = self._trained_pattern()
         sizes = [v.size for v in values]
         n_trained = sum(n for n, t in zip(sizes, pattern) if t)
-        self._params = np.zeros(n_trained, self.dtype)
-        self._grads = np.zeros(n_trained, self.dtype)
-        self._state = np.zeros(sum(sizes) - n_trained, self.dtype)
+        # on cache lines, so a weight, its gradient and its optimizer slots share their offsets in
+        # their lines (nnfast.utils.aligned)
+        self._params = aligned.zeros(n_trained, self.dtype)
+        self._grads = aligned.zeros(n_trained, self.dtype)
+        self._state = aligned.zeros(sum(sizes) - n_trained, self.dtype)
         self._param_views, self._grad_views, self._weight_views = [], [], []
         offsets = {"trained": 0, "state": 0}
         position = 0

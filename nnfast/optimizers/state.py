@@ -3,19 +3,21 @@ import numbers
 
 import numpy as np
 
+from ..utils import aligned
+
 
 def slot_arrays(params, value):
-    """One state array per parameter, filled with `value`: views into a single contiguous buffer
-    when the parameters share a dtype (so a model's whole optimizer state is one arena per slot)."""
+    """One state array per parameter, filled with `value`: views into a single buffer when the
+    parameters share a dtype (so a model's whole optimizer state is one arena per slot). Each
+    starts at its parameter's offset within a cache line (nnfast.utils.aligned): the update kernels
+    then store whole lines to both; for a model's parameters, views of one line-aligned arena, the
+    slot views follow each other with no gap."""
     dtypes = {p.dtype for p in params}
     if len(dtypes) != 1:
-        return [np.full(p.shape, value, p.dtype) for p in params]
-    arena = np.full(sum(p.size for p in params), value, dtypes.pop())
-    views, offset = [], 0
-    for p in params:
-        views.append(arena[offset:offset + p.size].reshape(p.shape))
-        offset += p.size
-    return views
+        return [slot_arrays([p], value)[0] for p in params]
+    arena, starts = aligned.full(sum(p.size for p in params), value, dtypes.pop(),
+                                 [(p.size, aligned.line_offset(p)) for p in params])
+    return [arena[start:start + p.size].reshape(p.shape) for start, p in zip(starts, params)]
 
 
 def checked_state(state, slot_names, owner):

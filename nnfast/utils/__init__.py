@@ -1,2 +1,3 @@
 """Library plumbing shared by nnfast's modules: argument checks (checks), the progress bar
-(progbar) and the configurable-object registry (registry). Pure Python."""
+(progbar), the configurable-object registry (registry) and arrays placed on cache lines
+(aligned). Pure Python."""
