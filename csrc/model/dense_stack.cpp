@@ -238,7 +238,7 @@ constexpr int64_t kRowFetchCost = 256;
 // No software prefetch: GCC had been deleting the hints this gather used to carry (24 samples
 // ahead, and the next batch's rows during the step), since it found the functions holding
 // __builtin_prefetch pure and dropped their calls. Made to run, they measured neutral on the
-// tabular model (64 features) and 7-11% slower on the 784-128-10 MLP at batch 128: a burst of
+// tabular model (64 features) and 4-12% slower on the 784-128-10 MLP at batch 128: a burst of
 // 6272 line hints holds the core while they wait for line-fill buffers.
 template <class T>
 void gather_batch(const BatchBuffers<T>& buf, const TrainingSet<T>& d, const int64_t* rows, int64_t batch) {
