@@ -308,9 +308,15 @@ def test_model_arenas_start_cache_lines():
     model.compile(optimizer="adam", loss="mse")
     model.fit(np.ones((4, 3), np.float32), np.ones((4, 2), np.float32), verbose=0)
     assert model._params.ctypes.data % 64 == 0 and model._grads.ctypes.data % 64 == 0
-    for arrays in model.optimizer.slots.values():  # the slots follow the weights: one arena, no gaps
-        assert [a.ctypes.data % 64 for a in arrays] == [w.ctypes.data % 64 for w in model._param_views]
-        assert arrays[-1].ctypes.data + arrays[-1].nbytes - arrays[0].ctypes.data == model._params.nbytes
+    before = {name: [a.copy() for a in arrays] for name, arrays in model.optimizer.slots.items()}
+    for restored in (False, True):  # as built, and after a restore of the state (as load_model does)
+        if restored:
+            model.optimizer.set_state(model.optimizer.get_state())
+        for name, arrays in model.optimizer.slots.items():  # the slots follow the weights: one arena, no gaps
+            assert [a.ctypes.data % 64 for a in arrays] == [w.ctypes.data % 64 for w in model._param_views]
+            assert arrays[-1].ctypes.data + arrays[-1].nbytes - arrays[0].ctypes.data == model._params.nbytes
+            for a, b in zip(arrays, before[name]):
+                assert_same_bits(a, b)
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if c.state != (None,)],

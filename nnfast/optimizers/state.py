@@ -20,6 +20,23 @@ def slot_arrays(params, value):
     return [arena[start:start + p.size].reshape(p.shape) for start, p in zip(starts, params)]
 
 
+def slot_copies(arrays):
+    """C-contiguous copies of a slot's arrays, one after another in a single arena that starts a
+    cache line (per dtype): restored in the order of a model's weights, which are views of one
+    line-aligned arena, each copy sits at its weight's offset in a cache line again."""
+    dtypes = {a.dtype for a in arrays}
+    if len(dtypes) > 1:
+        return [slot_copies([a])[0] for a in arrays]
+    arena = aligned.zeros(sum(a.size for a in arrays), dtypes.pop() if dtypes else np.float64)
+    copies, offset = [], 0
+    for a in arrays:
+        view = arena[offset:offset + a.size].reshape(a.shape)
+        view[...] = a
+        copies.append(view)
+        offset += a.size
+    return copies
+
+
 def checked_state(state, slot_names, owner):
     """(iterations, slots, count, names) from a ``get_state()`` dict, with copies of its arrays.
 
@@ -64,7 +81,7 @@ def checked_state(state, slot_names, owner):
                 raise ValueError(f"{where} has shape {a.shape} and dtype {a.dtype}, but "
                                  f"state['slots'][{slot_names[0]!r}][{i}] has shape "
                                  f"{ref.shape} and dtype {ref.dtype}")
-        copies[s] = [np.array(a, dtype=a.dtype, order="C", copy=True) for a in arrays]
+        copies[s] = slot_copies(arrays)
     if names is not None:
         if not isinstance(names, (list, tuple)) or len(set(names)) != len(names):
             raise ValueError(f"state['names'] must be a list of distinct keys or None, got {names!r}")
