@@ -303,6 +303,25 @@ def test_state_arrays_start_where_their_parameters_start_in_a_cache_line(dtype):
             assert_same_bits(a, b)
 
 
+def test_other_faces_keep_state_at_their_parameters_offsets():
+    # the Deep-Learning-from-Scratch classes (a dict of the caller's arrays) and scikit-learn's
+    # solvers (one arena of coefficients and intercepts)
+    from nnfast.compat import dlfs
+    pytest.importorskip("sklearn")
+    from nnfast.sklearn import network, solvers
+    buffer = np.zeros(300, np.float32)
+    params = {"W1": buffer[3:63].reshape(6, 10), "b1": buffer[70:76], "W2": buffer[101:131].reshape(10, 3)}
+    opt = dlfs.Adam()
+    opt.update(params, {k: np.full(v.shape, 0.1, np.float32) for k, v in params.items()})
+    for attr in opt._STATE:
+        state = getattr(opt, attr)
+        assert {k: state[k].ctypes.data % 64 for k in params} == {k: v.ctypes.data % 64 for k, v in params.items()}
+    net = network.Network([5, 7, 2], "relu", "softmax", np.float64)
+    assert net.params.ctypes.data % 64 == 0 and net.grads.ctypes.data % 64 == 0
+    adam = solvers.AdamSolver(net.params, 1e-3, 0.9, 0.999, 1e-8)
+    assert adam.ms.ctypes.data % 64 == 0 and adam.vs.ctypes.data % 64 == 0
+
+
 def test_model_arenas_start_cache_lines():
     model = nnfast.Sequential([nnfast.layers.Dense(7, input_dim=3), nnfast.layers.Dense(2)], seed=0)
     model.compile(optimizer="adam", loss="mse")

@@ -36,9 +36,8 @@ A rejected call (wrong shapes, dtypes, missing gradients, ...) raises TypeError/
 neither the parameters nor the optimizer (no state entry is added, ``iter`` is not advanced).
 """
 
-import numpy as np
-
 from .. import ops
+from ..utils import aligned
 
 __all__ = ["SGD", "Momentum", "Nesterov", "AdaGrad", "RMSprop", "Adam"]
 
@@ -72,7 +71,7 @@ class _Optimizer:
             for k, w in zip(keys, ws):
                 s = known.get(k)
                 if s is None:
-                    s = new[k] = np.zeros_like(w, order="C")
+                    s = new[k] = aligned.zeros_like(w)
                 lst.append(s)
             states.append(lst)
             fresh.append(new)

@@ -10,6 +10,7 @@ import numpy as np
 from scipy.special import xlogy
 
 from .. import ops
+from ..utils import aligned
 
 # scikit-learn's activation names -> nnfast's kernels (applied from the activated output, as
 # scikit-learn's derivatives are too)
@@ -102,8 +103,8 @@ class Network:
         self.shapes = list(zip(self.units[:-1], self.units[1:]))
         self.n_coef = sum(i * o for i, o in self.shapes)
         size = self.n_coef + sum(o for _, o in self.shapes)
-        self.params = np.zeros(size, self.dtype)
-        self.grads = np.zeros(size, self.dtype)
+        self.params = aligned.zeros(size, self.dtype)  # on cache lines, as the solvers' state
+        self.grads = aligned.zeros(size, self.dtype)
         self.coefs, self.intercepts = self.views(self.params)
         self.coef_grads, self.intercept_grads = self.views(self.grads)
         self.l2_work = np.empty(self.n_coef, self.dtype)

@@ -15,6 +15,7 @@ import scipy.optimize
 from sklearn.exceptions import ConvergenceWarning
 
 from .. import ops
+from ..utils import aligned
 
 
 class SGDSolver:
@@ -27,7 +28,7 @@ class SGDSolver:
         self.momentum = float(momentum)  # (a bool passes scikit-learn's validation; the ops take floats)
         self.nesterov = nesterov
         self.power_t = power_t
-        self.velocities = np.zeros_like(params)
+        self.velocities = aligned.zeros_like(params)
         self.t = 0
 
     def update(self, params, grads):
@@ -77,8 +78,8 @@ class AdamSolver:
         # (scikit-learn's validation takes a bool as a real number; the ops take floats)
         self.beta_1, self.beta_2, self.epsilon = float(beta_1), float(beta_2), float(epsilon)
         self.t = 0
-        self.ms = np.zeros_like(params)
-        self.vs = np.zeros_like(params)
+        self.ms = aligned.zeros_like(params)
+        self.vs = aligned.zeros_like(params)
 
     def update(self, params, grads):
         ops.adam_update(params, grads, self.ms, self.vs, None, step=self.t + 1,

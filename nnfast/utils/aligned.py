@@ -43,3 +43,10 @@ def zeros(n, dtype):
     """A 1-D array of `n` zeros of `dtype` that starts a cache line."""
     arena, _ = full(n, 0, dtype)
     return arena[:n]
+
+
+def zeros_like(a):
+    """C-contiguous zeros of `a`'s shape and dtype that start at `a`'s offset in a cache line: an
+    optimizer's state for the parameter `a`."""
+    arena, (start,) = full(a.size, 0, a.dtype, [(a.size, line_offset(a))])
+    return arena[start:start + a.size].reshape(a.shape)
