@@ -120,8 +120,8 @@ def torch():
 def torch_threads_warmed_up():
     """The first operation torch splits over its threads in a process sometimes comes out inexact
     on the thread it hands the second half to: keras.activations.exponential of 4000 float32
-    inputs, as the first such call, had its second half off by up to 1.5e-4 relative in about one
-    process in 20 (session 24, torch 2.13, with no nnfast call made), and the same call right after
+    inputs, as the first such call, had its second half off by up to 1.5e-4 relative in 5 of about
+    160 processes (session 24, torch 2.13, with no nnfast call made), and the same call right after
     was exact. So torch's threads run a split operation before any test reads torch or Keras as an
     oracle (nothing, without torch)."""
     if importlib.util.find_spec("torch") is None:
