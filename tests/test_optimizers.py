@@ -313,8 +313,7 @@ def test_other_faces_keep_state_at_their_parameters_offsets():
     params = {"W1": buffer[3:63].reshape(6, 10), "b1": buffer[70:76], "W2": buffer[101:131].reshape(10, 3)}
     opt = dlfs.Adam()
     opt.update(params, {k: np.full(v.shape, 0.1, np.float32) for k, v in params.items()})
-    for attr in opt._STATE:
-        state = getattr(opt, attr)
+    for state in (opt.m, opt.v):
         assert {k: state[k].ctypes.data % 64 for k in params} == {k: v.ctypes.data % 64 for k, v in params.items()}
     net = network.Network([5, 7, 2], "relu", "softmax", np.float64)
     assert net.params.ctypes.data % 64 == 0 and net.grads.ctypes.data % 64 == 0

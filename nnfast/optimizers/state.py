@@ -6,34 +6,34 @@ import numpy as np
 from ..utils import aligned
 
 
+def _slot_views(arrays, value, offsets):
+    """Arrays of `arrays`' shapes filled with `value`, one after another in one buffer per dtype
+    (nnfast.utils.aligned.full): each at the cache-line offset `offsets` gives for it, or right
+    after the one before (None)."""
+    dtypes = {a.dtype for a in arrays}
+    if len(dtypes) > 1:
+        return [_slot_views([a], value, [o])[0] for a, o in zip(arrays, offsets)]
+    arena, starts = aligned.full(sum(a.size for a in arrays), value, dtypes.pop() if dtypes else np.float64,
+                                 [(a.size, o) for a, o in zip(arrays, offsets)])
+    return [arena[start:start + a.size].reshape(a.shape) for start, a in zip(starts, arrays)]
+
+
 def slot_arrays(params, value):
     """One state array per parameter, filled with `value`: views into a single buffer when the
     parameters share a dtype (so a model's whole optimizer state is one arena per slot). Each
     starts at its parameter's offset within a cache line (nnfast.utils.aligned): the update kernels
     then store whole lines to both; for a model's parameters, views of one line-aligned arena, the
     slot views follow each other with no gap."""
-    dtypes = {p.dtype for p in params}
-    if len(dtypes) != 1:
-        return [slot_arrays([p], value)[0] for p in params]
-    arena, starts = aligned.full(sum(p.size for p in params), value, dtypes.pop(),
-                                 [(p.size, aligned.line_offset(p)) for p in params])
-    return [arena[start:start + p.size].reshape(p.shape) for start, p in zip(starts, params)]
+    return _slot_views(params, value, [aligned.line_offset(p) for p in params])
 
 
 def slot_copies(arrays):
     """C-contiguous copies of a slot's arrays, one after another in a single arena that starts a
     cache line (per dtype): restored in the order of a model's weights, which are views of one
     line-aligned arena, each copy sits at its weight's offset in a cache line again."""
-    dtypes = {a.dtype for a in arrays}
-    if len(dtypes) > 1:
-        return [slot_copies([a])[0] for a in arrays]
-    arena = aligned.zeros(sum(a.size for a in arrays), dtypes.pop() if dtypes else np.float64)
-    copies, offset = [], 0
-    for a in arrays:
-        view = arena[offset:offset + a.size].reshape(a.shape)
-        view[...] = a
-        copies.append(view)
-        offset += a.size
+    copies = _slot_views(arrays, 0, [None] * len(arrays))
+    for copy, a in zip(copies, arrays):
+        copy[...] = a
     return copies
 
 

@@ -21,22 +21,20 @@ def full(n, value, dtype, offsets=()):
     """(arena, starts): a 1-D array of at least `n` elements of `dtype` filled with `value`, and,
     for each consecutive piece whose size and wanted line offset (bytes) `offsets` lists as
     (size, offset) pairs, the index where that piece starts in the arena. Pieces follow each other
-    in order, each moved up by the fewest elements that give it its offset (an offset the dtype's
-    size does not divide is ignored); with no pieces the arena starts a cache line."""
-    dtype = np.dtype(dtype)
-    item = dtype.itemsize
-    room = n + (len(offsets) + 1) * (LINE // item)
-    buffer = np.full(room, value, dtype)
-    shift = (-line_offset(buffer) % LINE) // item if buffer.ctypes.data % item == 0 else 0
+    in order, each moved up by the fewest elements that give it its offset (an offset of None, or
+    one the dtype's size does not divide, leaves the piece right after the one before); the arena
+    starts a cache line."""
+    item = np.dtype(dtype).itemsize
+    buffer = np.full(n + (len(offsets) + 1) * (LINE // item), value, dtype)
+    shift = (-line_offset(buffer) % LINE) // item  # NumPy aligns a new array to its item size
     starts, position = [], shift  # position: elements from the buffer's start
     for size, offset in offsets:
-        if offset % item == 0:
+        if offset is not None and offset % item == 0:
             here = (buffer.ctypes.data + position * item) % LINE
             position += ((offset - here) % LINE) // item
         starts.append(position - shift)
         position += size
-    arena = buffer[shift:]
-    return arena, starts
+    return buffer[shift:], starts
 
 
 def zeros(n, dtype):
