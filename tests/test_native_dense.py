@@ -156,7 +156,10 @@ def fma_chain(a, b):
 # of K.
 CHAIN_SHAPES = [(m, k, n) for m in (1, 7, 33) for k in (1, 2, 3, 4, 9) for n in (1, 2, 3, 17, 65)] + [
     (256, 1, 256), (300, 3, 100), (1000, 2, 9), (256, 256, 1), (100, 65, 3),
-    (100, 65, 10), (33, 1100, 16), (20, 9, 8), (257, 40, 12), (64, 700, 5)]
+    (100, 65, 10), (33, 1100, 16), (20, 9, 8), (257, 40, 12), (64, 700, 5),
+    # one to three columns of a row-major A that fills panels and fits L2, computed as C^T (A's
+    # packing transposes it); just past that size (float: 256 KiB), narrow_product again
+    (64, 17, 2), (129, 9, 1), (200, 300, 3), (256, 64, 2), (70, 936, 1), (70, 937, 3)]
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -174,7 +177,7 @@ def test_dense_forward_of_short_k_and_narrow_layers_adds_bias_after_the_chain(dt
     # store; the others as a pass of their own), for an input of one to three features or one
     # output: the paths outside the tiles
     rng = np.random.default_rng(5)
-    for m, k, n in [(256, 1, 256), (31, 3, 40), (256, 256, 1), (17, 2, 3)]:
+    for m, k, n in [(256, 1, 256), (31, 3, 40), (256, 256, 1), (17, 2, 3), (100, 33, 2), (65, 7, 3)]:
         x, w, b = dense_data(rng, m, k, n, dtype)
         y = both_thread_counts(lambda: nf.ops.dense_forward(x, w, b, activation))
         z = fma_chain(x, w) + b
