@@ -34,8 +34,13 @@ constexpr int64_t kRunColumns = 1024;
 // The prepare step of row_run_sums when the summed values are already in memory.
 constexpr auto kNothingToPrepare = [](int64_t, int64_t, int64_t) {};
 
-// Columns whose sums over a run stay in registers: two vectors of doubles.
-constexpr int64_t kRunChunk = 2 * NNFAST_VEC_BYTES / int64_t(sizeof(double));
+// Columns whose sums over a run stay in registers: two vectors of doubles, eight with AVX-512's 32
+// registers. Each row adds one term to every sum of the chunk, a chain of additions per vector:
+// with eight (sixteen for the backward's two sums) the additions keep the FP pipes busy instead of
+// waiting on each other's latency. The order of every sum is unchanged, so are the bits (Zen 5,
+// 256 x 256, 1 thread, 5 alternated runs: backward 0.76-0.97x the time, median 0.81x; forward
+// 0.83-1.0x).
+constexpr int64_t kRunChunk = (NNFAST_VEC_BYTES >= 64 ? 8 : 2) * NNFAST_VEC_BYTES / int64_t(sizeof(double));
 
 // The column sums of S terms over the rows of a (rows, cols) array, in double, in a fixed order:
 // runs of kLeafRows rows added in order, longer ranges split in two (the first half a multiple of
