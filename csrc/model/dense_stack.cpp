@@ -248,7 +248,8 @@ constexpr int64_t kLineFetchCost = 32;
 template <class T>
 void gather_batch(const BatchBuffers<T>& buf, const TrainingSet<T>& d, const int64_t* rows, int64_t batch) {
     const int64_t lines = (int64_t(sizeof(T)) * d.in + 63) / 64;
-    parallel_for(batch, 1, d.in + d.outputs + 1 + kRowFetchCost + lines * kLineFetchCost, [&](int64_t i0, int64_t i1) {
+    const int64_t row_cost = d.in + d.outputs + 1 + kRowFetchCost + lines * kLineFetchCost;
+    parallel_for(batch, 1, row_cost, [&](int64_t i0, int64_t i1) {
         for (int64_t i = i0; i < i1; ++i) {
             std::memcpy(buf.x + i * d.in, d.x + rows[i] * d.in, sizeof(T) * d.in);
             if (d.weights) buf.weights[i] = d.weights[rows[i]];
