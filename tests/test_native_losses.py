@@ -20,8 +20,9 @@ from conftest import DTYPES, assert_same_bits, assert_within, num_threads
 
 pytestmark = pytest.mark.filterwarnings("error")
 
-# (B, C); the last one is large enough to be split over threads
-SHAPES = [(0, 5), (1, 1), (7, 3), (33, 10), (1000, 17), (65, 1), (3000, 50)]
+# (B, C); the last one is large enough to be split over threads, as is (128, 10) for the row losses
+# that call exp or log (the MLP's batch of 128)
+SHAPES = [(0, 5), (1, 1), (7, 3), (33, 10), (128, 10), (1000, 17), (65, 1), (3000, 50)]
 ELEMENTWISE_SHAPES = SHAPES + [(257,), (4, 5, 6)]
 LOSS_RTOL = {np.float32: 1e-6, np.float64: 1e-13}
 GRAD_ULPS = 8
