@@ -295,6 +295,40 @@ def test_clipping_keeps_a_0d_gradient_an_array(cls_name, clip):
     assert [p.tobytes() for p in params] == [p.tobytes() for p in twin]
 
 
+@pytest.mark.parametrize("cls_name", ["Adam", "AdamW", "Nadam", "RAdam", "Adamax", "SGD"])
+def test_the_reference_steps_a_0d_parameter_under_torch_maximize(cls_name):
+    # A fuzz finding: -g of a 0-d gradient is a NumPy scalar, which the reference's fused
+    # multiply-add (nnfast.utils.fused.fma) did not count as an array ("at least one array or
+    # dtype is required").
+    params, grads = [np.array(0.125, np.float32)], [np.array(-0.25, np.float32)]
+    twin = [p.copy() for p in params]
+    kwargs = dict(convention="torch", maximize=True, **({"momentum": 0.9} if cls_name == "SGD" else {}))
+    native, reference_twin = getattr(optimizers, cls_name)(**kwargs), getattr(optimizers, cls_name)(**kwargs)
+    reference_twin.ops = reference
+    for _ in range(2):
+        native.apply(params, grads)
+        reference_twin.apply(twin, grads)
+    assert params[0].shape == () and params[0] != np.float32(0.125)
+    assert [p.tobytes() for p in params] == [p.tobytes() for p in twin]
+
+
+@pytest.mark.parametrize("shape", [(), (1,)])
+def test_the_reference_flushes_the_arithmetic_of_a_0d_parameter(shape):
+    # A fuzz finding: arithmetic on 0-d arrays gives NumPy scalars, which had left the reference's
+    # flush emulation (nnfast.utils.subnormals), so a 0-d parameter was updated as in plain IEEE
+    # arithmetic: here lr * g is subnormal, flushed to 0 by the kernels, so the step moves nothing.
+    assert nnfast.get_flush_denormal()
+    params, twin = [np.full(shape, 1.1754944e-38, np.float32)], [np.full(shape, 1.1754944e-38, np.float32)]
+    grads = [np.full(shape, 1.1754944e-38, np.float32)]
+    native, reference_twin = optimizers.Adagrad(convention="torch", maximize=True), \
+        optimizers.Adagrad(convention="torch", maximize=True)
+    reference_twin.ops = reference
+    native.apply(params, grads)
+    reference_twin.apply(twin, grads)
+    assert params[0].shape == shape and params[0].tobytes() == twin[0].tobytes()
+    assert params[0].tobytes() == np.full(shape, 1.1754944e-38, np.float32).tobytes()
+
+
 def test_train_on_batch_checks_return_dict_before_the_step(model):
     before = [w.tobytes() for w in model.get_weights()]
     with pytest.raises(TypeError, match="return_dict must be True or False"):

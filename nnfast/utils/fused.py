@@ -145,8 +145,9 @@ def _plain_fma(a, b, c):
 
 def fma(a, b, c):
     """a*b + c elementwise with one rounding, for float32 or float64 arrays (or a Python scalar
-    among them, converted to their dtype as the kernels convert a hyperparameter)."""
-    arrays = [x for x in (a, b, c) if isinstance(x, np.ndarray)]
+    among them, converted to their dtype as the kernels convert a hyperparameter). A NumPy scalar
+    counts as an array: arithmetic on 0-d arrays (a parameter of shape ()) gives those."""
+    arrays = [x for x in (a, b, c) if isinstance(x, (np.ndarray, np.generic))]
     dtype = np.result_type(*arrays)
     if dtype not in (np.float32, np.float64):
         raise TypeError(f"fma: float32 or float64 arrays expected, got {dtype}")

@@ -189,6 +189,8 @@ def _store(result, out):
 def _wrap(result):
     if isinstance(result, tuple):
         return tuple(_wrap(r) for r in result)
+    if isinstance(result, np.floating):  # a ufunc of 0-d arrays: keep flushing what follows
+        return np.asarray(result).view(Flushed)
     return result.view(Flushed) if type(result) is np.ndarray else result
 
 

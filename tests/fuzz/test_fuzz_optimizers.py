@@ -67,6 +67,8 @@ def tensors(draw):
 
 
 def same(got, want, what):
+    # one ndarray is a one-element list to the optimizer (a 0-d one has no len)
+    got, want = ([x] if isinstance(x, np.ndarray) else x for x in (got, want))
     assert len(got) == len(want), what
     for i, (g, w) in enumerate(zip(got, want)):
         assert g.dtype == w.dtype and g.shape == w.shape, f"{what}[{i}]"
@@ -102,14 +104,17 @@ def test_optimizer_fuzz(cls_name, data):
             state = opt.get_state()["slots"] if opt.iterations else None
             iterations = opt.iterations
 
-            def compare(_, params=params, twin_params=twin_params, twin_grads=twin_grads, iterations=iterations):
-                if via_dict:
+            use_dict = via_dict and isinstance(params, list) and isinstance(grads, list)
+
+            def compare(_, params=params, twin_params=twin_params, twin_grads=twin_grads, iterations=iterations,
+                        use_dict=use_dict):
+                if use_dict:
                     twin.update(dict(enumerate(twin_params)), dict(enumerate(twin_grads)))
                 else:
                     twin.apply(twin_params, twin_grads)
                 same(params, twin_params, "params")
                 assert opt.iterations == twin.iterations == iterations + 1
-            if via_dict and isinstance(params, list) and isinstance(grads, list):
+            if use_dict:
                 call, args = opt.update, {"params": dict(enumerate(params)), "grads": dict(enumerate(grads))}
             else:
                 call, args = opt.apply, {"params": params, "grads": grads}
