@@ -199,6 +199,21 @@ def ftrl_update(params, grads, accumulators, linears, *, learning_rate, learning
         return call_with_views(error, ftrl_update, locals())
 
 
+# Each update function's native twin, which takes the same parameters positionally in signature
+# order (as the functions above pass them) and converts no other library's arrays: an optimizer binds
+# its constant arguments to it once (nnfast.optimizers.update_call).
+sgd_update.native = _core.sgd_update
+adagrad_update.native = _core.adagrad_update
+rmsprop_update.native = _core.rmsprop_update
+adam_update.native = _core.adam_update
+adamax_update.native = _core.adamax_update
+nadam_update.native = _core.nadam_update
+radam_update.native = _core.radam_update
+adadelta_update.native = _core.adadelta_update
+lion_update.native = _core.lion_update
+ftrl_update.native = _core.ftrl_update
+
+
 # --- losses ------------------------------------------------------------------------------------
 # Each returns (loss, grad): the mean loss as a Python float and its gradient with respect to the
 # prediction (same shape and dtype). "Mean" is over all elements, as Keras' mean over the last axis

@@ -12,7 +12,7 @@ import numpy as np
 
 from .. import ops as default_ops
 from ..utils import checks
-from . import clipping, schedules
+from . import clipping, schedules, update_call
 from .native import NativeUpdate, learning_rate_at
 from .state import checked_state, slot_arrays
 
@@ -184,6 +184,7 @@ class Optimizer:
         self.iterations = 0
         # the constant keyword arguments of the update call; step and learning_rate are set per step
         self._kw = self.call_kwargs(resolved, convention)
+        self._bound = (None, None)  # (ops module, its bound update call), made by the first step
         self._slot_names = tuple(s for s in self.layout(resolved) if s is not None)
         self._reset_slots()
 
@@ -411,17 +412,14 @@ class Optimizer:
             raise ValueError(f"params has {len(params)} tensors, but the optimizer state was made "
                              f"for {n}")
         try:
-            kw = self._kw
-            kw["learning_rate"] = learning_rate_at(self._learning_rate, self._decay, self.iterations)
-            if self.USES_STEP:
-                kw["step"] = self.iterations + 1
+            learning_rate = learning_rate_at(self._learning_rate, self._decay, self.iterations)
             if self._clip_mode is not None:  # clipping makes new arrays: the kernel's layout checks come first
                 for i, g in enumerate(grads):
                     if isinstance(g, np.ndarray) and not g.flags.c_contiguous:
                         raise ValueError(f"grads[{i}] must be C-contiguous (use numpy.ascontiguousarray), got "
                                          f"strides {g.strides}")
                 grads = clipping.clip(grads, self._clip_mode, self._clips[self._clip_mode])
-            getattr(self.ops, self.UPDATE_KERNEL)(params, grads, *self._args, **kw)
+            self._update_call()(params, grads, self._args, self.iterations + 1, learning_rate)
         except Exception as err:
             if built:                    # a failed first call leaves the optimizer unbuilt
                 self._reset_slots()
@@ -429,6 +427,12 @@ class Optimizer:
                 self._explain_mismatch(params, names, err)
             raise
         self.iterations += 1
+
+    def _update_call(self):
+        """self.ops' update function with the constant arguments bound (update_call.bind)."""
+        if self._bound[0] is not self.ops:  # made again when self.ops changes
+            self._bound = (self.ops, update_call.bind(getattr(self.ops, self.UPDATE_KERNEL), self._kw, self.USES_STEP))
+        return self._bound[1]
 
     def _explain_mismatch(self, params, names, err):
         """After a rejected call: if a parameter does not match its state, say so as a ValueError."""
