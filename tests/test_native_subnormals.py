@@ -313,3 +313,21 @@ def test_a_caller_in_flush_mode_gets_ieee_kernels_when_the_setting_is_off(rng, t
     for a, b in zip(got, want):
         assert_same_bits(a, b)
     assert sum(map(subnormal_count, got)) > 0
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("zeros", [0, 1000], ids=["no-zeros", "many-zeros"])
+def test_daz_and_ftz_flush_exactly_the_subnormals(rng, dtype, zeros):
+    # The flush emulation returns an array with no subnormal untouched (zeros are not subnormal:
+    # an array full of them, after a relu or a dropout, takes the fast path); every subnormal, of
+    # either sign, becomes a zero of its sign; every other value keeps its bits.
+    tiny = np.finfo(dtype).tiny
+    special = np.array([0.0, -0.0, tiny, -tiny, tiny / 2, -tiny / 3, tiny / 2**20, np.inf, -np.inf, np.nan, 1.5],
+                       dtype)
+    mixed = np.concatenate([rng.standard_normal(500).astype(dtype), np.zeros(zeros, dtype), special])
+    want = np.where((np.abs(mixed) < tiny) & (mixed != 0), np.copysign(dtype(0), mixed), mixed)
+    for flush in (subnormals.daz, lambda a: subnormals.ftz(a.copy())):
+        assert flush(mixed).tobytes() == want.tobytes()
+    plain = mixed[np.isfinite(mixed) & ~((np.abs(mixed) < tiny) & (mixed != 0))]
+    assert subnormals.daz(plain) is plain
+    assert subnormals.ftz(plain) is plain
