@@ -21,6 +21,7 @@ from typing import Callable
 import numpy as np
 
 from . import activations as A
+from .utils.select import select
 
 SOFTPLUS_THRESHOLD = 20.0  # torch's softplus returns x itself above this (its derivative is then 1)
 ONE_SIXTH = float(np.float32(1.0 / 6.0))  # hard_sigmoid's slope as torch has it, a float32 constant in double too
@@ -62,7 +63,7 @@ def _relu_slope(x, negative_slope=0.0, max_value=None, threshold=0.0):
 def _elu_slope(x, alpha=1.0, scale=1.0, input_scale=1.0):
     """torch's elu_backward: scale above 0, alpha * scale * input_scale * exp(x * input_scale) at or below."""
     t = x.dtype.type
-    return np.where(x > 0, t(scale), t(input_scale) * t(alpha * scale) * np.exp(x * t(input_scale)))
+    return select(x > 0, t(scale), t(input_scale) * t(alpha * scale) * np.exp(x * t(input_scale)))
 
 
 def _gelu_slope(x, approximate=False):

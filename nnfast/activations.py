@@ -28,6 +28,7 @@ import numpy as np
 
 from .reference import LEAKY_RELU_SLOPE
 from .utils import checks
+from .utils.select import select
 
 __all__ = ["relu", "leaky_relu", "relu6", "elu", "selu", "celu", "gelu", "glu", "sigmoid", "hard_sigmoid",
            "sparse_sigmoid", "log_sigmoid", "tanh", "hard_tanh", "tanh_shrink", "softplus", "softsign",
@@ -67,7 +68,7 @@ def keras_activation(formula):
 def stable_sigmoid(x):
     """1 / (1 + exp(-x)) evaluated so that it never overflows (as the sigmoid kernel)."""
     e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    return select(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
 def positive_part(x):
@@ -85,7 +86,7 @@ def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
     # Keras' ReLU.static_call, step by step
     if negative_slope != 0.0:
         if max_value is None and threshold == 0:
-            return np.where(x > 0, x, negative_slope * x)
+            return select(x > 0, x, negative_slope * x)
         negative_part = positive_part(threshold - x) if threshold != 0 else positive_part(-x)
     if threshold != 0:
         y = np.where(x > x.dtype.type(threshold), x, x.dtype.type(0.0))
@@ -101,7 +102,7 @@ def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
 @keras_activation
 def leaky_relu(x, negative_slope=0.2):
     """x where x > 0, else negative_slope * x."""
-    return np.where(x > 0, x, negative_slope * x)
+    return select(x > 0, x, negative_slope * x)
 
 
 @keras_activation
@@ -113,13 +114,13 @@ def relu6(x):
 @keras_activation
 def elu(x, alpha=1.0):
     """x where x > 0, else alpha * (exp(x) - 1)."""
-    return np.where(x > 0, x, alpha * np.expm1(x))
+    return select(x > 0, x, alpha * np.expm1(x))
 
 
 @keras_activation
 def selu(x):
     """scale * elu(x, alpha) with Klambauer et al.'s alpha 1.6732632... and scale 1.0507009..."""
-    return SELU_SCALE * np.where(x > 0, x, SELU_ALPHA * np.expm1(x))
+    return SELU_SCALE * select(x > 0, x, SELU_ALPHA * np.expm1(x))
 
 
 @keras_activation
