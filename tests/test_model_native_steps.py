@@ -338,3 +338,17 @@ def test_a_changed_learning_rate_reaches_the_cached_native_step():
     assert fast_planner is not None and fast_planner.batch_sizes == [8] and slow_planner is None
     for a, b in zip(fast_weights, slow_weights):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.uint8])
+def test_layer_and_batch_buffers_start_a_cache_line(dtype):
+    # The kernels' AVX-512 row loads and stores split no cache line (nnfast.utils.aligned): NumPy
+    # alone places a large array 16 bytes into one.
+    from nnfast.models.batches import BatchBuffers
+    layer = Dense(257)
+    buffers = [layer.buffer(key, (rows, 257), dtype) for key in ("y", "dx", "mask") for rows in (1, 37, 300)]
+    x, y = data(300, features=65)
+    batch = BatchBuffers([x, x[:, :7].astype(dtype)], y, 37)
+    buffers += batch.x + [batch.y]
+    assert all(b.ctypes.data % 64 == 0 and b.flags.c_contiguous for b in buffers)
+    assert buffers[0] is layer.buffer("y", (1, 257), dtype)  # made once, then reused

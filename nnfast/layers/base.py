@@ -14,7 +14,7 @@ from typing import Callable
 import numpy as np
 
 from .. import regularizers
-from ..utils import checks
+from ..utils import aligned, checks
 from ..utils.registry import serialize
 
 FLOAT_DTYPES = ("float32", "float64")
@@ -164,11 +164,12 @@ class Layer:
         return sum(int(np.prod(s.shape)) for s in self.weight_specs())
 
     def buffer(self, key, shape, dtype):
-        """A reusable array for (key, shape): allocated once per batch size. The model's trainer
-        and native-step planner use the same buffers the layer's forward and backward write."""
+        """A reusable array for (key, shape): allocated once per batch size, starting a cache line
+        (nnfast.utils.aligned). The model's trainer and native-step planner use the same buffers
+        the layer's forward and backward write."""
         b = self._buffers.get((key, shape))
         if b is None:
-            b = self._buffers[(key, shape)] = np.empty(shape, dtype)
+            b = self._buffers[(key, shape)] = aligned.zeros_shaped(shape, dtype)
         return b
 
     def no_gradient_message(self):

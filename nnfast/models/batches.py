@@ -3,6 +3,8 @@ arrays with one row per sample each: counting samples, slicing rows, and gatheri
 into buffers made once per batch size."""
 import numpy as np
 
+from ..utils import aligned
+
 
 def sample_count(x):
     return len(x[0]) if isinstance(x, list) else len(x)
@@ -19,8 +21,8 @@ class BatchBuffers:
     def __init__(self, x, y, batch_size):
         arrays = x if isinstance(x, list) else [x]
         self.many = isinstance(x, list)
-        self.x = [np.empty((batch_size,) + a.shape[1:], a.dtype) for a in arrays]
-        self.y = np.empty((batch_size,) + y.shape[1:], y.dtype)
+        self.x = [aligned.zeros_shaped((batch_size,) + a.shape[1:], a.dtype) for a in arrays]
+        self.y = aligned.zeros_shaped((batch_size,) + y.shape[1:], y.dtype)
 
     def gather(self, x, y, idx):
         """(x rows, y rows) at the sample indices idx, copied into the buffers."""
