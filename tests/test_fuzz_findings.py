@@ -295,8 +295,9 @@ def test_clipping_keeps_a_0d_gradient_an_array(cls_name, clip):
     assert [p.tobytes() for p in params] == [p.tobytes() for p in twin]
 
 
+@pytest.mark.parametrize("flush", [True, False], ids=["flush", "ieee"])
 @pytest.mark.parametrize("cls_name", ["Adam", "AdamW", "Nadam", "RAdam", "Adamax", "SGD"])
-def test_the_reference_steps_a_0d_parameter_under_torch_maximize(cls_name):
+def test_the_reference_steps_a_0d_parameter_under_torch_maximize(cls_name, flush):
     # A fuzz finding: -g of a 0-d gradient is a NumPy scalar, which the reference's fused
     # multiply-add (nnfast.utils.fused.fma) did not count as an array ("at least one array or
     # dtype is required").
@@ -305,9 +306,10 @@ def test_the_reference_steps_a_0d_parameter_under_torch_maximize(cls_name):
     kwargs = dict(convention="torch", maximize=True, **({"momentum": 0.9} if cls_name == "SGD" else {}))
     native, reference_twin = getattr(optimizers, cls_name)(**kwargs), getattr(optimizers, cls_name)(**kwargs)
     reference_twin.ops = reference
-    for _ in range(2):
-        native.apply(params, grads)
-        reference_twin.apply(twin, grads)
+    with nnfast.flush_denormal(flush):
+        for _ in range(2):
+            native.apply(params, grads)
+            reference_twin.apply(twin, grads)
     assert params[0].shape == () and params[0] != np.float32(0.125)
     assert [p.tobytes() for p in params] == [p.tobytes() for p in twin]
 
