@@ -182,7 +182,7 @@ class Optimizer:
         """The functional module whose update function runs the step: nnfast.ops (native) or
         nnfast.reference (the NumPy twin). Settable."""
         self.iterations = 0
-        # the constant keyword arguments of the update call; step and learning_rate are set per step
+        # the constant keyword arguments of the update call (step and learning_rate come per step)
         self._kw = self.call_kwargs(resolved, convention)
         self._bound = (None, None)  # (ops module, its bound update call), made by the first step
         self._slot_names = tuple(s for s in self.layout(resolved) if s is not None)
@@ -273,7 +273,7 @@ class Optimizer:
         so calling it per step costs an attribute read."""
         native = self._native
         if native is None and self._args is not None and self._clip_mode is None and self.ops is default_ops:
-            constants = {k: v for k, v in self._kw.items() if k not in ("learning_rate", "step")}
+            constants = dict(self._kw)  # (step and learning_rate are passed per step)
             native = self._native = NativeUpdate(self.UPDATE_KERNEL, MappingProxyType(constants), self._args,
                                                  self._learning_rate, self._decay)
         return native
