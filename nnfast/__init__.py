@@ -122,7 +122,19 @@ def _gemm_text(c):
                                      else "derived from the caches")]
     for dtype, b in c["gemm_blocking"].items():
         lines.append(f"    {dtype}: MR x NR {b['mr']} x {b['nr']}, KC {b['kc']}, MC {b['mc']}, NC {b['nc']}")
+    lines.append("  sparse inputs:   " + _sparse_text(c))
     return "\n".join(lines)
+
+
+def _sparse_text(c):
+    if not c["sparse_inputs"]:
+        state = "off (every Dense product runs the packed GEMM)"
+    elif c["isa"] == "avx512":
+        state = "on: float32 Dense products skip the zeros of an input that is mostly zeros"
+    else:
+        state = f"on, but the {c['isa']} level has no kernel for it (the avx512 level has)"
+    origin = "NNFAST_SPARSE_INPUTS=" + c["sparse_inputs_override"] if c["sparse_inputs_override"] else "default"
+    return f"{state} ({origin})"
 
 
 def _tile_text(c):

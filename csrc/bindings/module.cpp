@@ -27,7 +27,7 @@ py::dict blocking_dict(const GemmBlocking& b) {
 // The overrides read from the environment at import: what is in force, whatever the environment
 // says later.
 struct ImportEnv {
-    std::string blocking, gemm_mr;  // NNFAST_BLOCKING, NNFAST_GEMM_MR ("" when unset)
+    std::string blocking, gemm_mr, sparse_inputs;  // NNFAST_BLOCKING, NNFAST_GEMM_MR, NNFAST_SPARSE_INPUTS ("" when unset)
 };
 ImportEnv g_import_env;
 
@@ -58,6 +58,8 @@ py::dict build_info() {
     const GemmTiles tiles = active_kernels().gemm_tiles();
     d["gemm_tiles"] = std::vector<int>(tiles.rows, tiles.rows + tiles.count);
     d["gemm_tile_override"] = override_or_none(g_import_env.gemm_mr);
+    d["sparse_inputs"] = sparse_inputs_enabled();
+    d["sparse_inputs_override"] = override_or_none(g_import_env.sparse_inputs);
     d["gemm_blocking"] = py::dict(py::arg("float32") = blocking_dict(active_kernels().f32.gemm_blocking()),
                                   py::arg("float64") = blocking_dict(active_kernels().f64.gemm_blocking()));
     return d;
@@ -79,10 +81,12 @@ PYBIND11_MODULE(_core, m) {
     const char* forced = std::getenv("NNFAST_ISA");
     const char* blocking = std::getenv("NNFAST_BLOCKING");
     const char* tile = std::getenv("NNFAST_GEMM_MR");
-    g_import_env = ImportEnv{blocking ? blocking : "", tile ? tile : ""};
+    const char* sparse = std::getenv("NNFAST_SPARSE_INPUTS");
+    g_import_env = ImportEnv{blocking ? blocking : "", tile ? tile : "", sparse ? sparse : ""};
     try {
         select_isa(forced ? forced : "");
         select_gemm_tile(g_import_env.gemm_mr);
+        select_sparse_inputs(g_import_env.sparse_inputs);
         if (!g_import_env.blocking.empty()) set_blocking_override(parse_blocking(g_import_env.blocking));
     } catch (const std::invalid_argument& e) {
         throw py::import_error(e.what());
@@ -93,6 +97,8 @@ PYBIND11_MODULE(_core, m) {
     m.def("set_num_threads", &set_threads, py::arg("n"));
     m.def("get_num_threads", &num_threads);
     m.def("teams_led", &teams_led, "Teams of threads led so far: by native training steps and the hand-off probe (parallel/team.h).");
+    m.def("sparse_products_run", &sparse_products_run,
+          "Dense products so far that skipped the zeros of a mostly-zero input (gemm/sparse_a.h).");
     m.def("set_flush_denormal", [](bool on) { set_flush_denormal(on); }, py::arg("on"),
           "Flush subnormals to zero inside the kernels (ignored where unsupported; nnfast.set_flush_denormal).");
     m.def("get_flush_denormal", &flush_denormal);

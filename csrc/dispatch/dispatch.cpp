@@ -1,5 +1,6 @@
 #include "dispatch/dispatch.h"
 
+#include <atomic>
 #include <stdexcept>
 
 #include "dispatch/cpu_features.h"
@@ -109,5 +110,22 @@ void select_gemm_tile(const std::string& forced) {
 }
 
 const KernelTable& active_kernels() { return *g_active; }
+
+namespace {
+bool g_sparse_inputs = true;
+std::atomic<long long> g_sparse_products{0};
+}  // namespace
+
+void select_sparse_inputs(const std::string& value) {
+    if (value != "" && value != "0" && value != "1")
+        throw std::invalid_argument("NNFAST_SPARSE_INPUTS='" + value + "' must be 0 (off) or 1 (on, the default)");
+    g_sparse_inputs = value != "0";
+}
+
+bool sparse_inputs_enabled() { return g_sparse_inputs; }
+
+void note_sparse_product() { g_sparse_products.fetch_add(1, std::memory_order_relaxed); }
+
+long long sparse_products_run() { return g_sparse_products.load(std::memory_order_relaxed); }
 
 }  // namespace nnfast

@@ -19,6 +19,14 @@ void select_isa(const std::string& forced);
 // this CPU's choice when it is empty (gemm/gemm_tiles.cpp). Throws std::invalid_argument naming the
 // value and the level's tiles when it is not one of them. After select_isa.
 void select_gemm_tile(const std::string& forced);
+// Whether Dense products skip the zeros of a mostly-zero input, where the level has a kernel for
+// that (gemm/sparse_a.h): `value` is NNFAST_SPARSE_INPUTS's, "" or "1" on, "0" off. Either way the
+// bits are the same. Throws std::invalid_argument naming any other value.
+void select_sparse_inputs(const std::string& value);
+bool sparse_inputs_enabled();
+// Counts the products that skipped zeros (for tests that they do).
+void note_sparse_product();
+long long sparse_products_run();
 // The active table (select_isa must have run).
 const KernelTable& active_kernels();
 

@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "gemm/gemm.h"
+#include "gemm/sparse_a.h"
 #include "kernels/activation_math.h"
 #include "kernels/activations.h"
 #include "kernels/dense.h"
@@ -68,9 +69,11 @@ void input_gradient(T* dx, const T* w, const T* dz, int64_t m, int64_t k, int64_
         gemm<T>(dx, k, 1, dz, n, 1, w, 1, n, nullptr, m, k, n, Activation::linear);
 }
 
-// dw (k, n) = x^T (k, m) dz (m, n), x read transposed in place.
+// dw (k, n) = x^T (k, m) dz (m, n), x read transposed in place (skipping its zeros when it is
+// mostly zeros, as after relu and dropout: the same bits).
 template <class T>
 void weight_gradient(T* dw, const T* x, const T* dz, int64_t m, int64_t k, int64_t n) {
+    if (sparse_a_product<T>(dw, x, 1, k, dz, nullptr, k, n, m, Activation::linear)) return;
     gemm<T>(dw, n, 1, x, 1, k, dz, n, 1, nullptr, k, n, m, Activation::linear);
 }
 
@@ -89,7 +92,9 @@ bool pairs_products(int64_t m, int64_t k, int64_t n) {
 template <class T>
 void dense_forward(T* y, const T* x, const T* w, const T* b, int64_t m, int64_t k, int64_t n, Activation act) {
     const bool softmax = act == Activation::softmax;
-    gemm<T>(y, n, 1, x, k, 1, w, n, 1, b, m, n, k, softmax ? Activation::linear : act);
+    const Activation fused = softmax ? Activation::linear : act;
+    // an input that is mostly zeros (after relu and dropout) skips them, with the same bits
+    if (!sparse_a_product<T>(y, x, k, 1, w, b, m, n, k, fused)) gemm<T>(y, n, 1, x, k, 1, w, n, 1, b, m, n, k, fused);
     if (softmax) activation_forward<T>(y, y, m, n, act);
 }
 

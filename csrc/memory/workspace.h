@@ -6,7 +6,11 @@
 
 namespace nnfast {
 
-enum WorkspaceSlot { kPackA = 0, kPackB, kGradZ, kPartials, kRunSums, kWorkspaceSlots };
+enum WorkspaceSlot {
+    kPackA = 0, kPackB, kGradZ, kPartials, kRunSums,
+    kSparseTerms, kSparseCounts, kSparseTranspose, kSparsePanels,  // gemm/sparse_a.cpp
+    kWorkspaceSlots
+};
 
 // At least `bytes` of 64-byte-aligned memory for `slot`, valid until the next call for that slot
 // on this thread. Aborts with std::bad_alloc when the system has no memory left.

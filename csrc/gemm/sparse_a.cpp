@@ -1,0 +1,257 @@
+// Products with a mostly-zero A, skipping its zeros (gemm/sparse_a.h). Only the AVX-512 level has
+// a kernel: there a row of A compresses into its nonzero terms with one compare and two
+// compresses per 16 elements, where the other levels would need a scalar loop costing about what
+// the skipped terms save.
+#include "gemm/sparse_a.h"
+
+#include <type_traits>
+
+#include "dispatch/dispatch.h"
+#include "gemm/gemm.h"
+#include "gemm/transpose.h"
+#include "kernels/activation_math.h"
+#include "kernels/finite.h"
+#include "memory/workspace.h"
+#include "parallel/parallel_for.h"
+
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
+
+namespace nnfast {
+namespace NNFAST_ISA_NS {
+
+#if defined(__AVX512F__)
+namespace {
+
+constexpr int kGroup = 6;            // rows of C computed together: 12 independent multiply-add chains
+constexpr int64_t kRun = 64;         // groups whose lists are padded before their products
+constexpr int64_t kMinSide = 16;     // fewer rows or terms: the dense GEMM
+constexpr int64_t kMinColumns = 64;  // fewer columns: compressing A costs more than the skipped terms save
+constexpr double kMaxDensity = 0.4;  // a larger share of nonzeros: the dense GEMM (docs/design.md)
+constexpr int64_t kSampleRows = 8;   // stored rows of A counted to estimate its density
+constexpr int kLanes = 16;
+constexpr int kVectors = 2;  // vectors per panel row: a 32 KiB panel (k = 256) stays in L1 (4: 0.9x)
+constexpr int kPanel = kVectors * kLanes;  // columns of B per packed panel, of C per block
+
+__mmask16 lanes_below(int64_t count) {  // the first min(count, 16) lanes
+    return count >= kLanes ? __mmask16(0xFFFF) : __mmask16((1u << (count > 0 ? count : 0)) - 1u);
+}
+
+// B (k, n; rows n apart) as panels of kPanel columns, each k rows of kPanel floats, the last padded
+// with zeros: the terms of a row of A then read whole lines of one 32 KiB panel (for k = 256) that
+// stays in L1, where B's own rows, n floats apart, share a few cache sets. Panels [q0, q1).
+void pack_panels(float* panels, const float* b, int64_t k, int64_t n, int64_t q0, int64_t q1) {
+    for (int64_t p = 0; p < k; ++p)  // B's rows in order: sequential reads the prefetchers follow
+        for (int64_t q = q0; q < q1; ++q) {
+            const int64_t j0 = q * kPanel;
+            float* dst = panels + (q * k + p) * kPanel;
+#pragma GCC unroll 4
+            for (int v = 0; v < kVectors; ++v)
+                _mm512_storeu_ps(dst + v * kLanes,
+                                 _mm512_maskz_loadu_ps(lanes_below(n - j0 - v * kLanes), b + p * n + j0 + v * kLanes));
+        }
+}
+
+// The share of nonzeros in up to kSampleRows rows (of `cols` floats, `ld` apart) spread over `rows`.
+double sampled_density(const float* s, int64_t rows, int64_t cols, int64_t ld) {
+    const int64_t step = rows > kSampleRows ? rows / kSampleRows : 1;
+    int64_t nonzero = 0, seen = 0;
+    for (int64_t r = 0; r < rows && seen < kSampleRows * cols; r += step, seen += cols)
+        for (int64_t p = 0; p < cols; p += kLanes) {
+            const __mmask16 in = lanes_below(cols - p);
+            const __m512 v = _mm512_maskz_loadu_ps(in, s + r * ld + p);
+            nonzero += __builtin_popcount(_mm512_mask_cmp_ps_mask(in, v, _mm512_setzero_ps(), _CMP_NEQ_UQ));
+        }
+    return double(nonzero) / double(seen);
+}
+
+// The nonzero terms of each row of A: row i's t-th, term[i*stride + t] for t < count[i], holds the
+// term's value in its low 32 bits and the element offset of its row in a panel of B in the high 32:
+// one load per term (the loop's limit is loads: two of B's row per term besides). stride = k + 16
+// leaves room for whole-vector stores.
+struct TermLists {
+    uint64_t* term;
+    int64_t* count;
+    int64_t stride;
+};
+
+// Row i's terms from the row-major row (k): the elements that are not zero (a NaN is not), in
+// increasing p, with the offsets p * kPanel of their rows in a panel of B. A subnormal compares as
+// zero exactly when the floating-point mode treats it as zero in the multiply-add too.
+void compress_row(const TermLists& l, int64_t i, const float* row, int64_t k) {
+    uint64_t* out = l.term + i * l.stride;
+    __m512i offs = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                      _mm512_set1_epi32(kPanel));
+    const __m512i step = _mm512_set1_epi32(kLanes * kPanel);
+    // (value, offset) pairs of lanes 0-7 and of lanes 8-15
+    const __m512i low = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+    const __m512i high = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+    int64_t count = 0;
+    for (int64_t p = 0; p < k; p += kLanes) {
+        const __mmask16 in = lanes_below(k - p);
+        const __m512 v = _mm512_maskz_loadu_ps(in, row + p);
+        const __mmask16 nz = _mm512_mask_cmp_ps_mask(in, v, _mm512_setzero_ps(), _CMP_NEQ_UQ);
+        const __m512i values = _mm512_castps_si512(_mm512_maskz_compress_ps(nz, v));
+        const __m512i offsets = _mm512_maskz_compress_epi32(nz, offs);
+        _mm512_storeu_si512(out + count, _mm512_permutex2var_epi32(values, low, offsets));
+        _mm512_storeu_si512(out + count + 8, _mm512_permutex2var_epi32(values, high, offsets));
+        offs = _mm512_add_epi32(offs, step);
+        count += __builtin_popcount(nz);
+    }
+    l.count[i] = count;
+}
+
+// Pads the lists of rows [i0, i1) with terms 0 * B's row 0 to the longest of them, so that the
+// rows run in step: such a term adds +-0, as a skipped one would. Returns that length.
+int64_t pad_group(const TermLists& l, int64_t i0, int64_t i1) {
+    int64_t steps = 0;
+    for (int64_t i = i0; i < i1; ++i) steps = l.count[i] > steps ? l.count[i] : steps;
+    for (int64_t i = i0; i < i1; ++i)
+        for (int64_t t = l.count[i]; t < steps; ++t) l.term[i * l.stride + t] = 0;
+    return steps;
+}
+
+// act(x + bias) of one vector of C as the micro-kernel finishes it in registers (linear, relu,
+// leaky_relu); other activations keep the bare sum here, finished by finish_rows.
+__m512 finish_vector(__m512 x, const float* bias, __mmask16 in, Activation act) {
+    if (bias) x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(in, bias));
+    const __mmask16 below = _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_LT_OQ);
+    if (act == Activation::relu) return _mm512_mask_mov_ps(x, below, _mm512_setzero_ps());  // +0, NaN kept
+    if (act == Activation::leaky_relu) return _mm512_mask_mul_ps(x, below, _mm512_set1_ps(float(kLeakyReluSlope)), x);
+    return x;
+}
+
+bool finishes_in_registers(Activation act) {
+    return act == Activation::linear || act == Activation::relu || act == Activation::leaky_relu;
+}
+
+// C's rows [i0, i0 + R) and columns [j0, j0 + cols), cols <= kPanel, from `steps` terms of each
+// row's list, all R rows in step, on B's panel of those columns.
+template <int R>
+void group_block(float* c, int64_t ldc, const TermLists& l, int64_t i0, int64_t steps, const float* panel,
+                 int64_t j0, int64_t cols, const float* bias, Activation act) {
+    const uint64_t* term[R];
+    __m512 acc[R][kVectors];
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) {
+        term[r] = l.term + (i0 + r) * l.stride;
+#pragma GCC unroll 4
+        for (int v = 0; v < kVectors; ++v) acc[r][v] = _mm512_setzero_ps();
+    }
+    for (int64_t t = 0; t < steps; ++t) {
+#pragma GCC unroll 8
+        for (int r = 0; r < R; ++r) {
+            const uint64_t e = term[r][t];
+            const float* row = panel + (e >> 32);
+            const __m512 av = _mm512_castsi512_ps(_mm512_set1_epi32(int32_t(uint32_t(e))));
+#pragma GCC unroll 4
+            for (int v = 0; v < kVectors; ++v) acc[r][v] = _mm512_fmadd_ps(av, _mm512_loadu_ps(row + v * kLanes), acc[r][v]);
+        }
+    }
+    const bool in_registers = finishes_in_registers(act);
+    const float* bias0 = in_registers && bias ? bias + j0 : nullptr;
+    const Activation a = in_registers ? act : Activation::linear;
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) {
+        float* cr = c + (i0 + r) * ldc + j0;
+#pragma GCC unroll 4
+        for (int v = 0; v < kVectors; ++v) {
+            const __mmask16 in = lanes_below(cols - v * kLanes);
+            if (in) _mm512_mask_storeu_ps(cr + v * kLanes, in, finish_vector(acc[r][v], bias0 ? bias0 + v * kLanes : nullptr, in, a));
+        }
+    }
+}
+
+void run_group(int rows, float* c, int64_t ldc, const TermLists& l, int64_t i0, int64_t steps, const float* panel,
+               int64_t j0, int64_t cols, const float* bias, Activation act) {
+    switch (rows) {
+    case 1: return group_block<1>(c, ldc, l, i0, steps, panel, j0, cols, bias, act);
+    case 2: return group_block<2>(c, ldc, l, i0, steps, panel, j0, cols, bias, act);
+    case 3: return group_block<3>(c, ldc, l, i0, steps, panel, j0, cols, bias, act);
+    case 4: return group_block<4>(c, ldc, l, i0, steps, panel, j0, cols, bias, act);
+    case 5: return group_block<5>(c, ldc, l, i0, steps, panel, j0, cols, bias, act);
+    default: return group_block<kGroup>(c, ldc, l, i0, steps, panel, j0, cols, bias, act);
+    }
+}
+
+// C's rows [i0, i1) = act(sum + bias) for the activations the registers do not finish, as the
+// GEMM's epilogue computes them.
+void finish_rows(float* c, int64_t i0, int64_t i1, int64_t n, const float* bias, Activation act) {
+    for (int64_t i = i0; i < i1; ++i) {
+        float* cr = c + i * n;
+        for (int64_t j = 0; j < n; ++j) cr[j] = activate(bias ? cr[j] + bias[j] : cr[j], act);
+    }
+}
+
+// A's rows [i0, i1) copied row-major into at (rows k apart) from its transpose, stored row-major
+// at a with rows lda apart: A(i, p) = a[p*lda + i].
+void transpose_rows(float* at, const float* a, int64_t lda, int64_t i0, int64_t i1, int64_t k) {
+    if (i1 - i0 >= 4) return transpose_store(at + i0 * k, k, a + i0, lda, k, i1 - i0);
+    for (int64_t i = i0; i < i1; ++i)
+        for (int64_t p = 0; p < k; ++p) at[i * k + p] = a[p * lda + i];
+}
+
+bool sparse_float_product(float* c, const float* a, int64_t a_rs, int64_t a_cs, const float* b, const float* bias,
+                          int64_t m, int64_t n, int64_t k, Activation act) {
+    const bool row_major = a_cs == 1, transposed = a_rs == 1 && !row_major;
+    if (!sparse_inputs_enabled() || !(row_major || transposed) || m < kMinSide || n < kMinColumns || k < kMinSide ||
+        act == Activation::softmax || (k + kLanes) * kPanel >= (int64_t(1) << 31))
+        return false;
+    const double density = row_major ? sampled_density(a, m, k, a_rs) : sampled_density(a, k, m, a_cs);
+    if (density > kMaxDensity || !all_finite(b, k * n)) return false;
+
+    const int64_t stride = k + kLanes, panels = (n + kPanel - 1) / kPanel;
+    TermLists l{static_cast<uint64_t*>(workspace(kSparseTerms, sizeof(uint64_t) * m * stride)),
+                static_cast<int64_t*>(workspace(kSparseCounts, sizeof(int64_t) * m)), stride};
+    float* at = transposed ? static_cast<float*>(workspace(kSparseTranspose, sizeof(float) * m * k)) : nullptr;
+    float* packed = static_cast<float*>(workspace(kSparsePanels, sizeof(float) * panels * k * kPanel));
+    parallel_for(panels, 1, k * kPanel / kMultiplyAddsPerWorkUnit + 1,
+                 [&](int64_t q0, int64_t q1) { pack_panels(packed, b, k, n, q0, q1); });
+    const int64_t groups = (m + kGroup - 1) / kGroup;
+    const int64_t cost = int64_t(density * double(kGroup * k * n)) / kMultiplyAddsPerWorkUnit + 1;
+    parallel_for(groups, 1, cost, [&](int64_t g0, int64_t g1) {
+        const int64_t i0 = g0 * kGroup, i1 = g1 * kGroup < m ? g1 * kGroup : m;
+        if (transposed) transpose_rows(at, a, a_cs, i0, i1, k);
+        for (int64_t i = i0; i < i1; ++i) compress_row(l, i, transposed ? at + i * k : a + i * a_rs, k);
+        int64_t steps[kRun];  // per group of this piece, in runs of kRun groups
+        for (int64_t h0 = g0; h0 < g1; h0 += kRun) {
+            const int64_t h1 = h0 + kRun < g1 ? h0 + kRun : g1;
+            for (int64_t g = h0; g < h1; ++g)
+                steps[g - h0] = pad_group(l, g * kGroup, (g + 1) * kGroup < m ? (g + 1) * kGroup : m);
+            for (int64_t q = 0; q < panels; ++q) {  // each panel stays in L1 while the run's groups read it
+                const int64_t j0 = q * kPanel;
+                const int64_t cols = n - j0 < kPanel ? n - j0 : kPanel;
+                for (int64_t g = h0; g < h1; ++g) {
+                    const int64_t r0 = g * kGroup;
+                    const int rows = int((r0 + kGroup < m ? r0 + kGroup : m) - r0);
+                    run_group(rows, c, n, l, r0, steps[g - h0], packed + q * k * kPanel, j0, cols, bias, act);
+                }
+            }
+        }
+        if (!finishes_in_registers(act)) finish_rows(c, i0, i1, n, bias, act);
+    });
+    note_sparse_product();
+    return true;
+}
+
+}  // namespace
+#endif
+
+template <class T>
+bool sparse_a_product(T* c, const T* a, int64_t a_rs, int64_t a_cs, const T* b, const T* bias, int64_t m, int64_t n,
+                      int64_t k, Activation act) {
+#if defined(__AVX512F__)
+    if constexpr (std::is_same<T, float>::value) return sparse_float_product(c, a, a_rs, a_cs, b, bias, m, n, k, act);
+#endif
+    (void)c, (void)a, (void)a_rs, (void)a_cs, (void)b, (void)bias, (void)m, (void)n, (void)k, (void)act;
+    return false;
+}
+
+template bool sparse_a_product<float>(float*, const float*, int64_t, int64_t, const float*, const float*, int64_t,
+                                      int64_t, int64_t, Activation);
+template bool sparse_a_product<double>(double*, const double*, int64_t, int64_t, const double*, const double*,
+                                       int64_t, int64_t, int64_t, Activation);
+
+}  // namespace NNFAST_ISA_NS
+}  // namespace nnfast

@@ -1,0 +1,202 @@
+"""Dense products skip the zeros of a mostly-zero input (gemm/sparse_a.h: a layer after relu and
+dropout), on the avx512 level in float32, with the packed GEMM's bits: each sum still runs from +0
+over the terms in increasing k, and a skipped 0 * w with a finite w would only have added +-0. So
+every result here must equal the dense product's to the bit, whether the zero-skipping kernel ran
+or not; the counter `_core.sparse_products_run()` shows that it ran where it should. Weights that
+are not all finite, where 0 * inf is NaN, keep the dense product. NNFAST_SPARSE_INPUTS=0 (read at
+import) turns the kernel off; a child process with it off must give the same bits as one with it on."""
+import json
+
+import numpy as np
+import pytest
+
+import nnfast as nf
+from nnfast import _core
+from nnfast import reference as ref
+
+from conftest import assert_same_bits, assert_within, num_threads, run_python
+
+CONFIG = nf.config()
+KERNEL = CONFIG["isa"] == "avx512" and CONFIG["sparse_inputs"]
+LEAKY_SLOPE = 0.2  # common/types.h kLeakyReluSlope
+
+# (m, k, n): awkward sizes around the kernel's limits (16 rows or terms, 64 columns), ragged
+# panels of 32 columns and groups of 6 rows
+SHAPES = ((16, 16, 64), (17, 65, 65), (65, 17, 100), (256, 256, 256), (1000, 9, 257), (7, 300, 64), (33, 1000, 70),
+          (64, 64, 63))
+DENSITIES = (0.0, 0.05, 0.3, 0.9)
+
+
+def sparse_input(rng, shape, density, dtype):
+    """Random normals with a share 1 - density of zeros, a third of them -0."""
+    x = rng.standard_normal(shape).astype(dtype)
+    zero = rng.random(shape) >= density
+    x[zero] = 0.0
+    x[zero & (rng.random(shape) < 1 / 3)] = -0.0
+    return x
+
+
+def takes_kernel(m, k, n, dtype, density):
+    """Whether the zero-skipping kernel should run (its sampled density is close to the true one;
+    the densities here are far from its 0.4 limit)."""
+    return KERNEL and dtype == np.float32 and m >= 16 and k >= 16 and n >= 64 and density <= 0.3
+
+
+def epilogue(z, b, activation):
+    """act(z + b) with the GEMM epilogue's roundings, for the piecewise-linear activations."""
+    v = z + b
+    if activation == "relu":
+        return np.where(v < 0, v.dtype.type(0), v)
+    if activation == "leaky_relu":
+        return np.where(v < 0, v.dtype.type(LEAKY_SLOPE) * v, v)
+    return v
+
+
+@pytest.mark.parametrize("threads", (1, 2))
+@pytest.mark.parametrize("dtype", (np.float32, np.float64))
+@pytest.mark.parametrize("density", DENSITIES)
+@pytest.mark.parametrize("m, k, n", SHAPES)
+def test_forward_and_weight_gradient_have_the_dense_products_bits(m, k, n, density, dtype, threads):
+    rng = np.random.default_rng(m * 7 + k * 5 + n)
+    x = sparse_input(rng, (m, k), density, dtype)
+    w = rng.standard_normal((k, n)).astype(dtype)
+    b = rng.standard_normal(n).astype(dtype)
+    dy = rng.standard_normal((m, n)).astype(dtype)
+    with num_threads(threads):
+        z = nf.ops.gemm(x, w)
+        before = _core.sparse_products_run()
+        for activation in ("linear", "relu", "leaky_relu"):
+            y = nf.ops.dense_forward(x, w, b, activation)
+            assert_same_bits(y, epilogue(z, b, activation), f"{activation} forward")
+        forwards = _core.sparse_products_run() - before
+        dx, dw, db = nf.ops.dense_backward(x, w, y, dy, "linear")
+        assert_same_bits(dw, nf.ops.gemm(x, dy, True, False), "dw")
+        assert_same_bits(dx, nf.ops.gemm(dy, w, False, True), "dx")
+        backwards = _core.sparse_products_run() - before - forwards
+    expected = takes_kernel(m, k, n, dtype, density)
+    assert forwards == (3 if expected else 0)
+    # dw = x^T dy: x^T has k rows of m terms (the kernel's rows and terms swap)
+    assert backwards == (1 if takes_kernel(k, m, n, dtype, density) else 0)
+
+
+@pytest.mark.parametrize("activation", ("linear", "relu", "sigmoid", "tanh", "softmax"))
+def test_matches_the_reference_within_the_sums_bound(activation):
+    rng = np.random.default_rng(5)
+    x = np.maximum(sparse_input(rng, (300, 200), 0.6, np.float32), 0)  # relu'd: about 30% nonzeros
+    w = rng.standard_normal((200, 130)).astype(np.float32)
+    b = rng.standard_normal(130).astype(np.float32)
+    got = nf.ops.dense_forward(x, w, b, activation)
+    want = ref.dense_forward(x.astype(np.float64), w.astype(np.float64), b.astype(np.float64), activation)
+    bound = 2 * 200 * np.finfo(np.float32).eps * (np.abs(x) @ np.abs(w) + np.abs(b)).astype(np.float64)
+    assert_within(got, want, bound if activation in ("linear", "relu") else bound + 1e-6, activation)
+
+
+def test_non_finite_weights_keep_the_dense_product():
+    rng = np.random.default_rng(1)
+    x = sparse_input(rng, (64, 64), 0.1, np.float32)
+    w = rng.standard_normal((64, 96)).astype(np.float32)
+    zero_rows = np.flatnonzero((x == 0).any(axis=0))
+    w[zero_rows[0], 3] = np.inf  # 0 * inf is NaN in the dense product
+    w[zero_rows[1], 70] = np.nan
+    before = _core.sparse_products_run()
+    y = nf.ops.dense_forward(x, w, None, "linear")
+    assert _core.sparse_products_run() == before
+    assert_same_bits(y, nf.ops.gemm(x, w))
+    assert np.isnan(y[:, 3]).any() and np.isnan(y[:, 70]).all()
+
+
+def test_nan_and_infinite_inputs_are_terms():
+    rng = np.random.default_rng(2)
+    x = sparse_input(rng, (64, 128), 0.2, np.float32)
+    x[5, 7], x[9, 100], x[20, 0] = np.nan, np.inf, -np.inf
+    w = rng.standard_normal((128, 64)).astype(np.float32)
+    before = _core.sparse_products_run()
+    y = nf.ops.dense_forward(x, w, None, "relu")
+    assert _core.sparse_products_run() == before + (1 if KERNEL else 0)
+    assert_same_bits(y, epilogue(nf.ops.gemm(x, w), np.float32(0), "relu"))
+    assert np.isnan(y[5]).all()
+
+
+@pytest.mark.parametrize("flush", (False, True))
+def test_subnormal_inputs_follow_the_floating_point_mode(flush):
+    """Under flushing a subnormal input counts as zero (and is skipped), as the multiply-add treats
+    it; without, it is a term. Either way the dense product's bits."""
+    rng = np.random.default_rng(3)
+    x = sparse_input(rng, (64, 96), 0.2, np.float32)
+    x[rng.random(x.shape) < 0.1] = np.float32(1e-40)
+    w = (rng.standard_normal((96, 80)) * 1e3).astype(np.float32)
+    was = nf.get_flush_denormal()
+    nf.set_flush_denormal(flush)
+    try:
+        y = nf.ops.dense_forward(x, w, None, "linear")
+        assert_same_bits(y, nf.ops.gemm(x, w))
+    finally:
+        nf.set_flush_denormal(was)
+
+
+CHILD = """
+import json, sys
+import numpy as np
+import nnfast as nf
+from nnfast import _core
+out = {}
+rng = np.random.default_rng(4)
+for dtype in ("float32", "float64"):
+    for threads in (1, 2):
+        nf.set_num_threads(threads)
+        x = rng.standard_normal((200, 150)).astype(dtype)
+        x[rng.random(x.shape) < 0.7] = 0
+        w = rng.standard_normal((150, 90)).astype(dtype)
+        b = rng.standard_normal(90).astype(dtype)
+        dy = rng.standard_normal((200, 90)).astype(dtype)
+        for act in ("linear", "relu", "leaky_relu", "sigmoid", "tanh", "softmax"):
+            tag = f"{dtype}-{threads}-{act}"
+            y = out["y-" + tag] = nf.ops.dense_forward(x, w, b, act)
+            dx, dw, db = nf.ops.dense_backward(x, w, y, dy, act)
+            out["dx-" + tag], out["dw-" + tag], out["db-" + tag] = dx, dw, db
+# a model as issue 12's tabular one, trained with the native step: Dense, BatchNormalization,
+# ReLU and Dropout blocks feed each next Dense a mostly-zero input
+import nnfast.keras as keras
+for threads in (1, 2):
+    nf.set_num_threads(threads)
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((40,))] + [layer for _ in range(2) for layer in (
+        keras.layers.Dense(96), keras.layers.BatchNormalization(), keras.layers.ReLU(),
+        keras.layers.Dropout(0.3))] + [keras.layers.Dense(1, activation="sigmoid")])
+    model.compile(optimizer="adam", loss="binary_crossentropy")
+    data = np.random.default_rng(5)
+    xs = data.standard_normal((512, 40)).astype("float32")
+    ys = (xs[:, 0] > 0).astype("float32")
+    history = model.fit(xs, ys, batch_size=64, epochs=2, shuffle=False, verbose=0).history["loss"]
+    out[f"loss-{threads}"] = np.array(history)
+    for i, weight in enumerate(model.get_weights()):
+        out[f"model-{threads}-{i}"] = weight
+np.savez(sys.argv[1], **out)
+print(json.dumps({"sparse_products": _core.sparse_products_run(), "config": nf.config()["sparse_inputs"]}))
+"""
+
+
+def run_child(path, value):
+    r = run_python(["-c", CHILD, str(path)], NNFAST_SPARSE_INPUTS=value)
+    assert r.returncode == 0, r.stderr[-3000:]
+    with np.load(path) as data:
+        return {k: data[k] for k in data.files}, json.loads(r.stdout.splitlines()[-1])
+
+
+def test_turning_the_kernel_off_changes_no_bit(tmp_path):
+    on, on_info = run_child(tmp_path / "on.npz", "1")
+    off, off_info = run_child(tmp_path / "off.npz", "0")
+    assert on_info["config"] is True and off_info["config"] is False
+    assert off_info["sparse_products"] == 0
+    if KERNEL:  # the layers, dw and the model's hidden Dense layers all ran it
+        assert on_info["sparse_products"] >= 2 * 6 * 2 + 2 * 2 * 8
+    assert on.keys() == off.keys()
+    for key in on:
+        assert_same_bits(on[key], off[key], key)
+
+
+@pytest.mark.parametrize("value", ("2", "off", " 0"))
+def test_a_bad_setting_fails_the_import_naming_it(value):
+    r = run_python(["-c", "import nnfast"], NNFAST_SPARSE_INPUTS=value)
+    assert r.returncode != 0
+    assert f"NNFAST_SPARSE_INPUTS='{value}' must be 0 (off) or 1 (on, the default)" in r.stderr
