@@ -8,7 +8,6 @@
 
 #include "dispatch/dispatch.h"
 #include "gemm/gemm.h"
-#include "gemm/transpose.h"
 #include "kernels/activation_math.h"
 #include "kernels/finite.h"
 #include "memory/workspace.h"
@@ -184,12 +183,41 @@ void finish_rows(float* c, int64_t i0, int64_t i1, int64_t n, const float* bias,
     }
 }
 
+// The 16 x 16 block src[q*ld_src + i] (q, i < 16) stored transposed: dst[i*ld_dst + q], in
+// registers (three rounds of shuffles).
+void transpose16_store(float* dst, int64_t ld_dst, const float* src, int64_t ld_src) {
+    __m512 r[16], t[16];
+    for (int q = 0; q < 16; ++q) r[q] = _mm512_loadu_ps(src + q * ld_src);
+    for (int q = 0; q < 16; q += 2) {
+        t[q] = _mm512_unpacklo_ps(r[q], r[q + 1]);
+        t[q + 1] = _mm512_unpackhi_ps(r[q], r[q + 1]);
+    }
+    for (int q = 0; q < 16; q += 4) {
+        r[q] = _mm512_shuffle_ps(t[q], t[q + 2], _MM_SHUFFLE(1, 0, 1, 0));
+        r[q + 1] = _mm512_shuffle_ps(t[q], t[q + 2], _MM_SHUFFLE(3, 2, 3, 2));
+        r[q + 2] = _mm512_shuffle_ps(t[q + 1], t[q + 3], _MM_SHUFFLE(1, 0, 1, 0));
+        r[q + 3] = _mm512_shuffle_ps(t[q + 1], t[q + 3], _MM_SHUFFLE(3, 2, 3, 2));
+    }
+    for (int h = 0; h < 16; h += 8)
+        for (int q = 0; q < 4; ++q) {
+            t[h + q] = _mm512_shuffle_f32x4(r[h + q], r[h + q + 4], 0x88);
+            t[h + q + 4] = _mm512_shuffle_f32x4(r[h + q], r[h + q + 4], 0xdd);
+        }
+    for (int q = 0; q < 8; ++q) {
+        _mm512_storeu_ps(dst + q * ld_dst, _mm512_shuffle_f32x4(t[q], t[q + 8], 0x88));
+        _mm512_storeu_ps(dst + (q + 8) * ld_dst, _mm512_shuffle_f32x4(t[q], t[q + 8], 0xdd));
+    }
+}
+
 // A's rows [i0, i1) copied row-major into at (rows k apart) from its transpose, stored row-major
-// at a with rows lda apart: A(i, p) = a[p*lda + i].
+// at a with rows lda apart: A(i, p) = a[p*lda + i]. Whole 16 x 16 blocks in registers, the ragged
+// edges element by element.
 void transpose_rows(float* at, const float* a, int64_t lda, int64_t i0, int64_t i1, int64_t k) {
-    if (i1 - i0 >= 4) return transpose_store(at + i0 * k, k, a + i0, lda, k, i1 - i0);
+    const int64_t i_end = i0 + (i1 - i0) / 16 * 16, p_end = k / 16 * 16;
+    for (int64_t i = i0; i < i_end; i += 16)
+        for (int64_t p = 0; p < p_end; p += 16) transpose16_store(at + i * k + p, k, a + p * lda + i, lda);
     for (int64_t i = i0; i < i1; ++i)
-        for (int64_t p = 0; p < k; ++p) at[i * k + p] = a[p * lda + i];
+        for (int64_t p = i < i_end ? p_end : 0; p < k; ++p) at[i * k + p] = a[p * lda + i];
 }
 
 bool sparse_float_product(float* c, const float* a, int64_t a_rs, int64_t a_cs, const float* b, const float* bias,
