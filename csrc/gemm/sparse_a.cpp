@@ -4,12 +4,12 @@
 // the skipped terms save.
 #include "gemm/sparse_a.h"
 
+#include <atomic>
 #include <type_traits>
 
 #include "dispatch/dispatch.h"
 #include "gemm/gemm.h"
 #include "kernels/activation_math.h"
-#include "kernels/finite.h"
 #include "memory/workspace.h"
 #include "parallel/parallel_for.h"
 
@@ -40,16 +40,21 @@ __mmask16 lanes_below(int64_t count) {  // the first min(count, 16) lanes
 // B (k, n; rows n apart) as panels of kPanel columns, each k rows of kPanel floats, the last padded
 // with zeros: the terms of a row of A then read whole lines of one 32 KiB panel (for k = 256) that
 // stays in L1, where B's own rows, n floats apart, share a few cache sets. Panels [q0, q1).
-void pack_panels(float* panels, const float* b, int64_t k, int64_t n, int64_t q0, int64_t q1) {
+// Returns whether every value packed is finite (x - x is 0, not NaN).
+bool pack_panels(float* panels, const float* b, int64_t k, int64_t n, int64_t q0, int64_t q1) {
+    __mmask16 not_finite = 0;
     for (int64_t p = 0; p < k; ++p)  // B's rows in order: sequential reads the prefetchers follow
         for (int64_t q = q0; q < q1; ++q) {
             const int64_t j0 = q * kPanel;
             float* dst = panels + (q * k + p) * kPanel;
 #pragma GCC unroll 4
-            for (int v = 0; v < kVectors; ++v)
-                _mm512_storeu_ps(dst + v * kLanes,
-                                 _mm512_maskz_loadu_ps(lanes_below(n - j0 - v * kLanes), b + p * n + j0 + v * kLanes));
+            for (int v = 0; v < kVectors; ++v) {
+                const __m512 x = _mm512_maskz_loadu_ps(lanes_below(n - j0 - v * kLanes), b + p * n + j0 + v * kLanes);
+                not_finite |= _mm512_cmp_ps_mask(_mm512_sub_ps(x, x), _mm512_setzero_ps(), _CMP_NEQ_UQ);
+                _mm512_storeu_ps(dst + v * kLanes, x);
+            }
         }
+    return not_finite == 0;
 }
 
 // The share of nonzeros in up to kSampleRows rows (of `cols` floats, `ld` apart) spread over `rows`.
@@ -101,13 +106,13 @@ void compress_row(const TermLists& l, int64_t i, const float* row, int64_t k) {
     l.count[i] = count;
 }
 
-// Pads the lists of rows [i0, i1) with terms 0 * B's row 0 to the longest of them, so that the
-// rows run in step: such a term adds +-0, as a skipped one would. Returns that length.
-int64_t pad_group(const TermLists& l, int64_t i0, int64_t i1) {
+// Pads the lists of the `rows` rows row[0 .. rows) with terms 0 * B's row 0 to the longest of them,
+// so that they run in step: such a term adds +-0, as a skipped one would. Returns that length.
+int64_t pad_group(const TermLists& l, const int64_t* row, int rows) {
     int64_t steps = 0;
-    for (int64_t i = i0; i < i1; ++i) steps = l.count[i] > steps ? l.count[i] : steps;
-    for (int64_t i = i0; i < i1; ++i)
-        for (int64_t t = l.count[i]; t < steps; ++t) l.term[i * l.stride + t] = 0;
+    for (int r = 0; r < rows; ++r) steps = l.count[row[r]] > steps ? l.count[row[r]] : steps;
+    for (int r = 0; r < rows; ++r)
+        for (int64_t t = l.count[row[r]]; t < steps; ++t) l.term[row[r] * l.stride + t] = 0;
     return steps;
 }
 
@@ -125,16 +130,16 @@ bool finishes_in_registers(Activation act) {
     return act == Activation::linear || act == Activation::relu || act == Activation::leaky_relu;
 }
 
-// C's rows [i0, i0 + R) and columns [j0, j0 + cols), cols <= kPanel, from `steps` terms of each
+// C's rows row[0 .. R) and columns [j0, j0 + cols), cols <= kPanel, from `steps` terms of each
 // row's list, all R rows in step, on B's panel of those columns.
 template <int R>
-void group_block(float* c, int64_t ldc, const TermLists& l, int64_t i0, int64_t steps, const float* panel,
+void group_block(float* c, int64_t ldc, const TermLists& l, const int64_t* row, int64_t steps, const float* panel,
                  int64_t j0, int64_t cols, const float* bias, Activation act) {
     const uint64_t* term[R];
     __m512 acc[R][kVectors];
 #pragma GCC unroll 8
     for (int r = 0; r < R; ++r) {
-        term[r] = l.term + (i0 + r) * l.stride;
+        term[r] = l.term + row[r] * l.stride;
 #pragma GCC unroll 4
         for (int v = 0; v < kVectors; ++v) acc[r][v] = _mm512_setzero_ps();
     }
@@ -142,10 +147,10 @@ void group_block(float* c, int64_t ldc, const TermLists& l, int64_t i0, int64_t 
 #pragma GCC unroll 8
         for (int r = 0; r < R; ++r) {
             const uint64_t e = term[r][t];
-            const float* row = panel + (e >> 32);
+            const float* b_row = panel + (e >> 32);
             const __m512 av = _mm512_castsi512_ps(_mm512_set1_epi32(int32_t(uint32_t(e))));
 #pragma GCC unroll 4
-            for (int v = 0; v < kVectors; ++v) acc[r][v] = _mm512_fmadd_ps(av, _mm512_loadu_ps(row + v * kLanes), acc[r][v]);
+            for (int v = 0; v < kVectors; ++v) acc[r][v] = _mm512_fmadd_ps(av, _mm512_loadu_ps(b_row + v * kLanes), acc[r][v]);
         }
     }
     const bool in_registers = finishes_in_registers(act);
@@ -153,7 +158,7 @@ void group_block(float* c, int64_t ldc, const TermLists& l, int64_t i0, int64_t 
     const Activation a = in_registers ? act : Activation::linear;
 #pragma GCC unroll 8
     for (int r = 0; r < R; ++r) {
-        float* cr = c + (i0 + r) * ldc + j0;
+        float* cr = c + row[r] * ldc + j0;
 #pragma GCC unroll 4
         for (int v = 0; v < kVectors; ++v) {
             const __mmask16 in = lanes_below(cols - v * kLanes);
@@ -162,15 +167,15 @@ void group_block(float* c, int64_t ldc, const TermLists& l, int64_t i0, int64_t 
     }
 }
 
-void run_group(int rows, float* c, int64_t ldc, const TermLists& l, int64_t i0, int64_t steps, const float* panel,
-               int64_t j0, int64_t cols, const float* bias, Activation act) {
+void run_group(int rows, float* c, int64_t ldc, const TermLists& l, const int64_t* row, int64_t steps,
+               const float* panel, int64_t j0, int64_t cols, const float* bias, Activation act) {
     switch (rows) {
-    case 1: return group_block<1>(c, ldc, l, i0, steps, panel, j0, cols, bias, act);
-    case 2: return group_block<2>(c, ldc, l, i0, steps, panel, j0, cols, bias, act);
-    case 3: return group_block<3>(c, ldc, l, i0, steps, panel, j0, cols, bias, act);
-    case 4: return group_block<4>(c, ldc, l, i0, steps, panel, j0, cols, bias, act);
-    case 5: return group_block<5>(c, ldc, l, i0, steps, panel, j0, cols, bias, act);
-    default: return group_block<kGroup>(c, ldc, l, i0, steps, panel, j0, cols, bias, act);
+    case 1: return group_block<1>(c, ldc, l, row, steps, panel, j0, cols, bias, act);
+    case 2: return group_block<2>(c, ldc, l, row, steps, panel, j0, cols, bias, act);
+    case 3: return group_block<3>(c, ldc, l, row, steps, panel, j0, cols, bias, act);
+    case 4: return group_block<4>(c, ldc, l, row, steps, panel, j0, cols, bias, act);
+    case 5: return group_block<5>(c, ldc, l, row, steps, panel, j0, cols, bias, act);
+    default: return group_block<kGroup>(c, ldc, l, row, steps, panel, j0, cols, bias, act);
     }
 }
 
@@ -220,6 +225,18 @@ void transpose_rows(float* at, const float* a, int64_t lda, int64_t i0, int64_t 
         for (int64_t p = i < i_end ? p_end : 0; p < k; ++p) at[i * k + p] = a[p * lda + i];
 }
 
+// order[0 .. i1 - i0) = rows [i0, i1) by increasing count (a counting sort: counts are at most k).
+void sort_by_count(int64_t* order, const TermLists& l, int64_t i0, int64_t i1, int64_t k) {
+    int64_t* start = static_cast<int64_t*>(workspace(kSparseHistogram, sizeof(int64_t) * (k + 2)));  // this thread's
+    for (int64_t c = 0; c <= k + 1; ++c) start[c] = 0;
+    for (int64_t i = i0; i < i1; ++i) ++start[l.count[i] + 1];
+    for (int64_t c = 1; c <= k + 1; ++c) start[c] += start[c - 1];
+    for (int64_t i = i0; i < i1; ++i) order[start[l.count[i]]++] = i;
+}
+
+// Rows in group g of m rows cut into groups of kGroup.
+int group_rows(int64_t g, int64_t m) { return int((g + 1) * kGroup < m ? kGroup : m - g * kGroup); }
+
 bool sparse_float_product(float* c, const float* a, int64_t a_rs, int64_t a_cs, const float* b, const float* bias,
                           int64_t m, int64_t n, int64_t k, Activation act) {
     const bool row_major = a_cs == 1, transposed = a_rs == 1 && !row_major;
@@ -227,34 +244,39 @@ bool sparse_float_product(float* c, const float* a, int64_t a_rs, int64_t a_cs, 
         act == Activation::softmax || (k + kLanes) * kPanel >= (int64_t(1) << 31))
         return false;
     const double density = row_major ? sampled_density(a, m, k, a_rs) : sampled_density(a, k, m, a_cs);
-    if (density > kMaxDensity || !all_finite(b, k * n)) return false;
+    if (density > kMaxDensity) return false;
 
     const int64_t stride = k + kLanes, panels = (n + kPanel - 1) / kPanel;
     TermLists l{static_cast<uint64_t*>(workspace(kSparseTerms, sizeof(uint64_t) * m * stride)),
                 static_cast<int64_t*>(workspace(kSparseCounts, sizeof(int64_t) * m)), stride};
     float* at = transposed ? static_cast<float*>(workspace(kSparseTranspose, sizeof(float) * m * k)) : nullptr;
     float* packed = static_cast<float*>(workspace(kSparsePanels, sizeof(float) * panels * k * kPanel));
-    parallel_for(panels, 1, k * kPanel / kMultiplyAddsPerWorkUnit + 1,
-                 [&](int64_t q0, int64_t q1) { pack_panels(packed, b, k, n, q0, q1); });
+    int64_t* order = static_cast<int64_t*>(workspace(kSparseOrder, sizeof(int64_t) * m));
+    std::atomic<bool> finite{true};
+    parallel_for(panels, 1, k * kPanel / kMultiplyAddsPerWorkUnit + 1, [&](int64_t q0, int64_t q1) {
+        if (!pack_panels(packed, b, k, n, q0, q1)) finite.store(false, std::memory_order_relaxed);
+    });
+    if (!finite.load()) return false;  // 0 * inf or 0 * NaN would be NaN, not a skippable +-0
     const int64_t groups = (m + kGroup - 1) / kGroup;
     const int64_t cost = int64_t(density * double(kGroup * k * n)) / kMultiplyAddsPerWorkUnit + 1;
     parallel_for(groups, 1, cost, [&](int64_t g0, int64_t g1) {
         const int64_t i0 = g0 * kGroup, i1 = g1 * kGroup < m ? g1 * kGroup : m;
         if (transposed) transpose_rows(at, a, a_cs, i0, i1, k);
         for (int64_t i = i0; i < i1; ++i) compress_row(l, i, transposed ? at + i * k : a + i * a_rs, k);
+        // Rows of like length run together, so that little padding is needed: any grouping gives
+        // the same bits, each row's sum being its own.
+        sort_by_count(order + i0, l, i0, i1, k);
         int64_t steps[kRun];  // per group of this piece, in runs of kRun groups
         for (int64_t h0 = g0; h0 < g1; h0 += kRun) {
             const int64_t h1 = h0 + kRun < g1 ? h0 + kRun : g1;
             for (int64_t g = h0; g < h1; ++g)
-                steps[g - h0] = pad_group(l, g * kGroup, (g + 1) * kGroup < m ? (g + 1) * kGroup : m);
+                steps[g - h0] = pad_group(l, order + g * kGroup, group_rows(g, m));
             for (int64_t q = 0; q < panels; ++q) {  // each panel stays in L1 while the run's groups read it
                 const int64_t j0 = q * kPanel;
                 const int64_t cols = n - j0 < kPanel ? n - j0 : kPanel;
-                for (int64_t g = h0; g < h1; ++g) {
-                    const int64_t r0 = g * kGroup;
-                    const int rows = int((r0 + kGroup < m ? r0 + kGroup : m) - r0);
-                    run_group(rows, c, n, l, r0, steps[g - h0], packed + q * k * kPanel, j0, cols, bias, act);
-                }
+                for (int64_t g = h0; g < h1; ++g)
+                    run_group(group_rows(g, m), c, n, l, order + g * kGroup, steps[g - h0], packed + q * k * kPanel,
+                              j0, cols, bias, act);
             }
         }
         if (!finishes_in_registers(act)) finish_rows(c, i0, i1, n, bias, act);
