@@ -525,6 +525,21 @@ def test_dense_section_states_the_isa_level_blocking_and_peak_share():
     assert all(0 < r["peak_share"] for r in rows)
 
 
+def test_dense_section_has_a_layer_with_a_mostly_zero_input(monkeypatch):
+    # the hidden-layer case after relu and dropout: Dense rows only, its x 35% nonzero, and a note
+    # that its flops are the dense product's
+    label, = dense.SPARSE_INPUTS
+    assert label in dense.QUICK_SIZES
+    monkeypatch.setattr(dense, "SPARSE_INPUTS", {label: (64, 48, 80, 0.35)})
+    monkeypatch.setitem(dense.SIZES, label, (64, 48, 80))
+    x, _, _, _ = dense.layer_data(64, 48, 80, density=0.35)
+    assert 0.25 < np.count_nonzero(x) / x.size < 0.45
+    rows = dense.run(thread_counts=(1,), sizes=(label,), systems=("nnfast", "numpy"), max_total_time=0.05)
+    assert {r["table"] for r in rows} == {"dense"} and {r["kind"] for r in rows} == set(dense.PASSES)
+    assert all(not r["skipped"] and r["us"] > 0 for r in rows)
+    assert "count the dense product's flops" in dense.markdown(rows)
+
+
 def test_multithreaded_measurements_wait_for_whole_cores(monkeypatch):
     # a probe below FULL_PLACEMENT_SHARE of the best seen on that thread count is retried after a
     # pause; one at or above it starts the measurement
