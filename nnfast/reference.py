@@ -596,8 +596,9 @@ def softmax_cross_entropy(logits, labels, label_smoothing=0.0):
 # --------------------------------------------------------------------------------------------------
 
 def _decoupled_decay(w, lr, wd):
-    """Keras weight decay, applied before the update: ``w -= lr*wd*w``."""
-    if wd:
+    """Keras weight decay, applied before the update: ``w -= lr*wd*w``; none when wd is 0 as the
+    kernels read it, and under flushing their comparison reads a subnormal wd as 0 (DAZ)."""
+    if subnormals.read(np.float64(wd)):
         w -= lr * wd * w
 
 
