@@ -1,5 +1,5 @@
 """Dense products skip the zeros of a mostly-zero input (gemm/sparse_a.h: a layer after relu and
-dropout), on the avx512 level in float32, with the packed GEMM's bits: each sum still runs from +0
+dropout), on the avx512 and avx2 levels in float32, with the packed GEMM's bits: each sum still runs from +0
 over the terms in increasing k, and a skipped 0 * w with a finite w would only have added +-0. So
 every result here must equal the dense product's to the bit, whether the zero-skipping kernel ran
 or not; the counter `_core.sparse_products_run()` shows that it ran where it should. Weights that
@@ -17,7 +17,7 @@ from nnfast import reference as ref
 from conftest import assert_same_bits, assert_within, num_threads, run_python
 
 CONFIG = nf.config()
-KERNEL = CONFIG["isa"] == "avx512" and CONFIG["sparse_inputs"]
+KERNEL = CONFIG["isa"] in ("avx512", "avx2") and CONFIG["sparse_inputs"]  # the levels with a kernel
 LEAKY_SLOPE = 0.2  # common/types.h kLeakyReluSlope
 
 # (m, k, n): awkward sizes around the kernel's limits (16 rows or terms, 64 columns), ragged

@@ -1,7 +1,7 @@
-// Products with a mostly-zero A, skipping its zeros (gemm/sparse_a.h). Only the AVX-512 level has
-// a kernel: there a row of A compresses into its nonzero terms with one compare and two
-// compresses per 16 elements, where the other levels would need a scalar loop costing about what
-// the skipped terms save.
+// Products with a mostly-zero A, skipping its zeros (gemm/sparse_a.h), written once over the vector
+// operations of gemm/sparse_simd.h. The AVX-512 and AVX2 levels have a kernel: there a row of A
+// compresses into its nonzero terms with a compare and a lane permutation per vector, where the
+// other levels would need a scalar loop costing about what the skipped terms save.
 #include "gemm/sparse_a.h"
 
 #include <atomic>
@@ -9,49 +9,42 @@
 
 #include "dispatch/dispatch.h"
 #include "gemm/gemm.h"
+#include "gemm/sparse_simd.h"
 #include "kernels/activation_math.h"
 #include "memory/workspace.h"
 #include "parallel/parallel_for.h"
 
-#if defined(__AVX512F__)
-#include <immintrin.h>
-#endif
-
 namespace nnfast {
 namespace NNFAST_ISA_NS {
 
-#if defined(__AVX512F__)
+#if defined(NNFAST_SPARSE_SIMD)
 namespace {
 
-constexpr int kGroup = 6;            // rows of C computed together: 12 independent multiply-add chains
-constexpr int64_t kRun = 64;         // groups whose lists are padded before their products
-constexpr int64_t kMinSide = 16;     // fewer rows or terms: the dense GEMM
-constexpr int64_t kMinColumns = 64;  // fewer columns: compressing A costs more than the skipped terms save
-constexpr double kMaxDensity = 0.4;  // a larger share of nonzeros: the dense GEMM (docs/design.md)
-constexpr int64_t kSampleRows = 8;   // stored rows of A counted to estimate its density
-constexpr int kLanes = 16;
-constexpr int kVectors = 2;  // vectors per panel row: a 32 KiB panel (k = 256) stays in L1 (4: 0.9x)
+using S = SparseSimd;
+using V = S::V;
+constexpr int kLanes = S::kLanes, kVectors = S::kVectors, kGroup = S::kGroup;
+constexpr double kMaxDensity = S::kMaxDensity;  // a larger share of nonzeros: the dense GEMM
 constexpr int kPanel = kVectors * kLanes;  // columns of B per packed panel, of C per block
-
-__mmask16 lanes_below(int64_t count) {  // the first min(count, 16) lanes
-    return count >= kLanes ? __mmask16(0xFFFF) : __mmask16((1u << (count > 0 ? count : 0)) - 1u);
-}
+constexpr int64_t kRun = 64;               // groups whose lists are padded before their products
+constexpr int64_t kMinSide = 16;           // fewer rows or terms: the dense GEMM
+constexpr int64_t kMinColumns = 64;        // fewer columns: compressing A costs more than the skipped terms save
+constexpr int64_t kSampleRows = 8;         // stored rows of A counted to estimate its density
 
 // B (k, n; rows n apart) as panels of kPanel columns, each k rows of kPanel floats, the last padded
 // with zeros: the terms of a row of A then read whole lines of one 32 KiB panel (for k = 256) that
 // stays in L1, where B's own rows, n floats apart, share a few cache sets. Panels [q0, q1).
 // Returns whether every value packed is finite (x - x is 0, not NaN).
 bool pack_panels(float* panels, const float* b, int64_t k, int64_t n, int64_t q0, int64_t q1) {
-    __mmask16 not_finite = 0;
+    unsigned not_finite = 0;
     for (int64_t p = 0; p < k; ++p)  // B's rows in order: sequential reads the prefetchers follow
         for (int64_t q = q0; q < q1; ++q) {
             const int64_t j0 = q * kPanel;
             float* dst = panels + (q * k + p) * kPanel;
 #pragma GCC unroll 4
             for (int v = 0; v < kVectors; ++v) {
-                const __m512 x = _mm512_maskz_loadu_ps(lanes_below(n - j0 - v * kLanes), b + p * n + j0 + v * kLanes);
-                not_finite |= _mm512_cmp_ps_mask(_mm512_sub_ps(x, x), _mm512_setzero_ps(), _CMP_NEQ_UQ);
-                _mm512_storeu_ps(dst + v * kLanes, x);
+                const V x = S::load_first(b + p * n + j0 + v * kLanes, n - j0 - v * kLanes);
+                not_finite |= S::not_finite(x);
+                S::store(dst + v * kLanes, x);
             }
         }
     return not_finite == 0;
@@ -62,11 +55,7 @@ double sampled_density(const float* s, int64_t rows, int64_t cols, int64_t ld) {
     const int64_t step = rows > kSampleRows ? rows / kSampleRows : 1;
     int64_t nonzero = 0, seen = 0;
     for (int64_t r = 0; r < rows && seen < kSampleRows * cols; r += step, seen += cols)
-        for (int64_t p = 0; p < cols; p += kLanes) {
-            const __mmask16 in = lanes_below(cols - p);
-            const __m512 v = _mm512_maskz_loadu_ps(in, s + r * ld + p);
-            nonzero += __builtin_popcount(_mm512_mask_cmp_ps_mask(in, v, _mm512_setzero_ps(), _CMP_NEQ_UQ));
-        }
+        for (int64_t p = 0; p < cols; p += kLanes) nonzero += __builtin_popcount(S::nonzero(S::load_first(s + r * ld + p, cols - p)));
     return double(nonzero) / double(seen);
 }
 
@@ -85,23 +74,10 @@ struct TermLists {
 // zero exactly when the floating-point mode treats it as zero in the multiply-add too.
 void compress_row(const TermLists& l, int64_t i, const float* row, int64_t k) {
     uint64_t* out = l.term + i * l.stride;
-    __m512i offs = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-                                      _mm512_set1_epi32(kPanel));
-    const __m512i step = _mm512_set1_epi32(kLanes * kPanel);
-    // (value, offset) pairs of lanes 0-7 and of lanes 8-15
-    const __m512i low = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
-    const __m512i high = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
     int64_t count = 0;
     for (int64_t p = 0; p < k; p += kLanes) {
-        const __mmask16 in = lanes_below(k - p);
-        const __m512 v = _mm512_maskz_loadu_ps(in, row + p);
-        const __mmask16 nz = _mm512_mask_cmp_ps_mask(in, v, _mm512_setzero_ps(), _CMP_NEQ_UQ);
-        const __m512i values = _mm512_castps_si512(_mm512_maskz_compress_ps(nz, v));
-        const __m512i offsets = _mm512_maskz_compress_epi32(nz, offs);
-        _mm512_storeu_si512(out + count, _mm512_permutex2var_epi32(values, low, offsets));
-        _mm512_storeu_si512(out + count + 8, _mm512_permutex2var_epi32(values, high, offsets));
-        offs = _mm512_add_epi32(offs, step);
-        count += __builtin_popcount(nz);
+        const V x = S::load_first(row + p, k - p);  // lanes past k load as zeros: no terms
+        count += S::store_terms(out + count, x, S::nonzero(x), int32_t(p * kPanel), kPanel);
     }
     l.count[i] = count;
 }
@@ -116,16 +92,6 @@ int64_t pad_group(const TermLists& l, const int64_t* row, int rows) {
     return steps;
 }
 
-// act(x + bias) of one vector of C as the micro-kernel finishes it in registers (linear, relu,
-// leaky_relu); other activations keep the bare sum here, finished by finish_rows.
-__m512 finish_vector(__m512 x, const float* bias, __mmask16 in, Activation act) {
-    if (bias) x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(in, bias));
-    const __mmask16 below = _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_LT_OQ);
-    if (act == Activation::relu) return _mm512_mask_mov_ps(x, below, _mm512_setzero_ps());  // +0, NaN kept
-    if (act == Activation::leaky_relu) return _mm512_mask_mul_ps(x, below, _mm512_set1_ps(float(kLeakyReluSlope)), x);
-    return x;
-}
-
 bool finishes_in_registers(Activation act) {
     return act == Activation::linear || act == Activation::relu || act == Activation::leaky_relu;
 }
@@ -136,47 +102,48 @@ template <int R>
 void group_block(float* c, int64_t ldc, const TermLists& l, const int64_t* row, int64_t steps, const float* panel,
                  int64_t j0, int64_t cols, const float* bias, Activation act) {
     const uint64_t* term[R];
-    __m512 acc[R][kVectors];
+    V acc[R][kVectors];
 #pragma GCC unroll 8
     for (int r = 0; r < R; ++r) {
         term[r] = l.term + row[r] * l.stride;
 #pragma GCC unroll 4
-        for (int v = 0; v < kVectors; ++v) acc[r][v] = _mm512_setzero_ps();
+        for (int v = 0; v < kVectors; ++v) acc[r][v] = S::zero();
     }
     for (int64_t t = 0; t < steps; ++t) {
 #pragma GCC unroll 8
         for (int r = 0; r < R; ++r) {
             const uint64_t e = term[r][t];
             const float* b_row = panel + (e >> 32);
-            const __m512 av = _mm512_castsi512_ps(_mm512_set1_epi32(int32_t(uint32_t(e))));
+            const V av = S::broadcast_bits(uint32_t(e));
 #pragma GCC unroll 4
-            for (int v = 0; v < kVectors; ++v) acc[r][v] = _mm512_fmadd_ps(av, _mm512_loadu_ps(b_row + v * kLanes), acc[r][v]);
+            for (int v = 0; v < kVectors; ++v) acc[r][v] = S::fma(av, S::load(b_row + v * kLanes), acc[r][v]);
         }
     }
+    // + bias and relu or leaky_relu as the GEMM's tiles finish them in registers; other
+    // activations keep the bare sum here, finished by finish_rows
     const bool in_registers = finishes_in_registers(act);
     const float* bias0 = in_registers && bias ? bias + j0 : nullptr;
-    const Activation a = in_registers ? act : Activation::linear;
-#pragma GCC unroll 8
-    for (int r = 0; r < R; ++r) {
-        float* cr = c + row[r] * ldc + j0;
 #pragma GCC unroll 4
-        for (int v = 0; v < kVectors; ++v) {
-            const __mmask16 in = lanes_below(cols - v * kLanes);
-            if (in) _mm512_mask_storeu_ps(cr + v * kLanes, in, finish_vector(acc[r][v], bias0 ? bias0 + v * kLanes : nullptr, in, a));
+    for (int v = 0; v < kVectors; ++v) {
+        const int64_t lanes = cols - v * kLanes;
+        if (lanes <= 0) break;
+        const V add = bias0 ? S::load_first(bias0 + v * kLanes, lanes) : S::zero();
+#pragma GCC unroll 8
+        for (int r = 0; r < R; ++r) {
+            V x = bias0 ? S::add(acc[r][v], add) : acc[r][v];
+            if (in_registers) x = S::finish(x, act);
+            S::store_first(c + row[r] * ldc + j0 + v * kLanes, x, lanes);
         }
     }
 }
 
+// group_block for a group of `rows` (1 to kGroup) rows.
+template <int R = kGroup>
 void run_group(int rows, float* c, int64_t ldc, const TermLists& l, const int64_t* row, int64_t steps,
                const float* panel, int64_t j0, int64_t cols, const float* bias, Activation act) {
-    switch (rows) {
-    case 1: return group_block<1>(c, ldc, l, row, steps, panel, j0, cols, bias, act);
-    case 2: return group_block<2>(c, ldc, l, row, steps, panel, j0, cols, bias, act);
-    case 3: return group_block<3>(c, ldc, l, row, steps, panel, j0, cols, bias, act);
-    case 4: return group_block<4>(c, ldc, l, row, steps, panel, j0, cols, bias, act);
-    case 5: return group_block<5>(c, ldc, l, row, steps, panel, j0, cols, bias, act);
-    default: return group_block<kGroup>(c, ldc, l, row, steps, panel, j0, cols, bias, act);
-    }
+    if constexpr (R > 1)
+        if (rows < R) return run_group<R - 1>(rows, c, ldc, l, row, steps, panel, j0, cols, bias, act);
+    group_block<R>(c, ldc, l, row, steps, panel, j0, cols, bias, act);
 }
 
 // C's rows [i0, i1) = act(sum + bias) for the activations the registers do not finish, as the
@@ -188,39 +155,13 @@ void finish_rows(float* c, int64_t i0, int64_t i1, int64_t n, const float* bias,
     }
 }
 
-// The 16 x 16 block src[q*ld_src + i] (q, i < 16) stored transposed: dst[i*ld_dst + q], in
-// registers (three rounds of shuffles).
-void transpose16_store(float* dst, int64_t ld_dst, const float* src, int64_t ld_src) {
-    __m512 r[16], t[16];
-    for (int q = 0; q < 16; ++q) r[q] = _mm512_loadu_ps(src + q * ld_src);
-    for (int q = 0; q < 16; q += 2) {
-        t[q] = _mm512_unpacklo_ps(r[q], r[q + 1]);
-        t[q + 1] = _mm512_unpackhi_ps(r[q], r[q + 1]);
-    }
-    for (int q = 0; q < 16; q += 4) {
-        r[q] = _mm512_shuffle_ps(t[q], t[q + 2], _MM_SHUFFLE(1, 0, 1, 0));
-        r[q + 1] = _mm512_shuffle_ps(t[q], t[q + 2], _MM_SHUFFLE(3, 2, 3, 2));
-        r[q + 2] = _mm512_shuffle_ps(t[q + 1], t[q + 3], _MM_SHUFFLE(1, 0, 1, 0));
-        r[q + 3] = _mm512_shuffle_ps(t[q + 1], t[q + 3], _MM_SHUFFLE(3, 2, 3, 2));
-    }
-    for (int h = 0; h < 16; h += 8)
-        for (int q = 0; q < 4; ++q) {
-            t[h + q] = _mm512_shuffle_f32x4(r[h + q], r[h + q + 4], 0x88);
-            t[h + q + 4] = _mm512_shuffle_f32x4(r[h + q], r[h + q + 4], 0xdd);
-        }
-    for (int q = 0; q < 8; ++q) {
-        _mm512_storeu_ps(dst + q * ld_dst, _mm512_shuffle_f32x4(t[q], t[q + 8], 0x88));
-        _mm512_storeu_ps(dst + (q + 8) * ld_dst, _mm512_shuffle_f32x4(t[q], t[q + 8], 0xdd));
-    }
-}
-
 // A's rows [i0, i1) copied row-major into at (rows k apart) from its transpose, stored row-major
-// at a with rows lda apart: A(i, p) = a[p*lda + i]. Whole 16 x 16 blocks in registers, the ragged
-// edges element by element.
+// at a with rows lda apart: A(i, p) = a[p*lda + i]. Whole kLanes x kLanes blocks in registers, the
+// ragged edges element by element.
 void transpose_rows(float* at, const float* a, int64_t lda, int64_t i0, int64_t i1, int64_t k) {
-    const int64_t i_end = i0 + (i1 - i0) / 16 * 16, p_end = k / 16 * 16;
-    for (int64_t i = i0; i < i_end; i += 16)
-        for (int64_t p = 0; p < p_end; p += 16) transpose16_store(at + i * k + p, k, a + p * lda + i, lda);
+    const int64_t i_end = i0 + (i1 - i0) / kLanes * kLanes, p_end = k / kLanes * kLanes;
+    for (int64_t i = i0; i < i_end; i += kLanes)
+        for (int64_t p = 0; p < p_end; p += kLanes) S::transpose_store(at + i * k + p, k, a + p * lda + i, lda);
     for (int64_t i = i0; i < i1; ++i)
         for (int64_t p = i < i_end ? p_end : 0; p < k; ++p) at[i * k + p] = a[p * lda + i];
 }
@@ -291,7 +232,7 @@ bool sparse_float_product(float* c, const float* a, int64_t a_rs, int64_t a_cs, 
 template <class T>
 bool sparse_a_product(T* c, const T* a, int64_t a_rs, int64_t a_cs, const T* b, const T* bias, int64_t m, int64_t n,
                       int64_t k, Activation act) {
-#if defined(__AVX512F__)
+#if defined(NNFAST_SPARSE_SIMD)
     if constexpr (std::is_same<T, float>::value) return sparse_float_product(c, a, a_rs, a_cs, b, bias, m, n, k, act);
 #endif
     (void)c, (void)a, (void)a_rs, (void)a_cs, (void)b, (void)bias, (void)m, (void)n, (void)k, (void)act;

@@ -1,0 +1,178 @@
+// The vector operations the zero-skipping products (gemm/sparse_a.cpp) are written with, for the
+// levels that have them: AVX-512 (compress instructions) and AVX2 (a table of lane permutations).
+// NNFAST_SPARSE_SIMD is defined where one exists. Included by per-ISA sources: internal linkage.
+#pragma once
+#include <cstdint>
+
+#include "common/types.h"
+
+#if defined(__AVX512F__) || defined(__AVX2__)
+#include <immintrin.h>
+#define NNFAST_SPARSE_SIMD 1
+#endif
+
+namespace nnfast {
+namespace {
+
+// The first two rounds of an in-register transpose of `n` rows r[0 .. n) (n = the lanes): within
+// each 128-bit lane, 4 x 4 blocks transposed into r (t is scratch). Ops gives the shuffles.
+template <class Ops, class V>
+void transpose_within_lanes(V* r, V* t, int n) {
+    for (int q = 0; q < n; q += 2) {
+        t[q] = Ops::unpacklo(r[q], r[q + 1]);
+        t[q + 1] = Ops::unpackhi(r[q], r[q + 1]);
+    }
+    for (int q = 0; q < n; q += 4) {
+        r[q] = Ops::pairs_lo(t[q], t[q + 2]);
+        r[q + 1] = Ops::pairs_hi(t[q], t[q + 2]);
+        r[q + 2] = Ops::pairs_lo(t[q + 1], t[q + 3]);
+        r[q + 3] = Ops::pairs_hi(t[q + 1], t[q + 3]);
+    }
+}
+
+#if defined(__AVX512F__)
+
+struct SparseSimd {
+    using V = __m512;
+    static constexpr int kLanes = 16;
+    static constexpr int kVectors = 2;  // a panel row of 32 floats: a 32 KiB panel (k = 256) stays in L1
+    static constexpr int kGroup = 6;    // rows in step: 12 accumulator chains of the 32 registers
+    static constexpr double kMaxDensity = 0.4;  // break-even with the GEMM at 256^3: about 0.45
+
+    static __mmask16 first(int64_t count) {  // lanes [0, count), count clamped to [0, 16]
+        return count >= kLanes ? __mmask16(0xFFFF) : __mmask16((1u << (count > 0 ? count : 0)) - 1u);
+    }
+    static V zero() { return _mm512_setzero_ps(); }
+    static V load(const float* p) { return _mm512_loadu_ps(p); }
+    static V load_first(const float* p, int64_t count) { return _mm512_maskz_loadu_ps(first(count), p); }
+    static void store(float* p, V x) { _mm512_storeu_ps(p, x); }
+    static void store_first(float* p, V x, int64_t count) { _mm512_mask_storeu_ps(p, first(count), x); }
+    static V add(V a, V b) { return _mm512_add_ps(a, b); }
+    static V fma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
+    static V broadcast_bits(uint32_t bits) { return _mm512_castsi512_ps(_mm512_set1_epi32(int32_t(bits))); }
+    // lanes that are not zero (a NaN is not; under DAZ a subnormal is)
+    static unsigned nonzero(V x) { return _mm512_cmp_ps_mask(x, zero(), _CMP_NEQ_UQ); }
+    static unsigned not_finite(V x) { return _mm512_cmp_ps_mask(_mm512_sub_ps(x, x), zero(), _CMP_NEQ_UQ); }
+    // relu (+0 below zero, NaN kept) or leaky_relu as the GEMM's tiles finish them; else x
+    static V finish(V x, Activation act) {
+        const __mmask16 below = _mm512_cmp_ps_mask(x, zero(), _CMP_LT_OQ);
+        if (act == Activation::relu) return _mm512_mask_mov_ps(x, below, zero());
+        if (act == Activation::leaky_relu) return _mm512_mask_mul_ps(x, below, _mm512_set1_ps(float(kLeakyReluSlope)), x);
+        return x;
+    }
+    // The (value bits, offset0 + lane * step) pairs of the `lanes` (bit mask) of x, in lane order,
+    // as 64-bit entries (value low) at out; writes 16 entries whatever their number, returned.
+    static int store_terms(uint64_t* out, V x, unsigned lanes, int32_t offset0, int32_t step) {
+        const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+        const __m512i offsets = _mm512_maskz_compress_epi32(
+            __mmask16(lanes), _mm512_add_epi32(_mm512_set1_epi32(offset0), _mm512_mullo_epi32(iota, _mm512_set1_epi32(step))));
+        const __m512i values = _mm512_castps_si512(_mm512_maskz_compress_ps(__mmask16(lanes), x));
+        const __m512i low = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+        const __m512i high = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+        _mm512_storeu_si512(out, _mm512_permutex2var_epi32(values, low, offsets));
+        _mm512_storeu_si512(out + 8, _mm512_permutex2var_epi32(values, high, offsets));
+        return __builtin_popcount(lanes);
+    }
+    static V unpacklo(V a, V b) { return _mm512_unpacklo_ps(a, b); }
+    static V unpackhi(V a, V b) { return _mm512_unpackhi_ps(a, b); }
+    static V pairs_lo(V a, V b) { return _mm512_shuffle_ps(a, b, _MM_SHUFFLE(1, 0, 1, 0)); }
+    static V pairs_hi(V a, V b) { return _mm512_shuffle_ps(a, b, _MM_SHUFFLE(3, 2, 3, 2)); }
+    // The 16 x 16 block src[q*ld_src + i] stored transposed, dst[i*ld_dst + q], in registers.
+    static void transpose_store(float* dst, int64_t ld_dst, const float* src, int64_t ld_src) {
+        __m512 r[16], t[16];
+        for (int q = 0; q < 16; ++q) r[q] = _mm512_loadu_ps(src + q * ld_src);
+        transpose_within_lanes<SparseSimd>(r, t, 16);
+        for (int h = 0; h < 16; h += 8)
+            for (int q = 0; q < 4; ++q) {
+                t[h + q] = _mm512_shuffle_f32x4(r[h + q], r[h + q + 4], 0x88);
+                t[h + q + 4] = _mm512_shuffle_f32x4(r[h + q], r[h + q + 4], 0xdd);
+            }
+        for (int q = 0; q < 8; ++q) {
+            _mm512_storeu_ps(dst + q * ld_dst, _mm512_shuffle_f32x4(t[q], t[q + 8], 0x88));
+            _mm512_storeu_ps(dst + (q + 8) * ld_dst, _mm512_shuffle_f32x4(t[q], t[q + 8], 0xdd));
+        }
+    }
+};
+
+#elif defined(__AVX2__)
+
+// For each 8-bit mask, the indices of its set bits in order, one byte each (the lane permutation
+// that compresses them to the front).
+struct CompressTable {
+    uint64_t index[256];
+    constexpr CompressTable() : index() {
+        for (int mask = 0; mask < 256; ++mask) {
+            uint64_t packed = 0;
+            int n = 0;
+            for (int lane = 0; lane < 8; ++lane)
+                if (mask & (1 << lane)) packed |= uint64_t(lane) << (8 * n++);
+            index[mask] = packed;
+        }
+    }
+};
+constexpr CompressTable kCompressTable{};
+
+struct SparseSimd {
+    using V = __m256;
+    static constexpr int kLanes = 8;
+    static constexpr int kVectors = 4;  // a panel row of 32 floats, as at AVX-512
+    static constexpr int kGroup = 3;    // rows in step: 12 accumulator chains of the 16 registers
+    static constexpr double kMaxDensity = 0.65;  // break-even at 256^3: about 0.75
+
+    static __m256i first(int64_t count) {  // lanes [0, count) all ones
+        const int32_t c = count > kLanes ? kLanes : count < 0 ? 0 : int32_t(count);
+        return _mm256_cmpgt_epi32(_mm256_set1_epi32(c), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    }
+    static V zero() { return _mm256_setzero_ps(); }
+    static V load(const float* p) { return _mm256_loadu_ps(p); }
+    static V load_first(const float* p, int64_t count) { return _mm256_maskload_ps(p, first(count)); }
+    static void store(float* p, V x) { _mm256_storeu_ps(p, x); }
+    static void store_first(float* p, V x, int64_t count) { _mm256_maskstore_ps(p, first(count), x); }
+    static V add(V a, V b) { return _mm256_add_ps(a, b); }
+    static V fma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
+    static V broadcast_bits(uint32_t bits) { return _mm256_castsi256_ps(_mm256_set1_epi32(int32_t(bits))); }
+    static unsigned nonzero(V x) { return unsigned(_mm256_movemask_ps(_mm256_cmp_ps(x, zero(), _CMP_NEQ_UQ))); }
+    static unsigned not_finite(V x) {
+        return unsigned(_mm256_movemask_ps(_mm256_cmp_ps(_mm256_sub_ps(x, x), zero(), _CMP_NEQ_UQ)));
+    }
+    static V finish(V x, Activation act) {
+        const V below = _mm256_cmp_ps(x, zero(), _CMP_LT_OQ);
+        if (act == Activation::relu) return _mm256_blendv_ps(x, zero(), below);
+        if (act == Activation::leaky_relu)
+            return _mm256_blendv_ps(x, _mm256_mul_ps(_mm256_set1_ps(float(kLeakyReluSlope)), x), below);
+        return x;
+    }
+    // As the AVX-512 one; writes 8 entries.
+    static int store_terms(uint64_t* out, V x, unsigned lanes, int32_t offset0, int32_t step) {
+        const __m256i order = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(
+            &kCompressTable.index[lanes])));
+        const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+        const __m256i offsets = _mm256_permutevar8x32_epi32(
+            _mm256_add_epi32(_mm256_set1_epi32(offset0), _mm256_mullo_epi32(iota, _mm256_set1_epi32(step))), order);
+        const __m256i values = _mm256_castps_si256(_mm256_permutevar8x32_ps(x, order));
+        const __m256i low = _mm256_unpacklo_epi32(values, offsets);   // pairs 0, 1 | 4, 5
+        const __m256i high = _mm256_unpackhi_epi32(values, offsets);  // pairs 2, 3 | 6, 7
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), _mm256_permute2x128_si256(low, high, 0x20));
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 4), _mm256_permute2x128_si256(low, high, 0x31));
+        return __builtin_popcount(lanes);
+    }
+    static V unpacklo(V a, V b) { return _mm256_unpacklo_ps(a, b); }
+    static V unpackhi(V a, V b) { return _mm256_unpackhi_ps(a, b); }
+    static V pairs_lo(V a, V b) { return _mm256_shuffle_ps(a, b, _MM_SHUFFLE(1, 0, 1, 0)); }
+    static V pairs_hi(V a, V b) { return _mm256_shuffle_ps(a, b, _MM_SHUFFLE(3, 2, 3, 2)); }
+    // The 8 x 8 block src[q*ld_src + i] stored transposed, dst[i*ld_dst + q], in registers.
+    static void transpose_store(float* dst, int64_t ld_dst, const float* src, int64_t ld_src) {
+        __m256 r[8], t[8];
+        for (int q = 0; q < 8; ++q) r[q] = _mm256_loadu_ps(src + q * ld_src);
+        transpose_within_lanes<SparseSimd>(r, t, 8);
+        for (int q = 0; q < 4; ++q) {
+            _mm256_storeu_ps(dst + q * ld_dst, _mm256_permute2f128_ps(r[q], r[q + 4], 0x20));
+            _mm256_storeu_ps(dst + (q + 4) * ld_dst, _mm256_permute2f128_ps(r[q], r[q + 4], 0x31));
+        }
+    }
+};
+
+#endif
+
+}  // namespace
+}  // namespace nnfast
