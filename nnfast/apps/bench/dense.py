@@ -8,7 +8,7 @@ flops): nnfast's fused `dense_forward` / `dense_backward`, a literal NumPy imple
 (`x @ w + b`, `maximum`; `dz = dy * (y > 0)`, `x.T @ dz`, `dz.sum(0)`, `dz @ w.T`) and torch
 autograd through `F.linear` + `relu` with torch's own (out, in) weight layout, warm. One more
 Dense shape has an input of 35% nonzeros, as a hidden layer after relu and dropout 0.3 gets it,
-which nnfast's forward and weight gradient skip (float32 at the avx512 level; same bits): its
+which nnfast's forward and weight gradient skip (float32 at the avx512 and avx2 levels; same bits): its
 GFLOP/s count the dense product's flops."""
 import numpy as np
 
