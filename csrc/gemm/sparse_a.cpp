@@ -109,14 +109,29 @@ void group_block(float* c, int64_t ldc, const TermLists& l, const int64_t* row, 
 #pragma GCC unroll 4
         for (int v = 0; v < kVectors; ++v) acc[r][v] = S::zero();
     }
-    for (int64_t t = 0; t < steps; ++t) {
+    // kTermsPerLoad terms of each row at a time (their entries in one load), then the rest one by one
+    constexpr int P = S::kTermsPerLoad;
+    int64_t t = 0;
+    for (; t + P <= steps; t += P) {
+#pragma GCC unroll 8
+        for (int r = 0; r < R; ++r) {
+            const float* b_row[P];
+            V value[P];
+            S::load_terms(term[r] + t, panel, b_row, value);
+#pragma GCC unroll 4
+            for (int u = 0; u < P; ++u)
+#pragma GCC unroll 4
+                for (int v = 0; v < kVectors; ++v) acc[r][v] = S::fma(value[u], S::load(b_row[u] + v * kLanes), acc[r][v]);
+        }
+    }
+    for (; t < steps; ++t) {
 #pragma GCC unroll 8
         for (int r = 0; r < R; ++r) {
             const uint64_t e = term[r][t];
             const float* b_row = panel + (e >> 32);
-            const V av = S::broadcast_bits(uint32_t(e));
+            const V value = S::broadcast_bits(uint32_t(e));
 #pragma GCC unroll 4
-            for (int v = 0; v < kVectors; ++v) acc[r][v] = S::fma(av, S::load(b_row + v * kLanes), acc[r][v]);
+            for (int v = 0; v < kVectors; ++v) acc[r][v] = S::fma(value, S::load(b_row + v * kLanes), acc[r][v]);
         }
     }
     // + bias and relu or leaky_relu as the GEMM's tiles finish them in registers; other
