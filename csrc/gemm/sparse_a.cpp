@@ -176,7 +176,7 @@ void finish_rows(float* c, int64_t i0, int64_t i1, int64_t n, const float* bias,
 void transpose_rows(float* at, const float* a, int64_t lda, int64_t i0, int64_t i1, int64_t k) {
     const int64_t i_end = i0 + (i1 - i0) / kLanes * kLanes, p_end = k / kLanes * kLanes;
     for (int64_t i = i0; i < i_end; i += kLanes)
-        for (int64_t p = 0; p < p_end; p += kLanes) S::transpose_store(at + i * k + p, k, a + p * lda + i, lda);
+        for (int64_t p = 0; p < p_end; p += kLanes) transpose_block<S>(at + i * k + p, k, a + p * lda + i, lda);
     for (int64_t i = i0; i < i1; ++i)
         for (int64_t p = i < i_end ? p_end : 0; p < k; ++p) at[i * k + p] = a[p * lda + i];
 }

@@ -14,10 +14,14 @@
 namespace nnfast {
 namespace {
 
-// The first two rounds of an in-register transpose of `n` rows r[0 .. n) (n = the lanes): within
-// each 128-bit lane, 4 x 4 blocks transposed into r (t is scratch). Ops gives the shuffles.
-template <class Ops, class V>
-void transpose_within_lanes(V* r, V* t, int n) {
+// The kLanes x kLanes block src[q*ld_src + i] stored transposed, dst[i*ld_dst + q], in registers:
+// within each 128-bit lane, 4 x 4 blocks transposed by two rounds of shuffles (Ops gives them);
+// Ops::store_across_lanes moves the 128-bit pieces to their rows as it stores.
+template <class Ops>
+void transpose_block(float* dst, int64_t ld_dst, const float* src, int64_t ld_src) {
+    constexpr int n = Ops::kLanes;
+    typename Ops::V r[n], t[n];
+    for (int q = 0; q < n; ++q) r[q] = Ops::load(src + q * ld_src);
     for (int q = 0; q < n; q += 2) {
         t[q] = Ops::unpacklo(r[q], r[q + 1]);
         t[q + 1] = Ops::unpackhi(r[q], r[q + 1]);
@@ -28,6 +32,7 @@ void transpose_within_lanes(V* r, V* t, int n) {
         r[q + 2] = Ops::pairs_lo(t[q + 1], t[q + 3]);
         r[q + 3] = Ops::pairs_hi(t[q + 1], t[q + 3]);
     }
+    Ops::store_across_lanes(dst, ld_dst, r, t);
 }
 
 #if defined(__AVX512F__)
@@ -88,11 +93,8 @@ struct SparseSimd {
     static V unpackhi(V a, V b) { return _mm512_unpackhi_ps(a, b); }
     static V pairs_lo(V a, V b) { return _mm512_shuffle_ps(a, b, _MM_SHUFFLE(1, 0, 1, 0)); }
     static V pairs_hi(V a, V b) { return _mm512_shuffle_ps(a, b, _MM_SHUFFLE(3, 2, 3, 2)); }
-    // The 16 x 16 block src[q*ld_src + i] stored transposed, dst[i*ld_dst + q], in registers.
-    static void transpose_store(float* dst, int64_t ld_dst, const float* src, int64_t ld_src) {
-        __m512 r[16], t[16];
-        for (int q = 0; q < 16; ++q) r[q] = _mm512_loadu_ps(src + q * ld_src);
-        transpose_within_lanes<SparseSimd>(r, t, 16);
+    // transpose_block's last rounds: r[q] holds 4 x 4 blocks of column q % 4 (t is scratch)
+    static void store_across_lanes(float* dst, int64_t ld_dst, V* r, V* t) {
         for (int h = 0; h < 16; h += 8)
             for (int q = 0; q < 4; ++q) {
                 t[h + q] = _mm512_shuffle_f32x4(r[h + q], r[h + q + 4], 0x88);
@@ -177,11 +179,8 @@ struct SparseSimd {
     static V unpackhi(V a, V b) { return _mm256_unpackhi_ps(a, b); }
     static V pairs_lo(V a, V b) { return _mm256_shuffle_ps(a, b, _MM_SHUFFLE(1, 0, 1, 0)); }
     static V pairs_hi(V a, V b) { return _mm256_shuffle_ps(a, b, _MM_SHUFFLE(3, 2, 3, 2)); }
-    // The 8 x 8 block src[q*ld_src + i] stored transposed, dst[i*ld_dst + q], in registers.
-    static void transpose_store(float* dst, int64_t ld_dst, const float* src, int64_t ld_src) {
-        __m256 r[8], t[8];
-        for (int q = 0; q < 8; ++q) r[q] = _mm256_loadu_ps(src + q * ld_src);
-        transpose_within_lanes<SparseSimd>(r, t, 8);
+    // transpose_block's last round: 128-bit halves to their rows
+    static void store_across_lanes(float* dst, int64_t ld_dst, V* r, V*) {
         for (int q = 0; q < 4; ++q) {
             _mm256_storeu_ps(dst + q * ld_dst, _mm256_permute2f128_ps(r[q], r[q + 4], 0x20));
             _mm256_storeu_ps(dst + (q + 4) * ld_dst, _mm256_permute2f128_ps(r[q], r[q + 4], 0x31));
