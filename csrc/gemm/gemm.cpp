@@ -14,6 +14,7 @@
 #include <cstdint>
 
 #include "gemm/blocking.h"
+#include "gemm/epilogue.h"
 #include "gemm/microkernel.h"
 #include "gemm/pack.h"
 #include "gemm/vector_rows.h"
@@ -46,39 +47,6 @@ constexpr int64_t kDirectKC = 400;
 // block must stay in L2: up to this many bytes (a 256 x 256 float layer's batch).
 constexpr int64_t kOwnedPanelsMaxA = 256 * 1024;
 
-// c (rows, cols; row stride ldc) = act(c + bias (cols)), in place, after the last pass over k.
-// Bias and a piecewise-linear activation go in one pass over each row.
-template <class T>
-void epilogue(T* c, int64_t ldc, int rows, int cols, const T* bias, Activation act) {
-    for (int r = 0; r < rows; ++r) {
-        T* cr = c + r * ldc;
-        switch (act) {
-        case Activation::linear:
-            if (bias) {
-#pragma omp simd
-                for (int j = 0; j < cols; ++j) cr[j] += bias[j];
-            }
-            break;
-        case Activation::relu:
-#pragma omp simd
-            for (int j = 0; j < cols; ++j) {
-                const T v = bias ? cr[j] + bias[j] : cr[j];
-                cr[j] = v < T(0) ? T(0) : v;
-            }
-            break;
-        case Activation::leaky_relu:
-#pragma omp simd
-            for (int j = 0; j < cols; ++j) {
-                const T v = bias ? cr[j] + bias[j] : cr[j];
-                cr[j] = v < T(0) ? T(kLeakyReluSlope) * v : v;
-            }
-            break;
-        default:
-            for (int j = 0; j < cols; ++j) cr[j] = activate(bias ? cr[j] + bias[j] : cr[j], act);
-        }
-    }
-}
-
 // How a tile's rows of A are laid out: k-major, a[p*lda + r] (a packed panel, lda = MR, or a
 // transposed row-major matrix read in place), or row-major, a[r*lda + p] (read in place).
 struct ALayout {
@@ -97,11 +65,6 @@ NNFAST_ALWAYS_INLINE void run_microkernel(int rows, T* c, int64_t ldc, bool accu
     }
     if (al.k_major) microkernel<T, true, ROWS, NV>(c, ldc, accumulate, a, al.lda, b, ldb, kc, finish);
     else microkernel<T, false, ROWS, NV>(c, ldc, accumulate, a, al.lda, b, ldb, kc, finish);
-}
-
-// Whether the micro-kernel applies `act` itself (TileFinish): the piecewise-linear ones.
-bool finishes_in_registers(Activation act) {
-    return act == Activation::linear || act == Activation::relu || act == Activation::leaky_relu;
 }
 
 // The tile buffer (rows x cols, row stride NR) stored transposed into a C^T read row-major:

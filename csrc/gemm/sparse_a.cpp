@@ -8,9 +8,9 @@
 #include <type_traits>
 
 #include "dispatch/dispatch.h"
+#include "gemm/epilogue.h"
 #include "gemm/gemm.h"
 #include "gemm/sparse_simd.h"
-#include "kernels/activation_math.h"
 #include "memory/workspace.h"
 #include "parallel/parallel_for.h"
 
@@ -61,8 +61,8 @@ double sampled_density(const float* s, int64_t rows, int64_t cols, int64_t ld) {
 
 // The nonzero terms of each row of A: row i's t-th, term[i*stride + t] for t < count[i], holds the
 // term's value in its low 32 bits and the element offset of its row in a panel of B in the high 32:
-// one load per term (the loop's limit is loads: two of B's row per term besides). stride = k + 16
-// leaves room for whole-vector stores.
+// one load per term (the loop's limit is loads: two of B's row per term besides). stride =
+// k + kLanes leaves room for whole-vector stores.
 struct TermLists {
     uint64_t* term;
     int64_t* count;
@@ -90,10 +90,6 @@ int64_t pad_group(const TermLists& l, const int64_t* row, int rows) {
     for (int r = 0; r < rows; ++r)
         for (int64_t t = l.count[row[r]]; t < steps; ++t) l.term[row[r] * l.stride + t] = 0;
     return steps;
-}
-
-bool finishes_in_registers(Activation act) {
-    return act == Activation::linear || act == Activation::relu || act == Activation::leaky_relu;
 }
 
 // C's rows row[0 .. R) and columns [j0, j0 + cols), cols <= kPanel, from `steps` terms of each
@@ -135,7 +131,7 @@ void group_block(float* c, int64_t ldc, const TermLists& l, const int64_t* row, 
         }
     }
     // + bias and relu or leaky_relu as the GEMM's tiles finish them in registers; other
-    // activations keep the bare sum here, finished by finish_rows
+    // activations keep the bare sum here, finished by epilogue()
     const bool in_registers = finishes_in_registers(act);
     const float* bias0 = in_registers && bias ? bias + j0 : nullptr;
 #pragma GCC unroll 4
@@ -159,15 +155,6 @@ void run_group(int rows, float* c, int64_t ldc, const TermLists& l, const int64_
     if constexpr (R > 1)
         if (rows < R) return run_group<R - 1>(rows, c, ldc, l, row, steps, panel, j0, cols, bias, act);
     group_block<R>(c, ldc, l, row, steps, panel, j0, cols, bias, act);
-}
-
-// C's rows [i0, i1) = act(sum + bias) for the activations the registers do not finish, as the
-// GEMM's epilogue computes them.
-void finish_rows(float* c, int64_t i0, int64_t i1, int64_t n, const float* bias, Activation act) {
-    for (int64_t i = i0; i < i1; ++i) {
-        float* cr = c + i * n;
-        for (int64_t j = 0; j < n; ++j) cr[j] = activate(bias ? cr[j] + bias[j] : cr[j], act);
-    }
 }
 
 // A's rows [i0, i1) copied row-major into at (rows k apart) from its transpose, stored row-major
@@ -235,7 +222,7 @@ bool sparse_float_product(float* c, const float* a, int64_t a_rs, int64_t a_cs, 
                               j0, cols, bias, act);
             }
         }
-        if (!finishes_in_registers(act)) finish_rows(c, i0, i1, n, bias, act);
+        if (!finishes_in_registers(act)) epilogue(c + i0 * n, n, int(i1 - i0), int(n), bias, act);
     });
     note_sparse_product();
     return true;
