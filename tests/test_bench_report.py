@@ -2,6 +2,7 @@
 
 Nothing here asserts a timing: only that the sections, tables, skipped peers, charts and figures
 are produced as documented, and that the optimizer paths are computed right."""
+import functools
 import gzip
 import importlib.util
 import math
@@ -220,6 +221,28 @@ def test_optimizer_section_states_sgd_and_momentum_share_of_the_stream():
     assert lines[start[0] + 2:start[0] + 7] == ["| threads | optimizer | 1e6 | 1e7 |", "|---|---|---|---|",
                                                 "| 1 | sgd | 95%, kernel 97% (1.50x) | 90% |",
                                                 "| 1 | momentum | 88% | - |", "| 2 | sgd | 80% | - |"]
+
+
+@pytest.mark.parametrize("name", ["sgd", "momentum"])
+def test_the_optimizer_sections_kernel_probe_calls_the_native_function_directly(name, monkeypatch):
+    # the probe is to cost what the stream probe costs: one Python call into native code, never the
+    # ops function's keyword wrapper (update_call.bind falls back to it silently on a TypeError)
+    from nnfast import ops
+    original = ops.sgd_update
+    wrapper_calls = []
+
+    @functools.wraps(original)  # its signature, which bind reads, and its .native
+    def spy(*args, **kwargs):
+        wrapper_calls.append(kwargs)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(ops, "sgd_update", spy)
+    params, grads = opt_section.step_data([1000, 17])
+    kernel = opt_section.kernel_function(name, params, grads)
+    wrapper_calls.clear()  # the object's first step, which builds the state, may go either way
+    before = params[0].copy()
+    kernel()
+    assert wrapper_calls == [] and not np.array_equal(params[0], before)
 
 
 @pytest.mark.parametrize("name", ["sgd", "momentum"])
