@@ -22,6 +22,7 @@ from nnfast.layers import (
 )
 from nnfast.losses import get as get_loss
 from nnfast.models import Sequential
+from nnfast.models.native_step import NativeStep
 
 from conftest import num_threads
 
@@ -262,6 +263,42 @@ def test_only_a_step_with_a_part_that_splits_leads_a_team():
         assert two[1] == one[1] and two[2] == one[2]
         for u, v in zip(two[3], one[3]):
             np.testing.assert_array_equal(u, v)
+
+
+@pytest.mark.skipif(not nf.config()["openmp"] or nf.config()["max_threads"] < 2,
+                    reason="needs OpenMP and a second thread")
+def test_steps_in_a_row_on_two_threads_share_one_team(monkeypatch):
+    """fit's steps run in one team while the thread choice stays on all threads, not in a team
+    each. A probe runs 3 blocks of 3 steps on 2 threads (after its first step, which learns alone
+    whether a part splits), then the run keeps one count: at most 4 teams a probe and one more a
+    call, where a team per step led at least 8 a probe. The bits are those of one thread."""
+    probes = []
+    original = NativeStep.run_steps
+
+    def spy(self, *args):
+        ran = original(self, *args)
+        probes.append(self.call.probe_steps)
+        return ran
+
+    monkeypatch.setattr(NativeStep, "run_steps", spy)
+    x = np.random.default_rng(3).standard_normal((60 * 256, 40)).astype("float32")
+    y = (x[:, 0] > 0).astype("float32")
+    runs = []
+    for threads in (2, 1):
+        m = Sequential([InputLayer(shape=(40,)), Dense(512, activation="relu"), Dense(1, activation="sigmoid")],
+                       seed=4, dtype="float32")
+        m.compile(optimizer="adam", loss="binary_crossentropy")
+        probes.clear()
+        with num_threads(threads):
+            before = _core.teams_led()
+            history = m.fit(x, y, batch_size=256, epochs=1, verbose=0).history
+            runs.append((_core.teams_led() - before, history, m.get_weights(), list(probes)))
+    calls, probe_runs = len(runs[0][3]), -(-runs[0][3][-1] // (2 * 3 * 3))
+    assert calls >= 1 and probe_runs >= 1
+    assert 1 <= runs[0][0] <= 4 * probe_runs + calls
+    assert runs[1][0] == 0 and runs[0][1] == runs[1][1]
+    for u, v in zip(runs[0][2], runs[1][2]):
+        np.testing.assert_array_equal(u, v)
 
 
 def test_a_saved_model_continues_the_dropout_stream(tmp_path):

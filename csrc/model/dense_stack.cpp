@@ -316,27 +316,52 @@ int64_t run_dense_stack_steps(const KernelTable& kt, const DenseStackStep<T>& s,
                               const LearningRateSchedule& schedule, double* losses, int64_t* correct,
                               AccuracyRule accuracy, ThreadChoice& threads, TeamNeed& team) {
     const int64_t batch = s.batch;
-    for (int64_t i = 0; i < count; ++i) {
+    int64_t i = 0;             // steps run so far
+    int64_t stopped_at = -1;  // the count to return once a step stopped the run
+    auto body = [&] {          // step i's gather, step and accuracy count
+        gather_batch(buf, data, data.order + (first + i) * batch, batch);
+        losses[i] = train_step(kt, s, buf.x, data.labels ? buf.labels : nullptr,
+                               data.labels ? nullptr : buf.target_rows, data.weights ? buf.weights : nullptr, step);
+        if (correct && std::isfinite(losses[i]))
+            correct[i] = count_correct(s.layers.back().y, buf, data.labels != nullptr, batch, data.outputs, accuracy);
+    };
+    // Step i on the threads `threads` gives it, timed for it; `in_team` runs it (its team, if any, is
+    // the caller's or its own). False once the run stops.
+    auto timed_step = [&](auto&& in_team) {
         step.learning_rate = learning_rate_at(schedule, step.step - 1);
-        if (!(step.learning_rate >= 0.0)) return i;  // the caller reports it, as an update call would
+        if (!(step.learning_rate >= 0.0)) {  // the caller reports it, as an update call would
+            stopped_at = i;
+            return false;
+        }
         const ThreadCap cap(threads.threads());
         const auto start = std::chrono::steady_clock::now();
-        const int64_t* rows = data.order + (first + i) * batch;
-        auto work = [&] {  // the step's gather and accuracy count inside its team
-            gather_batch(buf, data, rows, batch);
-            losses[i] = train_step(kt, s, buf.x, data.labels ? buf.labels : nullptr,
-                                   data.labels ? nullptr : buf.target_rows, data.weights ? buf.weights : nullptr,
-                                   step);
-            if (correct && std::isfinite(losses[i]))
-                correct[i] = count_correct(s.layers.back().y, buf, data.labels != nullptr, batch, data.outputs,
-                                           accuracy);
-        };
-        with_team(team, num_threads(), work);
-        if (!std::isfinite(losses[i])) return i + 1;
+        in_team();
+        if (!std::isfinite(losses[i])) {
+            stopped_at = i + 1;
+            return false;
+        }
         ++step.step;
+        ++i;
         threads.record(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+        return true;
+    };
+    while (i < count && stopped_at < 0) {
+        const int all = threads.threads();
+        if (all > 1 && team.splits(all)) {
+            // Steps in a row on all threads share one team: a team per step paid an OpenMP region's
+            // fork and join each time, and the step's first part (the gather) waited for the other
+            // thread to arrive. The team ends when the choice turns to one thread, whose steps run
+            // alone, with no thread spinning beside them.
+            auto steps = [&] {
+                while (i < count && threads.threads() == all && timed_step(body)) {
+                }
+            };
+            with_team(all, steps);
+        } else {
+            timed_step([&] { with_team(team, num_threads(), body); });
+        }
     }
-    return count;
+    return stopped_at >= 0 ? stopped_at : count;
 }
 
 template int64_t run_dense_stack_steps<float>(const KernelTable&, const DenseStackStep<float>&,

@@ -111,7 +111,8 @@ struct AccuracyRule {
 // samples `accuracy` counts as right to correct[i]. Stops after the first non-finite loss (that step
 // updates nothing), and before a step whose learning rate is NaN or negative (it runs nothing).
 // Each step runs on the threads `threads` gives it and is timed for it (it probes all threads
-// and one, then keeps the faster; the caller keeps it across calls), in a team as `team` says.
+// and one, then keeps the faster; the caller keeps it across calls), in a team as `team` says:
+// steps in a row on all threads share one team.
 // Returns the steps run, a non-finite one included.
 template <class T>
 int64_t run_dense_stack_steps(const KernelTable& kt, const DenseStackStep<T>& s, const TrainingSet<T>& data,

@@ -173,6 +173,11 @@ void TeamNeed::run(int threads, void (*work)(void* context), void* context) {
     answer_.store(2 * threads + (t_split_parts > before ? 1 : 0), std::memory_order_relaxed);
 }
 
+bool TeamNeed::splits(int threads) const {
+    const int known = answer_.load(std::memory_order_relaxed);
+    return threads > 1 && known / 2 == threads && known % 2 == 1;
+}
+
 double team_handoff_seconds(int64_t jobs, int repeats) {
     double best = 0.0;
     auto probe = [&] {

@@ -63,6 +63,9 @@ class TeamNeed {
     // run_with_team(threads, work, context) when the work splits, else work(context) alone.
     void run(int threads, void (*work)(void* context), void* context);
 
+    // Whether a run at `threads` threads has shown that the work splits (false before one has).
+    bool splits(int threads) const;
+
   private:
     // 2 * threads + (1 if the work splits) for the last setting of more than one thread learnt, 0
     // before any; atomic, as two Python threads may share a compiled step.
