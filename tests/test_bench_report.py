@@ -495,6 +495,7 @@ def test_keras_models_section_tables():
     for r in rows:
         assert not r["skipped"] and r["seconds"] > 0 and r["scale"] == 60000 / 512 and r["repeats"] == 3
         assert math.isfinite(r["loss"]) and 0 <= r["accuracy"] <= 1 and 0 <= r["test_accuracy"] <= 1
+        assert r["epochs"] >= 1 + r["repeats"]  # the warm-up, the timed ones, any run again
     paths = {r["part"]: r["path"] for r in rows if r["system"] == "nnfast"}
     assert paths["fashion"] == "one-call native step"
     assert paths["tabular"] in ("one-call native step", "Python loop over native kernels")
@@ -502,7 +503,7 @@ def test_keras_models_section_tables():
     assert paths["text"] == "Python loop over native kernels"  # Embedding, GlobalAveragePooling1D
     text = keras_models.markdown(rows)
     assert "**Time per 60000-sample epoch**" in text and "scaled x117.188" in text
-    assert "**Equal work**" in text and "| model | threads | system | loss | accuracy | held-out accuracy |" in text
+    assert "**Equal work**" in text and "| model | threads | system | epochs | loss | accuracy | held-out accuracy |" in text
     if "torch" in systems:
         assert "| model | threads | nnfast | torch | x torch (target) | nnfast path |" in text
         assert {peer for _, _, peer, _ in keras_models.ratios(rows)} == {"torch"}
