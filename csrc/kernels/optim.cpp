@@ -85,6 +85,17 @@ void with_flag(bool flag, const Fn& fn) {
     if (flag) fn(std::true_type()); else fn(std::false_type());
 }
 
+// fn(flag_1, flag_2, ...) with each runtime flag made a compile-time one, as with_flag does for one:
+// every combination is its own vectorized loop.
+template <class Fn>
+void with_flags(const Fn& fn) {
+    fn();
+}
+template <class Fn, class... Rest>
+void with_flags(const Fn& fn, bool flag, Rest... rest) {
+    with_flag(flag, [&](auto first) { with_flags([&](auto... more) { fn(first, more...); }, rest...); });
+}
+
 // prod_{k<=step} mu_k (mu_k <= b1 < 1: once it underflows to 0 it stays there). Training calls
 // step after step, so the product is carried on from this thread's previous call when that was an
 // earlier step of the same beta_1, psi and floating-point mode, instead of being rebuilt from k = 1
@@ -349,15 +360,9 @@ void adam_update(const OptimTensor<T>* ts, int64_t count, const OptimStep& s) {
             }
             w[i] = wi - step_size * mi / (std::sqrt(vi) / bc2_sqrt + eps);
         };
-        with_flag(amsgrad, [&](auto ams) {
-            with_flag(decoupled, [&](auto dec) {
-                with_flag(l2, [&](auto l2c) {
-                    with_flag(maximize, [&](auto mx) {
-                        simd_loop(lo, hi, [&](int64_t i) { element(i, ams, dec, l2c, mx); });
-                    });
-                });
-            });
-        });
+        with_flags([&](auto ams, auto dec, auto l2c, auto mx) {
+            simd_loop(lo, hi, [&](int64_t i) { element(i, ams, dec, l2c, mx); });
+        }, amsgrad, decoupled, l2, maximize);
     });
 }
 
@@ -451,11 +456,8 @@ void nadam_update(const OptimTensor<T>* ts, int64_t count, const OptimStep& s) {
                 w[i] = w1 + cm * e.m / d;
             });
         };
-        with_flag(maximize, [&](auto mx) {
-            with_flag(l2, [&](auto l2_on) {
-                with_flag(decoupled, [&](auto decoupled_on) { loop(mx, l2_on, decoupled_on); });
-            });
-        });
+        with_flags([&](auto mx, auto l2_on, auto decoupled_on) { loop(mx, l2_on, decoupled_on); }, maximize, l2,
+                   decoupled);
     });
 }
 
@@ -486,15 +488,9 @@ void radam_update(const OptimTensor<T>* ts, int64_t count, const OptimStep& s) {
             const T step = e.m / bc1_t * lr;
             w[i] = rectified ? e.w - step * (bc2_sqrt / (std::sqrt(e.v) + eps)) * rect_t : e.w - step;
         };
-        with_flag(rectify, [&](auto r) {
-            with_flag(maximize, [&](auto mx) {
-                with_flag(l2, [&](auto l2_on) {
-                    with_flag(decoupled, [&](auto d) {
-                        simd_loop(lo, hi, [&](int64_t i) { element(i, r, mx, l2_on, d); });
-                    });
-                });
-            });
-        });
+        with_flags([&](auto r, auto mx, auto l2_on, auto d) {
+            simd_loop(lo, hi, [&](int64_t i) { element(i, r, mx, l2_on, d); });
+        }, rectify, maximize, l2, decoupled);
     });
 }
 
@@ -521,18 +517,16 @@ void adadelta_update(const OptimTensor<T>* ts, int64_t count, const OptimStep& s
             });
             return;
         }
-        with_flag(maximize, [&](auto mx) {
-            with_flag(decay, [&](auto l2_on) {
-                simd_loop(lo, hi, [&](int64_t i) {
-                    const T gi = torch_grad(g[i], w[i], bool(mx), bool(l2_on), wd);
-                    const T ai = rho * a[i] + one_rho * gi * gi;
-                    const T di = std::sqrt(ad[i] + eps) / std::sqrt(ai + eps) * gi;
-                    a[i] = ai;
-                    ad[i] = rho * ad[i] + one_rho * di * di;
-                    w[i] = w[i] - lr * di;
-                });
+        with_flags([&](auto mx, auto l2_on) {
+            simd_loop(lo, hi, [&](int64_t i) {
+                const T gi = torch_grad(g[i], w[i], bool(mx), bool(l2_on), wd);
+                const T ai = rho * a[i] + one_rho * gi * gi;
+                const T di = std::sqrt(ad[i] + eps) / std::sqrt(ai + eps) * gi;
+                a[i] = ai;
+                ad[i] = rho * ad[i] + one_rho * di * di;
+                w[i] = w[i] - lr * di;
             });
-        });
+        }, maximize, decay);
     });
 }
 
