@@ -11,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 import nnfast
+from nnfast import reference
 
 # The benchmark machinery's pause before each measurement only matters for real figures.
 os.environ["NNFAST_BENCH_SETTLE"] = "0"
@@ -181,6 +182,19 @@ def on_both_thread_counts(run):
     for a, b in zip(one, two):
         assert_same_bits(a, b)
     return one
+
+
+def assert_non_finite_gradients_propagate(cases, trajectory):
+    """For every (optimizer, convention, kwargs) case, two steps on gradients holding NaN, +-inf,
+    1 and 0 give the reference's parameters and state (NaN where it has NaN)."""
+    g = np.array([np.nan, np.inf, -np.inf, 1.0, 0.0], np.float32)
+    for opt, convention, kwargs in cases:
+        params = [np.linspace(-1, 1, 5, dtype=np.float32)]
+        with np.errstate(invalid="ignore"):
+            want = trajectory(reference, opt, convention, kwargs, params, [[g]] * 2)
+        got = trajectory(nnfast.ops, opt, convention, kwargs, params, [[g]] * 2)
+        for a, b in zip(got, want):
+            np.testing.assert_array_equal(a, b, err_msg=f"{opt} {convention} {kwargs}")
 
 
 def nnfast_kwargs(torch_kwargs, names):

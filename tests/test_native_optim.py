@@ -11,7 +11,7 @@ import pytest
 import nnfast as nf
 from nnfast import reference as ref
 
-from conftest import DTYPES, SIZES, on_both_thread_counts, random_problem
+from conftest import DTYPES, SIZES, assert_non_finite_gradients_propagate, on_both_thread_counts, random_problem
 
 pytestmark = pytest.mark.filterwarnings("error")
 
@@ -159,14 +159,7 @@ def test_two_dimensional_tensors_and_single_array_form(rng):
 
 
 def test_non_finite_gradients_propagate_like_the_reference():
-    g = np.array([np.nan, np.inf, -np.inf, 1.0, 0.0], np.float32)
-    for opt, convention, kwargs in CASES:
-        params = [np.linspace(-1, 1, 5, dtype=np.float32)]
-        with np.errstate(invalid="ignore"):
-            want = trajectory(ref, opt, convention, kwargs, params, [[g]] * 2)
-        got = trajectory(nf.ops, opt, convention, kwargs, params, [[g]] * 2)
-        for a, b in zip(got, want):
-            np.testing.assert_array_equal(a, b, err_msg=f"{opt} {convention} {kwargs}")
+    assert_non_finite_gradients_propagate(CASES, trajectory)
 
 
 # --- bad input: a clear exception naming the argument, and nothing modified -------------------

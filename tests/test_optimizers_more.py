@@ -25,6 +25,7 @@ from nnfast import reference as ref
 from conftest import (
     DTYPES,
     TESTS_DIR,
+    assert_non_finite_gradients_propagate,
     assert_torch_defaults,
     case_id,
     nnfast_kwargs,
@@ -111,14 +112,7 @@ def test_native_multi_tensor_call_matches_reference(rng, opt, convention, kwargs
 
 
 def test_native_non_finite_gradients_propagate_like_the_reference():
-    g = np.array([np.nan, np.inf, -np.inf, 1.0, 0.0], np.float32)
-    for opt, convention, kwargs in NATIVE_CASES:
-        params = [np.linspace(-1, 1, 5, dtype=np.float32)]
-        with np.errstate(invalid="ignore"):
-            want = trajectory(ref, opt, convention, kwargs, params, [[g]] * 2)
-        got = trajectory(nf.ops, opt, convention, kwargs, params, [[g]] * 2)
-        for a, b in zip(got, want):
-            np.testing.assert_array_equal(a, b, err_msg=f"{opt} {convention} {kwargs}")
+    assert_non_finite_gradients_propagate(NATIVE_CASES, trajectory)
 
 
 def test_native_nadam_long_run_momentum_cache(rng):
