@@ -16,7 +16,6 @@ squareplus, softsign), the sum the chain rule takes through those operations."""
 import functools
 import math
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 

@@ -5,7 +5,6 @@ threshold; the result is computed in the metric's dtype with Keras's epsilon in 
 import numpy as np
 
 from ..losses.functions import EPSILON
-from ..utils import checks
 from .base import Metric
 
 AVERAGES = (None, "micro", "macro", "weighted")

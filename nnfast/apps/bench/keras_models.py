@@ -358,7 +358,8 @@ def markdown(rows):
         out.append(f"| {case} | {nt} | " + " | ".join(times + marks) + f" | {path} |")
     out += ["\n**Equal work** (epochs trained, the warm-up and any run again after a failed placement check "
             "included; the last epoch's training loss and accuracy; accuracy on held-out samples)\n",
-            "| model | threads | system | epochs | loss | accuracy | held-out accuracy |", "|---|---|---|---|---|---|---|"]
+            "| model | threads | system | epochs | loss | accuracy | held-out accuracy |",
+            "|---|---|---|---|---|---|---|"]
     out += [f"| {r['case']} | {r['threads']} | {r['system']} | {r.get('epochs', '-')} | {r['loss']:.4f} "
             f"| {r['accuracy']:.4f} | {r['test_accuracy']:.4f} |" for r in done]
     reasons = sorted({f"{r['system']}: {r['reason']}" for r in rows if r["skipped"]})

@@ -179,7 +179,6 @@ def run(thread_counts=(1, 2), sizes=tuple(SIZES) + ("epoch",), names=tuple(OPTIM
                 if size_label in EPOCHS:
                     rows += _epoch_rows(nt, size_label, max_total_time)
                     continue
-                total = sum(SIZES[size_label])
                 for name in names:
                     case(f"{name} {size_label}")
                     rows += _step_rows(name, size_label, nt, systems, max_total_time)
