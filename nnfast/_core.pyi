@@ -419,3 +419,6 @@ class DenseStackStep:
     # Steps the run_steps calls have run so far as probes of all threads against one.
     @property
     def probe_steps(self) -> int: ...
+    # Takes over what other learnt of its teams, and its thread choice when that settled on all
+    # threads (a step of the same dtype and layer shapes, compiled again); only the time depends on them.
+    def adopt_timing(self, other: DenseStackStep) -> None: ...

@@ -275,6 +275,49 @@ def test_native_runs_time_their_first_steps_and_settle_on_a_thread_count(monkeyp
 
 
 @needs_threads
+def test_fit_calls_in_a_loop_keep_a_choice_of_all_threads(monkeypatch):
+    # each fit call compiles its step afresh; a step of the same shapes takes over the last one's
+    # choice when that settled on all threads (adopt_timing), so fit(epochs=1) in a loop probes once,
+    # not in every call; a choice of one thread is probed again by each call (the host may have
+    # given the cores back); another batch size probes for itself; 1 thread's weights either way
+    probes = []
+    original = NativeStep.run_steps
+
+    def spy(self, *args):
+        before = self.call.probe_steps
+        ran = original(self, *args)
+        probes.append((id(self.call), before, self.call.probe_steps, self.call.last_threads))
+        return ran
+
+    monkeypatch.setattr(NativeStep, "run_steps", spy)
+    x, labels = data(1600, features=40)
+    runs = []
+    for n in (2, 1):
+        with num_threads(n):
+            m = Sequential([Dense(300, activation="relu", input_dim=40), Dense(3, activation="softmax")], seed=5)
+            m.compile(optimizer=nf.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy")
+            probes.clear()
+            for _ in range(4):
+                m.fit(x, labels, batch_size=16, epochs=1, verbose=0)
+            calls = list(probes)
+            m.fit(x, labels, batch_size=32, epochs=1, verbose=0)
+        runs.append((calls, probes[len(calls):], m.get_weights()))
+    calls, other_batch, _ = runs[0]
+    probe = 2 * 3 * 3
+    assert len({step for step, *_ in calls}) == 4  # a step compiled per fit call
+    assert calls[0][1:3] == (0, probe)  # the first call probes
+    for (_, _, last, chose), (_, before, after, _) in zip(calls, calls[1:]):
+        if chose == 2:  # taken over: the count goes on, no new probe
+            assert before == last and after == before
+        else:  # probed again
+            assert before == 0 and after == probe
+    assert other_batch[0][1:3] == (0, probe)  # another batch size probes for itself
+    assert {count for _, before, after, _ in runs[1][0] + runs[1][1] for count in (before, after)} == {0}
+    for a, b in zip(runs[0][2], runs[1][2]):
+        np.testing.assert_array_equal(a, b)
+
+
+@needs_threads
 def test_a_native_step_probes_again_when_the_thread_setting_changes(monkeypatch):
     probes = []
     original = NativeStep.run_steps

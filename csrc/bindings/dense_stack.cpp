@@ -55,6 +55,10 @@ class Step {
     int last_threads = 0;
     // Steps that run_steps calls have run as probes of all threads against one, over all calls.
     int64_t probe_steps = 0;
+    // Takes over what `other` learnt of its teams, and its thread choice when that settled on all
+    // threads, if it is a step of the same dtype: a fit call compiles its step afresh, and the last
+    // call's timings hold for the same layers' shapes. Only the time depends on them, never a result.
+    virtual void adopt_timing(const Step& other) = 0;
 };
 
 // A C-contiguous int64 vector (labels, sample order).
@@ -269,6 +273,16 @@ class TypedStep : public Step {
         return ran;
     }
 
+    void adopt_timing(const Step& other) override {
+        const auto* same = dynamic_cast<const TypedStep*>(&other);
+        if (!same || same == this) return;
+        team_.adopt(same->team_);
+        if (!same->threads_.settled_on_all()) return;  // then this step probes for itself
+        threads_ = same->threads_;
+        last_threads = same->last_threads;
+        probe_steps = same->probe_steps;
+    }
+
   private:
     // A Dense record: kernel (in, out), bias (out,) or None, kernel_grad, bias_grad, activation.
     void read_dense(const Record& r, LayerBuffers<T>* l, int64_t features) {
@@ -386,6 +400,7 @@ class TypedStep : public Step {
         keep_.push_back(a);
         return a;
     }
+
     struct {
         DenseStackStep<T> plan;
         OptimStep step_template;
@@ -472,7 +487,11 @@ void register_dense_stack(py::module_& m) {
                       "choice lasts across calls; it is probed again after a second of steps, when steps slow "
                       "down, and when set_num_threads changes; 0 before any).")
         .def_readonly("probe_steps", &Step::probe_steps,
-                      "Steps the run_steps calls have run so far as probes of all threads against one.");
+                      "Steps the run_steps calls have run so far as probes of all threads against one.")
+        .def("adopt_timing", &Step::adopt_timing, py::arg("other"),
+             "adopt_timing(other): take over what other learnt of its teams, and its thread choice when that "
+             "settled on all threads (a step of the same dtype and layer shapes, compiled again); results never "
+             "depend on them, only the time.");
 }
 
 }  // namespace bindings

@@ -178,6 +178,10 @@ bool TeamNeed::splits(int threads) const {
     return threads > 1 && known / 2 == threads && known % 2 == 1;
 }
 
+void TeamNeed::adopt(const TeamNeed& other) {
+    answer_.store(other.answer_.load(std::memory_order_relaxed), std::memory_order_relaxed);
+}
+
 double team_handoff_seconds(int64_t jobs, int repeats) {
     double best = 0.0;
     auto probe = [&] {

@@ -66,6 +66,9 @@ class TeamNeed {
     // Whether a run at `threads` threads has shown that the work splits (false before one has).
     bool splits(int threads) const;
 
+    // Takes over what `other` learnt (for work of the same shapes: a step compiled again).
+    void adopt(const TeamNeed& other);
+
   private:
     // 2 * threads + (1 if the work splits) for the last setting of more than one thread learnt, 0
     // before any; atomic, as two Python threads may share a compiled step.

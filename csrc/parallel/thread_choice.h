@@ -73,6 +73,12 @@ class ThreadChoice {
     // The count settled on (0 before any thread setting was followed).
     int chosen() const { return chosen_; }
 
+    // Whether a probe has settled on all threads (of more than one). A choice of one thread is not
+    // worth handing on to a new piece of the same work: nothing notices when the host gives two
+    // threads their cores back, short of the next timed probe, while a choice of all threads is
+    // probed again as soon as its steps slow down.
+    bool settled_on_all() const { return !probing() && all_ > 1 && chosen_ == all_; }
+
     // Repetitions so far that were probes.
     int64_t probe_reps() const { return probe_reps_; }
 

@@ -161,9 +161,14 @@ def weighted_loss(kernel, pred, targets, weights, param=0.0):
 
 class NativeStepPlanner:
     """Builds and caches the native step of each batch size for a model's layers, loss and
-    parameter arena. A cached step is reused while the optimizer's state is the same."""
+    parameter arena. A cached step is reused while the optimizer's state is the same.
 
-    def __init__(self, layers, loss, param_views, grad_views, dtype):
+    ``timings``: the previous planner's ``timing_sources()`` (fit plans afresh in every call): a new
+    step of the same shapes takes over its thread choice when that settled on all threads
+    (DenseStackStep.adopt_timing), so that fit(epochs=1) in a loop does not probe the thread counts
+    in every call. Only the time depends on it."""
+
+    def __init__(self, layers, loss, param_views, grad_views, dtype, timings=None):
         self.layers = layers
         self.loss_kernel = "softmax_cross_entropy" if layers[-1].fused_softmax else loss.kernel
         self.loss_param = kernel_param(loss)
@@ -178,6 +183,18 @@ class NativeStepPlanner:
                                   len(layers) - 1)
         self.dropouts = tuple((layer, np.zeros(1, np.uint64)) for layer in layers if type(layer) is Dropout)
         self._steps = {}
+        self._timings = dict(timings or {})  # shapes -> a step of a previous planner
+        self._shapes = {}  # batch -> the shapes of its step (timing_sources' keys)
+
+    def _step_shapes(self, batch, update):
+        """What a step's timings depend on: its layers' kinds and sizes, batch, dtype, loss and update."""
+        layers = tuple((type(layer).__name__, layer.input_dim, layer.output_dim) for layer in self.layers)
+        return layers, batch, np.dtype(self.dtype).str, self.loss_kernel, update.kernel, self.first_trained
+
+    def timing_sources(self):
+        """{shapes: step} of the steps built so far (and those this planner took over), for the
+        next planner of this model."""
+        return {**self._timings, **{self._shapes[batch]: step.call for batch, step in self._steps.items()}}
 
     @property
     def batch_sizes(self):
@@ -240,6 +257,12 @@ class NativeStepPlanner:
         call = _core.DenseStackStep(plans, last.buffer("dloss", (batch, last.output_dim), self.dtype),
                                     self.loss_kernel, update.kernel, hyperparameters, self.param_views,
                                     self.grad_views, tuple(update.state), self.loss_param)
+        shapes = self._step_shapes(batch, update)
+        # the timings of the step this one replaces (another optimizer state), else a previous planner's
+        source = cached.call if cached is not None and self._shapes[batch] == shapes else self._timings.get(shapes)
+        if source is not None:
+            call.adopt_timing(source)
+        self._shapes[batch] = shapes
         cached = self._steps[batch] = NativeStep(call, update, plans[-1].output, self.dropouts)
         return cached
 

@@ -116,8 +116,10 @@ class Trainer:
         chain = layer_chain(self._graph.layers) if self.fast_step and not self.multiple_inputs else None
         native = chain is not None and covers(chain, self.loss, self.backend,
                                               self._regularized or self._activity_regularized)
+        previous = self._native_planner
+        timings = previous.timing_sources() if previous is not None else None
         self._native_planner = (NativeStepPlanner(chain, self.loss, self._param_views, self._grad_views,
-                                                  self.dtype) if native else None)
+                                                  self.dtype, timings) if native else None)
         self._prepared = True
 
     def _predictions(self, out):
