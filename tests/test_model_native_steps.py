@@ -238,32 +238,44 @@ def test_native_epochs_give_the_same_bits_on_1_and_2_threads():
 needs_threads = pytest.mark.skipif(not nf.config()["openmp"], reason="built without OpenMP: one thread only")
 
 
+def record_run_steps(monkeypatch, read):
+    """The list that NativeStep.run_steps, patched, appends read(step's call, its probe_steps before
+    the call) to after each call."""
+    records = []
+    original = NativeStep.run_steps
+
+    def spy(self, *args):
+        before = self.call.probe_steps
+        ran = original(self, *args)
+        records.append(read(self.call, before))
+        return ran
+
+    monkeypatch.setattr(NativeStep, "run_steps", spy)
+    return records
+
+
+def wide_model():
+    """A 40-300-3 classifier with Adam: wide enough that its step splits over two threads."""
+    m = Sequential([Dense(300, activation="relu", input_dim=40), Dense(3, activation="softmax")], seed=5)
+    m.compile(optimizer=nf.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy")
+    return m
+
+
 @needs_threads
 def test_native_runs_time_their_first_steps_and_settle_on_a_thread_count(monkeypatch):
     # the first steps run blocks of 3 on all threads and on one in turn (the first of a block untimed:
     # it finds the data where the other count left it), the faster count is kept and reported, and the
     # choice lasts across run_steps calls (a probe per model, not per call: the machine's noise may
     # add a re-probe, never one per call); the weights are those of a 1-thread run whatever it chose
-    settled, probes = [], []
-    original = NativeStep.run_steps
-
-    def spy(self, *args):
-        ran = original(self, *args)
-        settled.append(self.call.last_threads)
-        probes.append(self.call.probe_steps)
-        return ran
-
-    monkeypatch.setattr(NativeStep, "run_steps", spy)
+    records = record_run_steps(monkeypatch, lambda call, before: (call.last_threads, call.probe_steps))
     x, labels = data(3000, features=40)
     runs = []
     for n in (1, 2):
         with num_threads(n):
-            m = Sequential([Dense(300, activation="relu", input_dim=40), Dense(3, activation="softmax")], seed=5)
-            m.compile(optimizer=nf.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy")
+            m = wide_model()
             m.fit(x, labels, batch_size=16, epochs=5, verbose=0)
-        runs.append((list(settled), list(probes), m.get_weights()))
-        settled.clear()
-        probes.clear()
+        runs.append(([t for t, _ in records], [p for _, p in records], m.get_weights()))
+        records.clear()
     assert set(runs[0][0]) == {1} and set(runs[0][1]) == {0}  # one thread: nothing to probe
     calls = len(runs[1][0])
     assert calls == 5 and set(runs[1][0]) <= {1, 2}
@@ -280,22 +292,13 @@ def test_fit_calls_in_a_loop_keep_a_choice_of_all_threads(monkeypatch):
     # choice when that settled on all threads (adopt_timing), so fit(epochs=1) in a loop probes once,
     # not in every call; a choice of one thread is probed again by each call (the host may have
     # given the cores back); another batch size probes for itself; 1 thread's weights either way
-    probes = []
-    original = NativeStep.run_steps
-
-    def spy(self, *args):
-        before = self.call.probe_steps
-        ran = original(self, *args)
-        probes.append((id(self.call), before, self.call.probe_steps, self.call.last_threads))
-        return ran
-
-    monkeypatch.setattr(NativeStep, "run_steps", spy)
+    probes = record_run_steps(monkeypatch,
+                              lambda call, before: (id(call), before, call.probe_steps, call.last_threads))
     x, labels = data(1600, features=40)
     runs = []
     for n in (2, 1):
         with num_threads(n):
-            m = Sequential([Dense(300, activation="relu", input_dim=40), Dense(3, activation="softmax")], seed=5)
-            m.compile(optimizer=nf.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy")
+            m = wide_model()
             probes.clear()
             for _ in range(4):
                 m.fit(x, labels, batch_size=16, epochs=1, verbose=0)
@@ -319,19 +322,12 @@ def test_fit_calls_in_a_loop_keep_a_choice_of_all_threads(monkeypatch):
 
 @needs_threads
 def test_a_native_step_probes_again_when_the_thread_setting_changes(monkeypatch):
-    probes = []
-    original = NativeStep.run_steps
-
-    def spy(self, *args):
-        ran = original(self, *args)
-        probes.append((id(self.call), self.call.probe_steps))
-        return ran
+    probes = record_run_steps(monkeypatch, lambda call, before: (id(call), call.probe_steps))
 
     class Threads(Callback):  # epochs on 2, 1 and 2 threads
         def on_epoch_begin(self, epoch, logs=None):
             nf.set_num_threads((2, 1, 2)[epoch])
 
-    monkeypatch.setattr(NativeStep, "run_steps", spy)
     x, labels = data(800, features=40)
     m = Sequential([Dense(64, activation="relu", input_dim=40), Dense(3, activation="softmax")], seed=5)
     m.compile(optimizer=nf.optimizers.SGD(0.01), loss="sparse_categorical_crossentropy")
