@@ -400,7 +400,6 @@ class TypedStep : public Step {
         keep_.push_back(a);
         return a;
     }
-
     struct {
         DenseStackStep<T> plan;
         OptimStep step_template;

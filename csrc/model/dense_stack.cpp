@@ -316,9 +316,9 @@ int64_t run_dense_stack_steps(const KernelTable& kt, const DenseStackStep<T>& s,
                               const LearningRateSchedule& schedule, double* losses, int64_t* correct,
                               AccuracyRule accuracy, ThreadChoice& threads, TeamNeed& team) {
     const int64_t batch = s.batch;
-    int64_t i = 0;             // steps run so far
+    int64_t i = 0;            // steps run so far
     int64_t stopped_at = -1;  // the count to return once a step stopped the run
-    auto body = [&] {          // step i's gather, step and accuracy count
+    auto body = [&] {         // step i's gather, step and accuracy count
         gather_batch(buf, data, data.order + (first + i) * batch, batch);
         losses[i] = train_step(kt, s, buf.x, data.labels ? buf.labels : nullptr,
                                data.labels ? nullptr : buf.target_rows, data.weights ? buf.weights : nullptr, step);
