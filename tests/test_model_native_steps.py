@@ -311,7 +311,7 @@ def test_fit_calls_in_a_loop_keep_a_choice_of_all_threads(monkeypatch):
     assert calls[0][1:3] == (0, probe)  # the first call probes
     for (_, _, last, chose), (_, before, after, _) in zip(calls, calls[1:]):
         if chose == 2:  # taken over: the count goes on (a slow spell of the host may add a re-probe)
-            assert before == last and after in (before, before + probe)
+            assert before == last and before <= after <= before + probe
         else:  # probed again
             assert before == 0 and after == probe
     assert other_batch[0][1:3] == (0, probe)  # another batch size probes for itself
