@@ -183,8 +183,7 @@ class NativeStepPlanner:
                                   len(layers) - 1)
         self.dropouts = tuple((layer, np.zeros(1, np.uint64)) for layer in layers if type(layer) is Dropout)
         self._steps = {}
-        self._timings = dict(timings or {})  # shapes -> a step of a previous planner
-        self._shapes = {}  # batch -> the shapes of its step (timing_sources' keys)
+        self._timings = dict(timings or {})  # shapes -> a step of the previous planner
 
     def _step_shapes(self, batch, update):
         """What a step's timings depend on: its layers' kinds and sizes, batch, dtype, loss and update."""
@@ -192,9 +191,10 @@ class NativeStepPlanner:
         return layers, batch, np.dtype(self.dtype).str, self.loss_kernel, update.kernel, self.first_trained
 
     def timing_sources(self):
-        """{shapes: step} of the steps built so far (and those this planner took over), for the
-        next planner of this model."""
-        return {**self._timings, **{self._shapes[batch]: step.call for batch, step in self._steps.items()}}
+        """{shapes: step} of the steps built so far, for the next planner of this model. Only this
+        planner's own: a step holds its buffers and its optimizer state, which older planners'
+        steps would keep alive after a recompile or a new layout."""
+        return {self._step_shapes(batch, step.update): step.call for batch, step in self._steps.items()}
 
     @property
     def batch_sizes(self):
@@ -258,11 +258,11 @@ class NativeStepPlanner:
                                     self.loss_kernel, update.kernel, hyperparameters, self.param_views,
                                     self.grad_views, tuple(update.state), self.loss_param)
         shapes = self._step_shapes(batch, update)
-        # the timings of the step this one replaces (another optimizer state), else a previous planner's
-        source = cached.call if cached is not None and self._shapes[batch] == shapes else self._timings.get(shapes)
+        # the timings of the step this one replaces (another optimizer state), else the previous planner's
+        replaced = cached is not None and self._step_shapes(batch, cached.update) == shapes
+        source = cached.call if replaced else self._timings.get(shapes)
         if source is not None:
             call.adopt_timing(source)
-        self._shapes[batch] = shapes
         cached = self._steps[batch] = NativeStep(call, update, plans[-1].output, self.dropouts)
         return cached
 
