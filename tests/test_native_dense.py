@@ -159,7 +159,12 @@ CHAIN_SHAPES = [(m, k, n) for m in (1, 7, 33) for k in (1, 2, 3, 4, 9) for n in 
     (100, 65, 10), (33, 1100, 16), (20, 9, 8), (257, 40, 12), (64, 700, 5),
     # one to three columns of a row-major A that fills panels and fits L2, computed as C^T (A's
     # packing transposes it); just past that size (float: 256 KiB), narrow_product again
-    (64, 17, 2), (129, 9, 1), (200, 300, 3), (256, 64, 2), (70, 936, 1), (70, 937, 3)]
+    (64, 17, 2), (129, 9, 1), (200, 300, 3), (256, 64, 2), (70, 936, 1), (70, 937, 3),
+    # one to three rows of C with whole and ragged column blocks (sums in registers along n)
+    (1, 784, 128), (2, 300, 131), (3, 70, 257), (1, 5, 1000),
+    # one to three columns of a row-major A in blocks of rows transposed in registers: whole and
+    # odd groups of blocks, k a multiple of the vector width or not, rows left to scalar chains
+    (48, 16, 2), (1000, 17, 1), (16, 5, 3), (47, 40, 1)]
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

@@ -406,10 +406,12 @@ constexpr int64_t kNarrowColumns = 3;
 // Rows of C whose sums run together (independent chains hide the multiply-add's latency).
 constexpr int kNarrowRows = 8;
 
+#ifndef NNFAST_TRANSPOSE_VECTORS
 // Up to this many bytes of A, a narrow product runs transposed through the tiles (gemm): the
 // packed copy of a larger A leaves L2 and loses to the scalar chains (1024 x 256 by 256 x 1: 44 ->
 // 52 us on 1 thread).
 constexpr int64_t kNarrowTransposedMaxA = 256 * 1024;
+#endif
 
 // acc + x * y, rounded as the micro-kernel's vector multiply-add rounds it: fused where the level has FMA.
 template <class T>
@@ -454,6 +456,65 @@ void narrow_product(T* c, int64_t c_rs, const T* a, int64_t a_rs, const T* b, in
     });
 }
 
+#ifdef NNFAST_TRANSPOSE_VECTORS
+// narrow_rows_product's rows [0, kLanes) of C's N columns, from A's rows at a and all of B: one
+// vector of sums per column, A's kLanes x kLanes blocks transposed in registers so that each lane
+// runs its row's chain. The out-of-order core overlaps a block's chains with the next block's
+// shuffles: two blocks' chains interleaved by hand measured slower.
+template <class T, int N>
+void narrow_rows_block(T* c, int64_t c_rs, const T* a, int64_t a_rs, const T* b, int64_t b_rs, int64_t b_cs,
+                       int64_t k) {
+    using V = typename Vec<T>::type;
+    using U = typename Vec<T>::unaligned;
+    constexpr int L = Blocking<T>::kLanes;
+    V acc[N] = {};
+    int64_t p = 0;
+    for (; p + L <= k; p += L) {
+        V col[L];
+#pragma GCC unroll 16
+        for (int r = 0; r < L; ++r) col[r] = *reinterpret_cast<const U*>(a + r * a_rs + p);
+        transpose_vectors<T>(col);
+#pragma GCC unroll 16
+        for (int q = 0; q < L; ++q)
+#pragma GCC unroll 3
+            for (int j = 0; j < N; ++j) acc[j] += col[q] * b[(p + q) * b_rs + j * b_cs];  // as the micro-kernel
+    }
+    for (; p < k; ++p) {
+        V col;
+        for (int r = 0; r < L; ++r) col[r] = a[r * a_rs + p];
+        for (int j = 0; j < N; ++j) acc[j] += col * b[p * b_rs + j * b_cs];
+    }
+    for (int j = 0; j < N; ++j)
+        for (int r = 0; r < L; ++r) c[r * c_rs + j] = acc[j][r];
+}
+
+// C (m, n), n <= kNarrowColumns, of a row-major A, then the epilogue: kLanes rows of C at a time
+// (narrow_rows_block), each element the tiles' own chain - from zero, one multiply-add per k in
+// increasing k, written as the micro-kernel writes it - so the bits are the tiles'. The tiles
+// would first pack A^T through memory (256 x 256 by 256 x 1: 7.1 us -> 4.9 us; 4096 x 784 by
+// 784 x 1, past L2, where narrow_product's scalar chains ran: 505 -> 227 us; Zen 5, 1 thread).
+// Rows past the last whole block take narrow_product's chains.
+template <class T>
+void narrow_rows_product(T* c, int64_t c_rs, const T* a, int64_t a_rs, const T* b, int64_t b_rs, int64_t b_cs,
+                         const T* bias, int64_t m, int64_t n, int64_t k, Activation act) {
+    constexpr int L = Blocking<T>::kLanes;
+    const int64_t blocks = m / L;
+    parallel_for(blocks, 1, L * n * k, [&](int64_t i0, int64_t i1) {
+        for (int64_t i = i0; i < i1; ++i) {
+            T* ci = c + i * L * c_rs;
+            const T* ai = a + i * L * a_rs;
+            if (n == 1) narrow_rows_block<T, 1>(ci, c_rs, ai, a_rs, b, b_rs, b_cs, k);
+            else if (n == 2) narrow_rows_block<T, 2>(ci, c_rs, ai, a_rs, b, b_rs, b_cs, k);
+            else narrow_rows_block<T, 3>(ci, c_rs, ai, a_rs, b, b_rs, b_cs, k);
+        }
+    });
+    if (blocks > 0) epilogue(c, c_rs, int(blocks * L), int(n), bias, act);
+    if (blocks * L < m)
+        narrow_product<T>(c + blocks * L * c_rs, c_rs, a + blocks * L * a_rs, a_rs, b, b_rs, b_cs, bias, m - blocks * L,
+                          n, k, act);
+}
+#endif
+
 // Up to this many terms per element (k), C is computed a row at a time in whole vectors: dx = dz
 // w^T of a layer with one output is an outer product, where packing and tiles cost many times
 // its one multiply-add per element (256 x 256, 1 thread: 13 us through the tiles, 7 us this way,
@@ -484,6 +545,63 @@ void short_k_product(T* c, int64_t c_rs, const T* a, int64_t a_rs, int64_t a_cs,
     });
 }
 
+// Up to this many rows of C (one sample's forward; dw^T = dz^T x of a layer with one to three
+// outputs, as gemm turns it), C is computed kShortMVectors whole vectors along n at a time, the
+// k terms added in order into sums held in registers, each row of B read once for every row of C:
+// a tile keeps only NR columns' sums in flight, one chain of k multiply-adds per vector (256 x 256
+// by 256 x 1 as dz^T x: 3.8 us through the tiles on the Zen 5, 1 thread).
+constexpr int64_t kShortM = 3;
+constexpr int kShortMVectors = Blocking<float>::kLanes == 16 ? 8 : 4;  // 24 of AVX-512's 32 registers, 12 of 16
+
+// Rows [0, ROWS) of C's columns [j0, j0 + cols), cols <= kShortMVectors * kLanes.
+template <class T, int ROWS>
+void short_m_block(T* c, int64_t c_rs, const T* a, int64_t a_rs, int64_t a_cs, const T* b, int64_t b_rs,
+                   int64_t k, int64_t j0, int cols) {
+    using V = typename Vec<T>::type;
+    using U = typename Vec<T>::unaligned;
+    constexpr int L = Blocking<T>::kLanes;
+    const int whole = cols / L;
+    V acc[ROWS][kShortMVectors] = {};
+    T rest[ROWS][L] = {};  // the last cols % L columns
+    for (int64_t p = 0; p < k; ++p) {
+        const T* bp = b + p * b_rs + j0;
+        T ap[ROWS];
+        for (int r = 0; r < ROWS; ++r) ap[r] = a[r * a_rs + p * a_cs];
+#pragma GCC unroll 8
+        for (int v = 0; v < kShortMVectors; ++v) {
+            if (v >= whole) break;
+            const V bv = *reinterpret_cast<const U*>(bp + v * L);
+            for (int r = 0; r < ROWS; ++r) acc[r][v] += ap[r] * bv;  // as the micro-kernel writes it
+        }
+        for (int j = whole * L; j < cols; ++j)
+            for (int r = 0; r < ROWS; ++r) rest[r][j - whole * L] = multiply_add(rest[r][j - whole * L], ap[r], bp[j]);
+    }
+    for (int r = 0; r < ROWS; ++r) {
+        T* cr = c + r * c_rs + j0;
+        for (int v = 0; v < whole; ++v) *reinterpret_cast<U*>(cr + v * L) = acc[r][v];
+        for (int j = whole * L; j < cols; ++j) cr[j] = rest[r][j - whole * L];
+    }
+}
+
+// C (m, n) of a product with m <= kShortM and row-major B and C, then the epilogue. Each element
+// is the tiles' own chain - from zero, one multiply-add per k in increasing k - so the bits are
+// the tiles'; column blocks are split over threads.
+template <class T>
+void short_m_product(T* c, int64_t c_rs, const T* a, int64_t a_rs, int64_t a_cs, const T* b, int64_t b_rs,
+                     const T* bias, int64_t m, int64_t n, int64_t k, Activation act) {
+    constexpr int W = kShortMVectors * Blocking<T>::kLanes;
+    parallel_for(ceil_div(n, W), 1, m * W * k, [&](int64_t q0, int64_t q1) {
+        for (int64_t q = q0; q < q1; ++q) {
+            const int64_t j0 = q * W;
+            const int cols = int(n - j0 < W ? n - j0 : W);
+            if (m == 1) short_m_block<T, 1>(c, c_rs, a, a_rs, a_cs, b, b_rs, k, j0, cols);
+            else if (m == 2) short_m_block<T, 2>(c, c_rs, a, a_rs, a_cs, b, b_rs, k, j0, cols);
+            else short_m_block<T, 3>(c, c_rs, a, a_rs, a_cs, b, b_rs, k, j0, cols);
+        }
+    });
+    epilogue(c, c_rs, int(m), int(n), bias, act);  // whole rows: softmax needs them
+}
+
 }  // namespace
 
 // The edge cases, then the plan and its driver: over a team of p.nt threads, or, for one thread,
@@ -503,10 +621,15 @@ void gemm(T* c, int64_t c_rs, int64_t c_cs, const T* a, int64_t a_rs, int64_t a_
     // element's sum runs in the same order, so the bits are the same.
     if (n < NR && m >= 2 * NR && a_rs == 1 && a_cs != 1 && !bias && act == Activation::linear)
         return gemm<T>(c, c_cs, c_rs, b, b_cs, b_rs, a, a_cs, a_rs, nullptr, n, m, k, act);
-    // A product of one to three columns with a row-major A that fills panels and fits L2 (the
-    // output layer of a binary classifier or regressor, x w): C^T = B^T A^T, whose packing
-    // transposes A in 4 x 4 register blocks, runs whole vectors along A's rows, 1.3-3.7x faster
-    // than narrow_product's scalar chains (docs/design.md). The bias and activation follow in one
+#ifdef NNFAST_TRANSPOSE_VECTORS
+    // One to three columns of a row-major A (the output layer of a binary classifier or regressor,
+    // x w): whole vectors down kLanes rows at a time, A transposed in registers block by block.
+    if (n <= kNarrowColumns && a_cs == 1 && c_cs == 1 && m >= Blocking<T>::kLanes && k > kShortK)
+        return narrow_rows_product<T>(c, c_rs, a, a_rs, b, b_rs, b_cs, bias, m, n, k, act);
+#else
+    // Without vector shuffles (older compilers): if A fills panels and fits L2, C^T = B^T A^T,
+    // whose packing transposes A in 4 x 4 register blocks, runs whole vectors along A's rows,
+    // 1.3-3.7x faster than narrow_product's scalar chains. The bias and activation follow in one
     // pass. Each element's sum runs in the same order: the same bits.
     if (n <= kNarrowColumns && a_cs == 1 && c_cs == 1 && m >= 2 * NR && k > kShortK &&
         m * k * int64_t(sizeof(T)) <= kNarrowTransposedMaxA) {
@@ -514,10 +637,13 @@ void gemm(T* c, int64_t c_rs, int64_t c_cs, const T* a, int64_t a_rs, int64_t a_
         if (bias || act != Activation::linear) epilogue(c, c_rs, int(m), int(n), bias, act);
         return;
     }
+#endif
     if (n <= kNarrowColumns && a_cs == 1 && c_cs == 1)
         return narrow_product<T>(c, c_rs, a, a_rs, b, b_rs, b_cs, bias, m, n, k, act);
     if (k <= kShortK && b_cs == 1 && c_cs == 1)
         return short_k_product<T>(c, c_rs, a, a_rs, a_cs, b, b_rs, bias, m, n, k, act);
+    if (m <= kShortM && b_cs == 1 && c_cs == 1)
+        return short_m_product<T>(c, c_rs, a, a_rs, a_cs, b, b_rs, bias, m, n, k, act);
     const GemmPlan<T> p = plan_gemm<T>(c, c_rs, c_cs, a, a_rs, a_cs, b, b_rs, b_cs, bias, m, n, k, act);
     if (p.nt > 1) {  // on p.nt threads (or fewer, if the runtime gives fewer)
         if (p.owned_panels && ceil_div(n, NR) % p.nt == 0)

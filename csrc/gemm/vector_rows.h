@@ -3,6 +3,7 @@
 // internal linkage.
 #pragma once
 #include <cstdint>
+#include <utility>
 
 #include "gemm/blocking.h"
 
@@ -45,6 +46,39 @@ inline void transpose_store(float* dst, int64_t ld_dst, const float* src, int64_
         }
     }
 }
+
+#if defined(__clang__) || __GNUC__ >= 12
+#define NNFAST_TRANSPOSE_VECTORS 1
+
+// One round of transpose_vectors for the pair (x, y) = (v[i], v[i | M]), bit M clear in i: x keeps
+// its lanes whose index has bit M clear and takes y's lanes (l & ~M) for the others (HIGH false);
+// y's counterpart takes x's lanes (l | M) and keeps its own (HIGH true).
+template <class V, int L, int M, bool HIGH, size_t... I>
+NNFAST_ALWAYS_INLINE V transpose_pair(V x, V y, std::index_sequence<I...>) {
+    return __builtin_shufflevector(x, y, (HIGH ? ((int(I) & M) ? L + int(I) : (int(I) | M))
+                                               : ((int(I) & M) ? L + (int(I) & ~M) : int(I)))...);
+}
+
+// The kLanes x kLanes block held as v[r] lane q = (r, q), transposed in registers: v[q] lane r =
+// (r, q). Each round swaps one bit of the vector index with the same bit of the lane index, two
+// shuffles per pair of vectors; log2(kLanes) rounds (64 shuffles for AVX-512's 16 floats).
+template <class T, int M = 1>
+NNFAST_ALWAYS_INLINE void transpose_vectors(typename Vec<T>::type* v) {
+    using V = typename Vec<T>::type;
+    constexpr int L = kLanes<T>;
+    if constexpr (M < L) {
+#pragma GCC unroll 16
+        for (int i = 0; i < L; ++i)
+            if (!(i & M)) {
+                const V lo = transpose_pair<V, L, M, false>(v[i], v[i | M], std::make_index_sequence<L>());
+                const V hi = transpose_pair<V, L, M, true>(v[i], v[i | M], std::make_index_sequence<L>());
+                v[i] = lo;
+                v[i | M] = hi;
+            }
+        transpose_vectors<T, 2 * M>(v);
+    }
+}
+#endif
 
 // dst[0 : cols] = src[0 : cols] for kLanes <= cols <= 2 * kLanes, in two whole vectors: the first
 // and the last kLanes values (they may overlap). Reads and writes nothing past cols.
