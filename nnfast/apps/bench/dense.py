@@ -16,7 +16,10 @@ from .limits import fma_peak_gflops
 from .timing import measure, optional_import, threads
 
 SQUARES = (64, 128, 256, 512, 1024, 2048)
-TRAINING_SHAPES = ((32, 784, 128), (128, 784, 256), (1024, 784, 256), (32, 128, 10), (256, 1024, 1024))
+# ..., (256, 256, 1): a binary classifier's output layer (the tabular Keras model's); (1, 784, 128):
+# one sample's forward
+TRAINING_SHAPES = ((32, 784, 128), (128, 784, 256), (1024, 784, 256), (32, 128, 10), (256, 1024, 1024),
+                   (256, 256, 1), (1, 784, 128))
 # label -> (M, K, N); squares get the GEMM table only, training shapes both tables
 SIZES = {**{f"{s}x{s}x{s}": (s, s, s) for s in SQUARES},
          **{"x".join(map(str, shape)): shape for shape in TRAINING_SHAPES}}
