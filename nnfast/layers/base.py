@@ -7,6 +7,7 @@ model allocates the weights it trains in one parameter arena (gradients in a twi
 others (frozen layers, moving statistics) in a state arena, and binds views to the layer. Forward
 and backward write into buffers the layer keeps per batch size, so a training step allocates
 nothing."""
+import math
 import re
 from dataclasses import dataclass
 from typing import Callable
@@ -109,13 +110,15 @@ class Layer:
         shape = self.declared_input_shape
         return shape[0] if shape is not None and len(shape) == 1 else None
 
+    # math.prod, not np.prod: these are read a few hundred times per fit call (planning the native
+    # step), and np.prod of a short tuple costs about 3 us
     @property
     def input_dim(self):
-        return None if self.input_shape is None else int(np.prod(self.input_shape))
+        return None if self.input_shape is None else int(math.prod(self.input_shape))
 
     @property
     def output_dim(self):
-        return None if self.output_shape is None else int(np.prod(self.output_shape))
+        return None if self.output_shape is None else int(math.prod(self.output_shape))
 
     def compute_output_shape(self, input_shape):
         """The per-sample output shape for a per-sample input shape (identity here)."""
