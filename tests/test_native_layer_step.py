@@ -301,6 +301,38 @@ def test_steps_in_a_row_on_two_threads_share_one_team(monkeypatch):
         np.testing.assert_array_equal(u, v)
 
 
+@pytest.mark.skipif(not nf.config()["openmp"] or nf.config()["max_threads"] < 2,
+                    reason="needs OpenMP and a second thread")
+@pytest.mark.parametrize("targets", ["labels", "rows"])
+def test_the_next_batch_is_gathered_while_a_step_waits(targets):
+    """On 2 threads the team's second thread gathers the next batch's rows while it waits on a
+    step's serial parts (the output layer, the loss), into the other of two buffers that steps
+    alternate between: the same samples in the same places, so the bits are one thread's, sample
+    weights and both kinds of targets included."""
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((40 * 64, 300)).astype("float32")
+    labels = (x[:, :3].sum(axis=1) > 0).astype(np.int64) + (x[:, 3] > 1)
+    y = labels if targets == "labels" else np.eye(3, dtype="float32")[labels]
+    w = rng.uniform(0.5, 2.0, len(x)).astype("float32")
+    loss = "sparse_categorical_crossentropy" if targets == "labels" else "categorical_crossentropy"
+    runs = []
+    for threads in (2, 1):
+        m = Sequential([InputLayer(shape=(300,)), Dense(512, activation="relu"), Dense(3, activation="softmax")],
+                       seed=4, dtype="float32")
+        m.compile(optimizer="adam", loss=loss, metrics=["accuracy"])
+        with num_threads(threads):
+            teams, units = _core.teams_led(), _core.idle_units_run()
+            history = m.fit(x, y, batch_size=64, epochs=2, sample_weight=w, verbose=0).history
+            runs.append((_core.teams_led() - teams, _core.idle_units_run() - units, history, m.get_weights()))
+    (teams, units, history, weights), one = runs
+    assert one[0] == 0 and one[1] == 0
+    if teams:  # some steps ran on 2 threads (a busy host can make the thread choice keep one)
+        assert 0 < units <= 2 * len(x)
+    assert history == one[2]
+    for u, v in zip(weights, one[3]):
+        np.testing.assert_array_equal(u, v)
+
+
 def test_a_saved_model_continues_the_dropout_stream(tmp_path):
     x, y = data(64, 1, False)
     whole = build("dropout", "binary_crossentropy", "float64", True)

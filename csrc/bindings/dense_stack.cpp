@@ -250,19 +250,21 @@ class TypedStep : public Step {
         const LearningRateSchedule schedule = schedule_value(learning_rate, &pieces);
         OptimStep s = s_.step_template;
         s.step = step_value(step);
-        batch_x_.resize(size_t(p.batch * input_dim_));
-        batch_labels_.resize(size_t(p.batch));
-        batch_rows_.resize(size_t(p.batch * outputs_));
-        batch_weights_.resize(size_t(p.batch));
+        batch_x_.resize(size_t(2 * p.batch * input_dim_));  // two batches: steps alternate between them
+        batch_labels_.resize(size_t(2 * p.batch));
+        batch_rows_.resize(size_t(2 * p.batch * outputs_));
+        batch_weights_.resize(size_t(2 * p.batch));
         const BatchBuffers<T> buf{batch_x_.data(), batch_labels_.data(), batch_rows_.data(), batch_weights_.data()};
+        const BatchBuffers<T> spare{batch_x_.data() + p.batch * input_dim_, batch_labels_.data() + p.batch,
+                                    batch_rows_.data() + p.batch * outputs_, batch_weights_.data() + p.batch};
         const KernelTable& kt = active_kernels();
         double* out = static_cast<double*>(losses.mutable_data());
         int64_t ran = 0;
         {
             GilRelease nogil(count * work_);
             threads_.follow(num_threads());
-            ran = run_dense_stack_steps<T>(kt, p, data, buf, first, count, s, schedule, out, correct, accuracy,
-                                           threads_, team_);
+            ran = run_dense_stack_steps<T>(kt, p, data, buf, spare, first, count, s, schedule, out, correct,
+                                           accuracy, threads_, team_);
             last_threads = threads_.chosen();
             probe_steps = threads_.probe_reps();
         }

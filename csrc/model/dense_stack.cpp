@@ -1,5 +1,6 @@
 #include "model/dense_stack.h"
 
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstring>
@@ -253,7 +254,16 @@ inline void prefetch_range(const void* p, int64_t bytes) {
 #endif
 }
 
-// buf = the rows `rows` of the data set. A row costs what it copies and its fetch: a small batch
+// Row i of buf = sample rows[i] of the data set: its features, its target and its weight.
+template <class T>
+void copy_row(const BatchBuffers<T>& buf, const TrainingSet<T>& d, const int64_t* rows, int64_t i) {
+    std::memcpy(buf.x + i * d.in, d.x + rows[i] * d.in, sizeof(T) * d.in);
+    if (d.weights) buf.weights[i] = d.weights[rows[i]];
+    if (d.labels) buf.labels[i] = d.labels[rows[i]];
+    else std::memcpy(buf.target_rows + i * d.outputs, d.target_rows + rows[i] * d.outputs, sizeof(T) * d.outputs);
+}
+
+// Rows [begin, batch) of buf = those of the samples `rows`. A row costs what it copies and its fetch: a small batch
 // of short rows is copied by one thread, since a parallel part costs more than the copy saves.
 // Each thread's copy of a row first hints the lines of the row kRowsAhead places on, so that a
 // row's misses overlap the copies before it (session 28, in-process alternated epochs on the Zen
@@ -265,19 +275,42 @@ inline void prefetch_range(const void* p, int64_t bytes) {
 // slower on the MLP at batch 128: a burst of 6272 line hints holds the core while they wait for
 // line-fill buffers.
 template <class T>
-void gather_batch(const BatchBuffers<T>& buf, const TrainingSet<T>& d, const int64_t* rows, int64_t batch) {
+void gather_batch(const BatchBuffers<T>& buf, const TrainingSet<T>& d, const int64_t* rows, int64_t begin,
+                  int64_t batch) {
     const int64_t lines = (int64_t(sizeof(T)) * d.in + 63) / 64;
     const int64_t row_cost = d.in + d.outputs + 1 + kRowFetchCost + lines * kLineFetchCost;
-    parallel_for(batch, 1, row_cost, [&](int64_t i0, int64_t i1) {
-        for (int64_t i = i0; i < i1; ++i) {
-            if (i + kRowsAhead < i1) prefetch_range(d.x + rows[i + kRowsAhead] * d.in, int64_t(sizeof(T)) * d.in);
-            std::memcpy(buf.x + i * d.in, d.x + rows[i] * d.in, sizeof(T) * d.in);
-            if (d.weights) buf.weights[i] = d.weights[rows[i]];
-            if (d.labels) buf.labels[i] = d.labels[rows[i]];
-            else std::memcpy(buf.target_rows + i * d.outputs, d.target_rows + rows[i] * d.outputs, sizeof(T) * d.outputs);
+    parallel_for(batch - begin, 1, row_cost, [&](int64_t i0, int64_t i1) {
+        for (int64_t i = begin + i0; i < begin + i1; ++i) {
+            if (i + kRowsAhead < begin + i1) prefetch_range(d.x + rows[i + kRowsAhead] * d.in, int64_t(sizeof(T)) * d.in);
+            copy_row(buf, d, rows, i);
         }
     });
 }
+
+// The next step's batch, gathered a row at a time by the team's other threads while they wait on
+// the step's serial parts (the small layers, the loss: set_team_idle_task), into the other of two
+// buffers; the step then gathers only the rows they did not reach. The same rows in the same
+// places: only the time changes.
+template <class T>
+struct AheadGather {
+    const TrainingSet<T>* data = nullptr;
+    const BatchBuffers<T>* buf = nullptr;  // the next step's buffers
+    const int64_t* rows = nullptr;         // its samples
+    int64_t batch = 0;
+    int64_t step = -1;                     // the step they are for, or -1
+    std::atomic<int64_t> claimed{0};       // rows taken up, each finished once the task is cleared
+
+    // One row (the idle task's unit); false once none is left.
+    static bool unit(void* self) {
+        auto& g = *static_cast<AheadGather*>(self);
+        const int64_t i = g.claimed.fetch_add(1, std::memory_order_relaxed);
+        if (i >= g.batch) return false;
+        if (i + kRowsAhead < g.batch)
+            prefetch_range(g.data->x + g.rows[i + kRowsAhead] * g.data->in, int64_t(sizeof(T)) * g.data->in);
+        copy_row(*g.buf, *g.data, g.rows, i);
+        return i + 1 < g.batch;
+    }
+};
 
 // The index of the first largest value of row[0 : n] (NumPy's argmax for finite rows).
 template <class T>
@@ -312,18 +345,38 @@ int64_t count_correct(const T* y, const BatchBuffers<T>& buf, bool labels, int64
 
 template <class T>
 int64_t run_dense_stack_steps(const KernelTable& kt, const DenseStackStep<T>& s, const TrainingSet<T>& data,
-                              const BatchBuffers<T>& buf, int64_t first, int64_t count, OptimStep step,
-                              const LearningRateSchedule& schedule, double* losses, int64_t* correct,
+                              const BatchBuffers<T>& buf, const BatchBuffers<T>& spare, int64_t first, int64_t count,
+                              OptimStep step, const LearningRateSchedule& schedule, double* losses, int64_t* correct,
                               AccuracyRule accuracy, ThreadChoice& threads, TeamNeed& team) {
     const int64_t batch = s.batch;
     int64_t i = 0;            // steps run so far
     int64_t stopped_at = -1;  // the count to return once a step stopped the run
-    auto body = [&] {         // step i's gather, step and accuracy count
-        gather_batch(buf, data, data.order + (first + i) * batch, batch);
-        losses[i] = train_step(kt, s, buf.x, data.labels ? buf.labels : nullptr,
-                               data.labels ? nullptr : buf.target_rows, data.weights ? buf.weights : nullptr, step);
+    const BatchBuffers<T> bufs[2] = {buf, spare};  // step i's are bufs[i % 2]
+    AheadGather<T> ahead;
+    ahead.data = &data;
+    ahead.batch = batch;
+    auto body = [&] {  // step i's gather (what the last step's waits did not), step and accuracy count
+        const BatchBuffers<T>& b = bufs[i % 2];
+        const int64_t* rows = data.order + (first + i) * batch;
+        int64_t begin = 0;
+        if (ahead.step == i) {
+            set_team_idle_task(nullptr, nullptr);
+            const int64_t claimed = ahead.claimed.load(std::memory_order_relaxed);
+            begin = claimed < batch ? claimed : batch;
+        }
+        ahead.step = -1;
+        gather_batch(b, data, rows, begin, batch);
+        if (team_job_threads() > 1 && i + 1 < count) {  // the next batch, while the team's threads wait
+            ahead.buf = &bufs[(i + 1) % 2];
+            ahead.rows = rows + batch;
+            ahead.step = i + 1;
+            ahead.claimed.store(0, std::memory_order_relaxed);
+            set_team_idle_task(&AheadGather<T>::unit, &ahead);
+        }
+        losses[i] = train_step(kt, s, b.x, data.labels ? b.labels : nullptr, data.labels ? nullptr : b.target_rows,
+                               data.weights ? b.weights : nullptr, step);
         if (correct && std::isfinite(losses[i]))
-            correct[i] = count_correct(s.layers.back().y, buf, data.labels != nullptr, batch, data.outputs, accuracy);
+            correct[i] = count_correct(s.layers.back().y, b, data.labels != nullptr, batch, data.outputs, accuracy);
     };
     // Step i on the threads `threads` gives it, timed for it; `in_team` runs it (its team, if any, is
     // the caller's or its own). False once the run stops.
@@ -365,11 +418,13 @@ int64_t run_dense_stack_steps(const KernelTable& kt, const DenseStackStep<T>& s,
 }
 
 template int64_t run_dense_stack_steps<float>(const KernelTable&, const DenseStackStep<float>&,
-                                              const TrainingSet<float>&, const BatchBuffers<float>&, int64_t,
+                                              const TrainingSet<float>&, const BatchBuffers<float>&,
+                                              const BatchBuffers<float>&, int64_t,
                                               int64_t, OptimStep, const LearningRateSchedule&, double*, int64_t*,
                                               AccuracyRule, ThreadChoice&, TeamNeed&);
 template int64_t run_dense_stack_steps<double>(const KernelTable&, const DenseStackStep<double>&,
-                                               const TrainingSet<double>&, const BatchBuffers<double>&, int64_t,
+                                               const TrainingSet<double>&, const BatchBuffers<double>&,
+                                               const BatchBuffers<double>&, int64_t,
                                                int64_t, OptimStep, const LearningRateSchedule&, double*,
                                                int64_t*, AccuracyRule, ThreadChoice&, TeamNeed&);
 

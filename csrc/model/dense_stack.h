@@ -105,7 +105,9 @@ struct AccuracyRule {
     double threshold = 0.5;
 };
 
-// Runs `count` steps: step i gathers the samples order[(first + i) * batch ...] into `buf` and
+// Runs `count` steps: step i gathers the samples order[(first + i) * batch ...] into `buf` or
+// `spare` (steps alternate between them, so that a team's waiting threads can gather the next
+// batch while a step runs) and
 // runs the step with step number step.step + i at the learning rate `schedule` gives after
 // step.step - 1 + i steps; its loss goes to losses[i] and, when `correct` is given, the number of
 // samples `accuracy` counts as right to correct[i]. Stops after the first non-finite loss (that step
@@ -116,8 +118,8 @@ struct AccuracyRule {
 // Returns the steps run, a non-finite one included.
 template <class T>
 int64_t run_dense_stack_steps(const KernelTable& kt, const DenseStackStep<T>& s, const TrainingSet<T>& data,
-                              const BatchBuffers<T>& buf, int64_t first, int64_t count, OptimStep step,
-                              const LearningRateSchedule& schedule, double* losses, int64_t* correct,
-                              AccuracyRule accuracy, ThreadChoice& threads, TeamNeed& team);
+                              const BatchBuffers<T>& buf, const BatchBuffers<T>& spare, int64_t first,
+                              int64_t count, OptimStep step, const LearningRateSchedule& schedule, double* losses,
+                              int64_t* correct, AccuracyRule accuracy, ThreadChoice& threads, TeamNeed& team);
 
 }  // namespace nnfast
