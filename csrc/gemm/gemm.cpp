@@ -423,13 +423,15 @@ NNFAST_ALWAYS_INLINE T multiply_add(T acc, T x, T y) {
 #endif
 }
 
-// C (m, n), n <= kNarrowColumns, of a row-major A, then the epilogue. Each element is the tiles'
+// C (m, n), n <= kNarrowColumns, of a row-major A (element (i, j) at c[i*c_rs + j*c_cs]), then
+// the epilogue (which needs c_cs == 1: the caller transposes C only without bias and activation).
+// Each element is the tiles'
 // own chain - from zero, one multiply-add per k in increasing k - so the bits are the tiles';
 // row groups are split over threads. Its scalar multiply-adds each cost a work unit of
 // threads_for, as an element-wise operation: 16 to 32 times the tiles' cost per multiply-add.
 template <class T>
-void narrow_product(T* c, int64_t c_rs, const T* a, int64_t a_rs, const T* b, int64_t b_rs, int64_t b_cs,
-                    const T* bias, int64_t m, int64_t n, int64_t k, Activation act) {
+void narrow_product(T* c, int64_t c_rs, int64_t c_cs, const T* a, int64_t a_rs, const T* b, int64_t b_rs,
+                    int64_t b_cs, const T* bias, int64_t m, int64_t n, int64_t k, Activation act) {
     const int64_t groups = ceil_div(m, kNarrowRows);
     parallel_for(groups, 1, kNarrowRows * n * k, [&](int64_t g0, int64_t g1) {
         for (int64_t g = g0; g < g1; ++g) {
@@ -449,9 +451,9 @@ void narrow_product(T* c, int64_t c_rs, const T* a, int64_t a_rs, const T* b, in
                         for (int r = 0; r < rows; ++r) acc[r] = multiply_add(acc[r], a[(i0 + r) * a_rs + p], bp);
                     }
                 }
-                for (int r = 0; r < rows; ++r) c[(i0 + r) * c_rs + j] = acc[r];
+                for (int r = 0; r < rows; ++r) c[(i0 + r) * c_rs + j * c_cs] = acc[r];
             }
-            epilogue(c + i0 * c_rs, c_rs, rows, int(n), bias, act);
+            if (bias || act != Activation::linear) epilogue(c + i0 * c_rs, c_rs, rows, int(n), bias, act);
         }
     });
 }
@@ -462,8 +464,8 @@ void narrow_product(T* c, int64_t c_rs, const T* a, int64_t a_rs, const T* b, in
 // runs its row's chain. The out-of-order core overlaps a block's chains with the next block's
 // shuffles: two blocks' chains interleaved by hand measured slower.
 template <class T, int N>
-void narrow_rows_block(T* c, int64_t c_rs, const T* a, int64_t a_rs, const T* b, int64_t b_rs, int64_t b_cs,
-                       int64_t k) {
+void narrow_rows_block(T* c, int64_t c_rs, int64_t c_cs, const T* a, int64_t a_rs, const T* b, int64_t b_rs,
+                       int64_t b_cs, int64_t k) {
     using V = typename Vec<T>::type;
     using U = typename Vec<T>::unaligned;
     constexpr int L = Blocking<T>::kLanes;
@@ -485,7 +487,7 @@ void narrow_rows_block(T* c, int64_t c_rs, const T* a, int64_t a_rs, const T* b,
         for (int j = 0; j < N; ++j) acc[j] += col * b[p * b_rs + j * b_cs];
     }
     for (int j = 0; j < N; ++j)
-        for (int r = 0; r < L; ++r) c[r * c_rs + j] = acc[j][r];
+        for (int r = 0; r < L; ++r) c[r * c_rs + j * c_cs] = acc[j][r];
 }
 
 // C (m, n), n <= kNarrowColumns, of a row-major A, then the epilogue: kLanes rows of C at a time
@@ -493,25 +495,25 @@ void narrow_rows_block(T* c, int64_t c_rs, const T* a, int64_t a_rs, const T* b,
 // increasing k, written as the micro-kernel writes it - so the bits are the tiles'. The tiles
 // would first pack A^T through memory (256 x 256 by 256 x 1: 7.1 us -> 4.9 us; 4096 x 784 by
 // 784 x 1, past L2, where narrow_product's scalar chains ran: 505 -> 227 us; Zen 5, 1 thread).
-// Rows past the last whole block take narrow_product's chains.
+// Rows past the last whole block take narrow_product's chains. C as narrow_product takes it.
 template <class T>
-void narrow_rows_product(T* c, int64_t c_rs, const T* a, int64_t a_rs, const T* b, int64_t b_rs, int64_t b_cs,
-                         const T* bias, int64_t m, int64_t n, int64_t k, Activation act) {
+void narrow_rows_product(T* c, int64_t c_rs, int64_t c_cs, const T* a, int64_t a_rs, const T* b, int64_t b_rs,
+                         int64_t b_cs, const T* bias, int64_t m, int64_t n, int64_t k, Activation act) {
     constexpr int L = Blocking<T>::kLanes;
     const int64_t blocks = m / L;
     parallel_for(blocks, 1, L * n * k, [&](int64_t i0, int64_t i1) {
         for (int64_t i = i0; i < i1; ++i) {
             T* ci = c + i * L * c_rs;
             const T* ai = a + i * L * a_rs;
-            if (n == 1) narrow_rows_block<T, 1>(ci, c_rs, ai, a_rs, b, b_rs, b_cs, k);
-            else if (n == 2) narrow_rows_block<T, 2>(ci, c_rs, ai, a_rs, b, b_rs, b_cs, k);
-            else narrow_rows_block<T, 3>(ci, c_rs, ai, a_rs, b, b_rs, b_cs, k);
+            if (n == 1) narrow_rows_block<T, 1>(ci, c_rs, c_cs, ai, a_rs, b, b_rs, b_cs, k);
+            else if (n == 2) narrow_rows_block<T, 2>(ci, c_rs, c_cs, ai, a_rs, b, b_rs, b_cs, k);
+            else narrow_rows_block<T, 3>(ci, c_rs, c_cs, ai, a_rs, b, b_rs, b_cs, k);
         }
     });
-    if (blocks > 0) epilogue(c, c_rs, int(blocks * L), int(n), bias, act);
+    if (blocks > 0 && (bias || act != Activation::linear)) epilogue(c, c_rs, int(blocks * L), int(n), bias, act);
     if (blocks * L < m)
-        narrow_product<T>(c + blocks * L * c_rs, c_rs, a + blocks * L * a_rs, a_rs, b, b_rs, b_cs, bias, m - blocks * L,
-                          n, k, act);
+        narrow_product<T>(c + blocks * L * c_rs, c_rs, c_cs, a + blocks * L * a_rs, a_rs, b, b_rs, b_cs, bias,
+                          m - blocks * L, n, k, act);
 }
 #endif
 
@@ -610,6 +612,7 @@ template <class T>
 void gemm(T* c, int64_t c_rs, int64_t c_cs, const T* a, int64_t a_rs, int64_t a_cs, const T* b, int64_t b_rs,
           int64_t b_cs, const T* bias, int64_t m, int64_t n, int64_t k, Activation act) {
     constexpr int NR = Blocking<T>::NR;
+    const bool plain = !bias && act == Activation::linear;  // nothing to finish: C may be stored transposed
     if (m == 0 || n == 0) return;
     if (k == 0) {  // an empty sum: act(bias) or act(0)
         for (int64_t i = 0; i < m; ++i)
@@ -619,13 +622,13 @@ void gemm(T* c, int64_t c_rs, int64_t c_cs, const T* a, int64_t a_rs, int64_t a_
     // A product narrower than a panel with a transposed A (dw = x^T dz of a narrow layer): C^T =
     // B^T A^T has full panels, reads A^T's rows in place and packs only the small B^T. Each
     // element's sum runs in the same order, so the bits are the same.
-    if (n < NR && m >= 2 * NR && a_rs == 1 && a_cs != 1 && !bias && act == Activation::linear)
+    if (n < NR && m >= 2 * NR && a_rs == 1 && a_cs != 1 && plain)
         return gemm<T>(c, c_cs, c_rs, b, b_cs, b_rs, a, a_cs, a_rs, nullptr, n, m, k, act);
 #ifdef NNFAST_TRANSPOSE_VECTORS
     // One to three columns of a row-major A (the output layer of a binary classifier or regressor,
     // x w): whole vectors down kLanes rows at a time, A transposed in registers block by block.
-    if (n <= kNarrowColumns && a_cs == 1 && c_cs == 1 && m >= Blocking<T>::kLanes && k > kShortK)
-        return narrow_rows_product<T>(c, c_rs, a, a_rs, b, b_rs, b_cs, bias, m, n, k, act);
+    if (n <= kNarrowColumns && a_cs == 1 && (c_cs == 1 || plain) && m >= Blocking<T>::kLanes && k > kShortK)
+        return narrow_rows_product<T>(c, c_rs, c_cs, a, a_rs, b, b_rs, b_cs, bias, m, n, k, act);
 #else
     // Without vector shuffles (older compilers): if A fills panels and fits L2, C^T = B^T A^T,
     // whose packing transposes A in 4 x 4 register blocks, runs whole vectors along A's rows,
@@ -638,12 +641,16 @@ void gemm(T* c, int64_t c_rs, int64_t c_cs, const T* a, int64_t a_rs, int64_t a_
         return;
     }
 #endif
-    if (n <= kNarrowColumns && a_cs == 1 && c_cs == 1)
-        return narrow_product<T>(c, c_rs, a, a_rs, b, b_rs, b_cs, bias, m, n, k, act);
+    if (n <= kNarrowColumns && a_cs == 1 && (c_cs == 1 || plain))
+        return narrow_product<T>(c, c_rs, c_cs, a, a_rs, b, b_rs, b_cs, bias, m, n, k, act);
     if (k <= kShortK && b_cs == 1 && c_cs == 1)
         return short_k_product<T>(c, c_rs, a, a_rs, a_cs, b, b_rs, bias, m, n, k, act);
     if (m <= kShortM && b_cs == 1 && c_cs == 1)
         return short_m_product<T>(c, c_rs, a, a_rs, a_cs, b, b_rs, bias, m, n, k, act);
+    // The same few rows of C with a transposed B (dx = dz w^T of one sample): C^T = B^T A^T is a
+    // narrow product of the row-major B^T. Each element's sum runs in the same order: the same bits.
+    if (m <= kShortM && b_rs == 1 && b_cs != 1 && n >= Blocking<T>::kLanes && plain)
+        return gemm<T>(c, c_cs, c_rs, b, b_cs, b_rs, a, a_cs, a_rs, nullptr, n, m, k, act);
     const GemmPlan<T> p = plan_gemm<T>(c, c_rs, c_cs, a, a_rs, a_cs, b, b_rs, b_cs, bias, m, n, k, act);
     if (p.nt > 1) {  // on p.nt threads (or fewer, if the runtime gives fewer)
         if (p.owned_panels && ceil_div(n, NR) % p.nt == 0)

@@ -280,8 +280,9 @@ void gather_batch(const BatchBuffers<T>& buf, const TrainingSet<T>& d, const int
     const int64_t lines = (int64_t(sizeof(T)) * d.in + 63) / 64;
     const int64_t row_cost = d.in + d.outputs + 1 + kRowFetchCost + lines * kLineFetchCost;
     parallel_for(batch - begin, 1, row_cost, [&](int64_t i0, int64_t i1) {
-        for (int64_t i = begin + i0; i < begin + i1; ++i) {
-            if (i + kRowsAhead < begin + i1) prefetch_range(d.x + rows[i + kRowsAhead] * d.in, int64_t(sizeof(T)) * d.in);
+        const int64_t end = begin + i1;
+        for (int64_t i = begin + i0; i < end; ++i) {
+            if (i + kRowsAhead < end) prefetch_range(d.x + rows[i + kRowsAhead] * d.in, int64_t(sizeof(T)) * d.in);
             copy_row(buf, d, rows, i);
         }
     });
