@@ -97,8 +97,9 @@ PYBIND11_MODULE(_core, m) {
     m.def("set_num_threads", &set_threads, py::arg("n"));
     m.def("get_num_threads", &num_threads);
     m.def("idle_units_run", &idle_units_run,
-          "Units of work a team's threads took up while waiting for the next part (parallel/team.h): "
-          "rows of the next batch gathered during a training step's serial parts.");
+          "Calls of an idle task a team's threads made while waiting for the next part "
+          "(parallel/team.h): in training, each gathers a row of the next batch during a step's "
+          "serial parts, or finds none left.");
     m.def("teams_led", &teams_led, "Teams of threads led so far: by native training steps and the hand-off probe (parallel/team.h).");
     m.def("sparse_products_run", &sparse_products_run,
           "Dense products so far that skipped the zeros of a mostly-zero input (gemm/sparse_a.h).");

@@ -30,9 +30,9 @@ void run_team_job(TeamJob job, void* context, int threads) noexcept;
 // Work for the team's other threads while they wait for the next job: once a thread has waited
 // about a microsecond (a step's serial part, not the gap between two parallel parts), it calls
 // task(context), one unit of work per call, until the call returns false or a job arrives; a job
-// so waits at most one unit. The leader sets it (one at a time) and clears it with nullptr, which
-// returns once no thread is inside it: what the calls wrote is then the leader's to read. Nothing
-// happens without a team, or while the leader runs a job.
+// so waits at most one unit. The leader sets it outside its jobs, one task at a time, and clears
+// it with nullptr, which returns once no thread is inside it: what the calls wrote is then the
+// leader's to read. Without a team of two or more threads nothing happens.
 void set_team_idle_task(bool (*task)(void* context), void* context);
 
 // Whether the calling thread is running a job (of more than one thread); then team_job_barrier
@@ -53,8 +53,8 @@ void with_team(int threads, Work& work) {
     run_with_team(threads, [](void* w) { (*static_cast<Work*>(w))(); }, &work);
 }
 
-// Units of idle tasks run so far in this process (set_team_idle_task): tests read it to see that
-// the team's threads took some up.
+// Calls of idle tasks so far in this process (set_team_idle_task), a unit of work each or none
+// left: tests read it to see that the team's threads took some up.
 int64_t idle_units_run();
 
 // Teams formed so far in this process (run_with_team with a second thread: native training steps,
