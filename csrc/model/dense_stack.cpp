@@ -352,23 +352,27 @@ int64_t run_dense_stack_steps(const KernelTable& kt, const DenseStackStep<T>& s,
     const int64_t batch = s.batch;
     int64_t i = 0;            // steps run so far
     int64_t stopped_at = -1;  // the count to return once a step stopped the run
-    const BatchBuffers<T> bufs[2] = {buf, spare};  // step i's are bufs[i % 2]
+    // A step uses buf, or the buffers its rows were gathered ahead into; the gather ahead for the
+    // next step takes the other ones.
+    const BatchBuffers<T> bufs[2] = {buf, spare};
     AheadGather<T> ahead;
     ahead.data = &data;
     ahead.batch = batch;
     auto body = [&] {  // step i's gather (what the last step's waits did not), step and accuracy count
-        const BatchBuffers<T>& b = bufs[i % 2];
+        const BatchBuffers<T>* mine = &bufs[0];
         const int64_t* rows = data.order + (first + i) * batch;
         int64_t begin = 0;
         if (ahead.step == i) {
             set_team_idle_task(nullptr, nullptr);
             const int64_t claimed = ahead.claimed.load(std::memory_order_relaxed);
             begin = claimed < batch ? claimed : batch;
+            mine = ahead.buf;
         }
         ahead.step = -1;
+        const BatchBuffers<T>& b = *mine;
         gather_batch(b, data, rows, begin, batch);
         if (team_job_threads() > 1 && i + 1 < count) {  // the next batch, while the team's threads wait
-            ahead.buf = &bufs[(i + 1) % 2];
+            ahead.buf = mine == &bufs[0] ? &bufs[1] : &bufs[0];
             ahead.rows = rows + batch;
             ahead.step = i + 1;
             ahead.claimed.store(0, std::memory_order_relaxed);

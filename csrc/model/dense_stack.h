@@ -105,9 +105,8 @@ struct AccuracyRule {
     double threshold = 0.5;
 };
 
-// Runs `count` steps: step i gathers the samples order[(first + i) * batch ...] into `buf` or
-// `spare` (steps alternate between them, so that a team's waiting threads can gather the next
-// batch while a step runs) and
+// Runs `count` steps: step i gathers the samples order[(first + i) * batch ...] into `buf`, or
+// into `spare` while a team's waiting threads gather the next batch into the other, and
 // runs the step with step number step.step + i at the learning rate `schedule` gives after
 // step.step - 1 + i steps; its loss goes to losses[i] and, when `correct` is given, the number of
 // samples `accuracy` counts as right to correct[i]. Stops after the first non-finite loss (that step
