@@ -110,7 +110,10 @@ LARGER = [(300, 513, 301), (1024, 784, 256), (129, 2048, 67), (1, 4099, 1), (204
           (384, 384, 384), (200, 700, 600), (48, 600, 300),
           # a small batch through a narrow layer (A and B read in place, panels owned per thread):
           # whole panels, a partial last one, an odd panel count, short last row panels
-          (32, 1000, 128), (64, 1000, 120), (62, 900, 100), (31, 1500, 96), (44, 1200, 60), (40, 1200, 56)]
+          (32, 1000, 128), (64, 1000, 120), (62, 900, 100), (31, 1500, 96), (44, 1200, 60), (40, 1200, 56),
+          # one to three rows of C (sums in registers along n; C^T for a transposed B) and one to
+          # three columns of a row-major A (blocks transposed in registers), past L2 too
+          (1, 784, 128), (2, 300, 131), (3, 70, 257), (256, 256, 1), (47, 40, 3), (4096, 784, 1)]
 
 
 @pytest.mark.parametrize("product", tuple(PRODUCTS))

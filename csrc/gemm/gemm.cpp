@@ -425,9 +425,8 @@ NNFAST_ALWAYS_INLINE T multiply_add(T acc, T x, T y) {
 
 // C (m, n), n <= kNarrowColumns, of a row-major A (element (i, j) at c[i*c_rs + j*c_cs]), then
 // the epilogue (which needs c_cs == 1: the caller transposes C only without bias and activation).
-// Each element is the tiles'
-// own chain - from zero, one multiply-add per k in increasing k - so the bits are the tiles';
-// row groups are split over threads. Its scalar multiply-adds each cost a work unit of
+// Each element is the tiles' own chain - from zero, one multiply-add per k in increasing k - so
+// the bits are the tiles'; row groups are split over threads. Its scalar multiply-adds each cost a work unit of
 // threads_for, as an element-wise operation: 16 to 32 times the tiles' cost per multiply-add.
 template <class T>
 void narrow_product(T* c, int64_t c_rs, int64_t c_cs, const T* a, int64_t a_rs, const T* b, int64_t b_rs,
@@ -453,7 +452,8 @@ void narrow_product(T* c, int64_t c_rs, int64_t c_cs, const T* a, int64_t a_rs, 
                 }
                 for (int r = 0; r < rows; ++r) c[(i0 + r) * c_rs + j * c_cs] = acc[r];
             }
-            if (bias || act != Activation::linear) epilogue(c + i0 * c_rs, c_rs, rows, int(n), bias, act);
+            if (bias || act != Activation::linear)  // else C may be stored transposed: nothing to finish
+                epilogue(c + i0 * c_rs, c_rs, rows, int(n), bias, act);
         }
     });
 }

@@ -263,8 +263,18 @@ void copy_row(const BatchBuffers<T>& buf, const TrainingSet<T>& d, const int64_t
     else std::memcpy(buf.target_rows + i * d.outputs, d.target_rows + rows[i] * d.outputs, sizeof(T) * d.outputs);
 }
 
-// Rows [begin, batch) of buf = those of the samples `rows`. A row costs what it copies and its fetch: a small batch
-// of short rows is copied by one thread, since a parallel part costs more than the copy saves.
+// copy_row of row i of a gather that runs up to row end, after hinting the lines of the row
+// kRowsAhead places on (see gather_batch).
+template <class T>
+void copy_row_ahead(const BatchBuffers<T>& buf, const TrainingSet<T>& d, const int64_t* rows, int64_t i,
+                    int64_t end) {
+    if (i + kRowsAhead < end) prefetch_range(d.x + rows[i + kRowsAhead] * d.in, int64_t(sizeof(T)) * d.in);
+    copy_row(buf, d, rows, i);
+}
+
+// Rows [begin, batch) of buf = those of the samples `rows`. A row costs what it copies and its
+// fetch: a small batch of short rows is copied by one thread, since a parallel part costs more
+// than the copy saves.
 // Each thread's copy of a row first hints the lines of the row kRowsAhead places on, so that a
 // row's misses overlap the copies before it (session 28, in-process alternated epochs on the Zen
 // 5: the 784-128-10 MLP 0.97x the time at batch 128 and 0.98x at batch 32 on one thread, 0.92x
@@ -280,17 +290,13 @@ void gather_batch(const BatchBuffers<T>& buf, const TrainingSet<T>& d, const int
     const int64_t lines = (int64_t(sizeof(T)) * d.in + 63) / 64;
     const int64_t row_cost = d.in + d.outputs + 1 + kRowFetchCost + lines * kLineFetchCost;
     parallel_for(batch - begin, 1, row_cost, [&](int64_t i0, int64_t i1) {
-        const int64_t end = begin + i1;
-        for (int64_t i = begin + i0; i < end; ++i) {
-            if (i + kRowsAhead < end) prefetch_range(d.x + rows[i + kRowsAhead] * d.in, int64_t(sizeof(T)) * d.in);
-            copy_row(buf, d, rows, i);
-        }
+        for (int64_t i = begin + i0; i < begin + i1; ++i) copy_row_ahead(buf, d, rows, i, begin + i1);
     });
 }
 
 // The next step's batch, gathered a row at a time by the team's other threads while they wait on
-// the step's serial parts (the small layers, the loss: set_team_idle_task), into the other of two
-// buffers; the step then gathers only the rows they did not reach. The same rows in the same
+// the step's serial parts (the small layers, the loss: set_team_idle_task), into the batch buffers
+// the step does not use; that step then gathers only the rows they did not reach. The same rows in the same
 // places: only the time changes.
 template <class T>
 struct AheadGather {
@@ -306,9 +312,7 @@ struct AheadGather {
         auto& g = *static_cast<AheadGather*>(self);
         const int64_t i = g.claimed.fetch_add(1, std::memory_order_relaxed);
         if (i >= g.batch) return false;
-        if (i + kRowsAhead < g.batch)
-            prefetch_range(g.data->x + g.rows[i + kRowsAhead] * g.data->in, int64_t(sizeof(T)) * g.data->in);
-        copy_row(*g.buf, *g.data, g.rows, i);
+        copy_row_ahead(*g.buf, *g.data, g.rows, i, g.batch);
         return i + 1 < g.batch;
     }
 };
