@@ -62,7 +62,7 @@ double sampled_density(const float* s, int64_t rows, int64_t cols, int64_t ld) {
 // The nonzero terms of each row of A: row i's t-th, term[i*stride + t] for t < count[i], holds the
 // term's value in its low 32 bits and the element offset of its row in a panel of B in the high 32:
 // one load per term (the loop's limit is loads: two of B's row per term besides). stride =
-// k + kLanes leaves room for whole-vector stores.
+// k + kLanes leaves room for whole-vector stores and for group_block's load one step ahead.
 struct TermLists {
     uint64_t* term;
     int64_t* count;
@@ -97,23 +97,30 @@ int64_t pad_group(const TermLists& l, const int64_t* row, int rows) {
 template <int R>
 void group_block(float* c, int64_t ldc, const TermLists& l, const int64_t* row, int64_t steps, const float* panel,
                  int64_t j0, int64_t cols, const float* bias, Activation act) {
+    constexpr int P = S::kTermsPerLoad;
     const uint64_t* term[R];
+    typename S::Entries next[R];  // each row's next P entries, loaded a step ahead
     V acc[R][kVectors];
 #pragma GCC unroll 8
     for (int r = 0; r < R; ++r) {
         term[r] = l.term + row[r] * l.stride;
+        next[r] = S::load_entries(term[r]);
 #pragma GCC unroll 4
         for (int v = 0; v < kVectors; ++v) acc[r][v] = S::zero();
     }
-    // kTermsPerLoad terms of each row at a time (their entries in one load), then the rest one by one
-    constexpr int P = S::kTermsPerLoad;
+    // kTermsPerLoad terms of each row at a time (their entries in one load), then the rest one by
+    // one. The entries of step t + P are loaded during step t, so that a term's B row address does
+    // not wait on its entry's load: 0.92x the loop's time (256^3, 35% nonzeros, Zen 5). The load
+    // past a row's last step reads the list's spare room (stride - k >= P entries), never used.
     int64_t t = 0;
     for (; t + P <= steps; t += P) {
 #pragma GCC unroll 8
         for (int r = 0; r < R; ++r) {
             const float* b_row[P];
             V value[P];
-            S::load_terms(term[r] + t, panel, b_row, value);
+            const typename S::Entries entries = next[r];
+            next[r] = S::load_entries(term[r] + t + P);
+            S::take_terms(entries, panel, b_row, value);
 #pragma GCC unroll 4
             for (int u = 0; u < P; ++u)
 #pragma GCC unroll 4
