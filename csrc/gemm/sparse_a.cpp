@@ -62,7 +62,7 @@ double sampled_density(const float* s, int64_t rows, int64_t cols, int64_t ld) {
 // The nonzero terms of each row of A: row i's t-th, term[i*stride + t] for t < count[i], holds the
 // term's value in its low 32 bits and the element offset of its row in a panel of B in the high 32:
 // one load per term (the loop's limit is loads: two of B's row per term besides). stride =
-// k + kLanes leaves room for whole-vector stores and for group_block's load one step ahead.
+// k + kLanes leaves room for whole-vector stores and for pad_group's zeros past the last step.
 struct TermLists {
     uint64_t* term;
     int64_t* count;
@@ -83,12 +83,13 @@ void compress_row(const TermLists& l, int64_t i, const float* row, int64_t k) {
 }
 
 // Pads the lists of the `rows` rows row[0 .. rows) with terms 0 * B's row 0 to the longest of them,
-// so that they run in step: such a term adds +-0, as a skipped one would. Returns that length.
+// so that they run in step: such a term adds +-0, as a skipped one would. Returns that length. The
+// kTermsPerLoad entries after it are zeroed too: group_block loads them a step ahead, unused.
 int64_t pad_group(const TermLists& l, const int64_t* row, int rows) {
     int64_t steps = 0;
     for (int r = 0; r < rows; ++r) steps = l.count[row[r]] > steps ? l.count[row[r]] : steps;
     for (int r = 0; r < rows; ++r)
-        for (int64_t t = l.count[row[r]]; t < steps; ++t) l.term[row[r] * l.stride + t] = 0;
+        for (int64_t t = l.count[row[r]]; t < steps + S::kTermsPerLoad; ++t) l.term[row[r] * l.stride + t] = 0;
     return steps;
 }
 
@@ -111,7 +112,7 @@ void group_block(float* c, int64_t ldc, const TermLists& l, const int64_t* row, 
     // kTermsPerLoad terms of each row at a time (their entries in one load), then the rest one by
     // one. The entries of step t + P are loaded during step t, so that a term's B row address does
     // not wait on its entry's load: 0.92x the loop's time (256^3, 35% nonzeros, Zen 5). The load
-    // past a row's last step reads the list's spare room (stride - k >= P entries), never used.
+    // past a row's last step reads the zeros pad_group left in the list's spare room.
     int64_t t = 0;
     for (; t + P <= steps; t += P) {
 #pragma GCC unroll 8
