@@ -613,6 +613,11 @@ void gemm(T* c, int64_t c_rs, int64_t c_cs, const T* a, int64_t a_rs, int64_t a_
           int64_t b_cs, const T* bias, int64_t m, int64_t n, int64_t k, Activation act) {
     constexpr int NR = Blocking<T>::NR;
     const bool plain = !bias && act == Activation::linear;  // nothing to finish: C may be stored transposed
+    // C^T (n, m) = B^T A^T, stored through C's strides swapped, with nothing to finish. Each
+    // element's sum runs over the same terms in the same order as C's: the same bits.
+    const auto as_transpose = [&] {
+        gemm<T>(c, c_cs, c_rs, b, b_cs, b_rs, a, a_cs, a_rs, nullptr, n, m, k, Activation::linear);
+    };
     if (m == 0 || n == 0) return;
     if (k == 0) {  // an empty sum: act(bias) or act(0)
         for (int64_t i = 0; i < m; ++i)
@@ -620,10 +625,8 @@ void gemm(T* c, int64_t c_rs, int64_t c_cs, const T* a, int64_t a_rs, int64_t a_
         return;
     }
     // A product narrower than a panel with a transposed A (dw = x^T dz of a narrow layer): C^T =
-    // B^T A^T has full panels, reads A^T's rows in place and packs only the small B^T. Each
-    // element's sum runs in the same order, so the bits are the same.
-    if (n < NR && m >= 2 * NR && a_rs == 1 && a_cs != 1 && plain)
-        return gemm<T>(c, c_cs, c_rs, b, b_cs, b_rs, a, a_cs, a_rs, nullptr, n, m, k, act);
+    // B^T A^T has full panels, reads A^T's rows in place and packs only the small B^T.
+    if (n < NR && m >= 2 * NR && a_rs == 1 && a_cs != 1 && plain) return as_transpose();
 #ifdef NNFAST_TRANSPOSE_VECTORS
     // One to three columns of a row-major A (the output layer of a binary classifier or regressor,
     // x w): whole vectors down kLanes rows at a time, A transposed in registers block by block.
@@ -633,10 +636,10 @@ void gemm(T* c, int64_t c_rs, int64_t c_cs, const T* a, int64_t a_rs, int64_t a_
     // Without vector shuffles (older compilers): if A fills panels and fits L2, C^T = B^T A^T,
     // whose packing transposes A in 4 x 4 register blocks, runs whole vectors along A's rows,
     // 1.3-3.7x faster than narrow_product's scalar chains. The bias and activation follow in one
-    // pass. Each element's sum runs in the same order: the same bits.
+    // pass.
     if (n <= kNarrowColumns && a_cs == 1 && c_cs == 1 && m >= 2 * NR && k > kShortK &&
         m * k * int64_t(sizeof(T)) <= kNarrowTransposedMaxA) {
-        gemm<T>(c, c_cs, c_rs, b, b_cs, b_rs, a, a_cs, a_rs, nullptr, n, m, k, Activation::linear);
+        as_transpose();
         if (bias || act != Activation::linear) epilogue(c, c_rs, int(m), int(n), bias, act);
         return;
     }
@@ -648,9 +651,8 @@ void gemm(T* c, int64_t c_rs, int64_t c_cs, const T* a, int64_t a_rs, int64_t a_
     if (m <= kShortM && b_cs == 1 && c_cs == 1)
         return short_m_product<T>(c, c_rs, a, a_rs, a_cs, b, b_rs, bias, m, n, k, act);
     // The same few rows of C with a transposed B (dx = dz w^T of one sample): C^T = B^T A^T is a
-    // narrow product of the row-major B^T. Each element's sum runs in the same order: the same bits.
-    if (m <= kShortM && b_rs == 1 && b_cs != 1 && n >= Blocking<T>::kLanes && plain)
-        return gemm<T>(c, c_cs, c_rs, b, b_cs, b_rs, a, a_cs, a_rs, nullptr, n, m, k, act);
+    // narrow product of the row-major B^T.
+    if (m <= kShortM && b_rs == 1 && b_cs != 1 && n >= Blocking<T>::kLanes && plain) return as_transpose();
     const GemmPlan<T> p = plan_gemm<T>(c, c_rs, c_cs, a, a_rs, a_cs, b, b_rs, b_cs, bias, m, n, k, act);
     if (p.nt > 1) {  // on p.nt threads (or fewer, if the runtime gives fewer)
         if (p.owned_panels && ceil_div(n, NR) % p.nt == 0)
