@@ -115,6 +115,13 @@ def test_nan_and_infinite_inputs_are_terms():
     assert _core.sparse_products_run() == before + (1 if KERNEL else 0)
     assert_same_bits(y, epilogue(nf.ops.gemm(x, w), np.float32(0), "relu"))
     assert np.isnan(y[5]).all()
+    # the weight gradient reads x transposed (its columns are the kernel's rows)
+    dy = rng.standard_normal(y.shape).astype(np.float32)
+    before = _core.sparse_products_run()
+    _, dw, _ = nf.ops.dense_backward(x, w, np.zeros_like(y), dy, "linear")
+    assert _core.sparse_products_run() == before + (1 if KERNEL else 0)
+    assert_same_bits(dw, nf.ops.gemm(x, dy, True, False))
+    assert not np.isfinite(dw[[7, 100, 0]]).any()  # rows of the nan and the infinities
 
 
 @pytest.mark.parametrize("flush", (False, True))
@@ -130,6 +137,8 @@ def test_subnormal_inputs_follow_the_floating_point_mode(flush):
     try:
         y = nf.ops.dense_forward(x, w, None, "linear")
         assert_same_bits(y, nf.ops.gemm(x, w))
+        _, dw, _ = nf.ops.dense_backward(x, w, y, y, "linear")  # x read transposed
+        assert_same_bits(dw, nf.ops.gemm(x, y, True, False))
     finally:
         nf.set_flush_denormal(was)
 

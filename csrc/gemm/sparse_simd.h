@@ -14,25 +14,26 @@
 namespace nnfast {
 namespace {
 
-// The kLanes x kLanes block src[q*ld_src + i] stored transposed, dst[i*ld_dst + q], in registers:
-// within each 128-bit lane, 4 x 4 blocks transposed by two rounds of shuffles (Ops gives them);
-// Ops::store_across_lanes moves the 128-bit pieces to their rows as it stores.
+// The kLanes x kLanes block r[q] lane i = (q, i) transposed in registers: r[i] lane q = (q, i).
+// Within each 128-bit lane, 4 x 4 blocks are transposed by two rounds of shuffles (Ops gives
+// them); Ops::across_lanes then moves the 128-bit pieces to their rows.
 template <class Ops>
-void transpose_block(float* dst, int64_t ld_dst, const float* src, int64_t ld_src) {
+void transpose_registers(typename Ops::V* r) {
     constexpr int n = Ops::kLanes;
-    typename Ops::V r[n], t[n];
-    for (int q = 0; q < n; ++q) r[q] = Ops::load(src + q * ld_src);
+    typename Ops::V t[n];
+#pragma GCC unroll 16
     for (int q = 0; q < n; q += 2) {
         t[q] = Ops::unpacklo(r[q], r[q + 1]);
         t[q + 1] = Ops::unpackhi(r[q], r[q + 1]);
     }
+#pragma GCC unroll 16
     for (int q = 0; q < n; q += 4) {
         r[q] = Ops::pairs_lo(t[q], t[q + 2]);
         r[q + 1] = Ops::pairs_hi(t[q], t[q + 2]);
         r[q + 2] = Ops::pairs_lo(t[q + 1], t[q + 3]);
         r[q + 3] = Ops::pairs_hi(t[q + 1], t[q + 3]);
     }
-    Ops::store_across_lanes(dst, ld_dst, r, t);
+    Ops::across_lanes(r, t);
 }
 
 #if defined(__AVX512F__)
@@ -97,16 +98,19 @@ struct SparseSimd {
     static V unpackhi(V a, V b) { return _mm512_unpackhi_ps(a, b); }
     static V pairs_lo(V a, V b) { return _mm512_shuffle_ps(a, b, _MM_SHUFFLE(1, 0, 1, 0)); }
     static V pairs_hi(V a, V b) { return _mm512_shuffle_ps(a, b, _MM_SHUFFLE(3, 2, 3, 2)); }
-    // transpose_block's last rounds: r[q] holds 4 x 4 blocks of column q % 4 (t is scratch)
-    static void store_across_lanes(float* dst, int64_t ld_dst, V* r, V* t) {
+    // transpose_registers' last rounds: r[q] holds 4 x 4 blocks of column q % 4 (t is scratch)
+    static void across_lanes(V* r, V* t) {
+#pragma GCC unroll 16
         for (int h = 0; h < 16; h += 8)
+#pragma GCC unroll 4
             for (int q = 0; q < 4; ++q) {
                 t[h + q] = _mm512_shuffle_f32x4(r[h + q], r[h + q + 4], 0x88);
                 t[h + q + 4] = _mm512_shuffle_f32x4(r[h + q], r[h + q + 4], 0xdd);
             }
+#pragma GCC unroll 8
         for (int q = 0; q < 8; ++q) {
-            _mm512_storeu_ps(dst + q * ld_dst, _mm512_shuffle_f32x4(t[q], t[q + 8], 0x88));
-            _mm512_storeu_ps(dst + (q + 8) * ld_dst, _mm512_shuffle_f32x4(t[q], t[q + 8], 0xdd));
+            r[q] = _mm512_shuffle_f32x4(t[q], t[q + 8], 0x88);
+            r[q + 8] = _mm512_shuffle_f32x4(t[q], t[q + 8], 0xdd);
         }
     }
 };
@@ -185,12 +189,15 @@ struct SparseSimd {
     static V unpackhi(V a, V b) { return _mm256_unpackhi_ps(a, b); }
     static V pairs_lo(V a, V b) { return _mm256_shuffle_ps(a, b, _MM_SHUFFLE(1, 0, 1, 0)); }
     static V pairs_hi(V a, V b) { return _mm256_shuffle_ps(a, b, _MM_SHUFFLE(3, 2, 3, 2)); }
-    // transpose_block's last round: 128-bit halves to their rows
-    static void store_across_lanes(float* dst, int64_t ld_dst, V* r, V*) {
+    // transpose_registers' last round: 128-bit halves to their rows (t is scratch)
+    static void across_lanes(V* r, V* t) {
+#pragma GCC unroll 4
         for (int q = 0; q < 4; ++q) {
-            _mm256_storeu_ps(dst + q * ld_dst, _mm256_permute2f128_ps(r[q], r[q + 4], 0x20));
-            _mm256_storeu_ps(dst + (q + 4) * ld_dst, _mm256_permute2f128_ps(r[q], r[q + 4], 0x31));
+            t[q] = _mm256_permute2f128_ps(r[q], r[q + 4], 0x20);
+            t[q + 4] = _mm256_permute2f128_ps(r[q], r[q + 4], 0x31);
         }
+#pragma GCC unroll 8
+        for (int q = 0; q < 8; ++q) r[q] = t[q];
     }
 };
 
