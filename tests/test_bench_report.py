@@ -78,6 +78,23 @@ def test_training_section_tables():
         assert peer == "numpy" and threads == 1 and ratio > 0 and isinstance(case, str)
 
 
+@pytest.mark.skipif(not HAS_SKLEARN, reason="digits needs scikit-learn")
+def test_digits_on_two_threads_against_one_in_alternation():
+    rows = training.run(thread_counts=(1, 2), sizes=dict(TINY, digits_pairs=2), parts=("digits",),
+                        systems=("nnfast",))
+    pairs = [r for r in rows if r["part"] == "digits-pairs"]
+    assert len(pairs) == 1 and not pairs[0]["skipped"]
+    ratios = pairs[0]["ratios"]
+    assert len(ratios) == 2 and all(math.isfinite(v) and v > 0 for v in ratios)
+    assert pairs[0]["ratio"] == sorted(ratios)[0] + (sorted(ratios)[1] - sorted(ratios)[0]) / 2
+    text = training.markdown(rows)
+    assert "nnfast on 2 threads against 1, digits 64-64-10, 1 epochs, 2 pairs of runs in alternation" in text
+    assert ("(2 threads no slower than 1: met)" in text) == (pairs[0]["ratio"] <= 1.0)
+    # one thread count alone: no pairs
+    rows = training.run(thread_counts=(1,), sizes=dict(TINY, digits_pairs=2), parts=("digits",), systems=("nnfast",))
+    assert not [r for r in rows if r["part"] == "digits-pairs"]
+
+
 def test_missing_peers_are_reported_as_skipped(no_heavy_peers):
     rows = training.run(thread_counts=(1,), sizes=TINY, parts=("seed", "epoch"), batch_sizes=(32,),
                         max_total_time=0.01)
