@@ -163,7 +163,7 @@ def test_misaligned_arrays_are_refused():
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("n", (0, 1, 7, 4096, 4097, 100003))
+@pytest.mark.parametrize("n", (0, 1, 7, 4096, 4097, 100003, 2**20 + 3))  # the last splits over 2 threads
 def test_all_finite_matches_numpy(dtype, n):
     from nnfast import _core
     x = np.linspace(-1e3, 1e3, n).astype(dtype)
