@@ -163,6 +163,38 @@ def test_bad_arguments_name_themselves():
         M.F1Score().update_state(np.array([0, 1]), np.array([0.2, 0.8]))
 
 
+@pytest.mark.parametrize("cls, y_true, y_pred, pattern", [
+    (M.SparseTopKCategoricalAccuracy, [0, 3], np.eye(2, 3),
+     r"class indices must lie in \[0, 3\) for top-k accuracy, got 0 \.\. 3"),
+    (M.SparseTopKCategoricalAccuracy, [-1, 0], np.eye(2, 3), r"lie in \[0, 3\) for top-k accuracy, got -1 \.\. 0"),
+    (M.SparseTopKCategoricalAccuracy, [np.nan, 0], np.eye(2, 3), "class indices must lie in"),
+    (M.SparseTopKCategoricalAccuracy, [0, 1, 2], np.eye(2, 3),
+     "one class per row of y_pred for top-k accuracy: 3 targets for 2 rows"),
+    (M.SparseTopKCategoricalAccuracy, 1, np.float32(0.5), "y_pred must have a class axis"),
+    (M.TopKCategoricalAccuracy, np.eye(3), np.eye(2, 3), "3 targets for 2 rows"),
+    (M.TopKCategoricalAccuracy, np.eye(2, 3), np.zeros((2, 0)), "class axis of at least one class"),
+])
+def test_top_k_accuracy_names_targets_that_are_not_classes(cls, y_true, y_pred, pattern):
+    """Keras's torch backend stops in torch's indexing on these; nnfast names the argument, and the
+    metric keeps its state."""
+    metric = cls(k=2)
+    metric.update_state(np.array([1]), np.array([[0.1, 0.9]])) if cls is M.SparseTopKCategoricalAccuracy else \
+        metric.update_state(np.array([[0, 1]]), np.array([[0.1, 0.9]]))
+    before = float(metric.result())
+    with pytest.raises(ValueError, match=pattern):
+        metric.update_state(np.asarray(y_true), np.asarray(y_pred))
+    assert float(metric.result()) == before == 1.0
+
+
+def test_sparse_top_k_from_sorted_ids_names_a_shape_mismatch():
+    metric = M.SparseTopKCategoricalAccuracy(k=2, from_sorted_ids=True)
+    with pytest.raises(ValueError, match="a row of class ids for each of y_true's 3 targets"):
+        metric.update_state(np.array([0, 1, 2]), np.array([[0, 1], [1, 0]]))
+    metric.update_state(np.zeros(0, np.int64), np.zeros((0, 2), np.int64))  # an empty batch is fine
+    metric.update_state(np.array([1, 2]), np.array([[0, 1], [1, 0]]))
+    assert float(metric.result()) == 0.5
+
+
 def test_f1_score_in_fit_reports_what_keras_reports(keras):
     import nnfast.keras as nk
     rng = np.random.default_rng(4)

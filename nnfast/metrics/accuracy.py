@@ -39,11 +39,32 @@ def sparse_categorical_accuracy(y_true, y_pred):
     return (np.argmax(y_pred, axis=-1) == class_indices(y_true, y_pred)).astype(np.float32)
 
 
+def top_k_rows(targets, predictions):
+    """(targets as int64 class indices, predictions as rows of class scores), checked: a class axis
+    of at least one class, one target per row, every target a class. Keras's torch backend would
+    stop in torch's indexing on any of these; here each is a ValueError naming the argument."""
+    predictions = np.asarray(predictions)
+    if predictions.ndim < 1 or predictions.shape[-1] < 1:
+        raise ValueError(f"y_pred must have a class axis of at least one class for top-k accuracy, got shape "
+                         f"{predictions.shape}")
+    predictions = predictions.reshape(-1, predictions.shape[-1])
+    targets = np.asarray(targets)
+    if targets.size != predictions.shape[0]:
+        raise ValueError(f"y_true must give one class per row of y_pred for top-k accuracy: {targets.size} "
+                         f"targets for {predictions.shape[0]} rows")
+    with np.errstate(invalid="ignore"):
+        targets = targets.reshape(-1).astype(np.int64)
+    classes = predictions.shape[-1]
+    if targets.size and (targets.min() < 0 or targets.max() >= classes):
+        raise ValueError(f"y_true's class indices must lie in [0, {classes}) for top-k accuracy, got "
+                         f"{targets.min()} .. {targets.max()}")
+    return targets, predictions
+
+
 def in_top_k(targets, predictions, k):
     """Whether each target's prediction is at least the k-th largest of its row (ties count, as
     Keras's in_top_k)."""
-    predictions = np.asarray(predictions).reshape(-1, np.shape(predictions)[-1])
-    targets = np.asarray(targets).reshape(-1).astype(np.int64)
+    targets, predictions = top_k_rows(targets, predictions)
     k = min(k, predictions.shape[-1])
     kth = np.sort(predictions, axis=-1)[:, -k]
     return np.take_along_axis(predictions, targets[:, None], axis=-1)[:, 0] >= kth
@@ -60,7 +81,11 @@ def sparse_top_k_categorical_accuracy(y_true, y_pred, k=5, from_sorted_ids=False
     among the first k of the class ids y_pred)."""
     targets = np.asarray(y_true)
     if from_sorted_ids:
-        ids = np.asarray(y_pred).reshape(-1, np.shape(y_pred)[-1])[:, :k]
+        ids = np.asarray(y_pred)
+        if ids.ndim < 1 or ids.shape[-1] < 1 or targets.size * ids.shape[-1] != ids.size:
+            raise ValueError(f"y_pred must hold a row of class ids for each of y_true's {targets.size} targets, "
+                             f"got shape {ids.shape}")
+        ids = ids.reshape(-1, ids.shape[-1])[:, :k]
         matches = np.any(ids == targets.reshape(-1, 1), axis=1)
     else:
         matches = in_top_k(targets, y_pred, k)
