@@ -530,6 +530,34 @@ def test_keras_models_section_tables():
         assert "x (no target) |" in face[0]  # the time table's row: measured, but the issue sets it no target
 
 
+def test_keras_models_trains_the_systems_epochs_in_turns(monkeypatch):
+    order = []
+
+    class Program:
+        def __init__(self, system):
+            self.system = system
+
+        def epoch(self, x, y):
+            order.append(self.system)
+            return 0.5, 0.75
+
+        def path(self):
+            return "p"
+
+        def test_accuracy(self, x, y):
+            return 0.7
+
+    monkeypatch.setattr(keras_models, "trainer", lambda system, model: (Program(system), None))
+    monkeypatch.setattr(timing, "settle", lambda: None)
+    monkeypatch.setattr(timing, "await_full_placement", lambda: None)
+    monkeypatch.setattr(timing, "placement_held", lambda: True)
+    rows = keras_models.run(thread_counts=(1,), sizes=dict(KM_TINY, repeats=3), models=("tabular",))
+    assert order == ["nnfast", "keras", "torch"] + ["nnfast", "keras", "torch", "keras", "torch", "nnfast",
+                                                    "torch", "nnfast", "keras"]  # warm-ups, then rotating rounds
+    assert [(r["system"], r["epochs"], r["repeats"], r["loss"]) for r in rows] == \
+        [(s, 4, 3, 0.5) for s in ("nnfast", "keras", "torch")]
+
+
 def test_keras_models_targets():
     rows = [dict(part="tabular", case="t", threads=1, system=s, skipped=False, seconds=sec, spread=0.0,
                  samples=60000, repeats=3, loss=0.5, accuracy=0.8, test_accuracy=0.8, path="p")
@@ -671,6 +699,32 @@ def test_a_repeat_after_which_the_cores_are_halved_is_run_again(monkeypatch):
     assert timing.placement.discarded == 2
     note = report.placement_note(timing.Placement(), timing.placement)
     assert "2 epochs after which it read less were discarded and run again" in note
+
+
+def test_measure_together_places_each_repeat_and_runs_a_halved_one_again(monkeypatch):
+    # the epochs of several systems in turns, as keras_models times them: each repeat waits for
+    # whole cores, and one after which the probe reads less is discarded and run again at once
+    monkeypatch.setattr(timing, "settle", lambda: None)
+    monkeypatch.setattr(timing, "placement", timing.Placement(threads=1))
+    checks, order = [], []
+    monkeypatch.setattr(timing, "await_full_placement", lambda: checks.append(len(order)))
+    held = iter([True, False, True, True, True, True, True])  # b's first timed repeat is halved
+    monkeypatch.setattr(timing, "placement_held", lambda: next(held))
+    clock = [0.0]
+    cost = {"a": 1.0, "b": 3.0}
+
+    def fn(key):
+        def call():
+            order.append(key)
+            clock[0] += cost[key] * (20.0 if len(order) == 4 else 1.0)  # that halved repeat was slow
+        return call
+    monkeypatch.setattr(timing.time, "perf_counter", lambda: clock[0])
+    t = timing.measure_together({"a": fn("a"), "b": fn("b")}, repeats=3, warmup=0, min_repeat_time=0.0,
+                                max_total_time=1e12, check_each_repeat=True)
+    assert order == ["a", "b", "a", "b", "b", "b", "a", "a", "b"]  # sizing, then rounds a b | b a | a b
+    assert len(checks) == 7  # every timed repeat, the one run again too; not the sizing calls
+    assert t["a"].repeats == t["b"].repeats == 3 and t["a"].median == 1.0 and t["b"].median == 3.0
+    assert t["b"].q3 == 3.0 and timing.placement.discarded == 1  # the slow repeat was dropped
 
 
 def test_discards_stop_after_as_many_as_the_repeats(monkeypatch):

@@ -18,10 +18,11 @@ Linear, BatchNorm1d(momentum 0.01, eps 1e-3), ReLU, Dropout(0.3), ..., Linear, S
 glorot-uniform weights and zero biases, `CrossEntropyLoss` / `binary_cross_entropy` weighted per
 sample by its class weight (the mean of weight x loss, as Keras), `Adam(eps=1e-7, fused=True)`, a
 plain loop over `randperm` index batches (no DataLoader), and the epoch's mean loss and accuracy.
-Each system trains one model: one warm-up epoch on the whole data set, then the timed epochs in a
-row (median of 3; --repeats N sets N >= 3), each started once a short FMA probe shows its threads
-on whole cores, and run again if the probe after it reads them halved (the placement check, around
-every epoch of every system). The tables give each system's last training loss and accuracy and
+Each system trains one model: one warm-up epoch on the whole data set, then the timed epochs
+(median of 3; --repeats N sets N >= 3), the systems' epochs in turns (a round trains one epoch of
+each, the order rotating), each started once a short FMA probe shows its threads on whole cores,
+and run again if the probe after it reads them halved (the placement check, around every epoch of
+every system). The tables give each system's last training loss and accuracy and
 the accuracy on 10000 held-out samples (not timed), so that equal work is visible, and whether
 nnfast meets the issue's targets: >= 10x faster per epoch than Keras, >= 2x than PyTorch.
 (4) An embedding-bag text classifier, as the Keras text tutorials write it, also trained in
@@ -34,7 +35,7 @@ import warnings
 
 import numpy as np
 
-from .timing import measure, section_config, threads
+from .timing import measure_together, section_config, threads
 from .trainers import keras_module
 from .training import ratios as training_ratios
 
@@ -256,16 +257,19 @@ def trainer(system, model, seed=0):
 # measurement
 # --------------------------------------------------------------------------------------------------
 
-def _timed_epochs(program, x, y, repeats):
-    """(Timing of one epoch, the last epoch's (loss, accuracy), the epochs trained). warmup=0 and no
-    minimum repeat time: measure's first, untimed call is the warm-up epoch, then one epoch per
-    repeat, each started once the threads get whole cores (an epoch lasts long enough for the host
-    to halve them in the middle of a measurement), and run again when the placement check after it
-    fails: so systems may train different numbers of epochs, which the equal-work table states."""
-    results = []
-    t = measure(lambda: results.append(program.epoch(x, y)), repeats=repeats, warmup=0, min_repeat_time=0.0,
-                max_total_time=1e12, check_each_repeat=True)
-    return t, results[-1], len(results)
+def _timed_epochs(programs, x, y, repeats):
+    """{system: (Timing of one epoch, the last epoch's (loss, accuracy), the epochs trained)} of the
+    programs, their epochs in turns (measure_together): a round trains one epoch of each, the order
+    rotating, so that a slow spell of the shared host falls on every system alike (an epoch of
+    Keras lasts seconds, and the systems' epochs in a row were timed up to a minute apart). warmup=0
+    and no minimum repeat time: the first, untimed call of each is its warm-up epoch; every epoch
+    starts once the threads get whole cores and runs again when the placement check after it
+    fails, so systems may train different numbers of epochs, which the equal-work table states."""
+    results = {system: [] for system in programs}
+    fns = {system: (lambda s=system: results[s].append(programs[s].epoch(x, y))) for system in programs}
+    timings = measure_together(fns, repeats=repeats, warmup=0, min_repeat_time=0.0, max_total_time=1e12,
+                               check_each_repeat=True)
+    return {system: (timings[system], results[system][-1], len(results[system])) for system in programs}
 
 
 def _rows(model, nt, systems, cfg):
@@ -273,19 +277,22 @@ def _rows(model, nt, systems, cfg):
     x, y = model_data(model, samples, seed=0)
     xv, yv = model_data(model, cfg["test_samples"], seed=1)
     scale = FULL_SAMPLES / samples
-    rows = []
+    rows, programs = {}, {}
     for system in systems:
-        row = dict(part=model, case=CASES[model], threads=nt, system=system, samples=samples, scale=scale)
+        rows[system] = dict(part=model, case=CASES[model], threads=nt, system=system, samples=samples, scale=scale)
         program, reason = trainer(system, model)
         if program is None:
-            rows.append(dict(row, skipped=True, reason=reason))
-            continue
-        t, (loss, accuracy), epochs = _timed_epochs(program, x, y, cfg["repeats"])
+            rows[system].update(skipped=True, reason=reason)
+        else:
+            programs[system] = program
+    for system, (t, (loss, accuracy), epochs) in (_timed_epochs(programs, x, y, cfg["repeats"]) if programs
+                                                  else {}).items():
+        program = programs[system]
         path = program.path()  # before predict, which prepares the model afresh
-        rows.append(dict(row, skipped=False, seconds=t.median * scale, spread=t.spread, repeats=t.repeats,
-                         epochs=epochs, loss=loss, accuracy=accuracy, test_accuracy=program.test_accuracy(xv, yv),
-                         path=path))
-    return rows
+        rows[system].update(skipped=False, seconds=t.median * scale, spread=t.spread, repeats=t.repeats,
+                            epochs=epochs, loss=loss, accuracy=accuracy, test_accuracy=program.test_accuracy(xv, yv),
+                            path=path)
+    return list(rows.values())
 
 
 def run(thread_counts=(1, 2), sizes=None, models=MODELS, systems=SYSTEMS, max_total_time=None):

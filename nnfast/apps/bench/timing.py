@@ -165,18 +165,28 @@ def measure(fn, *, repeats=15, min_repeat_time=0.005, max_total_time=3.0, warmup
     repeats = max(3, min(repeats, int(max_total_time / repeat_seconds)))
     per_call, discards = [], 0
     while len(per_call) < repeats:
-        if check_each_repeat:
-            await_full_placement()
-        start = time.perf_counter()
-        for _ in range(calls):
-            fn()
-        seconds = (time.perf_counter() - start) / calls
-        if check_each_repeat and discards < repeats and not placement_held():
+        seconds = _placed_repeat(fn, calls, check_each_repeat, discards < repeats)
+        if seconds is None:
             discards += 1
-            placement.discarded += 1
             continue
         per_call.append(seconds)
     return Timing.of(per_call, calls)
+
+
+def _placed_repeat(fn, calls, check, may_discard):
+    """Seconds per call of one repeat of `calls` calls of fn. With check, it starts once the threads
+    get whole cores, and gives None (counted as discarded) when the probe after it finds them
+    halved and may_discard."""
+    if check:
+        await_full_placement()
+    start = time.perf_counter()
+    for _ in range(calls):
+        fn()
+    seconds = (time.perf_counter() - start) / calls
+    if check and may_discard and not placement_held():
+        placement.discarded += 1
+        return None
+    return seconds
 
 
 def _sized_repeat(fn, warmup, min_repeat_time):
@@ -190,23 +200,26 @@ def _sized_repeat(fn, warmup, min_repeat_time):
     return calls, one * calls
 
 
-def measure_together(fns, *, repeats=15, min_repeat_time=0.005, max_total_time=3.0, warmup=2):
+def measure_together(fns, *, repeats=15, min_repeat_time=0.005, max_total_time=3.0, warmup=2,
+                     check_each_repeat=False):
     """{key: Timing} of each callable of the dict `fns`, measured as measure does but in turns:
     every round times one repeat of each, the order rotating from round to round, so that a slow
     spell of the shared host (a neighbour taking memory bandwidth, a halved core) falls on all of
-    them alike and the ratios between them stay fair. max_total_time is the budget per callable."""
+    them alike and the ratios between them stay fair. max_total_time is the budget per callable.
+    check_each_repeat places every repeat as measure does (a repeat after which the probe finds the
+    threads halved is run again, up to `repeats` times per callable)."""
     settle()
     sized = {key: _sized_repeat(fn, warmup, min_repeat_time) for key, fn in fns.items()}
     longest = max((seconds for _, seconds in sized.values()), default=1e-9)
     repeats = max(3, min(repeats, int(max_total_time / longest)))
     keys, per_call = list(fns), {key: [] for key in fns}
+    discards = dict.fromkeys(keys, 0)
     for r in range(repeats):
         for key in keys[r % len(keys):] + keys[:r % len(keys)]:
             fn, calls = fns[key], sized[key][0]
-            start = time.perf_counter()
-            for _ in range(calls):
-                fn()
-            per_call[key].append((time.perf_counter() - start) / calls)
+            while (seconds := _placed_repeat(fn, calls, check_each_repeat, discards[key] < repeats)) is None:
+                discards[key] += 1
+            per_call[key].append(seconds)
     return {key: Timing.of(per_call[key], sized[key][0]) for key in keys}
 
 
