@@ -184,7 +184,8 @@ void compress_transposed(const TermLists& l, const float* a, int64_t lda, int64_
             transpose_registers<S>(r);
 #pragma GCC unroll 16
             for (int q = 0; q < kLanes; ++q)
-                if (q < rows) count[q] += S::store_terms(out[q] + count[q], r[q], S::nonzero(r[q]), int32_t(p * kPanel), kPanel);
+                if (q < rows)
+                    count[q] += S::store_terms(out[q] + count[q], r[q], S::nonzero(r[q]), int32_t(p * kPanel), kPanel);
         }
         for (int q = 0; q < rows; ++q) {
             for (int64_t p = p_end; p < k; ++p) {
