@@ -285,8 +285,8 @@ def _rows(model, nt, systems, cfg):
             rows[system].update(skipped=True, reason=reason)
         else:
             programs[system] = program
-    for system, (t, (loss, accuracy), epochs) in (_timed_epochs(programs, x, y, cfg["repeats"]) if programs
-                                                  else {}).items():
+    timed = _timed_epochs(programs, x, y, cfg["repeats"]) if programs else {}
+    for system, (t, (loss, accuracy), epochs) in timed.items():
         program = programs[system]
         path = program.path()  # before predict, which prepares the model afresh
         rows[system].update(skipped=False, seconds=t.median * scale, spread=t.spread, repeats=t.repeats,
