@@ -4,8 +4,11 @@ over the terms in increasing k, and a skipped 0 * w with a finite w would only h
 every result here must equal the dense product's to the bit, whether the zero-skipping kernel ran
 or not; the counter `_core.sparse_products_run()` shows that it ran where it should. Weights that
 are not all finite, where 0 * inf is NaN, keep the dense product. NNFAST_SPARSE_INPUTS=0 (read at
-import) turns the kernel off; a child process with it off must give the same bits as one with it on."""
+import) turns the kernel off; a child process with it off must give the same bits as one with it on,
+and so must one with it on in either way of taking the terms' entries (registers or loads, which
+differ at the avx512 level); the whole file also runs in a child with the way this CPU does not take."""
 import json
+import os
 
 import numpy as np
 import pytest
@@ -192,8 +195,10 @@ def run_child(path, value):
         return {k: data[k] for k in data.files}, json.loads(r.stdout.splitlines()[-1])
 
 
-def test_turning_the_kernel_off_changes_no_bit(tmp_path):
-    on, on_info = run_child(tmp_path / "on.npz", "1")
+@pytest.mark.parametrize("value", ("1", "registers", "loads"))
+def test_turning_the_kernel_off_changes_no_bit(tmp_path, value):
+    """On in this CPU's way (1) or in either way of taking the terms' entries, against off."""
+    on, on_info = run_child(tmp_path / "on.npz", value)
     off, off_info = run_child(tmp_path / "off.npz", "0")
     assert on_info["config"] is True and off_info["config"] is False
     assert off_info["sparse_products"] == 0
@@ -204,8 +209,32 @@ def test_turning_the_kernel_off_changes_no_bit(tmp_path):
         assert_same_bits(on[key], off[key], key)
 
 
-@pytest.mark.parametrize("value", ("2", "off", " 0"))
+@pytest.mark.parametrize("value", ("2", "off", " 0", "load", "Registers"))
 def test_a_bad_setting_fails_the_import_naming_it(value):
     r = run_python(["-c", "import nnfast"], NNFAST_SPARSE_INPUTS=value)
     assert r.returncode != 0
-    assert f"NNFAST_SPARSE_INPUTS='{value}' must be 0 (off) or 1 (on, the default)" in r.stderr
+    assert (f"NNFAST_SPARSE_INPUTS='{value}' must be 0 (off), 1 (on, the default), or registers or loads (on, "
+            "taking the terms' entries that way)") in r.stderr
+
+
+def test_the_way_of_taking_terms_follows_the_cpu():
+    """Registers on AMD (its loop is bound by loads), loads elsewhere (Intel's shuffles share a
+    port with its multiply-adds); NNFAST_SPARSE_INPUTS=registers or loads forces one."""
+    with open("/proc/cpuinfo") as f:
+        vendor = next((line.split(":")[1].strip() for line in f if line.startswith("vendor_id")), None)
+    if "NNFAST_SPARSE_INPUTS" in os.environ or vendor not in ("AuthenticAMD", "GenuineIntel"):
+        pytest.skip(f"a forced setting or a CPU vendor ({vendor!r}) unknown to this test")
+    assert CONFIG["sparse_terms"] == ("registers" if vendor == "AuthenticAMD" else "loads")
+    for value in ("registers", "loads"):
+        r = run_python(["-c", "import nnfast; print(nnfast.config()['sparse_terms'])"], NNFAST_SPARSE_INPUTS=value)
+        assert r.returncode == 0 and r.stdout.split() == [value], r.stderr
+
+
+@pytest.mark.skipif(CONFIG["isa"] != "avx512" or "NNFAST_SPARSE_INPUTS" in os.environ,
+                    reason="the two ways differ at the avx512 level only; or already forced")
+def test_these_tests_pass_with_the_other_way_of_taking_terms():
+    other = "registers" if CONFIG["sparse_terms"] == "loads" else "loads"
+    r = run_python(["-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", "-W", "error", __file__],
+                   NNFAST_SPARSE_INPUTS=other)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-2000:]
+    assert " passed" in r.stdout.splitlines()[-1]

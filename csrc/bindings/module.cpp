@@ -60,6 +60,7 @@ py::dict build_info() {
     d["gemm_tile_override"] = override_or_none(g_import_env.gemm_mr);
     d["sparse_inputs"] = sparse_inputs_enabled();
     d["sparse_inputs_override"] = override_or_none(g_import_env.sparse_inputs);
+    d["sparse_terms"] = sparse_terms_name();
     d["gemm_blocking"] = py::dict(py::arg("float32") = blocking_dict(active_kernels().f32.gemm_blocking()),
                                   py::arg("float64") = blocking_dict(active_kernels().f64.gemm_blocking()));
     return d;

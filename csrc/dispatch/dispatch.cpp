@@ -113,16 +113,24 @@ const KernelTable& active_kernels() { return *g_active; }
 
 namespace {
 bool g_sparse_inputs = true;
+bool g_sparse_terms_by_loads = false;
 std::atomic<long long> g_sparse_products{0};
 }  // namespace
 
 void select_sparse_inputs(const std::string& value) {
-    if (value != "" && value != "0" && value != "1")
-        throw std::invalid_argument("NNFAST_SPARSE_INPUTS='" + value + "' must be 0 (off) or 1 (on, the default)");
+    if (value != "" && value != "0" && value != "1" && value != "registers" && value != "loads")
+        throw std::invalid_argument("NNFAST_SPARSE_INPUTS='" + value +
+                                    "' must be 0 (off), 1 (on, the default), or registers or loads (on, "
+                                    "taking the terms' entries that way)");
     g_sparse_inputs = value != "0";
+    g_sparse_terms_by_loads = value == "loads" || (value != "registers" && !cpu_is_amd());
 }
 
 bool sparse_inputs_enabled() { return g_sparse_inputs; }
+
+bool sparse_terms_by_loads() { return g_sparse_terms_by_loads; }
+
+const char* sparse_terms_name() { return g_sparse_terms_by_loads ? "loads" : "registers"; }
 
 void note_sparse_product() { g_sparse_products.fetch_add(1, std::memory_order_relaxed); }
 

@@ -20,10 +20,17 @@ void select_isa(const std::string& forced);
 // value and the level's tiles when it is not one of them. After select_isa.
 void select_gemm_tile(const std::string& forced);
 // Whether Dense products skip the zeros of a mostly-zero input, where the level has a kernel for
-// that (gemm/sparse_a.h): `value` is NNFAST_SPARSE_INPUTS's, "" or "1" on, "0" off. Either way the
-// bits are the same. Throws std::invalid_argument naming any other value.
+// that (gemm/sparse_a.h), and how its loop takes a term's entry: `value` is NNFAST_SPARSE_INPUTS's,
+// "" or "1" on (this CPU's way), "0" off, "registers" or "loads" on, taking entries that way. The
+// bits are the same in every case. Throws std::invalid_argument naming any other value.
 void select_sparse_inputs(const std::string& value);
 bool sparse_inputs_enabled();
+// How the AVX-512 kernel takes its terms' entries: true, each field by a load of its own (the
+// value broadcast from memory, the offset a scalar load: faster on Intel, whose shuffles share a
+// port with its multiply-adds); false, two entries in one load, taken apart in registers (faster
+// on AMD, where the loop is bound by loads). The CPU's way unless NNFAST_SPARSE_INPUTS says.
+bool sparse_terms_by_loads();
+const char* sparse_terms_name();  // "loads" or "registers"
 // Counts the products that skipped zeros (for tests that they do).
 void note_sparse_product();
 long long sparse_products_run();

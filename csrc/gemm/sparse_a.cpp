@@ -29,6 +29,10 @@ constexpr int64_t kRun = 64;               // groups whose lists are padded befo
 constexpr int64_t kMinSide = 16;           // fewer rows or terms: the dense GEMM
 constexpr int64_t kMinColumns = 64;        // fewer columns: compressing A costs more than the skipped terms save
 constexpr int64_t kSampleRows = 8;         // stored rows of A counted to estimate its density
+// entries past a list's last step that group_block may load, whichever way it takes them
+constexpr int kSpareEntries = S::EntryRegisters::kTermsPerLoad > S::EntryLoads::kTermsPerLoad
+                                  ? S::EntryRegisters::kTermsPerLoad
+                                  : S::EntryLoads::kTermsPerLoad;
 
 // B (k, n; rows n apart) as panels of kPanel columns, each k rows of kPanel floats, the last padded
 // with zeros: the terms of a row of A then read whole lines of one 32 KiB panel (for k = 256) that
@@ -84,28 +88,29 @@ void compress_row(const TermLists& l, int64_t i, const float* row, int64_t k) {
 
 // Pads the lists of the `rows` rows row[0 .. rows) with terms 0 * B's row 0 to the longest of them,
 // so that they run in step: such a term adds +-0, as a skipped one would. Returns that length. The
-// kTermsPerLoad entries after it are zeroed too: group_block loads them a step ahead, unused.
+// kSpareEntries entries after it are zeroed too: group_block loads them a step ahead, unused.
 int64_t pad_group(const TermLists& l, const int64_t* row, int rows) {
     int64_t steps = 0;
     for (int r = 0; r < rows; ++r) steps = l.count[row[r]] > steps ? l.count[row[r]] : steps;
     for (int r = 0; r < rows; ++r)
-        for (int64_t t = l.count[row[r]]; t < steps + S::kTermsPerLoad; ++t) l.term[row[r] * l.stride + t] = 0;
+        for (int64_t t = l.count[row[r]]; t < steps + kSpareEntries; ++t) l.term[row[r] * l.stride + t] = 0;
     return steps;
 }
 
 // C's rows row[0 .. R) and columns [j0, j0 + cols), cols <= kPanel, from `steps` terms of each
-// row's list, all R rows in step, on B's panel of those columns.
-template <int R>
+// row's list, all R rows in step, on B's panel of those columns, taking the entries as Fetch does
+// (SparseSimd::EntryRegisters or EntryLoads).
+template <class Fetch, int R>
 void group_block(float* c, int64_t ldc, const TermLists& l, const int64_t* row, int64_t steps, const float* panel,
                  int64_t j0, int64_t cols, const float* bias, Activation act) {
-    constexpr int P = S::kTermsPerLoad;
+    constexpr int P = Fetch::kTermsPerLoad;
     const uint64_t* term[R];
-    typename S::Entries next[R];  // each row's next P entries, loaded a step ahead
+    typename Fetch::Entries next[R];  // each row's next P entries, loaded a step ahead
     V acc[R][kVectors];
 #pragma GCC unroll 8
     for (int r = 0; r < R; ++r) {
         term[r] = l.term + row[r] * l.stride;
-        next[r] = S::load_entries(term[r]);
+        next[r] = Fetch::load_entries(term[r]);
 #pragma GCC unroll 4
         for (int v = 0; v < kVectors; ++v) acc[r][v] = S::zero();
     }
@@ -119,9 +124,9 @@ void group_block(float* c, int64_t ldc, const TermLists& l, const int64_t* row, 
         for (int r = 0; r < R; ++r) {
             const float* b_row[P];
             V value[P];
-            const typename S::Entries entries = next[r];
-            next[r] = S::load_entries(term[r] + t + P);
-            S::take_terms(entries, panel, b_row, value);
+            const typename Fetch::Entries entries = next[r];
+            next[r] = Fetch::load_entries(term[r] + t + P);
+            Fetch::take_terms(entries, panel, b_row, value);
 #pragma GCC unroll 4
             for (int u = 0; u < P; ++u)
 #pragma GCC unroll 4
@@ -156,13 +161,29 @@ void group_block(float* c, int64_t ldc, const TermLists& l, const int64_t* row, 
     }
 }
 
+// Rows in group g of m rows cut into groups of kGroup.
+int group_rows(int64_t g, int64_t m) { return int((g + 1) * kGroup < m ? kGroup : m - g * kGroup); }
+
 // group_block for a group of `rows` (1 to kGroup) rows.
-template <int R = kGroup>
+template <class Fetch, int R = kGroup>
 void run_group(int rows, float* c, int64_t ldc, const TermLists& l, const int64_t* row, int64_t steps,
                const float* panel, int64_t j0, int64_t cols, const float* bias, Activation act) {
     if constexpr (R > 1)
-        if (rows < R) return run_group<R - 1>(rows, c, ldc, l, row, steps, panel, j0, cols, bias, act);
-    group_block<R>(c, ldc, l, row, steps, panel, j0, cols, bias, act);
+        if (rows < R) return run_group<Fetch, R - 1>(rows, c, ldc, l, row, steps, panel, j0, cols, bias, act);
+    group_block<Fetch, R>(c, ldc, l, row, steps, panel, j0, cols, bias, act);
+}
+
+// C (m, n) rows of groups [h0, h1) (of kGroup rows of `order`, each padded to steps[g - h0]),
+// panel by panel: each panel stays in L1 while the groups read it.
+template <class Fetch>
+void run_panels(float* c, const TermLists& l, const int64_t* order, const int64_t* steps, int64_t h0, int64_t h1,
+                const float* packed, int64_t m, int64_t n, int64_t k, const float* bias, Activation act) {
+    for (int64_t j0 = 0; j0 < n; j0 += kPanel) {
+        const int64_t cols = n - j0 < kPanel ? n - j0 : kPanel;
+        for (int64_t g = h0; g < h1; ++g)
+            run_group<Fetch>(group_rows(g, m), c, n, l, order + g * kGroup, steps[g - h0], packed + j0 * k, j0,
+                             cols, bias, act);
+    }
 }
 
 // compress_row for A's rows [i0, i1) when A is stored transposed, row-major with rows lda apart
@@ -206,9 +227,6 @@ void sort_by_count(int64_t* order, const TermLists& l, int64_t i0, int64_t i1, i
     for (int64_t i = i0; i < i1; ++i) order[start[l.count[i]]++] = i;
 }
 
-// Rows in group g of m rows cut into groups of kGroup.
-int group_rows(int64_t g, int64_t m) { return int((g + 1) * kGroup < m ? kGroup : m - g * kGroup); }
-
 bool sparse_float_product(float* c, const float* a, int64_t a_rs, int64_t a_cs, const float* b, const float* bias,
                           int64_t m, int64_t n, int64_t k, Activation act) {
     const bool row_major = a_cs == 1, transposed = a_rs == 1 && !row_major;
@@ -229,6 +247,8 @@ bool sparse_float_product(float* c, const float* a, int64_t a_rs, int64_t a_cs, 
     });
     if (!finite.load()) return false;  // 0 * inf or 0 * NaN would be NaN, not a skippable +-0
     const int64_t groups = (m + kGroup - 1) / kGroup;
+    // the two ways differ only at AVX-512 (gemm/sparse_simd.h); elsewhere one instantiation
+    const bool by_loads = !std::is_same<S::EntryLoads, S::EntryRegisters>::value && sparse_terms_by_loads();
     const int64_t cost = int64_t(density * double(kGroup * k * n)) / kMultiplyAddsPerWorkUnit + 1;
     parallel_for(groups, 1, cost, [&](int64_t g0, int64_t g1) {
         const int64_t i0 = g0 * kGroup, i1 = g1 * kGroup < m ? g1 * kGroup : m;
@@ -242,13 +262,8 @@ bool sparse_float_product(float* c, const float* a, int64_t a_rs, int64_t a_cs, 
             const int64_t h1 = h0 + kRun < g1 ? h0 + kRun : g1;
             for (int64_t g = h0; g < h1; ++g)
                 steps[g - h0] = pad_group(l, order + g * kGroup, group_rows(g, m));
-            for (int64_t q = 0; q < panels; ++q) {  // each panel stays in L1 while the run's groups read it
-                const int64_t j0 = q * kPanel;
-                const int64_t cols = n - j0 < kPanel ? n - j0 : kPanel;
-                for (int64_t g = h0; g < h1; ++g)
-                    run_group(group_rows(g, m), c, n, l, order + g * kGroup, steps[g - h0], packed + q * k * kPanel,
-                              j0, cols, bias, act);
-            }
+            if (by_loads) run_panels<S::EntryLoads>(c, l, order, steps, h0, h1, packed, m, n, k, bias, act);
+            else run_panels<S::EntryRegisters>(c, l, order, steps, h0, h1, packed, m, n, k, bias, act);
         }
         if (!finishes_in_registers(act)) epilogue(c + i0 * n, n, int(i1 - i0), int(n), bias, act);
     });

@@ -56,21 +56,42 @@ struct SparseSimd {
     static V add(V a, V b) { return _mm512_add_ps(a, b); }
     static V fma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
     static V broadcast_bits(uint32_t bits) { return _mm512_castsi512_ps(_mm512_set1_epi32(int32_t(bits))); }
-    // Two terms' entries (value low, offset high) from one 16-byte load (load_entries), then their
-    // rows of `panel` and their values broadcast (take_terms). The kernel's loop is bound by loads:
-    // 5 for 4 multiply-adds instead of 6 (256^3 at 35% nonzeros: forward 87 us instead of 95).
-    static constexpr int kTermsPerLoad = 2;
-    using Entries = __m128i;
-    static Entries load_entries(const uint64_t* entry) {
-        return _mm_loadu_si128(reinterpret_cast<const __m128i*>(entry));
-    }
-    static void take_terms(Entries e, const float* panel, const float** row, V* value) {
-        row[0] = panel + uint32_t(_mm_extract_epi32(e, 1));
-        row[1] = panel + uint32_t(_mm_extract_epi32(e, 3));
-        value[0] = _mm512_broadcastss_ps(_mm_castsi128_ps(e));
-        // lane 2's value in every lane: one permutation instead of an unpack and a broadcast
-        value[1] = _mm512_permutexvar_ps(_mm512_set1_epi32(2), _mm512_castps128_ps512(_mm_castsi128_ps(e)));
-    }
+    // Two ways to take a row's terms, kTermsPerLoad at a time: the entries loaded a step ahead
+    // (load_entries), then their rows of `panel` and their values broadcast (take_terms). The
+    // kernel's loop is bound by loads on AMD and by the shuffle port on Intel, where shuffles
+    // and 512-bit multiply-adds share port 5 (docs/design.md, "Mostly-zero inputs").
+    // Registers: two entries in one 16-byte load, taken apart in registers: 5 loads for 4
+    // multiply-adds instead of 6 (Zen 5, 256^3 at 35% nonzeros: forward 87 us instead of 95).
+    struct EntryRegisters {
+        static constexpr int kTermsPerLoad = 2;
+        using Entries = __m128i;
+        static Entries load_entries(const uint64_t* entry) {
+            return _mm_loadu_si128(reinterpret_cast<const __m128i*>(entry));
+        }
+        static void take_terms(Entries e, const float* panel, const float** row, V* value) {
+            row[0] = panel + uint32_t(_mm_extract_epi32(e, 1));
+            row[1] = panel + uint32_t(_mm_extract_epi32(e, 3));
+            value[0] = _mm512_broadcastss_ps(_mm_castsi128_ps(e));
+            // lane 2's value in every lane: one permutation instead of an unpack and a broadcast
+            value[1] = _mm512_permutexvar_ps(_mm512_set1_epi32(2), _mm512_castps128_ps512(_mm_castsi128_ps(e)));
+        }
+    };
+    // Loads: each field by a load of its own, the offset as a scalar and the value broadcast
+    // from memory, which take no shuffle (Xeon, 256^3 at 35% nonzeros: forward 0.73x the time of
+    // EntryRegisters; on Zen 5 1.3x).
+    struct EntryLoads {
+        static constexpr int kTermsPerLoad = 2;
+        using Entries = const uint64_t*;
+        static Entries load_entries(const uint64_t* entry) { return entry; }
+        static void take_terms(Entries e, const float* panel, const float** row, V* value) {
+            const uint32_t* field = reinterpret_cast<const uint32_t*>(e);  // value bits, offset, ...
+#pragma GCC unroll 2
+            for (int u = 0; u < kTermsPerLoad; ++u) {
+                row[u] = panel + field[2 * u + 1];
+                value[u] = _mm512_broadcastss_ps(_mm_load_ss(reinterpret_cast<const float*>(e + u)));
+            }
+        }
+    };
     // lanes that are not zero (a NaN is not; under DAZ a subnormal is)
     static unsigned nonzero(V x) { return _mm512_cmp_ps_mask(x, zero(), _CMP_NEQ_UQ); }
     static unsigned not_finite(V x) { return _mm512_cmp_ps_mask(_mm512_sub_ps(x, x), zero(), _CMP_NEQ_UQ); }
@@ -152,14 +173,18 @@ struct SparseSimd {
     static V add(V a, V b) { return _mm256_add_ps(a, b); }
     static V fma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
     static V broadcast_bits(uint32_t bits) { return _mm256_castsi256_ps(_mm256_set1_epi32(int32_t(bits))); }
-    // One term's entry at a time: the loop is bound by its multiply-adds here, not its loads.
-    static constexpr int kTermsPerLoad = 1;
-    using Entries = uint64_t;
-    static Entries load_entries(const uint64_t* entry) { return *entry; }
-    static void take_terms(Entries e, const float* panel, const float** row, V* value) {
-        row[0] = panel + (e >> 32);
-        value[0] = broadcast_bits(uint32_t(e));
-    }
+    // One term's entry at a time: the loop is bound by its multiply-adds here, not its loads or
+    // shuffles, so one way serves every CPU.
+    struct EntryRegisters {
+        static constexpr int kTermsPerLoad = 1;
+        using Entries = uint64_t;
+        static Entries load_entries(const uint64_t* entry) { return *entry; }
+        static void take_terms(Entries e, const float* panel, const float** row, V* value) {
+            row[0] = panel + (e >> 32);
+            value[0] = broadcast_bits(uint32_t(e));
+        }
+    };
+    using EntryLoads = EntryRegisters;
     static unsigned nonzero(V x) { return unsigned(_mm256_movemask_ps(_mm256_cmp_ps(x, zero(), _CMP_NEQ_UQ))); }
     static unsigned not_finite(V x) {
         return unsigned(_mm256_movemask_ps(_mm256_cmp_ps(_mm256_sub_ps(x, x), zero(), _CMP_NEQ_UQ)));
