@@ -98,6 +98,16 @@ def run_python(args, **env):
     return subprocess.run([sys.executable, *args], env=child_env, capture_output=True, text=True, cwd=TESTS_DIR)
 
 
+def cpu_vendor():
+    """/proc/cpuinfo's vendor_id ("GenuineIntel", "AuthenticAMD", ...), or None where it cannot be read:
+    the tests of the choices nnfast makes per CPU vendor read it."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            return next((line.split(":")[1].strip() for line in f if line.startswith("vendor_id")), None)
+    except OSError:
+        return None
+
+
 def assert_within(got, want, bound, what=""):
     """|got - want| <= bound elementwise (in float64); NaN in got fails."""
     got64, want64 = got.astype(np.float64), want.astype(np.float64)

@@ -8,7 +8,7 @@ import pytest
 
 import nnfast as nf
 
-from conftest import TESTS_DIR, run_python
+from conftest import TESTS_DIR, cpu_vendor, run_python
 
 NATIVE_TESTS = sorted(str(p) for p in TESTS_DIR.glob("test_native_*.py"))
 SUPPORTED = nf.config()["isa_supported"]
@@ -85,14 +85,6 @@ def test_native_tests_pass_with_every_other_gemm_tile(isa):
                        NNFAST_ISA=isa, NNFAST_GEMM_MR=str(rows))
         assert r.returncode == 0, f"tile of {rows} rows: " + r.stdout[-3000:] + r.stderr[-2000:]
         assert " passed" in r.stdout.splitlines()[-1]
-
-
-def cpu_vendor():
-    try:
-        with open("/proc/cpuinfo") as f:
-            return next((line.split(":")[1].strip() for line in f if line.startswith("vendor_id")), None)
-    except OSError:
-        return None
 
 
 def test_avx512_tile_is_chosen_for_the_cpu():

@@ -17,7 +17,7 @@ import nnfast as nf
 from nnfast import _core
 from nnfast import reference as ref
 
-from conftest import assert_same_bits, assert_within, num_threads, run_python
+from conftest import assert_same_bits, assert_within, cpu_vendor, num_threads, run_python
 
 CONFIG = nf.config()
 KERNEL = CONFIG["isa"] in ("avx512", "avx2") and CONFIG["sparse_inputs"]  # the levels with a kernel
@@ -220,8 +220,7 @@ def test_a_bad_setting_fails_the_import_naming_it(value):
 def test_the_way_of_taking_terms_follows_the_cpu():
     """Registers on AMD (its loop is bound by loads), loads elsewhere (Intel's shuffles share a
     port with its multiply-adds); NNFAST_SPARSE_INPUTS=registers or loads forces one."""
-    with open("/proc/cpuinfo") as f:
-        vendor = next((line.split(":")[1].strip() for line in f if line.startswith("vendor_id")), None)
+    vendor = cpu_vendor()
     if "NNFAST_SPARSE_INPUTS" in os.environ or vendor not in ("AuthenticAMD", "GenuineIntel"):
         pytest.skip(f"a forced setting or a CPU vendor ({vendor!r}) unknown to this test")
     assert CONFIG["sparse_terms"] == ("registers" if vendor == "AuthenticAMD" else "loads")

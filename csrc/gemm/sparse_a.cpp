@@ -247,8 +247,7 @@ bool sparse_float_product(float* c, const float* a, int64_t a_rs, int64_t a_cs, 
     });
     if (!finite.load()) return false;  // 0 * inf or 0 * NaN would be NaN, not a skippable +-0
     const int64_t groups = (m + kGroup - 1) / kGroup;
-    // the two ways differ only at AVX-512 (gemm/sparse_simd.h); elsewhere one instantiation
-    const bool by_loads = !std::is_same<S::EntryLoads, S::EntryRegisters>::value && sparse_terms_by_loads();
+    const bool by_loads = sparse_terms_by_loads();  // at AVX2 both ways are one (gemm/sparse_simd.h)
     const int64_t cost = int64_t(density * double(kGroup * k * n)) / kMultiplyAddsPerWorkUnit + 1;
     parallel_for(groups, 1, cost, [&](int64_t g0, int64_t g1) {
         const int64_t i0 = g0 * kGroup, i1 = g1 * kGroup < m ? g1 * kGroup : m;
