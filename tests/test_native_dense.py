@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 import nnfast as nf
+from nnfast import _core
 from nnfast import reference as ref
 from nnfast.utils import fused
 
@@ -354,6 +355,33 @@ def test_dense_training_shapes_float32(shape, activation, bias):
     if bias:  # backward does not take the bias: once per shape is enough
         dy = rng.standard_normal(y.shape).astype(np.float32)
         check_backward(x, w, y, dy, activation, what)
+
+
+# dense_backward on two threads runs dx beside dw, one thread each; when dx's plan is one pass over
+# panels of w^T with dz read in place (dx at most 8 panels wide, its k within KC, dz's block within
+# L2), the thread that ends first takes dx's remaining tiles (gemm_shared). x mostly zeros makes dw,
+# which skips them at the levels with the zero-skipping kernel, end first. The bits must not change.
+# (256, 128, 128) shares at every level (8 panels of 16 or 32 columns); the others at some.
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", [(256, 128, 128), (256, 256, 256), (200, 100, 300), (130, 250, 70)], ids=str)
+def test_dense_backward_shares_dx_tiles_between_two_threads(dtype, shape):
+    m, k, n = shape
+    rng = np.random.default_rng(m + k + n)
+    x, w, b = dense_data(rng, m, k, n, dtype)
+    x[rng.random(x.shape) < 0.9] = 0
+    y = check_forward(x, w, b, "relu", f"{shape}")
+    dy = rng.standard_normal(y.shape).astype(dtype)
+    sparse_before, shared_before = _core.sparse_products_run(), _core.shared_tiles_taken()
+    check_backward(x, w, y, dy, "relu", f"{shape} {np.dtype(dtype)}")
+    if shape != (256, 128, 128) or _core.sparse_products_run() == sparse_before:
+        return  # dw as long as dx: which thread ends first is up to the host
+    # the dw thread ends long before dx's last tile: repeated, since the host may stall it
+    for _ in range(20):
+        if _core.shared_tiles_taken() > shared_before:
+            break
+        with num_threads(2):
+            nf.ops.dense_backward(x, w, y, dy, "relu")
+    assert _core.shared_tiles_taken() > shared_before
 
 
 @pytest.mark.parametrize("shape, activation", [((32, 784, 128), "relu"), ((32, 128, 10), "softmax"),

@@ -104,6 +104,9 @@ PYBIND11_MODULE(_core, m) {
     m.def("teams_led", &teams_led, "Teams of threads led so far: by native training steps and the hand-off probe (parallel/team.h).");
     m.def("sparse_products_run", &sparse_products_run,
           "Dense products so far that skipped the zeros of a mostly-zero input (gemm/sparse_a.h).");
+    m.def("shared_tiles_taken", &shared_tiles_taken,
+          "Tiles so far of a product shared by two threads that the second took (gemm/gemm.h: "
+          "gemm_shared; a Dense layer's dx beside its dw).");
     m.def("set_flush_denormal", [](bool on) { set_flush_denormal(on); }, py::arg("on"),
           "Flush subnormals to zero inside the kernels (ignored where unsupported; nnfast.set_flush_denormal).");
     m.def("get_flush_denormal", &flush_denormal);

@@ -34,6 +34,10 @@ const char* sparse_terms_name();  // "loads" or "registers"
 // Counts the products that skipped zeros (for tests that they do).
 void note_sparse_product();
 long long sparse_products_run();
+// Counts the tiles of a product two threads shared that the second thread took (gemm/gemm.h:
+// gemm_shared), for tests that it does.
+void note_shared_tiles(long long tiles);
+long long shared_tiles_taken();
 // The active table (select_isa must have run).
 const KernelTable& active_kernels();
 

@@ -10,9 +10,12 @@
 // register tile (NNFAST_GEMM_MR rows; gemm.h).
 #include "gemm/gemm.h"
 
+#include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdint>
 
+#include "dispatch/dispatch.h"
 #include "gemm/blocking.h"
 #include "gemm/epilogue.h"
 #include "gemm/microkernel.h"
@@ -604,25 +607,24 @@ void short_m_product(T* c, int64_t c_rs, const T* a, int64_t a_rs, int64_t a_cs,
     epilogue(c, c_rs, int(m), int(n), bias, act);  // whole rows: softmax needs them
 }
 
-}  // namespace
-
-// The edge cases, then the plan and its driver: over a team of p.nt threads, or, for one thread,
-// with no parallel region at all (its entry costs microseconds).
+// The products the tiles' plan does not fit (empty, narrow, few terms or rows): runs one and returns
+// true, or returns false for the plan to run.
 template <class T>
-void gemm(T* c, int64_t c_rs, int64_t c_cs, const T* a, int64_t a_rs, int64_t a_cs, const T* b, int64_t b_rs,
-          int64_t b_cs, const T* bias, int64_t m, int64_t n, int64_t k, Activation act) {
+bool run_edge_product(T* c, int64_t c_rs, int64_t c_cs, const T* a, int64_t a_rs, int64_t a_cs, const T* b,
+                      int64_t b_rs, int64_t b_cs, const T* bias, int64_t m, int64_t n, int64_t k, Activation act) {
     constexpr int NR = Blocking<T>::NR;
     const bool plain = !bias && act == Activation::linear;  // nothing to finish: C may be stored transposed
     // C^T (n, m) = B^T A^T, stored through C's strides swapped, with nothing to finish. Each
     // element's sum runs over the same terms in the same order as C's: the same bits.
     const auto as_transpose = [&] {
         gemm<T>(c, c_cs, c_rs, b, b_cs, b_rs, a, a_cs, a_rs, nullptr, n, m, k, Activation::linear);
+        return true;
     };
-    if (m == 0 || n == 0) return;
+    if (m == 0 || n == 0) return true;
     if (k == 0) {  // an empty sum: act(bias) or act(0)
         for (int64_t i = 0; i < m; ++i)
             for (int64_t j = 0; j < n; ++j) c[i * c_rs + j * c_cs] = activate(bias ? bias[j] : T(0), act);
-        return;
+        return true;
     }
     // A product narrower than a panel with a transposed A (dw = x^T dz of a narrow layer): C^T =
     // B^T A^T has full panels, reads A^T's rows in place and packs only the small B^T.
@@ -630,8 +632,10 @@ void gemm(T* c, int64_t c_rs, int64_t c_cs, const T* a, int64_t a_rs, int64_t a_
 #ifdef NNFAST_TRANSPOSE_VECTORS
     // One to three columns of a row-major A (the output layer of a binary classifier or regressor,
     // x w): whole vectors down kLanes rows at a time, A transposed in registers block by block.
-    if (n <= kNarrowColumns && a_cs == 1 && (c_cs == 1 || plain) && m >= Blocking<T>::kLanes && k > kShortK)
-        return narrow_rows_product<T>(c, c_rs, c_cs, a, a_rs, b, b_rs, b_cs, bias, m, n, k, act);
+    if (n <= kNarrowColumns && a_cs == 1 && (c_cs == 1 || plain) && m >= Blocking<T>::kLanes && k > kShortK) {
+        narrow_rows_product<T>(c, c_rs, c_cs, a, a_rs, b, b_rs, b_cs, bias, m, n, k, act);
+        return true;
+    }
 #else
     // Without vector shuffles (older compilers): if A fills panels and fits L2, C^T = B^T A^T,
     // whose packing transposes A in 4 x 4 register blocks, runs whole vectors along A's rows,
@@ -641,21 +645,34 @@ void gemm(T* c, int64_t c_rs, int64_t c_cs, const T* a, int64_t a_rs, int64_t a_
         m * k * int64_t(sizeof(T)) <= kNarrowTransposedMaxA) {
         as_transpose();
         if (bias || act != Activation::linear) epilogue(c, c_rs, int(m), int(n), bias, act);
-        return;
+        return true;
     }
 #endif
-    if (n <= kNarrowColumns && a_cs == 1 && (c_cs == 1 || plain))
-        return narrow_product<T>(c, c_rs, c_cs, a, a_rs, b, b_rs, b_cs, bias, m, n, k, act);
-    if (k <= kShortK && b_cs == 1 && c_cs == 1)
-        return short_k_product<T>(c, c_rs, a, a_rs, a_cs, b, b_rs, bias, m, n, k, act);
-    if (m <= kShortM && b_cs == 1 && c_cs == 1)
-        return short_m_product<T>(c, c_rs, a, a_rs, a_cs, b, b_rs, bias, m, n, k, act);
+    if (n <= kNarrowColumns && a_cs == 1 && (c_cs == 1 || plain)) {
+        narrow_product<T>(c, c_rs, c_cs, a, a_rs, b, b_rs, b_cs, bias, m, n, k, act);
+        return true;
+    }
+    if (k <= kShortK && b_cs == 1 && c_cs == 1) {
+        short_k_product<T>(c, c_rs, a, a_rs, a_cs, b, b_rs, bias, m, n, k, act);
+        return true;
+    }
+    if (m <= kShortM && b_cs == 1 && c_cs == 1) {
+        short_m_product<T>(c, c_rs, a, a_rs, a_cs, b, b_rs, bias, m, n, k, act);
+        return true;
+    }
     // The same few rows of C with a transposed B (dx = dz w^T of one sample): C^T = B^T A^T is a
     // narrow product of the row-major B^T.
     if (m <= kShortM && b_rs == 1 && b_cs != 1 && n >= Blocking<T>::kLanes && plain) return as_transpose();
-    const GemmPlan<T> p = plan_gemm<T>(c, c_rs, c_cs, a, a_rs, a_cs, b, b_rs, b_cs, bias, m, n, k, act);
+    return false;
+}
+
+// Plan p's driver: over a team of p.nt threads, or, for one thread, with no parallel region at all
+// (its entry costs microseconds).
+template <class T>
+void run_plan(const GemmPlan<T>& p) {
+    constexpr int NR = Blocking<T>::NR;
     if (p.nt > 1) {  // on p.nt threads (or fewer, if the runtime gives fewer)
-        if (p.owned_panels && ceil_div(n, NR) % p.nt == 0)
+        if (p.owned_panels && ceil_div(p.n, NR) % p.nt == 0)
             return run_on_threads(p.nt, [&](int tid, int team) { run_owned_panels(p, tid, team); });
         if (p.owned_columns)
             return run_on_threads(p.nt, [&](int tid, int team) { run_owned_columns(p, tid, team); });
@@ -663,6 +680,80 @@ void gemm(T* c, int64_t c_rs, int64_t c_cs, const T* a, int64_t a_rs, int64_t a_
     }
     if (p.owned_panels) return run_owned_panels(p, 0, 1);
     run_packed(p, 0, 1);
+}
+
+// A pause while another thread finishes a short piece of work (gemm_shared's packing).
+NNFAST_ALWAYS_INLINE void pause_briefly() {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
+// Whether plan p is one pass over k of panels of B with A read in place, the lead's packing then
+// every tile independent of the others: gemm_shared's shape (dense_backward's dx of a hidden layer).
+template <class T>
+bool shares_tiles(const GemmPlan<T>& p) {
+    return p.nt == 1 && p.owned_panels && p.k <= p.kc_max;
+}
+
+// Tiles of plan p taken from share's counter a few at a time, until none is left; returns how many
+// this thread took.
+template <class T>
+int64_t take_shared_tiles(const GemmPlan<T>& p, TileShare& share) {
+    constexpr int MR = Blocking<T>::MR, NR = Blocking<T>::NR;
+    // a few microseconds of work per take: the other thread's last take is what it may wait for
+    constexpr int64_t kTilesPerTake = 4;
+    const int64_t tiles = ceil_div(p.n, NR) * ceil_div(p.m, MR);
+    for (int64_t taken = 0;;) {
+        const int64_t t = share.next_tile.fetch_add(kTilesPerTake, std::memory_order_relaxed);
+        if (t >= tiles) return taken;
+        const int64_t end = std::min(t + kTilesPerTake, tiles);
+        macro_kernel(p, 0, 0, p.k, 0, p.m, static_cast<const T*>(nullptr), t, end);
+        taken += end - t;
+    }
+}
+
+}  // namespace
+
+// The edge cases, then the plan and its driver.
+template <class T>
+void gemm(T* c, int64_t c_rs, int64_t c_cs, const T* a, int64_t a_rs, int64_t a_cs, const T* b, int64_t b_rs,
+          int64_t b_cs, const T* bias, int64_t m, int64_t n, int64_t k, Activation act) {
+    if (run_edge_product<T>(c, c_rs, c_cs, a, a_rs, a_cs, b, b_rs, b_cs, bias, m, n, k, act)) return;
+    run_plan(plan_gemm<T>(c, c_rs, c_cs, a, a_rs, a_cs, b, b_rs, b_cs, bias, m, n, k, act));
+}
+
+template <class T>
+void gemm_shared(TileShare& share, bool lead, T* c, int64_t c_rs, int64_t c_cs, const T* a, int64_t a_rs,
+                 int64_t a_cs, const T* b, int64_t b_rs, int64_t b_cs, int64_t m, int64_t n, int64_t k) {
+    if (!lead) {
+        int state;
+        while ((state = share.state.load(std::memory_order_acquire)) == TileShare::kPacking) pause_briefly();
+        if (state == TileShare::kNotShared) return;
+        // the lead's plan, made again here (the same arguments give the same plan), reading its panels
+        GemmPlan<T> p = plan_gemm<T>(c, c_rs, c_cs, a, a_rs, a_cs, b, b_rs, b_cs, nullptr, m, n, k, Activation::linear);
+        p.bpack = static_cast<T*>(const_cast<void*>(share.packed_b));
+        note_shared_tiles(take_shared_tiles(p, share));
+        return;
+    }
+    constexpr int NR = Blocking<T>::NR;
+    const Activation linear = Activation::linear;
+    if (run_edge_product<T>(c, c_rs, c_cs, a, a_rs, a_cs, b, b_rs, b_cs, nullptr, m, n, k, linear)) {
+        share.state.store(TileShare::kNotShared, std::memory_order_release);
+        return;
+    }
+    const GemmPlan<T> p = plan_gemm<T>(c, c_rs, c_cs, a, a_rs, a_cs, b, b_rs, b_cs, nullptr, m, n, k, linear);
+    if (!shares_tiles(p)) {
+        share.state.store(TileShare::kNotShared, std::memory_order_release);
+        return run_plan(p);
+    }
+    const int64_t npanels = ceil_div(n, NR);
+    const GemmPlan<T> packed = pack_own_panels(p, p.bpack, 0, n, npanels, 0, k, 0, npanels);
+    share.packed_b = packed.bpack;
+    share.state.store(TileShare::kTilesReady, std::memory_order_release);
+    take_shared_tiles(packed, share);
 }
 
 template <class T>

@@ -2,6 +2,7 @@
 // once per register tile the level offers, each copy in its own namespace (mr<MR>: mr6, mr8,
 // mr12); gemm_tiles.cpp gives the level's gemm<T>, which runs the tile chosen at import.
 #pragma once
+#include <atomic>
 #include <cstdint>
 
 #include "common/types.h"
@@ -26,6 +27,23 @@ template <class T>
 void gemm(T* c, int64_t c_rs, int64_t c_cs, const T* a, int64_t a_rs, int64_t a_cs, const T* b, int64_t b_rs,
           int64_t b_cs, const T* bias, int64_t m, int64_t n, int64_t k, Activation act);
 
+// One product's tiles shared by two threads as each comes free (dense_backward's dx beside dw,
+// whose zero-skipping product ends first). Both call gemm_shared with the same arguments and the
+// same TileShare: the lead packs B and starts on the tiles at once; the other, once its own work
+// is done, takes tiles from the same counter. Each tile is computed as gemm computes it, so the
+// bits are gemm's. A product whose plan is not a single pass over packed panels of B with A read
+// in place (gemm.cpp: shares_tiles) runs whole on the lead, and the other returns at once.
+struct TileShare {
+    alignas(64) std::atomic<int64_t> next_tile{0};  // the first tile no thread has taken
+    alignas(64) std::atomic<int> state{0};          // kPacking, then kTilesReady or kNotShared
+    const void* packed_b = nullptr;                 // the lead's packed panels, set before kTilesReady
+    static constexpr int kPacking = 0, kTilesReady = 1, kNotShared = 2;
+};
+
+template <class T>
+void gemm_shared(TileShare& share, bool lead, T* c, int64_t c_rs, int64_t c_cs, const T* a, int64_t a_rs,
+                 int64_t a_cs, const T* b, int64_t b_rs, int64_t b_cs, int64_t m, int64_t n, int64_t k);
+
 // This level's blocking for T (gemm/blocking.h): the register tile and the cache blocks in use.
 template <class T>
 GemmBlocking gemm_blocking();
@@ -44,9 +62,12 @@ bool use_gemm_tile(int rows);
     void gemm(T* c, int64_t c_rs, int64_t c_cs, const T* a, int64_t a_rs, int64_t a_cs, const T* b,         \
               int64_t b_rs, int64_t b_cs, const T* bias, int64_t m, int64_t n, int64_t k, Activation act); \
     template <class T>                                                                                      \
+    void gemm_shared(TileShare& share, bool lead, T* c, int64_t c_rs, int64_t c_cs, const T* a, int64_t a_rs, \
+                     int64_t a_cs, const T* b, int64_t b_rs, int64_t b_cs, int64_t m, int64_t n, int64_t k);  \
+    template <class T>                                                                                      \
     GemmBlocking gemm_blocking();                                                                           \
     }
-// The explicit instantiations of gemm<T> and gemm_blocking<T> for float and double, in the
+// The explicit instantiations of gemm<T>, gemm_shared<T> and gemm_blocking<T> for float and double, in the
 // namespace where the macro is used (the level's or a tile's).
 #define NNFAST_INSTANTIATE_GEMM                                                                                 \
     template GemmBlocking gemm_blocking<float>();                                                            \
@@ -54,7 +75,11 @@ bool use_gemm_tile(int rows);
     template void gemm<float>(float*, int64_t, int64_t, const float*, int64_t, int64_t, const float*, int64_t, \
                               int64_t, const float*, int64_t, int64_t, int64_t, Activation);                  \
     template void gemm<double>(double*, int64_t, int64_t, const double*, int64_t, int64_t, const double*,      \
-                               int64_t, int64_t, const double*, int64_t, int64_t, int64_t, Activation);
+                               int64_t, int64_t, const double*, int64_t, int64_t, int64_t, Activation);      \
+    template void gemm_shared<float>(TileShare&, bool, float*, int64_t, int64_t, const float*, int64_t, int64_t, \
+                                     const float*, int64_t, int64_t, int64_t, int64_t, int64_t);               \
+    template void gemm_shared<double>(TileShare&, bool, double*, int64_t, int64_t, const double*, int64_t,     \
+                                      int64_t, const double*, int64_t, int64_t, int64_t, int64_t, int64_t);
 
 NNFAST_DECLARE_GEMM_TILE(6)
 NNFAST_DECLARE_GEMM_TILE(8)

@@ -21,12 +21,17 @@ struct Tile {
                      const float*, int64_t, int64_t, int64_t, Activation);
     void (*gemm_f64)(double*, int64_t, int64_t, const double*, int64_t, int64_t, const double*, int64_t, int64_t,
                      const double*, int64_t, int64_t, int64_t, Activation);
+    void (*shared_f32)(TileShare&, bool, float*, int64_t, int64_t, const float*, int64_t, int64_t, const float*,
+                       int64_t, int64_t, int64_t, int64_t, int64_t);
+    void (*shared_f64)(TileShare&, bool, double*, int64_t, int64_t, const double*, int64_t, int64_t,
+                       const double*, int64_t, int64_t, int64_t, int64_t, int64_t);
     GemmBlocking (*blocking_f32)();
     GemmBlocking (*blocking_f64)();
 };
 
 #define NNFAST_TILE_ENTRY(rows)                                                                              \
     Tile{rows, &NNFAST_TILE_NS(rows)::gemm<float>, &NNFAST_TILE_NS(rows)::gemm<double>,                      \
+         &NNFAST_TILE_NS(rows)::gemm_shared<float>, &NNFAST_TILE_NS(rows)::gemm_shared<double>,              \
          &NNFAST_TILE_NS(rows)::gemm_blocking<float>, &NNFAST_TILE_NS(rows)::gemm_blocking<double>},
 
 // Ascending rows.
@@ -51,10 +56,12 @@ const Tile* g_tile = &kTiles[0];
 template <class T> struct TileEntry;
 template <> struct TileEntry<float> {
     static auto gemm() { return g_tile->gemm_f32; }
+    static auto shared() { return g_tile->shared_f32; }
     static auto blocking() { return g_tile->blocking_f32; }
 };
 template <> struct TileEntry<double> {
     static auto gemm() { return g_tile->gemm_f64; }
+    static auto shared() { return g_tile->shared_f64; }
     static auto blocking() { return g_tile->blocking_f64; }
 };
 
@@ -64,6 +71,12 @@ template <class T>
 void gemm(T* c, int64_t c_rs, int64_t c_cs, const T* a, int64_t a_rs, int64_t a_cs, const T* b, int64_t b_rs,
           int64_t b_cs, const T* bias, int64_t m, int64_t n, int64_t k, Activation act) {
     TileEntry<T>::gemm()(c, c_rs, c_cs, a, a_rs, a_cs, b, b_rs, b_cs, bias, m, n, k, act);
+}
+
+template <class T>
+void gemm_shared(TileShare& share, bool lead, T* c, int64_t c_rs, int64_t c_cs, const T* a, int64_t a_rs,
+                 int64_t a_cs, const T* b, int64_t b_rs, int64_t b_cs, int64_t m, int64_t n, int64_t k) {
+    TileEntry<T>::shared()(share, lead, c, c_rs, c_cs, a, a_rs, a_cs, b, b_rs, b_cs, m, n, k);
 }
 
 template <class T>

@@ -60,13 +60,16 @@ void grad_z_and_bias(T* dz, T* db, const T* y, const T* dy, int64_t m, int64_t n
 
 // dx (m, k) = dz (m, n) w^T (n, k). Packing w^T gathers all of w; when w is large and the batch
 // small (so few row panels share that packing), computing dx^T (k, m) = w (k, n) dz^T (n, m)
-// packs only dz^T and stores the tiles transposed instead.
+// packs only dz^T and stores the tiles transposed instead. With `share`, two threads share the
+// product's tiles (gemm_shared; `lead` packs), else it runs as one gemm.
 template <class T>
-void input_gradient(T* dx, const T* w, const T* dz, int64_t m, int64_t k, int64_t n) {
-    if (dx_as_transpose(m, k, n))
-        gemm<T>(dx, 1, k, w, n, 1, dz, 1, n, nullptr, k, m, n, Activation::linear);
-    else
-        gemm<T>(dx, k, 1, dz, n, 1, w, 1, n, nullptr, m, k, n, Activation::linear);
+void input_gradient(T* dx, const T* w, const T* dz, int64_t m, int64_t k, int64_t n, TileShare* share = nullptr,
+                    bool lead = true) {
+    const bool transposed = dx_as_transpose(m, k, n);
+    if (share && transposed) gemm_shared<T>(*share, lead, dx, 1, k, w, n, 1, dz, 1, n, k, m, n);
+    else if (share) gemm_shared<T>(*share, lead, dx, k, 1, dz, n, 1, w, 1, n, m, k, n);
+    else if (transposed) gemm<T>(dx, 1, k, w, n, 1, dz, 1, n, nullptr, k, m, n, Activation::linear);
+    else gemm<T>(dx, k, 1, dz, n, 1, w, 1, n, nullptr, m, k, n, Activation::linear);
 }
 
 // dw (k, n) = x^T (k, m) dz (m, n), x read transposed in place (skipping its zeros when it is
@@ -111,10 +114,13 @@ void dense_backward(T* dx, T* dw, T* db, const T* x, const T* w, const T* y, con
     const uintptr_t bytes = uintptr_t(m * k) * sizeof(T);
     const bool dx_first = dx && (dx_at + bytes <= x_at || x_at + bytes <= dx_at);
     if (dx_first && pairs_products(m, k, n)) {
+        // dw, skipping its input's zeros, usually ends first: its thread then takes dx's last tiles
+        TileShare share;
         run_on_threads(2, [&](int tid, int threads) {
             ThreadCap one(1);
-            if (tid == 0) input_gradient(dx, w, dz, m, k, n);
+            if (tid == 0) input_gradient(dx, w, dz, m, k, n, &share, true);
             if (tid == 1 || threads == 1) weight_gradient(dw, x, dz, m, k, n);
+            if (tid == 1) input_gradient(dx, w, dz, m, k, n, &share, false);
         });
         return;
     }
