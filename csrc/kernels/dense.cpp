@@ -2,7 +2,8 @@
 // packed GEMM. Forward fuses bias and activation into the GEMM's store (softmax: one row pass
 // after). Backward forms dz = dy * act'(y) once, with the bias gradient summed in the same pass,
 // then dx = dz w^T and dw = x^T dz read the operands transposed in place; on two threads they run
-// side by side, one thread each (pairs_products).
+// side by side, one thread each (pairs_products), and dw's thread, once done, takes dx's remaining
+// tiles (gemm_shared).
 #include <cstdint>
 
 #include "gemm/gemm.h"
@@ -82,10 +83,11 @@ void weight_gradient(T* dw, const T* x, const T* dz, int64_t m, int64_t k, int64
 
 // Whether dx and dw, each m x k x n multiply-adds, run at once on one thread each rather than one
 // after the other on two: on two threads, for products that would each split over both. Each
-// thread then reads only its own product's operands, with no barrier or shared packing between
-// them (fwd+bwd, 2 threads: 1.51x the GFLOP/s at 32x784x128, 1.05x at 1024x784x256; the tabular
-// Keras model's epoch 0.97x the time). The products' bits do not depend on their threads. With
-// more threads, each product splits over all of them as before.
+// thread then reads only its own product's operands, with no barrier between them (fwd+bwd, 2
+// threads: 1.51x the GFLOP/s at 32x784x128, 1.05x at 1024x784x256; the tabular Keras model's
+// epoch 0.97x the time), until dw's thread ends and takes dx's last tiles from dx's packed panels
+// (the tabular model's 2-thread epoch 0.96-0.995x the time again). The products' bits do not
+// depend on their threads. With more threads, each product splits over all of them as before.
 bool pairs_products(int64_t m, int64_t k, int64_t n) {
     return num_threads() == 2 && threads_for(m * k * n / kMultiplyAddsPerWorkUnit) == 2;
 }
