@@ -361,9 +361,13 @@ def test_dense_training_shapes_float32(shape, activation, bias):
 # panels of w^T with dz read in place (dx at most 8 panels wide, its k within KC, dz's block within
 # L2), the thread that ends first takes dx's remaining tiles (gemm_shared). x mostly zeros makes dw,
 # which skips them at the levels with the zero-skipping kernel, end first. The bits must not change.
-# (256, 128, 128) shares at every level (8 panels of 16 or 32 columns); the others at some.
+# (256, 128, 128) shares at every level (8 panels of 16 or 32 columns), and so does (64, 300, 200),
+# whose dx runs transposed (dx^T = w dz^T, the tiles stored through a buffer); the others at some.
+SHARED_AT_EVERY_LEVEL = [(256, 128, 128), (64, 300, 200)]
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("shape", [(256, 128, 128), (256, 256, 256), (200, 100, 300), (130, 250, 70)], ids=str)
+@pytest.mark.parametrize("shape", SHARED_AT_EVERY_LEVEL + [(256, 256, 256), (200, 100, 300), (130, 250, 70)], ids=str)
 def test_dense_backward_shares_dx_tiles_between_two_threads(dtype, shape):
     m, k, n = shape
     rng = np.random.default_rng(m + k + n)
@@ -375,7 +379,7 @@ def test_dense_backward_shares_dx_tiles_between_two_threads(dtype, shape):
     check_backward(x, w, y, dy, "relu", f"{shape} {np.dtype(dtype)}")
     if not nf.config()["openmp"] or nf.config()["max_threads"] < 2:
         return  # one thread: nothing to share
-    if shape != (256, 128, 128) or _core.sparse_products_run() == sparse_before:
+    if shape not in SHARED_AT_EVERY_LEVEL or _core.sparse_products_run() == sparse_before:
         return  # dw as long as dx: which thread ends first is up to the host
     # the dw thread ends long before dx's last tile: repeated, since the host may stall it
     for _ in range(20):
