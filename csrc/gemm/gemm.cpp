@@ -24,6 +24,7 @@
 #include "kernels/activation_math.h"
 #include "memory/workspace.h"
 #include "parallel/parallel_for.h"
+#include "parallel/spin_wait.h"
 #include "parallel/threads.h"
 
 namespace nnfast {
@@ -682,15 +683,6 @@ void run_plan(const GemmPlan<T>& p) {
     run_packed(p, 0, 1);
 }
 
-// A pause while another thread finishes a short piece of work (gemm_shared's packing).
-NNFAST_ALWAYS_INLINE void pause_briefly() {
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#elif defined(__aarch64__)
-    __asm__ __volatile__("yield");
-#endif
-}
-
 // Whether plan p is one pass over k of panels of B with A read in place, the lead's packing then
 // every tile independent of the others: gemm_shared's shape (dense_backward's dx of a hidden layer).
 template <class T>
@@ -729,9 +721,10 @@ template <class T>
 void gemm_shared(TileShare& share, bool lead, T* c, int64_t c_rs, int64_t c_cs, const T* a, int64_t a_rs,
                  int64_t a_cs, const T* b, int64_t b_rs, int64_t b_cs, int64_t m, int64_t n, int64_t k) {
     if (!lead) {
-        int state;
-        while ((state = share.state.load(std::memory_order_acquire)) == TileShare::kPacking) pause_briefly();
-        if (state == TileShare::kNotShared) return;
+        // the lead's packing: a few microseconds, which dw's product has usually outlasted
+        constexpr int kSpins = 4096;
+        spin_wait([&] { return share.state.load(std::memory_order_acquire) != TileShare::kPacking; }, kSpins);
+        if (share.state.load(std::memory_order_acquire) == TileShare::kNotShared) return;
         // the lead's plan, made again here (the same arguments give the same plan), reading its panels
         GemmPlan<T> p = plan_gemm<T>(c, c_rs, c_cs, a, a_rs, a_cs, b, b_rs, b_cs, nullptr, m, n, k, Activation::linear);
         p.bpack = static_cast<T*>(const_cast<void*>(share.packed_b));

@@ -66,11 +66,14 @@ void grad_z_and_bias(T* dz, T* db, const T* y, const T* dy, int64_t m, int64_t n
 template <class T>
 void input_gradient(T* dx, const T* w, const T* dz, int64_t m, int64_t k, int64_t n, TileShare* share = nullptr,
                     bool lead = true) {
+    // C = dx^T (k, m) = w dz^T, stored transposed, or C = dx (m, k) = dz w^T
     const bool transposed = dx_as_transpose(m, k, n);
-    if (share && transposed) gemm_shared<T>(*share, lead, dx, 1, k, w, n, 1, dz, 1, n, k, m, n);
-    else if (share) gemm_shared<T>(*share, lead, dx, k, 1, dz, n, 1, w, 1, n, m, k, n);
-    else if (transposed) gemm<T>(dx, 1, k, w, n, 1, dz, 1, n, nullptr, k, m, n, Activation::linear);
-    else gemm<T>(dx, k, 1, dz, n, 1, w, 1, n, nullptr, m, k, n, Activation::linear);
+    const int64_t c_rs = transposed ? 1 : k, c_cs = transposed ? k : 1;
+    const int64_t rows = transposed ? k : m, cols = transposed ? m : k;
+    const T* a = transposed ? w : dz;
+    const T* b = transposed ? dz : w;
+    if (share) return gemm_shared<T>(*share, lead, dx, c_rs, c_cs, a, n, 1, b, 1, n, rows, cols, n);
+    gemm<T>(dx, c_rs, c_cs, a, n, 1, b, 1, n, nullptr, rows, cols, n, Activation::linear);
 }
 
 // dw (k, n) = x^T (k, m) dz (m, n), x read transposed in place (skipping its zeros when it is

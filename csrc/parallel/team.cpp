@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "parallel/float_env.h"
+#include "parallel/spin_wait.h"
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -36,18 +37,7 @@ int processors() {
 template <class Ready>
 void wait_until(const Ready& ready) {
     constexpr int kSpins = 4096;
-    const int spins = g_team_threads.load(std::memory_order_relaxed) > processors() ? 0 : kSpins;
-    for (int i = 0; !ready(); ++i) {
-        if (i < spins) {
-#if defined(__x86_64__) || defined(__i386__)
-            __builtin_ia32_pause();
-#elif defined(__aarch64__)
-            __asm__ __volatile__("yield");
-#endif
-        } else {
-            std::this_thread::yield();
-        }
-    }
+    spin_wait(ready, g_team_threads.load(std::memory_order_relaxed) > processors() ? 0 : kSpins);
 }
 
 // How long a waiting thread spins before it takes up the idle task, so that the short gaps between
