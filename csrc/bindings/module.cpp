@@ -107,6 +107,9 @@ PYBIND11_MODULE(_core, m) {
     m.def("shared_tiles_taken", &shared_tiles_taken,
           "Tiles so far of a product shared by two threads that the second took (gemm/gemm.h: "
           "gemm_shared; a Dense layer's dx beside its dw).");
+    m.def("hold_shared_lead", &hold_shared_lead, py::arg("held"),
+          "For tests: while held, a shared product's lead waits for the other thread's first tiles "
+          "before its own, so the share runs whichever thread ends first (the bits are the same).");
     m.def("set_flush_denormal", [](bool on) { set_flush_denormal(on); }, py::arg("on"),
           "Flush subnormals to zero inside the kernels (ignored where unsupported; nnfast.set_flush_denormal).");
     m.def("get_flush_denormal", &flush_denormal);

@@ -116,6 +116,7 @@ bool g_sparse_inputs = true;
 bool g_sparse_terms_by_loads = false;
 std::atomic<long long> g_sparse_products{0};
 std::atomic<long long> g_shared_tiles{0};  // shared_tiles_taken()
+std::atomic<bool> g_shared_lead_held{false};
 }  // namespace
 
 void select_sparse_inputs(const std::string& value) {
@@ -140,5 +141,9 @@ long long sparse_products_run() { return g_sparse_products.load(std::memory_orde
 void note_shared_tiles(long long tiles) { g_shared_tiles.fetch_add(tiles, std::memory_order_relaxed); }
 
 long long shared_tiles_taken() { return g_shared_tiles.load(std::memory_order_relaxed); }
+
+void hold_shared_lead(bool held) { g_shared_lead_held.store(held, std::memory_order_relaxed); }
+
+bool shared_lead_held() { return g_shared_lead_held.load(std::memory_order_relaxed); }
 
 }  // namespace nnfast

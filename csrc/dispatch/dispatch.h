@@ -38,6 +38,11 @@ long long sparse_products_run();
 // gemm_shared), for tests that it does.
 void note_shared_tiles(long long tiles);
 long long shared_tiles_taken();
+// For tests: while held, the lead of a product two threads share waits for the other thread's
+// first take before its own (gemm/gemm.h: TileShare), so a test sees the share run whichever
+// thread the host lets finish first. The bits are the same either way.
+void hold_shared_lead(bool held);
+bool shared_lead_held();
 // The active table (select_isa must have run).
 const KernelTable& active_kernels();
 

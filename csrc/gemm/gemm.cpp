@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 
@@ -720,9 +721,10 @@ void gemm(T* c, int64_t c_rs, int64_t c_cs, const T* a, int64_t a_rs, int64_t a_
 template <class T>
 void gemm_shared(TileShare& share, bool lead, T* c, int64_t c_rs, int64_t c_cs, const T* a, int64_t a_rs,
                  int64_t a_cs, const T* b, int64_t b_rs, int64_t b_cs, int64_t m, int64_t n, int64_t k) {
+    // a wait for the other thread is short (the lead's packing, which dw's product has usually
+    // outlasted; in tests, the other's first take): spun, then yielding
+    constexpr int kSpins = 4096;
     if (!lead) {
-        // the lead's packing: a few microseconds, which dw's product has usually outlasted
-        constexpr int kSpins = 4096;
         spin_wait([&] { return share.state.load(std::memory_order_acquire) != TileShare::kPacking; }, kSpins);
         if (share.state.load(std::memory_order_acquire) == TileShare::kNotShared) return;
         // the lead's plan, made again here (the same arguments give the same plan), reading its panels
@@ -746,6 +748,12 @@ void gemm_shared(TileShare& share, bool lead, T* c, int64_t c_rs, int64_t c_cs, 
     const GemmPlan<T> packed = pack_own_panels(p, p.bpack, 0, n, npanels, 0, k, 0, npanels);
     share.packed_b = packed.bpack;
     share.state.store(TileShare::kTilesReady, std::memory_order_release);
+    if (share.lead_waits_for_other) {
+        // bounded, so that a second thread that never comes fails a test instead of hanging it
+        const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+        spin_wait([&] { return share.next_tile.load(std::memory_order_relaxed) > 0 ||
+                               std::chrono::steady_clock::now() > give_up; }, kSpins);
+    }
     take_shared_tiles(packed, share);
 }
 

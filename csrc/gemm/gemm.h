@@ -37,6 +37,10 @@ struct TileShare {
     alignas(64) std::atomic<int64_t> next_tile{0};  // the first tile no thread has taken
     alignas(64) std::atomic<int> state{0};          // kPacking, then kTilesReady or kNotShared
     const void* packed_b = nullptr;                 // the lead's packed panels, set before kTilesReady
+    // For tests (dispatch.h: hold_shared_lead): the lead, once its panels are published, waits for
+    // the other thread's first take (at most 2 s), so that the share runs whichever thread is
+    // faster. Set only where the other thread is sure to come, or the lead waits the 2 s.
+    bool lead_waits_for_other = false;
     static constexpr int kPacking = 0, kTilesReady = 1, kNotShared = 2;
 };
 

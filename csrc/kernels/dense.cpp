@@ -6,6 +6,7 @@
 // tiles (gemm_shared).
 #include <cstdint>
 
+#include "dispatch/dispatch.h"
 #include "gemm/gemm.h"
 #include "gemm/sparse_a.h"
 #include "kernels/activation_math.h"
@@ -123,7 +124,10 @@ void dense_backward(T* dx, T* dw, T* db, const T* x, const T* w, const T* y, con
         TileShare share;
         run_on_threads(2, [&](int tid, int threads) {
             ThreadCap one(1);
-            if (tid == 0) input_gradient(dx, w, dz, m, k, n, &share, true);
+            if (tid == 0) {
+                share.lead_waits_for_other = threads == 2 && shared_lead_held();
+                input_gradient(dx, w, dz, m, k, n, &share, true);
+            }
             if (tid == 1 || threads == 1) weight_gradient(dw, x, dz, m, k, n);
             if (tid == 1) input_gradient(dx, w, dz, m, k, n, &share, false);
         });

@@ -33,6 +33,7 @@ int main() {
     long long differ = 0;
     for (int round = 0; round < 20; ++round) {
         NNFAST_ISA_NS::TileShare share;
+        share.lead_waits_for_other = true;  // the second thread takes tiles, however the threads run
         auto run = [&](bool lead) {
             NNFAST_ISA_NS::NNFAST_TILE_NS(NNFAST_GEMM_MR)::gemm_shared<float>(
                 share, lead, two.data(), k, 1, dz.data(), n, 1, w.data(), 1, n, m, k, n);
