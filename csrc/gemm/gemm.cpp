@@ -750,7 +750,7 @@ void gemm_shared(TileShare& share, bool lead, T* c, int64_t c_rs, int64_t c_cs, 
     share.state.store(TileShare::kTilesReady, std::memory_order_release);
     if (share.lead_waits_for_other) {
         // bounded, so that a second thread that never comes fails a test instead of hanging it
-        const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+        const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
         spin_wait([&] { return share.next_tile.load(std::memory_order_relaxed) > 0 ||
                                std::chrono::steady_clock::now() > give_up; }, kSpins);
     }

@@ -38,8 +38,8 @@ struct TileShare {
     alignas(64) std::atomic<int> state{0};          // kPacking, then kTilesReady or kNotShared
     const void* packed_b = nullptr;                 // the lead's packed panels, set before kTilesReady
     // For tests (dispatch.h: hold_shared_lead): the lead, once its panels are published, waits for
-    // the other thread's first take (at most 2 s), so that the share runs whichever thread is
-    // faster. Set only where the other thread is sure to come, or the lead waits the 2 s.
+    // the other thread's first take (at most 10 s), so that the share runs whichever thread is
+    // faster. Set only where the other thread is sure to come, or the lead waits the 10 s.
     bool lead_waits_for_other = false;
     static constexpr int kPacking = 0, kTilesReady = 1, kNotShared = 2;
 };
