@@ -20,7 +20,7 @@ struct TileFinish {
 // rows into L1. With the derived KC the KC x NR micro-panel of B outgrows L1 (512 x 32 floats: 64
 // KiB), so every tile streams it from L2, as BLIS's "_l2" kernels do, and those hint it too.
 // Without the hints the 1-thread GEMM read 0.86-0.96x the faster peer's GFLOP/s at 512^3-2048^3,
-// with them 0.92-0.98x (Xeon, 4 runs of 5-8 alternated processes; the training shapes the same);
+// with them 0.91-0.98x (Xeon, 4 runs of 5-8 alternated processes; the training shapes the same);
 // 8, 24 and 32 steps read no better. At AVX2, with half the multiply-adds per byte of B, the
 // hardware prefetchers keep up: the hints read the same within the host's noise, so none there.
 constexpr int64_t kPrefetchSteps = 16;
