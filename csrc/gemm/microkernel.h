@@ -25,6 +25,7 @@ struct TileFinish {
 // hardware prefetchers keep up: the hints read the same within the host's noise, so none there.
 constexpr int64_t kPrefetchSteps = 16;
 constexpr bool kHintB = NNFAST_VEC_BYTES >= 64;
+constexpr int kHintLineBytes = 64;  // one hint per cache line of B's row
 
 // c (MR, NR; row stride ldc) = [c +] sum over p < kc of A[:, p] (MR) outer B[p, :] (NR), where B's
 // rows are b[p*ldb + j] (a packed NR-column panel has ldb = NR; a row-major B read in place has
@@ -57,7 +58,8 @@ void microkernel_body(T* __restrict c, int64_t ldc, const T* __restrict a, int64
         if (kHintB && kKMajorA && ROWS == B::MR) {  // a hint past the panel's end never faults
             const uintptr_t ahead = b_at + uintptr_t(p + kPrefetchSteps) * b_step;
 #pragma GCC unroll 4
-            for (int off = 0; off < kRowBytes; off += 64) __builtin_prefetch(reinterpret_cast<const void*>(ahead + off), 0, 3);
+            for (int off = 0; off < kRowBytes; off += kHintLineBytes)
+                __builtin_prefetch(reinterpret_cast<const void*>(ahead + off), 0, 3);
         }
         V bv[NV];
 #pragma GCC unroll 4
