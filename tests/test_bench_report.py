@@ -148,6 +148,21 @@ def test_numpy_mlp_gradients_match_finite_differences():
         np.testing.assert_allclose(grads[k], num, rtol=1e-5, atol=1e-8)
 
 
+@pytest.mark.parametrize("system", ["nnfast", "keras", "numpy"])
+def test_timed_epochs_are_epochs_in_the_middle_of_training(system):
+    """A fit() trainer's epochs are timed inside one fit call of one more epoch (its clock reads
+    each epoch's end); a loop trainer's each call. Either way `count` epochs of training happen."""
+    trainer, reason = training.mlp_trainer(system, (6, 5, 3), 4)
+    if trainer is None:
+        pytest.skip(reason)
+    rng = np.random.default_rng(0)
+    x, y = rng.random((12, 6), dtype=np.float32), rng.integers(0, 3, 12)
+    seconds, loss = trainers.timed_epochs(trainer, x, y, 3)
+    assert len(seconds) == 3 and all(s > 0 for s in seconds) and math.isfinite(loss)
+    if system == "nnfast":  # the warm-up epoch in the same fit call, then the three timed ones
+        assert trainer.model.optimizer.iterations == 4 * 3
+
+
 def test_keras_peer_runs_when_installed():
     keras, reason = training.keras_module()
     if keras is None:

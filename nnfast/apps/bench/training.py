@@ -5,15 +5,17 @@ hyperparameters, on the thread counts stated. (1) One epoch of an MLP 784-128(re
 two kinds of labels: random (0-9, nothing to learn) and learnable (the argmax of each row's first 10
 features: training grows confident, and its softmax terms and moments underflow to subnormals where
 nothing flushes them); every system also computes the epoch's mean loss: nnfast
-`Sequential.fit(epochs=1)`; a from-scratch NumPy MLP (forward, softmax cross-entropy, backward, the
+`Sequential.fit`; a from-scratch NumPy MLP (forward, softmax cross-entropy, backward, the
 book's Adam with temporaries, fancy-indexed minibatches); PyTorch eager (`nn.Sequential(Linear, ReLU,
 Linear)`, `CrossEntropyLoss`, `Adam(fused=True)`, `randperm` index batching, no DataLoader); JAX
 (the whole epoch one `jit`-compiled function: shuffle, `lax.scan` over the batches, Adam from optax;
 compiled ahead of time, run in a worker process limited to the thread count's CPUs); Keras 3
-`fit(epochs=1)`; scikit-learn `MLPClassifier(solver="adam", alpha=0, max_iter=1).partial_fit` (one
+`fit`; scikit-learn `MLPClassifier(solver="adam", alpha=0, max_iter=1).partial_fit` (one
 epoch that keeps the Adam state). NumPy, Keras and scikit-learn run on the random labels only. Each
 system trains one model: a warm-up epoch of 1000 samples, then the timed epochs in a row, as epochs
-2, 3, ... of real training. The batch-128 epoch's speed is also given in GFLOP/s of its
+2, 3, ... of real training (nnfast and Keras in one `fit` call of one more epoch, a callback timing
+the epochs between their ends, so that what a fit call does once, before its first epoch, is not
+counted in every epoch). The batch-128 epoch's speed is also given in GFLOP/s of its
 6 x 60000 x 101632 multiply-add flops (forward, and the two backward GEMMs) and as a share of the
 FMA peak measured on the same thread count. (2) The seed notes' 2-3-1 sigmoid network (no biases,
 float64) on the three study-hours samples: one full-batch gradient step with MSE (SGD lr 1.5, which
@@ -30,7 +32,7 @@ import numpy as np
 
 from . import jax_peer, limits
 from .timing import Timing, case, measure, optional_import, section_config, settle, threads
-from .trainers import SYSTEMS, keras_description, keras_module, mlp_trainer, seed_step_function
+from .trainers import SYSTEMS, keras_description, keras_module, mlp_trainer, seed_step_function, timed_epochs
 
 __all__ = ["run", "ratios", "markdown", "epoch_data", "mlp_trainer", "seed_step_function", "keras_module",
            "keras_description", "SYSTEMS", "PARTS", "SIZES", "QUICK_SIZES"]
@@ -56,17 +58,6 @@ QUICK_SIZES = {"epoch_samples": 6000, "digits_epochs": 5, "repeats": 3, "digits_
 # --------------------------------------------------------------------------------------------------
 # measurement
 # --------------------------------------------------------------------------------------------------
-
-def _timed(fn, repeats):
-    """Timing of `repeats` calls of fn() in a row (each call one sample), after the settle pause."""
-    settle()
-    seconds = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        seconds.append(time.perf_counter() - start)
-    return Timing.of(seconds)
-
 
 def epoch_data(samples=FULL_SAMPLES, seed=0, labels="random"):
     """Synthetic data of Fashion-MNIST's shape: (samples, 784) float32 in [0, 1) and int64 labels 0-9,
@@ -112,10 +103,11 @@ def _epoch_measurement(system, x, y, bs, nt, repeats, paths):
 
 
 def _timed_epochs(trainer, x, y, repeats):
-    """The Timing of `repeats` epochs of `trainer` on (x, y), and the last epoch's loss."""
-    losses = []
-    t = _timed(lambda: losses.append(trainer.epoch(x, y)), repeats)
-    return t, losses[-1]
+    """The Timing of `repeats` epochs of `trainer` on (x, y) in a row, after the settle pause, and the
+    last epoch's loss (trainers.timed_epochs)."""
+    settle()
+    seconds, loss = timed_epochs(trainer, x, y, repeats)
+    return Timing.of(seconds), loss
 
 
 def _seed_rows(nt, systems, max_total_time):
