@@ -533,8 +533,13 @@ def test_keras_models_section_tables():
     assert paths["tabular"] in ("one-call native step", "Python loop over native kernels")
     assert paths["keras_face"] == "Python loop over native kernels"  # elu, swish, PReLU, noise, MaxNorm
     assert paths["text"] == "Python loop over native kernels"  # Embedding, GlobalAveragePooling1D
+    assert len({r["fma_peak_gflops"] for r in rows}) == 1 and rows[0]["fma_peak_gflops"] > 0
+    assert all(r["dense_flops_per_sample"] > 0 for r in rows)
     text = keras_models.markdown(rows)
     assert "**Time per 60000-sample epoch**" in text and "scaled x117.188" in text
+    assert "**The issue's models against the FMA peak**" in text
+    assert len([line for line in text.splitlines() if line.startswith(f"| {keras_models.CASES['tabular']} | 1 | ")
+                and "GFLOP/s |" in line]) == 1
     assert "**Equal work**" in text
     assert "| model | threads | system | epochs | loss | accuracy | held-out accuracy |" in text
     if "torch" in systems:
@@ -575,13 +580,33 @@ def test_keras_models_trains_the_systems_epochs_in_turns(monkeypatch):
 
 def test_keras_models_targets():
     rows = [dict(part="tabular", case="t", threads=1, system=s, skipped=False, seconds=sec, spread=0.0,
-                 samples=60000, repeats=3, loss=0.5, accuracy=0.8, test_accuracy=0.8, path="p")
+                 samples=60000, repeats=3, loss=0.5, accuracy=0.8, test_accuracy=0.8, path="p",
+                 fma_peak_gflops=100.0, dense_flops_per_sample=1e6)
             for s, sec in (("nnfast", 1.0), ("keras", 12.0), ("torch", 1.5))]
     assert keras_models.target_verdicts(rows) == [("t", 1, "keras", 12.0, 10.0, True),
                                                   ("t", 1, "torch", 1.5, 2.0, False)]
     text = keras_models.markdown(rows)
     assert "| t | 1 | 1000 ms ±0% | 12000 ms ±0% | 1500 ms ±0% | 12.00x (>= 10x: met) | " \
            "1.50x (>= 2x: missed, nnfast needs 1.33x less time) | p |" in text
+    # 60 GFLOP an epoch take 600 ms at 100 GFLOP/s; 10x Keras's 12 s allows 1200 ms, twice that
+    assert "| model | threads | FMA peak | GFLOP an epoch | at the peak | 10x Keras allows | nnfast | keras | " \
+           "torch |" in text
+    assert "| t | 1 | 100 GFLOP/s | 60.00 | 600 ms | 1200 ms (2.00x the time at the peak) | 60.0 (60%) | " \
+           "5.0 (5%) | 40.0 (40%) |" in text
+    for r in rows:  # a model the issue sets no target gets no such row
+        r["part"] = "keras_face"
+    assert "GFLOP an epoch" not in keras_models.markdown(rows)
+
+
+def test_keras_models_dense_flops_count_the_products_keras_computes():
+    import nnfast.keras
+    real_keras = trainers.keras_module()[0]
+    for module in [nnfast.keras] + ([real_keras] if real_keras is not None else []):
+        # Dense 64-256, two 256-256 and 256-1: forward and weight gradient of each, and the input
+        # gradient of all but the first, 2 flops a multiply-add
+        assert keras_models.dense_flops_per_sample(keras_models.build(module, "tabular")) == \
+            2 * (2 * 64 * 256 + 3 * (2 * 256 * 256) + 3 * 256)
+        assert keras_models.dense_flops_per_sample(keras_models.build(module, "fashion")) == 2 * 2 * 784 * 10
 
 
 def test_keras_models_missing_peers_are_skipped(no_heavy_peers):

@@ -24,7 +24,11 @@ each, the order rotating), each started once a short FMA probe shows its threads
 and run again if the probe after it reads them halved (the placement check, around every epoch of
 every system). The tables give each system's last training loss and accuracy and
 the accuracy on 10000 held-out samples (not timed), so that equal work is visible, and whether
-nnfast meets the issue's targets: >= 10x faster per epoch than Keras, >= 2x than PyTorch.
+nnfast meets the issue's targets: >= 10x faster per epoch than Keras, >= 2x than PyTorch. For
+the issue's two models a further table sets each system's epoch against the machine: the flops of
+the Dense layers' products counted dense (the work Keras and PyTorch do), the fp32 FMA peak
+measured on the same threads before the models run, how long that arithmetic takes at the peak,
+and how long 10x Keras's epoch allows.
 (4) An embedding-bag text classifier, as the Keras text tutorials write it, also trained in
 nnfast's Python loop and given no target: Input(20) word ids of a 5000-word vocabulary,
 Embedding 32, GlobalAveragePooling1D, Dense 32 relu, Dense 1 sigmoid, Adam(), binary
@@ -35,12 +39,13 @@ import warnings
 
 import numpy as np
 
-from .timing import measure_together, section_config, threads
+from . import limits
+from .timing import case, measure_together, section_config, threads
 from .trainers import keras_module
 from .training import ratios as training_ratios
 
-__all__ = ["run", "ratios", "markdown", "build", "model_data", "trainer", "MODELS", "SYSTEMS", "TARGETS",
-           "SIZES", "QUICK_SIZES"]
+__all__ = ["run", "ratios", "markdown", "build", "model_data", "trainer", "dense_flops_per_sample", "MODELS",
+           "SYSTEMS", "TARGETS", "SIZES", "QUICK_SIZES"]
 
 SYSTEMS = ("nnfast", "keras", "torch")
 MODELS = ("fashion", "tabular", "keras_face", "text")
@@ -115,6 +120,15 @@ def build(keras, model):
         loss = "binary_crossentropy"
     net.compile(optimizer=keras.optimizers.Adam(), loss=loss, metrics=["accuracy"])
     return net
+
+
+def dense_flops_per_sample(net):
+    """Flops per sample of one training step's products in the Dense layers of `net` (a Keras or
+    nnfast.keras model), counted dense, as Keras and PyTorch compute them: 2 x in x out each for
+    the forward and the weight gradient, and for the input gradient of every Dense layer after the
+    first (whose input is the data, which needs none)."""
+    shapes = [tuple(layer.kernel.shape) for layer in net.layers if type(layer).__name__ == "Dense"]
+    return sum((4 if i == 0 else 6) * fan_in * fan_out for i, (fan_in, fan_out) in enumerate(shapes))
 
 
 class _KerasProgram:
@@ -272,14 +286,17 @@ def _timed_epochs(programs, x, y, repeats):
     return {system: (timings[system], results[system][-1], len(results[system])) for system in programs}
 
 
-def _rows(model, nt, systems, cfg):
+def _rows(model, nt, systems, cfg, peak):
     samples = cfg["samples"]
     x, y = model_data(model, samples, seed=0)
     xv, yv = model_data(model, cfg["test_samples"], seed=1)
     scale = FULL_SAMPLES / samples
+    import nnfast.keras
+    flops = dense_flops_per_sample(build(nnfast.keras, model))
     rows, programs = {}, {}
     for system in systems:
-        rows[system] = dict(part=model, case=CASES[model], threads=nt, system=system, samples=samples, scale=scale)
+        rows[system] = dict(part=model, case=CASES[model], threads=nt, system=system, samples=samples, scale=scale,
+                            fma_peak_gflops=peak, dense_flops_per_sample=flops)
         program, reason = trainer(system, model)
         if program is None:
             rows[system].update(skipped=True, reason=reason)
@@ -296,7 +313,9 @@ def _rows(model, nt, systems, cfg):
 
 
 def run(thread_counts=(1, 2), sizes=None, models=MODELS, systems=SYSTEMS, max_total_time=None):
-    """Rows of measurements: one per (model, threads, system); skipped rows say why.
+    """Rows of measurements: one per (model, threads, system); skipped rows say why. Every row
+    carries the FMA peak measured on its thread count (fma_peak_gflops) and its model's
+    dense_flops_per_sample.
 
     sizes: SIZES (full) or QUICK_SIZES, or a dict with any of their keys. max_total_time is
     accepted for the report's quick mode and not used: each system trains `repeats` timed epochs."""
@@ -305,8 +324,10 @@ def run(thread_counts=(1, 2), sizes=None, models=MODELS, systems=SYSTEMS, max_to
     rows = []
     for nt in thread_counts:
         with threads(nt):
+            case("FMA peak")
+            peak = limits.fma_peak_gflops(nt)
             for model in models:
-                rows += _rows(model, nt, systems, cfg)
+                rows += _rows(model, nt, systems, cfg, peak)
     return rows
 
 
@@ -336,6 +357,36 @@ def _ratio_cell(ratio, target, met):
     return f"{ratio:.2f}x (>= {target:g}x: missed, nnfast needs {target / ratio:.2f}x less time)"
 
 
+def _peak_table(done, systems):
+    """The target models' epochs against the FMA peak: their Dense products' flops counted dense,
+    that arithmetic's time at the peak, what 10x Keras's epoch allows, and each system's GFLOP/s
+    with its share of the peak."""
+    runs = [r for r in done if r["part"] in TARGET_MODELS and "fma_peak_gflops" in r]
+    if not runs:
+        return []
+    out = ["\n**The issue's models against the FMA peak** (flops of one epoch's Dense-layer products counted "
+           "dense, the work Keras and PyTorch do: forward, weight gradient, and input gradient after the first "
+           "layer; the fp32 FMA peak measured on the same threads; each system's GFLOP/s of that work, in "
+           "brackets its share of the peak. nnfast skips the zeros of a mostly-zero input, so its share can "
+           "pass 100%)\n",
+           "| model | threads | FMA peak | GFLOP an epoch | at the peak | 10x Keras allows | "
+           + " | ".join(systems) + " |",
+           "|" + "---|" * (6 + len(systems))]
+    for label, nt in dict.fromkeys((r["case"], r["threads"]) for r in runs):
+        cells = {r["system"]: r for r in runs if (r["case"], r["threads"]) == (label, nt)}
+        first = next(iter(cells.values()))
+        peak, flops = first["fma_peak_gflops"], first["dense_flops_per_sample"] * FULL_SAMPLES
+        at_peak = flops / (peak * 1e9)
+        keras = cells.get("keras")
+        allows = (f"{keras['seconds'] / TARGETS['keras'] * 1e3:.0f} ms "
+                  f"({keras['seconds'] / TARGETS['keras'] / at_peak:.2f}x the time at the peak)" if keras else "-")
+        speeds = [f"{flops / cells[s]['seconds'] / 1e9:.1f} ({100 * flops / cells[s]['seconds'] / 1e9 / peak:.0f}%)"
+                  if s in cells else "-" for s in systems]
+        out.append(f"| {label} | {nt} | {peak:.0f} GFLOP/s | {flops / 1e9:.2f} | {at_peak * 1e3:.0f} ms | {allows} | "
+                   + " | ".join(speeds) + " |")
+    return out
+
+
 def markdown(rows):
     """The epoch times side by side with the ratios and targets, then each system's final loss and
     accuracies; skipped peers with their reason below."""
@@ -363,6 +414,7 @@ def markdown(rows):
         base = cells.get("nnfast")
         path = base["path"] if base is not None and not base["skipped"] else "-"
         out.append(f"| {case} | {nt} | " + " | ".join(times + marks) + f" | {path} |")
+    out += _peak_table(done, systems)
     out += ["\n**Equal work** (epochs trained, the warm-up and any run again after a failed placement check "
             "included; the last epoch's training loss and accuracy; accuracy on held-out samples)\n",
             "| model | threads | system | epochs | loss | accuracy | held-out accuracy |",
