@@ -111,6 +111,26 @@ def test_functional_forms_return_keras_per_sample_values(keras, name):
     np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-7)
 
 
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_a_function_form_given_to_compile_is_the_loss_of_its_name(name):
+    # Keras wraps loss=keras.losses.mean_squared_error in a loss named after the function; it is not
+    # a custom loss (which nnfast refuses, having no automatic differentiation)
+    import nnfast.keras as nk
+    loss = L.get(getattr(L, name))
+    assert type(loss) is L.LOSSES[name] and loss.name == name
+    kind = FUNCTION_DATA.get(name, "regression")
+    y, _ = data(kind, np.float32, seed=4)
+    x = np.random.default_rng(4).normal(size=(B, 6)).astype(np.float32)
+    activation = {"regression": "linear", "positive": "softplus", "binary": "sigmoid"}.get(kind, "softmax")
+    histories = []
+    for given in (getattr(nk.losses, name), name):
+        nk.utils.set_random_seed(1)
+        model = nk.Sequential([nk.Input((6,)), nk.layers.Dense(C, activation=activation)])
+        model.compile(optimizer="adam", loss=given)
+        histories.append(model.fit(x, y, batch_size=4, epochs=3, shuffle=False, verbose=0).history)
+    assert histories[0] == histories[1] and list(histories[0]) == ["loss"]
+
+
 def test_keras_names_and_defaults(keras):
     for name, kwargs, _ in CASES:
         ours, theirs = getattr(L, name)(**kwargs), getattr(keras.losses, name)(**kwargs)

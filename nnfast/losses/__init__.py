@@ -75,10 +75,17 @@ LOSSES = {
 }
 BY_CLASS_NAME = {cls.__name__.lower(): cls for cls in CLASSES}
 
+# The function forms above, which compile also takes as its loss (Keras wraps one in a loss named
+# after it): each is the loss its name gives, not a custom loss.
+FUNCTIONS = (mean_squared_error, mean_absolute_error, mean_absolute_percentage_error, mean_squared_logarithmic_error,
+             huber, log_cosh, binary_crossentropy, categorical_crossentropy, sparse_categorical_crossentropy,
+             kl_divergence, hinge, squared_hinge, categorical_hinge, poisson, cosine_similarity)
+
 
 def get(identifier):
     """A Loss from a Keras name or class name (case-insensitive), a ``serialize`` dict, a Loss
-    class or instance, or a callable ``(pred, target) -> (loss, dpred)``."""
+    class or instance, one of the function forms (``mean_squared_error``: the loss of that name),
+    or a callable ``(pred, target) -> (loss, dpred)``."""
     if isinstance(identifier, Loss):
         return identifier
     if isinstance(identifier, dict):
@@ -91,6 +98,9 @@ def get(identifier):
         return cls(name=key)
     if isinstance(identifier, type) and issubclass(identifier, Loss):
         return identifier()
+    for function in FUNCTIONS:
+        if identifier is function:
+            return get(function.__name__)
     if callable(identifier):
         return CustomLoss(identifier)
     raise TypeError(f"loss must be a name, a Loss or a callable, got {identifier!r}")
