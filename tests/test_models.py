@@ -144,6 +144,24 @@ def test_predict_evaluate_and_summary(capsys):
     assert model.count_params() == 7 * 9 + 9 + 9 * 6 + 6 + 6 * 4 + 4
 
 
+def test_a_model_without_an_input_shape_summarizes_as_unbuilt(capsys):
+    # Keras 3: "?" shapes, "0 (unbuilt)" counts, totals 0; count_params raises until the model is built
+    model = Sequential([Dense(16, activation="relu"), Dropout(0.2), Dense(1)])
+    model.summary()
+    out = capsys.readouterr().out
+    assert out.count(" ? ") == 3 and out.count("0 (unbuilt)") == 3
+    assert " Total params: 0 (0.00 B)" in out and " Trainable params: 0 (0.00 B)" in out
+    for counted in (model, model.layers[0]):
+        with pytest.raises(ValueError, match="count_params needs .* built"):
+            counted.count_params()
+    model.compile(optimizer="sgd", loss="mse")
+    model.fit(np.ones((8, 3)), np.ones(8), verbose=0)
+    model.summary()
+    out = capsys.readouterr().out
+    assert "unbuilt" not in out and model.count_params() == 3 * 16 + 16 + 16 + 1
+    assert f"Trainable params: {model.count_params()} " in out
+
+
 def test_train_on_batch_and_validation_split_takes_the_last_fraction():
     x, y = classification_data(n=50)
     model = mlp("native", "float64")

@@ -164,6 +164,9 @@ class Layer:
             w[...] = new
 
     def count_params(self):
+        if not self.built:  # its weights' shapes wait on its input's (Keras raises here too)
+            raise ValueError(f"count_params needs layer {self.name!r} built, and it is not: its input shape is "
+                             "unknown until the model has one (a keras.Input or input_shape=, or a first fit)")
         return sum(int(np.prod(s.shape)) for s in self.weight_specs())
 
     def buffer(self, key, shape, dtype):

@@ -262,6 +262,9 @@ class Model(Trainer):
         return self.built
 
     def count_params(self):
+        if not self._ensure_built():  # as Keras: nothing to count until the input shape is known
+            raise ValueError(f"count_params needs model {self.name!r} built, and it is not: its input shape is "
+                             "unknown until it has one (a keras.Input or input_shape=, or a first fit)")
         return int(sum(w.size for w in self.weights))
 
     @exclusive

@@ -66,13 +66,15 @@ def summary_lines(model, line_length=None):
     line_length = line_length or min(default, shutil.get_terminal_size().columns - 4)
     header = ["Layer (type)", "Output Shape", "Param #"] + (["Connected to"] if functional else [])
     rows = []
-    for layer in model.layers:
+    for layer in model.layers:  # a model without an input shape yet: Keras's "?" and "0 (unbuilt)"
         shape = "?" if layer.output_shape is None else str((None,) + tuple(layer.output_shape))
-        row = [f"{layer.name} ({type(layer).__name__})", shape, f"{layer.count_params():,}"]
+        params = f"{layer.count_params():,}" if layer.built else "0 (unbuilt)"
+        row = [f"{layer.name} ({type(layer).__name__})", shape, params]
         rows.append(row + ([connections(layer)] if functional else []))
     itemsize = np.dtype(model.dtype).itemsize
-    total = model.count_params()
-    trained = int(sum(w.size for w in model.trainable_weights))
+    built = model.built
+    total = model.count_params() if built else 0
+    trained = int(sum(w.size for w in model.trainable_weights)) if built else 0
     lines = [f'Model: "{model.name}"'] + boxed_rows(header, rows, column_widths(line_length, positions))
     # after the optimizer's first step, Keras 3 counts its variables too
     optimizer = model.optimizer_variables() if getattr(model, "compiled", False) else None
