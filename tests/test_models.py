@@ -536,3 +536,22 @@ def test_lists_and_pandas_frames_are_accepted_as_keras_accepts_them():
     np.testing.assert_array_equal(model.predict(frame), expected)
     labels = pd.Series(y)
     assert model.evaluate(frame, labels) == model.evaluate(x, y)
+    # pd.get_dummies' bool columns beside float ones: np.asarray gives an object array, Keras trains
+    mixed = frame.copy()
+    mixed["f6"] = x[:, 6] > 0
+    as_numbers = x.copy()
+    as_numbers[:, 6] = x[:, 6] > 0
+    np.testing.assert_array_equal(model.predict(mixed), model.predict(as_numbers))
+    history = model.fit(mixed, labels, epochs=2, verbose=0).history
+    assert len(history["loss"]) == 2 and np.isfinite(history["loss"]).all()
+    # a column that is not a number is named, with what to do
+    mixed["f5"] = pd.Categorical(np.where(x[:, 5] > 0, "a", "b"))
+    weights = model.get_weights()
+    with pytest.raises(ValueError, match=r"x must hold real numbers, but the DataFrame's columns 'f5' \(category\) "
+                                         r"do not: encode them as numbers first"):
+        model.fit(mixed, labels, verbose=0)
+    with pytest.raises(ValueError, match=r"y must hold real numbers, but the DataFrame's columns 'c'"):
+        regression = Sequential([Dense(1, input_dim=7)], seed=0)
+        regression.compile(optimizer="sgd", loss="mse")
+        regression.fit(x, pd.DataFrame({"c": pd.Categorical(["u"] * 30)}), verbose=0)
+    assert all(np.array_equal(a, b) for a, b in zip(weights, model.get_weights()))

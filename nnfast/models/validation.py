@@ -20,19 +20,47 @@ def verbosity(value):
 
 def array(value, name, dtype=None):
     """np.asarray(value) (lists, pandas objects, ...), or a ValueError naming the argument when it is
-    none (ragged lists, strings that are not numbers, ...)."""
+    none (ragged lists, strings that are not numbers, ...). A pandas DataFrame whose columns are
+    numbers and bools of different dtypes (pd.get_dummies' output beside float columns), which
+    np.asarray makes an object array, becomes float64, as Keras trains on it."""
     try:
-        return np.asarray(value, dtype=dtype)
+        a = np.asarray(value, dtype=dtype)
     except (TypeError, ValueError, OverflowError) as err:
         raise ValueError(f"{name} must be an array of real numbers, got {type(value).__name__} ({err})") from None
+    if a.dtype == object and dtype is None:
+        kinds = frame_column_kinds(value)
+        if kinds and all(kind in "fiub" for kind in kinds.values()):
+            return value.to_numpy(dtype=np.float64)
+    return a
+
+
+def frame_column_kinds(value):
+    """{column: its dtype's kind} of a pandas DataFrame (duck-typed: pandas is not a dependency),
+    or {} for anything else."""
+    dtypes = getattr(value, "dtypes", None)
+    if dtypes is None or not hasattr(dtypes, "items") or not hasattr(value, "to_numpy"):
+        return {}
+    return {column: getattr(dtype, "kind", "O") for column, dtype in dtypes.items()}
+
+
+def not_numbers_message(value, a, name):
+    """The ValueError message for `a` (np.asarray of `value`), which does not hold real numbers:
+    a DataFrame's message names the columns that are not numbers."""
+    others = [f"{column!r} ({value.dtypes[column]})" for column, kind in frame_column_kinds(value).items()
+              if kind not in "fiub"]
+    if others:
+        return (f"{name} must hold real numbers, but the DataFrame's columns {', '.join(others)} do not: encode "
+                "them as numbers first (for example with pd.get_dummies)")
+    return f"{name} must hold real numbers, got dtype {a.dtype}"
 
 
 def features(x, name="x"):
     """x as an array of real numbers with a batch axis and at least one feature axis (not yet
     converted; lists, pandas DataFrames and Series become arrays)."""
-    x = array(x, name)
-    if x.dtype.kind not in "fiub":
-        raise ValueError(f"{name} must hold real numbers, got dtype {x.dtype}")
+    a = array(x, name)
+    if a.dtype.kind not in "fiub":
+        raise ValueError(not_numbers_message(x, a, name))
+    x = a
     if x.ndim < 2:
         raise ValueError(f"{name} must be 2-D (samples, features), got shape {x.shape}")
     return x
@@ -57,7 +85,10 @@ def adjusted_rank(x, sample_shape):
 def inputs(x, dtype, sample_shape, name="x"):
     """x as a C-contiguous (n, *sample_shape) array of `dtype`, checked (NaN/Inf included). The
     model skips this for an x already in its layout (see Model._inputs)."""
-    x = features(adjusted_rank(array(x, name), tuple(sample_shape)), name)
+    a = array(x, name)
+    if a.dtype.kind not in "fiub":
+        raise ValueError(not_numbers_message(x, a, name))
+    x = features(adjusted_rank(a, tuple(sample_shape)), name)
     if len(sample_shape) == 1 and x.ndim == 2 and x.shape[1] != sample_shape[0]:
         raise ValueError(f"{name} has {x.shape[1]} features but the model's input size is {sample_shape[0]}")
     if x.shape[1:] != tuple(sample_shape):
@@ -99,7 +130,7 @@ def targets(y, n, loss, output_dim, dtype, name="y"):
     """y checked against the loss: class indices (n,) as int64 for sparse losses, else rows
     (n, output_dim) of `dtype` (NaN/Inf checked). The model skips this for rows already in its
     layout (see Sequential._targets)."""
-    y = array(y, name)
+    given, y = y, array(y, name)
     if y.ndim == 0:
         raise ValueError(f"{name} must be an array with one target per sample, got {type(y.item()).__name__}")
     if len(y) != n:
@@ -107,7 +138,7 @@ def targets(y, n, loss, output_dim, dtype, name="y"):
     if loss.sparse:
         return class_indices(y, loss.name, output_dim, name)
     if y.dtype.kind not in "fiub":
-        raise ValueError(f"{name} must hold real numbers, got dtype {y.dtype}")
+        raise ValueError(not_numbers_message(given, y, name))
     if y.ndim == 1:
         y = y[:, None]
     if y.shape != (n, output_dim):
