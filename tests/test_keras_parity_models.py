@@ -163,6 +163,28 @@ def test_evaluate_returns_what_keras_returns():
     np.testing.assert_allclose(ours.predict(x, verbose=0), theirs.predict(x, verbose=0), rtol=1e-4, atol=1e-6)
 
 
+def test_on_batch_calls_return_what_keras_returns():
+    x, y = data()
+    ours, theirs, _ = train_both(mlp, x, y, OPTIMIZERS["adam"])
+    for rows in (slice(0, 32), slice(32, 45)):  # each call's metrics are its batch's, as Keras's
+        for kwargs in ({}, {"return_dict": True}):
+            mine, keras_result = ours.test_on_batch(x[rows], y[rows], **kwargs), \
+                theirs.test_on_batch(x[rows], y[rows], **kwargs)
+            assert type(mine) is type(keras_result)
+            if isinstance(mine, dict):
+                assert mine.keys() == keras_result.keys()
+                mine, keras_result = [mine[k] for k in sorted(mine)], [keras_result[k] for k in sorted(mine)]
+            np.testing.assert_allclose(mine, keras_result, rtol=1e-5)
+        np.testing.assert_allclose(ours.test_on_batch(x[rows], y[rows]), ours.evaluate(x[rows], y[rows], verbose=0,
+                                                                                         batch_size=64), rtol=1e-6)
+    before = ours.get_weights()
+    ours.reset_metrics()
+    mine, keras_result = ours.predict_on_batch(x[:5]), theirs.predict_on_batch(x[:5])
+    assert type(mine) is type(keras_result) and mine.shape == keras_result.shape == (5, 3)
+    np.testing.assert_allclose(mine, keras_result, rtol=1e-4, atol=1e-6)
+    assert all(np.array_equal(a, b) for a, b in zip(before, ours.get_weights()))  # nothing trained
+
+
 def test_batch_normalization_moving_statistics_and_inference_as_keras():
     x, y = data()
     ours, theirs, _ = train_both(batch_norm, x, y, OPTIMIZERS["adam"])

@@ -162,6 +162,22 @@ def test_a_model_without_an_input_shape_summarizes_as_unbuilt(capsys):
     assert f"Trainable params: {model.count_params()} " in out
 
 
+def test_calling_a_model_or_a_layer_with_training_is_refused_naming_what_to_use():
+    import nnfast.keras as nk
+    model = nk.Sequential([nk.Input((3,)), nk.layers.Dense(2)])
+    for given in (np.zeros((2, 3)), nk.Input((3,))):  # model(x) and a nested model
+        with pytest.raises(NotImplementedError, match=r"calling a model, model\(x\), is not supported by nnfast: use "
+                                                      r"model.predict\(x\)"):
+            model(given)
+    for argument in ({"training": True}, {"training": False}, {"mask": np.ones(3, bool)}):
+        layer = nk.layers.Dropout(0.5)
+        with pytest.raises(NotImplementedError, match=f"Dropout\\(...\\)\\(x, {next(iter(argument))}=...\\) is not "
+                                                      "supported by nnfast"):
+            layer(nk.Input((3,)), **argument)
+        assert layer.node is None  # refused before it joined a graph
+    assert nk.layers.Dense(4)(nk.Input((3,)), training=None).sample_shape == (4,)
+
+
 def test_train_on_batch_and_validation_split_takes_the_last_fraction():
     x, y = classification_data(n=50)
     model = mlp("native", "float64")

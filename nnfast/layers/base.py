@@ -207,9 +207,17 @@ class Layer:
 
     # ---- the functional API -----------------------------------------------------------------------
 
-    def __call__(self, inputs):
-        """Place this layer in a graph: ``y = Dense(10)(x)`` on symbolic tensors (keras.Input)."""
+    def __call__(self, inputs, training=None, mask=None):
+        """Place this layer in a graph: ``y = Dense(10)(x)`` on symbolic tensors (keras.Input).
+        Keras's `training` and `mask` arguments are refused: a layer runs in training mode inside
+        fit and in inference mode in predict and evaluate, and nnfast has no masks."""
         from ..models.graph import call_layer  # the graph module builds on layers
+
+        given = [name for name, value in (("training", training), ("mask", mask)) if value is not None]
+        if given:
+            raise NotImplementedError(f"{type(self).__name__}(...)(x, {given[0]}=...) is not supported by nnfast: a "
+                                      "layer runs in training mode in fit and in inference mode in predict and "
+                                      "evaluate, and nnfast has no masks")
 
         return call_layer(self, inputs)
 

@@ -293,6 +293,12 @@ class Model(Trainer):
         raise ValueError(f"name must be the name of one of the model's layers "
                          f"({', '.join(str(layer.name) for layer in self.layers)}), got {name!r}")
 
+    def __call__(self, inputs, training=None, mask=None):
+        """Keras's model(x): refused, naming what to use instead (a model is not a layer here)."""
+        raise NotImplementedError("calling a model, model(x), is not supported by nnfast: use model.predict(x) or "
+                                  "model.predict_on_batch(x) for its outputs; a model called on keras.Input tensors "
+                                  "or placed inside another model (nested models) cannot be built")
+
     def summary(self, print_fn=print, line_length=None, positions=None, expand_nested=False, show_trainable=False):
         from .summary import summary_lines  # the table's layout is its own concern
 

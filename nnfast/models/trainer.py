@@ -299,10 +299,30 @@ class Trainer:
         result = self._evaluate(x, y, weights, validation.batch_size(batch_size))
         if verbose not in ("auto", 0, False):
             print(" - ".join(f"{k}: {v:.4f}" for k, v in result.items()))
-        if return_dict:
-            return result
-        values = list(result.values())
-        return values[0] if len(values) == 1 else values
+        return result if return_dict else flattened(result)
+
+    @exclusive
+    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
+        """The loss (and metrics) of x, y as one batch, as evaluate gives them: a float when there are
+        no metrics, else [loss, *metrics], or a dict with return_dict=True. Nothing is trained."""
+        self._require_compiled()
+        return_dict = checks.truth("return_dict", return_dict)
+        x, y, weights, _ = self._data(x, y, sample_weight)
+        self._prepare()
+        result = self._evaluate(x, y, weights, max(batches.sample_count(x), 1))
+        return result if return_dict else flattened(result)
+
+    @exclusive
+    def predict_on_batch(self, x):
+        """Model outputs for x as one batch (predict with a batch of all of x)."""
+        return self.predict(x, batch_size=max(batches.sample_count(self._inputs(x)), 1))
+
+    @exclusive
+    def reset_metrics(self):
+        """Clears the compiled metrics' state, as Keras's reset_metrics does (each fit, evaluate and
+        *_on_batch call starts from cleared metrics in any case)."""
+        for m in getattr(self, "_metrics", ()):
+            m.reset()
 
     @exclusive
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
@@ -342,6 +362,12 @@ class Trainer:
         if return_dict:
             return {"loss": value, **{m.name: m.result() for m in self._metrics}}
         return value if not self._metrics else [value] + [m.result() for m in self._metrics]
+
+
+def flattened(result):
+    """evaluate's value from its dict: the loss alone without metrics, else [loss, *metrics]."""
+    values = list(result.values())
+    return values[0] if len(values) == 1 else values
 
 
 def unsupported_fit_arguments(**arguments):
