@@ -358,3 +358,26 @@ def test_a_model_saved_after_freezing_a_layer_loads_and_trains_on_identically(tm
     for m in (model, loaded):
         np.testing.assert_array_equal(m.get_weights()[0], frozen)
 
+
+
+def test_the_summary_table_is_keras_text_for_text(monkeypatch):
+    # rich's layout, as Keras prints it: column widths reduced evenly to the line, cells wrapped at
+    # spaces, a word too long cut with an ellipsis; also a model with no input shape yet
+    monkeypatch.setenv("COLUMNS", "80")
+    tables = []
+    for K in (nk, keras):
+        K.backend.clear_session()
+        L = K.layers
+        unbuilt = K.Sequential([L.Dense(16, activation="relu"), L.Dense(1)])
+        sequential = K.Sequential([K.Input((12,)), L.Dense(16, activation="relu"), L.BatchNormalization(),
+                                   L.Dropout(0.2), L.Dense(3, activation="softmax")])
+        a, b = K.Input((7,), name="numeric_features_input"), K.Input((5,), name="category")
+        joined = L.Concatenate(name="a_very_long_concatenate_layer_name")(
+            [L.Dense(8, name="dense_numeric_branch")(a), L.Dense(8)(b)])
+        functional = K.Model([a, b], L.Dense(1, activation="sigmoid")(joined))
+        text = []
+        for model, kwargs in ((unbuilt, {}), (sequential, {}), (functional, {}), (sequential, {"line_length": 60})):
+            model.summary(print_fn=lambda line, *args, **kw: text.extend(line.splitlines()), **kwargs)
+        tables.append([line for line in text if not line.startswith("Model: ")])  # Keras numbers models apart
+    assert tables[0] == tables[1]
+    assert any("…" in line for line in tables[0]) and any("0 (unbuilt)" in line for line in tables[0])

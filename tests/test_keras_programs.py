@@ -192,6 +192,15 @@ def test_wide_and_deep_with_newer_layers_agrees_with_keras(tmp_path):
     assert_agree(out, keras_output(keras), SUMMARY_TOTALS + ("params", "layer types:", "fixed-weights"))
 
 
+def test_churn_table_of_dummies_program_agrees_with_keras(tmp_path):
+    pytest.importorskip("pandas")
+    keras = start_on_keras(tmp_path, "prog_churn_dummies.py")
+    out = succeeded(run_on_nnfast(tmp_path, "prog_churn_dummies.py"))
+    assert "final accuracy above 0.8: True" in out
+    assert_agree(out, keras_output(keras), ("dtypes:", "│", "┃", "Total params", "history keys:", "final accuracy",
+                                             "fixed test_on_batch", "fixed predict_on_batch", "fixed evaluate"))
+
+
 def test_embeddings_and_dot_programs_agree_with_keras(tmp_path):
     keras = start_on_keras(tmp_path, "prog_embeddings.py", *KERAS_ARGS)
     out = succeeded(run_on_nnfast(tmp_path, "prog_embeddings.py"))

@@ -16,24 +16,39 @@ def readable_size(nbytes):
 
 
 def column_widths(line_length, positions):
-    widths, current = [], 0
+    """Each column's text width, as Keras's table (rich) lays it out: the widths the positions
+    ask for, plus one space of padding on each side, must fit in the line less its borders; the
+    excess is taken from the columns evenly (rich's ratio_reduce, Python's rounding included)."""
+    asked, current = [], 0
     for pos in positions:
         width = int(pos * line_length) - current
-        widths.append(width)
+        asked.append(width + 2)
         current += width
+    excess = sum(asked) - (line_length - len(positions) - 1)
+    widths, left = [], len(asked)
+    for width in asked:
+        taken = min(width, round(excess / left)) if excess > 0 else 0
+        widths.append(width - taken - 2)
+        excess, left = excess - taken, left - 1
     return widths
 
 
-def boxed_rows(header, rows, widths):
-    """The table's lines: box-drawing borders, cells wrapped to their column (content width is the
-    column width less the border and one space of padding on each side)."""
-    inner = [w - 3 for w in widths[:-1]] + [widths[-1] - 4]
+def cell_lines(text, width):
+    """A cell's lines, as rich wraps them: at spaces, a word too long for the line cut to end in
+    an ellipsis."""
+    lines = textwrap.wrap(str(text), width, break_long_words=False, break_on_hyphens=False) or [""]
+    return [line if len(line) <= width else line[:width - 1] + "…" for line in lines]
+
+
+def boxed_rows(header, rows, inner):
+    """The table's lines: box-drawing borders, cells wrapped to their column's text width `inner`
+    (one space of padding on each side)."""
 
     def rule(left, mid, right, fill):
         return left + mid.join(fill * (w + 2) for w in inner) + right
 
     def cells(row, edge, sep, right_aligned):
-        wrapped = [textwrap.wrap(str(c), w) or [""] for c, w in zip(row, inner)]
+        wrapped = [cell_lines(c, w) for c, w in zip(row, inner)]
         lines = []
         for k in range(max(len(c) for c in wrapped)):
             parts = []
