@@ -178,6 +178,15 @@ def test_calling_a_model_or_a_layer_with_training_is_refused_naming_what_to_use(
     assert nk.layers.Dense(4)(nk.Input((3,)), training=None).sample_shape == (4,)
 
 
+def test_a_sequential_model_refuses_a_second_layer_of_one_name():
+    model = Sequential([Dense(4, name="d", input_dim=3)])
+    with pytest.raises(ValueError, match="layer names in a Sequential model must be unique: 'd' is already"):
+        model.add(Dense(2, name="d"))
+    with pytest.raises(ValueError, match="must be unique: 'e'"):
+        Sequential([Dense(4, name="e"), Dropout(0.1), Dense(2, name="e")])
+    assert [layer.name for layer in model.layers] == ["d"]  # the refused layer was not added
+
+
 def test_train_on_batch_and_validation_split_takes_the_last_fraction():
     x, y = classification_data(n=50)
     model = mlp("native", "float64")

@@ -36,6 +36,9 @@ class Sequential(Model):
                 raise ValueError("an Input or InputLayer can only be the first entry of a Sequential model")
             self._input_layer = layer
             return
+        if any(existing.name == layer.name for existing in self.layers):  # as Keras: names find layers
+            raise ValueError(f"layer names in a Sequential model must be unique: {layer.name!r} is already the name "
+                             "of a layer in this model (give the layer another name=)")
         self.layers.append(layer)
 
     def pop(self):
