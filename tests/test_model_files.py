@@ -454,3 +454,40 @@ def test_model_checkpoint_keeps_the_last_good_checkpoint(tmp_path, monkeypatch):
     assert len(saves) == 3
     assert model_bits(nnfast.load_model(path)) == saves[1]
     assert sorted(os.listdir(tmp_path)) == ["ckpt.npz"]
+
+
+def test_compiled_metric_objects_are_saved_and_restored(tmp_path):
+    # Keras programs compile with metric objects (AUC(), Precision()) and then save or checkpoint
+    keras = nnfast.keras
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(40, 5)).astype(np.float32), (rng.random(40) > 0.5).astype(np.float32)
+    model = keras.Sequential([keras.Input((5,)), keras.layers.Dense(1, activation="sigmoid")], seed=0)
+    model.compile("adam", "binary_crossentropy",
+                  metrics=[keras.metrics.AUC(name="auc"), "accuracy", keras.metrics.Precision(thresholds=0.4),
+                           keras.metrics.binary_accuracy, lambda t, p: np.abs(t - p).mean(-1)])
+    model.fit(x, y, epochs=2, verbose=0, callbacks=[keras.callbacks.ModelCheckpoint(str(tmp_path / "best.keras"))])
+    model.save(tmp_path / "m.keras")
+    for path in (tmp_path / "m.keras", tmp_path / "best.keras"):
+        restored = keras.models.load_model(path).evaluate(x, y, verbose=0, return_dict=True)
+        expected = model.evaluate(x, y, verbose=0, return_dict=True)
+        assert list(restored) == ["loss", "auc", "accuracy", "precision", "binary_accuracy"]  # not the lambda
+        assert restored == {k: expected[k] for k in restored}
+
+
+def test_keras_save_and_load_arguments(tmp_path):
+    keras = nnfast.keras
+    x = np.random.default_rng(1).normal(size=(8, 5)).astype(np.float32)
+    model = keras.Sequential([keras.Input((5,)), keras.layers.Dense(2)], seed=0)
+    model.compile("adam", "mse")
+    model.fit(x, x[:, :2], verbose=0)
+    path = tmp_path / "m.keras"
+    model.save(path, overwrite=True, zipped=True)
+    before = path.read_bytes()
+    with pytest.raises(ValueError, match="exists and overwrite is False"):
+        model.save(path, overwrite=False)
+    assert path.read_bytes() == before
+    loose = keras.models.load_model(path, compile=False, custom_objects={"unused": object}, safe_mode=True)
+    assert loose.optimizer is None and np.array_equal(loose.predict(x), model.predict(x))
+    with pytest.raises(ValueError, match="compile the model first"):  # an uncompiled model does not train
+        loose.fit(x, x[:, :2], verbose=0)
+    assert keras.models.load_model(path, compile=True).optimizer.iterations == model.optimizer.iterations

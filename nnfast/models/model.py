@@ -425,9 +425,10 @@ class Model(Trainer):
         return model_to_json(self, **kwargs)
 
     @exclusive
-    def save(self, path):
-        """Architecture, weights and optimizer state in one .npz file (see nnfast.models.load_model).
-        Trainable flags changed since the last step are laid out first, so that the saved optimizer
-        slots match the weights the saved config trains."""
+    def save(self, path, overwrite=True, zipped=None):
+        """Architecture, weights and optimizer state in one .npz file (see nnfast.models.load_model;
+        overwrite and zipped as saving.save_model takes them). Trainable flags changed since the last
+        step are laid out first, so that the saved optimizer slots match the weights the saved
+        config trains."""
         self._follow_trainable()
-        saving.save_model(self, path)
+        saving.save_model(self, path, overwrite=overwrite, zipped=zipped)

@@ -7,11 +7,13 @@ entry (npz.read_arrays), the config must describe exactly the weights the file h
 model allocates anything, every optimizer slot must match its parameter, and the model is built
 whole before it is returned. A file that fails any check raises BadFileError (a ValueError)."""
 import json
+import os
 import re
 
 import numpy as np
 
-from .. import losses, optimizers
+from .. import losses, metrics, optimizers
+from ..utils import checks
 from . import npz
 from .serialization import model_from_config
 
@@ -21,9 +23,13 @@ FLOATS = ("float32", "float64")
 SLOT_ENTRY = re.compile(r"slot:([A-Za-z_][A-Za-z0-9_]{0,63}):(0|[1-9][0-9]{0,8})")
 
 
-def save_model(model, path):
+def save_model(model, path, overwrite=True, zipped=None):
     """Write `model` to `path`: its config, its weights as one flat array (the parameter arena's
-    layout), the optimizer's config, step count and state slots, and the loss and metric names."""
+    layout), the optimizer's config, step count and state slots, and the loss and metric names.
+    Keras's arguments: with overwrite=False an existing file is a ValueError (Keras asks on the
+    terminal); the file is always one zip archive (NumPy's .npz), whatever `zipped`."""
+    if not overwrite and os.path.exists(path):
+        raise ValueError(f"path {os.fspath(path)!r} exists and overwrite is False")
     weights = model.weights
     flat = np.concatenate([w.ravel() for w in weights]) if weights else np.empty(0, model.dtype)
     arrays = {"weights": flat} if model.built else {}
@@ -38,9 +44,24 @@ def save_model(model, path):
             for i, a in enumerate(lst):
                 arrays[f"slot:{k}:{i}"] = a
         meta["loss"] = None if isinstance(model.loss, losses.CustomLoss) else losses.serialize(model.loss)
-        meta["metrics"] = model.metric_names
+        meta["metrics"] = saved_metrics(model.metric_names)
     meta_bytes = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
     npz.write_atomically(path, {"meta": meta_bytes, **arrays})
+
+
+def saved_metrics(compiled):
+    """compile's metrics as JSON: names as they are, nnfast's Metric objects as their serialize
+    configs, its metric functions by name; a function or metric of your own is left out (like a
+    custom loss, it cannot be rebuilt from a file)."""
+    saved = []
+    for metric in compiled:
+        if isinstance(metric, str):
+            saved.append(metric)
+        elif type(metric) in metrics.CLASSES:
+            saved.append(metrics.serialize(metric))
+        elif getattr(metrics, getattr(metric, "__name__", "_"), None) is metric:  # keras.metrics' own function
+            saved.append(metric.__name__)
+    return saved
 
 
 def accepted_dtypes(name):
@@ -50,12 +71,18 @@ def accepted_dtypes(name):
     return FLOATS if name == "weights" or SLOT_ENTRY.fullmatch(name) else None
 
 
-def load_model(path, backend=None):
+def load_model(path, custom_objects=None, compile=True, safe_mode=True, backend=None):
     """A model saved with Model.save: same architecture, weights and optimizer state. Raises
-    BadFileError (a ValueError) for a file that is damaged, hostile or of a newer format."""
+    BadFileError (a ValueError) for a file that is damaged, hostile or of a newer format.
+    Keras's arguments: compile=False loads the model uncompiled (no optimizer, loss or metrics);
+    custom_objects has nothing to resolve (a model with objects of your own is never saved) and
+    safe_mode nothing to guard (the file holds no code), so both are accepted and unused."""
+    del custom_objects, safe_mode
     arrays = npz.read_arrays(path, accepted_dtypes)
+    if not checks.truth("compile", compile):
+        arrays = {name: a for name, a in arrays.items() if not SLOT_ENTRY.fullmatch(name)}
     try:
-        return model_from_arrays(arrays, backend)
+        return model_from_arrays(arrays, backend, compile)
     except npz.BadFileError as e:
         raise npz.BadFileError(f"{path!r} is not a valid nnfast model file: {e}") from e
     except npz.CORRUPT_FILE_ERRORS as e:
@@ -82,8 +109,9 @@ def read_meta(arrays):
     return meta
 
 
-def model_from_arrays(arrays, backend):
-    """The model the checked entries describe, built whole (nothing is returned half-loaded)."""
+def model_from_arrays(arrays, backend, compile=True):
+    """The model the checked entries describe, built whole (nothing is returned half-loaded);
+    compiled with its saved optimizer, loss and metrics when `compile`."""
     from .model import expected_weights  # model.py imports this module
 
     meta = read_meta(arrays)
@@ -104,7 +132,7 @@ def model_from_arrays(arrays, backend):
         require(isinstance(state, dict), "each layer state must be a JSON object")
         layer.set_state(state)
     used = {"meta", "weights"}
-    if "optimizer" in meta:
+    if "optimizer" in meta and compile:
         used |= restore_optimizer(model, meta, arrays)
     extra = sorted(set(arrays) - used)
     require(not extra, f"it holds entries its metadata does not describe: {extra[:5]}")
@@ -119,7 +147,11 @@ def restore_optimizer(model, meta, arrays):
     opt = type(optimizers.get(ocfg["name"])).from_config(ocfg)
     if meta.get("loss"):  # a config (a name in files of nnfast 0.1)
         loss = losses.deserialize(meta["loss"]) if isinstance(meta["loss"], dict) else meta["loss"]
-        model.compile(optimizer=opt, loss=loss, metrics=meta.get("metrics"))
+        compiled = meta.get("metrics") or []
+        require(isinstance(compiled, list) and all(isinstance(m, (str, dict)) for m in compiled),
+                "its metrics must be a list of names and metric configs")
+        model.compile(optimizer=opt, loss=loss,
+                      metrics=[metrics.deserialize(m) if isinstance(m, dict) else m for m in compiled])
     else:
         model.use_optimizer(opt)
     params = model.trainable_weights
