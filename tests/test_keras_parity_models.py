@@ -381,3 +381,22 @@ def test_the_summary_table_is_keras_text_for_text(monkeypatch):
         tables.append([line for line in text if not line.startswith("Model: ")])  # Keras numbers models apart
     assert tables[0] == tables[1]
     assert any("…" in line for line in tables[0]) and any("0 (unbuilt)" in line for line in tables[0])
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")  # Keras warns of a structure it then accepts
+def test_a_model_of_one_input_takes_its_input_in_every_form_keras_takes():
+    x = data()[0]
+    outputs = {}
+    for K in (nk, keras):
+        inp = K.Input((12,), name="features")
+        named = K.Model(inp, K.layers.Dense(3, kernel_initializer="ones")(inp))
+        listed_input = K.Input((12,))
+        listed = K.Model([listed_input], K.layers.Dense(3, kernel_initializer="ones")(listed_input))
+        sequential = K.Sequential([K.Input((12,)), K.layers.Dense(3, kernel_initializer="ones")])
+        outputs[K] = [named.predict({"features": x}, verbose=0), named.predict([x], verbose=0),
+                      listed.predict(x, verbose=0), listed.predict([x], verbose=0), sequential.predict([x], verbose=0)]
+    for ours, theirs in zip(outputs[nk], outputs[keras]):
+        assert ours.shape == theirs.shape == (len(x), 3)
+        np.testing.assert_allclose(ours, theirs, rtol=1e-5)
+    model = nk.Sequential([nk.Input((12,)), nk.layers.Dense(3)])
+    assert model.predict(x[:2].tolist(), verbose=0).shape == (2, 3)  # a list of rows stays rows
