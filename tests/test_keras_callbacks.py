@@ -214,3 +214,34 @@ def test_learning_rate_numpy_and_assign_as_keras_programs_use_them():
     assert ours.optimizer.learning_rate == 0.01 and ours.optimizer.get_config()["learning_rate"] == 0.01
     with pytest.raises(ValueError, match="learning_rate"):
         ours.optimizer.learning_rate.assign(-1.0)
+
+
+def test_fit_calls_the_test_hooks_around_validation_and_gives_on_train_end_the_last_logs():
+    rng = np.random.default_rng(3)
+    x, y = rng.normal(size=(40, 4)).astype(np.float32), rng.normal(size=(40, 1)).astype(np.float32)
+    seen = {}
+    for K in (nk, keras):
+        calls = []
+
+        class Hooks(K.callbacks.Callback):
+            def on_epoch_begin(self, epoch, logs=None):
+                calls.append("epoch_begin")
+
+            def on_test_begin(self, logs=None):
+                calls.append("test_begin")
+
+            def on_test_end(self, logs=None):
+                calls.append(("test_end", sorted(logs)))
+
+            def on_epoch_end(self, epoch, logs=None):
+                calls.append("epoch_end")
+
+            def on_train_end(self, logs=None):
+                calls.append(("train_end", sorted(logs or {})))
+
+        model = K.Sequential([K.Input((4,)), K.layers.Dense(1)])
+        model.compile("sgd", "mse", metrics=["mae"])
+        model.fit(x, y, epochs=3, validation_data=(x[:8], y[:8]), validation_freq=2, verbose=0, callbacks=[Hooks()])
+        seen[K] = calls
+    assert seen[nk] == seen[keras]
+    assert seen[nk][-1] == ("train_end", ["loss", "mae"])  # epoch 3 ran no validation

@@ -183,6 +183,7 @@ class Trainer:
             if not runs.applicable(every_batch):
                 runs = None
         cbs.on_train_begin()
+        last_logs = None  # the last finished epoch's, which on_train_end gets
         try:
             for epoch in range(initial_epoch, epochs):
                 snapshot = self._params.copy()
@@ -232,14 +233,17 @@ class Trainer:
                         break
                 logs = self._logs(total, seen)
                 if validation_data is not None and (epoch + 1) % validation_freq == 0:
+                    cbs.on_test_begin()  # as Keras, whose fit runs evaluate with the callbacks
                     val = self._evaluate(*validation_data, batch_size=validation_batch_size)
+                    cbs.on_test_end(val)
                     logs.update({"val_" + k: v for k, v in val.items()})
                 cbs.on_epoch_end(epoch, logs)
+                last_logs = logs
                 if self.stop_training:
                     break
         except KeyboardInterrupt:
             pass  # the weights are those of the last completed step
-        cbs.on_train_end()
+        cbs.on_train_end(last_logs)
         return self.history
 
     def _data(self, x, y, sample_weight=None, class_weight=None):
