@@ -400,3 +400,23 @@ def test_a_model_of_one_input_takes_its_input_in_every_form_keras_takes():
         np.testing.assert_allclose(ours, theirs, rtol=1e-5)
     model = nk.Sequential([nk.Input((12,)), nk.layers.Dense(3)])
     assert model.predict(x[:2].tolist(), verbose=0).shape == (2, 3)  # a list of rows stays rows
+
+
+@pytest.mark.filterwarnings("ignore:The model does not have any trainable weights")
+def test_freezing_the_whole_model_freezes_every_layer_as_keras():
+    x, y = data()
+    states = {}
+    for K in (nk, keras):
+        model = batch_norm(K)
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+        model.fit(x, y, epochs=1, verbose=0, shuffle=False)
+        before = [w.copy() for w in model.get_weights()]
+        model.trainable = False
+        flags = [layer.trainable for layer in model.layers]
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+        model.fit(x + 3, y, epochs=1, verbose=0, shuffle=False)  # batch norm in inference mode: stats kept
+        unchanged = all(np.array_equal(a, b) for a, b in zip(before, model.get_weights()))
+        model.trainable = True
+        states[K] = (flags, unchanged, [layer.trainable for layer in model.layers], len(model.trainable_weights))
+    assert states[nk] == states[keras]
+    assert states[nk][:2] == ([False] * 4, True)

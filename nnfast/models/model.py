@@ -77,6 +77,18 @@ class Model(Trainer):
 
     default_name = "functional"
 
+    @property
+    def trainable(self):
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        """As Keras: setting a model's flag sets every layer's, so model.trainable = False also puts
+        its batch normalizations in inference mode, and True thaws layers frozen one by one."""
+        self._trainable = value
+        for layer in getattr(self, "layers", ()):
+            layer.trainable = value
+
     # ---- structure ------------------------------------------------------------------------------
 
     def _connect(self, inputs, outputs):
