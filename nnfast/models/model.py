@@ -395,7 +395,9 @@ class Model(Trainer):
             if check_finite:
                 validation.require_finite(x, name)
             return self._checked_samples(x, name)
-        x = self._one_input_as_given(x)
+        inputs = getattr(self, "_input_layers", None)  # None: a Sequential not built yet (one input)
+        x = validation.one_input_forms(x, None if inputs is None else [layer.name for layer in inputs],
+                                       self.multiple_inputs)
         if not self._ensure_built():
             self.build_for_samples(validation.features(x, name).shape[1:])
         if self.multiple_inputs:
@@ -403,21 +405,6 @@ class Model(Trainer):
                 validation.input_list(x, self.dtype, [layer.output_shape for layer in self._input_layers],
                                       [layer.name for layer in self._input_layers], name), name)
         return self._checked_samples(validation.inputs(x, self.dtype, self._input_layers[0].output_shape, name), name)
-
-    def _one_input_as_given(self, x):
-        """The forms Keras also takes for a model of one input: a dict of one array keyed by the
-        input's name, or a list of one array, for a model built on keras.Input; a bare array for one
-        built on a list of one keras.Input. Anything else is returned as it is."""
-        inputs = getattr(self, "_input_layers", None)  # None: a Sequential not built yet (one input)
-        if inputs is not None and len(inputs) != 1:
-            return x
-        if self.multiple_inputs:
-            return x if isinstance(x, (list, tuple, dict)) else [x]
-        if isinstance(x, dict) and inputs is not None and list(x) == [inputs[0].name]:
-            return next(iter(x.values()))
-        if isinstance(x, (list, tuple)) and len(x) == 1 and hasattr(x[0], "shape"):  # not a list of rows
-            return x[0]
-        return x
 
     def _checked_samples(self, x, name):
         """x (converted), once the layers the inputs feed have checked their samples (Layer.check_samples)."""

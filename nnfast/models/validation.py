@@ -109,6 +109,22 @@ def in_layout(a, dtype, name):
                           f"memory ({err})") from None
 
 
+def one_input_forms(x, input_names, listed):
+    """x as a model of one input takes it, from the forms Keras also takes: a dict of one array
+    keyed by the input's name, or a list of one array, for a model built on keras.Input; a bare
+    array for one built on a list of one keras.Input (`listed`). input_names: the model's (None
+    for a Sequential not built yet, which has one). Anything else is returned as it is."""
+    if input_names is not None and len(input_names) != 1:
+        return x
+    if listed:
+        return x if isinstance(x, (list, tuple, dict)) else [x]
+    if isinstance(x, dict) and input_names is not None and list(x) == input_names:
+        return next(iter(x.values()))
+    if isinstance(x, (list, tuple)) and len(x) == 1 and hasattr(x[0], "shape"):  # not a list of rows
+        return x[0]
+    return x
+
+
 def input_list(x, dtype, sample_shapes, input_names, name="x"):
     """The inputs of a model with several: a list or tuple in the model's input order, or a dict
     keyed by input name; each checked by inputs(), all with one number of samples."""
