@@ -319,7 +319,8 @@ class Trainer:
     @exclusive
     def predict_on_batch(self, x):
         """Model outputs for x as one batch (predict with a batch of all of x)."""
-        return self.predict(x, batch_size=max(batches.sample_count(self._inputs(x)), 1))
+        x = self._inputs(x)  # converted once: predict takes it as it is
+        return self.predict(x, batch_size=max(batches.sample_count(x), 1))
 
     @exclusive
     def reset_metrics(self):
