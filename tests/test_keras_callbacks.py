@@ -245,3 +245,105 @@ def test_fit_calls_the_test_hooks_around_validation_and_gives_on_train_end_the_l
         seen[K] = calls
     assert seen[nk] == seen[keras]
     assert seen[nk][-1] == ("train_end", ["loss", "mae"])  # epoch 3 ran no validation
+
+
+def binary_pair(metrics):
+    """A compiled binary classifier in nnfast.keras and in Keras with equal weights; metrics(K)."""
+    models = []
+    for K in (nk, keras):
+        m = K.Sequential([K.Input(shape=(6,)), K.layers.Dense(8, activation="relu"),
+                          K.layers.Dense(1, activation="sigmoid")])
+        m.compile(optimizer=K.optimizers.SGD(0.05), loss="binary_crossentropy", metrics=metrics(K))
+        models.append(m)
+    models[1].set_weights(models[0].get_weights())
+    return models
+
+
+def test_auto_mode_follows_each_compiled_metrics_direction_as_keras():
+    """Keras's mode="auto" reads the compiled metric's direction: precision, recall, a renamed AUC,
+    R2 and F1 are maximized, mae and mse minimized, whatever their names say."""
+    names = ["precision", "rec", "roc", "r2_score", "f1", "mae", "my_mse", "accuracy", "loss"]
+
+    def metrics(K):
+        return [K.metrics.Precision(), K.metrics.Recall(name="rec"), K.metrics.AUC(name="roc"),
+                K.metrics.R2Score(), K.metrics.F1Score(average="micro", threshold=0.5, name="f1"), "mae",
+                K.metrics.MeanSquaredError(name="my_mse"), "accuracy"]
+    x, labels = data()
+    y = (labels > 0).astype(np.float32).reshape(-1, 1)
+    modes = {}
+    for K, model in zip((nk, keras), binary_pair(metrics)):
+        watchers = [K.callbacks.EarlyStopping(monitor="val_" + name, patience=5) for name in names]
+        model.fit(x, y, epochs=1, batch_size=32, shuffle=False, verbose=0, validation_data=(x, y), callbacks=watchers)
+        if K is nk:
+            modes[K] = [w.monitor.mode for w in watchers]
+        else:
+            modes[K] = ["max" if w.monitor_op is keras.ops.greater else "min" for w in watchers]
+    assert modes[nk] == modes[keras]
+    assert modes[nk] == ["max"] * 5 + ["min"] * 2 + ["max", "min"]
+
+
+def test_early_stopping_on_val_precision_keeps_the_epoch_keras_keeps():
+    x, labels = data(n=192, seed=4)
+    y = (labels > 0).astype(np.float32).reshape(-1, 1)
+    kept = {}
+    for K, model in zip((nk, keras), binary_pair(lambda K: [K.metrics.Precision(name="prec")])):
+        stop = K.callbacks.EarlyStopping(monitor="val_prec", patience=2, restore_best_weights=True)
+        history = model.fit(x, y, epochs=8, batch_size=32, shuffle=False, verbose=0, validation_data=(x, y),
+                            callbacks=[stop])
+        kept[K] = (len(history.history["loss"]), stop.best_epoch, float(stop.best), history.history["val_prec"])
+    assert kept[nk][:2] == kept[keras][:2]
+    assert kept[nk][2] == pytest.approx(kept[keras][2], rel=1e-5)
+    assert kept[nk][2] == max(kept[nk][3])  # the best is the largest precision, not the smallest
+
+
+@pytest.mark.parametrize("make", [lambda K: K.callbacks.EarlyStopping(mode="maximum"),
+                                  lambda K: K.callbacks.ReduceLROnPlateau(mode="up"),
+                                  lambda K: K.callbacks.ModelCheckpoint("m.keras", mode="best")])
+def test_an_unknown_mode_warns_and_falls_back_to_auto_as_keras(make):
+    for K in (nk, keras):
+        with pytest.warns(UserWarning, match="unknown, fallback to auto mode"):
+            make(K)
+
+
+def test_predict_in_a_batch_hook_keeps_the_epochs_running_metrics_as_keras():
+    x, labels = data(n=150)
+    y = (labels > 0).astype(np.float32).reshape(-1, 1)
+    runs, start = {}, None
+    for hooked in (False, True):
+        for K, model in zip((nk, keras), binary_pair(lambda K: ["accuracy", "mae"])):
+            start = start or model.get_weights()
+            model.set_weights(start)
+
+            class Hook(K.callbacks.Callback):
+                def on_train_batch_end(self, batch, logs=None):
+                    if hooked and batch == 2:
+                        self.model.predict(x[:4], verbose=0)
+                        self.model.predict_on_batch(x[:4])
+            history = model.fit(x, y, batch_size=30, epochs=2, shuffle=False, verbose=0, callbacks=[Hook()])
+            runs[K, hooked] = history.history
+    for K in (nk, keras):
+        assert runs[K, True] == runs[K, False]
+    for key in ("accuracy", "mae", "loss"):
+        np.testing.assert_allclose(runs[nk, True][key], runs[keras, True][key], rtol=1e-5)
+
+
+def test_fit_calls_the_test_batch_hooks_of_its_validation_as_keras():
+    x, y = data(n=40)
+    seen = {}
+    for K, model in zip((nk, keras), model_pair()):
+        calls = []
+
+        class Hooks(K.callbacks.Callback):
+            def on_test_batch_begin(self, batch, logs=None):
+                calls.append(("begin", batch))
+
+            def on_test_batch_end(self, batch, logs=None):
+                calls.append(("end", batch, sorted(logs), round(float(logs["loss"]), 5)))
+
+        model.fit(x, y, epochs=2, batch_size=16, validation_data=(x[:20], y[:20]), validation_batch_size=8,
+                  shuffle=False, verbose=0, callbacks=[Hooks()])
+        seen[K] = calls
+    assert [c[:3] for c in seen[nk]] == [c[:3] for c in seen[keras]]
+    assert len(seen[nk]) == 2 * 2 * 3  # two epochs of three validation batches
+    np.testing.assert_allclose([c[3] for c in seen[nk] if c[0] == "end"],
+                               [c[3] for c in seen[keras] if c[0] == "end"], rtol=1e-4)

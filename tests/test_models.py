@@ -195,7 +195,8 @@ def test_train_on_batch_and_validation_split_takes_the_last_fraction():
     assert np.isfinite(loss) and 0 <= acc <= 1
     seen = []
     real = model._evaluate
-    model._evaluate = lambda xv, yv, w, batch_size: (seen.append(xv.copy()), real(xv, yv, w, batch_size))[1]
+    model._evaluate = lambda xv, yv, w, batch_size, **hooks: (seen.append(xv.copy()),
+                                                              real(xv, yv, w, batch_size, **hooks))[1]
     model.fit(x, y, epochs=1, verbose=0, validation_split=0.2, shuffle=True)
     np.testing.assert_array_equal(seen[0], x[40:])
 

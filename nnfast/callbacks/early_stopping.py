@@ -33,12 +33,12 @@ class EarlyStopping(Callback):
         self.on_train_begin()
 
     def on_train_begin(self, logs=None):
+        self.monitor.reset(self.model)
         self.wait = 0
         self.stopped_epoch = 0
         self.best = self.monitor.worst
         self.best_epoch = 0
         self.best_weights = None
-        self.monitor.reset()
 
     def _snapshot(self, epoch):
         self.best_epoch = epoch

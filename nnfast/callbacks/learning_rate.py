@@ -89,10 +89,10 @@ class ReduceLROnPlateau(Callback):
         self.on_train_begin()
 
     def on_train_begin(self, logs=None):
+        self.monitor.reset(self.model)
         self.best = self.monitor.worst
         self.wait = 0
         self.cooldown_counter = 0
-        self.monitor.reset()
 
     def in_cooldown(self):
         return self.cooldown_counter > 0

@@ -40,7 +40,7 @@ class ModelCheckpoint(Callback):
         self._batches_since_save = 0
 
     def on_train_begin(self, logs=None):
-        self.monitor.reset()
+        self.monitor.reset(self.model)
         self._batches_since_save = 0
 
     def on_epoch_begin(self, epoch, logs=None):

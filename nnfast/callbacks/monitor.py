@@ -7,7 +7,7 @@ import warnings
 from ..utils import checks
 from ..utils.progbar import write
 
-__all__ = ["Monitor", "say"]
+__all__ = ["Monitor", "auto_mode", "say"]
 
 
 class Monitor:
@@ -17,13 +17,13 @@ class Monitor:
 
     def __init__(self, owner, name, mode="auto", min_delta=0.0, when_missing="it is skipped"):
         checks.string("monitor", name)
-        checks.one_of("mode", mode, self.MODES)
-        if mode == "auto":
-            base = name[4:] if name.startswith("val_") else name
-            mode = "max" if "acc" in base or base.startswith("auc") else "min"
+        if mode not in self.MODES:  # as Keras: a warning, then "auto"
+            warnings.warn(f"{owner} mode '{mode}' is unknown, fallback to auto mode.", UserWarning, stacklevel=3)
+            mode = "auto"
         self.owner = owner
         self.name = name
-        self.mode = mode
+        self.requested_mode = mode
+        self.mode = auto_mode(name, ()) if mode == "auto" else mode
         self.min_delta = abs(checks.real("min_delta", min_delta, -math.inf))
         self.when_missing = when_missing  # what the owner does when the quantity is not logged
         self._warned = False
@@ -52,9 +52,27 @@ class Monitor:
             return None
         return float(current)
 
-    def reset(self):
-        """Allow the missing-quantity warning again (called at each training start)."""
+    def reset(self, model=None):
+        """Allow the missing-quantity warning again, and with mode "auto" take the direction of
+        ``model``'s compiled metric of that name (called at each training start)."""
         self._warned = False
+        if self.requested_mode == "auto":
+            self.mode = auto_mode(self.name, getattr(model, "metrics", None) or ())
+
+
+def auto_mode(name, metrics):
+    """"min" or "max" for the logged quantity `name`, as Keras's mode "auto" chooses: "loss" is
+    minimized, a compiled metric of that name (without "val_") goes its ``direction``. Where
+    neither tells (Keras raises a ValueError asking for a mode), the name does: "max" for an
+    accuracy or an AUC, else "min"."""
+    base = name[4:] if name.startswith("val_") else name
+    direction = "down" if base == "loss" else None
+    for metric in metrics:
+        if getattr(metric, "name", None) == base and getattr(metric, "direction", None) is not None:
+            direction = metric.direction
+    if direction is None:
+        direction = "up" if "acc" in base or base.startswith("auc") else "down"
+    return "max" if direction == "up" else "min"
 
 
 def say(verbose, message):

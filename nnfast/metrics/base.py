@@ -6,6 +6,7 @@ import re
 
 import numpy as np
 
+from .. import losses as loss_functions
 from ..losses.functions import same_rank
 from ..utils import checks
 from ..utils.registry import Configurable
@@ -29,7 +30,13 @@ class Metric(Configurable):
 
     ``update(pred, target)`` is the model's call for one batch (Keras's argument order is
     update_state(y_true, y_pred)); ``model_targets`` adapts the model's targets first where a
-    metric needs it."""
+    metric needs it.
+
+    ``direction`` is Keras's ``_direction``: "up" when larger values are better, "down" when
+    smaller ones are, None when the metric does not say. The monitoring callbacks' ``mode="auto"``
+    reads it."""
+
+    direction = None
 
     def __init__(self, name=None, dtype=None):
         self.name = name if name is not None else snake_case(type(self).__name__)
@@ -118,6 +125,8 @@ class MeanMetricWrapper(Mean):
     def __init__(self, fn, name=None, dtype=None, **kwargs):
         self.fn = fn
         self.fn_kwargs = kwargs
+        if fn in loss_functions.FUNCTIONS:  # a loss is minimized (Keras's MeanMetricWrapper)
+            self.direction = "down"
         super().__init__(name=name if name is not None else getattr(fn, "__name__", None), dtype=dtype)
 
     def update_state(self, y_true, y_pred, sample_weight=None):

@@ -58,6 +58,8 @@ def parse_thresholds(thresholds, default):
 class ThresholdMetric(Metric):
     """Precision and Recall: counts at thresholds, a ratio of two of them as the result."""
 
+    direction = "up"
+
     def __init__(self, thresholds=None, top_k=None, class_id=None, name=None, dtype=None):
         self.init_thresholds = thresholds
         self.top_k = checks.optional_integer("top_k", top_k, lo=1)
@@ -114,6 +116,8 @@ class AUC(Metric):
     """Keras's AUC for one label (multi_label=False): the area under the ROC, PR or PR-gain curve
     by a Riemann sum over the thresholds (interpolation: midpoints, and Davis & Goadrich's
     interpolation for PR; minoring / majoring)."""
+
+    direction = "up"
 
     def __init__(self, num_thresholds=200, curve="ROC", summation_method="interpolation", name=None, dtype=None,
                  thresholds=None, multi_label=False, num_labels=None, label_weights=None, from_logits=False):

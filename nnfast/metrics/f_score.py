@@ -15,6 +15,8 @@ class FBetaScore(Metric):
     the classes' scores, ``average=None``) or averaged. y_true and y_pred are (samples, classes):
     one-hot or multi-label targets, scores or probabilities."""
 
+    direction = "up"
+
     def __init__(self, average=None, beta=1.0, threshold=None, name="fbeta_score", dtype=None):
         if average not in AVERAGES:
             raise ValueError(f"average must be one of None, 'micro', 'macro', 'weighted', got {average!r}")

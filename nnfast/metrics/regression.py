@@ -21,6 +21,8 @@ def model_dense_targets(pred, target):
 class RegressionMetric(MeanMetricWrapper):
     """A running mean of a loss function; one-hot targets for the model when it has class indices."""
 
+    direction = "down"
+
     def model_targets(self, pred, target):
         return model_dense_targets(pred, target)
 
@@ -50,12 +52,16 @@ def cosine_similarity(y_true, y_pred, axis=-1):
 
 
 class CosineSimilarity(RegressionMetric):
+    direction = "up"
+
     def __init__(self, name="cosine_similarity", dtype=None, axis=-1):
         super().__init__(cosine_similarity, name=name, dtype=dtype, axis=axis)
 
 
 class RootMeanSquaredError(Mean):
     """sqrt of the (weighted) mean of the squared errors."""
+
+    direction = "down"
 
     def __init__(self, name="root_mean_squared_error", dtype=None):
         super().__init__(name=name, dtype=dtype)
@@ -74,6 +80,8 @@ class RootMeanSquaredError(Mean):
 class R2Score(Mean):
     """The coefficient of determination per output, aggregated over the outputs ("uniform_average",
     "variance_weighted_average", or None: one per output), adjusted for num_regressors when > 0."""
+
+    direction = "up"
 
     def __init__(self, class_aggregation="uniform_average", num_regressors=0, name="r2_score", dtype=None):
         self.class_aggregation = checks.one_of("class_aggregation", class_aggregation,

@@ -63,8 +63,8 @@ class Model(Trainer):
         self.trainable = trainable
         self.built = False
         self.optimizer = self.loss = None
-        self.metrics = []
-        self.metric_names = []
+        self.metrics, self.metric_names = [], []  # the compiled metrics' objects, and what compile got
+        self._metrics_for = None  # the (output_dim, sparse targets) self.metrics were made for
         self._prepared = False
         self._native_planner = None
         self.fast_step = True  # use the one-call native step when the model allows it
@@ -337,6 +337,7 @@ class Model(Trainer):
         self.loss = losses.get(loss)
         self.metric_names = list(metrics or [])
         self._prepared = False
+        self._metrics_for = None  # new metric objects, as Keras's compile makes
         for m in self.metric_names:
             metrics_module.get(m, 2, False)  # validate names now
         self.compiled = True

@@ -109,7 +109,13 @@ class Trainer:
         last = self.layers[-1]
         if self.loss.fuses_softmax and isinstance(last, Dense) and last.activation == "softmax":
             last.fused_softmax = True
-        self._metrics = [metrics_module.get(m, self.output_dim, self.loss.sparse) for m in self.metric_names]
+        # The compiled metrics' objects (model.metrics) are made once per compile and shape: a
+        # predict inside a training callback plans again, and must not wipe the epoch's running values.
+        metrics_for = (self.output_dim, self.loss.sparse)
+        if self._metrics_for != metrics_for:
+            self.metrics = [metrics_module.get(m, self.output_dim, self.loss.sparse) for m in self.metric_names]
+            self._metrics_for = metrics_for
+        self._metrics = self.metrics
         argmax_only = (metrics_module.SparseCategoricalAccuracy, metrics_module.CategoricalAccuracy)
         # argmax of logits is argmax of softmax: only other metrics need the probabilities
         self._metrics_need_probs = last.fused_softmax and any(not isinstance(m, argmax_only) for m in self._metrics)
@@ -234,7 +240,7 @@ class Trainer:
                 logs = self._logs(total, seen)
                 if validation_data is not None and (epoch + 1) % validation_freq == 0:
                     cbs.on_test_begin()  # as Keras, whose fit runs evaluate with the callbacks
-                    val = self._evaluate(*validation_data, batch_size=validation_batch_size)
+                    val = self._evaluate(*validation_data, batch_size=validation_batch_size, callbacks=cbs)
                     cbs.on_test_end(val)
                     logs.update({"val_" + k: v for k, v in val.items()})
                 cbs.on_epoch_end(epoch, logs)
@@ -279,17 +285,24 @@ class Trainer:
     def _logs(self, total, seen):
         return {"loss": total / seen, **{m.name: m.result() for m in self._metrics}}
 
-    def _evaluate(self, x, y, weights, batch_size):
+    def _evaluate(self, x, y, weights, batch_size, callbacks=None):
+        """The loss and metrics over x, y; with `callbacks` (fit's validation), their test-batch hooks
+        get each batch's running logs, as Keras's."""
         for m in self._metrics:
             m.reset()
-        total = 0.0
+        total, seen = 0.0, 0
         n = batches.sample_count(x)
-        for s in range(0, n, batch_size):
+        for step, s in enumerate(range(0, n, batch_size)):
+            if callbacks is not None:
+                callbacks.on_test_batch_begin(step)
             xb, yb = batches.rows(x, s, s + batch_size), y[s:s + batch_size]
             out = self._forward(xb, False)
             value, _ = self._loss_and_grad(out, yb, None if weights is None else weights[s:s + batch_size])
             total += value * len(yb)
+            seen += len(yb)
             self._update_metrics(out, yb)
+            if callbacks is not None:
+                callbacks.on_test_batch_end(step, self._logs(total, seen))
         return {"loss": total / max(n, 1), **{m.name: m.result() for m in self._metrics}}
 
     @exclusive
