@@ -117,9 +117,13 @@ _BY_NAME = {"sgd": SGD, "adagrad": Adagrad, "rmsprop": RMSprop, "adam": Adam, "a
 def get(identifier):
     """An optimizer from a name ("sgd", "adagrad", "rmsprop", "adam", "adamw", "adamax", "nadam",
     "radam", "adadelta", "lion", "ftrl"; any case), default constructed; an Optimizer instance is
-    returned as is."""
+    returned as is; a ``{"class_name": ..., "config": ...}`` dict (Keras's serialized form) is built
+    from its config."""
     if isinstance(identifier, Optimizer):
         return identifier
     if isinstance(identifier, str) and identifier.lower() in _BY_NAME:
         return _BY_NAME[identifier.lower()]()
+    if (isinstance(identifier, dict) and set(identifier) >= {"class_name", "config"}
+            and str(identifier["class_name"]).lower() in _BY_NAME):  # keras.optimizers.serialize's form
+        return _BY_NAME[str(identifier["class_name"]).lower()].from_config(identifier["config"])
     raise checks.not_one_of("optimizer", identifier, tuple(sorted(_BY_NAME)), also="an Optimizer instance")

@@ -48,8 +48,8 @@ def _learning_rate(value):
     if callable(value):
         return value
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError("learning_rate must be a non-negative real number or a callable "
-                        f"schedule(iterations) -> float, got {value!r}")
+        raise TypeError("learning_rate must be a non-negative real number, a callable "
+                        f"schedule(iterations) -> float or a callable of no arguments, got {value!r}")
     return checks.real("learning_rate", value)
 
 
@@ -73,6 +73,11 @@ def _accept_keras2_arguments(init):
 
     @functools.wraps(init)
     def __init__(self, *args, lr=_NOT_GIVEN, decay=_NOT_GIVEN, **kwargs):
+        for option, default in KERAS3_OPTIONS.items():
+            value = kwargs.pop(option, default)
+            if option in KERAS3_REFUSED and value is not None and value is not False:
+                raise NotImplementedError(f"{type(self).__name__}({option}={value!r}) is not supported by nnfast: "
+                                          f"{KERAS3_REFUSED[option]} (see docs/keras.md)")
         legacy = self.__dict__.setdefault("_keras2", {})  # the outermost constructor's, for Optimizer
         if lr is not _NOT_GIVEN:
             bound = signature.bind_partial(self, *args, **kwargs).arguments
@@ -88,8 +93,22 @@ def _accept_keras2_arguments(init):
     keyword = inspect.Parameter.KEYWORD_ONLY
     __init__.__signature__ = signature.replace(parameters=[
         *signature.parameters.values(), inspect.Parameter("lr", keyword, default=None),
-        inspect.Parameter("decay", keyword, default=0.0)])
+        inspect.Parameter("decay", keyword, default=0.0),
+        *(inspect.Parameter(option, keyword, default=default) for option, default in KERAS3_OPTIONS.items())])
     return __init__
+
+
+# Keras 3's base-optimizer options, with their defaults. Every optimizer takes them: at these
+# values they change nothing, in Keras as here. ema_momentum and ema_overwrite_frequency act only
+# with use_ema.
+KERAS3_OPTIONS = {"use_ema": False, "ema_momentum": 0.99, "ema_overwrite_frequency": None,
+                  "loss_scale_factor": None, "gradient_accumulation_steps": None}
+# The options nnfast refuses at any other value, and why.
+KERAS3_REFUSED = {
+    "use_ema": "nnfast keeps no moving average of the weights; average them in a callback instead",
+    "loss_scale_factor": "nnfast trains in float32 or float64, where the loss needs no scaling",
+    "gradient_accumulation_steps": "each step updates the weights; use a larger batch_size instead",
+}
 
 
 def arguments(frame_locals):
@@ -231,6 +250,13 @@ class Optimizer:
     @property
     def weight_decay(self):
         return self._hyper["weight_decay"]
+
+    def exclude_from_weight_decay(self, var_list=None, var_names=None):
+        """Keras's exemption of some weights from the weight decay. nnfast decays every weight of a
+        step alike, so this is refused where it would change anything: with a weight decay."""
+        if self._hyper["weight_decay"] and (var_list or var_names):
+            raise NotImplementedError(f"{type(self).__name__}.exclude_from_weight_decay is not supported by nnfast: "
+                                      "its weight decay applies to every weight (see docs/keras.md)")
 
     clipnorm = property(lambda self: self._clips["clipnorm"])
     clipvalue = property(lambda self: self._clips["clipvalue"])

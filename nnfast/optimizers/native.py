@@ -2,6 +2,7 @@
 step needs of the optimizer) and the learning rate of each step (a number, Keras 2's time-based
 decay or a schedule), computed the same way in Python and, through ``NativeUpdate.schedule()``,
 in the native multi-step runs."""
+import inspect
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Callable, Union
@@ -11,13 +12,29 @@ from . import schedules
 
 def learning_rate_at(learning_rate, decay, iterations):
     """The learning rate of the step taken after `iterations` steps: a callable schedule called with
-    iterations (as Keras calls one with ``optimizer.iterations``), or Keras 2's time-based decay
+    iterations (as Keras calls one with ``optimizer.iterations``), or with no arguments when it
+    takes none (as Keras calls a plain callable), or Keras 2's time-based decay
     ``learning_rate / (1 + decay * iterations)`` in double, or the number itself."""
     if callable(learning_rate):
+        if not isinstance(learning_rate, schedules.LearningRateSchedule) and takes_no_arguments(learning_rate):
+            return float(learning_rate())
         return float(learning_rate(iterations))
     if decay:
         return learning_rate / (1.0 + decay * iterations)
     return learning_rate
+
+
+def takes_no_arguments(function):
+    """Whether `function` can be called with no arguments (Keras's `learning_rate=lambda: 0.01`)."""
+    try:
+        signature = inspect.signature(function)
+    except (TypeError, ValueError):  # a builtin without a signature: called with the step
+        return False
+    try:
+        signature.bind()
+    except TypeError:
+        return False
+    return True
 
 
 @dataclass(frozen=True, eq=False)  # holds arrays: compared by identity
