@@ -67,7 +67,7 @@ CASES = [
 @pytest.mark.parametrize("name, kwargs, kind", CASES, ids=[f"{n}-{kw}-{k}" for n, kw, k in CASES])
 def test_every_metric_equals_keras(keras, name, kwargs, kind, weighted):
     ours, theirs = getattr(M, name)(**kwargs), getattr(keras.metrics, name)(**kwargs)
-    assert ours.name == re.sub(r"_\d+$", "", theirs.name)  # Keras numbers repeated auto names
+    assert re.sub(r"_\d+$", "", ours.name) == re.sub(r"_\d+$", "", theirs.name)  # both number repeated auto names
     rng = np.random.default_rng(7)
     for updates in (3, 2):  # several updates, a reset, more updates
         for _ in range(updates):
@@ -221,3 +221,41 @@ def test_the_keras_namespace_re_exports_the_metrics():
     assert type(nk.metrics.get("accuracy")) is M.Accuracy
     with pytest.raises(NotImplementedError, match="keras.metrics.Hinge is not supported"):
         getattr(nk.metrics, "Hinge")  # noqa: B009 (a loss class of that name is not a metric)
+
+
+@pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy keyword")
+def test_repeated_metric_names_are_numbered_as_keras_numbers_them(keras):
+    """Two metrics of one name each keep their value ("accuracy", "accuracy_1"), and a metric
+    object made without a name takes Keras's numbered default ("recall_1" in a second model)."""
+    import nnfast.keras as nk
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((40, 3)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(np.float32)
+    results = {}
+    for K in (nk, keras):
+        K.backend.clear_session()
+        runs = []
+        for _ in range(2):
+            np.random.seed(1)
+            model = K.Sequential([K.Input((3,)), K.layers.Dense(1, activation="sigmoid")])
+            if K is keras:
+                model.set_weights(results[nk][len(runs)]["initial"])
+            initial = model.get_weights()
+            model.compile("sgd", "binary_crossentropy",
+                          metrics=["accuracy", "accuracy", K.metrics.Precision(thresholds=0.3), K.metrics.Precision(),
+                                   K.metrics.Recall(), "auc"])
+            history = model.fit(x, y, epochs=1, batch_size=8, shuffle=False, verbose=0, validation_data=(x, y))
+            runs.append({"initial": initial, "history": history.history,
+                         "evaluate": model.evaluate(x, y, verbose=0),
+                         "names": sorted(model.evaluate(x, y, verbose=0, return_dict=True))})
+        results[K] = runs
+    for mine, theirs in zip(results[nk], results[keras]):
+        assert sorted(mine["history"]) == sorted(theirs["history"])
+        assert mine["names"] == theirs["names"]
+        # Keras's list: loss, then each metric's name looked up (the repeated "accuracy" twice), then
+        # the numbered "accuracy_1": 8 values for 6 metrics
+        assert len(theirs["evaluate"]) == 8
+        np.testing.assert_allclose(mine["evaluate"], theirs["evaluate"], rtol=1e-5, atol=1e-7)
+        for key, values in theirs["history"].items():
+            np.testing.assert_allclose(mine["history"][key], values, rtol=1e-5, atol=1e-7, err_msg=key)
+    assert "recall_1" in results[nk][1]["history"] and "precision_1" in results[nk][0]["history"]

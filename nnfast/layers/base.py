@@ -8,7 +8,6 @@ others (frozen layers, moving statistics) in a state arena, and binds views to t
 and backward write into buffers the layer keeps per batch size, so a training step allocates
 nothing."""
 import math
-import re
 from dataclasses import dataclass
 from typing import Callable
 
@@ -16,29 +15,10 @@ import numpy as np
 
 from .. import regularizers
 from ..utils import aligned, checks
+from ..utils.naming import auto_name, reset_names  # noqa: F401 (layers' default names; reset_names exported)
 from ..utils.registry import serialize
 
 FLOAT_DTYPES = ("float32", "float64")
-
-_name_counts = {}  # prefix -> layers named so far in this process, as Keras's uid counter
-
-
-def auto_name(cls_name):
-    """Keras's default layer name: the class name in snake_case, then _1, _2, ... ("dense",
-    "dense_1", "batch_normalization")."""
-    prefix = re.sub(r"\W+", "", cls_name)  # Keras's to_snake_case: "GlobalAveragePooling1D" -> "..._pooling1d"
-    prefix = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", prefix)
-    prefix = re.sub("([a-z])([A-Z])", r"\1_\2", prefix).lower()
-    count = _name_counts.get(prefix, 0)
-    _name_counts[prefix] = count + 1
-    return prefix if count == 0 else f"{prefix}_{count}"
-
-
-def reset_names():
-    """Forget the default names given so far (Keras's ``clear_session``): the next Dense built is
-    named "dense" again."""
-    _name_counts.clear()
-
 
 @dataclass(frozen=True)
 class WeightSpec:

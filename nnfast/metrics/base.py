@@ -9,6 +9,7 @@ import numpy as np
 from .. import losses as loss_functions
 from ..losses.functions import same_rank
 from ..utils import checks
+from ..utils.naming import auto_name
 from ..utils.registry import Configurable
 
 
@@ -39,7 +40,7 @@ class Metric(Configurable):
     direction = None
 
     def __init__(self, name=None, dtype=None):
-        self.name = name if name is not None else snake_case(type(self).__name__)
+        self.name = name if name is not None else auto_name(type(self).__name__)  # "precision_1"... as Keras
         if not isinstance(self.name, str):
             raise TypeError(f"name must be a str, got {name!r}")
         self.dtype = checks.float_dtype("dtype", "float32" if dtype is None else dtype).name
@@ -97,6 +98,9 @@ def reduce_to_samplewise_values(values, sample_weight, reduce_fn):
 
 class Mean(Metric):
     """The (weighted) mean of the values seen: update_state(values, sample_weight)."""
+
+    def __init__(self, name="mean", dtype=None):
+        super().__init__(name=name, dtype=dtype)
 
     def reset_state(self):
         self.total = 0.0

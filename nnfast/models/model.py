@@ -17,8 +17,8 @@ import numpy as np
 
 from .. import backends, losses, optimizers
 from .. import metrics as metrics_module
-from ..layers.base import Layer, auto_name
-from ..utils import aligned, checks
+from ..layers.base import Layer
+from ..utils import aligned, checks, naming
 from . import graph, npz, saving, validation
 from .locking import exclusive
 from .trainer import Trainer
@@ -59,7 +59,7 @@ class Model(Trainer):
         if self.dtype is None or self.dtype.name not in DTYPES:
             raise ValueError(f"dtype must be one of {DTYPES}, got {dtype!r}")
         self.seed = seed
-        self.name = name if name is not None else auto_name(self.default_name)  # "functional_1", ... as Keras
+        self.name = name if name is not None else naming.auto_name(self.default_name)  # "functional_1", ... as Keras
         self.trainable = trainable
         self.built = False
         self.optimizer = self.loss = None
@@ -347,7 +347,7 @@ class Model(Trainer):
         """["loss", then each compiled metric's name], as Keras lists them."""
         self._require_compiled()
         names = [metrics_module.get(m, self.output_dim, self.loss.sparse).name for m in self.metric_names]
-        return ["loss"] + names
+        return ["loss"] + naming.unique_names(names)
 
     @exclusive
     def save_weights(self, filepath, overwrite=True):

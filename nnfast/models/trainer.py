@@ -13,6 +13,7 @@ from .. import callbacks as callbacks_module
 from .. import metrics as metrics_module
 from ..layers import Dense
 from ..utils import checks
+from ..utils.naming import unique_names
 from . import batches, validation
 from .locking import exclusive
 from .native_step import (
@@ -283,7 +284,12 @@ class Trainer:
             "and the weights are the last finite ones")
 
     def _logs(self, total, seen):
-        return {"loss": total / seen, **{m.name: m.result() for m in self._metrics}}
+        return {"loss": total / seen, **self._metric_results()}
+
+    def _metric_results(self):
+        """The compiled metrics' results by name; a repeated name numbered as Keras numbers it
+        ("accuracy", "accuracy_1")."""
+        return dict(zip(unique_names([m.name for m in self._metrics]), (m.result() for m in self._metrics)))
 
     def _evaluate(self, x, y, weights, batch_size, callbacks=None):
         """The loss and metrics over x, y; with `callbacks` (fit's validation), their test-batch hooks
@@ -303,7 +309,7 @@ class Trainer:
             self._update_metrics(out, yb)
             if callbacks is not None:
                 callbacks.on_test_batch_end(step, self._logs(total, seen))
-        return {"loss": total / max(n, 1), **{m.name: m.result() for m in self._metrics}}
+        return {"loss": total / max(n, 1), **self._metric_results()}
 
     @exclusive
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
@@ -316,7 +322,7 @@ class Trainer:
         result = self._evaluate(x, y, weights, validation.batch_size(batch_size))
         if verbose not in ("auto", 0, False):
             print(" - ".join(f"{k}: {v:.4f}" for k, v in result.items()))
-        return result if return_dict else flattened(result)
+        return result if return_dict else flattened(result, [m.name for m in self._metrics])
 
     @exclusive
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
@@ -327,7 +333,7 @@ class Trainer:
         x, y, weights, _ = self._data(x, y, sample_weight)
         self._prepare()
         result = self._evaluate(x, y, weights, max(batches.sample_count(x), 1))
-        return result if return_dict else flattened(result)
+        return result if return_dict else flattened(result, [m.name for m in self._metrics])
 
     @exclusive
     def predict_on_batch(self, x):
@@ -377,15 +383,19 @@ class Trainer:
         if not math.isfinite(value):
             raise FloatingPointError(f"the loss became {value}; the weights were not updated")
         self._update_metrics(out, y)
-        if return_dict:
-            return {"loss": value, **{m.name: m.result() for m in self._metrics}}
-        return value if not self._metrics else [value] + [m.result() for m in self._metrics]
+        result = {"loss": value, **self._metric_results()}
+        return result if return_dict else flattened(result, [m.name for m in self._metrics])
 
 
-def flattened(result):
-    """evaluate's value from its dict: the loss alone without metrics, else [loss, *metrics]."""
-    values = list(result.values())
-    return values[0] if len(values) == 1 else values
+def flattened(result, metric_names):
+    """evaluate's value from its dict, in Keras's order: the loss alone without metrics, else the
+    value of "loss" and of each compiled metric's name (`metric_names`), then the results under
+    names none has (a repeat's "accuracy_1"), sorted. So a repeated name gives its first value
+    twice, as in Keras."""
+    if len(result) == 1:
+        return result["loss"]
+    names = ["loss", *metric_names]
+    return [result[n] for n in names if n in result] + [result[k] for k in sorted(result) if k not in names]
 
 
 def unsupported_fit_arguments(**arguments):
