@@ -420,3 +420,32 @@ def test_freezing_the_whole_model_freezes_every_layer_as_keras():
         states[K] = (flags, unchanged, [layer.trainable for layer in model.layers], len(model.trainable_weights))
     assert states[nk] == states[keras]
     assert states[nk][:2] == ([False] * 4, True)
+
+
+def test_build_of_a_built_model_is_what_keras_does():
+    """build() again with the model's own shape changes nothing (tutorials call it after compile or
+    summary), another shape is refused with Keras's message, and a functional model's build is a
+    no-op."""
+    x, y = np.ones((8, 10), np.float32), np.ones((8, 1), np.float32)
+    messages = []
+    for K in (nk, keras):
+        model = K.Sequential([K.Input((10,)), K.layers.Dense(4), K.layers.Dense(1)])
+        model.compile(loss="mse")
+        before = [w.copy() for w in model.get_weights()]
+        model.build((None, 10))
+        assert all(np.array_equal(a, b) for a, b in zip(before, model.get_weights()))
+        model.fit(x, y, verbose=0)
+        model.build((None, 10))
+        with pytest.raises(ValueError) as err:
+            model.build((None, 11))
+        messages.append(str(err.value))
+        lazy = K.Sequential([K.layers.Dense(4), K.layers.Dense(1)])
+        lazy.build((None, 5))
+        lazy.build((None, 5))
+        assert len(lazy.get_weights()) == 4
+        inp = K.Input((3,))
+        functional = K.Model(inp, K.layers.Dense(2)(inp))
+        functional.build((None, 3))
+        assert functional.count_params() == 8
+    assert messages[0].split("'")[2] == messages[1].split("'")[2]  # the same text, model names aside
+    assert "You cannot build it with input_shape (None, 11)" in messages[0]

@@ -7,8 +7,6 @@ Speed by design: every trained weight and its gradient live in one contiguous ar
 live in a state arena), each step is one native optimizer call for the whole model, activation and
 gradient buffers are allocated once per batch size, and softmax + (sparse) categorical
 cross-entropy is fused when the last layer is softmax."""
-import contextlib
-import contextvars
 import math
 import os
 import threading
@@ -24,22 +22,6 @@ from .locking import exclusive
 from .trainer import Trainer
 
 DTYPES = ("float32", "float64")
-
-# While load_model builds a model, the number of weights its file holds: the config must describe
-# exactly that many, checked before the arenas are allocated (so a config claiming 10^12 units
-# fails without asking for the memory).
-EXPECTED_WEIGHTS = contextvars.ContextVar("nnfast_expected_weights", default=None)
-
-
-@contextlib.contextmanager
-def expected_weights(count):
-    """Models built in this block must have exactly `count` weights (ValueError otherwise)."""
-    token = EXPECTED_WEIGHTS.set(count)
-    try:
-        yield
-    finally:
-        EXPECTED_WEIGHTS.reset(token)
-
 
 class Model(Trainer):
     """``Model(inputs, outputs)``: the layers between keras.Input tensors and an output tensor,
@@ -138,7 +120,7 @@ class Model(Trainer):
         layers = [n.layer for n in nodes]
         specs = [layer.weight_specs() for layer in layers]
         sizes = [math.prod(s.shape) for layer_specs in specs for s in layer_specs]  # exact, however large
-        expected = EXPECTED_WEIGHTS.get()
+        expected = saving.EXPECTED_WEIGHTS.get()
         if expected is not None and sum(sizes) != expected:
             raise ValueError(f"the model's config describes {sum(sizes)} weights, the file holds {expected}")
         values = []
@@ -269,6 +251,9 @@ class Model(Trainer):
     def non_trainable_weights(self):
         trained = {id(w) for w in self.trainable_weights}
         return [w for w in self.weights if id(w) not in trained]
+
+    def build(self, input_shape=None):
+        """Keras's build of a functional model: built by its inputs already, so nothing to do."""
 
     def _ensure_built(self):
         return self.built

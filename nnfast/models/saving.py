@@ -6,6 +6,8 @@ ModelCheckpoint relies on. Loading treats the file as hostile: the container is 
 entry (npz.read_arrays), the config must describe exactly the weights the file holds before the
 model allocates anything, every optimizer slot must match its parameter, and the model is built
 whole before it is returned. A file that fails any check raises BadFileError (a ValueError)."""
+import contextlib
+import contextvars
 import json
 import os
 import re
@@ -21,6 +23,22 @@ FORMAT = "nnfast.model"
 VERSION = 1  # files of nnfast 0.1 have no version: they are version 1
 FLOATS = ("float32", "float64")
 SLOT_ENTRY = re.compile(r"slot:([A-Za-z_][A-Za-z0-9_]{0,63}):(0|[1-9][0-9]{0,8})")
+
+
+# While load_model builds a model, the number of weights its file holds: the config must describe
+# exactly that many, checked before the arenas are allocated (so a config claiming 10^12 units
+# fails without asking for the memory).
+EXPECTED_WEIGHTS = contextvars.ContextVar("nnfast_expected_weights", default=None)
+
+
+@contextlib.contextmanager
+def expected_weights(count):
+    """Models built in this block must have exactly `count` weights (ValueError otherwise)."""
+    token = EXPECTED_WEIGHTS.set(count)
+    try:
+        yield
+    finally:
+        EXPECTED_WEIGHTS.reset(token)
 
 
 def save_model(model, path, overwrite=True, zipped=None):
@@ -112,7 +130,6 @@ def read_meta(arrays):
 def model_from_arrays(arrays, backend, compile=True):
     """The model the checked entries describe, built whole (nothing is returned half-loaded);
     compiled with its saved optimizer, loss and metrics when `compile`."""
-    from .model import expected_weights  # model.py imports this module
 
     meta = read_meta(arrays)
     flat = arrays.get("weights")

@@ -78,6 +78,12 @@ class Sequential(Model):
         sample_shape = checks.shape("input_shape", input_shape[1:])
         if 0 in sample_shape:
             raise ValueError(f"input_shape must have sizes >= 1 after the batch axis, got {input_shape!r}")
+        if self.built:  # as Keras: the same shape again changes nothing, another one is refused
+            built_shape = tuple(self._input_layer.declared_input_shape)
+            if tuple(sample_shape) != built_shape:
+                raise ValueError(f"Sequential model '{self.name}' has already been configured to use input shape "
+                                 f"{(None, *built_shape)}. You cannot build it with input_shape {tuple(input_shape)}")
+            return
         before = self._input_layer
         try:
             self.build_for_samples(sample_shape)
