@@ -15,7 +15,8 @@ __all__ = ["to_categorical", "normalize", "pad_sequences"]
 def to_categorical(x, num_classes=None):
     """One-hot float64 rows of the class indices `x`, the class axis last, as Keras 3 gives them.
 
-    `x` is any array-like of integer class indices (integer-valued floats are accepted). A
+    `x` is any array-like of integer class indices (integer-valued floats, bools and digit strings
+    are accepted, as Keras's cast to int64 takes them). A
     trailing axis of length 1 is dropped first, so ``(n, 1)`` labels give ``(n, num_classes)``
     and a scalar gives ``(num_classes,)``. `num_classes` defaults to ``max(x) + 1``.
 
@@ -27,8 +28,14 @@ def to_categorical(x, num_classes=None):
         values = np.asarray(x)
     except (TypeError, ValueError) as e:
         raise TypeError(f"x must be an array of class indices, got {x!r}") from e
-    if values.dtype == np.bool_ or not np.issubdtype(values.dtype, np.number) \
-            or np.issubdtype(values.dtype, np.complexfloating):
+    if values.dtype == np.bool_:  # as Keras, which casts to int64: False, True are classes 0, 1
+        values = values.astype(np.int64)
+    elif values.dtype.kind in "US":  # digit strings, "0", "1", ... as Keras's cast reads them
+        try:
+            values = values.astype(np.int64)
+        except ValueError as e:
+            raise TypeError(f"x must be an array of integer class indices, got strings {_sample(values)}") from e
+    if not np.issubdtype(values.dtype, np.number) or np.issubdtype(values.dtype, np.complexfloating):
         raise TypeError(f"x must be an array of integer class indices, got dtype {values.dtype}")
     with np.errstate(invalid="ignore"):
         fractional = ~(np.isfinite(values) & (values == np.round(values)))

@@ -430,3 +430,19 @@ def test_keras_aliases_defaults_and_get():
 def test_regularizer_bad_coefficients(make, error, name):
     with pytest.raises(error, match=name):
         make()
+
+
+def test_a_constant_of_an_array_broadcasts_as_keras_and_survives_its_config():
+    """The imbalanced-data tutorial's bias_initializer=Constant(np.log([pos / neg]))."""
+    keras = pytest.importorskip("keras")
+    value = np.log([0.3])
+    for shape in ((1,), (3,), (2, 3)):
+        ours = init.Constant(value)(shape, dtype="float32")
+        np.testing.assert_array_equal(ours, np.asarray(keras.initializers.Constant(value)(shape, dtype="float32")))
+    row = init.Constant([1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(row((2, 3)), [[1, 2, 3], [1, 2, 3]])
+    np.testing.assert_array_equal(init.Constant(**row.get_config())((2, 3)), row((2, 3)))
+    with pytest.raises(ValueError, match=r"does not broadcast to the weight's shape \(3,\)"):
+        init.Constant([1.0, 2.0])((3,))
+    with pytest.raises(TypeError, match="value must be a real number or an array"):
+        init.Constant(["a", None])

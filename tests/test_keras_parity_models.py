@@ -140,7 +140,9 @@ def test_class_weight_and_sample_weight_as_keras(loss, targets):
     x, y = data()
     t = y if targets == "labels" else np.eye(3, dtype=np.float32)[y]
     weights = np.random.default_rng(5).uniform(0.2, 2.0, len(x)).astype(np.float32)
-    for fit in ({"class_weight": {0: 0.5, 1: 2.0, 2: 1.0}}, {"class_weight": {1: 3.0}}, {"sample_weight": weights}):
+    float_keys = dict(zip(np.unique(y).astype(np.float32), [0.5, 2.0, 1.0]))  # from labels of a float column
+    for fit in ({"class_weight": {0: 0.5, 1: 2.0, 2: 1.0}}, {"class_weight": {1: 3.0}}, {"sample_weight": weights},
+                {"class_weight": float_keys}):
         ours, theirs, histories = train_both(mlp, x, t, OPTIMIZERS["sgd"], loss=loss, **fit)
         assert_same_training(ours, theirs, histories)
     for K in (nk, keras):  # both refuse the two at once

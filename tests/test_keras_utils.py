@@ -22,6 +22,7 @@ CATEGORICAL_CASES = [
     ([0, 2, 1], None), ([0, 2, 1], 5), (np.array([[1], [2], [0]]), None), (np.array([[1, 2], [0, 3]]), 4),
     (np.array([[[1], [0]]]), None), (3, 5), ([[1]], None), (np.array([1.0, 2.0]), None),
     (np.array([1, 0], dtype=np.uint8), 3), (np.zeros((0,), dtype=int), 3), (np.arange(24).reshape(2, 3, 4) % 5, None),
+    (np.array([0.3, -1.0, 2.0]) > 0, None), (np.array(["0", "2", "1"]), None), (np.array([b"1", b"0"]), 3),
 ]
 
 
@@ -64,8 +65,9 @@ def test_normalize_keeps_the_shape_where_keras_does_not():
     ([0.5, 1], None, ValueError, r"x must hold integer class indices, got \[0.5\]"),
     ([np.nan], None, ValueError, "x must hold integer class indices"),
     ([], None, ValueError, "x must hold at least one class index when num_classes is None"),
-    (["a"], None, TypeError, "x must be an array of integer class indices, got dtype <U1"),
-    ([True], None, TypeError, "x must be an array of integer class indices, got dtype bool"),
+    (["a"], None, TypeError, r"x must be an array of integer class indices, got strings \[a\]"),
+    (["1", "1.5"], None, TypeError, "x must be an array of integer class indices, got strings"),
+    ([1 + 2j], None, TypeError, "x must be an array of integer class indices, got dtype complex128"),
     ([1], 0, ValueError, "num_classes must be >= 1, got 0"),
     ([1], 2.0, TypeError, "num_classes must be an int, got 2.0"),
 ])

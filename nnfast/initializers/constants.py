@@ -24,16 +24,32 @@ class Ones(Initializer):
 
 
 class Constant(Initializer):
-    """Every value ``value`` (a real scalar; Keras' default 0.0)."""
+    """Every value ``value`` (a real scalar; Keras' default 0.0), or an array of values broadcast to
+    the weight's shape, as Keras broadcasts it (a bias from ``np.log([pos / neg])``)."""
 
     def __init__(self, value=0.0):
-        self.value = checks.real("value", value, -math.inf, math.inf)
+        if np.ndim(value) == 0:
+            self.value = checks.real("value", value, -math.inf, math.inf)
+            return
+        try:
+            values = np.array(value, dtype=np.float64)
+        except (TypeError, ValueError) as e:
+            raise TypeError(f"value must be a real number or an array of them, got {value!r}") from e
+        if not np.isfinite(values).all():
+            raise ValueError(f"value must be finite, got {value!r}")
+        self.value = values
 
     def _generate(self, shape, dtype, rng):
-        return np.full(shape, self.value, dtype)
+        if np.ndim(self.value) == 0:
+            return np.full(shape, self.value, dtype)
+        try:
+            return np.broadcast_to(self.value, shape).astype(dtype)
+        except ValueError:
+            raise ValueError(f"Constant's value of shape {self.value.shape} does not broadcast to the weight's "
+                             f"shape {tuple(shape)}") from None
 
     def get_config(self):
-        return {"value": self.value}
+        return {"value": self.value if np.ndim(self.value) == 0 else self.value.tolist()}
 
 
 class Identity(Initializer):

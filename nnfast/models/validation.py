@@ -209,7 +209,7 @@ def sample_weights(sample_weight, class_weight, y, n, outputs):
             classes = np.round(y[:, 0]).astype(np.int64)
         else:
             classes = np.argmax(y, axis=1)
-        given = {checks.integer("class_weight key", k, lo=0): checks.real(f"class_weight[{k!r}]", w)
+        given = {checks.integer("class_weight key", class_key(k), lo=0): checks.real(f"class_weight[{k!r}]", w)
                  for k, w in class_weight.items()}
         # one weight per class that occurs (keys of classes that never occur are unused, however large)
         table = np.ones(max(outputs, 2, int(classes.max()) + 1 if len(classes) else 0), np.float64)
@@ -218,3 +218,11 @@ def sample_weights(sample_weight, class_weight, y, n, outputs):
                 table[k] = w
         weights = table[classes]
     return weights
+
+
+def class_key(key):
+    """A class_weight key as a class index: a float of an integer value (dict(zip(np.unique(y), w))
+    with float labels) is that integer, as Keras looks the weights up by int(label)."""
+    if isinstance(key, (float, np.floating)) and float(key).is_integer():
+        return int(key)
+    return key
