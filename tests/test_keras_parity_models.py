@@ -451,3 +451,24 @@ def test_build_of_a_built_model_is_what_keras_does():
         assert functional.count_params() == 8
     assert messages[0].split("'")[2] == messages[1].split("'")[2]  # the same text, model names aside
     assert "You cannot build it with input_shape (None, 11)" in messages[0]
+
+
+def test_evaluate_counts_the_penalties_of_trainable_layers_only_as_keras():
+    """Freezing or thawing a regularized layer after compile changes evaluate's loss at once (Keras
+    adds the penalties of trainable weights), without a fit in between."""
+    x, y = data()
+    models = []
+    for K in (nk, keras):
+        models.append(K.Sequential([
+            K.Input(shape=(12,)), K.layers.Dense(8, activation="relu", kernel_regularizer=K.regularizers.l2(0.05),
+                                                 name="first"),
+            K.layers.Dense(3, activation="softmax", kernel_regularizer=K.regularizers.l1(0.02), name="second")]))
+        models[-1].compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    models[1].set_weights(models[0].get_weights())
+    for frozen in ([], ["first"], ["first", "second"], ["second"]):
+        losses = []
+        for model in models:
+            for layer in model.layers:
+                layer.trainable = layer.name not in frozen
+            losses.append((model.evaluate(x, y, verbose=0), model.test_on_batch(x[:20], y[:20])))
+        np.testing.assert_allclose(losses[0], losses[1], rtol=1e-5, err_msg=str(frozen))

@@ -185,7 +185,7 @@ class Model(Trainer):
             layer.bind(weights, grads)
             self._weight_views += weights
         self._pattern = pattern
-        self._regularized = [layer for layer in trained_layers if layer.weight_regularizers()]
+        self._regularized = [layer for layer in layers if layer.weight_regularizers()]
         self._activity_regularized = any(layer.activity_regularizer is not None for layer in layers)
         self._constrained = [layer for layer in trained_layers if layer.weight_constraints()]
         self._graph = graph.GraphRun(self._nodes, self._input_nodes, trained_layers)

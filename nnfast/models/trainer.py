@@ -61,7 +61,8 @@ class Trainer:
             else:
                 value = self.loss(y, self._predictions(out) if fused else out, sample_weight=sample_weight)
         for layer in self._regularized:
-            value += layer.regularization()
+            if layer.trainable and self.trainable:  # as Keras: the penalties of trainable weights only
+                value += layer.regularization()
         return value + self._graph.activity_penalty, grad
 
     def _backward(self, grad):
@@ -122,7 +123,8 @@ class Trainer:
         self._metrics_need_probs = last.fused_softmax and any(not isinstance(m, argmax_only) for m in self._metrics)
         chain = layer_chain(self._graph.layers) if self.fast_step and not self.multiple_inputs else None
         native = chain is not None and covers(chain, self.loss, self.backend,
-                                              self._regularized or self._activity_regularized)
+                                              any(layer.trainable for layer in self._regularized)
+                                              or self._activity_regularized)
         previous = self._native_planner
         timings = previous.timing_sources() if previous is not None else None
         self._native_planner = (NativeStepPlanner(chain, self.loss, self._param_views, self._grad_views,
