@@ -347,3 +347,20 @@ def test_fit_calls_the_test_batch_hooks_of_its_validation_as_keras():
     assert len(seen[nk]) == 2 * 2 * 3  # two epochs of three validation batches
     np.testing.assert_allclose([c[3] for c in seen[nk] if c[0] == "end"],
                                [c[3] for c in seen[keras] if c[0] == "end"], rtol=1e-4)
+
+
+def test_validation_freq_as_a_list_validates_those_epochs_as_keras():
+    x, y = data()
+    histories = [model.fit(x, y, batch_size=32, epochs=4, shuffle=False, verbose=0, validation_data=(x[:32], y[:32]),
+                           validation_freq=[1, 3]).history for model in model_pair()]
+    assert [len(h["val_loss"]) for h in histories] == [2, 2]
+    np.testing.assert_allclose(histories[0]["val_loss"], histories[1]["val_loss"], rtol=1e-5)
+    with pytest.raises(ValueError, match="validation_freq item must be >= 1"):
+        model_pair()[0].fit(x, y, epochs=1, verbose=0, validation_data=(x, y), validation_freq=[0])
+
+
+def test_reduce_lr_on_plateau_takes_and_names_keyword_arguments_keras_ignores():
+    keras.callbacks.ReduceLROnPlateau(epsilon=1e-3)
+    with pytest.warns(UserWarning, match="ignores the argument.*epsilon"):
+        cb = nk.callbacks.ReduceLROnPlateau(epsilon=1e-3)
+    assert cb.monitor.min_delta == 1e-4  # Keras's default, not the ignored epsilon

@@ -581,3 +581,16 @@ def test_lists_and_pandas_frames_are_accepted_as_keras_accepts_them():
         regression.compile(optimizer="sgd", loss="mse")
         regression.fit(x, pd.DataFrame({"c": pd.Categorical(["u"] * 30)}), verbose=0)
     assert all(np.array_equal(a, b) for a, b in zip(weights, model.get_weights()))
+
+
+def test_fit_and_evaluate_on_no_samples_are_refused_before_anything_runs():
+    model = Sequential([Dense(2, input_dim=3)])
+    model.compile("sgd", "mse", metrics=["mae"])
+    before = model.get_weights()
+    empty_x, empty_y = np.zeros((0, 3), np.float32), np.zeros((0, 2), np.float32)
+    with pytest.raises(ValueError, match="x has no samples to train on"):
+        model.fit(empty_x, empty_y, verbose=0)
+    with pytest.raises(ValueError, match="x has no samples to evaluate"):
+        model.evaluate(empty_x, empty_y, verbose=0)
+    assert all(np.array_equal(a, b) for a, b in zip(before, model.get_weights()))
+    assert model.predict(empty_x, verbose=0).shape == (0, 2)

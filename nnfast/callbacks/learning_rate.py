@@ -4,6 +4,7 @@ ReduceLROnPlateau (when the monitored quantity stops improving)."""
 import inspect
 import math
 import numbers
+import warnings
 
 import numpy as np
 
@@ -79,7 +80,10 @@ class ReduceLROnPlateau(Callback):
     """
 
     def __init__(self, monitor="val_loss", factor=0.1, patience=10, verbose=0, mode="auto",
-                 min_delta=1e-4, cooldown=0, min_lr=0.0):
+                 min_delta=1e-4, cooldown=0, min_lr=0.0, **kwargs):
+        if kwargs:  # Keras takes and ignores any other keyword (Keras 2's epsilon): said here
+            warnings.warn(f"ReduceLROnPlateau ignores the argument(s) {', '.join(sorted(kwargs))}, as Keras 3 does",
+                          UserWarning, stacklevel=2)
         self.monitor = Monitor("ReduceLROnPlateau", monitor, mode, min_delta)
         self.factor = checks.real("factor", factor, 0.0, 1.0, hi_open=True)
         self.patience = checks.integer("patience", patience)

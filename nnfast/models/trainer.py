@@ -156,7 +156,7 @@ class Trainer:
         x, y, weights, n = self._data(x, y, sample_weight, class_weight)
         batch_size = validation.batch_size(batch_size)
         verbose = validation.verbosity(verbose)
-        validation_freq = checks.integer("validation_freq", validation_freq, lo=1)
+        validation_freq = validation.frequency(validation_freq)
         epochs = checks.integer("epochs", epochs, lo=0)
         initial_epoch = checks.integer("initial_epoch", initial_epoch, lo=0)
         validation_batch_size = validation.batch_size(validation_batch_size or batch_size)
@@ -241,7 +241,7 @@ class Trainer:
                     if self.stop_training:
                         break
                 logs = self._logs(total, seen)
-                if validation_data is not None and (epoch + 1) % validation_freq == 0:
+                if validation_data is not None and validation_freq(epoch):
                     cbs.on_test_begin()  # as Keras, whose fit runs evaluate with the callbacks
                     val = self._evaluate(*validation_data, batch_size=validation_batch_size, callbacks=cbs)
                     cbs.on_test_end(val)
@@ -319,7 +319,9 @@ class Trainer:
         """Loss (and metrics) over x, y: a float when there are no metrics, else [loss, *metrics],
         or a dict with return_dict=True (Keras's arguments; verbose="auto" prints nothing here)."""
         unsupported_fit_arguments(steps=steps, callbacks=callbacks)
-        x, y, weights, _ = self._data(x, y, sample_weight)
+        x, y, weights, n = self._data(x, y, sample_weight)
+        if n == 0:  # Keras fails here too, inside its model call
+            raise ValueError("x has no samples to evaluate")
         self._prepare()
         result = self._evaluate(x, y, weights, validation.batch_size(batch_size))
         if verbose not in ("auto", 0, False):

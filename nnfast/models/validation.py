@@ -226,3 +226,13 @@ def class_key(key):
     if isinstance(key, (float, np.floating)) and float(key).is_integer():
         return int(key)
     return key
+
+
+def frequency(validation_freq):
+    """fit's validation_freq as a test of the 0-based epoch: an int n validates every n-th epoch,
+    a list the (1-based) epochs it holds, as Keras."""
+    if isinstance(validation_freq, list):
+        epochs = {checks.integer("validation_freq item", e, lo=1) for e in validation_freq}
+        return lambda epoch: epoch + 1 in epochs
+    every = checks.integer("validation_freq", validation_freq, lo=1)
+    return lambda epoch: (epoch + 1) % every == 0
