@@ -211,7 +211,7 @@ def test_an_unsupported_feature_stops_the_program_with_the_message(tmp_path, cod
     done = run_script(tmp_path, "print('started')\n" + code)
     assert done.returncode == 1 and done.stdout == "started\n"
     last = done.stderr.strip().splitlines()[-1]
-    assert last.startswith("nnfast.keras.UnsupportedFeatureError: ")
+    assert re.match(r"nnfast\.keras\.Unsupported(Feature|Attribute)Error: ", last)
     assert re.search(message, last) and "docs/keras.md" in last
 
 
@@ -227,3 +227,21 @@ def test_the_runner_usage(tmp_path):
     done = subprocess.run([sys.executable, "-m", "nnfast.keras", str(tmp_path / "missing.py")], capture_output=True,
                           text=True, timeout=120)
     assert done.returncode == 2 and "can't open file" in done.stderr
+
+
+def test_version_checks_and_feature_tests_see_keras_3_on_tensorflow(tmp_path):
+    """keras.__version__ is the Keras API nnfast.keras follows, tf.__version__ the first TensorFlow
+    whose tf.keras is Keras 3; hasattr / getattr with a default on tensorflow answer as for an absent
+    name, while touching it still says what is unsupported."""
+    done = run_script(tmp_path, """
+        import keras
+        import tensorflow as tf
+        print(keras.__version__, tf.__version__, tf.keras.__version__)
+        print(int(keras.__version__.split(".")[0]) >= 3, hasattr(tf, "random"), getattr(tf, "config", None))
+        tf.random.set_seed(0)
+    """)
+    from nnfast.keras.keras_names import KERAS_VERSION
+    assert done.stdout.splitlines() == [f"{KERAS_VERSION} 2.16.1 {KERAS_VERSION}", "True False None"]
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("nnfast.keras.UnsupportedAttributeError: tensorflow.random is not supported by nnfast")
+    assert issubclass(keras.UnsupportedAttributeError, keras.UnsupportedFeatureError)

@@ -27,12 +27,22 @@ class UnsupportedFeatureError(NotImplementedError):
     __module__ = "nnfast.keras"  # where users meet it (the package exports it)
 
 
-def unsupported(feature, offered_by=None, supported=(), note=""):
-    """The UnsupportedFeatureError for `feature` (a Keras name such as ``"keras.layers.Conv2D"``);
-    `supported` lists what the nnfast.keras module `offered_by` has instead."""
+class UnsupportedAttributeError(UnsupportedFeatureError, AttributeError):
+    """An UnsupportedFeatureError that is also an AttributeError: for the TensorFlow stand-in's
+    names, so that a program's feature test (``hasattr(tf, "config")``) answers as for an absent
+    name. Keras's own modules raise the plain error, which ``from keras.layers import Conv2D`` keeps
+    (an AttributeError there would become Python's generic ImportError)."""
+
+    __module__ = "nnfast.keras"
+
+
+def unsupported(feature, offered_by=None, supported=(), note="", error=UnsupportedFeatureError):
+    """The UnsupportedFeatureError (or `error`, a subclass) for `feature` (a Keras name such as
+    ``"keras.layers.Conv2D"``); `supported` lists what the nnfast.keras module `offered_by` has
+    instead."""
     offer = f" ({offered_by} has: {', '.join(supported)})" if supported else ""
-    return UnsupportedFeatureError(f"{feature} is not supported by nnfast{offer}{note}; "
-                                   f"see {GUIDE} in the nnfast repository for what nnfast.keras supports")
+    return error(f"{feature} is not supported by nnfast{offer}{note}; "
+                 f"see {GUIDE} in the nnfast repository for what nnfast.keras supports")
 
 
 def exported_names(module):

@@ -16,7 +16,7 @@ import sys
 import types
 
 from .keras_names import KERAS_NAMES
-from .namespace import unsupported
+from .namespace import UnsupportedAttributeError, unsupported
 
 __all__ = ["ALIASES", "KerasAliasFinder", "TensorflowStandIn", "install_aliases", "run", "main"]
 
@@ -29,6 +29,10 @@ class TensorflowStandIn(types.ModuleType):
     """``tensorflow`` for a Keras program: ``tensorflow.keras`` is nnfast.keras, every other public
     name raises UnsupportedFeatureError."""
 
+    # The first TensorFlow whose tf.keras is Keras 3, the API nnfast.keras follows: what a program
+    # that prints or compares tf.__version__ should see.
+    __version__ = "2.16.1"
+
     def __init__(self, keras):
         super().__init__("tensorflow", "A stand-in for TensorFlow: only tensorflow.keras (nnfast.keras) exists.")
         self.keras = keras
@@ -37,7 +41,8 @@ class TensorflowStandIn(types.ModuleType):
     def __getattr__(self, name):
         if name.startswith("_"):
             raise AttributeError(f"module 'tensorflow' has no attribute {name!r}")
-        raise unsupported(f"tensorflow.{name}", note=" (nnfast stands in for tensorflow.keras only)")
+        raise unsupported(f"tensorflow.{name}", note=" (nnfast stands in for tensorflow.keras only)",
+                          error=UnsupportedAttributeError)
 
 
 class AliasLoader(importlib.abc.Loader):
