@@ -265,7 +265,7 @@ def test_auto_mode_follows_each_compiled_metrics_direction_as_keras():
     names = ["precision", "rec", "roc", "r2_score", "f1", "mae", "my_mse", "accuracy", "loss"]
 
     def metrics(K):
-        return [K.metrics.Precision(), K.metrics.Recall(name="rec"), K.metrics.AUC(name="roc"),
+        return [K.metrics.Precision(name="precision"), K.metrics.Recall(name="rec"), K.metrics.AUC(name="roc"),
                 K.metrics.R2Score(), K.metrics.F1Score(average="micro", threshold=0.5, name="f1"), "mae",
                 K.metrics.MeanSquaredError(name="my_mse"), "accuracy"]
     x, labels = data()

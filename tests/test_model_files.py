@@ -463,7 +463,7 @@ def test_compiled_metric_objects_are_saved_and_restored(tmp_path):
     x, y = rng.normal(size=(40, 5)).astype(np.float32), (rng.random(40) > 0.5).astype(np.float32)
     model = keras.Sequential([keras.Input((5,)), keras.layers.Dense(1, activation="sigmoid")], seed=0)
     model.compile("adam", "binary_crossentropy",
-                  metrics=[keras.metrics.AUC(name="auc"), "accuracy", keras.metrics.Precision(thresholds=0.4),
+                  metrics=[keras.metrics.AUC(name="auc"), "accuracy", keras.metrics.Precision(thresholds=0.4, name="precision"),
                            keras.metrics.binary_accuracy, lambda t, p: np.abs(t - p).mean(-1)])
     model.fit(x, y, epochs=2, verbose=0, callbacks=[keras.callbacks.ModelCheckpoint(str(tmp_path / "best.keras"))])
     model.save(tmp_path / "m.keras")
@@ -491,3 +491,40 @@ def test_keras_save_and_load_arguments(tmp_path):
     with pytest.raises(ValueError, match="compile the model first"):  # an uncompiled model does not train
         loose.fit(x, x[:, :2], verbose=0)
     assert keras.models.load_model(path, compile=True).optimizer.iterations == model.optimizer.iterations
+
+
+def test_keras_legacy_save_keywords_as_keras_3_takes_them(tmp_path):
+    """include_optimizer=False leaves the optimizer out of an .h5 file only (as Keras, whose .keras
+    files always hold it), save_format warns where the name says the format and is refused
+    elsewhere, another keyword is refused, and load_weights(skip_mismatch=True) keeps the weights
+    whose saved shape differs."""
+    keras = nnfast.keras
+    x = np.random.default_rng(1).normal(size=(8, 5)).astype(np.float32)
+    model = keras.Sequential([keras.Input((5,)), keras.layers.Dense(2)], seed=0)
+    model.compile("adam", "mse")
+    model.fit(x, x[:, :2], verbose=0)
+    model.save(tmp_path / "lean.h5", include_optimizer=False)
+    model.save(tmp_path / "full.keras", include_optimizer=False)
+    keras.models.save_model(model, tmp_path / "lean2.hdf5", include_optimizer=False)
+    assert keras.models.load_model(tmp_path / "lean.h5").optimizer is None
+    assert keras.models.load_model(tmp_path / "lean2.hdf5").optimizer is None
+    assert keras.models.load_model(tmp_path / "full.keras").optimizer.iterations == model.optimizer.iterations
+    with pytest.warns(UserWarning, match="save_format.*deprecated"):
+        model.save(tmp_path / "m.h5", save_format="h5")
+    with pytest.raises(ValueError, match="Please remove this argument"):
+        model.save(tmp_path / "saved_model", save_format="tf")
+    with pytest.raises(ValueError, match=r"not supported: \['signatures'\]"):
+        model.save(tmp_path / "m.keras", signatures=None)
+    assert not (tmp_path / "saved_model").exists() and not (tmp_path / "m.keras").exists()
+
+    model.save_weights(tmp_path / "w.weights.h5")
+    wider = keras.Sequential([keras.Input((5,)), keras.layers.Dense(3)], seed=1)
+    kept = wider.get_weights()
+    with pytest.raises(ValueError):
+        wider.load_weights(tmp_path / "w.weights.h5")
+    with pytest.warns(UserWarning, match="Skipping loading weight [01] due to mismatch in shape"):
+        wider.load_weights(tmp_path / "w.weights.h5", skip_mismatch=True)
+    assert all(np.array_equal(a, b) for a, b in zip(wider.get_weights(), kept))
+    same = keras.Sequential([keras.Input((5,)), keras.layers.Dense(2)], seed=2)
+    same.load_weights(tmp_path / "w.weights.h5", skip_mismatch=True)
+    assert all(np.array_equal(a, b) for a, b in zip(same.get_weights(), model.get_weights()))

@@ -343,15 +343,20 @@ class Model(Trainer):
         npz.write_atomically(filepath, {f"arr_{i}": w for i, w in enumerate(self.get_weights())})
 
     @exclusive
-    def load_weights(self, filepath):
+    def load_weights(self, filepath, skip_mismatch=False):
         """Weights written by save_weights, checked against the model's shapes: all of them are
-        loaded, or none (a damaged file raises BadFileError, a ValueError, before any copy)."""
+        loaded, or none (a damaged file raises BadFileError, a ValueError, before any copy). With
+        skip_mismatch, as Keras: a weight whose saved shape differs keeps its value, with a warning."""
+        skip_mismatch = checks.truth("skip_mismatch", skip_mismatch)
         n = len(self.weights)
         names = {f"arr_{i}" for i in range(n)}
         data = npz.read_arrays(filepath, lambda name: DTYPES if name in names else None)
         if len(data) != n:
             raise npz.BadFileError(f"{os.fspath(filepath)!r} holds {len(data)} weights, the model has {n}")
-        self.set_weights([data[f"arr_{i}"] for i in range(n)])
+        saved = [data[f"arr_{i}"] for i in range(n)]
+        if skip_mismatch:
+            saved = saving.matching_weights(saved, self.weights)
+        self.set_weights(saved)
 
     def use_optimizer(self, optimizer):
         """Make `optimizer` (a name or an instance) the model's, running on the model's backend."""
@@ -426,10 +431,10 @@ class Model(Trainer):
         return model_to_json(self, **kwargs)
 
     @exclusive
-    def save(self, path, overwrite=True, zipped=None):
+    def save(self, path, overwrite=True, zipped=None, **kwargs):
         """Architecture, weights and optimizer state in one .npz file (see nnfast.models.load_model;
-        overwrite and zipped as saving.save_model takes them). Trainable flags changed since the last
-        step are laid out first, so that the saved optimizer slots match the weights the saved
-        config trains."""
+        overwrite, zipped and Keras's legacy keywords as saving.save_model takes them). Trainable
+        flags changed since the last step are laid out first, so that the saved optimizer slots
+        match the weights the saved config trains."""
         self._follow_trainable()
-        saving.save_model(self, path, overwrite=overwrite, zipped=zipped)
+        saving.save_model(self, path, overwrite=overwrite, zipped=zipped, **kwargs)

@@ -11,6 +11,7 @@ import contextvars
 import json
 import os
 import re
+import warnings
 
 import numpy as np
 
@@ -41,20 +42,38 @@ def expected_weights(count):
         EXPECTED_WEIGHTS.reset(token)
 
 
-def save_model(model, path, overwrite=True, zipped=None):
+def save_model(model, path, overwrite=True, zipped=None, **kwargs):
     """Write `model` to `path`: its config, its weights as one flat array (the parameter arena's
     layout), the optimizer's config, step count and state slots, and the loss and metric names.
     Keras's arguments: with overwrite=False an existing file is a ValueError (Keras asks on the
-    terminal); the file is always one zip archive (NumPy's .npz), whatever `zipped`."""
+    terminal); the file is always one zip archive (NumPy's .npz), whatever `zipped`. Keras 3's
+    legacy keywords as it takes them: ``include_optimizer=False`` leaves the optimizer out of a
+    ``.h5`` / ``.hdf5`` file (Keras's ``.keras`` files always hold it), and ``save_format`` is
+    accepted with a warning where the name ends in ``.keras`` or ``.h5``; any other keyword is a
+    ValueError."""
+    include_optimizer = kwargs.pop("include_optimizer", True)
+    save_format = kwargs.pop("save_format", None)
+    if kwargs:
+        raise ValueError(f"The following argument(s) are not supported: {list(kwargs)}")
+    name = os.fspath(path) if isinstance(path, (str, os.PathLike)) else ""
+    if save_format:
+        if not str(name).endswith((".h5", ".hdf5", ".keras")):
+            raise ValueError("The `save_format` argument is deprecated in Keras 3. Please remove this argument and "
+                             "pass a file path with either `.keras` or `.h5` extension. "
+                             f"Received: save_format={save_format}")
+        warnings.warn("The `save_format` argument is deprecated in Keras 3: the format follows the file name "
+                      f"(nnfast writes its own .npz format whatever the name). Received: save_format={save_format}",
+                      UserWarning, stacklevel=3)
     if not overwrite and os.path.exists(path):
         raise ValueError(f"path {os.fspath(path)!r} exists and overwrite is False")
+    keep_optimizer = bool(include_optimizer) or not str(name).endswith((".h5", ".hdf5"))
     weights = model.weights
     flat = np.concatenate([w.ravel() for w in weights]) if weights else np.empty(0, model.dtype)
     arrays = {"weights": flat} if model.built else {}
     meta = {"format": FORMAT, "version": VERSION, "model": model.get_config(),
             "class_name": "Sequential" if getattr(model, "is_sequential", False) else "Functional",
             "layer_states": [layer.get_state() for layer in model.layers]}
-    if model.optimizer is not None:
+    if model.optimizer is not None and keep_optimizer:
         state = model.optimizer.get_state()
         meta["optimizer"] = {"config": state["config"], "iterations": state["iterations"],
                              "names": state.get("names"), "slots": {k: len(v) for k, v in state["slots"].items()}}
@@ -186,3 +205,16 @@ def restore_optimizer(model, meta, arrays):
         used |= set(names)
     opt.set_state({"iterations": saved["iterations"], "config": ocfg, "slots": slots, "names": saved.get("names")})
     return used
+
+
+def matching_weights(saved, current):
+    """load_weights(skip_mismatch=True): each saved weight of its current weight's shape, else the
+    current value, with Keras's warning naming the weight."""
+    chosen = []
+    for i, (new, old) in enumerate(zip(saved, current)):
+        if new.shape != old.shape:
+            warnings.warn(f"Skipping loading weight {i} due to mismatch in shape: saved {new.shape}, model "
+                          f"{old.shape}", UserWarning, stacklevel=3)
+            new = old
+        chosen.append(new)
+    return chosen
