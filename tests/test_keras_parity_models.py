@@ -472,3 +472,13 @@ def test_evaluate_counts_the_penalties_of_trainable_layers_only_as_keras():
                 layer.trainable = layer.name not in frozen
             losses.append((model.evaluate(x, y, verbose=0), model.test_on_batch(x[:20], y[:20])))
         np.testing.assert_allclose(losses[0], losses[1], rtol=1e-5, err_msg=str(frozen))
+
+
+def test_a_model_inside_a_sequential_is_refused_naming_nested_models():
+    """The TensorFlow quickstart's probability_model = Sequential([model, Softmax()])."""
+    inner = nk.Sequential([nk.Input((3,)), nk.layers.Dense(2)])
+    for make in (lambda: nk.Sequential([inner, nk.layers.Softmax()]), lambda: nk.Sequential().add(inner)):
+        with pytest.raises(NotImplementedError, match="nested models.*not supported by nnfast"):
+            make()
+    keras_inner = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    keras.Sequential([keras_inner, keras.layers.Softmax()])  # Keras takes it

@@ -463,7 +463,8 @@ def test_compiled_metric_objects_are_saved_and_restored(tmp_path):
     x, y = rng.normal(size=(40, 5)).astype(np.float32), (rng.random(40) > 0.5).astype(np.float32)
     model = keras.Sequential([keras.Input((5,)), keras.layers.Dense(1, activation="sigmoid")], seed=0)
     model.compile("adam", "binary_crossentropy",
-                  metrics=[keras.metrics.AUC(name="auc"), "accuracy", keras.metrics.Precision(thresholds=0.4, name="precision"),
+                  metrics=[keras.metrics.AUC(name="auc"), "accuracy",
+                           keras.metrics.Precision(thresholds=0.4, name="precision"),
                            keras.metrics.binary_accuracy, lambda t, p: np.abs(t - p).mean(-1)])
     model.fit(x, y, epochs=2, verbose=0, callbacks=[keras.callbacks.ModelCheckpoint(str(tmp_path / "best.keras"))])
     model.save(tmp_path / "m.keras")

@@ -27,6 +27,10 @@ class Sequential(Model):
         """Append a layer (or, first, a keras.Input / InputLayer that fixes the input shape)."""
         if isinstance(layer, graph.SymbolicTensor) and isinstance(layer.node.layer, InputLayer):
             layer = layer.node.layer
+        if isinstance(layer, Model):
+            raise NotImplementedError(f"a model placed inside another model ({type(layer).__name__} "
+                                      f"{layer.name!r} added to a Sequential; nested models) is not supported by "
+                                      "nnfast: add the inner model's layers themselves, or use it through predict")
         if not isinstance(layer, Layer):
             raise TypeError(f"add() takes an nnfast layer or keras.Input, got {type(layer).__name__}")
         if self.built:
