@@ -69,9 +69,16 @@ def adapted_normalization(K):
                          K.layers.Dense(3, activation="softmax")])
 
 
+def given_normalization(K):
+    """Normalization with its mean and variance given: constants, so no weights (as in Keras)."""
+    stats = np.linspace(-1.0, 1.0, 12), np.linspace(0.5, 4.0, 12)
+    return K.Sequential([K.Input(shape=(12,)), K.layers.Normalization(mean=stats[0], variance=stats[1]),
+                         K.layers.Dense(16, activation="relu"), K.layers.Dense(3, activation="softmax")])
+
+
 MODELS = {"mlp": mlp, "flatten": flatten_images, "activation_layers": activation_layers, "frozen": frozen_layer,
           "two_inputs": two_inputs, "batch_norm": batch_norm, "layer_norm": layer_norm,
-          "normalization": adapted_normalization}
+          "normalization": adapted_normalization, "given_normalization": given_normalization}
 
 
 def inputs_for(name, x):
@@ -482,3 +489,12 @@ def test_a_model_inside_a_sequential_is_refused_naming_nested_models():
             make()
     keras_inner = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
     keras.Sequential([keras_inner, keras.layers.Softmax()])  # Keras takes it
+
+
+def test_a_given_normalization_has_no_weights_as_keras():
+    ours, theirs = given_normalization(nk), given_normalization(keras)
+    assert [w.shape for w in ours.get_weights()] == [tuple(w.shape) for w in theirs.get_weights()]
+    assert ours.count_params() == theirs.count_params() == 12 * 16 + 16 + 16 * 3 + 3
+    assert ours.layers[0].get_weights() == [] and ours.layers[0].count_params() == 0
+    with pytest.raises(ValueError, match="build it without mean and variance to adapt it"):
+        nk.layers.Normalization(mean=0.0, variance=1.0).adapt(np.ones((4, 2)))

@@ -145,6 +145,7 @@ class Normalization(Layer):
             raise ValueError("mean and variance must be given together, or neither (then call adapt())")
         self.given = None if mean is None else (np.asarray(mean, np.float64), np.asarray(variance, np.float64))
         self.adapted = None  # (mean, variance) from adapt() before the model allocated the weights
+        self._constants = {}  # dtype -> the given (mean, variance) as arrays of the input's shape
 
     def compute_output_shape(self, input_shape):
         if len(input_shape) != 1:
@@ -162,6 +163,8 @@ class Normalization(Layer):
         return init
 
     def weight_specs(self):
+        if self.given is not None:  # as Keras: given statistics are constants, not weights
+            return []
         return [WeightSpec("mean", self.input_shape, self.statistic(0, 0.0), trainable=False),
                 WeightSpec("variance", self.input_shape, self.statistic(1, 1.0), trainable=False),
                 WeightSpec("count", (), lambda shape, dtype, rng=None: np.zeros(shape, dtype), trainable=False)]
@@ -169,6 +172,9 @@ class Normalization(Layer):
     def adapt(self, data, batch_size=None, steps=None):
         """Compute the mean and variance of each feature over the samples of `data` (an array)."""
         unsupported("Normalization.adapt", batch_size=batch_size, steps=steps)
+        if self.given is not None:
+            raise ValueError("adapt() computes the mean and variance, which this Normalization was given: build it "
+                             "without mean and variance to adapt it")
         data = np.asarray(data)
         if data.ndim != 2:
             raise ValueError(f"data must be 2-D (samples, features), got shape {data.shape}")
@@ -181,18 +187,25 @@ class Normalization(Layer):
         if self.declared_input_shape is None:
             self.declared_input_shape = (data.shape[1],)
 
-    def statistics(self):
-        """The (mean, variance) weights the layer normalizes with (views of its state)."""
-        return self.weights[0], self.weights[1]
+    def statistics(self, dtype):
+        """The (mean, variance) the layer normalizes with, in `dtype`: views of its weights, or the
+        given statistics as constants of the input's shape."""
+        if self.given is None:
+            return self.weights[0], self.weights[1]
+        constants = self._constants.get(np.dtype(dtype))
+        if constants is None:
+            constants = tuple(np.broadcast_to(np.asarray(v, dtype), self.input_shape).copy() for v in self.given)
+            self._constants[np.dtype(dtype)] = constants
+        return constants
 
     def forward(self, backend, x, training):
-        mean, variance = self.statistics()
+        mean, variance = self.statistics(x.dtype)
         return backend.normalization_forward(x, mean, variance, self.invert, self.buffer("y", x.shape, x.dtype))
 
     def backward(self, backend, dy, need_dx):
         if not need_dx:
             return None
-        return backend.normalization_backward(dy, self.statistics()[1], self.invert,
+        return backend.normalization_backward(dy, self.statistics(dy.dtype)[1], self.invert,
                                               self.buffer("dx", dy.shape, dy.dtype))
 
     def get_config(self):

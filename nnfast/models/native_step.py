@@ -215,7 +215,7 @@ class NativeStepPlanner:
             elif kind == "activation":
                 plan = NativeLayerPlan(kind, layer.buffer("y", shape, self.dtype), input_grad, layer.activation)
             elif kind == "normalization":
-                mean, variance = layer.statistics()
+                mean, variance = layer.statistics(self.dtype)
                 plan = NativeLayerPlan(kind, layer.buffer("y", shape, self.dtype), input_grad, moving_mean=mean,
                                        moving_variance=variance, invert=layer.invert)
             elif kind == "dropout":
