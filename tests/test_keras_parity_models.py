@@ -384,12 +384,19 @@ def test_the_summary_table_is_keras_text_for_text(monkeypatch):
         joined = L.Concatenate(name="a_very_long_concatenate_layer_name")(
             [L.Dense(8, name="dense_numeric_branch")(a), L.Dense(8)(b)])
         functional = K.Model([a, b], L.Dense(1, activation="sigmoid")(joined))
+        frozen = K.Sequential([K.Input((6,)), L.Dense(4, trainable=False), L.Dropout(0.1), L.Dense(1)])
         text = []
-        for model, kwargs in ((unbuilt, {}), (sequential, {}), (functional, {}), (sequential, {"line_length": 60})):
+        for model, kwargs in ((unbuilt, {}), (sequential, {}), (functional, {}), (sequential, {"line_length": 60}),
+                              (frozen, {"show_trainable": True}), (functional, {"show_trainable": True}),
+                              (sequential, {"positions": [0.3, 0.7, 1.0]}),
+                              (functional, {"layer_range": ["dense_numeric", "a_very"]})):
             model.summary(print_fn=lambda line, *args, **kw: text.extend(line.splitlines()), **kwargs)
         tables.append([line for line in text if not line.startswith("Model: ")])  # Keras numbers models apart
+        with pytest.raises(ValueError, match="do not match the layer names"):
+            functional.summary(layer_range=["nothing", "a_very"])
     assert tables[0] == tables[1]
     assert any("…" in line for line in tables[0]) and any("0 (unbuilt)" in line for line in tables[0])
+    assert any("Trainable" in line for line in tables[0]) and any(" N " in line for line in tables[0])
 
 
 @pytest.mark.filterwarnings("ignore::UserWarning")  # Keras warns of a structure it then accepts

@@ -296,12 +296,14 @@ class Model(Trainer):
                                   "model.predict_on_batch(x) for its outputs; a model called on keras.Input tensors "
                                   "or placed inside another model (nested models) cannot be built")
 
-    def summary(self, print_fn=print, line_length=None, positions=None, expand_nested=False, show_trainable=False):
+    def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False, show_trainable=False,
+                layer_range=None):
+        """Keras's summary table. expand_nested has nothing to expand: nnfast has no nested models."""
         from .summary import summary_lines  # the table's layout is its own concern
 
         self._ensure_built()
-        for line in summary_lines(self, line_length):
-            print_fn(line)
+        for line in summary_lines(self, line_length, positions, show_trainable, layer_range):
+            (print_fn or print)(line)
 
     # ---- compile --------------------------------------------------------------------------------
 
