@@ -81,7 +81,7 @@ def test_every_metric_equals_keras(keras, name, kwargs, kind, weighted):
         else:
             np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-7)
         if np.ndim(expected) == 0:
-            assert type(got) is float
+            assert isinstance(got, float) and got.numpy().shape == ()  # a float with Keras's numpy()
         ours.reset_state()
         theirs.reset_state()
         assert name == "R2Score" or np.all(np.asarray(ours.result()) == 0)
@@ -259,3 +259,25 @@ def test_repeated_metric_names_are_numbered_as_keras_numbers_them(keras):
         for key, values in theirs["history"].items():
             np.testing.assert_allclose(mine["history"][key], values, rtol=1e-5, atol=1e-7, err_msg=key)
     assert "recall_1" in results[nk][1]["history"] and "precision_1" in results[nk][0]["history"]
+
+
+@pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy keyword")
+def test_results_and_loss_values_have_numpy_as_keras_tensors_do(keras):
+    """metric.result().numpy() and loss(y, p).numpy(), as Keras programs read them; the history
+    keeps plain floats."""
+    import nnfast.keras as nk
+    y, p = np.array([0.0, 1.0, 1.0, 0.0]), np.array([0.2, 0.7, 0.4, 0.1])
+    for make in (lambda K: K.metrics.AUC(), lambda K: K.metrics.Precision(), lambda K: K.metrics.BinaryAccuracy(),
+                 lambda K: K.metrics.RootMeanSquaredError(), lambda K: K.metrics.R2Score()):
+        ours, theirs = make(nk), make(keras)
+        ours.update_state(y.reshape(-1, 1), p.reshape(-1, 1))
+        theirs.update_state(y.reshape(-1, 1), p.reshape(-1, 1))
+        got, expected = ours.result().numpy(), keras.ops.convert_to_numpy(theirs.result())
+        assert got.dtype == expected.dtype == np.float32 and got.shape == expected.shape == ()
+        np.testing.assert_allclose(got, expected, rtol=1e-6)
+    got = nk.losses.BinaryCrossentropy()(y, p).numpy()
+    np.testing.assert_allclose(got, keras.ops.convert_to_numpy(keras.losses.BinaryCrossentropy()(y, p)), rtol=1e-6)
+    model = nk.Sequential([nk.Input((1,)), nk.layers.Dense(1, activation="sigmoid")])
+    model.compile("sgd", "binary_crossentropy", metrics=[nk.metrics.AUC(name="auc")])
+    history = model.fit(p.reshape(-1, 1), y, epochs=1, verbose=0).history
+    assert type(history["auc"][0]) is float and type(history["loss"][0]) is float

@@ -6,6 +6,7 @@ import numpy as np
 
 from ..utils import checks
 from ..utils.registry import Configurable
+from ..utils.values import KerasScalar
 from . import functions
 
 REDUCTIONS = ("sum_over_batch_size", "sum", None, "none", "mean", "mean_with_sample_weight")
@@ -63,7 +64,7 @@ class Loss(Configurable):
         if not self.sparse:
             y_true = np.asarray(y_true, self.dtype)
         loss = reduce_weighted_values(self.call(y_true, y_pred), sample_weight, self.reduction)
-        return loss if self.reduction in UNREDUCED else float(loss)
+        return loss if self.reduction in UNREDUCED else KerasScalar(loss)  # a float with Keras's numpy()
 
     def call(self, y_true, y_pred):
         """Per-sample loss values."""

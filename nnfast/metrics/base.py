@@ -11,6 +11,7 @@ from ..losses.functions import same_rank
 from ..utils import checks
 from ..utils.naming import auto_name
 from ..utils.registry import Configurable
+from ..utils.values import keras_scalars
 
 
 def snake_case(name):
@@ -38,6 +39,11 @@ class Metric(Configurable):
     reads it."""
 
     direction = None
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "result" in cls.__dict__:  # a number comes back with Keras tensors' numpy()
+            cls.result = keras_scalars(cls.__dict__["result"])
 
     def __init__(self, name=None, dtype=None):
         self.name = name if name is not None else auto_name(type(self).__name__)  # "precision_1"... as Keras

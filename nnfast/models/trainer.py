@@ -291,7 +291,9 @@ class Trainer:
     def _metric_results(self):
         """The compiled metrics' results by name; a repeated name numbered as Keras numbers it
         ("accuracy", "accuracy_1")."""
-        return dict(zip(unique_names([m.name for m in self._metrics]), (m.result() for m in self._metrics)))
+        values = (m.result() for m in self._metrics)  # plain floats in the logs and history
+        return dict(zip(unique_names([m.name for m in self._metrics]),
+                        (float(v) if isinstance(v, float) else v for v in values)))
 
     def _evaluate(self, x, y, weights, batch_size, callbacks=None):
         """The loss and metrics over x, y; with `callbacks` (fit's validation), their test-batch hooks
