@@ -388,7 +388,7 @@ def embedding_backward(dy, indices, rows, out=None):
     nnfast.reference, for any thread count); rows no index names get 0. out: optional (rows, cols)
     array to write into."""
     try:
-        return _core.embedding_backward(dy, indices, checks.integer("rows", rows, lo=0), out)
+        return _core.embedding_backward(dy, indices, checks.integer("rows", rows, lo=0, hi=2 ** 63 - 1), out)
     except TypeError as error:  # another library's arrays? (nnfast.utils.interop)
         return call_with_views(error, embedding_backward, locals())
 

@@ -364,3 +364,15 @@ def test_reduce_lr_on_plateau_takes_and_names_keyword_arguments_keras_ignores():
     with pytest.warns(UserWarning, match="ignores the argument.*epsilon"):
         cb = nk.callbacks.ReduceLROnPlateau(epsilon=1e-3)
     assert cb.monitor.min_delta == 1e-4  # Keras's default, not the ignored epsilon
+
+
+def test_model_checkpoint_says_what_keras_says(tmp_path, capsys):
+    said = {}
+    for K, model in zip((nk, keras), model_pair()):
+        x, y = data()
+        folder = tmp_path / K.__name__
+        model.fit(x, y, batch_size=32, epochs=3, shuffle=False, verbose=0, validation_data=(x, y),
+                  callbacks=[K.callbacks.ModelCheckpoint(str(folder / "best.keras"), save_best_only=True, verbose=1)])
+        said[K] = [line.replace(str(folder), "F") for line in capsys.readouterr().out.splitlines() if line.strip()]
+    assert said[nk] == said[keras]
+    assert any("finished saving model to F/best.keras" in line for line in said[nk])

@@ -529,3 +529,19 @@ def test_keras_legacy_save_keywords_as_keras_3_takes_them(tmp_path):
     same = keras.Sequential([keras.Input((5,)), keras.layers.Dense(2)], seed=2)
     same.load_weights(tmp_path / "w.weights.h5", skip_mismatch=True)
     assert all(np.array_equal(a, b) for a, b in zip(same.get_weights(), model.get_weights()))
+
+
+def test_saving_into_a_missing_folder_names_the_file_asked_for(tmp_path):
+    model = nnfast.keras.Sequential([nnfast.keras.Input((3,)), nnfast.keras.layers.Dense(1)])
+    target = tmp_path / "no_such_folder" / "w.weights.h5"
+    for save in (model.save_weights, model.save):
+        with pytest.raises(FileNotFoundError, match="No such directory for .*no_such_folder/w.weights.h5") as err:
+            save(target)
+        assert ".tmp" not in str(err.value)
+
+
+def test_export_is_refused_naming_what_to_do_instead(tmp_path):
+    model = nnfast.keras.Sequential([nnfast.keras.Input((3,)), nnfast.keras.layers.Dense(1)])
+    with pytest.raises(NotImplementedError, match=r"model.export\(format='onnx'\) is not supported by nnfast"):
+        model.export(tmp_path / "served", format="onnx")
+    assert not (tmp_path / "served").exists()

@@ -91,3 +91,4 @@ class ModelCheckpoint(Callback):
             self.model.save_weights(path)
         else:
             self.model.save(path)
+        say(self.verbose, f"\nEpoch {epoch + 1}: finished saving model to {path}")  # as Keras, after the save

@@ -8,7 +8,6 @@ Each submodule mirrors the Keras module of the same name (``layers``, ``models``
 that carry a Keras name. A Keras name nnfast lacks raises :class:`UnsupportedFeatureError`, which
 names the feature and points to docs/keras.md; a name Keras lacks too raises AttributeError.
 """
-from .keras_names import KERAS_VERSION as __version__  # the Keras API followed; nnfast's is nnfast.__version__
 from . import (  # noqa: F401 (mirror() exports the Keras submodules)
     activations,
     backend,
@@ -24,6 +23,7 @@ from . import (  # noqa: F401 (mirror() exports the Keras submodules)
     regularizers,
     utils,
 )
+from .keras_names import KERAS_VERSION as __version__  # noqa: F401 (the Keras API followed; nnfast's: nnfast.__version__)
 from .namespace import UnsupportedAttributeError as UnsupportedAttributeError
 from .namespace import UnsupportedFeatureError as UnsupportedFeatureError
 from .namespace import mirror

@@ -296,6 +296,11 @@ class Model(Trainer):
                                   "model.predict_on_batch(x) for its outputs; a model called on keras.Input tensors "
                                   "or placed inside another model (nested models) cannot be built")
 
+    def export(self, filepath, format="tf_saved_model", verbose=None, input_signature=None, **kwargs):
+        """Keras's export for serving (a SavedModel, ONNX, ...): refused, naming what to do instead."""
+        raise NotImplementedError(f"model.export(format={format!r}) is not supported by nnfast: save the model with "
+                                  "model.save(path) and load it with keras.models.load_model (see docs/keras.md)")
+
     def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False, show_trainable=False,
                 layer_range=None):
         """Keras's summary table. expand_nested has nothing to expand: nnfast has no nested models."""

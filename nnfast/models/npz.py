@@ -7,6 +7,7 @@ file whole. Reading trusts nothing in the file: every entry must be stored uncom
 hold a plain numeric array whose header (dtype, shape) accounts for exactly its bytes; the data
 must pass the zip CRC. No pickle is ever loaded and nothing larger than the file is allocated.
 Any violation is a BadFileError (a ValueError) naming the file and the entry."""
+import errno
 import math
 import os
 import uuid
@@ -34,7 +35,10 @@ def write_atomically(path, arrays):
     path = os.fspath(path)
     folder, base = os.path.split(os.path.abspath(path))
     tmp = os.path.join(folder, f".{base}.{uuid.uuid4().hex}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask applies, as for open()
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask applies, as for open()
+    except FileNotFoundError:  # name the file asked for, not the temporary one
+        raise FileNotFoundError(errno.ENOENT, f"No such directory for {path!r}", folder) from None
     try:
         with os.fdopen(fd, "wb") as f:
             np.savez(f, **arrays)

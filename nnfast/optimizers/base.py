@@ -73,11 +73,7 @@ def _accept_keras2_arguments(init):
 
     @functools.wraps(init)
     def __init__(self, *args, lr=_NOT_GIVEN, decay=_NOT_GIVEN, **kwargs):
-        for option, default in KERAS3_OPTIONS.items():
-            value = kwargs.pop(option, default)
-            if option in KERAS3_REFUSED and value is not None and value is not False:
-                raise NotImplementedError(f"{type(self).__name__}({option}={value!r}) is not supported by nnfast: "
-                                          f"{KERAS3_REFUSED[option]} (see docs/keras.md)")
+        take_keras3_options(type(self).__name__, kwargs)
         legacy = self.__dict__.setdefault("_keras2", {})  # the outermost constructor's, for Optimizer
         if lr is not _NOT_GIVEN:
             bound = signature.bind_partial(self, *args, **kwargs).arguments
@@ -103,12 +99,29 @@ def _accept_keras2_arguments(init):
 # with use_ema.
 KERAS3_OPTIONS = {"use_ema": False, "ema_momentum": 0.99, "ema_overwrite_frequency": None,
                   "loss_scale_factor": None, "gradient_accumulation_steps": None}
-# The options nnfast refuses at any other value, and why.
+# The options nnfast refuses where they would act, and why.
 KERAS3_REFUSED = {
     "use_ema": "nnfast keeps no moving average of the weights; average them in a callback instead",
     "loss_scale_factor": "nnfast trains in float32 or float64, where the loss needs no scaling",
     "gradient_accumulation_steps": "each step updates the weights; use a larger batch_size instead",
 }
+
+
+def take_keras3_options(owner, kwargs):
+    """Pop Keras 3's base options from an optimizer's keyword arguments: each checked (TypeError or
+    ValueError naming it), then refused with NotImplementedError where it would change training."""
+    value = {option: kwargs.pop(option, default) for option, default in KERAS3_OPTIONS.items()}
+    acting = {"use_ema": checks.flag("use_ema", value["use_ema"]),
+              "loss_scale_factor": checks.optional_real("loss_scale_factor", value["loss_scale_factor"]) is not None,
+              "gradient_accumulation_steps": (checks.optional_integer("gradient_accumulation_steps",
+                                                                      value["gradient_accumulation_steps"], lo=1)
+                                              or 1) > 1}
+    checks.real("ema_momentum", value["ema_momentum"], 0.0, 1.0)
+    checks.optional_integer("ema_overwrite_frequency", value["ema_overwrite_frequency"], lo=1)
+    for option, acts in acting.items():
+        if acts:
+            raise NotImplementedError(f"{owner}({option}={value[option]!r}) is not supported by nnfast: "
+                                      f"{KERAS3_REFUSED[option]} (see docs/keras.md)")
 
 
 def arguments(frame_locals):
