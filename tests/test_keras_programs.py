@@ -201,6 +201,17 @@ def test_churn_table_of_dummies_program_agrees_with_keras(tmp_path):
                                              "fixed test_on_batch", "fixed predict_on_batch", "fixed evaluate"))
 
 
+def test_tensorflow_style_imbalanced_program_agrees_with_keras(tmp_path):
+    pytest.importorskip("sklearn")
+    keras = start_on_keras(tmp_path, "prog_tf_imbalanced.py")
+    out = succeeded(run_on_nnfast(tmp_path, "prog_tf_imbalanced.py"))
+    assert "versions: 2 3" in out
+    # val_precision rises: EarlyStopping (mode "auto", maximizing precision) lets all six epochs run
+    assert len(next(line for line in out.splitlines() if line.startswith("fixed losses:")).split()) == 2 + 6
+    assert_agree(out, keras_output(keras), ("versions:", "│", "┃", "Total params", "Trainable params", "fixed",
+                                             "history keys:", "Epoch "))
+
+
 def test_embeddings_and_dot_programs_agree_with_keras(tmp_path):
     keras = start_on_keras(tmp_path, "prog_embeddings.py", *KERAS_ARGS)
     out = succeeded(run_on_nnfast(tmp_path, "prog_embeddings.py"))

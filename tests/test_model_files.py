@@ -545,3 +545,14 @@ def test_export_is_refused_naming_what_to_do_instead(tmp_path):
     with pytest.raises(NotImplementedError, match=r"model.export\(format='onnx'\) is not supported by nnfast"):
         model.export(tmp_path / "served", format="onnx")
     assert not (tmp_path / "served").exists()
+
+
+def test_a_callable_learning_rate_is_saved_as_its_value_with_a_warning(tmp_path):
+    keras = nnfast.keras
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    model.compile(keras.optimizers.Adam(learning_rate=lambda: 0.02), "mse")
+    model.fit(np.ones((4, 3), np.float32), np.ones((4, 1), np.float32), verbose=0)
+    with pytest.warns(UserWarning, match="learning rate is a Python callable.*keeps its value at the next step, 0.02"):
+        model.save(tmp_path / "m.keras")
+    loaded = keras.models.load_model(tmp_path / "m.keras")
+    assert float(loaded.optimizer.learning_rate) == 0.02 and loaded.optimizer.iterations == 1

@@ -16,6 +16,7 @@ import warnings
 import numpy as np
 
 from .. import losses, metrics, optimizers
+from ..optimizers.native import learning_rate_at
 from ..utils import checks
 from . import npz
 from .serialization import model_from_config
@@ -75,6 +76,7 @@ def save_model(model, path, overwrite=True, zipped=None, **kwargs):
             "layer_states": [layer.get_state() for layer in model.layers]}
     if model.optimizer is not None and keep_optimizer:
         state = model.optimizer.get_state()
+        state["config"] = savable_learning_rate(state["config"], state["iterations"])
         meta["optimizer"] = {"config": state["config"], "iterations": state["iterations"],
                              "names": state.get("names"), "slots": {k: len(v) for k, v in state["slots"].items()}}
         for k, lst in state["slots"].items():
@@ -218,3 +220,17 @@ def matching_weights(saved, current):
             new = old
         chosen.append(new)
     return chosen
+
+
+def savable_learning_rate(config, iterations):
+    """An optimizer config whose learning rate JSON can hold: a Python callable (not a schedule)
+    becomes its value at the next step, with a warning, since a file holds no code (Keras writes
+    the function's bytecode, which its load_model then refuses in safe mode)."""
+    rate = config.get("learning_rate")
+    if not callable(rate):
+        return config
+    value = learning_rate_at(rate, config.get("decay", 0.0), iterations)
+    warnings.warn(f"the optimizer's learning rate is a Python callable ({getattr(rate, '__name__', rate)!r}): the "
+                  f"file keeps its value at the next step, {value!r}, and a loaded model trains at that rate",
+                  UserWarning, stacklevel=5)  # the caller of model.save
+    return {**config, "learning_rate": value}
