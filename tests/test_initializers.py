@@ -446,3 +446,15 @@ def test_a_constant_of_an_array_broadcasts_as_keras_and_survives_its_config():
         init.Constant([1.0, 2.0])((3,))
     with pytest.raises(TypeError, match="value must be a real number or an array"):
         init.Constant(["a", None])
+
+
+@pytest.mark.parametrize("name", ["random_normal", "normal", "RandomNormal", "uniform", "truncated_normal"])
+def test_a_layer_takes_an_initializer_name_as_keras_means_it(name):
+    """Dense(kernel_initializer="random_normal") is Keras's N(0, 0.05), not the notes' randn."""
+    keras = pytest.importorskip("keras")
+    from nnfast.layers import Dense
+    from nnfast.models import Sequential
+    ours = Sequential([Dense(400, input_dim=300, kernel_initializer=name)], seed=0).get_weights()[0]
+    theirs = np.asarray(keras.initializers.get(name)((300, 400)))
+    assert abs(ours.std() / theirs.std() - 1) < 0.02 and abs(ours.mean()) < 3e-3
+    assert init.get("random_normal")((300, 400)).std() > 0.95  # nnfast's own name stays the notes' randn

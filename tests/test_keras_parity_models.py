@@ -505,3 +505,85 @@ def test_a_given_normalization_has_no_weights_as_keras():
     assert ours.layers[0].get_weights() == [] and ours.layers[0].count_params() == 0
     with pytest.raises(ValueError, match="build it without mean and variance to adapt it"):
         nk.layers.Normalization(mean=0.0, variance=1.0).adapt(np.ones((4, 2)))
+
+
+def test_validation_split_takes_its_share_of_sample_weight_as_keras():
+    x, y = data(n=100)
+    weights = np.random.default_rng(6).uniform(0.1, 3.0, len(x)).astype(np.float32)
+    histories = []
+    for fit in ({"sample_weight": weights}, {"class_weight": {0: 0.3, 1: 2.0, 2: 1.0}}):
+        ours, theirs, h = train_both(mlp, x, y, OPTIMIZERS["sgd"], validation_split=0.25, **fit)
+        np.testing.assert_allclose(h[0]["val_loss"], h[1]["val_loss"], rtol=1e-5)
+        histories.append(h[0]["val_loss"])
+    split = ours.evaluate(x[75:], y[75:], verbose=0)[0]  # class_weight: the split is unweighted, as in Keras
+    np.testing.assert_allclose(histories[1][-1], split, rtol=1e-6)
+
+
+def test_scipy_sparse_inputs_are_made_dense_as_keras_does():
+    sparse = pytest.importorskip("scipy.sparse")
+    x, y = data()
+    x[np.abs(x) < 0.8] = 0.0
+    dense_run = train_both(mlp, x, y, OPTIMIZERS["sgd"])
+    sparse_run = train_both(mlp, sparse.csr_matrix(x), y, OPTIMIZERS["sgd"])
+    np.testing.assert_allclose(sparse_run[2][0]["loss"], sparse_run[2][1]["loss"], rtol=1e-5)
+    ours = sparse_run[0]
+    assert len(dense_run[2][0]["loss"]) == len(sparse_run[2][0]["loss"])
+    for form in (sparse.coo_matrix(x), sparse.csc_matrix(x), sparse.csr_array(x)):
+        np.testing.assert_array_equal(ours.predict(form, verbose=0), ours.predict(x, verbose=0))
+        assert ours.evaluate(form, y, verbose=0) == ours.evaluate(x, y, verbose=0)
+
+
+def test_pickle_and_deepcopy_carry_the_model_and_its_training_state_as_keras():
+    import copy
+    import pickle
+    x, y = data()
+    ours, _, _ = train_both(mlp, x, y, OPTIMIZERS["adam"])
+    for clone in (pickle.loads(pickle.dumps(ours)), copy.deepcopy(ours)):
+        np.testing.assert_array_equal(clone.predict(x, verbose=0), ours.predict(x, verbose=0))
+        assert clone.optimizer.iterations == ours.optimizer.iterations
+        assert clone.fit(x, y, epochs=1, shuffle=False, verbose=0).history["loss"] == \
+            copy.deepcopy(ours).fit(x, y, epochs=1, shuffle=False, verbose=0).history["loss"]
+
+
+def test_a_functional_chain_is_summarized_as_keras_summarizes_it():
+    """One input, one chain of layers: Keras's Sequential layout (no "Connected to" column)."""
+    tables = []
+    for K in (nk, keras):
+        inp = K.Input((5,), name="features")
+        model = K.Model(inp, K.layers.Dense(1, name="out")(K.layers.Dense(4, name="hidden")(inp)))
+        text = []
+        model.summary(print_fn=lambda line, *args, **kw: text.extend(line.splitlines()))
+        tables.append([line for line in text if not line.startswith("Model: ")])
+    assert tables[0] == tables[1] and not any("Connected to" in line for line in tables[0])
+
+
+def test_functional_models_refuse_repeated_layer_names_and_take_integer_inputs_as_keras():
+    for K in (nk, keras):
+        a, b = K.Input((3,), name="a"), K.Input((3,), name="b")
+        with pytest.raises(ValueError, match='The name "h" is used 2 times in the model'):
+            K.Model([a, b], K.layers.Concatenate()([K.layers.Dense(2, name="h")(a), K.layers.Dense(2, name="h")(b)]))
+    losses = []
+    for K in (nk, keras):
+        ids = K.Input((1,), dtype="int32", name="ids")
+        model = K.Model(ids, K.layers.Dense(1)(K.layers.Flatten()(K.layers.Embedding(10, 3)(ids))))
+        model.compile("sgd", "mse")
+        if K is keras:
+            model.set_weights(weights)
+        weights = model.get_weights()
+        losses.append(model.fit(np.arange(20).reshape(-1, 1) % 10, np.ones((20, 1)), epochs=2, shuffle=False,
+                                verbose=0).history["loss"])
+    np.testing.assert_allclose(losses[0], losses[1], rtol=1e-5)
+
+
+def test_a_layer_dtype_other_than_the_models_is_refused_not_ignored():
+    """Keras gives each layer its own dtype; nnfast runs one per model and says so, before any layer
+    is called (the refused call changes nothing). An Input's dtype only says how data arrive."""
+    model = nk.Sequential([nk.Input((3,)), nk.layers.Dense(2, dtype="float64")])
+    for _ in range(2):
+        with pytest.raises(NotImplementedError, match="a dtype per layer is not supported by nnfast.*dtype='float64'"):
+            model.compile("sgd", "mse")
+    assert not model.built
+    assert nk.Sequential([nk.Input((3,), dtype="float64"), nk.layers.Dense(2)]).dtype == np.float32
+    inp = nk.Input((3,))
+    with pytest.raises(NotImplementedError, match="layer 'wide' has dtype 'float64' in a float32 model"):
+        nk.Model(inp, nk.layers.Dense(2, dtype="float64", name="wide")(inp))

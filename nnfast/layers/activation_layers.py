@@ -6,7 +6,8 @@ import math
 
 import numpy as np
 
-from .. import activations, initializers
+from .. import activations
+from ..initializers import keras_defaults as keras_initializers  # names as Keras 3 means them
 from ..utils import checks
 from ..utils.registry import serialize
 from .base import Layer, WeightSpec, unsupported
@@ -103,7 +104,7 @@ class PReLU(Layer):
                  **kwargs):
         unsupported("PReLU", alpha_regularizer=alpha_regularizer, alpha_constraint=alpha_constraint)
         super().__init__(**kwargs)
-        self.alpha_initializer = initializers.get(alpha_initializer)
+        self.alpha_initializer = keras_initializers.get(alpha_initializer)
         if shared_axes is not None and not isinstance(shared_axes, (list, tuple)):
             shared_axes = [shared_axes]
         self.shared_axes = None if shared_axes is None else [checks.integer("shared_axes", a, lo=1)

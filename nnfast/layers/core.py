@@ -8,7 +8,8 @@ model trains in the Python loop, not the one-call native step. glu, sparsemax an
 callables are refused with NotImplementedError."""
 import numpy as np
 
-from .. import activations, constraints, initializers, regularizers
+from .. import activations, constraints, regularizers
+from ..initializers import keras_defaults as keras_initializers  # names as Keras 3 means them
 from ..activation_gradients import numpy_activation
 from ..utils import checks
 from ..utils.registry import serialize
@@ -52,8 +53,8 @@ class Dense(Layer):
         self.units = checks.integer("units", units, lo=1)
         self.activation, self.numpy_activation = resolve_activation(activation)
         self.use_bias = checks.truth("use_bias", use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_initializer = keras_initializers.get(kernel_initializer)
+        self.bias_initializer = keras_initializers.get(bias_initializer)
         self.kernel_regularizer = regularizers.for_training("kernel_regularizer", kernel_regularizer)
         self.bias_regularizer = regularizers.for_training("bias_regularizer", bias_regularizer)
         self.kernel_constraint = constraints.checked("kernel_constraint", kernel_constraint, ndim=2)

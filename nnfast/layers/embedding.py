@@ -10,7 +10,8 @@ import warnings
 
 import numpy as np
 
-from .. import constraints, initializers, regularizers
+from .. import constraints, regularizers
+from ..initializers import keras_defaults as keras_initializers  # names as Keras 3 means them
 from ..initializers.base import Initializer
 from ..utils import checks
 from ..utils.registry import serialize
@@ -43,7 +44,7 @@ class Embedding(Layer):
         super().__init__(**kwargs)
         self.vocabulary_size = checks.integer("input_dim", input_dim, lo=1)
         self.embedding_dim = checks.integer("output_dim", output_dim, lo=1)
-        self.embeddings_initializer = initializers.get(embeddings_initializer)
+        self.embeddings_initializer = keras_initializers.get(embeddings_initializer)
         self.embeddings_regularizer = regularizers.for_training("embeddings_regularizer", embeddings_regularizer)
         self.embeddings_constraint = constraints.checked("embeddings_constraint", embeddings_constraint, ndim=2)
         self.given = None

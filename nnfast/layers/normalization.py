@@ -3,7 +3,7 @@
 arguments, defaults and weight order."""
 import numpy as np
 
-from .. import initializers
+from ..initializers import keras_defaults as keras_initializers  # names as Keras 3 means them
 from ..utils import checks
 from ..utils.registry import serialize
 from .base import Layer, WeightSpec, unsupported
@@ -22,8 +22,8 @@ class ScaleAndCenter(Layer):
         super().__init__(**kwargs)
         self.center = checks.flag("center", center)
         self.scale = checks.flag("scale", scale)
-        self.beta_initializer = initializers.get(beta_initializer)
-        self.gamma_initializer = initializers.get(gamma_initializer)
+        self.beta_initializer = keras_initializers.get(beta_initializer)
+        self.gamma_initializer = keras_initializers.get(gamma_initializer)
 
     def compute_output_shape(self, input_shape):
         if len(input_shape) != 1:
@@ -64,8 +64,8 @@ class BatchNormalization(ScaleAndCenter):
         self.axis = feature_axis("BatchNormalization", axis)
         self.momentum = checks.real("momentum", momentum, 0.0, 1.0)
         self.epsilon = checks.real("epsilon", epsilon, 0.0, lo_open=True)
-        self.moving_mean_initializer = initializers.get(moving_mean_initializer)
-        self.moving_variance_initializer = initializers.get(moving_variance_initializer)
+        self.moving_mean_initializer = keras_initializers.get(moving_mean_initializer)
+        self.moving_variance_initializer = keras_initializers.get(moving_variance_initializer)
 
     def weight_specs(self):
         return self.scale_and_center_specs() + [

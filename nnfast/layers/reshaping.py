@@ -5,6 +5,15 @@ from ..utils import checks
 from .base import IdentityLayer, Layer, feature_shape, unsupported
 
 
+def integer_dtype(dtype):
+    """The name of `dtype` when it is an integer or bool dtype ("int32"), else None."""
+    try:
+        kind = np.dtype(dtype).kind if dtype is not None else None
+    except TypeError:
+        return None  # the float check names it
+    return np.dtype(dtype).name if kind in ("i", "u", "b") else None
+
+
 class InputLayer(IdentityLayer):
     """The entry of a model: declares the per-sample shape of one input (``keras.Input`` makes one
     and returns its symbolic output)."""
@@ -18,12 +27,17 @@ class InputLayer(IdentityLayer):
             shape = kwargs.pop("input_shape", None)
         if shape is None:
             raise ValueError("InputLayer needs shape, the per-sample shape, like shape=(784,)")
-        super().__init__(name=name, dtype=dtype, batch_size=batch_size, input_shape=feature_shape("shape", shape),
-                         **kwargs)
+        # Integer or bool ids (keras.io's Input(dtype="int32") before an Embedding): the data arrive in
+        # the model's float dtype, where an id is exact (below 2^24 in float32); the name is kept
+        self.integer_dtype = integer_dtype(dtype)
+        super().__init__(name=name, dtype=None if self.integer_dtype else dtype, batch_size=batch_size,
+                         input_shape=feature_shape("shape", shape), **kwargs)
         self.build(self.declared_input_shape)
 
     def get_config(self):
         config = self.base_config()
+        if self.integer_dtype:
+            config["dtype"] = self.integer_dtype
         config["shape"] = list(config.pop("input_shape"))
         if self.batch_size is not None:
             config["batch_size"] = self.batch_size

@@ -185,3 +185,26 @@ class GraphRun:
                     grads[j] = g.copy() if self.shared[j] else g  # a shared gradient is summed in place
                 else:
                     np.add(grads[j], g, out=grads[j])
+
+
+def uniquely_named(layers):
+    """`layers`, once their names are checked unique, with Keras's ValueError otherwise (a model file
+    and a dict of inputs find layers by name)."""
+    names = [layer.name for layer in layers]
+    for name in names:
+        if names.count(name) > 1:
+            raise ValueError(f'The name "{name}" is used {names.count(name)} times in the model. All operation '
+                             "names should be unique.")
+    return layers
+
+
+def of_dtype(layers, dtype):
+    """`layers`, once none declares a float dtype other than the model's `dtype`: nnfast runs one
+    dtype per model, where Keras gives each layer its own (NotImplementedError, not a silent cast)."""
+    for layer in layers:  # an Input's dtype only says how the data arrive: Keras casts them at the first layer
+        if layer.dtype is not None and layer.dtype != dtype and not isinstance(layer, InputLayer):
+            raise NotImplementedError(
+                f"layer {layer.name!r} has dtype {layer.dtype.name!r} in a {np.dtype(dtype).name} model: a dtype "
+                f"per layer is not supported by nnfast, which runs one dtype per model; build the model with "
+                f"dtype={layer.dtype.name!r} (Sequential(..., dtype=...), Model(..., dtype=...)) instead")
+    return layers

@@ -86,7 +86,7 @@ class Model(Trainer):
         self.outputs = [outputs]
         self.multiple_inputs = many
         nodes = graph.topological_nodes(self.inputs, outputs)
-        self.layers = [n.layer for n in nodes]
+        self.layers = graph.uniquely_named([n.layer for n in nodes])
         self._allocate(nodes, [t.node for t in self.inputs])
 
     @property
@@ -114,10 +114,10 @@ class Model(Trainer):
     def _allocate(self, nodes, input_nodes):
         """Initial values for every layer's weights from the model's seed, in layer order, then the
         arenas holding them (_lay_out)."""
+        layers = graph.of_dtype([n.layer for n in nodes], self.dtype)
         if self.seed is None:  # np.random.seed(s) before building makes the run reproducible
             self.seed = int(np.random.randint(2**31 - 1))
         rng = np.random.default_rng(self.seed)
-        layers = [n.layer for n in nodes]
         specs = [layer.weight_specs() for layer in layers]
         sizes = [math.prod(s.shape) for layer_specs in specs for s in layer_specs]  # exact, however large
         expected = saving.EXPECTED_WEIGHTS.get()
@@ -295,6 +295,9 @@ class Model(Trainer):
         raise NotImplementedError("calling a model, model(x), is not supported by nnfast: use model.predict(x) or "
                                   "model.predict_on_batch(x) for its outputs; a model called on keras.Input tensors "
                                   "or placed inside another model (nested models) cannot be built")
+
+    def __reduce__(self):  # pickle, joblib and copy.deepcopy go through the model file, as Keras's do
+        return saving.model_from_bytes, (saving.model_bytes(self),)
 
     def export(self, filepath, format="tf_saved_model", verbose=None, input_signature=None, **kwargs):
         """Keras's export for serving (a SavedModel, ONNX, ...): refused, naming what to do instead."""

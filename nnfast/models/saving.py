@@ -11,6 +11,7 @@ import contextvars
 import json
 import os
 import re
+import tempfile
 import warnings
 
 import numpy as np
@@ -234,3 +235,21 @@ def savable_learning_rate(config, iterations):
                   f"file keeps its value at the next step, {value!r}, and a loaded model trains at that rate",
                   UserWarning, stacklevel=5)  # the caller of model.save
     return {**config, "learning_rate": value}
+
+
+def model_bytes(model):
+    """`model` as the bytes of its model file (what pickle and copy.deepcopy carry)."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "model.keras")
+        save_model(model, path)
+        with open(path, "rb") as f:
+            return f.read()
+
+
+def model_from_bytes(data):
+    """The model whose file holds `data` (model_bytes' inverse: unpickling)."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "model.keras")
+        with open(path, "wb") as f:
+            f.write(data)
+        return load_model(path)

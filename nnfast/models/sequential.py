@@ -104,6 +104,7 @@ class Sequential(Model):
         initialised from the model's seed."""
         if not self.layers:
             raise ValueError("the model has no layers")
+        graph.of_dtype(self.layers, self.dtype)  # before any layer is called: a refused build changes nothing
         sample_shape = tuple(int(d) for d in sample_shape)
         if self._input_layer is None:
             self._input_layer = InputLayer(shape=sample_shape)

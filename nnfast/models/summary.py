@@ -102,8 +102,22 @@ def layer_bounds(layers, layer_range):
     return slice(min(lower), max(upper) + 1)
 
 
+def sequential_like(model):
+    """Whether Keras lays the summary out as a Sequential's (no "Connected to" column): a Sequential,
+    or a functional model whose layers form one chain (one input each, none feeding two)."""
+    if getattr(model, "is_sequential", False):
+        return True
+    parents = []
+    for layer in model.layers:
+        inputs = [] if layer.node is None else layer.node.inputs
+        if len(inputs) > 1:
+            return False
+        parents += [id(t.node.layer) for t in inputs]
+    return len(parents) == len(set(parents))
+
+
 def summary_lines(model, line_length=None, positions=None, show_trainable=False, layer_range=None):
-    functional = not getattr(model, "is_sequential", False)
+    functional = not sequential_like(model)
     default, default_positions = (108, [0.3, 0.56, 0.74, 1.0]) if functional else (88, [0.45, 0.80, 1.0])
     positions = list(positions or default_positions)
     header = ["Layer (type)", "Output Shape", "Param #"] + (["Connected to"] if functional else [])

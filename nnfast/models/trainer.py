@@ -163,7 +163,8 @@ class Trainer:
         validation_split = checks.real("validation_split", validation_split, 0.0, 1.0, hi_open=True)
         if validation_data is None and validation_split > 0:
             cut = int(n * (1.0 - validation_split))  # the last fraction, before shuffling (Keras)
-            validation_data = (batches.rows(x, cut, n), y[cut:], None)  # Keras: no weights for the split
+            # Keras splits sample_weight with the data; class_weight weighs only the training part
+            validation_data = (batches.rows(x, cut, n), y[cut:], None if sample_weight is None else weights[cut:])
             x, y, n = batches.rows(x, 0, cut), y[:cut], cut
             weights = None if weights is None else weights[:cut]
         elif validation_data is not None:

@@ -22,7 +22,10 @@ def array(value, name, dtype=None):
     """np.asarray(value) (lists, pandas objects, ...), or a ValueError naming the argument when it is
     none (ragged lists, strings that are not numbers, ...). A pandas DataFrame whose columns are
     numbers and bools of different dtypes (pd.get_dummies' output beside float columns), which
-    np.asarray makes an object array, becomes float64, as Keras trains on it."""
+    np.asarray makes an object array, becomes float64, as Keras trains on it. A SciPy sparse matrix
+    or array (OneHotEncoder's and ColumnTransformer's output) is made dense, as Keras does."""
+    if is_scipy_sparse(value):
+        value = value.toarray()
     try:
         a = np.asarray(value, dtype=dtype)
     except (TypeError, ValueError, OverflowError) as err:
@@ -32,6 +35,11 @@ def array(value, name, dtype=None):
         if kinds and all(kind in "fiub" for kind in kinds.values()):
             return value.to_numpy(dtype=np.float64)
     return a
+
+
+def is_scipy_sparse(value):
+    """Whether `value` is a SciPy sparse matrix or array (without importing SciPy)."""
+    return type(value).__module__.startswith("scipy.sparse") and hasattr(value, "toarray")
 
 
 def frame_column_kinds(value):
