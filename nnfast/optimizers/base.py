@@ -1,11 +1,8 @@
 """The Optimizer base class: hyperparameters of both conventions, state, clipping, the learning
 rate, the list and dict calling forms, and the contract with the one-call native training step
 (``native_update()``). The update arithmetic itself is one call of an ``nnfast.ops`` function."""
-import functools
-import inspect
 import math
 import numbers
-import warnings
 from types import MappingProxyType
 
 import numpy as np
@@ -13,6 +10,7 @@ import numpy as np
 from .. import ops as default_ops
 from ..utils import checks
 from . import clipping, schedules, update_call
+from .keras_options import accept_keras_arguments
 from .native import NativeUpdate, learning_rate_at
 from .state import checked_state, slot_arrays
 
@@ -61,69 +59,6 @@ def _decay(value, learning_rate):
     return decay
 
 
-_NOT_GIVEN = object()
-
-
-def _accept_keras2_arguments(init):
-    """`init` (a subclass's __init__) taking also Keras 2's keyword arguments ``lr`` (a deprecated
-    alias of learning_rate) and ``decay`` (time-based decay), which Optimizer.__init__ applies."""
-    signature = inspect.signature(init)
-    if "learning_rate" not in signature.parameters:
-        return init
-
-    @functools.wraps(init)
-    def __init__(self, *args, lr=_NOT_GIVEN, decay=_NOT_GIVEN, **kwargs):
-        take_keras3_options(type(self).__name__, kwargs)
-        legacy = self.__dict__.setdefault("_keras2", {})  # the outermost constructor's, for Optimizer
-        if lr is not _NOT_GIVEN:
-            bound = signature.bind_partial(self, *args, **kwargs).arguments
-            if "learning_rate" in bound:
-                raise TypeError("learning_rate and lr are the same argument (lr is Keras 2's name); pass only "
-                                f"learning_rate, got learning_rate={bound['learning_rate']!r} and lr={lr!r}")
-            warnings.warn("lr is deprecated (Keras 2's name); use learning_rate", DeprecationWarning, stacklevel=2)
-            legacy["lr"] = lr
-        if decay is not _NOT_GIVEN:
-            legacy["decay"] = decay
-        init(self, *args, **kwargs)
-
-    keyword = inspect.Parameter.KEYWORD_ONLY
-    __init__.__signature__ = signature.replace(parameters=[
-        *signature.parameters.values(), inspect.Parameter("lr", keyword, default=None),
-        inspect.Parameter("decay", keyword, default=0.0),
-        *(inspect.Parameter(option, keyword, default=default) for option, default in KERAS3_OPTIONS.items())])
-    return __init__
-
-
-# Keras 3's base-optimizer options, with their defaults. Every optimizer takes them: at these
-# values they change nothing, in Keras as here. ema_momentum and ema_overwrite_frequency act only
-# with use_ema.
-KERAS3_OPTIONS = {"use_ema": False, "ema_momentum": 0.99, "ema_overwrite_frequency": None,
-                  "loss_scale_factor": None, "gradient_accumulation_steps": None}
-# The options nnfast refuses where they would act, and why.
-KERAS3_REFUSED = {
-    "use_ema": "nnfast keeps no moving average of the weights; average them in a callback instead",
-    "loss_scale_factor": "nnfast trains in float32 or float64, where the loss needs no scaling",
-    "gradient_accumulation_steps": "each step updates the weights; use a larger batch_size instead",
-}
-
-
-def take_keras3_options(owner, kwargs):
-    """Pop Keras 3's base options from an optimizer's keyword arguments: each checked (TypeError or
-    ValueError naming it), then refused with NotImplementedError where it would change training."""
-    value = {option: kwargs.pop(option, default) for option, default in KERAS3_OPTIONS.items()}
-    acting = {"use_ema": checks.flag("use_ema", value["use_ema"]),
-              "loss_scale_factor": checks.optional_real("loss_scale_factor", value["loss_scale_factor"]) is not None,
-              "gradient_accumulation_steps": (checks.optional_integer("gradient_accumulation_steps",
-                                                                      value["gradient_accumulation_steps"], lo=1)
-                                              or 1) > 1}
-    checks.real("ema_momentum", value["ema_momentum"], 0.0, 1.0)
-    checks.optional_integer("ema_overwrite_frequency", value["ema_overwrite_frequency"], lo=1)
-    for option, acts in acting.items():
-        if acts:
-            raise NotImplementedError(f"{owner}({option}={value[option]!r}) is not supported by nnfast: "
-                                      f"{KERAS3_REFUSED[option]} (see docs/keras.md)")
-
-
 def arguments(frame_locals):
     """A subclass constructor's arguments, from its ``locals()`` taken first thing: each optimizer
     spells out its signature (names, order, defaults) and hands every argument on to Optimizer."""
@@ -169,7 +104,7 @@ class Optimizer:
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         if "__init__" in cls.__dict__:  # every optimizer takes Keras 2's lr and decay
-            cls.__init__ = _accept_keras2_arguments(cls.__dict__["__init__"])
+            cls.__init__ = accept_keras_arguments(cls.__dict__["__init__"])
 
     def __init__(self, *, learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm,
                  convention, name, **hyper):

@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from nnfast import optimizers, reference
-from nnfast.optimizers.base import KERAS3_REFUSED
+from nnfast.optimizers.keras_options import KERAS3_REFUSED
 
 CLASSES = ("SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "Adamax", "Nadam", "RAdam", "Adadelta", "Lion", "Ftrl")
 # Valid non-default values of the constructors' arguments (each drawn or left at its default).
