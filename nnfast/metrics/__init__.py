@@ -7,6 +7,7 @@ otherwise. For the model, every metric also has update(pred, target) / reset() /
 the running means add(total, count).
 """
 from ..utils import checks
+from ..utils.naming import snake_case
 from .accuracy import (
     Accuracy,
     BinaryAccuracy,
@@ -21,7 +22,7 @@ from .accuracy import (
     sparse_top_k_categorical_accuracy,
     top_k_categorical_accuracy,
 )
-from .base import Mean, MeanMetricWrapper, Metric, snake_case
+from .base import Mean, MeanMetricWrapper, Metric
 from .confusion import AUC, Precision, Recall
 from .f_score import F1Score, FBetaScore
 from .regression import (

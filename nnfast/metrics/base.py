@@ -2,7 +2,6 @@
 model's face (update(pred, target) / add / reset / result), and the running means Keras builds most
 metrics from (Mean, MeanMetricWrapper). State is kept in Python floats (double precision), where
 Keras keeps float32 variables: results agree to float32 rounding."""
-import re
 
 import numpy as np
 
@@ -12,12 +11,6 @@ from ..utils import checks
 from ..utils.naming import auto_name
 from ..utils.registry import Configurable
 from ..utils.values import keras_scalars
-
-
-def snake_case(name):
-    """Keras's to_snake_case of a class name: "TopKCategoricalAccuracy" -> "top_k_categorical_accuracy"."""
-    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
 def divide_no_nan(a, b):

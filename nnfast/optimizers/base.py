@@ -9,6 +9,7 @@ import numpy as np
 
 from .. import ops as default_ops
 from ..utils import checks
+from ..utils.values import KerasScalar
 from . import clipping, schedules, update_call
 from .keras_options import accept_keras_arguments
 from .native import NativeUpdate, learning_rate_at
@@ -17,9 +18,10 @@ from .state import checked_state, slot_arrays
 CONVENTIONS = ("keras", "torch")
 
 
-class LearningRateValue(float):
+class LearningRateValue(KerasScalar):
     """A constant learning rate as an optimizer hands it out: a float that also has the two methods
-    Keras programs call on Keras 3's learning-rate variable, ``numpy()`` and ``assign(value)``."""
+    Keras programs call on Keras 3's learning-rate variable, ``numpy()`` (a 0-d float32 array, as
+    KerasScalar's) and ``assign(value)``."""
 
     __slots__ = ("_optimizer",)
 
@@ -27,10 +29,6 @@ class LearningRateValue(float):
         self = super().__new__(cls, value)
         self._optimizer = optimizer
         return self
-
-    def numpy(self):
-        """The rate as Keras's variable gives it: a 0-d float32 array."""
-        return np.asarray(self, np.float32)
 
     def assign(self, value):
         """``optimizer.learning_rate = value``, as Keras's ``learning_rate.assign(value)``; returns
