@@ -3,6 +3,7 @@ equal initial weights and shuffle=False. Keras 2's per-batch hook names, LambdaC
 and ModelCheckpoint's save_weights_only / initial_value_threshold / missing-monitor rule."""
 import csv
 import os
+import re
 
 import numpy as np
 import pytest
@@ -376,3 +377,49 @@ def test_model_checkpoint_says_what_keras_says(tmp_path, capsys):
         said[K] = [line.replace(str(folder), "F") for line in capsys.readouterr().out.splitlines() if line.strip()]
     assert said[nk] == said[keras]
     assert any("finished saving model to F/best.keras" in line for line in said[nk])
+
+
+def test_logs_and_history_list_their_names_in_keras_order():
+    # Keras 3 sorts the names of its logs (python_utils.pythonify_logs), then adds the validation's:
+    # callbacks, the history, verbose lines and CSV columns all show them in that order
+    x, y = data()
+    seen = []
+    for K in (nk, keras):
+        model = K.Sequential([K.Input(shape=(6,)), K.layers.Dense(6, activation="softmax")])  # top-5 needs 5
+        model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy",
+                      metrics=["sparse_top_k_categorical_accuracy", "accuracy"])
+        order = []
+        hooks = K.callbacks.LambdaCallback(
+            on_train_batch_end=lambda batch, logs, order=order: order.append(("batch", list(logs))) if batch == 0 else None,
+            on_epoch_end=lambda epoch, logs, order=order: order.append(("epoch", list(logs))))
+        history = model.fit(x, y, batch_size=32, epochs=1, validation_split=0.25, shuffle=False, verbose=0,
+                            callbacks=[hooks])
+        order += [("history", list(history.history)),
+                  ("evaluate", list(model.evaluate(x, y, verbose=0, return_dict=True))),
+                  ("train_on_batch", list(model.train_on_batch(x, y, return_dict=True)))]
+        seen.append(order)
+    assert seen[0] == seen[1]
+    assert seen[0][1] == ("epoch", ["accuracy", "loss", "sparse_top_k_categorical_accuracy", "val_accuracy",
+                                    "val_loss", "val_sparse_top_k_categorical_accuracy"])
+
+
+def test_fit_evaluate_and_predict_print_keras_3s_lines(capsys):
+    # the bar's own bytes are compared in test_keras_utils; here which lines each call prints, with
+    # numbers and times masked (the two models' weights and speeds differ)
+    x, y = data(100)
+    texts = []
+    for K in (nk, keras):
+        model = K.Sequential([K.Input(shape=(6,)), K.layers.Dense(3, activation="softmax")])
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        model.fit(x, y, batch_size=32, epochs=2, verbose=1)
+        model.fit(x, y, batch_size=32, epochs=1, verbose=2)
+        for verbose in (2, 1, 0):
+            model.evaluate(x, y, verbose=verbose)
+            model.predict(x, verbose=verbose)
+        out = re.sub(r"\x1b\[\d+m|\x08", "", capsys.readouterr().out)
+        lines = [line.rstrip() for line in re.split(r"[\r\n]", out) if line.strip()]
+        finals = [line for line in lines if re.match(r"(Epoch|4/4)", line)]  # drawn-over lines vary with speed
+        texts.append([re.sub(r"\d+(\.\d+)?(e[-+]\d+)?(s|ms|us)?", "N", line) for line in finals])
+    assert texts[0] == texts[1]
+    assert texts[0][:3] == ["Epoch N/N", "N/N ━━━━━━━━━━━━━━━━━━━━ N N/step - accuracy: N - loss: N", "Epoch N/N"]
+    assert "N/N - N - N/step - accuracy: N - loss: N" in texts[0] and "N/N - N - N/step" in texts[0]

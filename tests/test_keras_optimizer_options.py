@@ -90,3 +90,19 @@ def test_exclude_from_weight_decay_is_refused_only_where_it_would_act():
     nk.optimizers.AdamW().exclude_from_weight_decay()  # nothing named
     with pytest.raises(NotImplementedError, match="exclude_from_weight_decay"):
         nk.optimizers.AdamW(weight_decay=0.01).exclude_from_weight_decay(var_names=["bias", "gamma"])
+
+
+def test_iterations_reads_as_keras_variable_does():
+    # a callback logging optimizer.iterations.numpy(), as custom-loop and logging code reads it
+    x, y = regression()
+    read = []
+    for K in (nk, keras):
+        model = K.Sequential([K.Input((5,)), K.layers.Dense(1)])
+        model.compile(optimizer=K.optimizers.Adam(0.01), loss="mse")
+        steps = []
+        model.fit(x, y, batch_size=16, epochs=2, shuffle=False, verbose=0, callbacks=[K.callbacks.LambdaCallback(
+            on_epoch_end=lambda epoch, logs, steps=steps, model=model: steps.append(model.optimizer.iterations.numpy()))])
+        read.append(steps)
+        assert int(model.optimizer.iterations) == 8
+    assert [(a.dtype, a.shape, int(a)) for a in read[0]] == [(a.dtype, a.shape, int(a)) for a in read[1]]
+    assert [int(a) for a in read[0]] == [4, 8]

@@ -136,7 +136,7 @@ def test_a_frozen_layer_gets_no_update_and_counts_as_non_trainable():
     assert len(ours.non_trainable_weights) == len(theirs.non_trainable_weights) == 2
     np.testing.assert_array_equal(ours.get_weights()[0], theirs.get_weights()[0])  # both never moved it
     lines = []
-    ours.summary(print_fn=lines.append)
+    ours.summary(print_fn=lambda text: lines.extend(text.splitlines()))
     assert any(line.startswith(" Non-trainable params: 208 ") for line in lines)  # the frozen 12x16 kernel and bias
     assert before.count_params() == ours.count_params()
 
@@ -385,12 +385,14 @@ def test_the_summary_table_is_keras_text_for_text(monkeypatch):
             [L.Dense(8, name="dense_numeric_branch")(a), L.Dense(8)(b)])
         functional = K.Model([a, b], L.Dense(1, activation="sigmoid")(joined))
         frozen = K.Sequential([K.Input((6,)), L.Dense(4, trainable=False), L.Dropout(0.1), L.Dense(1)])
-        text = []
+        calls = []  # print_fn gets each table in one call, ending in a newline, as Keras 3 gives it
         for model, kwargs in ((unbuilt, {}), (sequential, {}), (functional, {}), (sequential, {"line_length": 60}),
                               (frozen, {"show_trainable": True}), (functional, {"show_trainable": True}),
                               (sequential, {"positions": [0.3, 0.7, 1.0]}),
                               (functional, {"layer_range": ["dense_numeric", "a_very"]})):
-            model.summary(print_fn=lambda line, *args, **kw: text.extend(line.splitlines()), **kwargs)
+            model.summary(print_fn=lambda text, *args, **kw: calls.append(text), **kwargs)
+        assert len(calls) == 8 and all(text.endswith(" B)\n") for text in calls)
+        text = [line for call in calls for line in call.splitlines()]
         tables.append([line for line in text if not line.startswith("Model: ")])  # Keras numbers models apart
         with pytest.raises(ValueError, match="do not match the layer names"):
             functional.summary(layer_range=["nothing", "a_very"])

@@ -119,3 +119,36 @@ def test_the_keras_utils_namespace():
     assert utils.Progbar is Progbar and utils.get_file is cache.get_file
     with pytest.raises(NotImplementedError, match=r"keras\.utils\.plot_model is not supported by nnfast"):
         utils.plot_model  # noqa: B018
+
+
+def test_progbar_writes_keras_3s_bytes(keras_utils, monkeypatch):
+    # the same updates on both bars, each on a clock that advances 12.3 ms a reading: the same text,
+    # terminal codes, backspaces and throttling included
+    import contextlib
+    import io
+    import itertools
+
+    import nnfast.utils.progbar as ours_module
+    theirs_module = pytest.importorskip("keras.src.utils.progbar")
+
+    def script(Progbar):
+        for verbose, target, stateless in ((1, 12, set()), (2, 12, set()), (1, None, set()), (1, 1500, set()),
+                                           (1, 20, None), (2, 30, None)):
+            bar = Progbar(target, verbose=verbose, stateless_metrics=stateless)
+            steps = target or 7
+            for i in range(1, steps + 1, 3 if stateless is None else 1):
+                bar.update(i, [("loss", 1.0 / i), ("acc", 0.0001 * i), ("delta", -0.0005 * i)],
+                           finalize=(i == steps) if target is None else None)
+            bar.update(steps, [("loss", -0.5)])
+
+    texts = []
+    for Progbar, module in ((ours_module.Progbar, ours_module), (keras_utils.Progbar, theirs_module)):
+        clock = itertools.count(1000.0, 0.0123)
+        monkeypatch.setattr(module.time, "time", lambda clock=clock: next(clock))
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            script(Progbar)
+        monkeypatch.undo()
+        texts.append(out.getvalue())
+    assert texts[0] == texts[1]
+    assert "━" in texts[0] and "\b" in texts[0] and "e-04" in texts[0]

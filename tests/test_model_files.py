@@ -471,7 +471,7 @@ def test_compiled_metric_objects_are_saved_and_restored(tmp_path):
     for path in (tmp_path / "m.keras", tmp_path / "best.keras"):
         restored = keras.models.load_model(path).evaluate(x, y, verbose=0, return_dict=True)
         expected = model.evaluate(x, y, verbose=0, return_dict=True)
-        assert list(restored) == ["loss", "auc", "accuracy", "precision", "binary_accuracy"]  # not the lambda
+        assert list(restored) == ["accuracy", "auc", "binary_accuracy", "loss", "precision"]  # not the lambda
         assert restored == {k: expected[k] for k in restored}
 
 

@@ -32,7 +32,8 @@ class ProgbarLogger(Callback):
 
     def _start(self):
         self.seen = 0
-        self.progbar = Progbar(self.target, verbose=self.verbose)
+        # every value shown as the logs give it, as Keras 3's logger asks its bar
+        self.progbar = Progbar(self.target, verbose=self.verbose, stateless_metrics=set())
 
     def _advance(self, batch, logs):
         if self.progbar is None:

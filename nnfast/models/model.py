@@ -306,12 +306,12 @@ class Model(Trainer):
 
     def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False, show_trainable=False,
                 layer_range=None):
-        """Keras's summary table. expand_nested has nothing to expand: nnfast has no nested models."""
+        """Keras's summary table (print_fn gets it in one call, as in Keras 3; no nested models to expand)."""
         from .summary import summary_lines  # the table's layout is its own concern
 
         self._ensure_built()
-        for line in summary_lines(self, line_length, positions, show_trainable, layer_range):
-            (print_fn or print)(line)
+        text = "\n".join(summary_lines(self, line_length, positions, show_trainable, layer_range))
+        print(text) if print_fn is None else print_fn(text + "\n")
 
     # ---- compile --------------------------------------------------------------------------------
 

@@ -287,7 +287,8 @@ class Trainer:
             "and the weights are the last finite ones")
 
     def _logs(self, total, seen):
-        return {"loss": total / seen, **self._metric_results()}
+        """The running loss and metrics by name, sorted by name as Keras 3 gives its logs."""
+        return dict(sorted({"loss": total / seen, **self._metric_results()}.items()))
 
     def _metric_results(self):
         """The compiled metrics' results by name; a repeated name numbered as Keras numbers it
@@ -314,7 +315,7 @@ class Trainer:
             self._update_metrics(out, yb)
             if callbacks is not None:
                 callbacks.on_test_batch_end(step, self._logs(total, seen))
-        return {"loss": total / max(n, 1), **self._metric_results()}
+        return self._logs(total, max(n, 1))
 
     @exclusive
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
@@ -326,9 +327,11 @@ class Trainer:
         if n == 0:  # Keras fails here too, inside its model call
             raise ValueError("x has no samples to evaluate")
         self._prepare()
-        result = self._evaluate(x, y, weights, validation.batch_size(batch_size))
-        if verbose not in ("auto", 0, False):
-            print(" - ".join(f"{k}: {v:.4f}" for k, v in result.items()))
+        batch_size = validation.batch_size(batch_size)
+        progress = self._progress(verbose, n, batch_size)
+        progress.on_test_begin()
+        result = self._evaluate(x, y, weights, batch_size, callbacks=progress)
+        progress.on_test_end(result)
         return result if return_dict else flattened(result, [m.name for m in self._metrics])
 
     @exclusive
@@ -365,9 +368,20 @@ class Trainer:
             self._prepare()
         n = batches.sample_count(x)
         out = np.empty((n,) + self.output_shape[1:], self.dtype)
-        for s in range(0, n, batch_size):
+        progress = self._progress(verbose, n, batch_size)
+        progress.on_predict_begin()
+        for step, s in enumerate(range(0, n, batch_size)):
             out[s:s + batch_size] = self._predictions(self._forward(batches.rows(x, s, s + batch_size), False))
+            progress.on_predict_batch_end(step)
+        progress.on_predict_end()
         return out
+
+    def _progress(self, verbose, n, batch_size):
+        """The callbacks of evaluate and predict: Keras 3's progress bar for verbose=1 or 2, nothing for
+        0 and for "auto", where Keras also draws the bar but nnfast stays quiet."""
+        verbose = 0 if verbose == "auto" else validation.verbosity(verbose)
+        return callbacks_module.CallbackList(None, model=self, add_progbar=verbose != 0, verbose=verbose,
+                                             epochs=1, steps=-(-n // batch_size))
 
     @exclusive
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
@@ -390,7 +404,7 @@ class Trainer:
         if not math.isfinite(value):
             raise FloatingPointError(f"the loss became {value}; the weights were not updated")
         self._update_metrics(out, y)
-        result = {"loss": value, **self._metric_results()}
+        result = dict(sorted({"loss": value, **self._metric_results()}.items()))
         return result if return_dict else flattened(result, [m.name for m in self._metrics])
 
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from .. import ops as default_ops
 from ..utils import checks
-from ..utils.values import KerasScalar
+from ..utils.values import KerasInteger, KerasScalar
 from . import clipping, schedules, update_call
 from .keras_options import accept_keras_arguments
 from .native import NativeUpdate, learning_rate_at
@@ -317,7 +317,7 @@ class Optimizer:
         (``update()``) in state order, or None.
         """
         return {
-            "iterations": self.iterations,
+            "iterations": self._iterations,
             "config": self.get_config(),
             "slots": {s: [a.copy() for a in arrays] for s, arrays in self._slots.items()},
             "names": None if self._keys is None else list(self._keys),
@@ -335,6 +335,15 @@ class Optimizer:
         if names is not None:
             self._keys = tuple(names)
         self.iterations = iterations
+
+    @property
+    def iterations(self):
+        """The steps taken (an int with Keras's ``numpy()``). Settable."""
+        return KerasInteger(self._iterations)
+
+    @iterations.setter
+    def iterations(self, value):
+        self._iterations = int(value)
 
     # ---- stepping ------------------------------------------------------------------------------
 

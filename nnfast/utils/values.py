@@ -4,7 +4,7 @@ import functools
 
 import numpy as np
 
-__all__ = ["KerasScalar", "keras_scalars"]
+__all__ = ["KerasScalar", "KerasInteger", "keras_scalars"]
 
 
 class KerasScalar(float):
@@ -15,6 +15,16 @@ class KerasScalar(float):
 
     def numpy(self):
         return np.asarray(float(self), np.float32)
+
+
+class KerasInteger(int):
+    """An int with Keras variables' ``numpy()``: a 0-d int32 array, as Keras 3's
+    ``optimizer.iterations`` gives."""
+
+    __slots__ = ()
+
+    def numpy(self):
+        return np.asarray(int(self), np.int32)
 
 
 def keras_scalars(method):
