@@ -195,7 +195,7 @@ def test_an_unmodified_keras_program_runs_on_nnfast(tmp_path):
     assert done.returncode == 7, done.stderr
     lines = done.stdout.splitlines()
     assert lines[0] == "argv ['hello', '7'] __main__"
-    assert lines[1] == "same True True True"
+    assert lines[1] == "same False True True"  # tf.keras is the tf_keras flavour, as TensorFlow 2.16+'s
     assert lines[2].endswith("True") and lines[3] == "epochs 3"
 
 
@@ -227,6 +227,44 @@ def test_the_runner_usage(tmp_path):
     done = subprocess.run([sys.executable, "-m", "nnfast.keras", str(tmp_path / "missing.py")], capture_output=True,
                           text=True, timeout=120)
     assert done.returncode == 2 and "can't open file" in done.stderr
+
+
+def test_tf_keras_keeps_tensorflows_keras_2_aliases(tmp_path):
+    """TensorFlow 2.16+ maps tf.keras to Keras 3's keras._tf_keras.keras, which keeps Keras 2's loss
+    and metric aliases (tf.keras.losses.mse, tf.keras.metrics.MAE, ...): under the runner they name
+    nnfast.keras's own functions and train as those; plain keras has none of them, as Keras 3."""
+    done = run_script(tmp_path, """
+        import numpy as np
+        import keras
+        import tensorflow as tf
+        from tensorflow.keras.losses import MSE
+        from tensorflow.keras.optimizers.schedules import ExponentialDecay
+        import tensorflow.keras.metrics as tm
+        x = np.random.default_rng(0).random((64, 4)).astype("float32")
+        y = x.sum(1, keepdims=True)
+        for loss in (tf.keras.losses.mse, "mse"):
+            keras.utils.set_random_seed(0)
+            model = tf.keras.Sequential([tf.keras.Input((4,)), tf.keras.layers.Dense(1)])
+            model.compile(optimizer=tf.keras.optimizers.SGD(ExponentialDecay(0.05, 10, 0.9)), loss=loss,
+                          metrics=[tm.mae, tf.keras.metrics.MAPE])
+            history = model.fit(x, y, epochs=2, verbose=0).history
+            print(sorted(history), history["loss"])
+        print(MSE is keras.losses.mean_squared_error, tm.logcosh is keras.metrics.log_cosh,
+              hasattr(keras.losses, "mse"), tf.keras.layers is keras.layers)
+    """)
+    assert done.returncode == 0, done.stderr
+    first, second, same = done.stdout.splitlines()
+    assert first == second  # the alias trains as the name
+    assert first.startswith("['loss', 'mean_absolute_error', 'mean_absolute_percentage_error']")
+    assert same == "True True False True"
+    from nnfast.keras.tf_keras import legacy
+    tf_keras = pytest.importorskip("keras._tf_keras.keras")
+    import keras as real
+    for module in ("losses", "metrics"):  # every function alias TensorFlow's tf.keras adds to Keras 3's
+        theirs = {n for n in set(dir(getattr(tf_keras, module))) - set(dir(getattr(real, module)))
+                  if callable(getattr(getattr(tf_keras, module), n)) and not isinstance(
+                      getattr(getattr(tf_keras, module), n), type)}
+        assert theirs == set(legacy.LOSS_ALIASES)
 
 
 def test_version_checks_and_feature_tests_see_keras_3_on_tensorflow(tmp_path):

@@ -1,7 +1,9 @@
 """``python -m nnfast.keras SCRIPT.py [ARGS...]``: run an unmodified Keras program on nnfast.
 
 ``keras`` and ``tensorflow.keras`` (and every submodule under them: ``keras.layers``,
-``tensorflow.keras.utils``, ...) resolve to nnfast.keras. ``tensorflow`` itself is a stand-in whose
+``tensorflow.keras.utils``, ...) resolve to nnfast.keras; ``tensorflow.keras`` to its ``tf_keras``
+flavour, whose losses and metrics keep TensorFlow's Keras 2 aliases (``tf.keras.losses.mse``), as
+TensorFlow 2.16+ maps tf.keras to Keras 3's ``keras._tf_keras.keras``. ``tensorflow`` itself is a stand-in whose
 only feature is ``keras``: anything else on it, and any Keras module nnfast.keras lacks
 (``keras.applications``), raises UnsupportedFeatureError when the program imports or touches it.
 The script then runs as ``python SCRIPT.py ARGS...`` would: as ``__main__``, with
@@ -20,14 +22,14 @@ from .namespace import UnsupportedAttributeError, unsupported
 
 __all__ = ["ALIASES", "KerasAliasFinder", "TensorflowStandIn", "install_aliases", "run", "main"]
 
-# module name prefix -> the nnfast module it stands for
-ALIASES = {"keras": "nnfast.keras", "tensorflow.keras": "nnfast.keras"}
+# module name prefix -> the nnfast modules it stands for, the first that has the submodule asked for
+ALIASES = {"keras": ("nnfast.keras",), "tensorflow.keras": ("nnfast.keras.tf_keras", "nnfast.keras")}
 USAGE = "usage: python -m nnfast.keras SCRIPT.py [ARGS...]"
 
 
 class TensorflowStandIn(types.ModuleType):
-    """``tensorflow`` for a Keras program: ``tensorflow.keras`` is nnfast.keras, every other public
-    name raises UnsupportedFeatureError."""
+    """``tensorflow`` for a Keras program: ``tensorflow.keras`` is nnfast.keras (its tf_keras
+    flavour), every other public name raises UnsupportedFeatureError."""
 
     # The first TensorFlow whose tf.keras is Keras 3, the API nnfast.keras follows: what a program
     # that prints or compares tf.__version__ should see.
@@ -43,6 +45,14 @@ class TensorflowStandIn(types.ModuleType):
             raise AttributeError(f"module 'tensorflow' has no attribute {name!r}")
         raise unsupported(f"tensorflow.{name}", note=" (nnfast stands in for tensorflow.keras only)",
                           error=UnsupportedAttributeError)
+
+
+def module_exists(name):
+    """Whether the module `name` can be imported (its parents included), without importing it."""
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ModuleNotFoundError:
+        return False
 
 
 class AliasLoader(importlib.abc.Loader):
@@ -64,9 +74,12 @@ class KerasAliasFinder(importlib.abc.MetaPathFinder):
     UnsupportedFeatureError."""
 
     def find_spec(self, fullname, path=None, target=None):
-        for alias, real in ALIASES.items():
+        for alias, reals in ALIASES.items():
             if fullname.startswith(alias + "."):
-                return self.alias_spec(fullname, real + fullname[len(alias):], "keras" + fullname[len(alias):])
+                rest = fullname[len(alias):]
+                # tf_keras's own submodules (losses, metrics), else nnfast.keras's
+                real = next((r for r in reals[:-1] if module_exists(r + rest)), reals[-1])
+                return self.alias_spec(fullname, real + rest, "keras" + rest)
         if fullname.startswith("tensorflow."):
             raise unsupported(fullname, note=" (nnfast stands in for tensorflow.keras only)")
         return None
@@ -87,10 +100,10 @@ class KerasAliasFinder(importlib.abc.MetaPathFinder):
 def install_aliases():
     """Make ``keras``, ``tensorflow`` and ``tensorflow.keras`` (and their submodules) resolve to
     nnfast.keras in this interpreter."""
-    keras = importlib.import_module("nnfast.keras")
+    keras, tf_keras = importlib.import_module("nnfast.keras"), importlib.import_module("nnfast.keras.tf_keras")
     sys.modules["keras"] = keras
-    sys.modules["tensorflow"] = TensorflowStandIn(keras)
-    sys.modules["tensorflow.keras"] = keras
+    sys.modules["tensorflow"] = TensorflowStandIn(tf_keras)
+    sys.modules["tensorflow.keras"] = tf_keras
     if not any(isinstance(finder, KerasAliasFinder) for finder in sys.meta_path):
         sys.meta_path.insert(0, KerasAliasFinder())  # before the path finder, which would load copies
 
