@@ -1027,3 +1027,12 @@ def test_sgd_without_momentum_only_checks_the_tensor_count(backend, rng):
     with pytest.raises(ValueError, match="2 tensors"):
         opt.apply([np.zeros(1), np.zeros(1)], [np.zeros(1), np.zeros(1)])
     assert opt.iterations == 2
+
+
+@pytest.mark.parametrize(("value", "error"), [(-1, ValueError), ("3", TypeError), (2.0, TypeError), (True, TypeError)])
+def test_iterations_refuses_what_is_not_a_step_count(value, error):
+    opt = O.Adam()
+    opt.iterations = 5
+    with pytest.raises(error, match="iterations"):
+        opt.iterations = value
+    assert opt.iterations == 5 and opt.iterations.numpy().dtype == np.int32

@@ -404,7 +404,7 @@ class Trainer:
         if not math.isfinite(value):
             raise FloatingPointError(f"the loss became {value}; the weights were not updated")
         self._update_metrics(out, y)
-        result = dict(sorted({"loss": value, **self._metric_results()}.items()))
+        result = self._logs(value, 1)
         return result if return_dict else flattened(result, [m.name for m in self._metrics])
 
 

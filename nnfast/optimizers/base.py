@@ -343,7 +343,7 @@ class Optimizer:
 
     @iterations.setter
     def iterations(self, value):
-        self._iterations = int(value)
+        self._iterations = checks.integer("iterations", value)
 
     # ---- stepping ------------------------------------------------------------------------------
 

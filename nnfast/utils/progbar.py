@@ -2,6 +2,7 @@
 
 import math
 import numbers
+import re
 import sys
 import time
 
@@ -12,7 +13,7 @@ __all__ = ["Progbar", "write", "format_value", "format_per_step", "format_eta"]
 # Keras 3 draws with these terminal codes whatever the output is (its Progbar takes every POSIX
 # system for a dynamic display), so a log file holds the same bytes under Keras and under nnfast.
 BOLD, GREEN, GREY, RESET = "\x1b[1m", "\x1b[32m", "\x1b[37m", "\x1b[0m"
-CODE_WIDTH = {"counter": 8, "done": 9, "left": 9, "time": 8}  # characters of codes, not of text
+TERMINAL_CODE = re.compile(r"\x1b\[\d+m")
 
 
 def write(text):
@@ -143,31 +144,26 @@ class Progbar:
         return seconds
 
     def _redraw(self, current, now, per_step, finalize):
-        codes = 0
         if self.target:
             done = int(self.width * current / self.target)
             bar = f"{BOLD}{self._counter(current)}{RESET} "
-            codes += CODE_WIDTH["counter"]
             if done > 0:
                 bar += f"{GREEN}{'━' * done}{RESET}"
-                codes += CODE_WIDTH["done"]
             bar += f"{GREY}{'━' * (self.width - done)}{RESET}"
-            codes += CODE_WIDTH["left"]
         else:
-            bar = f"{current:7d}/Unknown"
+            bar = self._counter(current)
         if self.target and not finalize:
             clock = format_eta(per_step * (self.target - current))
         else:
             clock = f"{now - self._start:.0f}s"
         info = f" {BOLD}{clock}{RESET} {format_per_step(per_step, self.unit_name)}{self._format_values()}"
-        codes += CODE_WIDTH["time"]
-        shown = len(bar) + len(info) - codes
+        shown = len(TERMINAL_CODE.sub("", bar + info))  # the characters a terminal shows
         padding = " " * max(0, self._width_shown - shown)
         write("\b" * self._width_shown + "\r" + bar + info + padding + ("\n" if finalize else ""))
         self._width_shown, self._line_open = shown, not finalize
 
     def _counter(self, current):
-        if self.target is None:
+        if not self.target:
             return f"{current:7d}/Unknown"
         return f"{current:{int(math.log10(self.target)) + 1}d}/{self.target}"
 

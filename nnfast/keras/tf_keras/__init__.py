@@ -2,7 +2,6 @@
 Keras 3's ``keras._tf_keras.keras``: Keras 3, plus the Keras 2 aliases TensorFlow kept in its losses
 and metrics (``tf.keras.losses.mse``, ``tf.keras.metrics.mae``, ...). So is this: nnfast.keras, whose
 losses and metrics here also carry those aliases (``legacy``); every other name is nnfast.keras's."""
-from . import losses, metrics  # noqa: F401 (submodules with the aliases)
-from .legacy import follow
+from . import legacy, losses, metrics  # noqa: F401 (submodules with the aliases)
 
-follow(globals(), "nnfast.keras")
+legacy.follow(globals(), "nnfast.keras")

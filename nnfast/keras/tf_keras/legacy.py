@@ -28,7 +28,7 @@ def follow(namespace, source, aliases=None):
         return getattr(module, name)
 
     def __dir__():
-        return sorted(set(dir(module)) | set(namespace) - {"follow"})
+        return sorted(set(dir(module)) | set(namespace))
 
     exported = set(getattr(module, "__all__", ())) | set(aliases)
     namespace.update(__all__=sorted(exported), __getattr__=__getattr__, __dir__=__dir__)

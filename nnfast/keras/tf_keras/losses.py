@@ -1,4 +1,4 @@
 """``tf.keras.losses``: nnfast.keras.losses with TensorFlow's Keras 2 aliases (``mse``, ``MAE``, ...)."""
-from .legacy import LOSS_ALIASES, follow
+from . import legacy
 
-follow(globals(), "nnfast.keras.losses", LOSS_ALIASES)
+legacy.follow(globals(), "nnfast.keras.losses", legacy.LOSS_ALIASES)

@@ -1,4 +1,4 @@
 """``tf.keras.metrics``: nnfast.keras.metrics with TensorFlow's Keras 2 aliases (``mse``, ``MAE``, ...)."""
-from .legacy import LOSS_ALIASES, follow
+from . import legacy
 
-follow(globals(), "nnfast.keras.metrics", LOSS_ALIASES)
+legacy.follow(globals(), "nnfast.keras.metrics", legacy.LOSS_ALIASES)
