@@ -602,6 +602,8 @@ def test_learning_rate_callable(case, backend, rng):
     for gs in grads:
         opt.apply(ws, gs)
     assert seen == list(range(STEPS))
+    # a schedule gets the step count as Keras passes optimizer.iterations: with numpy()
+    assert [np.asarray(i.numpy()).dtype for i in seen] == [np.int32] * STEPS
     ws_ref, _ = run_direct(case, params0, grads, lr_seq=[0.05 / (1 + i) for i in range(STEPS)])
     assert_matches_direct_run(ws, ws_ref, backend, np.float64)
 

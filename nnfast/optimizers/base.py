@@ -392,22 +392,23 @@ class Optimizer:
         elif len(params) != n:
             raise ValueError(f"params has {len(params)} tensors, but the optimizer state was made "
                              f"for {n}")
+        iterations = self._iterations  # the int itself: the property makes a KerasInteger each read
         try:
-            learning_rate = learning_rate_at(self._learning_rate, self._decay, self.iterations)
+            learning_rate = learning_rate_at(self._learning_rate, self._decay, iterations)
             if self._clip_mode is not None:  # clipping makes new arrays: the kernel's layout checks come first
                 for i, g in enumerate(grads):
                     if isinstance(g, np.ndarray) and not g.flags.c_contiguous:
                         raise ValueError(f"grads[{i}] must be C-contiguous (use numpy.ascontiguousarray), got "
                                          f"strides {g.strides}")
                 grads = clipping.clip(grads, self._clip_mode, self._clips[self._clip_mode])
-            self._update_call()(params, grads, self._args, self.iterations + 1, learning_rate)
+            self._update_call()(params, grads, self._args, iterations + 1, learning_rate)
         except Exception as err:
             if built:                    # a failed first call leaves the optimizer unbuilt
                 self._reset_slots()
             elif isinstance(err, (TypeError, ValueError)):
                 self._explain_mismatch(params, names, err)
             raise
-        self.iterations += 1
+        self._iterations = iterations + 1
 
     def _update_call(self):
         """self.ops' update function with the constant arguments bound (update_call.bind)."""

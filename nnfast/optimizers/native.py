@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Callable, Union
 
+from ..utils.values import KerasInteger
 from . import schedules
 
 
@@ -18,7 +19,7 @@ def learning_rate_at(learning_rate, decay, iterations):
     if callable(learning_rate):
         if not isinstance(learning_rate, schedules.LearningRateSchedule) and takes_no_arguments(learning_rate):
             return float(learning_rate())
-        return float(learning_rate(iterations))
+        return float(learning_rate(KerasInteger(iterations)))  # as optimizer.iterations reads
     if decay:
         return learning_rate / (1.0 + decay * iterations)
     return learning_rate
