@@ -108,6 +108,24 @@ def test_non_finite_weights_keep_the_dense_product():
     assert np.isnan(y[:, 3]).any() and np.isnan(y[:, 70]).all()
 
 
+@pytest.mark.parametrize("threads", (1, 2))
+@pytest.mark.parametrize("row", (5, 200))  # in the first or the second thread's half of B's rows
+def test_a_non_finite_weight_in_either_packing_half_keeps_the_dense_product(row, threads):
+    # 256 x 256 weights are packed by two threads, each B's rows of its half: the one that finds
+    # the infinity must stop the zero-skipping product whichever half it packs
+    rng = np.random.default_rng(2)
+    x = sparse_input(rng, (64, 256), 0.3, np.float32)
+    x[:, row] = 0  # every row of A skips that term: only the dense product makes its NaNs
+    w = rng.standard_normal((256, 256)).astype(np.float32)
+    w[row, 17] = np.inf
+    with num_threads(threads):
+        before = _core.sparse_products_run()
+        y = nf.ops.dense_forward(x, w, None, "linear")
+        assert _core.sparse_products_run() == before
+        assert_same_bits(y, nf.ops.gemm(x, w))
+    assert np.isnan(y[:, 17]).all()
+
+
 def test_nan_and_infinite_inputs_are_terms():
     rng = np.random.default_rng(2)
     x = sparse_input(rng, (64, 128), 0.2, np.float32)
