@@ -413,9 +413,13 @@ def test_fit_evaluate_and_predict_print_keras_3s_lines(capsys):
         model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
         model.fit(x, y, batch_size=32, epochs=2, verbose=1)
         model.fit(x, y, batch_size=32, epochs=1, verbose=2)
-        for verbose in (2, 1, 0):
+        for verbose in (2, 1, 0, "auto"):
             model.evaluate(x, y, verbose=verbose)
             model.predict(x, verbose=verbose)
+        model.evaluate(x, y)  # the default, "auto": the bar, as 1
+        model.predict(x)
+        model.predict_on_batch(x)  # no bar
+        model.test_on_batch(x, y)
         out = re.sub(r"\x1b\[\d+m|\x08", "", capsys.readouterr().out)
         lines = [line.rstrip() for line in re.split(r"[\r\n]", out) if line.strip()]
         finals = [line for line in lines if re.match(r"(Epoch|4/4)", line)]  # drawn-over lines vary with speed

@@ -128,7 +128,7 @@ def loss_curves(dataset="digits", epochs=None, fashion_mnist=None, seed=0, names
         start = time.perf_counter()
         history = model.fit(xt, yt, batch_size=batch_size, epochs=epochs, verbose=0, callbacks=[batches])
         seconds = time.perf_counter() - start
-        accuracy = float(np.mean(model.predict(xv, batch_size=256).argmax(axis=1) == yv))
+        accuracy = float(np.mean(model.predict(xv, batch_size=256, verbose=0).argmax(axis=1) == yv))
         results[name] = dict(batch_losses=np.array(batches.losses), epoch_losses=history.history["loss"],
                              final_loss=history.history["loss"][-1], test_accuracy=accuracy, seconds=seconds,
                              epochs=epochs, batch_size=batch_size)

@@ -26,7 +26,7 @@ def seed_network(backend):
         if i % 100 == 0:
             curve.append(loss)
     seconds = time.perf_counter() - start
-    return dict(loss=model.evaluate(x, y), accuracy=None, seconds=seconds, curve=curve,
+    return dict(loss=model.evaluate(x, y, verbose=0), accuracy=None, seconds=seconds, curve=curve,
                 note="10000 iterations, full batch")
 
 
@@ -53,7 +53,7 @@ def digits(backend):
     start = time.perf_counter()
     h = model.fit(xt, yt, batch_size=32, epochs=50, verbose=0)
     seconds = time.perf_counter() - start
-    result = model.evaluate(xv, yv, return_dict=True)
+    result = model.evaluate(xv, yv, return_dict=True, verbose=0)
     return dict(loss=result["loss"], accuracy=result["accuracy"], seconds=seconds, curve=h.history["loss"],
                 note="50 epochs, test set")
 

@@ -321,7 +321,7 @@ class Trainer:
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
                  callbacks=None, return_dict=False):
         """Loss (and metrics) over x, y: a float when there are no metrics, else [loss, *metrics],
-        or a dict with return_dict=True (Keras's arguments; verbose="auto" prints nothing here)."""
+        or a dict with return_dict=True (Keras's arguments: verbose="auto" draws the bar, as 1)."""
         unsupported_fit_arguments(steps=steps, callbacks=callbacks)
         x, y, weights, n = self._data(x, y, sample_weight)
         if n == 0:  # Keras fails here too, inside its model call
@@ -349,7 +349,7 @@ class Trainer:
     def predict_on_batch(self, x):
         """Model outputs for x as one batch (predict with a batch of all of x)."""
         x = self._inputs(x)  # converted once: predict takes it as it is
-        return self.predict(x, batch_size=max(batches.sample_count(x), 1))
+        return self.predict(x, batch_size=max(batches.sample_count(x), 1), verbose=0)  # no bar, as Keras
 
     @exclusive
     def reset_metrics(self):
@@ -377,9 +377,9 @@ class Trainer:
         return out
 
     def _progress(self, verbose, n, batch_size):
-        """The callbacks of evaluate and predict: Keras 3's progress bar for verbose=1 or 2, nothing for
-        0 and for "auto", where Keras also draws the bar but nnfast stays quiet."""
-        verbose = 0 if verbose == "auto" else validation.verbosity(verbose)
+        """The callbacks of evaluate and predict: Keras 3's progress bar for verbose=1 ("auto") or 2,
+        nothing for 0."""
+        verbose = validation.verbosity(verbose)
         return callbacks_module.CallbackList(None, model=self, add_progbar=verbose != 0, verbose=verbose,
                                              epochs=1, steps=-(-n // batch_size))
 

@@ -13,7 +13,8 @@ def batch_size(value):
 
 
 def verbosity(value):
-    """fit's verbose: "auto" is 1 (the progress bar), as Keras does outside notebooks' pipes."""
+    """fit's, evaluate's and predict's verbose: "auto" is 1 (the progress bar), as Keras's
+    ProgbarLogger takes it."""
     return 1 if value == "auto" else checks.integer("verbose", int(value) if isinstance(value, bool) else value,
                                                    lo=0, hi=2)
 

@@ -152,7 +152,7 @@ class _NnfastMLP:
         return self.train(x, y, 1)
 
     def accuracy(self, x, y):
-        return float(np.mean(self.model.predict(x, batch_size=256).argmax(axis=1) == y))
+        return float(np.mean(self.model.predict(x, batch_size=256, verbose=0).argmax(axis=1) == y))
 
 
 class _NumpyMLP(_EpochLoop):
