@@ -14,10 +14,12 @@ from nnfast import reference as ref
 from conftest import assert_same_bits, assert_within, num_threads, run_python
 
 # (m, k, n): packed A and B over several blocks, rows split among threads (m >= n) and column
-# panels split (m < n), a small batch read in place, a narrow product, products of one to three
-# columns (computed element by element, not in tiles), odd sizes everywhere
-SHAPES = ((150, 301, 97), (257, 65, 300), (40, 500, 200), (9, 1001, 70), (300, 200, 10), (67, 129, 1000),
-          (257, 600, 1), (33, 17, 3))
+# panels split (m < n), A read in place by threads that own half the column panels each (90 x 256:
+# 16 panels of AVX2's float32 and AVX-512's float64 tiles), a small batch read in place, a narrow
+# product, products of one to three columns (computed element by element, not in tiles), odd
+# sizes everywhere
+SHAPES = ((150, 301, 97), (257, 65, 300), (40, 500, 200), (90, 300, 256), (9, 1001, 70), (300, 200, 10),
+          (67, 129, 1000), (257, 600, 1), (33, 17, 3))
 PRODUCTS = ((False, False), (True, False), (False, True))
 # small, odd and mixed blockings (0 keeps the derived size); MC and NC round up to whole panels
 BLOCKINGS = ("", "1,0,0", "5,1,1", "7,5,3", "64,24,64", "0,0,33", "200,0,0")
