@@ -1,5 +1,6 @@
 """Dense products skip the zeros of a mostly-zero input (gemm/sparse_a.h: a layer after relu and
-dropout), on the avx512 and avx2 levels in float32, with the packed GEMM's bits: each sum still runs from +0
+dropout, and in the backward pass an output gradient through relu), on the avx512 and avx2 levels
+in float32, with the packed GEMM's bits: each sum still runs from +0
 over the terms in increasing k, and a skipped 0 * w with a finite w would only have added +-0. So
 every result here must equal the dense product's to the bit, whether the zero-skipping kernel ran
 or not; the counter `_core.sparse_products_run()` shows that it ran where it should. Weights that
@@ -41,7 +42,7 @@ def sparse_input(rng, shape, density, dtype):
 
 def takes_kernel(m, k, n, dtype, density):
     """Whether the zero-skipping kernel should run (its sampled density is close to the true one;
-    the densities here are far from its 0.4 limit)."""
+    the densities here are far from its limits, 0.4 to 0.65 by level and CPU)."""
     return KERNEL and dtype == np.float32 and m >= 16 and k >= 16 and n >= 64 and density <= 0.3
 
 
@@ -80,6 +81,76 @@ def test_forward_and_weight_gradient_have_the_dense_products_bits(m, k, n, densi
     assert forwards == (3 if expected else 0)
     # dw = x^T dy: x^T has k rows of m terms (the kernel's rows and terms swap)
     assert backwards == (1 if takes_kernel(k, m, n, dtype, density) else 0)
+
+
+def dx_as_transpose(m, k, n):
+    """kernels/dense.cpp: a small batch's dx is computed as w dz^T, with no zero-skipping."""
+    return m <= 64 and m < k and n * k >= 16384
+
+
+# (m, k, n) of a layer whose output gradient dz is mostly zeros: dx = dz w^T (w read transposed)
+# skips them unless the batch is small; dw = (dz^T x)^T, from 128 rows, skips them too when x is
+# dense (its result stored transposed). Ragged panels, 16-lane blocks and thread halves.
+GRAD_Z_SHAPES = ((16, 64, 16), (17, 65, 33), (130, 100, 70), (256, 256, 256), (200, 1000, 9), (65, 300, 100),
+                 (1000, 70, 257), (40, 130, 64))
+
+
+@pytest.mark.parametrize("threads", (1, 2))
+@pytest.mark.parametrize("density", (0.05, 0.3, 0.9))
+@pytest.mark.parametrize("m, k, n", GRAD_Z_SHAPES)
+def test_gradients_skip_the_output_gradients_zeros_with_the_dense_products_bits(m, k, n, density, threads):
+    rng = np.random.default_rng(m * 3 + k * 11 + n)
+    x = rng.standard_normal((m, k)).astype(np.float32)
+    w = rng.standard_normal((k, n)).astype(np.float32)
+    dy = sparse_input(rng, (m, n), density, np.float32)
+    with num_threads(threads):
+        before = _core.sparse_products_run()
+        dx, dw, db = nf.ops.dense_backward(x, w, dy, dy, "linear")  # linear: dz = dy
+        ran = _core.sparse_products_run() - before
+        assert_same_bits(dx, nf.ops.gemm(dy, w, False, True), "dx")
+        assert_same_bits(dw, nf.ops.gemm(x, dy, True, False), "dw")
+    sparse = KERNEL and density <= 0.3
+    dx_skips = sparse and not dx_as_transpose(m, k, n) and m >= 16 and n >= 16 and k >= 64
+    dw_skips = sparse and m >= 128 and n >= 16 and k >= 64
+    assert ran == int(dx_skips) + int(dw_skips)
+
+
+@pytest.mark.parametrize("threads", (1, 2))
+@pytest.mark.parametrize("column", (5, 250))  # in the first or the second thread's half of w's columns
+def test_a_non_finite_weight_where_dz_is_zero_keeps_the_dense_input_gradient(column, threads):
+    # dx = dz w^T packs w's columns as B's rows, each thread those of its half
+    rng = np.random.default_rng(6)
+    dz = sparse_input(rng, (128, 256), 0.3, np.float32)
+    dz[:, column] = 0  # every row skips that term: only the dense product makes the NaNs
+    x = rng.standard_normal((128, 100)).astype(np.float32)
+    w = rng.standard_normal((100, 256)).astype(np.float32)
+    w[17, column] = np.inf
+    with num_threads(threads):
+        before = _core.sparse_products_run()
+        dx, dw, _ = nf.ops.dense_backward(x, w, dz, dz, "linear")
+        assert _core.sparse_products_run() == before + (1 if KERNEL else 0)  # dw skipped dz's zeros
+        assert_same_bits(dx, nf.ops.gemm(dz, w, False, True), "dx")
+        assert_same_bits(dw, nf.ops.gemm(x, dz, True, False), "dw")
+    assert np.isnan(dx[:, 17]).all()
+
+
+@pytest.mark.parametrize("threads", (1, 2))
+@pytest.mark.parametrize("row", (5, 200))  # in the first or the second thread's half of the batch
+def test_a_non_finite_input_where_dz_is_zero_keeps_the_dense_weight_gradient(row, threads):
+    # dw = (dz^T x)^T packs x's rows (the batch) as B's rows, each thread those of its half
+    rng = np.random.default_rng(7)
+    dz = sparse_input(rng, (256, 90), 0.3, np.float32)
+    dz[row] = 0
+    x = rng.standard_normal((256, 100)).astype(np.float32)
+    x[row, 33] = -np.inf
+    w = rng.standard_normal((100, 90)).astype(np.float32)
+    with num_threads(threads):
+        before = _core.sparse_products_run()
+        dx, dw, _ = nf.ops.dense_backward(x, w, dz, dz, "linear")
+        assert _core.sparse_products_run() == before + (1 if KERNEL else 0)  # dx skipped dz's zeros
+        assert_same_bits(dw, nf.ops.gemm(x, dz, True, False), "dw")
+        assert_same_bits(dx, nf.ops.gemm(dz, w, False, True), "dx")
+    assert np.isnan(dw[33]).all()
 
 
 @pytest.mark.parametrize("activation", ("linear", "relu", "sigmoid", "tanh", "softmax"))
@@ -184,6 +255,10 @@ for dtype in ("float32", "float64"):
             y = out["y-" + tag] = nf.ops.dense_forward(x, w, b, act)
             dx, dw, db = nf.ops.dense_backward(x, w, y, dy, act)
             out["dx-" + tag], out["dw-" + tag], out["db-" + tag] = dx, dw, db
+        # an output gradient that is mostly zeros: dx and dw skip its zeros
+        dz = dy * (rng.random(dy.shape) < 0.2)
+        dx, dw, db = nf.ops.dense_backward(rng.standard_normal((200, 150)).astype(dtype), w, dz, dz, "linear")
+        out[f"dz-dx-{dtype}-{threads}"], out[f"dz-dw-{dtype}-{threads}"] = dx, dw
 # a model as issue 12's tabular one, trained with the native step: Dense, BatchNormalization,
 # ReLU and Dropout blocks feed each next Dense a mostly-zero input
 import nnfast.keras as keras

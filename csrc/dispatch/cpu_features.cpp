@@ -1,5 +1,9 @@
 #include "dispatch/cpu_features.h"
 
+#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
+#include <cpuid.h>
+#endif
+
 namespace nnfast {
 
 #if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
@@ -18,10 +22,17 @@ bool cpu_is_amd() {
     __builtin_cpu_init();
     return __builtin_cpu_is("amd");
 }
+bool cpu_halves_avx512() {
+    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+    if (!cpu_is_amd() || !cpu_has_avx512() || !__get_cpuid(1, &eax, &ebx, &ecx, &edx)) return false;
+    const unsigned family = ((eax >> 8) & 0xF) + ((eax >> 20) & 0xFF);  // the extended family adds at 0xF
+    return family == 0x19;  // Zen 3 has none; Zen 5 (1Ah) servers run it whole
+}
 #else
 bool cpu_has_avx2_fma() { return false; }
 bool cpu_has_avx512() { return false; }
 bool cpu_is_amd() { return false; }
+bool cpu_halves_avx512() { return false; }
 #endif
 
 }  // namespace nnfast

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <type_traits>
 
+#include "dispatch/cpu_features.h"
 #include "dispatch/dispatch.h"
 #include "gemm/epilogue.h"
 #include "gemm/gemm.h"
@@ -23,7 +24,6 @@ namespace {
 using S = SparseSimd;
 using V = S::V;
 constexpr int kLanes = S::kLanes, kVectors = S::kVectors, kGroup = S::kGroup;
-constexpr double kMaxDensity = S::kMaxDensity;  // a larger share of nonzeros: the dense GEMM
 constexpr int kPanel = kVectors * kLanes;  // columns of B per packed panel, of C per block
 constexpr int64_t kRun = 64;               // groups whose lists are padded before their products
 constexpr int64_t kMinSide = 16;           // fewer rows or terms: the dense GEMM
@@ -34,22 +34,54 @@ constexpr int kSpareEntries = S::EntryRegisters::kTermsPerLoad > S::EntryLoads::
                                   ? S::EntryRegisters::kTermsPerLoad
                                   : S::EntryLoads::kTermsPerLoad;
 
-// B (k, n; rows n apart) as panels of kPanel columns, each k rows of kPanel floats, the last padded
-// with zeros: the terms of a row of A then read whole lines of one 32 KiB panel (for k = 256) that
-// stays in L1, where B's own rows, n floats apart, share a few cache sets. B's rows [p0, p1) of
-// every panel. Returns whether every value packed is finite (x - x is 0, not NaN).
-bool pack_panels(float* panels, const float* b, int64_t k, int64_t n, int64_t p0, int64_t p1) {
+// The largest share of nonzeros at which skipping them beats the GEMM: higher where AVX-512 runs
+// as two halves, whose GEMM multiply-adds no faster than AVX2's (1024 x 256 x 784 at half
+// nonzeros, Zen 4: 0.68x the GEMM's time on one thread, 0.73x on two).
+double max_density() {
+    static const double limit = cpu_halves_avx512() ? S::kMaxDensityOnHalves : S::kMaxDensity;
+    return limit;
+}
+
+// B (k, n; B(p, j) = b[p*b_rs + j*b_cs], b_cs == 1 or b_rs == 1) as panels of kPanel columns, each
+// k rows of kPanel floats, the last padded with zeros: the terms of a row of A then read whole
+// lines of one 32 KiB panel (for k = 256) that stays in L1, where B's own rows, n floats apart,
+// share a few cache sets. B's rows [p0, p1) of every panel. Returns whether every value packed is
+// finite (x - x is 0, not NaN).
+bool pack_panels(float* panels, const float* b, int64_t b_rs, int64_t b_cs, int64_t k, int64_t n, int64_t p0,
+                 int64_t p1) {
     const int64_t panel_count = (n + kPanel - 1) / kPanel;
     unsigned not_finite = 0;
-    for (int64_t p = p0; p < p1; ++p)  // B's rows in order: sequential reads the prefetchers follow
-        for (int64_t q = 0; q < panel_count; ++q) {
-            const int64_t j0 = q * kPanel;
-            float* dst = panels + (q * k + p) * kPanel;
+    if (b_cs == 1) {
+        for (int64_t p = p0; p < p1; ++p)  // B's rows in order: sequential reads the prefetchers follow
+            for (int64_t q = 0; q < panel_count; ++q) {
+                const int64_t j0 = q * kPanel;
+                float* dst = panels + (q * k + p) * kPanel;
 #pragma GCC unroll 4
-            for (int v = 0; v < kVectors; ++v) {
-                const V x = S::load_first(b + p * n + j0 + v * kLanes, n - j0 - v * kLanes);
-                not_finite |= S::not_finite(x);
-                S::store(dst + v * kLanes, x);
+                for (int v = 0; v < kVectors; ++v) {
+                    const V x = S::load_first(b + p * b_rs + j0 + v * kLanes, n - j0 - v * kLanes);
+                    not_finite |= S::not_finite(x);
+                    S::store(dst + v * kLanes, x);
+                }
+            }
+        return not_finite == 0;
+    }
+    // B's columns are contiguous (w read as w^T, in dx = dz w^T): kLanes x kLanes blocks are
+    // transposed in registers, columns past n and rows past p1 loading as zeros
+    for (int64_t q = 0; q < panel_count; ++q)
+        for (int v = 0; v < kVectors; ++v) {
+            const int64_t j = q * kPanel + v * kLanes, cols = n - j;  // cols <= 0: a padding vector
+            for (int64_t p = p0; p < p1; p += kLanes) {
+                const int64_t rows = p1 - p < kLanes ? p1 - p : kLanes;
+                V r[kLanes];
+#pragma GCC unroll 16
+                for (int c = 0; c < kLanes; ++c) r[c] = c < cols ? S::load_first(b + p + (j + c) * b_cs, rows) : S::zero();
+                transpose_registers<S>(r);
+#pragma GCC unroll 16
+                for (int u = 0; u < kLanes; ++u)
+                    if (u < rows) {
+                        not_finite |= S::not_finite(r[u]);
+                        S::store(panels + (q * k + p + u) * kPanel + v * kLanes, r[u]);
+                    }
             }
         }
     return not_finite == 0;
@@ -228,20 +260,42 @@ void sort_by_count(int64_t* order, const TermLists& l, int64_t i0, int64_t i1, i
     for (int64_t i = i0; i < i1; ++i) order[start[l.count[i]]++] = i;
 }
 
-bool sparse_float_product(float* c, const float* a, int64_t a_rs, int64_t a_cs, const float* b, const float* bias,
-                          int64_t m, int64_t n, int64_t k, Activation act) {
+// C's rows [i0, i1) (n columns, row-major in `rows`) into c, where C(i, j) = c[j*ldc + i]:
+// kLanes x kLanes blocks transposed in registers, ragged edges loaded and stored in part.
+void store_transposed(float* c, int64_t ldc, const float* rows, int64_t i0, int64_t i1, int64_t n) {
+    for (int64_t i = i0; i < i1; i += kLanes) {
+        const int64_t count = i1 - i < kLanes ? i1 - i : kLanes;
+        for (int64_t j = 0; j < n; j += kLanes) {
+            const int64_t cols = n - j < kLanes ? n - j : kLanes;
+            V r[kLanes];
+#pragma GCC unroll 16
+            for (int u = 0; u < kLanes; ++u) r[u] = u < count ? S::load_first(rows + (i + u) * n + j, cols) : S::zero();
+            transpose_registers<S>(r);
+#pragma GCC unroll 16
+            for (int u = 0; u < kLanes; ++u)
+                if (u < cols) S::store_first(c + (j + u) * ldc + i, r[u], count);
+        }
+    }
+}
+
+bool sparse_float_product(float* c, int64_t c_rs, int64_t c_cs, const float* a, int64_t a_rs, int64_t a_cs,
+                          const float* b, int64_t b_rs, int64_t b_cs, const float* bias, int64_t m, int64_t n,
+                          int64_t k, Activation act) {
     const bool row_major = a_cs == 1, transposed = a_rs == 1 && !row_major;
-    if (!sparse_inputs_enabled() || !(row_major || transposed) || m < kMinSide || n < kMinColumns || k < kMinSide ||
+    if (!sparse_inputs_enabled() || !(row_major || transposed) || (b_cs != 1 && b_rs != 1) ||
+        (c_cs != 1 && c_rs != 1) || (c_cs == 1 && c_rs != n) || m < kMinSide || n < kMinColumns || k < kMinSide ||
         act == Activation::softmax || (k + kLanes) * kPanel >= (int64_t(1) << 31))
         return false;
     const double density = row_major ? sampled_density(a, m, k, a_rs) : sampled_density(a, k, m, a_cs);
-    if (density > kMaxDensity) return false;
+    if (density > max_density()) return false;
 
     const int64_t stride = k + kLanes, panels = (n + kPanel - 1) / kPanel;
     TermLists l{static_cast<uint64_t*>(workspace(kSparseTerms, sizeof(uint64_t) * m * stride)),
                 static_cast<int64_t*>(workspace(kSparseCounts, sizeof(int64_t) * m)), stride};
     float* packed = static_cast<float*>(workspace(kSparsePanels, sizeof(float) * panels * k * kPanel));
     int64_t* order = static_cast<int64_t*>(workspace(kSparseOrder, sizeof(int64_t) * m));
+    // a transposed C (dw = (dz^T x)^T) is computed row-major here, then stored transposed
+    float* rows = c_cs == 1 ? c : static_cast<float*>(workspace(kSparseRows, sizeof(float) * m * n));
     std::atomic<bool> finite{true};
     // Split by B's rows, a copy's cost an element, on two threads from 256 x 256 up. In a training
     // step the weights come from the other core's cache in part (the optimizer's update splits
@@ -250,7 +304,7 @@ bool sparse_float_product(float* c, const float* a, int64_t a_rs, int64_t a_cs, 
     // Tabular Keras model, 2 threads, Zen 4: 0.976x the epoch's time (median of 16 alternated
     // processes).
     parallel_for(k, 1, n, [&](int64_t p0, int64_t p1) {
-        if (!pack_panels(packed, b, k, n, p0, p1)) finite.store(false, std::memory_order_relaxed);
+        if (!pack_panels(packed, b, b_rs, b_cs, k, n, p0, p1)) finite.store(false, std::memory_order_relaxed);
     });
     if (!finite.load()) return false;  // 0 * inf or 0 * NaN would be NaN, not a skippable +-0
     const int64_t groups = (m + kGroup - 1) / kGroup;
@@ -268,10 +322,11 @@ bool sparse_float_product(float* c, const float* a, int64_t a_rs, int64_t a_cs, 
             const int64_t h1 = h0 + kRun < g1 ? h0 + kRun : g1;
             for (int64_t g = h0; g < h1; ++g)
                 steps[g - h0] = pad_group(l, order + g * kGroup, group_rows(g, m));
-            if (by_loads) run_panels<S::EntryLoads>(c, l, order, steps, h0, h1, packed, m, n, k, bias, act);
-            else run_panels<S::EntryRegisters>(c, l, order, steps, h0, h1, packed, m, n, k, bias, act);
+            if (by_loads) run_panels<S::EntryLoads>(rows, l, order, steps, h0, h1, packed, m, n, k, bias, act);
+            else run_panels<S::EntryRegisters>(rows, l, order, steps, h0, h1, packed, m, n, k, bias, act);
         }
-        if (!finishes_in_registers(act)) epilogue(c + i0 * n, n, int(i1 - i0), int(n), bias, act);
+        if (!finishes_in_registers(act)) epilogue(rows + i0 * n, n, int(i1 - i0), int(n), bias, act);
+        if (rows != c) store_transposed(c, c_cs, rows, i0, i1, n);
     });
     note_sparse_product();
     return true;
@@ -281,19 +336,21 @@ bool sparse_float_product(float* c, const float* a, int64_t a_rs, int64_t a_cs, 
 #endif
 
 template <class T>
-bool sparse_a_product(T* c, const T* a, int64_t a_rs, int64_t a_cs, const T* b, const T* bias, int64_t m, int64_t n,
-                      int64_t k, Activation act) {
+bool sparse_a_product(T* c, int64_t c_rs, int64_t c_cs, const T* a, int64_t a_rs, int64_t a_cs, const T* b,
+                      int64_t b_rs, int64_t b_cs, const T* bias, int64_t m, int64_t n, int64_t k, Activation act) {
 #if defined(NNFAST_SPARSE_SIMD)
-    if constexpr (std::is_same<T, float>::value) return sparse_float_product(c, a, a_rs, a_cs, b, bias, m, n, k, act);
+    if constexpr (std::is_same<T, float>::value)
+        return sparse_float_product(c, c_rs, c_cs, a, a_rs, a_cs, b, b_rs, b_cs, bias, m, n, k, act);
 #endif
-    (void)c, (void)a, (void)a_rs, (void)a_cs, (void)b, (void)bias, (void)m, (void)n, (void)k, (void)act;
+    (void)c, (void)c_rs, (void)c_cs, (void)a, (void)a_rs, (void)a_cs, (void)b, (void)b_rs, (void)b_cs, (void)bias,
+        (void)m, (void)n, (void)k, (void)act;
     return false;
 }
 
-template bool sparse_a_product<float>(float*, const float*, int64_t, int64_t, const float*, const float*, int64_t,
-                                      int64_t, int64_t, Activation);
-template bool sparse_a_product<double>(double*, const double*, int64_t, int64_t, const double*, const double*,
-                                       int64_t, int64_t, int64_t, Activation);
+template bool sparse_a_product<float>(float*, int64_t, int64_t, const float*, int64_t, int64_t, const float*, int64_t,
+                                      int64_t, const float*, int64_t, int64_t, int64_t, Activation);
+template bool sparse_a_product<double>(double*, int64_t, int64_t, const double*, int64_t, int64_t, const double*,
+                                       int64_t, int64_t, const double*, int64_t, int64_t, int64_t, Activation);
 
 }  // namespace NNFAST_ISA_NS
 }  // namespace nnfast

@@ -44,6 +44,8 @@ struct SparseSimd {
     static constexpr int kVectors = 2;  // a panel row of 32 floats: a 32 KiB panel (k = 256) stays in L1
     static constexpr int kGroup = 6;    // rows in step: 12 accumulator chains of the 32 registers
     static constexpr double kMaxDensity = 0.4;  // break-even with the GEMM at 256^3: about 0.45
+    // where AVX-512 runs as two halves (cpu_halves_avx512): break-even about 0.75 at 256^3 (Zen 4)
+    static constexpr double kMaxDensityOnHalves = 0.6;
 
     static __mmask16 first(int64_t count) {  // lanes [0, count), count clamped to [0, 16]
         return count >= kLanes ? __mmask16(0xFFFF) : __mmask16((1u << (count > 0 ? count : 0)) - 1u);
@@ -160,6 +162,7 @@ struct SparseSimd {
     static constexpr int kVectors = 4;  // a panel row of 32 floats, as at AVX-512
     static constexpr int kGroup = 3;    // rows in step: 12 accumulator chains of the 16 registers
     static constexpr double kMaxDensity = 0.65;  // break-even at 256^3: about 0.75
+    static constexpr double kMaxDensityOnHalves = kMaxDensity;  // AVX2 runs whole everywhere
 
     static __m256i first(int64_t count) {  // lanes [0, count) all ones
         const int32_t c = count > kLanes ? kLanes : count < 0 ? 0 : int32_t(count);

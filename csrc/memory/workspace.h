@@ -8,7 +8,7 @@ namespace nnfast {
 
 enum WorkspaceSlot {
     kPackA = 0, kPackB, kGradZ, kPartials, kRunSums,
-    kSparseTerms, kSparseCounts, kSparsePanels, kSparseOrder, kSparseHistogram,  // gemm/sparse_a.cpp
+    kSparseTerms, kSparseCounts, kSparsePanels, kSparseOrder, kSparseHistogram, kSparseRows,  // gemm/sparse_a.cpp
     kWorkspaceSlots
 };
 
