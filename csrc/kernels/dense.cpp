@@ -30,11 +30,6 @@ constexpr int64_t kRowBlock = 32;  // rows per partial bias sum: fixed, so db ne
 constexpr int64_t kDxTransposedMaxBatch = 64;
 constexpr int64_t kDxTransposedMinWeights = 16384;
 
-// dw = (dz^T x)^T skips dz's zeros from this many rows up: each sum runs over the batch, and a
-// shorter one does not repay packing x and storing the result transposed (one thread, Zen 4, at
-// half nonzeros: the backward pass 1.11x the time at 32x784x128, 1.00x at 64 rows, 0.91x at 128).
-constexpr int64_t kSparseGradZMinBatch = 128;
-
 // Whether dx (m, k) = dz (m, n) w^T (n, k) is better computed as dx^T (k, m) = w (k, n) dz^T (n, m).
 bool dx_as_transpose(int64_t m, int64_t k, int64_t n) {
     return m <= kDxTransposedMaxBatch && m < k && n * k >= kDxTransposedMinWeights;
@@ -92,14 +87,13 @@ void input_gradient(T* dx, const T* w, const T* dz, int64_t m, int64_t k, int64_
 }
 
 // dw (k, n) = x^T (k, m) dz (m, n), x read transposed in place, skipping its zeros when it is
-// mostly zeros, as after relu and dropout; else, from kSparseGradZMinBatch rows, skipping dz's
-// zeros as dw^T = dz^T x. The same bits either way (each sum runs over the batch in order).
+// mostly zeros, as after relu and dropout; else skipping dz's zeros as dw^T = dz^T x (stored
+// transposed: over a small batch it needs a sparser dz to pay, gemm/sparse_a.cpp). The same bits
+// either way (each sum runs over the batch in order).
 template <class T>
 void weight_gradient(T* dw, const T* x, const T* dz, int64_t m, int64_t k, int64_t n) {
     if (sparse_a_product<T>(dw, n, 1, x, 1, k, dz, n, 1, nullptr, k, n, m, Activation::linear)) return;
-    if (m >= kSparseGradZMinBatch &&
-        sparse_a_product<T>(dw, 1, n, dz, 1, n, x, k, 1, nullptr, n, k, m, Activation::linear))
-        return;
+    if (sparse_a_product<T>(dw, 1, n, dz, 1, n, x, k, 1, nullptr, n, k, m, Activation::linear)) return;
     gemm<T>(dw, n, 1, x, 1, k, dz, n, 1, nullptr, k, n, m, Activation::linear);
 }
 
