@@ -31,13 +31,13 @@ constexpr int64_t kMinSide = 16;           // fewer rows or terms: the dense GEM
 constexpr int64_t kMinColumns = 64;        // fewer columns: compressing A costs more than the skipped terms save
 constexpr int64_t kSampleRows = 8;         // stored rows of A counted to estimate its density
 // What storing C transposed (through a scratch block) and packing B cost per element of C, in
-// terms of a row's list: a product with k terms a row then pays only below the density limit
-// times (1 - terms / k). dw = (dz^T x)^T on one thread, Zen 4 (k the batch): break-even near 0.33
-// nonzeros at k = 32, above 0.5 at 64, 0.65 at 128. On more threads the 784-128-10 MLP's
-// batch-32 step took 1.03-1.07x the time with it, even at 6% nonzeros, though its backward alone
-// took the same 62 us (the scratch block crowds the step's later parts out of the caches); at
-// batch 64 0.89x: so there a batch of 32 keeps the GEMM.
-constexpr int64_t kTransposedStoreTerms = 16, kTransposedStoreTermsThreaded = 32;
+// terms of a row's list (S::kTransposedStoreTerms): a product with k terms a row then pays only
+// below the density limit times (1 - terms / k). dw = (dz^T x)^T on one thread at AVX-512, Zen 4
+// (k the batch): break-even near 0.33 nonzeros at k = 32, above 0.5 at 64, 0.65 at 128 (16
+// terms). On more threads the 784-128-10 MLP's batch-32 step took 1.03-1.07x the time with it,
+// even at 6% nonzeros, though its backward alone took the same 62 us (the scratch block crowds
+// the step's later parts out of the caches); at batch 64 0.89x: so there a batch of 32 keeps the
+// GEMM (32 terms). AVX2's kernel pays less per term and more per element (64 terms).
 // entries past a list's last step that group_block may load, whichever way it takes them
 constexpr int kSpareEntries = S::EntryRegisters::kTermsPerLoad > S::EntryLoads::kTermsPerLoad
                                   ? S::EntryRegisters::kTermsPerLoad
@@ -296,7 +296,7 @@ bool sparse_float_product(float* c, int64_t c_rs, int64_t c_cs, const float* a, 
         act == Activation::softmax || (k + kLanes) * kPanel >= (int64_t(1) << 31))
         return false;
     const double density = row_major ? sampled_density(a, m, k, a_rs) : sampled_density(a, k, m, a_cs);
-    const int64_t store_terms = num_threads() > 1 ? kTransposedStoreTermsThreaded : kTransposedStoreTerms;
+    const int64_t store_terms = num_threads() > 1 ? S::kTransposedStoreTermsThreaded : S::kTransposedStoreTerms;
     const double limit = c_cs == 1 ? max_density() : max_density() * (1.0 - double(store_terms) / double(k));
     if (density > limit) return false;
 
