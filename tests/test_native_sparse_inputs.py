@@ -83,6 +83,18 @@ def test_forward_and_weight_gradient_have_the_dense_products_bits(m, k, n, densi
     assert backwards == (1 if takes_kernel(k, m, n, dtype, density) else 0)
 
 
+def backward_against_gemm(x, w, dz, threads):
+    """dense_backward of a linear layer (dz = dy) on `threads` threads, its dx and dw checked bit
+    for bit against the packed GEMM's; returns (dx, dw, products that skipped zeros)."""
+    with num_threads(threads):
+        before = _core.sparse_products_run()
+        dx, dw, _ = nf.ops.dense_backward(x, w, dz, dz, "linear")
+        ran = _core.sparse_products_run() - before
+        assert_same_bits(dx, nf.ops.gemm(dz, w, False, True), "dx")
+        assert_same_bits(dw, nf.ops.gemm(x, dz, True, False), "dw")
+    return dx, dw, ran
+
+
 def dx_as_transpose(m, k, n):
     """kernels/dense.cpp: a small batch's dx is computed as w dz^T, with no zero-skipping."""
     return m <= 64 and m < k and n * k >= 16384
@@ -108,11 +120,7 @@ def test_gradients_skip_the_output_gradients_zeros_with_the_dense_products_bits(
     dy = sparse_input(rng, (m, n), density, np.float32)
     with num_threads(threads):
         store_terms = 64 if CONFIG["isa"] == "avx2" else 32 if nf.get_num_threads() > 1 else 16
-        before = _core.sparse_products_run()
-        dx, dw, db = nf.ops.dense_backward(x, w, dy, dy, "linear")  # linear: dz = dy
-        ran = _core.sparse_products_run() - before
-        assert_same_bits(dx, nf.ops.gemm(dy, w, False, True), "dx")
-        assert_same_bits(dw, nf.ops.gemm(x, dy, True, False), "dw")
+    _, _, ran = backward_against_gemm(x, w, dy, threads)
     sparse = KERNEL and density <= 0.3
     dx_skips = sparse and not dx_as_transpose(m, k, n) and m >= 16 and n >= 16 and k >= 64
     limit = 0.65 if CONFIG["isa"] == "avx2" else 0.4  # at avx512 0.6 decides alike here
@@ -130,12 +138,8 @@ def test_a_non_finite_weight_where_dz_is_zero_keeps_the_dense_input_gradient(col
     x = rng.standard_normal((256, 100)).astype(np.float32)
     w = rng.standard_normal((100, 256)).astype(np.float32)
     w[17, column] = np.inf
-    with num_threads(threads):
-        before = _core.sparse_products_run()
-        dx, dw, _ = nf.ops.dense_backward(x, w, dz, dz, "linear")
-        assert _core.sparse_products_run() == before + (1 if KERNEL else 0)  # dw skipped dz's zeros
-        assert_same_bits(dx, nf.ops.gemm(dz, w, False, True), "dx")
-        assert_same_bits(dw, nf.ops.gemm(x, dz, True, False), "dw")
+    dx, _, ran = backward_against_gemm(x, w, dz, threads)
+    assert ran == (1 if KERNEL else 0)  # dw skipped dz's zeros; dx did not
     assert np.isnan(dx[:, 17]).all()
 
 
@@ -149,13 +153,32 @@ def test_a_non_finite_input_where_dz_is_zero_keeps_the_dense_weight_gradient(row
     x = rng.standard_normal((256, 100)).astype(np.float32)
     x[row, 33] = -np.inf
     w = rng.standard_normal((100, 90)).astype(np.float32)
-    with num_threads(threads):
-        before = _core.sparse_products_run()
-        dx, dw, _ = nf.ops.dense_backward(x, w, dz, dz, "linear")
-        assert _core.sparse_products_run() == before + (1 if KERNEL else 0)  # dx skipped dz's zeros
-        assert_same_bits(dw, nf.ops.gemm(x, dz, True, False), "dw")
-        assert_same_bits(dx, nf.ops.gemm(dz, w, False, True), "dx")
+    _, dw, ran = backward_against_gemm(x, w, dz, threads)
+    assert ran == (1 if KERNEL else 0)  # dx skipped dz's zeros; dw did not
     assert np.isnan(dw[33]).all()
+
+
+@pytest.mark.parametrize("threads", (1, 2))
+def test_gradients_skipping_relus_zeros_match_the_reference_within_the_sums_bound(threads):
+    # a relu layer: about half of dz is zero, so dx and dw skip them (where the CPU's limit allows)
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((300, 200)).astype(np.float32)
+    w = rng.standard_normal((200, 130)).astype(np.float32)
+    b = rng.standard_normal(130).astype(np.float32)
+    dy = sparse_input(rng, (300, 130), 0.6, np.float32)  # with relu: about 30% of dz nonzero
+    with num_threads(threads):
+        y = nf.ops.dense_forward(x, w, b, "relu")
+        before = _core.sparse_products_run()
+        dx, dw, db = nf.ops.dense_backward(x, w, y, dy, "relu")
+        ran = _core.sparse_products_run() - before
+    assert ran == (2 if KERNEL else 0)
+    x64, w64, y64, dy64 = (a.astype(np.float64) for a in (x, w, y, dy))
+    want_dx, want_dw, want_db = ref.dense_backward(x64, w64, y64, dy64, "relu")
+    dz = np.abs(np.where(y64 > 0, dy64, 0))
+    eps = np.finfo(np.float32).eps
+    assert_within(dx, want_dx, 2 * 130 * eps * (dz @ np.abs(w64).T), "dx")
+    assert_within(dw, want_dw, 2 * 300 * eps * (np.abs(x64).T @ dz), "dw")
+    assert_within(db, want_db, 2 * 300 * eps * dz.sum(0), "db")
 
 
 @pytest.mark.parametrize("activation", ("linear", "relu", "sigmoid", "tanh", "softmax"))

@@ -25,7 +25,8 @@ bool cpu_is_amd() {
 bool cpu_halves_avx512() {
     unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
     if (!cpu_is_amd() || !cpu_has_avx512() || !__get_cpuid(1, &eax, &ebx, &ecx, &edx)) return false;
-    const unsigned family = ((eax >> 8) & 0xF) + ((eax >> 20) & 0xFF);  // the extended family adds at 0xF
+    const unsigned base = (eax >> 8) & 0xF;  // the extended family counts only past base family 0xF
+    const unsigned family = base == 0xF ? base + ((eax >> 20) & 0xFF) : base;
     return family == 0x19;  // Zen 3 has none; Zen 5 (1Ah) servers run it whole
 }
 #else

@@ -51,6 +51,15 @@ double max_density() {
     return limit;
 }
 
+// r[q] = the q-th kLanes-float line of the block at src (lines ld apart), transposed in registers:
+// r[q] lane u = src[u*ld + q]. Only `lines` lines and their first `lanes` floats are read; the rest
+// load as zeros.
+inline void load_transposed(V* r, const float* src, int64_t ld, int64_t lines, int64_t lanes) {
+#pragma GCC unroll 16
+    for (int u = 0; u < kLanes; ++u) r[u] = u < lines ? S::load_first(src + u * ld, lanes) : S::zero();
+    transpose_registers<S>(r);
+}
+
 // B (k, n; B(p, j) = b[p*b_rs + j*b_cs], b_cs == 1 or b_rs == 1) as panels of kPanel columns, each
 // k rows of kPanel floats, the last padded with zeros: the terms of a row of A then read whole
 // lines of one 32 KiB panel (for k = 256) that stays in L1, where B's own rows, n floats apart,
@@ -82,9 +91,7 @@ bool pack_panels(float* panels, const float* b, int64_t b_rs, int64_t b_cs, int6
             for (int64_t p = p0; p < p1; p += kLanes) {
                 const int64_t rows = p1 - p < kLanes ? p1 - p : kLanes;
                 V r[kLanes];
-#pragma GCC unroll 16
-                for (int c = 0; c < kLanes; ++c) r[c] = c < cols ? S::load_first(b + p + (j + c) * b_cs, rows) : S::zero();
-                transpose_registers<S>(r);
+                load_transposed(r, b + p + j * b_cs, b_cs, cols, rows);
 #pragma GCC unroll 16
                 for (int u = 0; u < kLanes; ++u)
                     if (u < rows) {
@@ -242,9 +249,7 @@ void compress_transposed(const TermLists& l, const float* a, int64_t lda, int64_
         for (int q = 0; q < rows; ++q) out[q] = l.term + (i + q) * l.stride;
         for (int64_t p = 0; p < p_end; p += kLanes) {
             V r[kLanes];
-#pragma GCC unroll 16
-            for (int q = 0; q < kLanes; ++q) r[q] = S::load_first(a + (p + q) * lda + i, rows);
-            transpose_registers<S>(r);
+            load_transposed(r, a + p * lda + i, lda, kLanes, rows);
 #pragma GCC unroll 16
             for (int q = 0; q < kLanes; ++q)
                 if (q < rows)
@@ -277,9 +282,7 @@ void store_transposed(float* c, int64_t ldc, const float* rows, int64_t i0, int6
         for (int64_t j = 0; j < n; j += kLanes) {
             const int64_t cols = n - j < kLanes ? n - j : kLanes;
             V r[kLanes];
-#pragma GCC unroll 16
-            for (int u = 0; u < kLanes; ++u) r[u] = u < count ? S::load_first(rows + (i + u) * n + j, cols) : S::zero();
-            transpose_registers<S>(r);
+            load_transposed(r, rows + i * n + j, n, count, cols);
 #pragma GCC unroll 16
             for (int u = 0; u < kLanes; ++u)
                 if (u < cols) S::store_first(c + (j + u) * ldc + i, r[u], count);
