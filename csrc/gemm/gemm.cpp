@@ -225,7 +225,8 @@ GemmPlan<T> plan_gemm(T* c, int64_t c_rs, int64_t c_cs, const T* a, int64_t a_rs
     const bool a_block_fits = m * p.kc_max * int64_t(sizeof(T)) <= kOwnedPanelsMaxA;
     // Threads that own whole column panels of one column block (run_owned_panels) each reuse A
     // over their own panels only, so A is read in place while each thread's share is few enough
-    // (the K block stays the packed one). Alternated in one process on two threads of the Zen 4 at
+    // (the K block stays the packed one; whole panels per thread, as run_plan requires before it
+    // picks run_owned_panels). Alternated in one process on two threads of the Zen 4 at
     // AVX2, this read 1.00-1.13x the GFLOP/s of packing A per thread (run_owned_columns) at 11
     // float32 shapes with B 200-256 wide (128x784x256 1.08x, 128x256x384 1.26x); float64 alike.
     const int64_t npanels = ceil_div(n, NR);
