@@ -26,6 +26,14 @@ py::array float_array(py::handle obj, const char* name) {
 }
 
 double real_number(py::handle obj, const char* name) {
+    // A Python float or int (not a bool, whose type is a subclass) first: the common case, taken
+    // without the type-name compares below (an update call reads five or so numbers each step)
+    if (PyFloat_CheckExact(obj.ptr())) return PyFloat_AS_DOUBLE(obj.ptr());
+    if (PyLong_CheckExact(obj.ptr())) {
+        const double v = PyLong_AsDouble(obj.ptr());
+        if (!(v == -1.0 && PyErr_Occurred())) return v;
+        PyErr_Clear();  // beyond a double: the checks below raise what they raise for it
+    }
     // numbers.Real as the reference's checks read it: not a bool, a string or an ndarray (even 0-d)
     const char* type = Py_TYPE(obj.ptr())->tp_name;  // numpy.bool (numpy.bool_ before NumPy 2) is no number either
     const bool boolean = PyBool_Check(obj.ptr()) || !std::strcmp(type, "numpy.bool") || !std::strcmp(type, "numpy.bool_");
