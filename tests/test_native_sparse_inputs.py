@@ -106,8 +106,10 @@ def dx_as_transpose(m, k, n):
 # more, 1 - 64/m at avx2 (m, the batch, is its sums' length).
 # Ragged panels, 16-lane blocks and thread halves; every batch here is far from that bound for
 # each level's and CPU's limit (0.4 to 0.65), so the test holds on every machine.
+# dw's product has n rows: up to 384 (AVX-512) or 192 (AVX2) it is stored transposed a panel at a
+# time, above that through a whole row-major scratch (gemm/sparse_a.cpp, run_panels): 401 takes the latter
 GRAD_Z_SHAPES = ((16, 64, 16), (16, 65, 33), (300, 100, 70), (256, 256, 256), (200, 1000, 9), (24, 300, 100),
-                 (1000, 70, 257), (250, 130, 64))
+                 (1000, 70, 257), (250, 130, 64), (300, 96, 401))
 
 
 @pytest.mark.parametrize("threads", (1, 2))

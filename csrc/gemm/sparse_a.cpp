@@ -30,14 +30,17 @@ constexpr int64_t kRun = 64;               // groups whose lists are padded befo
 constexpr int64_t kMinSide = 16;           // fewer rows or terms: the dense GEMM
 constexpr int64_t kMinColumns = 64;        // fewer columns: compressing A costs more than the skipped terms save
 constexpr int64_t kSampleRows = 8;         // stored rows of A counted to estimate its density
-// What storing C transposed (through a scratch block) and packing B cost per element of C, in
+// What storing C transposed and packing B cost per element of C, in
 // terms of a row's list (S::kTransposedStoreTerms): a product with k terms a row then pays only
 // below the density limit times (1 - terms / k). dw = (dz^T x)^T on one thread at AVX-512, Zen 4
 // (k the batch): break-even near 0.33 nonzeros at k = 32, above 0.5 at 64, 0.65 at 128 (16
 // terms). On more threads the 784-128-10 MLP's batch-32 step took 1.03-1.07x the time with it,
 // even at 6% nonzeros, though its backward alone took the same 62 us (the scratch block crowds
 // the step's later parts out of the caches); at batch 64 0.89x: so there a batch of 32 keeps the
-// GEMM (32 terms). AVX2's kernel pays less per term and more per element (64 terms).
+// GEMM (32 terms). AVX2's kernel pays less per term and more per element (64 terms). These were
+// measured with C stored from a whole row-major scratch C; a panel at a time (run_panels) costs
+// less, but the limits measured no better lower (16 terms on two threads, 8, 0 on one: the MLP's
+// epochs within the host's noise; at AVX2 32 terms kept the GEMM and 16 took 1.34x its time).
 // entries past a list's last step that group_block may load, whichever way it takes them
 constexpr int kSpareEntries = S::EntryRegisters::kTermsPerLoad > S::EntryLoads::kTermsPerLoad
                                   ? S::EntryRegisters::kTermsPerLoad
@@ -146,11 +149,19 @@ int64_t pad_group(const TermLists& l, const int64_t* row, int rows) {
     return steps;
 }
 
+// Where C's rows and columns are stored: C(i, j) at c[(i - row0)*ldc + j - col0], all of C
+// (row0 = col0 = 0) or a block of it.
+struct RowsOut {
+    float* c;
+    int64_t ldc, row0, col0;
+    float* at(int64_t i, int64_t j) const { return c + (i - row0) * ldc + (j - col0); }
+};
+
 // C's rows row[0 .. R) and columns [j0, j0 + cols), cols <= kPanel, from `steps` terms of each
 // row's list, all R rows in step, on B's panel of those columns, taking the entries as Fetch does
 // (SparseSimd::EntryRegisters or EntryLoads).
 template <class Fetch, int R>
-void group_block(float* c, int64_t ldc, const TermLists& l, const int64_t* row, int64_t steps, const float* panel,
+void group_block(const RowsOut& out, const TermLists& l, const int64_t* row, int64_t steps, const float* panel,
                  int64_t j0, int64_t cols, const float* bias, Activation act) {
     constexpr int P = Fetch::kTermsPerLoad;
     const uint64_t* term[R];
@@ -205,7 +216,7 @@ void group_block(float* c, int64_t ldc, const TermLists& l, const int64_t* row, 
         for (int r = 0; r < R; ++r) {
             V x = bias0 ? S::add(acc[r][v], add) : acc[r][v];
             if (in_registers) x = S::finish(x, act);
-            S::store_first(c + row[r] * ldc + j0 + v * kLanes, x, lanes);
+            S::store_first(out.at(row[r], j0 + v * kLanes), x, lanes);
         }
     }
 }
@@ -215,23 +226,47 @@ int group_rows(int64_t g, int64_t m) { return int((g + 1) * kGroup < m ? kGroup 
 
 // group_block for a group of `rows` (1 to kGroup) rows.
 template <class Fetch, int R = kGroup>
-void run_group(int rows, float* c, int64_t ldc, const TermLists& l, const int64_t* row, int64_t steps,
+void run_group(int rows, const RowsOut& out, const TermLists& l, const int64_t* row, int64_t steps,
                const float* panel, int64_t j0, int64_t cols, const float* bias, Activation act) {
     if constexpr (R > 1)
-        if (rows < R) return run_group<Fetch, R - 1>(rows, c, ldc, l, row, steps, panel, j0, cols, bias, act);
-    group_block<Fetch, R>(c, ldc, l, row, steps, panel, j0, cols, bias, act);
+        if (rows < R) return run_group<Fetch, R - 1>(rows, out, l, row, steps, panel, j0, cols, bias, act);
+    group_block<Fetch, R>(out, l, row, steps, panel, j0, cols, bias, act);
+}
+
+// C's rows [i0, i1), columns [0, n) (row i at rows + (i - i0)*ld) into c, where C(i, j) =
+// c[j*ldc + i]: kLanes x kLanes blocks transposed in registers, ragged edges loaded and stored in part.
+void store_transposed(float* c, int64_t ldc, const float* rows, int64_t ld, int64_t i0, int64_t i1, int64_t n) {
+    for (int64_t i = i0; i < i1; i += kLanes) {
+        const int64_t count = i1 - i < kLanes ? i1 - i : kLanes;
+        for (int64_t j = 0; j < n; j += kLanes) {
+            const int64_t cols = n - j < kLanes ? n - j : kLanes;
+            V r[kLanes];
+            load_transposed(r, rows + (i - i0) * ld + j, ld, count, cols);
+#pragma GCC unroll 16
+            for (int u = 0; u < kLanes; ++u)
+                if (u < cols) S::store_first(c + (j + u) * ldc + i, r[u], count);
+        }
+    }
 }
 
 // C (m, n) rows of groups [h0, h1) (of kGroup rows of `order`, each padded to steps[g - h0]),
-// panel by panel: each panel stays in L1 while the groups read it.
+// panel by panel: each panel stays in L1 while the groups read it. With `transposed` (and then
+// [h0, h1) all the groups of rows [i0, i1)), C is stored transposed, C(i, j) at
+// transposed->c[j*transposed->ldc + i]: each panel's columns of those rows are computed into
+// `block` (i1 - i0 rows of kPanel floats, which stays in L1) and stored from there. Computing all
+// of C row-major first wrote and read back 400 KB for the 784-128-10 MLP's dw, more than L2 holds
+// beside the step's other data.
 template <class Fetch>
 void run_panels(float* c, const TermLists& l, const int64_t* order, const int64_t* steps, int64_t h0, int64_t h1,
-                const float* packed, int64_t m, int64_t n, int64_t k, const float* bias, Activation act) {
+                const float* packed, int64_t m, int64_t n, int64_t k, const float* bias, Activation act,
+                const RowsOut* transposed = nullptr, float* block = nullptr, int64_t i0 = 0, int64_t i1 = 0) {
     for (int64_t j0 = 0; j0 < n; j0 += kPanel) {
         const int64_t cols = n - j0 < kPanel ? n - j0 : kPanel;
+        const RowsOut out = transposed ? RowsOut{block, kPanel, i0, j0} : RowsOut{c, n, 0, 0};
         for (int64_t g = h0; g < h1; ++g)
-            run_group<Fetch>(group_rows(g, m), c, n, l, order + g * kGroup, steps[g - h0], packed + j0 * k, j0,
+            run_group<Fetch>(group_rows(g, m), out, l, order + g * kGroup, steps[g - h0], packed + j0 * k, j0,
                              cols, bias, act);
+        if (transposed) store_transposed(transposed->c + j0 * transposed->ldc, transposed->ldc, block, kPanel, i0, i1, cols);
     }
 }
 
@@ -274,22 +309,6 @@ void sort_by_count(int64_t* order, const TermLists& l, int64_t i0, int64_t i1, i
     for (int64_t i = i0; i < i1; ++i) order[start[l.count[i]]++] = i;
 }
 
-// C's rows [i0, i1) (n columns, row-major in `rows`) into c, where C(i, j) = c[j*ldc + i]:
-// kLanes x kLanes blocks transposed in registers, ragged edges loaded and stored in part.
-void store_transposed(float* c, int64_t ldc, const float* rows, int64_t i0, int64_t i1, int64_t n) {
-    for (int64_t i = i0; i < i1; i += kLanes) {
-        const int64_t count = i1 - i < kLanes ? i1 - i : kLanes;
-        for (int64_t j = 0; j < n; j += kLanes) {
-            const int64_t cols = n - j < kLanes ? n - j : kLanes;
-            V r[kLanes];
-            load_transposed(r, rows + i * n + j, n, count, cols);
-#pragma GCC unroll 16
-            for (int u = 0; u < kLanes; ++u)
-                if (u < cols) S::store_first(c + (j + u) * ldc + i, r[u], count);
-        }
-    }
-}
-
 bool sparse_float_product(float* c, int64_t c_rs, int64_t c_cs, const float* a, int64_t a_rs, int64_t a_cs,
                           const float* b, int64_t b_rs, int64_t b_cs, const float* bias, int64_t m, int64_t n,
                           int64_t k, Activation act) {
@@ -308,8 +327,13 @@ bool sparse_float_product(float* c, int64_t c_rs, int64_t c_cs, const float* a, 
                 static_cast<int64_t*>(workspace(kSparseCounts, sizeof(int64_t) * m)), stride};
     float* packed = static_cast<float*>(workspace(kSparsePanels, sizeof(float) * panels * k * kPanel));
     int64_t* order = static_cast<int64_t*>(workspace(kSparseOrder, sizeof(int64_t) * m));
-    // a transposed C (dw = (dz^T x)^T) is computed row-major here, then stored transposed
-    float* rows = c_cs == 1 ? c : static_cast<float*>(workspace(kSparseRows, sizeof(float) * m * n));
+    const int64_t groups = (m + kGroup - 1) / kGroup;
+    // A transposed C (dw = (dz^T x)^T) is computed a panel at a time into each thread's block and
+    // stored transposed from there when each thread's groups run at once (see run_panels), else
+    // computed row-major here and then stored transposed.
+    const bool by_panel = c_cs != 1 && groups <= kRun && finishes_in_registers(act);
+    float* rows = c_cs == 1 || by_panel ? c : static_cast<float*>(workspace(kSparseRows, sizeof(float) * m * n));
+    const RowsOut c_transposed{c, c_cs, 0, 0};
     std::atomic<bool> finite{true};
     // Split by B's rows, a copy's cost an element, on two threads from 256 x 256 up. In a training
     // step the weights come from the other core's cache in part (the optimizer's update splits
@@ -321,7 +345,6 @@ bool sparse_float_product(float* c, int64_t c_rs, int64_t c_cs, const float* a, 
         if (!pack_panels(packed, b, b_rs, b_cs, k, n, p0, p1)) finite.store(false, std::memory_order_relaxed);
     });
     if (!finite.load()) return false;  // 0 * inf or 0 * NaN would be NaN, not a skippable +-0
-    const int64_t groups = (m + kGroup - 1) / kGroup;
     const bool by_loads = sparse_terms_by_loads();  // at AVX2 both ways are one (gemm/sparse_simd.h)
     const int64_t cost = int64_t(density * double(kGroup * k * n)) / kMultiplyAddsPerWorkUnit + 1;
     parallel_for(groups, 1, cost, [&](int64_t g0, int64_t g1) {
@@ -336,11 +359,20 @@ bool sparse_float_product(float* c, int64_t c_rs, int64_t c_cs, const float* a, 
             const int64_t h1 = h0 + kRun < g1 ? h0 + kRun : g1;
             for (int64_t g = h0; g < h1; ++g)
                 steps[g - h0] = pad_group(l, order + g * kGroup, group_rows(g, m));
-            if (by_loads) run_panels<S::EntryLoads>(rows, l, order, steps, h0, h1, packed, m, n, k, bias, act);
-            else run_panels<S::EntryRegisters>(rows, l, order, steps, h0, h1, packed, m, n, k, bias, act);
+            if (by_panel) {  // h0 == g0, h1 == g1: the rows [i0, i1)
+                float* block = static_cast<float*>(workspace(kSparseRows, sizeof(float) * (i1 - i0) * kPanel));
+                if (by_loads) run_panels<S::EntryLoads>(c, l, order, steps, h0, h1, packed, m, n, k, bias, act,
+                                                        &c_transposed, block, i0, i1);
+                else run_panels<S::EntryRegisters>(c, l, order, steps, h0, h1, packed, m, n, k, bias, act,
+                                                   &c_transposed, block, i0, i1);
+            } else if (by_loads) {
+                run_panels<S::EntryLoads>(rows, l, order, steps, h0, h1, packed, m, n, k, bias, act);
+            } else {
+                run_panels<S::EntryRegisters>(rows, l, order, steps, h0, h1, packed, m, n, k, bias, act);
+            }
         }
         if (!finishes_in_registers(act)) epilogue(rows + i0 * n, n, int(i1 - i0), int(n), bias, act);
-        if (rows != c) store_transposed(c, c_cs, rows, i0, i1, n);
+        if (rows != c) store_transposed(c, c_cs, rows + i0 * n, n, i0, i1, n);
     });
     note_sparse_product();
     return true;
