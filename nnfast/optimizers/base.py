@@ -393,15 +393,20 @@ class Optimizer:
             raise ValueError(f"params has {len(params)} tensors, but the optimizer state was made "
                              f"for {n}")
         iterations = self._iterations  # the int itself: the property makes a KerasInteger each read
+        learning_rate = self._learning_rate
         try:
-            learning_rate = learning_rate_at(self._learning_rate, self._decay, iterations)
+            if self._decay or callable(learning_rate):  # else the number is the rate: no call (a step
+                learning_rate = learning_rate_at(learning_rate, self._decay, iterations)  # is ~10 us)
             if self._clip_mode is not None:  # clipping makes new arrays: the kernel's layout checks come first
                 for i, g in enumerate(grads):
                     if isinstance(g, np.ndarray) and not g.flags.c_contiguous:
                         raise ValueError(f"grads[{i}] must be C-contiguous (use numpy.ascontiguousarray), got "
                                          f"strides {g.strides}")
                 grads = clipping.clip(grads, self._clip_mode, self._clips[self._clip_mode])
-            self._update_call()(params, grads, self._args, iterations + 1, learning_rate)
+            ops, call = self._bound
+            if ops is not self.ops:
+                call = self._update_call()
+            call(params, grads, self._args, iterations + 1, learning_rate)
         except Exception as err:
             if built:                    # a failed first call leaves the optimizer unbuilt
                 self._reset_slots()
