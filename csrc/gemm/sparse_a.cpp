@@ -249,24 +249,32 @@ void store_transposed(float* c, int64_t ldc, const float* rows, int64_t ld, int6
     }
 }
 
+// A transposed C stored a panel at a time: C(i, j) at c[j*ldc + i], rows [i0, i1) computed into
+// `block` (i1 - i0 rows of kPanel floats, which stays in L1) and stored from there. c == nullptr:
+// C is stored row-major instead.
+struct PanelStore {
+    float* c = nullptr;
+    int64_t ldc = 0;
+    float* block = nullptr;
+    int64_t i0 = 0, i1 = 0;
+};
+
 // C (m, n) rows of groups [h0, h1) (of kGroup rows of `order`, each padded to steps[g - h0]),
-// panel by panel: each panel stays in L1 while the groups read it. With `transposed` (and then
-// [h0, h1) all the groups of rows [i0, i1)), C is stored transposed, C(i, j) at
-// transposed->c[j*transposed->ldc + i]: each panel's columns of those rows are computed into
-// `block` (i1 - i0 rows of kPanel floats, which stays in L1) and stored from there. Computing all
-// of C row-major first wrote and read back 400 KB for the 784-128-10 MLP's dw, more than L2 holds
-// beside the step's other data.
+// panel by panel: each panel stays in L1 while the groups read it. Row-major into `rows`, or with
+// `store` (and then [h0, h1) all the groups of its rows) transposed through its block: computing
+// all of C row-major first wrote and read back 400 KB for the 784-128-10 MLP's dw, more than L2
+// holds beside the step's other data.
 template <class Fetch>
-void run_panels(float* c, const TermLists& l, const int64_t* order, const int64_t* steps, int64_t h0, int64_t h1,
+void run_panels(float* rows, const TermLists& l, const int64_t* order, const int64_t* steps, int64_t h0, int64_t h1,
                 const float* packed, int64_t m, int64_t n, int64_t k, const float* bias, Activation act,
-                const RowsOut* transposed = nullptr, float* block = nullptr, int64_t i0 = 0, int64_t i1 = 0) {
+                const PanelStore& store) {
     for (int64_t j0 = 0; j0 < n; j0 += kPanel) {
         const int64_t cols = n - j0 < kPanel ? n - j0 : kPanel;
-        const RowsOut out = transposed ? RowsOut{block, kPanel, i0, j0} : RowsOut{c, n, 0, 0};
+        const RowsOut out = store.c ? RowsOut{store.block, kPanel, store.i0, j0} : RowsOut{rows, n, 0, 0};
         for (int64_t g = h0; g < h1; ++g)
             run_group<Fetch>(group_rows(g, m), out, l, order + g * kGroup, steps[g - h0], packed + j0 * k, j0,
                              cols, bias, act);
-        if (transposed) store_transposed(transposed->c + j0 * transposed->ldc, transposed->ldc, block, kPanel, i0, i1, cols);
+        if (store.c) store_transposed(store.c + j0 * store.ldc, store.ldc, store.block, kPanel, store.i0, store.i1, cols);
     }
 }
 
@@ -333,7 +341,6 @@ bool sparse_float_product(float* c, int64_t c_rs, int64_t c_cs, const float* a, 
     // computed row-major here and then stored transposed.
     const bool by_panel = c_cs != 1 && groups <= kRun && finishes_in_registers(act);
     float* rows = c_cs == 1 || by_panel ? c : static_cast<float*>(workspace(kSparseRows, sizeof(float) * m * n));
-    const RowsOut c_transposed{c, c_cs, 0, 0};
     std::atomic<bool> finite{true};
     // Split by B's rows, a copy's cost an element, on two threads from 256 x 256 up. In a training
     // step the weights come from the other core's cache in part (the optimizer's update splits
@@ -355,21 +362,15 @@ bool sparse_float_product(float* c, int64_t c_rs, int64_t c_cs, const float* a, 
         // the same bits, each row's sum being its own.
         sort_by_count(order + i0, l, i0, i1, k);
         int64_t steps[kRun];  // per group of this piece, in runs of kRun groups
+        PanelStore store;     // by_panel: one run, h0 == g0 and h1 == g1, the rows [i0, i1)
+        if (by_panel)
+            store = {c, c_cs, static_cast<float*>(workspace(kSparseRows, sizeof(float) * (i1 - i0) * kPanel)), i0, i1};
         for (int64_t h0 = g0; h0 < g1; h0 += kRun) {
             const int64_t h1 = h0 + kRun < g1 ? h0 + kRun : g1;
             for (int64_t g = h0; g < h1; ++g)
                 steps[g - h0] = pad_group(l, order + g * kGroup, group_rows(g, m));
-            if (by_panel) {  // h0 == g0, h1 == g1: the rows [i0, i1)
-                float* block = static_cast<float*>(workspace(kSparseRows, sizeof(float) * (i1 - i0) * kPanel));
-                if (by_loads) run_panels<S::EntryLoads>(c, l, order, steps, h0, h1, packed, m, n, k, bias, act,
-                                                        &c_transposed, block, i0, i1);
-                else run_panels<S::EntryRegisters>(c, l, order, steps, h0, h1, packed, m, n, k, bias, act,
-                                                   &c_transposed, block, i0, i1);
-            } else if (by_loads) {
-                run_panels<S::EntryLoads>(rows, l, order, steps, h0, h1, packed, m, n, k, bias, act);
-            } else {
-                run_panels<S::EntryRegisters>(rows, l, order, steps, h0, h1, packed, m, n, k, bias, act);
-            }
+            if (by_loads) run_panels<S::EntryLoads>(rows, l, order, steps, h0, h1, packed, m, n, k, bias, act, store);
+            else run_panels<S::EntryRegisters>(rows, l, order, steps, h0, h1, packed, m, n, k, bias, act, store);
         }
         if (!finishes_in_registers(act)) epilogue(rows + i0 * n, n, int(i1 - i0), int(n), bias, act);
         if (rows != c) store_transposed(c, c_cs, rows + i0 * n, n, i0, i1, n);
