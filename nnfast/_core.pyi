@@ -3,7 +3,7 @@
 # matching costs about a microsecond a call in pybind11); their names here are for reading.
 # Arrays are float32 or float64 numpy arrays, C-contiguous and aligned; outputs ("out", "*_out")
 # may be None (a new array) or an array checked against the expected shape and dtype.
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -338,6 +338,10 @@ def ftrl_update(
 # native multi-step runs compute them: schedule is a number (constant) or (kind, params) as
 # nnfast.optimizers.schedules' native_parameters() gives it.
 def learning_rates(schedule: float | tuple[str, Sequence[float]], first: int, count: int) -> NDArray[np.float64]: ...
+# The update function `kernel` with its constants, state lists and learning rate checked once:
+# call(params, grads, step) runs kernel(params, grads, *state, step=step, learning_rate=..., **hyperparameters).
+def prepare_update(kernel: str, hyperparameters: dict[str, object], state: tuple[Arrays | None, ...],
+                   learning_rate: float) -> Callable[[Arrays, Arrays, int], None]: ...
 
 # Limit probes for the benchmark report (float32 only).
 # rw[k] += c * ro for 1 to 4 distinct arrays rw of ro's size, in one pass (a memory stream).

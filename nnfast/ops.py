@@ -214,6 +214,16 @@ lion_update.native = _core.lion_update
 ftrl_update.native = _core.ftrl_update
 
 
+def prepare_update(kernel, hyperparameters, state, learning_rate):
+    """The update function named `kernel` ("sgd_update", ...) with its constant arguments checked
+    once, as a callable ``call(params, grads, step)`` that runs ``kernel(params, grads, *state,
+    step=step, learning_rate=learning_rate, **hyperparameters)`` on the native kernels, checking
+    every array as that call does. `state` is the tuple of positional state arguments (a list of
+    arrays per slot, or None). It takes NumPy arrays only (a TypeError otherwise) and is what an
+    optimizer with a constant learning rate calls each step (nnfast.optimizers.base)."""
+    return _core.prepare_update(kernel, dict(hyperparameters), tuple(state), learning_rate)
+
+
 # --- losses ------------------------------------------------------------------------------------
 # Each returns (loss, grad): the mean loss as a Python float and its gradient with respect to the
 # prediction (same shape and dtype). "Mean" is over all elements, as Keras' mean over the last axis

@@ -53,6 +53,13 @@ def optimizer_job(update, n_state, positive_state=(), absent=0, dtype=np.float32
 ADAM_LIKE = dict(learning_rate=1e-2, beta_1=0.9, beta_2=0.999, epsilon=1e-7)
 
 
+def prepared(kernel):
+    """The update function `kernel` run through ops.prepare_update, called as the update functions are."""
+    def update(params, grads, *state, step, learning_rate, **constants):
+        ops.prepare_update(kernel, constants, state, learning_rate)(params, grads, step)
+    return update
+
+
 def op_jobs(dtype):
     """{name: job}: each job runs one ops function on fresh deterministic inputs of `dtype` and
     returns what it computed (outputs and every array it wrote in place)."""
@@ -79,6 +86,7 @@ def op_jobs(dtype):
     jobs["rmsprop_update"] = optimizer(ops.rmsprop_update, 1, absent=2,
                                            learning_rate=1e-3, rho=0.9, epsilon=1e-7)
     jobs["adam_update"] = optimizer(ops.adam_update, 2, absent=1, **ADAM_LIKE)
+    jobs["prepare_update"] = optimizer(prepared("adam_update"), 2, absent=1, **ADAM_LIKE)
     jobs["adamax_update"] = optimizer(ops.adamax_update, 2, **ADAM_LIKE)
     jobs["nadam_update"] = optimizer(ops.nadam_update, 2, **ADAM_LIKE)
     jobs["radam_update"] = optimizer(ops.radam_update, 2, **ADAM_LIKE)

@@ -121,6 +121,12 @@ def test_parameters_live_in_one_arena_and_each_step_is_one_optimizer_call(monkey
     calls = []
     real = nf.ops.adam_update
     monkeypatch.setattr(nf.ops, "adam_update", lambda *a, **k: (calls.append(len(a[0])), real(*a, **k)))
+    real_prepare = nf.ops.prepare_update  # the call the optimizer makes from its second step on
+
+    def prepare(*args):
+        call = real_prepare(*args)
+        return lambda params, grads, step: (calls.append(len(params)), call(params, grads, step))
+    monkeypatch.setattr(nf.ops, "prepare_update", prepare)
     model.fit(x, y, batch_size=32, epochs=2, verbose=0)
     assert calls == [len(model.weights)] * 6  # 96 samples / 32 = 3 steps per epoch, one call each
     slots = model.optimizer.slots["momentums"] if "momentums" in model.optimizer.slots else None

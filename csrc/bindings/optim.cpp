@@ -488,6 +488,35 @@ void ftrl_update(py::handle params, py::handle grads, py::handle accumulators, p
                     [](const auto& k) { return k.ftrl_update; });
 }
 
+// An optimizer's update call with its constant arguments checked once: Optimizer.apply's fast
+// path. The returned call(params, grads, step) runs what ``kernel(params, grads, *state, step=step,
+// learning_rate=learning_rate, **hyperparameters)`` runs, every array checked as there on every
+// call (the state's arrays too: they stay the caller's). Parsing the constants again each call cost
+// about 0.3 us, against an SGD step of 1e5 floats of about 6 us on 2 threads. A plain function,
+// not an object with __call__: pybind11 looks up an object's type on each method call (+0.1 us).
+py::cpp_function prepare_update(const std::string& kernel, const py::dict& hyperparameters, const py::tuple& state,
+                                py::handle learning_rate) {
+    py::dict kw(hyperparameters);
+    kw["learning_rate"] = learning_rate;
+    OptimizerKind kind = OptimizerKind::sgd;
+    const OptimStep constants = optim_step_from_kwargs(kernel, kw, &kind);
+    if (state.size() > 3)
+        throw py::value_error("state must hold at most 3 lists, got " + std::to_string(state.size()));
+    std::vector<py::object> slots(3, py::none());  // the positional state lists, None where unused
+    for (size_t k = 0; k < state.size(); ++k) slots[k] = py::reinterpret_borrow<py::object>(state[k]);
+    return py::cpp_function([constants, kind, slots](py::handle params, py::handle grads, py::handle step) {
+        OptimStep s = constants;
+        s.step = step_count(step);
+        const ArrayList p = array_list(params, "params", true), g = array_list(grads, "grads", false);
+        static const char* names[3] = {"state[0]", "state[1]", "state[2]"};
+        std::optional<ArrayList> lists[3];
+        for (size_t k = 0; k < 3; ++k)
+            if (!slots[k].is_none()) lists[k] = array_list(slots[k], names[k], true);
+        run(p, g, {list_of(lists[0]), list_of(lists[1]), list_of(lists[2])}, s,
+            [kind](const auto& k) { return update_kernel(k, kind); });
+    });
+}
+
 }  // namespace
 
 OptimStep optim_step_from_kwargs(const std::string& fn, const py::dict& kw, OptimizerKind* kind) {
@@ -671,6 +700,11 @@ void register_optimizers(py::module_& m) {
     m.def("adadelta_update", &adadelta_update);
     m.def("lion_update", &lion_update);
     m.def("ftrl_update", &ftrl_update);
+    m.def("prepare_update", &prepare_update, py::arg("kernel"), py::arg("hyperparameters"), py::arg("state"),
+          py::arg("learning_rate"),
+          "prepare_update(kernel, hyperparameters, state, learning_rate) -> call(params, grads, step): the update "
+          "function `kernel` (\"sgd_update\", ...) with its constant arguments checked once; the call runs "
+          "kernel(params, grads, *state, step=step, learning_rate=learning_rate, **hyperparameters)");
     m.def("learning_rates", &learning_rates, py::arg("schedule"), py::arg("first"), py::arg("count"),
           "learning_rates(schedule, first, count) -> float64 (count,): the learning rates of the steps taken "
           "after first, first + 1, ... steps, as the native multi-step runs compute them (schedule: a number or "

@@ -119,4 +119,22 @@ template <class T> const KernelSet<T>& kernels_of(const KernelTable& t);
 template <> inline const KernelSet<float>& kernels_of<float>(const KernelTable& t) { return t.f32; }
 template <> inline const KernelSet<double>& kernels_of<double>(const KernelTable& t) { return t.f64; }
 
+// The update kernel of an optimizer kind (every kind has one: no fallback).
+template <class T>
+auto update_kernel(const KernelSet<T>& k, OptimizerKind kind) -> decltype(k.sgd_update) {
+    switch (kind) {
+    case OptimizerKind::sgd: return k.sgd_update;
+    case OptimizerKind::adagrad: return k.adagrad_update;
+    case OptimizerKind::rmsprop: return k.rmsprop_update;
+    case OptimizerKind::adam: return k.adam_update;
+    case OptimizerKind::adamax: return k.adamax_update;
+    case OptimizerKind::nadam: return k.nadam_update;
+    case OptimizerKind::radam: return k.radam_update;
+    case OptimizerKind::adadelta: return k.adadelta_update;
+    case OptimizerKind::lion: return k.lion_update;
+    case OptimizerKind::ftrl: return k.ftrl_update;
+    }
+    return nullptr;  // unreachable: the bindings make only the kinds above
+}
+
 }  // namespace nnfast

@@ -129,24 +129,6 @@ void backward_fused(const KernelSet<T>& k, const FusedTail<T>& f, const T* x, co
                                f.activation(), d ? d->rate : 0.0);
 }
 
-// The update kernel of an optimizer kind (every kind has one: no fallback).
-template <class T>
-auto update_kernel(const KernelSet<T>& k, OptimizerKind kind) -> decltype(k.sgd_update) {
-    switch (kind) {
-    case OptimizerKind::sgd: return k.sgd_update;
-    case OptimizerKind::adagrad: return k.adagrad_update;
-    case OptimizerKind::rmsprop: return k.rmsprop_update;
-    case OptimizerKind::adam: return k.adam_update;
-    case OptimizerKind::adamax: return k.adamax_update;
-    case OptimizerKind::nadam: return k.nadam_update;
-    case OptimizerKind::radam: return k.radam_update;
-    case OptimizerKind::adadelta: return k.adadelta_update;
-    case OptimizerKind::lion: return k.lion_update;
-    case OptimizerKind::ftrl: return k.ftrl_update;
-    }
-    return nullptr;  // unreachable: the bindings make only the kinds above
-}
-
 // l2/2 * sum(w^2) over the Dense layers with an L2 penalty (summed in double, in order).
 template <class T>
 double l2_penalty(const std::vector<LayerBuffers<T>>& layers) {

@@ -11,7 +11,7 @@ from .. import ops as default_ops
 from ..utils import checks
 from ..utils.values import KerasInteger, KerasScalar
 from . import clipping, schedules, update_call
-from .keras_options import accept_keras_arguments
+from .keras_options import accept_keras_arguments, keras_variable_sizes
 from .native import NativeUpdate, learning_rate_at
 from .state import checked_state, slot_arrays
 
@@ -182,6 +182,7 @@ class Optimizer:
         _decay(self._decay, value)
         self._learning_rate = value
         self._native = None
+        self._prepared = None
 
     @property
     def decay(self):
@@ -226,15 +227,8 @@ class Optimizer:
 
     def keras_variables(self, dtype, extra_slots=()):
         """(count, bytes) of the variables Keras 3's optimizer of this kind holds once built, as
-        model.summary() reports them: its iteration counter (an int32 on torch), its learning rate
-        unless a schedule (float32, Keras's floatx), its slots (these and `extra_slots`, arrays of the weights
-        it was built for that are frozen now) and scalars in `dtype`; None before it is built."""
-        if not self.built:
-            return None
-        rate = 0 if callable(self._learning_rate) else 1
-        values = sum(a.size for arrays in self._slots.values() for a in arrays) + sum(a.size for a in extra_slots)
-        values += self.KERAS_SCALARS
-        return 1 + rate + values, 4 + 4 * rate + np.dtype(dtype).itemsize * values
+        model.summary() reports them (keras_options.keras_variable_sizes); None before it is built."""
+        return keras_variable_sizes(self, dtype, extra_slots)
 
     def native_update(self):
         """What the one-call native training step needs to run this optimizer's update, as a
@@ -288,12 +282,14 @@ class Optimizer:
         self._slots = {}        # slot name -> list of arrays aligned with the params
         self._args = None       # the positional state arguments of the update call
         self._native = None     # the cached NativeUpdate
+        self._prepared = None   # the prepared update call (None: not made yet; False: none)
 
     def _install(self, slots, n):
         self._slots = slots
         self._args = tuple(None if s is None else slots[s] for s in self.layout(self._hyper))
         self._n = n
         self._native = None
+        self._prepared = None
 
     def _build(self, params):
         n = len(params)
@@ -349,6 +345,16 @@ class Optimizer:
 
     def apply(self, params, grads):
         """One step on a list of parameters (updated in place) and the list of their gradients."""
+        prepared = self._prepared  # the step's constants checked once (_prepare_update)
+        if prepared and type(params) is list and len(params) == self._n and self.ops is default_ops:
+            iterations = self._iterations
+            try:
+                prepared(params, grads, iterations + 1)
+            except (TypeError, ValueError):  # refused, modifying nothing: the general path says why,
+                self._prepared = False       # or converts another library's arrays, from now on
+            else:
+                self._iterations = iterations + 1
+                return
         if type(params) is not list or type(grads) is not list:  # the common case checks in one test
             params, grads = _as_list("params", params), _as_list("grads", grads)
         self._apply(params, grads, None)
@@ -414,6 +420,10 @@ class Optimizer:
                 self._explain_mismatch(params, names, err)
             raise
         self._iterations = iterations + 1
+        if self._prepared is None:  # apply's next steps, at a constant rate, unclipped, on nnfast.ops
+            lr = self._learning_rate
+            constant = not (self._decay or callable(lr) or self._clip_mode or self.ops is not default_ops)
+            self._prepared = constant and update_call.prepare(self.ops, self.UPDATE_KERNEL, self._kw, self._args, lr)
 
     def _update_call(self):
         """self.ops' update function with the constant arguments bound (update_call.bind)."""

@@ -2,14 +2,17 @@
 does: Keras 2's ``lr`` and ``decay``, and Keras 3's base-optimizer options (``use_ema``,
 ``ema_momentum``, ``ema_overwrite_frequency``, ``loss_scale_factor``,
 ``gradient_accumulation_steps``): checked, accepted where they change nothing, refused by name
-where they would."""
+where they would; and the sizes of the variables Keras 3's optimizer holds."""
 import functools
 import inspect
 import warnings
 
+import numpy as np
+
 from ..utils import checks
 
-__all__ = ["KERAS3_OPTIONS", "KERAS3_REFUSED", "take_keras3_options", "accept_keras_arguments"]
+__all__ = ["KERAS3_OPTIONS", "KERAS3_REFUSED", "take_keras3_options", "accept_keras_arguments",
+           "keras_variable_sizes"]
 
 
 # Keras 3's base-optimizer options, with their defaults. Every optimizer takes them: at these
@@ -74,3 +77,16 @@ def accept_keras_arguments(init):
         inspect.Parameter("decay", keyword, default=0.0),
         *(inspect.Parameter(option, keyword, default=default) for option, default in KERAS3_OPTIONS.items())])
     return __init__
+
+
+def keras_variable_sizes(optimizer, dtype, extra_slots=()):
+    """(count, bytes) of the variables Keras 3's optimizer of `optimizer`'s kind holds once built, as
+    model.summary() reports them: its iteration counter (an int32 on torch), its learning rate
+    unless a schedule (float32, Keras's floatx), its slots (these and `extra_slots`, arrays of the
+    weights it was built for that are frozen now) and scalars in `dtype`; None before it is built."""
+    if not optimizer.built:
+        return None
+    rate = 0 if callable(optimizer.learning_rate) else 1
+    values = sum(a.size for arrays in optimizer.slots.values() for a in arrays) + sum(a.size for a in extra_slots)
+    values += optimizer.KERAS_SCALARS
+    return 1 + rate + values, 4 + 4 * rate + np.dtype(dtype).itemsize * values

@@ -119,19 +119,16 @@ def step_function(system, name, sizes, seed=0):
 
 def kernel_function(name, params, grads):
     """A zero-argument callable running nnfast's update kernel itself on (params, grads), after one
-    step of the optimizer object has built the state: the native function behind the ``nnfast.ops``
-    function the object calls, with the object's constant arguments bound once, as the object binds
-    them (nnfast.optimizers.update_call). It is one Python call into native code, as the stream
-    probe it is compared with is. What the object costs beyond its kernel is the difference between
-    their times."""
+    step of the optimizer object has built the state: the prepared native call the object makes
+    from its second step on (nnfast.ops.prepare_update), with the object's constant arguments. It is
+    one Python call into native code, as the stream probe it is compared with is. What the object
+    costs beyond its kernel is the difference between their times."""
     from nnfast import ops
-    from nnfast.optimizers import update_call
     opt = nnfast_optimizer(name, "native")
     opt.apply(params, grads)  # builds the state
     native = opt.native_update()
-    call = update_call.bind(getattr(ops, native.kernel), dict(native.hyperparameters), takes_step=True)
-    state, learning_rate = native.state, native.learning_rate
-    return lambda: call(params, grads, state, 2, learning_rate)
+    call = ops.prepare_update(native.kernel, native.hyperparameters, native.state, native.learning_rate)
+    return lambda: call(params, grads, 2)
 
 
 SYSTEMS = ("nnfast", "numpy-reference", "torch-fused", "torch-foreach")
@@ -261,8 +258,8 @@ def _stream_summary(rows):
         return []
     out = ["\n**SGD and momentum against the memory stream** (nnfast's share of an in-place stream of the "
            "same bytes, the stream and every system timed in turns: the optimizer object's `apply`, then its "
-           "kernel alone, the native function it calls with its constants bound, called from Python as the "
-           "stream probe is; in brackets torch fused's time / the object's, above 1: nnfast is faster)\n",
+           "kernel alone, the prepared native call it makes (nnfast.ops.prepare_update), called from Python as "
+           "the stream probe is; in brackets torch fused's time / the object's, above 1: nnfast is faster)\n",
            "| threads | optimizer | " + " | ".join(sizes) + " |", "|" + "---|" * (len(sizes) + 2)]
     for nt, name in keys:
         line = []
