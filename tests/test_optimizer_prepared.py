@@ -98,6 +98,21 @@ def test_prepare_update_checks_its_constants():
         ops.prepare_update("adam_update", ADAM_LIKE, (None, None, None), "0.1")
     with pytest.raises(ValueError, match="optimizer must be one of"):
         ops.prepare_update("bogus_update", {}, (), 0.1)
+    with pytest.raises(ValueError, match="exp_avgs"):  # a state list the update needs, missing
+        ops.prepare_update("adam_update", ADAM_LIKE, (None, None, None), 0.1)
+    with pytest.raises(ValueError, match="momentum_buffers"):
+        ops.prepare_update("sgd_update", dict(momentum=0.9), (None,), 0.1)
+    with pytest.raises(ValueError, match="state must hold 3 lists"):
+        ops.prepare_update("adam_update", ADAM_LIKE, ([], []), 0.1)
+
+
+def test_an_unused_state_list_is_ignored_as_by_the_update_function(rng):
+    """A state list the options do not use (SGD without momentum) is not read, as in the reference."""
+    params, grads = random_problem(rng, (7,), np.float32, 1)
+    twin = [p.copy() for p in params]
+    ops.prepare_update("sgd_update", {}, (["not an array"],), 0.1)(params, grads[0], 1)
+    ops.sgd_update(twin, grads[0], ["not an array"], step=1, learning_rate=0.1)
+    assert_same_bits(params[0], twin[0])
 
 
 # ---- rejected prepared calls modify nothing ---------------------------------------------------------

@@ -5,6 +5,7 @@
 #include <Python.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <initializer_list>
 #include <limits>
@@ -204,12 +205,10 @@ void tensors_of(std::vector<OptimTensor<T>>* ts, const ArrayList& params, const 
     }
 }
 
-// Checks the lists, then runs the kernel that `pick` selects from the dtype's kernel set (as
-// [](const auto& k) { return k.sgd_update; }). `slots` are the state lists, nullptr for a slot the
-// options do not use (its argument is then ignored, as in the reference).
-template <class Pick>
-void run(const ArrayList& params, const ArrayList& grads, std::initializer_list<const ArrayList*> slots,
-         const OptimStep& step, const Pick& pick) {
+// Checks the lists, then runs the update kernel of `kind`. `slots` are the state lists, nullptr for
+// a slot the options do not use (its argument is then ignored, as in the reference).
+void run(OptimizerKind kind, const ArrayList& params, const ArrayList& grads,
+         std::initializer_list<const ArrayList*> slots, const OptimStep& step) {
     CallLists all;
     all.add(&params);
     all.add(&grads);
@@ -224,7 +223,7 @@ void run(const ArrayList& params, const ArrayList& grads, std::initializer_list<
         using T = decltype(t);
         thread_local std::vector<OptimTensor<T>> ts;  // kept with its capacity; the call does not re-enter
         tensors_of<T>(&ts, params, grads, positional);
-        const auto kernel = pick(kernels<T>());
+        const auto kernel = update_kernel(kernels<T>(), kind);
         GilRelease nogil(ts.empty() ? 0 : ts.back().offset + ts.back().size);
         kernel(ts.data(), int64_t(ts.size()), step);
     });
@@ -377,23 +376,68 @@ OptimStep ftrl_step(py::handle learning_rate, py::handle learning_rate_power, py
     return s;
 }
 
+// The state lists of an update function, in its positional order: each one's name, and whether
+// the options use it (and why, for the error when it is None). A list the options do not use is
+// ignored, as in the reference.
+struct StateSlot {
+    const char* name = nullptr;  // nullptr: the function has no such slot
+    bool needed = false;
+    const char* reason = "";
+};
+
+std::array<StateSlot, 3> state_slots(OptimizerKind kind, const OptimStep& s) {
+    switch (kind) {
+    case OptimizerKind::sgd: return {{{"momentum_buffers", s.momentum != 0, "momentum != 0"}}};
+    case OptimizerKind::adagrad: return {{{"accumulators", true, "calling adagrad_update"}}};
+    case OptimizerKind::rmsprop:
+        return {{{"sq_avgs", true, "calling rmsprop_update"}, {"grad_avgs", s.centered, "centered=True"},
+                 {"momentum_buffers", s.momentum != 0, "momentum > 0"}}};
+    case OptimizerKind::adam:
+        return {{{"exp_avgs", true, "calling adam_update"}, {"exp_avg_sqs", true, "calling adam_update"},
+                 {"max_exp_avg_sqs", s.amsgrad, "amsgrad=True"}}};
+    case OptimizerKind::adamax:
+        return {{{"exp_avgs", true, "calling adamax_update"}, {"exp_infs", true, "calling adamax_update"}}};
+    case OptimizerKind::nadam:
+        return {{{"exp_avgs", true, "calling nadam_update"}, {"exp_avg_sqs", true, "calling nadam_update"}}};
+    case OptimizerKind::radam:
+        return {{{"exp_avgs", true, "calling radam_update"}, {"exp_avg_sqs", true, "calling radam_update"}}};
+    case OptimizerKind::adadelta:
+        return {{{"square_avgs", true, "calling adadelta_update"}, {"acc_deltas", true, "calling adadelta_update"}}};
+    case OptimizerKind::lion: return {{{"exp_avgs", true, "calling lion_update"}}};
+    case OptimizerKind::ftrl:
+        return {{{"accumulators", true, "calling ftrl_update"}, {"linears", true, "calling ftrl_update"}}};
+    }
+    return {};
+}
+
+// One update of `kind` with the checked hyperparameters `s`: the lists checked, then the kernel.
+// `state` holds the function's state arguments in order (any beyond its slots are ignored).
+void run_update(OptimizerKind kind, const OptimStep& s, py::handle params, py::handle grads,
+                std::initializer_list<py::handle> state) {
+    const ArrayList p = array_list(params, "params", true), g = array_list(grads, "grads", false);
+    const std::array<StateSlot, 3> slots = state_slots(kind, s);
+    std::optional<ArrayList> lists[3];
+    size_t k = 0;
+    for (py::handle obj : state) {
+        if (k < 3 && slots[k].name) lists[k] = slot(obj, slots[k].name, slots[k].needed, slots[k].reason);
+        ++k;
+    }
+    run(kind, p, g, {list_of(lists[0]), list_of(lists[1]), list_of(lists[2])}, s);
+}
+
 void sgd_update(py::handle params, py::handle grads, py::handle momentum_buffers, py::handle step,
                 py::handle learning_rate, py::handle momentum, py::handle nesterov, py::handle dampening,
                 py::handle weight_decay, py::handle maximize, py::handle convention) {
     const OptimStep s =
         sgd_step(step, learning_rate, momentum, nesterov, dampening, weight_decay, maximize, convention);
-    const ArrayList p = array_list(params, "params", true), g = array_list(grads, "grads", false);
-    auto b = slot(momentum_buffers, "momentum_buffers", s.momentum != 0, "momentum != 0");
-    run(p, g, {list_of(b)}, s, [](const auto& k) { return k.sgd_update; });
+    run_update(OptimizerKind::sgd, s, params, grads, {momentum_buffers});
 }
 
 void adagrad_update(py::handle params, py::handle grads, py::handle accumulators, py::handle step,
                     py::handle learning_rate, py::handle epsilon, py::handle lr_decay,
                     py::handle weight_decay, py::handle maximize, py::handle convention) {
     const OptimStep s = adagrad_step(step, learning_rate, epsilon, lr_decay, weight_decay, maximize, convention);
-    const ArrayList p = array_list(params, "params", true), g = array_list(grads, "grads", false);
-    auto acc = slot(accumulators, "accumulators", true, "calling adagrad_update");
-    run(p, g, {list_of(acc)}, s, [](const auto& k) { return k.adagrad_update; });
+    run_update(OptimizerKind::adagrad, s, params, grads, {accumulators});
 }
 
 void rmsprop_update(py::handle params, py::handle grads, py::handle sq_avgs, py::handle grad_avgs,
@@ -402,11 +446,7 @@ void rmsprop_update(py::handle params, py::handle grads, py::handle sq_avgs, py:
                     py::handle weight_decay, py::handle maximize, py::handle convention) {
     const OptimStep s =
         rmsprop_step(learning_rate, rho, epsilon, momentum, centered, weight_decay, maximize, convention);
-    const ArrayList p = array_list(params, "params", true), g = array_list(grads, "grads", false);
-    auto v = slot(sq_avgs, "sq_avgs", true, "calling rmsprop_update");
-    auto a = slot(grad_avgs, "grad_avgs", s.centered, "centered=True");
-    auto b = slot(momentum_buffers, "momentum_buffers", s.momentum != 0, "momentum > 0");
-    run(p, g, {list_of(v), list_of(a), list_of(b)}, s, [](const auto& k) { return k.rmsprop_update; });
+    run_update(OptimizerKind::rmsprop, s, params, grads, {sq_avgs, grad_avgs, momentum_buffers});
 }
 
 void adam_update(py::handle params, py::handle grads, py::handle exp_avgs, py::handle exp_avg_sqs,
@@ -416,31 +456,14 @@ void adam_update(py::handle params, py::handle grads, py::handle exp_avgs, py::h
                  py::handle convention) {
     const OptimStep s = adam_step(step, learning_rate, beta_1, beta_2, epsilon, amsgrad, weight_decay,
                                   decoupled_weight_decay, maximize, convention);
-    const ArrayList p = array_list(params, "params", true), g = array_list(grads, "grads", false);
-    auto m = slot(exp_avgs, "exp_avgs", true, "calling adam_update");
-    auto v = slot(exp_avg_sqs, "exp_avg_sqs", true, "calling adam_update");
-    auto vmax = slot(max_exp_avg_sqs, "max_exp_avg_sqs", s.amsgrad, "amsgrad=True");
-    run(p, g, {list_of(m), list_of(v), list_of(vmax)}, s, [](const auto& k) { return k.adam_update; });
-}
-
-// The two-slot Adam relatives: (exp_avgs, second) where second is exp_infs or exp_avg_sqs.
-template <class Pick>
-void two_slot_update(py::handle params, py::handle grads, py::handle first, const char* first_name,
-                     py::handle second, const char* second_name, const char* fn, const OptimStep& s,
-                     const Pick& pick) {
-    const ArrayList p = array_list(params, "params", true), g = array_list(grads, "grads", false);
-    const std::string reason = std::string("calling ") + fn;
-    auto a = slot(first, first_name, true, reason.c_str());
-    auto b = slot(second, second_name, true, reason.c_str());
-    run(p, g, {list_of(a), list_of(b)}, s, pick);
+    run_update(OptimizerKind::adam, s, params, grads, {exp_avgs, exp_avg_sqs, max_exp_avg_sqs});
 }
 
 void adamax_update(py::handle params, py::handle grads, py::handle exp_avgs, py::handle exp_infs,
                    py::handle step, py::handle learning_rate, py::handle beta_1, py::handle beta_2,
                    py::handle epsilon, py::handle weight_decay, py::handle maximize, py::handle convention) {
     const OptimStep s = adamax_step(step, learning_rate, beta_1, beta_2, epsilon, weight_decay, maximize, convention);
-    two_slot_update(params, grads, exp_avgs, "exp_avgs", exp_infs, "exp_infs", "adamax_update", s,
-                    [](const auto& k) { return k.adamax_update; });
+    run_update(OptimizerKind::adamax, s, params, grads, {exp_avgs, exp_infs});
 }
 
 void nadam_update(py::handle params, py::handle grads, py::handle exp_avgs, py::handle exp_avg_sqs,
@@ -449,8 +472,7 @@ void nadam_update(py::handle params, py::handle grads, py::handle exp_avgs, py::
                   py::handle decoupled_weight_decay, py::handle maximize, py::handle convention) {
     const OptimStep s = nadam_step(step, learning_rate, beta_1, beta_2, epsilon, momentum_decay, weight_decay,
                                    decoupled_weight_decay, maximize, convention);
-    two_slot_update(params, grads, exp_avgs, "exp_avgs", exp_avg_sqs, "exp_avg_sqs", "nadam_update", s,
-                    [](const auto& k) { return k.nadam_update; });
+    run_update(OptimizerKind::nadam, s, params, grads, {exp_avgs, exp_avg_sqs});
 }
 
 void radam_update(py::handle params, py::handle grads, py::handle exp_avgs, py::handle exp_avg_sqs,
@@ -459,24 +481,20 @@ void radam_update(py::handle params, py::handle grads, py::handle exp_avgs, py::
                   py::handle maximize, py::handle convention) {
     const OptimStep s = radam_step(step, learning_rate, beta_1, beta_2, epsilon, weight_decay, decoupled_weight_decay,
                                    maximize, convention);
-    two_slot_update(params, grads, exp_avgs, "exp_avgs", exp_avg_sqs, "exp_avg_sqs", "radam_update", s,
-                    [](const auto& k) { return k.radam_update; });
+    run_update(OptimizerKind::radam, s, params, grads, {exp_avgs, exp_avg_sqs});
 }
 
 void adadelta_update(py::handle params, py::handle grads, py::handle square_avgs, py::handle acc_deltas,
                      py::handle learning_rate, py::handle rho, py::handle epsilon, py::handle weight_decay,
                      py::handle maximize, py::handle convention) {
     const OptimStep s = adadelta_step(learning_rate, rho, epsilon, weight_decay, maximize, convention);
-    two_slot_update(params, grads, square_avgs, "square_avgs", acc_deltas, "acc_deltas", "adadelta_update", s,
-                    [](const auto& k) { return k.adadelta_update; });
+    run_update(OptimizerKind::adadelta, s, params, grads, {square_avgs, acc_deltas});
 }
 
 void lion_update(py::handle params, py::handle grads, py::handle exp_avgs, py::handle learning_rate,
                  py::handle beta_1, py::handle beta_2, py::handle weight_decay, py::handle convention) {
     const OptimStep s = lion_step(learning_rate, beta_1, beta_2, weight_decay, convention);
-    const ArrayList p = array_list(params, "params", true), g = array_list(grads, "grads", false);
-    auto m = slot(exp_avgs, "exp_avgs", true, "calling lion_update");
-    run(p, g, {list_of(m)}, s, [](const auto& k) { return k.lion_update; });
+    run_update(OptimizerKind::lion, s, params, grads, {exp_avgs});
 }
 
 void ftrl_update(py::handle params, py::handle grads, py::handle accumulators, py::handle linears,
@@ -484,36 +502,37 @@ void ftrl_update(py::handle params, py::handle grads, py::handle accumulators, p
                  py::handle l2_shrinkage, py::handle beta, py::handle weight_decay, py::handle convention) {
     const OptimStep s = ftrl_step(learning_rate, learning_rate_power, l1, l2, l2_shrinkage, beta, weight_decay,
                                   convention);
-    two_slot_update(params, grads, accumulators, "accumulators", linears, "linears", "ftrl_update", s,
-                    [](const auto& k) { return k.ftrl_update; });
+    run_update(OptimizerKind::ftrl, s, params, grads, {accumulators, linears});
 }
 
 // An optimizer's update call with its constant arguments checked once: Optimizer.apply's fast
 // path. The returned call(params, grads, step) runs what ``kernel(params, grads, *state, step=step,
 // learning_rate=learning_rate, **hyperparameters)`` runs, every array checked as there on every
-// call (the state's arrays too: they stay the caller's). Parsing the constants again each call cost
-// about 0.3 us, against an SGD step of 1e5 floats of about 6 us on 2 threads. A plain function,
-// not an object with __call__: pybind11 looks up an object's type on each method call (+0.1 us).
+// call (the state's arrays too: the lists stay the caller's). Parsing the constants again each
+// call cost about 0.3 us, against an SGD step of 1e5 floats of about 6 us on 2 threads. A plain
+// function, not an object with __call__: pybind11 looks up an object's type on each method call.
 py::cpp_function prepare_update(const std::string& kernel, const py::dict& hyperparameters, const py::tuple& state,
                                 py::handle learning_rate) {
     py::dict kw(hyperparameters);
     kw["learning_rate"] = learning_rate;
     OptimizerKind kind = OptimizerKind::sgd;
     const OptimStep constants = optim_step_from_kwargs(kernel, kw, &kind);
-    if (state.size() > 3)
-        throw py::value_error("state must hold at most 3 lists, got " + std::to_string(state.size()));
-    std::vector<py::object> slots(3, py::none());  // the positional state lists, None where unused
-    for (size_t k = 0; k < state.size(); ++k) slots[k] = py::reinterpret_borrow<py::object>(state[k]);
-    return py::cpp_function([constants, kind, slots](py::handle params, py::handle grads, py::handle step) {
+    const std::array<StateSlot, 3> slots = state_slots(kind, constants);
+    const size_t count = size_t(std::count_if(slots.begin(), slots.end(), [](const StateSlot& x) { return x.name; }));
+    if (state.size() != count)
+        throw py::value_error("state must hold " + std::to_string(count) + " lists for " + kernel + ", got " +
+                              std::to_string(state.size()));
+    std::vector<py::object> lists(3, py::none());
+    for (size_t k = 0; k < count; ++k) {
+        lists[k] = py::reinterpret_borrow<py::object>(state[k]);
+        if (slots[k].needed && lists[k].is_none())  // checked again per call, with the arrays
+            throw py::value_error(std::string("state[") + std::to_string(k) + "] (" + slots[k].name +
+                                  ") must be given when " + slots[k].reason);
+    }
+    return py::cpp_function([constants, kind, lists](py::handle params, py::handle grads, py::handle step) {
         OptimStep s = constants;
         s.step = step_count(step);
-        const ArrayList p = array_list(params, "params", true), g = array_list(grads, "grads", false);
-        static const char* names[3] = {"state[0]", "state[1]", "state[2]"};
-        std::optional<ArrayList> lists[3];
-        for (size_t k = 0; k < 3; ++k)
-            if (!slots[k].is_none()) lists[k] = array_list(slots[k], names[k], true);
-        run(p, g, {list_of(lists[0]), list_of(lists[1]), list_of(lists[2])}, s,
-            [kind](const auto& k) { return update_kernel(k, kind); });
+        run_update(kind, s, params, grads, {lists[0], lists[1], lists[2]});
     });
 }
 

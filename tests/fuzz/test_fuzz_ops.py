@@ -23,7 +23,7 @@ POINTWISE = ("mse", "mae", "binary_cross_entropy", "sigmoid_cross_entropy", "map
              "hinge", "squared_hinge", "poisson")
 ROWWISE = ("kl_divergence", "categorical_hinge", "cosine_similarity", "categorical_cross_entropy",
            "softmax_cross_entropy")
-UPDATES = tuple(sorted(name for name in dir(ops) if name.endswith("_update")))
+UPDATES = tuple(sorted(name for name in dir(ops) if name.endswith("_update") and name != "prepare_update"))
 # Valid hyperparameters of every update function (each also keeps its own defaults).
 HYPER = dict(step=3, learning_rate=0.01, beta_1=0.9, beta_2=0.999, epsilon=1e-7, rho=0.9)
 GEMM_LIKE = ("gemm", "dense_forward", "dense_backward")
@@ -33,10 +33,16 @@ def dims(draw, n, lo=0, hi=5):
     return tuple(draw(st.integers(lo, hi)) for _ in range(n))
 
 
+def state_parameters(fn):
+    """The state arguments of an update function: its positional parameters after params and grads."""
+    sig = inspect.signature(fn)
+    return [p for p in list(sig.parameters)[2:] if sig.parameters[p].kind is inspect.Parameter.POSITIONAL_OR_KEYWORD]
+
+
 def update_case(draw, name, dtype, rng, special):
     """A valid call of an optimizer update: 1-3 tensors of any shape, every state slot an array."""
     sig = inspect.signature(getattr(reference, name))
-    slots = [p for p in list(sig.parameters)[2:] if sig.parameters[p].kind is inspect.Parameter.POSITIONAL_OR_KEYWORD]
+    slots = state_parameters(getattr(reference, name))
     shapes = [dims(draw, draw(st.integers(0, 3))) for _ in range(draw(st.integers(1, 3)))]
     kw = {"params": [values(rng, s, dtype, special) for s in shapes],
           "grads": [values(rng, s, dtype, special) for s in shapes]}
@@ -251,8 +257,25 @@ def reference_check(name, kw, written, before):
     return compare
 
 
-FUNCTIONS = sorted(n for n in dir(ops)
-                   if callable(getattr(ops, n)) and not n.startswith("_") and n != "call_with_views")
+FUNCTIONS = sorted(n for n in dir(ops) if callable(getattr(ops, n)) and not n.startswith("_")
+                   and n not in ("call_with_views", "prepare_update"))  # (prepared: test_prepared_update_fuzz)
+
+
+def prepared(name):
+    """ops.NAME's calling form run through ops.prepare_update: its constants, state lists and
+    learning rate checked once, then the prepared call on params, grads and step."""
+    sig = inspect.signature(getattr(ops, name))
+    state_names = state_parameters(getattr(ops, name))
+
+    def call(*args, **kwargs):
+        bound = sig.bind(*args, **kwargs)
+        arguments = dict(bound.arguments)
+        params, grads = arguments.pop("params"), arguments.pop("grads")
+        state = tuple(arguments.pop(p) for p in state_names)
+        step, learning_rate = arguments.pop("step", 1), arguments.pop("learning_rate")
+        ops.prepare_update(name, arguments, state, learning_rate)(params, grads, step)
+    call.__signature__ = sig
+    return call
 
 
 def test_every_ops_function_is_fuzzed():
@@ -271,3 +294,16 @@ def test_ops_fuzz(name, data):
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         check(getattr(ops, name), kw, names=names, compare=reference_check(name, kw, written, before), name=name)
+
+
+@pytest.mark.parametrize("name", UPDATES)
+@given(data=st.data())
+def test_prepared_update_fuzz(name, data):
+    """The prepared call of every update function under the same hostile cases as the function."""
+    kw, written, mutated = data.draw(fuzz_case(name), label="case")
+    before = {k: copies(v) for k, v in kw.items()}
+    names = {mutated} if mutated else None
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        check(prepared(name), kw, names=names, compare=reference_check(name, kw, written, before),
+              name=f"prepare_update:{name}")
