@@ -205,7 +205,8 @@ def _step_rows(name, size_label, nt, systems, max_total_time):
         rows.append(dict(row, skipped=False, us=t.median * 1e6, spread=t.spread, gbps=nbytes * total / t.median / 1e9,
                          stream_share=stream / t.median))
         if system == "nnfast" and "kernel" in timings:
-            rows[-1].update(kernel_us=timings["kernel"].median * 1e6, kernel_stream_share=stream / timings["kernel"].median)
+            kernel = timings["kernel"].median
+            rows[-1].update(kernel_us=kernel * 1e6, kernel_stream_share=stream / kernel)
     return rows
 
 
