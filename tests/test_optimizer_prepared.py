@@ -10,6 +10,7 @@ learning rate runs from its second step on (Optimizer.apply's fast path).
    optimizer the general path's explained error is what the caller sees.
 """
 
+import inspect
 import types
 
 import numpy as np
@@ -57,7 +58,7 @@ def call_id(call):
 
 
 def takes_step(kernel):
-    return kernel not in ("rmsprop_update", "adadelta_update", "lion_update", "ftrl_update")
+    return "step" in inspect.signature(getattr(ops, kernel)).parameters
 
 
 def fresh_state(init, params):

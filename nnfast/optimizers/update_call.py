@@ -35,17 +35,14 @@ def bind(function, hyperparameters, takes_step):
 
 
 def prepare(ops, kernel, hyperparameters, state, learning_rate):
-    """``call(params, grads, step)``: ``ops.prepare_update``'s call of the update function named
-    `kernel` with its constants, state and a constant learning rate checked once, which
-    Optimizer.apply makes from its second step on (0.2-0.3 us a step where the bound call costs
-    0.6-0.8, against an SGD step of 1e5 floats of about 6 us on 2 threads); False when `ops` offers
-    none (nnfast.reference) or refuses the constants (the same ones an update call just accepted,
-    so not expected)."""
-    make = getattr(ops, "prepare_update", None)
-    if make is None:
-        return False
+    """``call(params, grads, step)``: ``ops.prepare_update``'s call (nnfast.ops) of the update
+    function named `kernel` with its constants, state and a constant learning rate checked once,
+    which Optimizer.apply makes from its second step on (0.2-0.3 us a step where the bound call
+    costs 0.6-0.8, against an SGD step of 1e5 floats of about 6 us on 2 threads); False if it
+    refuses them (the same ones an update call has just accepted: not expected, but a step that
+    succeeded must not raise afterwards)."""
     try:
-        return make(kernel, hyperparameters, state, learning_rate)
+        return ops.prepare_update(kernel, hyperparameters, state, learning_rate)
     except (TypeError, ValueError):
         return False
 

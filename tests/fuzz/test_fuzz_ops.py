@@ -285,25 +285,25 @@ def test_every_ops_function_is_fuzzed():
         "normalization_backward", "embedding_backward"}
 
 
-@pytest.mark.parametrize("name", FUNCTIONS)
-@given(data=st.data())
-def test_ops_fuzz(name, data):
+def fuzz_call(fn, name, data, label):
+    """One hostile case of ops.NAME run through fn (ops.NAME itself or its prepared twin) under the
+    fuzz property, held to the reference."""
     kw, written, mutated = data.draw(fuzz_case(name), label="case")
     before = {k: copies(v) for k, v in kw.items()}
     names = {mutated} if mutated else None
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        check(getattr(ops, name), kw, names=names, compare=reference_check(name, kw, written, before), name=name)
+        check(fn, kw, names=names, compare=reference_check(name, kw, written, before), name=label)
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+@given(data=st.data())
+def test_ops_fuzz(name, data):
+    fuzz_call(getattr(ops, name), name, data, name)
 
 
 @pytest.mark.parametrize("name", UPDATES)
 @given(data=st.data())
 def test_prepared_update_fuzz(name, data):
     """The prepared call of every update function under the same hostile cases as the function."""
-    kw, written, mutated = data.draw(fuzz_case(name), label="case")
-    before = {k: copies(v) for k, v in kw.items()}
-    names = {mutated} if mutated else None
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        check(prepared(name), kw, names=names, compare=reference_check(name, kw, written, before),
-              name=f"prepare_update:{name}")
+    fuzz_call(prepared(name), name, data, f"prepare_update:{name}")
