@@ -100,10 +100,29 @@ def dx_as_transpose(m, k, n):
     return m <= 64 and m < k and n * k >= 16384
 
 
+def transposed_share(dz):
+    """gemm/sparse_a.cpp's share of the blocks of dw^T's rows (a lane's worth of units each: 16 at
+    avx512, 8 at avx2) that its transposed store transposes in registers: those with more than a
+    quarter of their units holding a term (a nonzero of dz in their column)."""
+    lanes = 8 if CONFIG["isa"] == "avx2" else 16
+    alive = (dz != 0).any(axis=0)
+    blocks = [alive[i:i + lanes].sum() > lanes // 4 for i in range(0, alive.size, lanes)]
+    return float(np.mean(blocks))
+
+
+def weight_gradient_skips(dz, m, k, n, density):
+    """Whether dw = (dz^T x)^T of a dense x skips dz's zeros (its result stored transposed): below the
+    density limit times 1 - s * share / m, where the transposed store costs s terms an element (16
+    on one thread at avx512, 32 on more, 64 at avx2; m, the batch, is its sums' length) on the share
+    of the blocks it transposes (transposed_share)."""
+    store_terms = 64 if CONFIG["isa"] == "avx2" else 32 if nf.get_num_threads() > 1 else 16
+    limit = 0.65 if CONFIG["isa"] == "avx2" else 0.4  # at avx512 0.6 decides alike here
+    return KERNEL and n >= 16 and k >= 64 and density <= limit * (1 - store_terms * transposed_share(dz) / m)
+
+
 # (m, k, n) of a layer whose output gradient dz is mostly zeros: dx = dz w^T (w read transposed)
-# skips them unless the batch is small; dw = (dz^T x)^T skips them too when x is dense (its result
-# stored transposed), below the density limit times 1 - 16/m on one thread at avx512, 1 - 32/m on
-# more, 1 - 64/m at avx2 (m, the batch, is its sums' length).
+# skips them unless the batch is small; dw = (dz^T x)^T skips them too when x is dense
+# (weight_gradient_skips).
 # Ragged panels, 16-lane blocks and thread halves; every batch here is far from that bound for
 # each level's and CPU's limit (0.4 to 0.65), so the test holds on every machine.
 # dw's product has n rows: up to 384 (AVX-512) or 192 (AVX2) it is stored transposed a panel at a
@@ -121,13 +140,53 @@ def test_gradients_skip_the_output_gradients_zeros_with_the_dense_products_bits(
     w = rng.standard_normal((k, n)).astype(np.float32)
     dy = sparse_input(rng, (m, n), density, np.float32)
     with num_threads(threads):
-        store_terms = 64 if CONFIG["isa"] == "avx2" else 32 if nf.get_num_threads() > 1 else 16
+        dw_skips = weight_gradient_skips(dy, m, k, n, density)
     _, _, ran = backward_against_gemm(x, w, dy, threads)
     sparse = KERNEL and density <= 0.3
     dx_skips = sparse and not dx_as_transpose(m, k, n) and m >= 16 and n >= 16 and k >= 64
-    limit = 0.65 if CONFIG["isa"] == "avx2" else 0.4  # at avx512 0.6 decides alike here
-    dw_skips = KERNEL and n >= 16 and k >= 64 and density <= limit * (1 - store_terms / m)
     assert ran == int(dx_skips) + int(dw_skips)
+
+
+def dead_units(rng, m, n, alive):
+    """An output gradient behind relu whose units live or die for every sample alike (as a trained
+    network's do): the units `alive` have half nonzeros, the others only zeros, a third of them -0."""
+    dz = np.zeros((m, n), np.float32)
+    dz[rng.random((m, n)) < 1 / 3] = -0.0
+    live = rng.standard_normal((m, len(alive))).astype(np.float32)
+    live[rng.random(live.shape) < 0.5] = 0.0
+    dz[:, alive] = live
+    return dz
+
+
+# units alive: none; at most a quarter of a block (stored as zeros and value by value) or more
+# (transposed in registers) at each level; in the first block, spread, or in the ragged last one
+ALIVE = {"none": [], "two": [3, 9], "four in a block": [0, 1, 2, 3], "five in a block": [0, 1, 2, 3, 4],
+         "spread": list(range(1, 128, 11)), "last": [-1, -2, -3]}
+
+
+@pytest.mark.parametrize("threads", (1, 2))
+@pytest.mark.parametrize("alive", ALIVE)
+@pytest.mark.parametrize("m, k, n", ((32, 784, 128), (16, 100, 70), (128, 65, 33), (17, 300, 401), (64, 64, 17)))
+def test_dead_units_gradients_have_the_dense_products_bits(m, k, n, alive, threads):
+    """dw^T's rows of dead units hold no terms: all +0, stored as zeros, the rows of the live ones
+    value by value where few are alive (gemm/sparse_a.cpp, store_scattered). The bits stay the GEMM's, and
+    the product skips zeros even on a small batch, whose transposed store would otherwise cost more
+    than the skipped terms save."""
+    rng = np.random.default_rng(m + k + n + len(alive))
+    x = rng.standard_normal((m, k)).astype(np.float32)
+    w = rng.standard_normal((k, n)).astype(np.float32)
+    dz = dead_units(rng, m, n, [u % n for u in ALIVE[alive]])
+    density = float(np.mean(dz != 0))
+    with num_threads(threads):
+        dw_skips = weight_gradient_skips(dz, m, k, n, density)
+    _, dw, ran = backward_against_gemm(x, w, dz, threads)
+    dead = ~(dz != 0).any(axis=0)
+    assert np.all(dw[:, dead] == 0) and not np.signbit(dw[:, dead]).any()
+    dx_skips = KERNEL and not dx_as_transpose(m, k, n) and m >= 16 and n >= 16 and k >= 64
+    if density <= 0.2:  # far from every level's limit (0.4 to 0.65), which a sampled density decides
+        assert ran == int(dx_skips) + int(dw_skips)
+    if KERNEL and (m, k, n) == (32, 784, 128) and len(ALIVE[alive]) <= 12:  # the 784-128-10 MLP's first layer
+        assert dw_skips
 
 
 @pytest.mark.parametrize("threads", (1, 2))

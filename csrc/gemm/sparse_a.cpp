@@ -32,7 +32,8 @@ constexpr int64_t kMinColumns = 64;        // fewer columns: compressing A costs
 constexpr int64_t kSampleRows = 8;         // stored rows of A counted to estimate its density
 // What storing C transposed and packing B cost per element of C, in
 // terms of a row's list (S::kTransposedStoreTerms): a product with k terms a row then pays only
-// below the density limit times (1 - terms / k). dw = (dz^T x)^T on one thread at AVX-512, Zen 4
+// below the density limit times (1 - terms * share / k), share being that of C's blocks transposed
+// in registers (transposed_share; those of dead relu units are not). dw = (dz^T x)^T on one thread at AVX-512, Zen 4
 // (k the batch): break-even near 0.33 nonzeros at k = 32, above 0.5 at 64, 0.65 at 128 (16
 // terms). On more threads the 784-128-10 MLP's batch-32 step took 1.03-1.07x the time with it,
 // even at 6% nonzeros, though its backward alone took the same 62 us (the scratch block crowds
@@ -233,11 +234,54 @@ void run_group(int rows, const RowsOut& out, const TermLists& l, const int64_t* 
     group_block<Fetch, R>(out, l, row, steps, panel, j0, cols, bias, act);
 }
 
+// At most this many rows of kLanes with terms: their kLanes x kLanes blocks are stored as zeros and
+// those rows' values one by one, instead of transposed in registers. A dead relu unit has no terms
+// in dw = (dz^T x)^T, and units die or live for every sample alike: the 784-128-10 MLP at batch
+// 32 keeps 8 of 128 on learnable labels and none on random ones, where the transposes of zeros
+// took 9% of the epoch.
+constexpr int kScatteredRows = kLanes / 4;
+
+// The share of the kLanes-row blocks of C (m rows) that store_transposed transposes in registers,
+// for A given transposed (A(i, p) = a[p*lda + i]): row i of C has terms when A's row i, stored as
+// a column, holds a value that is not zero.
+double transposed_share(const float* a, int64_t lda, int64_t m, int64_t k) {
+    int64_t blocks = 0, transposed = 0;
+    for (int64_t i = 0; i < m; i += kLanes, ++blocks) {
+        unsigned with_terms = 0;
+        for (int64_t p = 0; p < k; ++p) with_terms |= S::nonzero(S::load_first(a + p * lda + i, m - i));
+        transposed += __builtin_popcount(with_terms) > kScatteredRows;
+    }
+    return blocks ? double(transposed) / double(blocks) : 0.0;
+}
+
+// Rows [i, i + count) of C stored as zeros, each of `terms` set bits one of them (bit q: row i + q)
+// stored value by value: C(i, j) = c[j*ldc + i], row i at rows + (i - i0)*ld.
+void store_scattered(float* c, int64_t ldc, const float* rows, int64_t ld, int64_t i0, int64_t i, int64_t count,
+                     unsigned terms, int64_t n) {
+    for (int64_t j = 0; j < n; ++j) S::store_first(c + j * ldc + i, S::zero(), count);
+    for (; terms; terms &= terms - 1) {
+        const int q = __builtin_ctz(terms);
+        const float* row = rows + (i + q - i0) * ld;
+        for (int64_t j = 0; j < n; ++j) c[j * ldc + i + q] = row[j];
+    }
+}
+
 // C's rows [i0, i1), columns [0, n) (row i at rows + (i - i0)*ld) into c, where C(i, j) =
 // c[j*ldc + i]: kLanes x kLanes blocks transposed in registers, ragged edges loaded and stored in part.
-void store_transposed(float* c, int64_t ldc, const float* rows, int64_t ld, int64_t i0, int64_t i1, int64_t n) {
+// With `terms` (row i's count at terms[i]; its row then all +0 when that is 0), rows of kLanes
+// with few terms are stored by store_scattered.
+void store_transposed(float* c, int64_t ldc, const float* rows, int64_t ld, int64_t i0, int64_t i1, int64_t n,
+                      const int64_t* terms) {
     for (int64_t i = i0; i < i1; i += kLanes) {
         const int64_t count = i1 - i < kLanes ? i1 - i : kLanes;
+        if (terms) {
+            unsigned with_terms = 0;
+            for (int q = 0; q < count; ++q) with_terms |= unsigned(terms[i + q] != 0) << q;
+            if (__builtin_popcount(with_terms) <= kScatteredRows) {
+                store_scattered(c, ldc, rows, ld, i0, i, count, with_terms, n);
+                continue;
+            }
+        }
         for (int64_t j = 0; j < n; j += kLanes) {
             const int64_t cols = n - j < kLanes ? n - j : kLanes;
             V r[kLanes];
@@ -251,12 +295,13 @@ void store_transposed(float* c, int64_t ldc, const float* rows, int64_t ld, int6
 
 // A transposed C stored a panel at a time: C(i, j) at c[j*ldc + i], rows [i0, i1) computed into
 // `block` (i1 - i0 rows of kPanel floats, which stays in L1) and stored from there. c == nullptr:
-// C is stored row-major instead.
+// C is stored row-major instead. terms: as store_transposed takes it.
 struct PanelStore {
     float* c = nullptr;
     int64_t ldc = 0;
     float* block = nullptr;
     int64_t i0 = 0, i1 = 0;
+    const int64_t* terms = nullptr;
 };
 
 // C (m, n) rows of groups [h0, h1) (of kGroup rows of `order`, each padded to steps[g - h0]),
@@ -274,7 +319,8 @@ void run_panels(float* rows, const TermLists& l, const int64_t* order, const int
         for (int64_t g = h0; g < h1; ++g)
             run_group<Fetch>(group_rows(g, m), out, l, order + g * kGroup, steps[g - h0], packed + j0 * k, j0,
                              cols, bias, act);
-        if (store.c) store_transposed(store.c + j0 * store.ldc, store.ldc, store.block, kPanel, store.i0, store.i1, cols);
+        if (store.c) store_transposed(store.c + j0 * store.ldc, store.ldc, store.block, kPanel, store.i0, store.i1, cols,
+                                      store.terms);
     }
 }
 
@@ -326,8 +372,14 @@ bool sparse_float_product(float* c, int64_t c_rs, int64_t c_cs, const float* a, 
         act == Activation::softmax || (k + kLanes) * kPanel >= (int64_t(1) << 31))
         return false;
     const double density = row_major ? sampled_density(a, m, k, a_rs) : sampled_density(a, k, m, a_cs);
+    if (density > max_density()) return false;
+    // A row with no terms is all +0 when nothing is added to its sum or done to it after: then a
+    // transposed C's blocks of such rows cost little to store (store_scattered)
+    const bool zero_rows = bias == nullptr && act == Activation::linear;
+    double store_share = 0.0;  // of a transposed C's blocks, those transposed in registers
+    if (c_cs != 1) store_share = zero_rows && transposed ? transposed_share(a, a_cs, m, k) : 1.0;
     const int64_t store_terms = num_threads() > 1 ? S::kTransposedStoreTermsThreaded : S::kTransposedStoreTerms;
-    const double limit = c_cs == 1 ? max_density() : max_density() * (1.0 - double(store_terms) / double(k));
+    const double limit = max_density() * (1.0 - double(store_terms) * store_share / double(k));
     if (density > limit) return false;
 
     const int64_t stride = k + kLanes, panels = (n + kPanel - 1) / kPanel;
@@ -341,6 +393,7 @@ bool sparse_float_product(float* c, int64_t c_rs, int64_t c_cs, const float* a, 
     // computed row-major here and then stored transposed.
     const bool by_panel = c_cs != 1 && groups <= kRun && finishes_in_registers(act);
     float* rows = c_cs == 1 || by_panel ? c : static_cast<float*>(workspace(kSparseRows, sizeof(float) * m * n));
+    const int64_t* terms = zero_rows ? l.count : nullptr;
     std::atomic<bool> finite{true};
     // Split by B's rows, a copy's cost an element, on two threads from 256 x 256 up. In a training
     // step the weights come from the other core's cache in part (the optimizer's update splits
@@ -364,7 +417,8 @@ bool sparse_float_product(float* c, int64_t c_rs, int64_t c_cs, const float* a, 
         int64_t steps[kRun];  // per group of this piece, in runs of kRun groups
         PanelStore store;     // by_panel: one run, h0 == g0 and h1 == g1, the rows [i0, i1)
         if (by_panel)
-            store = {c, c_cs, static_cast<float*>(workspace(kSparseRows, sizeof(float) * (i1 - i0) * kPanel)), i0, i1};
+            store = {c, c_cs, static_cast<float*>(workspace(kSparseRows, sizeof(float) * (i1 - i0) * kPanel)), i0, i1,
+                     terms};
         for (int64_t h0 = g0; h0 < g1; h0 += kRun) {
             const int64_t h1 = h0 + kRun < g1 ? h0 + kRun : g1;
             for (int64_t g = h0; g < h1; ++g)
@@ -373,7 +427,7 @@ bool sparse_float_product(float* c, int64_t c_rs, int64_t c_cs, const float* a, 
             else run_panels<S::EntryRegisters>(rows, l, order, steps, h0, h1, packed, m, n, k, bias, act, store);
         }
         if (!finishes_in_registers(act)) epilogue(rows + i0 * n, n, int(i1 - i0), int(n), bias, act);
-        if (rows != c) store_transposed(c, c_cs, rows + i0 * n, n, i0, i1, n);
+        if (rows != c) store_transposed(c, c_cs, rows + i0 * n, n, i0, i1, n, terms);
     });
     note_sparse_product();
     return true;
