@@ -313,12 +313,21 @@ template <class Fetch>
 void run_panels(float* rows, const TermLists& l, const int64_t* order, const int64_t* steps, int64_t h0, int64_t h1,
                 const float* packed, int64_t m, int64_t n, int64_t k, const float* bias, Activation act,
                 const PanelStore& store) {
+    // Where a row with no terms is all +0 (store.terms), a group of such rows (the dead units of
+    // dw^T) has its rows of the block zeroed once instead of computed for every panel.
+    const bool skip_empty = store.c && store.terms;
+    for (int64_t g = h0; skip_empty && g < h1; ++g)
+        for (int r = 0; steps[g - h0] == 0 && r < group_rows(g, m); ++r) {
+            float* block_row = store.block + (order[g * kGroup + r] - store.i0) * kPanel;
+            for (int v = 0; v < kVectors; ++v) S::store(block_row + v * kLanes, S::zero());
+        }
     for (int64_t j0 = 0; j0 < n; j0 += kPanel) {
         const int64_t cols = n - j0 < kPanel ? n - j0 : kPanel;
         const RowsOut out = store.c ? RowsOut{store.block, kPanel, store.i0, j0} : RowsOut{rows, n, 0, 0};
         for (int64_t g = h0; g < h1; ++g)
-            run_group<Fetch>(group_rows(g, m), out, l, order + g * kGroup, steps[g - h0], packed + j0 * k, j0,
-                             cols, bias, act);
+            if (!skip_empty || steps[g - h0] != 0)
+                run_group<Fetch>(group_rows(g, m), out, l, order + g * kGroup, steps[g - h0], packed + j0 * k, j0,
+                                 cols, bias, act);
         if (store.c) store_transposed(store.c + j0 * store.ldc, store.ldc, store.block, kPanel, store.i0, store.i1, cols,
                                       store.terms);
     }
