@@ -30,12 +30,12 @@ constexpr int64_t kRun = 64;               // groups whose lists are padded befo
 constexpr int64_t kMinSide = 16;           // fewer rows or terms: the dense GEMM
 constexpr int64_t kMinColumns = 64;        // fewer columns: compressing A costs more than the skipped terms save
 constexpr int64_t kSampleRows = 8;         // stored rows of A counted to estimate its density
-// What storing C transposed and packing B cost per element of C, in
-// terms of a row's list (S::kTransposedStoreTerms): a product with k terms a row then pays only
-// below the density limit times (1 - terms * share / k), share being that of C's blocks transposed
-// in registers (transposed_share; those of dead relu units are not). dw = (dz^T x)^T on one thread at AVX-512, Zen 4
-// (k the batch): break-even near 0.33 nonzeros at k = 32, above 0.5 at 64, 0.65 at 128 (16
-// terms). On more threads the 784-128-10 MLP's batch-32 step took 1.03-1.07x the time with it,
+// What storing C transposed and packing B cost per element of C, in terms of a row's list
+// (S::kTransposedStoreTerms): a product with k terms a row then pays only below the density limit
+// times (1 - terms * share / k), share being that of C's blocks transposed in registers
+// (transposed_share; those of dead relu units are not). dw = (dz^T x)^T on one thread at
+// AVX-512, Zen 4 (k the batch): break-even near 0.33 nonzeros at k = 32, above 0.5 at 64, 0.65 at
+// 128 (16 terms). On more threads the 784-128-10 MLP's batch-32 step took 1.03-1.07x the time with it,
 // even at 6% nonzeros, though its backward alone took the same 62 us (the scratch block crowds
 // the step's later parts out of the caches); at batch 64 0.89x: so there a batch of 32 keeps the
 // GEMM (32 terms). AVX2's kernel pays less per term and more per element (64 terms). These were
@@ -328,8 +328,9 @@ void run_panels(float* rows, const TermLists& l, const int64_t* order, const int
             if (!skip_empty || steps[g - h0] != 0)
                 run_group<Fetch>(group_rows(g, m), out, l, order + g * kGroup, steps[g - h0], packed + j0 * k, j0,
                                  cols, bias, act);
-        if (store.c) store_transposed(store.c + j0 * store.ldc, store.ldc, store.block, kPanel, store.i0, store.i1, cols,
-                                      store.terms);
+        if (store.c)
+            store_transposed(store.c + j0 * store.ldc, store.ldc, store.block, kPanel, store.i0, store.i1, cols,
+                             store.terms);
     }
 }
 
