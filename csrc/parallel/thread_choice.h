@@ -13,7 +13,10 @@
 // One choice lives as long as the work it times (a model's compiled step), across calls: an epoch
 // of a small data set is a few dozen steps, and probing afresh in every call would run a large
 // share of them on the slower count. It probes again when the thread setting changes, after
-// kReprobeSeconds of timed steps, and when kSlowRun steps in a row take kSlowdown times the chosen
+// kReprobeSeconds of timed steps (kReprobeOneSeconds after a choice of one thread: in some phases
+// of the host the 784-128-10 MLP's 2-thread epochs at batch 128 ran whole fit calls at one
+// thread's speed, 240 ms against 140-165, each call's probe, just after an idle pause, finding two
+// threads slower), and when kSlowRun steps in a row take kSlowdown times the chosen
 // count's probe median (at most once per kMinProbeGap seconds of steps, so a median that was only
 // lucky costs a bounded share): on a shared machine the host can halve what two threads get after
 // an idle pause (two vCPUs on one physical core), and then one thread is the faster choice.
@@ -31,6 +34,7 @@ class ThreadChoice {
     static_assert(kProbes % (kBlock - 1) == 0, "whole blocks on each count");
     static constexpr int kProbeReps = 2 * kProbes / (kBlock - 1) * kBlock;  // 18
     static constexpr double kReprobeSeconds = 1.0;
+    static constexpr double kReprobeOneSeconds = 0.2;
     static constexpr double kSlowdown = 1.5;
     static constexpr int kSlowRun = 8;
     static constexpr double kMinProbeGap = 0.1;
@@ -67,7 +71,8 @@ class ThreadChoice {
         if (all_ <= 1) return;
         since_probe_ += seconds;
         slow_run_ = seconds > kSlowdown * chosen_median_ ? slow_run_ + 1 : 0;
-        if (since_probe_ >= kReprobeSeconds || (slow_run_ >= kSlowRun && since_probe_ >= kMinProbeGap)) rep_ = 0;
+        const double reprobe = chosen_ == 1 ? kReprobeOneSeconds : kReprobeSeconds;
+        if (since_probe_ >= reprobe || (slow_run_ >= kSlowRun && since_probe_ >= kMinProbeGap)) rep_ = 0;
     }
 
     // The count settled on (0 before any thread setting was followed).
