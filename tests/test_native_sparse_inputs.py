@@ -182,6 +182,9 @@ def test_dead_units_gradients_have_the_dense_products_bits(m, k, n, alive, threa
     _, dw, ran = backward_against_gemm(x, w, dz, threads)
     dead = ~(dz != 0).any(axis=0)
     assert np.all(dw[:, dead] == 0) and not np.signbit(dw[:, dead]).any()
+    x64, w64, dz64 = (a.astype(np.float64) for a in (x, w, dz))
+    _, want_dw, _ = ref.dense_backward(x64, w64, dz64, dz64, "linear")
+    assert_within(dw, want_dw, 2 * m * np.finfo(np.float32).eps * (np.abs(x64).T @ np.abs(dz64)), "dw")
     dx_skips = KERNEL and not dx_as_transpose(m, k, n) and m >= 16 and n >= 16 and k >= 64
     if density <= 0.2:  # far from every level's limit (0.4 to 0.65), which a sampled density decides
         assert ran == int(dx_skips) + int(dw_skips)
