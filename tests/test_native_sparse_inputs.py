@@ -147,13 +147,19 @@ def test_gradients_skip_the_output_gradients_zeros_with_the_dense_products_bits(
     assert ran == int(dx_skips) + int(dw_skips)
 
 
-def dead_units(rng, m, n, alive):
+def dead_units(rng, m, n, alive, live_share=0.5):
     """An output gradient behind relu whose units live or die for every sample alike (as a trained
-    network's do): the units `alive` have half nonzeros, the others only zeros, a third of them -0."""
+    network's do): the units `alive` have about `live_share` nonzeros (at least FULL_SHARE: exactly
+    ceil((1 - live_share) * m) zeros, so that their lists are long enough to run full), the others
+    only zeros, a third of them -0."""
     dz = np.zeros((m, n), np.float32)
     dz[rng.random((m, n)) < 1 / 3] = -0.0
     live = rng.standard_normal((m, len(alive))).astype(np.float32)
-    live[rng.random(live.shape) < 0.5] = 0.0
+    if live_share >= FULL_SHARE:
+        for u in range(len(alive)):
+            live[rng.choice(m, int(np.ceil((1 - live_share) * m)), replace=False), u] = 0.0
+    else:
+        live[rng.random(live.shape) >= live_share] = 0.0
     dz[:, alive] = live
     return dz
 
@@ -165,21 +171,25 @@ ALIVE = {"none": [], "two": [3, 9], "four in a block": [0, 1, 2, 3], "five in a 
 
 
 @pytest.mark.parametrize("threads", (1, 2))
+@pytest.mark.parametrize("live_share", (0.5, 0.95))
 @pytest.mark.parametrize("alive", ALIVE)
 @pytest.mark.parametrize("m, k, n", ((32, 784, 128), (16, 100, 70), (128, 65, 33), (17, 300, 401), (64, 64, 17)))
-def test_dead_units_gradients_have_the_dense_products_bits(m, k, n, alive, threads):
+def test_dead_units_gradients_have_the_dense_products_bits(m, k, n, alive, live_share, threads):
     """dw^T's rows of dead units hold no terms: all +0, stored as zeros, the rows of the live ones
     value by value where few are alive (gemm/sparse_a.cpp, store_scattered). The bits stay the GEMM's, and
     the product skips zeros even on a small batch, whose transposed store would otherwise cost more
-    than the skipped terms save."""
+    than the skipped terms save. Live units with nearly every sample's term (a trained network's
+    keep 97-100%) run as full groups, zeros included (full_group_block)."""
     rng = np.random.default_rng(m + k + n + len(alive))
     x = rng.standard_normal((m, k)).astype(np.float32)
     w = rng.standard_normal((k, n)).astype(np.float32)
-    dz = dead_units(rng, m, n, [u % n for u in ALIVE[alive]])
+    dz = dead_units(rng, m, n, [u % n for u in ALIVE[alive]], live_share)
     density = float(np.mean(dz != 0))
     with num_threads(threads):
         dw_skips = weight_gradient_skips(dz, m, k, n, density)
+    full_before = _core.full_groups_run()
     _, dw, ran = backward_against_gemm(x, w, dz, threads)
+    full = _core.full_groups_run() - full_before
     dead = ~(dz != 0).any(axis=0)
     assert np.all(dw[:, dead] == 0) and not np.signbit(dw[:, dead]).any()
     x64, w64, dz64 = (a.astype(np.float64) for a in (x, w, dz))
@@ -188,8 +198,54 @@ def test_dead_units_gradients_have_the_dense_products_bits(m, k, n, alive, threa
     dx_skips = KERNEL and not dx_as_transpose(m, k, n) and m >= 16 and n >= 16 and k >= 64
     if density <= 0.2:  # far from every level's limit (0.4 to 0.65), which a sampled density decides
         assert ran == int(dx_skips) + int(dw_skips)
+        # dx's rows (samples) hold a term for at most the live units: never nearly full here
+        assert (full > 0) == (dw_skips and live_share >= FULL_SHARE and bool(ALIVE[alive]))
     if KERNEL and (m, k, n) == (32, 784, 128) and len(ALIVE[alive]) <= 12:  # the 784-128-10 MLP's first layer
         assert dw_skips
+
+
+# Rows of A by their share of nonzeros, repeating (exactly round(share * k) nonzeros each): a group
+# of rows whose longest list holds at least FULL_SHARE of its k terms runs with all k, its zeros as
+# terms +0 * B's row (gemm/sparse_a.cpp: pad_group, full_group_block). "mixed" sorts rows of every
+# kind into one group at the boundary; "below the share" never runs full.
+FULL_SHARE = 0.875
+ROW_SHARES = {"nearly full": (0.95, 0, 0, 0, 0, 0), "full": (1.0, 0, 0, 0, 0, 0),
+              "mixed": (0.95, 0.5, 0.05, 0, 0, 0, 0, 0, 0), "below the share": (0.85, 0, 0, 0, 0)}
+
+
+def rows_by_share(rng, m, k, shares):
+    a = np.zeros((m, k), np.float32)
+    for i in range(m):
+        nonzero = rng.choice(k, int(round(shares[i % len(shares)] * k)), replace=False)
+        a[i, nonzero] = rng.standard_normal(nonzero.size)
+    a[(a == 0) & (rng.random((m, k)) < 1 / 3)] = -0.0
+    return a
+
+
+def sampled_density(a):
+    """gemm/sparse_a.cpp's estimate of a row-major A's share of nonzeros: 8 rows, rows // 8 apart."""
+    return float(np.mean(a[:: max(1, a.shape[0] // 8)][:8] != 0))
+
+
+@pytest.mark.parametrize("threads", (1, 2))
+@pytest.mark.parametrize("shares", ROW_SHARES)
+@pytest.mark.parametrize("m, k, n", ((16, 16, 64), (17, 65, 65), (65, 17, 100), (256, 256, 256), (33, 1000, 70),
+                                     (64, 64, 63), (200, 120, 300)))
+def test_nearly_full_rows_run_full_with_the_dense_products_bits(m, k, n, shares, threads):
+    rng = np.random.default_rng(m * 5 + k * 3 + n + len(ROW_SHARES[shares]))
+    x = rows_by_share(rng, m, k, ROW_SHARES[shares])
+    w = rng.standard_normal((k, n)).astype(np.float32)
+    b = rng.standard_normal(n).astype(np.float32)
+    with num_threads(threads):
+        z = nf.ops.gemm(x, w)
+        before, full_before = _core.sparse_products_run(), _core.full_groups_run()
+        for activation in ("linear", "relu", "leaky_relu"):
+            assert_same_bits(nf.ops.dense_forward(x, w, b, activation), epilogue(z, b, activation), activation)
+        ran, full = _core.sparse_products_run() - before, _core.full_groups_run() - full_before
+    if KERNEL and m >= 16 and k >= 16 and n >= 64 and sampled_density(x) <= 0.3:  # below every limit
+        assert ran == 3
+    nearly_full = bool(((x != 0).sum(axis=1) >= FULL_SHARE * k).any())
+    assert (full > 0) == (ran > 0 and nearly_full)
 
 
 @pytest.mark.parametrize("threads", (1, 2))

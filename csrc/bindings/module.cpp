@@ -99,11 +99,14 @@ PYBIND11_MODULE(_core, m) {
     m.def("get_num_threads", &num_threads);
     m.def("idle_units_run", &idle_units_run,
           "Calls of an idle task a team's threads made while waiting for the next part "
-          "(parallel/team.h): in training, each gathers a row of the next batch during a step's "
-          "serial parts, or finds none left.");
+          "(parallel/team.h): in training, each gathers up to 8 rows of the next batch during a "
+          "step's serial parts, or finds none left.");
     m.def("teams_led", &teams_led, "Teams of threads led so far: by native training steps and the hand-off probe (parallel/team.h).");
     m.def("sparse_products_run", &sparse_products_run,
           "Dense products so far that skipped the zeros of a mostly-zero input (gemm/sparse_a.h).");
+    m.def("full_groups_run", &full_groups_run,
+          "Groups of rows those products ran with all their terms, zeros included, B's rows loaded "
+          "once for the group (gemm/sparse_a.cpp: full_group_block), counted once a product.");
     m.def("shared_tiles_taken", &shared_tiles_taken,
           "Tiles so far of a product shared by two threads that the second took (gemm/gemm.h: "
           "gemm_shared; a Dense layer's dx beside its dw).");

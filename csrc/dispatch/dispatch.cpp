@@ -115,6 +115,7 @@ namespace {
 bool g_sparse_inputs = true;
 bool g_sparse_terms_by_loads = false;
 std::atomic<long long> g_sparse_products{0};
+std::atomic<long long> g_full_groups{0};  // full_groups_run()
 std::atomic<long long> g_shared_tiles{0};  // shared_tiles_taken()
 std::atomic<bool> g_shared_lead_held{false};
 }  // namespace
@@ -137,6 +138,10 @@ const char* sparse_terms_name() { return g_sparse_terms_by_loads ? "loads" : "re
 void note_sparse_product() { g_sparse_products.fetch_add(1, std::memory_order_relaxed); }
 
 long long sparse_products_run() { return g_sparse_products.load(std::memory_order_relaxed); }
+
+void note_full_groups(long long groups) { g_full_groups.fetch_add(groups, std::memory_order_relaxed); }
+
+long long full_groups_run() { return g_full_groups.load(std::memory_order_relaxed); }
 
 void note_shared_tiles(long long tiles) { g_shared_tiles.fetch_add(tiles, std::memory_order_relaxed); }
 

@@ -34,6 +34,10 @@ const char* sparse_terms_name();  // "loads" or "registers"
 // Counts the products that skipped zeros (for tests that they do).
 void note_sparse_product();
 long long sparse_products_run();
+// Counts the groups of rows those products ran with full lists (gemm/sparse_a.cpp:
+// full_group_block), for tests that they do.
+void note_full_groups(long long groups);
+long long full_groups_run();
 // Counts the tiles of a product two threads shared that the second thread took (gemm/gemm.h:
 // gemm_shared), for tests that it does.
 void note_shared_tiles(long long tiles);

@@ -30,6 +30,10 @@ constexpr int64_t kRun = 64;               // groups whose lists are padded befo
 constexpr int64_t kMinSide = 16;           // fewer rows or terms: the dense GEMM
 constexpr int64_t kMinColumns = 64;        // fewer columns: compressing A costs more than the skipped terms save
 constexpr int64_t kSampleRows = 8;         // stored rows of A counted to estimate its density
+// A group of rows whose longest list has at least this share of the k terms runs with all k terms
+// (pad_group, full_row): B's row for each step is then loaded once for the group's rows, as the
+// GEMM's tile does, not once for each row (full_group_block).
+constexpr double kFullShare = 0.875;
 // What storing C transposed and packing B cost per element of C, in terms of a row's list
 // (S::kTransposedStoreTerms): a product with k terms a row then pays only below the density limit
 // times (1 - terms * share / k), share being that of C's blocks transposed in registers
@@ -139,14 +143,32 @@ void compress_row(const TermLists& l, int64_t i, const float* row, int64_t k) {
     l.count[i] = count;
 }
 
+// Row i's list made full: its k entries in order, B's row p at p * kPanel, the zeros it skipped as
+// terms +0 * B's row p, which add +-0, as a skipped one would. In place, from the last entry back
+// (entry t moves to its p >= t).
+void full_row(const TermLists& l, int64_t i, int64_t k) {
+    uint64_t* term = l.term + i * l.stride;
+    int64_t t = l.count[i] - 1;
+    for (int64_t p = k - 1; p >= 0; --p) {
+        const uint64_t offset = uint64_t(p * kPanel) << 32;
+        term[p] = t >= 0 && (term[t] & ~uint64_t(0xFFFFFFFF)) == offset ? term[t--] : offset;
+    }
+    l.count[i] = k;
+}
+
 // Pads the lists of the `rows` rows row[0 .. rows) with terms 0 * B's row 0 to the longest of them,
 // so that they run in step: such a term adds +-0, as a skipped one would. Returns that length. The
 // kSpareEntries entries after it are zeroed too: group_block loads them a step ahead, unused.
-int64_t pad_group(const TermLists& l, const int64_t* row, int rows) {
+// When the longest has at least kFullShare * k terms, the group's rows are all made full
+// (full_row) instead, and run as full_group_block: k steps that take a term for less.
+int64_t pad_group(const TermLists& l, const int64_t* row, int rows, int64_t k) {
     int64_t steps = 0;
     for (int r = 0; r < rows; ++r) steps = l.count[row[r]] > steps ? l.count[row[r]] : steps;
-    for (int r = 0; r < rows; ++r)
+    if (double(steps) >= kFullShare * double(k)) steps = k;
+    for (int r = 0; r < rows; ++r) {
+        if (steps == k && l.count[row[r]] < k) full_row(l, row[r], k);
         for (int64_t t = l.count[row[r]]; t < steps + kSpareEntries; ++t) l.term[row[r] * l.stride + t] = 0;
+    }
     return steps;
 }
 
@@ -157,6 +179,28 @@ struct RowsOut {
     int64_t ldc, row0, col0;
     float* at(int64_t i, int64_t j) const { return c + (i - row0) * ldc + (j - col0); }
 };
+
+// C's rows row[0 .. R), columns [j0, j0 + cols), from their sums acc.
+template <int R>
+void store_group(const RowsOut& out, const int64_t* row, const V (&acc)[R][kVectors], int64_t j0, int64_t cols,
+                 const float* bias, Activation act) {
+    // + bias and relu or leaky_relu as the GEMM's tiles finish them in registers; other
+    // activations keep the bare sum here, finished by epilogue()
+    const bool in_registers = finishes_in_registers(act);
+    const float* bias0 = in_registers && bias ? bias + j0 : nullptr;
+#pragma GCC unroll 4
+    for (int v = 0; v < kVectors; ++v) {
+        const int64_t lanes = cols - v * kLanes;
+        if (lanes <= 0) break;
+        const V add = bias0 ? S::load_first(bias0 + v * kLanes, lanes) : S::zero();
+#pragma GCC unroll 8
+        for (int r = 0; r < R; ++r) {
+            V x = bias0 ? S::add(acc[r][v], add) : acc[r][v];
+            if (in_registers) x = S::finish(x, act);
+            S::store_first(out.at(row[r], j0 + v * kLanes), x, lanes);
+        }
+    }
+}
 
 // C's rows row[0 .. R) and columns [j0, j0 + cols), cols <= kPanel, from `steps` terms of each
 // row's list, all R rows in step, on B's panel of those columns, taking the entries as Fetch does
@@ -204,34 +248,49 @@ void group_block(const RowsOut& out, const TermLists& l, const int64_t* row, int
             for (int v = 0; v < kVectors; ++v) acc[r][v] = S::fma(value, S::load(b_row + v * kLanes), acc[r][v]);
         }
     }
-    // + bias and relu or leaky_relu as the GEMM's tiles finish them in registers; other
-    // activations keep the bare sum here, finished by epilogue()
-    const bool in_registers = finishes_in_registers(act);
-    const float* bias0 = in_registers && bias ? bias + j0 : nullptr;
+    store_group<R>(out, row, acc, j0, cols, bias, act);
+}
+
+// group_block for rows whose lists are full (full_row): step t of every row takes B's row t, loaded
+// once for all R rows, so that a term costs a multiply-add and a broadcast of its value, where
+// group_block's load B's row for each row (Zen 4, ...).
+template <int R>
+void full_group_block(const RowsOut& out, const TermLists& l, const int64_t* row, int64_t k, const float* panel,
+                      int64_t j0, int64_t cols, const float* bias, Activation act) {
+    const uint64_t* term[R];
+    V acc[R][kVectors];
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) {
+        term[r] = l.term + row[r] * l.stride;
 #pragma GCC unroll 4
-    for (int v = 0; v < kVectors; ++v) {
-        const int64_t lanes = cols - v * kLanes;
-        if (lanes <= 0) break;
-        const V add = bias0 ? S::load_first(bias0 + v * kLanes, lanes) : S::zero();
+        for (int v = 0; v < kVectors; ++v) acc[r][v] = S::zero();
+    }
+    for (int64_t t = 0; t < k; ++t) {
+        V b[kVectors];
+#pragma GCC unroll 4
+        for (int v = 0; v < kVectors; ++v) b[v] = S::load(panel + t * kPanel + v * kLanes);
 #pragma GCC unroll 8
         for (int r = 0; r < R; ++r) {
-            V x = bias0 ? S::add(acc[r][v], add) : acc[r][v];
-            if (in_registers) x = S::finish(x, act);
-            S::store_first(out.at(row[r], j0 + v * kLanes), x, lanes);
+            const V value = S::broadcast_bits(uint32_t(term[r][t]));
+#pragma GCC unroll 4
+            for (int v = 0; v < kVectors; ++v) acc[r][v] = S::fma(value, b[v], acc[r][v]);
         }
     }
+    store_group<R>(out, row, acc, j0, cols, bias, act);
 }
 
 // Rows in group g of m rows cut into groups of kGroup.
 int group_rows(int64_t g, int64_t m) { return int((g + 1) * kGroup < m ? kGroup : m - g * kGroup); }
 
-// group_block for a group of `rows` (1 to kGroup) rows.
+// group_block, or full_group_block for full lists (steps == k: pad_group made them full), for a
+// group of `rows` (1 to kGroup) rows.
 template <class Fetch, int R = kGroup>
-void run_group(int rows, const RowsOut& out, const TermLists& l, const int64_t* row, int64_t steps,
+void run_group(int rows, const RowsOut& out, const TermLists& l, const int64_t* row, int64_t steps, int64_t k,
                const float* panel, int64_t j0, int64_t cols, const float* bias, Activation act) {
     if constexpr (R > 1)
-        if (rows < R) return run_group<Fetch, R - 1>(rows, out, l, row, steps, panel, j0, cols, bias, act);
-    group_block<Fetch, R>(out, l, row, steps, panel, j0, cols, bias, act);
+        if (rows < R) return run_group<Fetch, R - 1>(rows, out, l, row, steps, k, panel, j0, cols, bias, act);
+    if (steps == k) full_group_block<R>(out, l, row, k, panel, j0, cols, bias, act);
+    else group_block<Fetch, R>(out, l, row, steps, panel, j0, cols, bias, act);
 }
 
 // At most this many rows of kLanes with terms: their kLanes x kLanes blocks are stored as zeros and
@@ -326,8 +385,8 @@ void run_panels(float* rows, const TermLists& l, const int64_t* order, const int
         const RowsOut out = store.c ? RowsOut{store.block, kPanel, store.i0, j0} : RowsOut{rows, n, 0, 0};
         for (int64_t g = h0; g < h1; ++g)
             if (!skip_empty || steps[g - h0] != 0)
-                run_group<Fetch>(group_rows(g, m), out, l, order + g * kGroup, steps[g - h0], packed + j0 * k, j0,
-                                 cols, bias, act);
+                run_group<Fetch>(group_rows(g, m), out, l, order + g * kGroup, steps[g - h0], k, packed + j0 * k,
+                                 j0, cols, bias, act);
         if (store.c)
             store_transposed(store.c + j0 * store.ldc, store.ldc, store.block, kPanel, store.i0, store.i1, cols,
                              store.terms);
@@ -431,8 +490,12 @@ bool sparse_float_product(float* c, int64_t c_rs, int64_t c_cs, const float* a, 
                      terms};
         for (int64_t h0 = g0; h0 < g1; h0 += kRun) {
             const int64_t h1 = h0 + kRun < g1 ? h0 + kRun : g1;
-            for (int64_t g = h0; g < h1; ++g)
-                steps[g - h0] = pad_group(l, order + g * kGroup, group_rows(g, m));
+            int64_t full = 0;
+            for (int64_t g = h0; g < h1; ++g) {
+                steps[g - h0] = pad_group(l, order + g * kGroup, group_rows(g, m), k);
+                full += steps[g - h0] == k;
+            }
+            if (full) note_full_groups(full);
             if (by_loads) run_panels<S::EntryLoads>(rows, l, order, steps, h0, h1, packed, m, n, k, bias, act, store);
             else run_panels<S::EntryRegisters>(rows, l, order, steps, h0, h1, packed, m, n, k, bias, act, store);
         }
