@@ -252,8 +252,9 @@ void group_block(const RowsOut& out, const TermLists& l, const int64_t* row, int
 }
 
 // group_block for rows whose lists are full (full_row): step t of every row takes B's row t, loaded
-// once for all R rows, so that a term costs a multiply-add and a broadcast of its value, where
-// group_block's load B's row for each row (Zen 4, ...).
+// once for all R rows, where group_block loads a B row for each row's term. The 784-128-10 MLP's dw
+// at batch 128 on learnable labels (about a third of the units alive, each with 97-100% of its
+// samples' terms): the product's share of the epoch's samples 21% before, 18% with it (Zen 4).
 template <int R>
 void full_group_block(const RowsOut& out, const TermLists& l, const int64_t* row, int64_t k, const float* panel,
                       int64_t j0, int64_t cols, const float* bias, Activation act) {
