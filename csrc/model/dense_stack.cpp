@@ -272,7 +272,8 @@ void copy_rows(const BatchBuffers<T>& buf, const TrainingSet<T>& d, const int64_
             for (int64_t j = 0; j < n; ++j) std::memcpy(to[j] + at, from[j] + at, kLineBytes);
             for (int64_t j = 0; j < next; ++j) prefetch_line_outer(ahead[j] + at);
         }
-        for (int64_t j = 0; j < next; ++j) prefetch_line_outer(ahead[j] + bytes - 1);
+        // a misaligned row's last line, which the loop's addresses may not reach
+        for (int64_t j = 0; bytes > 0 && j < next; ++j) prefetch_line_outer(ahead[j] + bytes - 1);
         for (int64_t j = 0; j < n; ++j) std::memcpy(to[j] + whole, from[j] + whole, size_t(bytes - whole));
         for (int64_t i = g; i < g + n; ++i) copy_row_extras(buf, d, rows, i);
     }
@@ -294,10 +295,10 @@ void gather_batch(const BatchBuffers<T>& buf, const TrainingSet<T>& d, const int
                  [&](int64_t i0, int64_t i1) { copy_rows(buf, d, rows, begin + i0, begin + i1); });
 }
 
-// The next step's batch, gathered a row at a time by the team's other threads while they wait on
-// the step's serial parts (the small layers, the loss: set_team_idle_task), into the batch buffers
-// the step does not use; that step then gathers only the rows they did not reach. The same rows in the same
-// places: only the time changes.
+// The next step's batch, gathered a group of rows at a time by the team's other threads while they
+// wait on the step's serial parts (the small layers, the loss: set_team_idle_task), into the batch
+// buffers the step does not use; that step then gathers only the rows they did not reach. The same
+// rows in the same places: only the time changes.
 template <class T>
 struct AheadGather {
     const TrainingSet<T>* data = nullptr;
