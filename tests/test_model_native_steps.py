@@ -379,6 +379,30 @@ def test_a_changed_learning_rate_reaches_the_cached_native_step():
         np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_the_gathered_rows_give_the_per_step_loops_bits(dtype, threads):
+    """The native gather copies 8 shuffled rows side by side, a cache line of each in turn
+    (model/dense_stack.cpp, copy_rows): batches of 13 (a group of 8 and one of 5, and a ragged last
+    batch) of 37 features (whole lines and a tail in either dtype), with one-hot targets and sample
+    weights, train to the Python loop's bits."""
+    x, labels = data(200, features=37)
+    y = np.eye(3)[labels]
+    w = np.random.default_rng(3).uniform(0.5, 2.0, len(x))
+    runs = []
+    for native in (True, False):
+        m = Sequential([Dense(7, activation="relu", input_dim=37), Dense(3, activation="softmax")], seed=2,
+                       dtype=dtype)
+        m.compile(optimizer=OPTIMIZERS[0](), loss="categorical_crossentropy")
+        m.fast_step = native
+        with num_threads(threads):
+            h = m.fit(x, y, batch_size=13, epochs=2, sample_weight=w, verbose=0)
+        runs.append((h.history, m.get_weights()))
+    assert runs[0][0] == runs[1][0]
+    for a, b in zip(runs[0][1], runs[1][1]):
+        np.testing.assert_array_equal(a, b)
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.uint8])
 def test_layer_and_batch_buffers_start_a_cache_line(dtype):
     # The kernels' AVX-512 row loads and stores split no cache line (nnfast.utils.aligned): NumPy

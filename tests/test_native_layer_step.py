@@ -303,8 +303,9 @@ def test_steps_in_a_row_on_two_threads_share_one_team(monkeypatch):
 
 @pytest.mark.skipif(not nf.config()["openmp"] or nf.config()["max_threads"] < 2,
                     reason="needs OpenMP and a second thread")
+@pytest.mark.parametrize("batch_size", [64, 61])  # 61: groups of 8 rows side by side and a ragged one
 @pytest.mark.parametrize("targets", ["labels", "rows"])
-def test_the_next_batch_is_gathered_while_a_step_waits(targets):
+def test_the_next_batch_is_gathered_while_a_step_waits(targets, batch_size):
     """On 2 threads the team's second thread gathers the next batch's rows while it waits on a
     step's serial parts (the output layer, the loss), into the other of two buffers that steps
     alternate between: the same samples in the same places, so the bits are one thread's, sample
@@ -322,7 +323,7 @@ def test_the_next_batch_is_gathered_while_a_step_waits(targets):
         m.compile(optimizer="adam", loss=loss, metrics=["accuracy"])
         with num_threads(threads):
             teams, units = _core.teams_led(), _core.idle_units_run()
-            history = m.fit(x, y, batch_size=64, epochs=2, sample_weight=w, verbose=0).history
+            history = m.fit(x, y, batch_size=batch_size, epochs=2, sample_weight=w, verbose=0).history
             runs.append((_core.teams_led() - teams, _core.idle_units_run() - units, history, m.get_weights()))
     (teams, units, history, weights), one = runs
     assert one[0] == 0 and one[1] == 0

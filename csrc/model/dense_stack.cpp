@@ -289,7 +289,7 @@ void copy_rows(const BatchBuffers<T>& buf, const TrainingSet<T>& d, const int64_
 template <class T>
 void gather_batch(const BatchBuffers<T>& buf, const TrainingSet<T>& d, const int64_t* rows, int64_t begin,
                   int64_t batch) {
-    const int64_t lines = (int64_t(sizeof(T)) * d.in + 63) / 64;
+    const int64_t lines = (int64_t(sizeof(T)) * d.in + kLineBytes - 1) / kLineBytes;
     const int64_t row_cost = d.in + d.outputs + 1 + kRowFetchCost + lines * kLineFetchCost;
     parallel_for(batch - begin, kRowsSideBySide, row_cost,
                  [&](int64_t i0, int64_t i1) { copy_rows(buf, d, rows, begin + i0, begin + i1); });
