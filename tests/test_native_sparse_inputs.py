@@ -264,18 +264,22 @@ def test_a_non_finite_weight_where_dz_is_zero_keeps_the_dense_input_gradient(col
 
 
 @pytest.mark.parametrize("threads", (1, 2))
-@pytest.mark.parametrize("row", (5, 200))  # in the first or the second thread's half of the batch
-def test_a_non_finite_input_where_dz_is_zero_keeps_the_dense_weight_gradient(row, threads):
-    # dw = (dz^T x)^T packs x's rows (the batch) as B's rows, each thread those of its half
+@pytest.mark.parametrize("row, column", ((5, 33), (200, 80)))  # in the first or the second thread's share
+@pytest.mark.parametrize("units", (90, 401))
+def test_a_non_finite_input_where_dz_is_zero_keeps_the_dense_weight_gradient(row, column, units, threads):
+    # dw = (dz^T x)^T packs x as B. With up to 384 units (AVX-512; 192 at AVX2) dw is stored a panel
+    # of 32 of x's columns at a time and each thread packs its own panels (columns 0-63 and 64-99
+    # here); with more, each thread packs its half of x's rows (the batch).
     rng = np.random.default_rng(7)
-    dz = sparse_input(rng, (256, 90), 0.3, np.float32)
+    dz = sparse_input(rng, (256, units), 0.3, np.float32)
     dz[row] = 0
     x = rng.standard_normal((256, 100)).astype(np.float32)
-    x[row, 33] = -np.inf
-    w = rng.standard_normal((100, 90)).astype(np.float32)
+    x[row, column] = -np.inf
+    w = rng.standard_normal((100, units)).astype(np.float32)
     _, dw, ran = backward_against_gemm(x, w, dz, threads)
     assert ran == (1 if KERNEL else 0)  # dx skipped dz's zeros; dw did not
-    assert np.isnan(dw[33]).all()
+    assert np.isnan(dw[column]).all()
+    assert not np.isnan(np.delete(dw, column, axis=0)).any()
 
 
 @pytest.mark.parametrize("threads", (1, 2))

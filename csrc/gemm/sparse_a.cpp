@@ -365,14 +365,14 @@ struct PanelStore {
 };
 
 // C (m, n) rows of groups [h0, h1) (of kGroup rows of `order`, each padded to steps[g - h0]),
-// panel by panel: each panel stays in L1 while the groups read it. Row-major into `rows`, or with
-// `store` (and then [h0, h1) all the groups of its rows) transposed through its block: computing
-// all of C row-major first wrote and read back 400 KB for the 784-128-10 MLP's dw, more than L2
-// holds beside the step's other data.
+// on B's panels [q0, q1), panel by panel: each panel stays in L1 while the groups read it.
+// Row-major into `rows`, or with `store` (and then [h0, h1) all the groups of its rows) transposed
+// through its block: computing all of C row-major first wrote and read back 400 KB for the
+// 784-128-10 MLP's dw, more than L2 holds beside the step's other data.
 template <class Fetch>
 void run_panels(float* rows, const TermLists& l, const int64_t* order, const int64_t* steps, int64_t h0, int64_t h1,
-                const float* packed, int64_t m, int64_t n, int64_t k, const float* bias, Activation act,
-                const PanelStore& store) {
+                int64_t q0, int64_t q1, const float* packed, int64_t m, int64_t n, int64_t k, const float* bias,
+                Activation act, const PanelStore& store) {
     // Where a row with no terms is all +0 (store.terms), a group of such rows (the dead units of
     // dw^T) has its rows of the block zeroed once instead of computed for every panel.
     const bool skip_empty = store.c && store.terms;
@@ -381,7 +381,8 @@ void run_panels(float* rows, const TermLists& l, const int64_t* order, const int
             float* block_row = store.block + (order[g * kGroup + r] - store.i0) * kPanel;
             for (int v = 0; v < kVectors; ++v) S::store(block_row + v * kLanes, S::zero());
         }
-    for (int64_t j0 = 0; j0 < n; j0 += kPanel) {
+    const int64_t j_end = q1 * kPanel < n ? q1 * kPanel : n;
+    for (int64_t j0 = q0 * kPanel; j0 < j_end; j0 += kPanel) {
         const int64_t cols = n - j0 < kPanel ? n - j0 : kPanel;
         const RowsOut out = store.c ? RowsOut{store.block, kPanel, store.i0, j0} : RowsOut{rows, n, 0, 0};
         for (int64_t g = h0; g < h1; ++g)
@@ -433,6 +434,36 @@ void sort_by_count(int64_t* order, const TermLists& l, int64_t i0, int64_t i1, i
     for (int64_t i = i0; i < i1; ++i) order[start[l.count[i]]++] = i;
 }
 
+// A's rows [i0, i1) as term lists in l (A row-major, or transposed: A(i, p) = a[p*a_cs + i]), and
+// order[i0 .. i1) those rows by increasing count. Rows of like length then run together, so that
+// little padding is needed: any grouping gives the same bits, each row's sum being its own.
+void compress_and_sort(const TermLists& l, int64_t* order, const float* a, int64_t a_rs, int64_t a_cs,
+                       bool transposed, int64_t i0, int64_t i1, int64_t k) {
+    if (transposed) compress_transposed(l, a, a_cs, i0, i1, k);
+    else for (int64_t i = i0; i < i1; ++i) compress_row(l, i, a + i * a_rs, k);
+    sort_by_count(order + i0, l, i0, i1, k);
+}
+
+// C's groups [g0, g1) of `order` on B's panels [q0, q1), kRun groups at a time: their lists padded
+// (pad_group), then their products panel by panel (run_panels; store: as it takes it).
+void run_groups(float* rows, const TermLists& l, const int64_t* order, int64_t g0, int64_t g1, int64_t q0,
+                int64_t q1, const float* packed, int64_t m, int64_t n, int64_t k, const float* bias, Activation act,
+                const PanelStore& store) {
+    const bool by_loads = sparse_terms_by_loads();  // at AVX2 both ways are one (gemm/sparse_simd.h)
+    int64_t steps[kRun];                            // per group of a run
+    for (int64_t h0 = g0; h0 < g1; h0 += kRun) {
+        const int64_t h1 = h0 + kRun < g1 ? h0 + kRun : g1;
+        int64_t full = 0;
+        for (int64_t g = h0; g < h1; ++g) {
+            steps[g - h0] = pad_group(l, order + g * kGroup, group_rows(g, m), k);
+            full += steps[g - h0] == k;
+        }
+        if (full) note_full_groups(full);
+        if (by_loads) run_panels<S::EntryLoads>(rows, l, order, steps, h0, h1, q0, q1, packed, m, n, k, bias, act, store);
+        else run_panels<S::EntryRegisters>(rows, l, order, steps, h0, h1, q0, q1, packed, m, n, k, bias, act, store);
+    }
+}
+
 bool sparse_float_product(float* c, int64_t c_rs, int64_t c_cs, const float* a, int64_t a_rs, int64_t a_cs,
                           const float* b, int64_t b_rs, int64_t b_cs, const float* bias, int64_t m, int64_t n,
                           int64_t k, Activation act) {
@@ -453,18 +484,43 @@ bool sparse_float_product(float* c, int64_t c_rs, int64_t c_cs, const float* a, 
     if (density > limit) return false;
 
     const int64_t stride = k + kLanes, panels = (n + kPanel - 1) / kPanel;
-    TermLists l{static_cast<uint64_t*>(workspace(kSparseTerms, sizeof(uint64_t) * m * stride)),
-                static_cast<int64_t*>(workspace(kSparseCounts, sizeof(int64_t) * m)), stride};
-    float* packed = static_cast<float*>(workspace(kSparsePanels, sizeof(float) * panels * k * kPanel));
-    int64_t* order = static_cast<int64_t*>(workspace(kSparseOrder, sizeof(int64_t) * m));
     const int64_t groups = (m + kGroup - 1) / kGroup;
-    // A transposed C (dw = (dz^T x)^T) is computed a panel at a time into each thread's block and
-    // stored transposed from there when each thread's groups run at once (see run_panels), else
-    // computed row-major here and then stored transposed.
-    const bool by_panel = c_cs != 1 && groups <= kRun && finishes_in_registers(act);
-    float* rows = c_cs == 1 || by_panel ? c : static_cast<float*>(workspace(kSparseRows, sizeof(float) * m * n));
-    const int64_t* terms = zero_rows ? l.count : nullptr;
     std::atomic<bool> finite{true};
+    float* packed = static_cast<float*>(workspace(kSparsePanels, sizeof(float) * panels * k * kPanel));
+    // A transposed C (dw = (dz^T x)^T) whose groups all run at once is computed a panel at a time
+    // into a block and stored transposed from there (see run_panels), split over threads by B's
+    // panels: each thread packs its own panels, makes lists of all of A's rows (a small share: k
+    // entries a row against density * k * n multiply-adds) and stores whole rows of c, where a split
+    // by A's rows had threads share each row of c (dw's units). A stored element is counted as a
+    // work unit: the 784-128-10 MLP's dw at batch 32 (a tenth of the units alive) is mostly its
+    // 400 KB of stores.
+    if (c_cs != 1 && groups <= kRun && finishes_in_registers(act)) {
+        const int64_t panel_cost =
+            int64_t(density * double(m * k * kPanel)) / kMultiplyAddsPerWorkUnit + m * kPanel + 1;
+        parallel_for(panels, 1, panel_cost, [&](int64_t q0, int64_t q1) {
+            const int64_t j0 = q0 * kPanel, cols = (q1 * kPanel < n ? q1 * kPanel : n) - j0;
+            if (!pack_panels(packed + j0 * k, b + j0 * b_cs, b_rs, b_cs, k, cols, 0, k)) {
+                finite.store(false, std::memory_order_relaxed);
+                return;
+            }
+            const TermLists l{static_cast<uint64_t*>(workspace(kSparseTerms, sizeof(uint64_t) * m * stride)),
+                              static_cast<int64_t*>(workspace(kSparseCounts, sizeof(int64_t) * m)), stride};
+            int64_t* order = static_cast<int64_t*>(workspace(kSparseOrder, sizeof(int64_t) * m));
+            compress_and_sort(l, order, a, a_rs, a_cs, transposed, 0, m, k);
+            const PanelStore store{c, c_cs, static_cast<float*>(workspace(kSparseRows, sizeof(float) * m * kPanel)),
+                                   0, m, zero_rows ? l.count : nullptr};
+            run_groups(c, l, order, 0, groups, q0, q1, packed, m, n, k, bias, act, store);
+        });
+        if (!finite.load()) return false;  // the GEMM the caller runs then writes all of C
+        note_sparse_product();
+        return true;
+    }
+    const TermLists l{static_cast<uint64_t*>(workspace(kSparseTerms, sizeof(uint64_t) * m * stride)),
+                      static_cast<int64_t*>(workspace(kSparseCounts, sizeof(int64_t) * m)), stride};
+    int64_t* order = static_cast<int64_t*>(workspace(kSparseOrder, sizeof(int64_t) * m));
+    // Otherwise C is computed row-major, into a scratch C first when it is stored transposed.
+    float* rows = c_cs == 1 ? c : static_cast<float*>(workspace(kSparseRows, sizeof(float) * m * n));
+    const int64_t* terms = zero_rows ? l.count : nullptr;
     // Split by B's rows, a copy's cost an element, on two threads from 256 x 256 up. In a training
     // step the weights come from the other core's cache in part (the optimizer's update splits
     // the tensors' concatenation): one thread packing them all pulled those lines across alone
@@ -475,31 +531,11 @@ bool sparse_float_product(float* c, int64_t c_rs, int64_t c_cs, const float* a, 
         if (!pack_panels(packed, b, b_rs, b_cs, k, n, p0, p1)) finite.store(false, std::memory_order_relaxed);
     });
     if (!finite.load()) return false;  // 0 * inf or 0 * NaN would be NaN, not a skippable +-0
-    const bool by_loads = sparse_terms_by_loads();  // at AVX2 both ways are one (gemm/sparse_simd.h)
     const int64_t cost = int64_t(density * double(kGroup * k * n)) / kMultiplyAddsPerWorkUnit + 1;
     parallel_for(groups, 1, cost, [&](int64_t g0, int64_t g1) {
         const int64_t i0 = g0 * kGroup, i1 = g1 * kGroup < m ? g1 * kGroup : m;
-        if (transposed) compress_transposed(l, a, a_cs, i0, i1, k);
-        else for (int64_t i = i0; i < i1; ++i) compress_row(l, i, a + i * a_rs, k);
-        // Rows of like length run together, so that little padding is needed: any grouping gives
-        // the same bits, each row's sum being its own.
-        sort_by_count(order + i0, l, i0, i1, k);
-        int64_t steps[kRun];  // per group of this piece, in runs of kRun groups
-        PanelStore store;     // by_panel: one run, h0 == g0 and h1 == g1, the rows [i0, i1)
-        if (by_panel)
-            store = {c, c_cs, static_cast<float*>(workspace(kSparseRows, sizeof(float) * (i1 - i0) * kPanel)), i0, i1,
-                     terms};
-        for (int64_t h0 = g0; h0 < g1; h0 += kRun) {
-            const int64_t h1 = h0 + kRun < g1 ? h0 + kRun : g1;
-            int64_t full = 0;
-            for (int64_t g = h0; g < h1; ++g) {
-                steps[g - h0] = pad_group(l, order + g * kGroup, group_rows(g, m), k);
-                full += steps[g - h0] == k;
-            }
-            if (full) note_full_groups(full);
-            if (by_loads) run_panels<S::EntryLoads>(rows, l, order, steps, h0, h1, packed, m, n, k, bias, act, store);
-            else run_panels<S::EntryRegisters>(rows, l, order, steps, h0, h1, packed, m, n, k, bias, act, store);
-        }
+        compress_and_sort(l, order, a, a_rs, a_cs, transposed, i0, i1, k);
+        run_groups(rows, l, order, g0, g1, 0, panels, packed, m, n, k, bias, act, PanelStore{});
         if (!finishes_in_registers(act)) epilogue(rows + i0 * n, n, int(i1 - i0), int(n), bias, act);
         if (rows != c) store_transposed(c, c_cs, rows + i0 * n, n, i0, i1, n, terms);
     });
