@@ -264,16 +264,18 @@ def test_a_non_finite_weight_where_dz_is_zero_keeps_the_dense_input_gradient(col
 
 
 @pytest.mark.parametrize("threads", (1, 2))
-@pytest.mark.parametrize("row, column", ((5, 33), (200, 80)))  # in the first or the second thread's share
-@pytest.mark.parametrize("units", (90, 401))
-def test_a_non_finite_input_where_dz_is_zero_keeps_the_dense_weight_gradient(row, column, units, threads):
-    # dw = (dz^T x)^T packs x as B. With up to 384 units (AVX-512; 192 at AVX2) dw is stored a panel
-    # of 32 of x's columns at a time and each thread packs its own panels (columns 0-63 and 64-99
-    # here); with more, each thread packs its half of x's rows (the batch).
+@pytest.mark.parametrize("row, column", ((5, 33), (-3, 80)))  # in the first or the second thread's share
+@pytest.mark.parametrize("batch, units", ((64, 90), (256, 90), (256, 401)))
+def test_a_non_finite_input_where_dz_is_zero_keeps_the_dense_weight_gradient(batch, units, row, column, threads):
+    # dw = (dz^T x)^T takes x as B. With up to 384 units (AVX-512; 192 at AVX2) dw is stored a panel
+    # of 32 of x's columns at a time and each thread takes its own panels (columns 0-63 and 64-99
+    # here; the last, ragged, runs as columns 68-99): a batch of 64 is read in place and scanned,
+    # one of 256 packed. With more units each thread packs its half of x's rows (the batch); dx
+    # skips dz's zeros in all three (a batch of 64 with 401 units would take dx as w dz^T).
     rng = np.random.default_rng(7)
-    dz = sparse_input(rng, (256, units), 0.3, np.float32)
+    dz = sparse_input(rng, (batch, units), 0.3, np.float32)
     dz[row] = 0
-    x = rng.standard_normal((256, 100)).astype(np.float32)
+    x = rng.standard_normal((batch, 100)).astype(np.float32)
     x[row, column] = -np.inf
     w = rng.standard_normal((100, units)).astype(np.float32)
     _, dw, ran = backward_against_gemm(x, w, dz, threads)

@@ -5,6 +5,7 @@
 #include "gemm/sparse_a.h"
 
 #include <atomic>
+#include <numeric>
 #include <type_traits>
 
 #include "dispatch/cpu_features.h"
@@ -111,6 +112,14 @@ bool pack_panels(float* panels, const float* b, int64_t b_rs, int64_t b_cs, int6
     return not_finite == 0;
 }
 
+// Whether every value of the block of `rows` rows of `cols` floats, rows ld apart, is finite.
+bool all_finite_block(const float* b, int64_t ld, int64_t rows, int64_t cols) {
+    unsigned not_finite = 0;
+    for (int64_t p = 0; p < rows; ++p)
+        for (int64_t j = 0; j < cols; j += kLanes) not_finite |= S::not_finite(S::load_first(b + p * ld + j, cols - j));
+    return not_finite == 0;
+}
+
 // The share of nonzeros in up to kSampleRows rows (of `cols` floats, `ld` apart) spread over `rows`.
 double sampled_density(const float* s, int64_t rows, int64_t cols, int64_t ld) {
     const int64_t step = rows > kSampleRows ? rows / kSampleRows : 1;
@@ -128,6 +137,7 @@ struct TermLists {
     uint64_t* term;
     int64_t* count;
     int64_t stride;
+    int64_t b_step;  // floats between B's rows in a panel: kPanel when packed, B's row stride in place
 };
 
 // Row i's terms from the row-major row (k): the elements that are not zero (a NaN is not), in
@@ -138,7 +148,7 @@ void compress_row(const TermLists& l, int64_t i, const float* row, int64_t k) {
     int64_t count = 0;
     for (int64_t p = 0; p < k; p += kLanes) {
         const V x = S::load_first(row + p, k - p);  // lanes past k load as zeros: no terms
-        count += S::store_terms(out + count, x, S::nonzero(x), int32_t(p * kPanel), kPanel);
+        count += S::store_terms(out + count, x, S::nonzero(x), int32_t(p * l.b_step), int32_t(l.b_step));
     }
     l.count[i] = count;
 }
@@ -150,7 +160,7 @@ void full_row(const TermLists& l, int64_t i, int64_t k) {
     uint64_t* term = l.term + i * l.stride;
     int64_t t = l.count[i] - 1;
     for (int64_t p = k - 1; p >= 0; --p) {
-        const uint64_t offset = uint64_t(p * kPanel) << 32;
+        const uint64_t offset = uint64_t(p * l.b_step) << 32;
         term[p] = t >= 0 && (term[t] & ~uint64_t(0xFFFFFFFF)) == offset ? term[t--] : offset;
     }
     l.count[i] = k;
@@ -269,7 +279,7 @@ void full_group_block(const RowsOut& out, const TermLists& l, const int64_t* row
     for (int64_t t = 0; t < k; ++t) {
         V b[kVectors];
 #pragma GCC unroll 4
-        for (int v = 0; v < kVectors; ++v) b[v] = S::load(panel + t * kPanel + v * kLanes);
+        for (int v = 0; v < kVectors; ++v) b[v] = S::load(panel + t * l.b_step + v * kLanes);
 #pragma GCC unroll 8
         for (int r = 0; r < R; ++r) {
             const V value = S::broadcast_bits(uint32_t(term[r][t]));
@@ -353,6 +363,28 @@ void store_transposed(float* c, int64_t ldc, const float* rows, int64_t ld, int6
     }
 }
 
+// B's panels, their rows TermLists::b_step apart: packed (pack_panels), the panel of column j0 at
+// base + j0 / kPanel * k * kPanel, or B itself, row-major (in_place), at base + j0.
+struct BPanels {
+    const float* base;
+    int64_t k;
+    bool in_place;
+    const float* at(int64_t j0) const { return in_place ? base + j0 : base + j0 / kPanel * k * kPanel; }
+};
+
+// Whether a transposed C's product reads B (k, n) where it lies instead of packing it: B row-major,
+// a panel's k rows at most half of L1 (16 KiB: k <= 128), their starts spread over at least 16 of
+// a 4 KiB page's 64 lines (L1's sets), so that they share no few sets (784 floats: all 64; 256
+// floats: 4, packed), and B's offsets within the 32 bits of a term's entry. The packing's copy was
+// 3-4% of the 784-128-10 MLP's epoch on one thread (Zen 4); a scan for non-finite values, which
+// the packing made, replaces it. A longer panel in place is slower than packed, its rows spread
+// over pages the prefetchers do not follow: the Dense pass at 1024x784x256 took 1.1x the time.
+bool reads_b_in_place(int64_t b_rs, int64_t b_cs, int64_t k, int64_t n) {
+    constexpr int64_t kPage = 4096, kMostBytesInStep = 256, kMostPanelBytes = 16384;
+    return b_cs == 1 && n >= kPanel && k * kPanel * int64_t(sizeof(float)) <= kMostPanelBytes &&
+           k * b_rs + n < (int64_t(1) << 31) && std::gcd(b_rs * int64_t(sizeof(float)), kPage) <= kMostBytesInStep;
+}
+
 // A transposed C stored a panel at a time: C(i, j) at c[j*ldc + i], rows [i0, i1) computed into
 // `block` (i1 - i0 rows of kPanel floats, which stays in L1) and stored from there. c == nullptr:
 // C is stored row-major instead. terms: as store_transposed takes it.
@@ -371,7 +403,7 @@ struct PanelStore {
 // 784-128-10 MLP's dw, more than L2 holds beside the step's other data.
 template <class Fetch>
 void run_panels(float* rows, const TermLists& l, const int64_t* order, const int64_t* steps, int64_t h0, int64_t h1,
-                int64_t q0, int64_t q1, const float* packed, int64_t m, int64_t n, int64_t k, const float* bias,
+                int64_t q0, int64_t q1, const BPanels& b, int64_t m, int64_t n, int64_t k, const float* bias,
                 Activation act, const PanelStore& store) {
     // Where a row with no terms is all +0 (store.terms), a group of such rows (the dead units of
     // dw^T) has its rows of the block zeroed once instead of computed for every panel.
@@ -384,14 +416,18 @@ void run_panels(float* rows, const TermLists& l, const int64_t* order, const int
     const int64_t j_end = q1 * kPanel < n ? q1 * kPanel : n;
     for (int64_t j0 = q0 * kPanel; j0 < j_end; j0 += kPanel) {
         const int64_t cols = n - j0 < kPanel ? n - j0 : kPanel;
-        const RowsOut out = store.c ? RowsOut{store.block, kPanel, store.i0, j0} : RowsOut{rows, n, 0, 0};
+        // B in place (always stored through the block): a ragged last panel runs as the whole panel
+        // that ends at B's last column, whose loads stay inside B's rows, and only its last `cols`
+        // columns are stored. Each column's sums are the same wherever it runs.
+        const int64_t jb = b.in_place && cols < kPanel ? n - kPanel : j0;
+        const RowsOut out = store.c ? RowsOut{store.block, kPanel, store.i0, jb} : RowsOut{rows, n, 0, 0};
         for (int64_t g = h0; g < h1; ++g)
             if (!skip_empty || steps[g - h0] != 0)
-                run_group<Fetch>(group_rows(g, m), out, l, order + g * kGroup, steps[g - h0], k, packed + j0 * k,
-                                 j0, cols, bias, act);
+                run_group<Fetch>(group_rows(g, m), out, l, order + g * kGroup, steps[g - h0], k, b.at(jb), jb,
+                                 jb == j0 ? cols : kPanel, bias, act);
         if (store.c)
-            store_transposed(store.c + j0 * store.ldc, store.ldc, store.block, kPanel, store.i0, store.i1, cols,
-                             store.terms);
+            store_transposed(store.c + j0 * store.ldc, store.ldc, store.block + (j0 - jb), kPanel, store.i0,
+                             store.i1, cols, store.terms);
     }
 }
 
@@ -413,12 +449,13 @@ void compress_transposed(const TermLists& l, const float* a, int64_t lda, int64_
 #pragma GCC unroll 16
             for (int q = 0; q < kLanes; ++q)
                 if (q < rows)
-                    count[q] += S::store_terms(out[q] + count[q], r[q], S::nonzero(r[q]), int32_t(p * kPanel), kPanel);
+                    count[q] += S::store_terms(out[q] + count[q], r[q], S::nonzero(r[q]), int32_t(p * l.b_step),
+                                                 int32_t(l.b_step));
         }
         for (int q = 0; q < rows; ++q) {
             for (int64_t p = p_end; p < k; ++p) {  // one lane at a time; count + kLanes stays in the stride
                 const V x = S::load_first(a + p * lda + i + q, 1);
-                count[q] += S::store_terms(out[q] + count[q], x, S::nonzero(x), int32_t(p * kPanel), kPanel);
+                count[q] += S::store_terms(out[q] + count[q], x, S::nonzero(x), int32_t(p * l.b_step), int32_t(l.b_step));
             }
             l.count[i + q] = count[q];
         }
@@ -447,7 +484,7 @@ void compress_and_sort(const TermLists& l, int64_t* order, const float* a, int64
 // C's groups [g0, g1) of `order` on B's panels [q0, q1), kRun groups at a time: their lists padded
 // (pad_group), then their products panel by panel (run_panels; store: as it takes it).
 void run_groups(float* rows, const TermLists& l, const int64_t* order, int64_t g0, int64_t g1, int64_t q0,
-                int64_t q1, const float* packed, int64_t m, int64_t n, int64_t k, const float* bias, Activation act,
+                int64_t q1, const BPanels& b, int64_t m, int64_t n, int64_t k, const float* bias, Activation act,
                 const PanelStore& store) {
     const bool by_loads = sparse_terms_by_loads();  // at AVX2 both ways are one (gemm/sparse_simd.h)
     int64_t steps[kRun];                            // per group of a run
@@ -459,8 +496,8 @@ void run_groups(float* rows, const TermLists& l, const int64_t* order, int64_t g
             full += steps[g - h0] == k;
         }
         if (full) note_full_groups(full);
-        if (by_loads) run_panels<S::EntryLoads>(rows, l, order, steps, h0, h1, q0, q1, packed, m, n, k, bias, act, store);
-        else run_panels<S::EntryRegisters>(rows, l, order, steps, h0, h1, q0, q1, packed, m, n, k, bias, act, store);
+        if (by_loads) run_panels<S::EntryLoads>(rows, l, order, steps, h0, h1, q0, q1, b, m, n, k, bias, act, store);
+        else run_panels<S::EntryRegisters>(rows, l, order, steps, h0, h1, q0, q1, b, m, n, k, bias, act, store);
     }
 }
 
@@ -489,34 +526,39 @@ bool sparse_float_product(float* c, int64_t c_rs, int64_t c_cs, const float* a, 
     float* packed = static_cast<float*>(workspace(kSparsePanels, sizeof(float) * panels * k * kPanel));
     // A transposed C (dw = (dz^T x)^T) whose groups all run at once is computed a panel at a time
     // into a block and stored transposed from there (see run_panels), split over threads by B's
-    // panels: each thread packs its own panels, makes lists of all of A's rows (a small share: k
-    // entries a row against density * k * n multiply-adds) and stores whole rows of c, where a split
-    // by A's rows had threads share each row of c (dw's units). A stored element is counted as a
-    // work unit: the 784-128-10 MLP's dw at batch 32 (a tenth of the units alive) is mostly its
-    // 400 KB of stores.
+    // panels: each thread packs its own panels (or scans them for non-finite values, B read in
+    // place: reads_b_in_place), makes lists of all of A's rows (a small share: k entries a row
+    // against density * k * n multiply-adds) and stores whole rows of c, where a split by A's rows
+    // had threads share each row of c (dw's units). A stored element is counted as a work unit: the
+    // 784-128-10 MLP's dw at batch 32 (a tenth of the units alive) is mostly its 400 KB of stores.
     if (c_cs != 1 && groups <= kRun && finishes_in_registers(act)) {
         const int64_t panel_cost =
             int64_t(density * double(m * k * kPanel)) / kMultiplyAddsPerWorkUnit + m * kPanel + 1;
+        const bool in_place = reads_b_in_place(b_rs, b_cs, k, n);
+        const BPanels panels_of_b{in_place ? b : packed, k, in_place};
         parallel_for(panels, 1, panel_cost, [&](int64_t q0, int64_t q1) {
             const int64_t j0 = q0 * kPanel, cols = (q1 * kPanel < n ? q1 * kPanel : n) - j0;
-            if (!pack_panels(packed + j0 * k, b + j0 * b_cs, b_rs, b_cs, k, cols, 0, k)) {
+            const bool ok = in_place ? all_finite_block(b + j0, b_rs, k, cols)
+                                     : pack_panels(packed + j0 * k, b + j0 * b_cs, b_rs, b_cs, k, cols, 0, k);
+            if (!ok) {
                 finite.store(false, std::memory_order_relaxed);
                 return;
             }
             const TermLists l{static_cast<uint64_t*>(workspace(kSparseTerms, sizeof(uint64_t) * m * stride)),
-                              static_cast<int64_t*>(workspace(kSparseCounts, sizeof(int64_t) * m)), stride};
+                              static_cast<int64_t*>(workspace(kSparseCounts, sizeof(int64_t) * m)), stride,
+                              in_place ? b_rs : kPanel};
             int64_t* order = static_cast<int64_t*>(workspace(kSparseOrder, sizeof(int64_t) * m));
             compress_and_sort(l, order, a, a_rs, a_cs, transposed, 0, m, k);
             const PanelStore store{c, c_cs, static_cast<float*>(workspace(kSparseRows, sizeof(float) * m * kPanel)),
                                    0, m, zero_rows ? l.count : nullptr};
-            run_groups(c, l, order, 0, groups, q0, q1, packed, m, n, k, bias, act, store);
+            run_groups(c, l, order, 0, groups, q0, q1, panels_of_b, m, n, k, bias, act, store);
         });
         if (!finite.load()) return false;  // the GEMM the caller runs then writes all of C
         note_sparse_product();
         return true;
     }
     const TermLists l{static_cast<uint64_t*>(workspace(kSparseTerms, sizeof(uint64_t) * m * stride)),
-                      static_cast<int64_t*>(workspace(kSparseCounts, sizeof(int64_t) * m)), stride};
+                      static_cast<int64_t*>(workspace(kSparseCounts, sizeof(int64_t) * m)), stride, kPanel};
     int64_t* order = static_cast<int64_t*>(workspace(kSparseOrder, sizeof(int64_t) * m));
     // Otherwise C is computed row-major, into a scratch C first when it is stored transposed.
     float* rows = c_cs == 1 ? c : static_cast<float*>(workspace(kSparseRows, sizeof(float) * m * n));
@@ -535,7 +577,7 @@ bool sparse_float_product(float* c, int64_t c_rs, int64_t c_cs, const float* a, 
     parallel_for(groups, 1, cost, [&](int64_t g0, int64_t g1) {
         const int64_t i0 = g0 * kGroup, i1 = g1 * kGroup < m ? g1 * kGroup : m;
         compress_and_sort(l, order, a, a_rs, a_cs, transposed, i0, i1, k);
-        run_groups(rows, l, order, g0, g1, 0, panels, packed, m, n, k, bias, act, PanelStore{});
+        run_groups(rows, l, order, g0, g1, 0, panels, BPanels{packed, k, false}, m, n, k, bias, act, PanelStore{});
         if (!finishes_in_registers(act)) epilogue(rows + i0 * n, n, int(i1 - i0), int(n), bias, act);
         if (rows != c) store_transposed(c, c_cs, rows + i0 * n, n, i0, i1, n, terms);
     });
