@@ -523,7 +523,9 @@ bool sparse_float_product(float* c, int64_t c_rs, int64_t c_cs, const float* a, 
     const int64_t stride = k + kLanes, panels = (n + kPanel - 1) / kPanel;
     const int64_t groups = (m + kGroup - 1) / kGroup;
     std::atomic<bool> finite{true};
-    float* packed = static_cast<float*>(workspace(kSparsePanels, sizeof(float) * panels * k * kPanel));
+    auto packed_panels = [&] {  // the packed copy of B, only where B is not read in place
+        return static_cast<float*>(workspace(kSparsePanels, sizeof(float) * panels * k * kPanel));
+    };
     // A transposed C (dw = (dz^T x)^T) whose groups all run at once is computed a panel at a time
     // into a block and stored transposed from there (see run_panels), split over threads by B's
     // panels: each thread packs its own panels (or scans them for non-finite values, B read in
@@ -535,6 +537,7 @@ bool sparse_float_product(float* c, int64_t c_rs, int64_t c_cs, const float* a, 
         const int64_t panel_cost =
             int64_t(density * double(m * k * kPanel)) / kMultiplyAddsPerWorkUnit + m * kPanel + 1;
         const bool in_place = reads_b_in_place(b_rs, b_cs, k, n);
+        float* packed = in_place ? nullptr : packed_panels();
         const BPanels panels_of_b{in_place ? b : packed, k, in_place};
         parallel_for(panels, 1, panel_cost, [&](int64_t q0, int64_t q1) {
             const int64_t j0 = q0 * kPanel, cols = (q1 * kPanel < n ? q1 * kPanel : n) - j0;
@@ -561,6 +564,7 @@ bool sparse_float_product(float* c, int64_t c_rs, int64_t c_cs, const float* a, 
                       static_cast<int64_t*>(workspace(kSparseCounts, sizeof(int64_t) * m)), stride, kPanel};
     int64_t* order = static_cast<int64_t*>(workspace(kSparseOrder, sizeof(int64_t) * m));
     // Otherwise C is computed row-major, into a scratch C first when it is stored transposed.
+    float* packed = packed_panels();
     float* rows = c_cs == 1 ? c : static_cast<float*>(workspace(kSparseRows, sizeof(float) * m * n));
     const int64_t* terms = zero_rows ? l.count : nullptr;
     // Split by B's rows, a copy's cost an element, on two threads from 256 x 256 up. In a training

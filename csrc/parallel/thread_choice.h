@@ -26,7 +26,8 @@
 // single probe in a short spell of the host's noise chose one thread for the 784-128-10 MLP at
 // batch 128 on the Zen 4 (session 47: 1 s re-probes, the chunk after one at 91 ms against 51-59 on
 // two threads), and that choice held until its own re-probe. Work that one thread does faster
-// pays one probe more, once.
+// pays one probe more each time it is probed from a choice of all threads: its first probe, and
+// the first probe of each fit call's new step, which does not take over a choice of one thread.
 #pragma once
 #include <algorithm>
 #include <cstdint>
