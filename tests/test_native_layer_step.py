@@ -56,8 +56,8 @@ HIDDEN = {
     # tail (activation, dropout, both; relu, leaky_relu, linear), a frozen normalization, one first
     # in the model, and tails that do not fuse (tanh, a softmax layer)
     "batch_norm_tails": lambda: [Dense(17), BatchNormalization(), Dropout(0.3), Dense(9), BatchNormalization(),
-                                 LeakyReLU(negative_slope=0.2), Dropout(0.2), Dense(65), BatchNormalization(), Activation("linear"),
-                                 Dense(7), BatchNormalization(scale=False), ReLU()],
+                                 LeakyReLU(negative_slope=0.2), Dropout(0.2), Dense(65), BatchNormalization(),
+                                 Activation("linear"), Dense(7), BatchNormalization(scale=False), ReLU()],
     "batch_norm_first_tail": lambda: [BatchNormalization(), ReLU(), Dropout(0.25), Dense(8)],
     "batch_norm_frozen_tail": lambda: [Dense(8), BatchNormalization(trainable=False), ReLU(), Dropout(0.3)],
     "batch_norm_unfused": lambda: [Dense(8), BatchNormalization(), Activation("tanh"), Dropout(0.3), Dense(6),
