@@ -57,8 +57,9 @@ def test_native_epochs_equal_the_per_step_loops_bit_for_bit(loss, activation, sp
         callbacks = [PerBatch()] if mode == "native steps" else None
         h = m.fit(x, y, batch_size=2, epochs=2, verbose=0, callbacks=callbacks)
         runs.append((h.history, m.get_weights(), m.optimizer.iterations))
-        if mode == "native epochs":  # the first step makes the optimizer state; then 256 + 43 steps
-            assert sorted(set(native_calls)) == [0, 43, 44, 256] and sum(native_calls) == 299 + 300
+        if mode == "native epochs":  # the first step makes the optimizer state; then 256 + 43 steps and the
+            # partial last batch, in the call that runs the last whole one
+            assert sorted(set(native_calls)) == [0, 44, 45, 256] and sum(native_calls) == 300 + 301
         native_calls.clear()
     assert runs[0][0].keys() == ({"loss", "accuracy"} if metrics else {"loss"})
     for history, weights, iterations in runs[1:]:
@@ -111,7 +112,7 @@ def test_binary_accuracy_counted_natively_equals_the_python_loop(dtype, loss, th
         m.fast_step = fast
         h = m.fit(x, y, batch_size=2, epochs=2, verbose=0, class_weight=class_weight)
         runs.append((h.history, m.get_weights()))
-        assert (sum(native_calls) == 299 + 300) == fast
+        assert (sum(native_calls) == 300 + 301) == fast  # the partial batches run natively too
         native_calls.clear()
     assert runs[0][0] == runs[1][0]
     assert 0.5 < runs[0][0]["acc0"][-1] < 1.0
@@ -150,14 +151,20 @@ def test_run_steps_rejects_bad_arguments_before_any_update():
         (dict(step=0), ValueError, "step"),
         (dict(correct=np.empty(9, np.int64)), ValueError, "correct must have at least"),
         (dict(correct=np.empty(10)), ValueError, "correct must be a 1-D int64"),
+        # a partial last batch: fewer samples than a batch (4), within order, and an entry for its loss
+        (dict(count=9, tail=4), ValueError, "tail must be"),
+        (dict(count=9, tail=-1), ValueError, "tail must be"),
+        (dict(tail=1), ValueError, "tail must be"),
+        (dict(count=9, tail=3, losses=np.empty(9)), ValueError, "losses must be"),
+        (dict(count=9, tail=3, correct=np.empty(9, np.int64)), ValueError, "correct must have at least"),
     ]
     for change, error, message in bad:
         args = dict(x=x, labels=labels, order=order, first=0, count=10, lr=0.01, step=5, losses=losses,
-                    correct=np.empty(10, np.int64))
+                    correct=np.empty(10, np.int64), tail=0)
         args.update(change)
         with pytest.raises(error, match=message):
             step.run_steps(args["x"], args["labels"], args["order"], args["first"], args["count"], args["lr"],
-                           args["step"], args["losses"], args["correct"])
+                           args["step"], args["losses"], args["correct"], tail=args["tail"])
         assert step.last_updates == 0
         for a, b in zip(before, m.get_weights()):
             np.testing.assert_array_equal(a, b)
@@ -358,7 +365,7 @@ def test_the_progress_bar_keeps_native_runs_and_shows_every_step(verbose, capsys
         h = m.fit(x, labels, batch_size=2, epochs=2, verbose=v)
         runs.append((h.history, m.get_weights()))
     half = len(native_calls) // 2
-    assert sum(native_calls[half:]) == sum(native_calls[:half]) == 599  # native with the bar too
+    assert sum(native_calls[half:]) == sum(native_calls[:half]) == 601  # native with the bar too (partial batches too)
     assert runs[0][0] == runs[1][0]
     for a, b in zip(runs[0][1], runs[1][1]):
         np.testing.assert_array_equal(a, b)

@@ -18,6 +18,7 @@
 #include "bindings/optim_step.h"
 #include "bindings/register.h"
 #include "dispatch/dispatch.h"
+#include "model/dead_units.h"
 #include "model/dense_stack.h"
 #include "model/learning_rate.h"
 
@@ -46,7 +47,9 @@ class Step {
                        bool check_finite, py::handle weights) = 0;
     virtual int64_t run_steps(py::handle x, py::handle targets, py::handle order, int64_t first, int64_t count,
                               py::handle learning_rate, py::handle step, py::handle losses, py::handle correct,
-                              py::handle weights, py::handle binary_threshold) = 0;
+                              py::handle weights, py::handle binary_threshold, bool continuing, int64_t tail) = 0;
+    // Units of the first layer that run_steps has proven dead over its data set (model/dead_units.h).
+    virtual int64_t proven_dead_units() const = 0;
     // Optimizer updates the last run or run_steps call applied (its steps with a finite loss; 0 if
     // it refused its arguments): readable even when a KeyboardInterrupt arrives between the
     // call's return and its result's use.
@@ -203,7 +206,8 @@ class TypedStep : public Step {
 
     int64_t run_steps(py::handle x_obj, py::handle targets, py::handle order_obj, int64_t first, int64_t count,
                       py::handle learning_rate, py::handle step, py::handle losses_obj, py::handle correct_obj,
-                      py::handle weights_obj, py::handle binary_threshold) override {
+                      py::handle weights_obj, py::handle binary_threshold, bool continuing,
+                      int64_t tail) override {
         last_updates = 0;
         const auto& p = s_.plan;
         py::array x = float_array(x_obj, "x");
@@ -213,7 +217,7 @@ class TypedStep : public Step {
         const int64_t samples = x.shape(0);
         x = buffer<T>(x, "x", {samples, input_dim_}, false);
         TrainingSet<T> data{ptr<const T>(x), nullptr, nullptr, optional_weights(weights_obj, samples), nullptr,
-                            input_dim_, outputs_};
+                            input_dim_, outputs_, samples, continuing};
         py::array t = py::reinterpret_borrow<py::object>(targets).cast<py::array>();
         py::ssize_t size = 0;
         if (takes_labels(p.loss) && t.dtype().kind() == 'i') {
@@ -225,19 +229,23 @@ class TypedStep : public Step {
         data.order = int64_vector(order_obj, "order", &size);
         if (first < 0 || count < 0 || (first + count) * p.batch > size)
             throw py::value_error("first and count must select whole batches of order");
+        if (tail < 0 || tail >= p.batch || (first + count) * p.batch + tail > size)
+            throw py::value_error("tail must be 0, or fewer samples than a batch that follow the whole batches in "
+                                  "order");
         const int64_t* rows = data.order + first * p.batch;
-        require_indices(rows, count * p.batch, samples, "order");
-        if (data.labels) require_class_indices(data.labels, rows, count * p.batch, outputs_);
+        const int64_t steps = count + (tail > 0);  // the last one of tail samples
+        require_indices(rows, count * p.batch + tail, samples, "order");
+        if (data.labels) require_class_indices(data.labels, rows, count * p.batch + tail, outputs_);
         py::array losses = py::reinterpret_borrow<py::object>(losses_obj).cast<py::array>();
-        if (losses.dtype().kind() != 'f' || losses.itemsize() != 8 || losses.ndim() != 1 || losses.shape(0) < count)
-            throw py::value_error("losses must be a 1-D float64 array of at least count entries");
+        if (losses.dtype().kind() != 'f' || losses.itemsize() != 8 || losses.ndim() != 1 || losses.shape(0) < steps)
+            throw py::value_error("losses must be a 1-D float64 array of at least count entries (count + 1 with a tail)");
         require_c_contiguous(losses, "losses");
         require_writable(losses, "losses");
         int64_t* correct = nullptr;
         if (!correct_obj.is_none()) {
             py::ssize_t n = 0;
             correct = const_cast<int64_t*>(int64_vector(correct_obj, "correct", &n));
-            if (n < count) throw py::value_error("correct must have at least count entries");
+            if (n < steps) throw py::value_error("correct must have at least count entries (count + 1 with a tail)");
             require_writable(py::reinterpret_borrow<py::array>(correct_obj), "correct");
         }
         AccuracyRule accuracy;
@@ -263,17 +271,19 @@ class TypedStep : public Step {
         {
             GilRelease nogil(count * work_);
             threads_.follow(num_threads());
-            ran = run_dense_stack_steps<T>(kt, p, data, buf, spare, first, count, s, schedule, out, correct,
-                                           accuracy, threads_, team_);
+            ran = run_dense_stack_steps<T>(kt, p, data, buf, spare, first, count, s, schedule, out, correct, tail,
+                                           accuracy, threads_, team_, dead_);
             last_threads = threads_.chosen();
             probe_steps = threads_.probe_reps();
         }
         const bool stopped_at_loss = ran > 0 && !std::isfinite(out[ran - 1]);
         last_updates = ran - stopped_at_loss;  // a non-finite loss updates nothing
-        if (ran < count && !stopped_at_loss)  // the schedule's rate for step `ran` is NaN or negative
+        if (ran < steps && !stopped_at_loss)  // the schedule's rate for step `ran` is NaN or negative
             learning_rate_value(py::float_(learning_rate_at(schedule, s.step - 1 + ran)));  // raises, as a step would
         return ran;
     }
+
+    int64_t proven_dead_units() const override { return dead_.proven(); }
 
     void adopt_timing(const Step& other) override {
         const auto* same = dynamic_cast<const TypedStep*>(&other);
@@ -412,6 +422,7 @@ class TypedStep : public Step {
     std::vector<int64_t> batch_labels_;
     ThreadChoice threads_;  // run_steps' thread count, kept across its calls
     TeamNeed team_;         // whether a step has a part that splits over threads (then it runs in a team)
+    DeadUnits<T> dead_;     // the first layer's units proven dead over run_steps' data set
     int64_t input_dim_ = 0, outputs_ = 0;
     int64_t work_ = 0;  // multiply-adds of one step's forward pass (for the GIL policy)
 };
@@ -473,15 +484,24 @@ void register_dense_stack(py::module_& m) {
              "the sample-weighted loss, each sample's gradient scaled by its weight")
         .def("run_steps", &Step::run_steps, py::arg("x"), py::arg("targets"), py::arg("order"), py::arg("first"),
              py::arg("count"), py::arg("learning_rate"), py::arg("step"), py::arg("losses"), py::arg("correct"),
-             py::arg("weights") = py::none(), py::arg("binary_threshold") = py::none(),
+             py::arg("weights") = py::none(), py::arg("binary_threshold") = py::none(), py::arg("continuing") = false,
+             py::arg("tail") = 0,
              "run_steps(x, targets, order, first, count, learning_rate, step, losses, correct, weights=None, "
-             "binary_threshold=None) -> steps run: whole batches order[(first + i) * batch ...] of the data set (and "
+             "binary_threshold=None, continuing=False, tail=0) -> steps run: whole batches order[(first + i) * batch ...] of the data set (and "
              "of weights, one per sample, when given), gathered natively, losses[i] per step and, unless correct is "
              "None, correct[i]: the samples whose output's argmax is their class (with binary_threshold, a number, "
              "whose one output o has target == (o > binary_threshold), Keras's BinaryAccuracy); learning_rate: "
              "a number or a schedule "
              "(kind, params) evaluated natively per step (see learning_rates); stops after a non-finite loss, and "
-             "raises ValueError before a step whose rate is NaN or negative")
+             "raises ValueError before a step whose rate is NaN or negative. tail > 0 runs one more step, once "
+             "the count whole batches have run, on the tail samples after them in order (an epoch's last, partial "
+             "batch; its loss and count at index count). continuing=True is the "
+             "caller's word that x and its values are those of this step's last run_steps call: the first layer's units "
+             "proven dead over the data set then stay proven (their outputs are set to +0 instead of computed, the "
+             "same bits); else the proof starts afresh")
+        .def_property_readonly("proven_dead_units", &Step::proven_dead_units,
+                               "Units of the first layer (relu Dense) that run_steps calls have proven dead over their "
+                               "data set: set to +0, not computed, while their weights keep their bits.")
         .def_readonly("last_updates", &Step::last_updates, "Optimizer updates the last run or run_steps call applied.")
         .def_readonly("last_threads", &Step::last_threads,
                       "Threads the last run_steps call settled on, after timing steps on all threads and on one (the "

@@ -3,6 +3,7 @@
 
 #include "gemm/gemm.h"
 #include "kernels/activations.h"
+#include "kernels/columns.h"
 #include "kernels/dense.h"
 #include "kernels/dropout.h"
 #include "kernels/embedding.h"
@@ -51,7 +52,7 @@ constexpr KernelSet<T> kernel_set() {
                         &normalization_forward<T>, &normalization_backward<T>, &all_finite<T>,
                         &sgd_update<T>, &adagrad_update<T>, &rmsprop_update<T>, &adam_update<T>,
                         &adamax_update<T>, &nadam_update<T>, &radam_update<T>, &adadelta_update<T>,
-                        &lion_update<T>, &ftrl_update<T>};
+                        &lion_update<T>, &ftrl_update<T>, &column_changes<T>, &gather_columns<T>};
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "model/dead_units.h"
 #include "model/learning_rate.h"
 #include "parallel/parallel_for.h"
 #include "parallel/team.h"
@@ -153,16 +154,25 @@ void add_l2_grad(const LayerBuffers<T>& l) {
     }
 }
 
+// Where a step's batch comes from, when it is rows of a data set whose first layer's dead units
+// are tracked (the first layer's forward then goes through them).
+template <class T>
+struct BatchSource {
+    DeadUnits<T>* dead = nullptr;
+    const int64_t* rows = nullptr;  // (batch) the samples
+};
+
 // The step itself: forward, loss, backward and update (run_dense_stack_step).
 template <class T>
 double train_step(const KernelTable& kt, const DenseStackStep<T>& s, const T* x, const int64_t* labels,
-                  const T* target_rows, const T* weights, const OptimStep& step) {
+                  const T* target_rows, const T* weights, const OptimStep& step, BatchSource<T> source = {}) {
     const KernelSet<T>& k = kernels_of<T>(kt);
     const size_t n = s.layers.size();
     const T* input = x;
     for (size_t i = 0; i < n;) {
         const size_t tail = fused_tail(s.layers, i);
         if (tail) forward_fused(k, FusedTail<T>(s.layers, i, tail), input, s.batch);
+        else if (i == 0 && source.dead) source.dead->forward(k, input, source.rows, s.batch);
         else forward(k, s.layers[i], input, s.batch);
         i += tail + 1;
         input = s.layers[i - 1].y;
@@ -354,8 +364,12 @@ template <class T>
 int64_t run_dense_stack_steps(const KernelTable& kt, const DenseStackStep<T>& s, const TrainingSet<T>& data,
                               const BatchBuffers<T>& buf, const BatchBuffers<T>& spare, int64_t first, int64_t count,
                               OptimStep step, const LearningRateSchedule& schedule, double* losses, int64_t* correct,
-                              AccuracyRule accuracy, ThreadChoice& threads, TeamNeed& team) {
+                              int64_t tail, AccuracyRule accuracy, ThreadChoice& threads, TeamNeed& team,
+                              DeadUnits<T>& dead) {
     const int64_t batch = s.batch;
+    dead.begin(s.layers.front(), data.x, data.samples, data.continuing);
+    const DenseStackStep<T>* plan = &s;  // the step's plan: s, or for the last partial batch its copy
+    int64_t size = batch;                // the step's samples
     int64_t i = 0;            // steps run so far
     int64_t stopped_at = -1;  // the count to return once a step stopped the run
     // A step uses buf, or the buffers its rows were gathered ahead into; the gather ahead for the
@@ -376,7 +390,7 @@ int64_t run_dense_stack_steps(const KernelTable& kt, const DenseStackStep<T>& s,
         }
         ahead.step = -1;
         const BatchBuffers<T>& b = *mine;
-        gather_batch(b, data, rows, begin, batch);
+        gather_batch(b, data, rows, begin, size);
         if (team_job_threads() > 1 && i + 1 < count) {  // the next batch, while the team's threads wait
             ahead.buf = mine == &bufs[0] ? &bufs[1] : &bufs[0];
             ahead.rows = rows + batch;
@@ -384,10 +398,11 @@ int64_t run_dense_stack_steps(const KernelTable& kt, const DenseStackStep<T>& s,
             ahead.claimed.store(0, std::memory_order_relaxed);
             set_team_idle_task(&AheadGather<T>::unit, &ahead);
         }
-        losses[i] = train_step(kt, s, b.x, data.labels ? b.labels : nullptr, data.labels ? nullptr : b.target_rows,
-                               data.weights ? b.weights : nullptr, step);
+        const BatchSource<T> source{dead.tracks() ? &dead : nullptr, rows};
+        losses[i] = train_step(kt, *plan, b.x, data.labels ? b.labels : nullptr,
+                               data.labels ? nullptr : b.target_rows, data.weights ? b.weights : nullptr, step, source);
         if (correct && std::isfinite(losses[i]))
-            correct[i] = count_correct(s.layers.back().y, b, data.labels != nullptr, batch, data.outputs, accuracy);
+            correct[i] = count_correct(s.layers.back().y, b, data.labels != nullptr, size, data.outputs, accuracy);
     };
     // Step i on the threads `threads` gives it, timed for it; `in_team` runs it (its team, if any, is
     // the caller's or its own). False once the run stops.
@@ -406,7 +421,8 @@ int64_t run_dense_stack_steps(const KernelTable& kt, const DenseStackStep<T>& s,
         }
         ++step.step;
         ++i;
-        threads.record(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+        if (plan == &s)  // a whole batch's time: the thread choice compares those
+            threads.record(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
         return true;
     };
     while (i < count && stopped_at < 0) {
@@ -425,19 +441,31 @@ int64_t run_dense_stack_steps(const KernelTable& kt, const DenseStackStep<T>& s,
             timed_step([&] { with_team(team, num_threads(), body); });
         }
     }
-    return stopped_at >= 0 ? stopped_at : count;
+    if (tail > 0 && stopped_at < 0) {
+        // The epoch's last, partial batch: the same step on fewer samples (the layers' buffers hold a
+        // whole batch's rows, and each kernel takes the rows it is given), as a step made for that batch
+        // size computes it.
+        DenseStackStep<T> last = s;
+        last.batch = tail;
+        plan = &last;
+        size = tail;
+        timed_step([&] { with_team(team, num_threads(), body); });
+        plan = &s;
+    }
+    return stopped_at >= 0 ? stopped_at : i;
 }
 
 template int64_t run_dense_stack_steps<float>(const KernelTable&, const DenseStackStep<float>&,
                                               const TrainingSet<float>&, const BatchBuffers<float>&,
                                               const BatchBuffers<float>&, int64_t,
                                               int64_t, OptimStep, const LearningRateSchedule&, double*, int64_t*,
-                                              AccuracyRule, ThreadChoice&, TeamNeed&);
+                                              int64_t, AccuracyRule, ThreadChoice&, TeamNeed&, DeadUnits<float>&);
 template int64_t run_dense_stack_steps<double>(const KernelTable&, const DenseStackStep<double>&,
                                                const TrainingSet<double>&, const BatchBuffers<double>&,
                                                const BatchBuffers<double>&, int64_t,
                                                int64_t, OptimStep, const LearningRateSchedule&, double*,
-                                               int64_t*, AccuracyRule, ThreadChoice&, TeamNeed&);
+                                               int64_t*, int64_t, AccuracyRule, ThreadChoice&, TeamNeed&,
+                                               DeadUnits<double>&);
 
 template double run_dense_stack_step<float>(const KernelTable&, const DenseStackStep<float>&, const float*,
                                             const int64_t*, const float*, const float*, const OptimStep&,

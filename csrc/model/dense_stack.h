@@ -86,6 +86,8 @@ struct TrainingSet {
     const T* weights;
     const int64_t* order;  // indices into the samples, all in range (the caller checked them)
     int64_t in, outputs;
+    int64_t samples;
+    bool continuing;  // the caller's word: the same set, values unchanged, as its last run of steps
 };
 
 // Batch buffers of the step's batch size, the gathered input, targets and weights.
@@ -114,11 +116,20 @@ struct AccuracyRule {
 // Each step runs on the threads `threads` gives it and is timed for it (it probes all threads
 // and one, then keeps the faster; the caller keeps it across calls), in a team as `team` says:
 // steps in a row on all threads share one team.
+// With tail > 0, once the count steps have run, one more step runs on the tail samples that
+// follow them in order (an epoch's last, partial batch), as a step made for that batch size would;
+// it is not timed for the thread choice.
 // Returns the steps run, a non-finite one included.
+template <class T>
+class DeadUnits;
+
+// The first layer's forward goes through `dead` (model/dead_units.h, kept by the caller across
+// calls), which skips its units proven dead over the data set.
 template <class T>
 int64_t run_dense_stack_steps(const KernelTable& kt, const DenseStackStep<T>& s, const TrainingSet<T>& data,
                               const BatchBuffers<T>& buf, const BatchBuffers<T>& spare, int64_t first,
                               int64_t count, OptimStep step, const LearningRateSchedule& schedule, double* losses,
-                              int64_t* correct, AccuracyRule accuracy, ThreadChoice& threads, TeamNeed& team);
+                              int64_t* correct, int64_t tail, AccuracyRule accuracy, ThreadChoice& threads,
+                              TeamNeed& team, DeadUnits<T>& dead);
 
 }  // namespace nnfast

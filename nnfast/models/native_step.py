@@ -285,6 +285,10 @@ class NativeRuns:
         self.binary_threshold = self._binary_threshold(metrics, planner.layers[-1].output_dim, sparse_targets)
         self.metrics_native = self.binary_threshold is not None or all(type(m) is kind for m in metrics)
         self._weights = None  # (the weights fit gave, the same in the model's dtype)
+        # The native steps that have run on this fit's data: their next calls continue the proof of the
+        # first layer's dead units (DenseStackStep.run_steps' continuing). fit takes its data as they
+        # are when it starts, so x keeps its values between the calls of one fit.
+        self._ran = set()
 
     @staticmethod
     def _binary_threshold(metrics, outputs, sparse_targets):
@@ -301,8 +305,9 @@ class NativeRuns:
         return not every_batch and self.metrics_native
 
     def run(self, x, y, order, first, full_steps, batch_size, weights=None):
-        """The losses of the batches run from step `first` on (at most CHUNK_STEPS, whole batches
-        only, stopping after a non-finite loss), or None when no whole batch is left, the learning
+        """The losses of the batches run from step `first` on (at most CHUNK_STEPS whole batches,
+        stopping after a non-finite loss; when they reach the last whole batch, the epoch's last,
+        partial batch of the samples after it too), or None when no whole batch is left, the learning
         rate is a Python callable (evaluated per step in Python) or the native step is not ready
         (or not able to weigh samples, when `weights`, one per sample of x, are given)."""
         if first >= full_steps:
@@ -315,15 +320,20 @@ class NativeRuns:
             self._weights = (weights, np.ascontiguousarray(weights, step.output.dtype))  # converted once per fit
         opt = self.optimizer
         count = min(self.CHUNK_STEPS, full_steps - first)
-        batch_losses = np.empty(count)
-        correct = np.empty(count, np.int64) if self.metrics else None
+        # the partial batch runs in the same call (as a step made for its size would), so that the
+        # native step sees every sample of the epoch (the first layer's dead units, DeadUnits)
+        tail = len(order) - full_steps * batch_size if first + count == full_steps else 0
+        batch_losses = np.empty(count + 1)
+        correct = np.empty(count + 1, np.int64) if self.metrics else None
         try:
             ran = step.run_steps(x, y, order, first, count, schedule, opt.iterations + 1,
                                  batch_losses, correct, None if weights is None else self._weights[1],
-                                 self.binary_threshold)
+                                 self.binary_threshold, step.call in self._ran, tail)
+            self._ran.add(step.call)
         finally:  # counted even when Ctrl-C lands as the call returns: the weights took those steps
             updates = step.call.last_updates
             opt.iterations += updates
+            samples = min(updates, count) * batch_size + (tail if updates > count else 0)
             for m in self.metrics:  # what update() per step adds: integer counts, exact in any order
-                m.add(correct[:updates].sum(), updates * batch_size)
+                m.add(correct[:updates].sum(), samples)
         return batch_losses[:ran].tolist()

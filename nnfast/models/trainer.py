@@ -211,8 +211,9 @@ class Trainer:
                         for value in batch_losses:
                             if not math.isfinite(value):
                                 self._stop_non_finite(value, epoch, step, snapshot)
-                            total += value * batch_size
-                            seen += batch_size
+                            size = batch_size if step < full_steps else n - full_steps * batch_size
+                            total += value * size
+                            seen += size
                             step += 1
                         if per_batch:
                             cbs.on_train_batch_end(step - 1, self._logs(total, seen))

@@ -1,0 +1,19 @@
+// Column bookkeeping of a weight matrix, for the one-call step's proof of dead units
+// (model/dead_units.h): which columns changed since a snapshot, and a copy of some columns.
+#pragma once
+#include <cstdint>
+
+namespace nnfast {
+namespace NNFAST_ISA_NS {
+
+// changed (cols) = 1 where column j of w (rows, cols) differs bit for bit from column j of
+// snapshot (rows, cols), else 0; then snapshot = w, bit for bit.
+template <class T>
+void column_changes(uint8_t* changed, T* snapshot, const T* w, int64_t rows, int64_t cols);
+
+// out (rows, m) = the columns picked (m) of w (rows, n), in the order picked names them.
+template <class T>
+void gather_columns(T* out, const T* w, const int64_t* picked, int64_t rows, int64_t n, int64_t m);
+
+}  // namespace NNFAST_ISA_NS
+}  // namespace nnfast

@@ -1,0 +1,154 @@
+#include "model/dead_units.h"
+
+#include <algorithm>
+#include <cstring>
+#include <cstdlib>
+
+namespace nnfast {
+
+namespace {
+
+// A unit's output bits as one integer (0 only for +0).
+template <class T>
+uint64_t bits_of(T v) {
+    if constexpr (sizeof(T) == 4) {
+        uint32_t b;
+        std::memcpy(&b, &v, 4);
+        return b;
+    } else {
+        uint64_t b;
+        std::memcpy(&b, &v, 8);
+        return b;
+    }
+}
+
+// The forward computes only the live units, gathered into a smaller layer, once at most this share
+// of the units is live: the product's column panels (16 to 32 units wide) shrink in steps, and the
+// gather and scatter around it cost a few per cent of a full product.
+constexpr int64_t kLiveShareNum = 3, kLiveShareDen = 4;
+
+}  // namespace
+
+template <class T>
+void DeadUnits<T>::begin(const LayerBuffers<T>& first, const T* x, int64_t samples, bool continuing) {
+    const bool off = std::getenv("XDEAD_OFF") != nullptr;  // TEMP
+    const bool tracked = !off && first.kind == LayerKind::dense && first.act == Activation::relu && first.l2 == 0.0;
+    if (continuing && tracked == tracked_ && &first == layer_ && x == x_ && samples == samples_) return;
+    layer_ = &first;
+    tracked_ = tracked;
+    x_ = x;
+    samples_ = samples;
+    forget();
+}
+
+template <class T>
+void DeadUnits<T>::forget() {
+    step_ = 0;
+    fresh_ = true;
+    unseen_ = samples_;
+    horizon_ = 0;
+    count_at_.clear();
+    if (!tracked_) return;
+    const int64_t in = layer_->in, out = layer_->out;
+    w_seen_.assign(size_t(in * out), T(0));
+    b_seen_.assign(size_t(out), T(0));
+    changed_.assign(size_t(out), 0);
+    proven_.assign(size_t(out), 0);
+    since_.assign(size_t(out), 0);
+    fired_bits_.assign(size_t(out), 0);
+    seen_at_.assign(size_t(samples_), -1);
+}
+
+template <class T>
+int64_t DeadUnits<T>::proven() const {
+    return tracked_ ? std::count(proven_.begin(), proven_.end(), uint8_t(1)) : 0;
+}
+
+// A unit whose weights or bias changed bits since the last step opens its window afresh (and is
+// no longer proven).
+template <class T>
+void DeadUnits<T>::check_weights(const KernelSet<T>& k) {
+    const auto& l = *layer_;
+    k.column_changes(changed_.data(), w_seen_.data(), l.w, l.in, l.out);
+    for (int64_t u = 0; u < l.out; ++u) {
+        if (l.b && bits_of(l.b[u]) != bits_of(b_seen_[u])) {
+            changed_[u] = 1;
+            b_seen_[u] = l.b[u];
+        }
+        if (changed_[u] || fresh_) {
+            proven_[u] = 0;
+            since_[u] = step_;
+        }
+    }
+    fresh_ = false;
+}
+
+template <class T>
+void DeadUnits<T>::forward(const KernelSet<T>& k, const T* x, const int64_t* rows, int64_t batch) {
+    const auto& l = *layer_;
+    check_weights(k);
+    live_.clear();
+    for (int64_t u = 0; u < l.out; ++u)
+        if (!proven_[u]) live_.push_back(u);
+    const int64_t n = int64_t(live_.size());
+    if (n * kLiveShareDen > l.out * kLiveShareNum) {
+        k.dense_forward(l.y, x, l.w, l.b, batch, l.in, l.out, l.act);
+    } else {
+        w_live_.resize(size_t(l.in * n));
+        y_live_.resize(size_t(batch * n));
+        k.gather_columns(w_live_.data(), l.w, live_.data(), l.in, l.out, n);
+        if (l.b) {
+            b_live_.resize(size_t(n));
+            for (int64_t j = 0; j < n; ++j) b_live_[j] = l.b[live_[j]];
+        }
+        k.dense_forward(y_live_.data(), x, w_live_.data(), l.b ? b_live_.data() : nullptr, batch, l.in, n, l.act);
+        for (int64_t i = 0; i < batch; ++i) {
+            T* y = l.y + i * l.out;
+            std::fill(y, y + l.out, T(0));
+            const T* from = y_live_.data() + i * n;
+            for (int64_t j = 0; j < n; ++j) y[live_[j]] = from[j];
+        }
+    }
+    record_outputs(batch);
+    cover(rows, batch);
+    // A unit proven: every sample was seen since its window opened.
+    if (unseen_ == 0)
+        for (int64_t u = 0; u < l.out; ++u)
+            if (!proven_[u] && since_[u] <= horizon_) proven_[u] = 1;
+    ++step_;
+}
+
+// A computed unit with any output other than +0 this step opens its window at the next step.
+template <class T>
+void DeadUnits<T>::record_outputs(int64_t batch) {
+    const auto& l = *layer_;
+    std::fill(fired_bits_.begin(), fired_bits_.end(), 0);
+    for (int64_t i = 0; i < batch; ++i) {
+        const T* y = l.y + i * l.out;
+        for (int64_t u = 0; u < l.out; ++u) fired_bits_[u] |= bits_of(y[u]);
+    }
+    for (int64_t u = 0; u < l.out; ++u)
+        if (fired_bits_[u]) since_[u] = step_ + 1;
+}
+
+// The samples rows (batch) seen at this step.
+template <class T>
+void DeadUnits<T>::cover(const int64_t* rows, int64_t batch) {
+    if (count_at_.size() <= size_t(step_ - horizon_)) count_at_.resize(size_t(step_ - horizon_ + 1), 0);
+    for (int64_t i = 0; i < batch; ++i) {
+        int64_t& at = seen_at_[rows[i]];
+        if (at < 0) --unseen_;
+        else --count_at_[size_t(at - horizon_)];
+        at = step_;
+        ++count_at_[size_t(step_ - horizon_)];
+    }
+    while (horizon_ < step_ && count_at_.front() == 0) {
+        count_at_.pop_front();
+        ++horizon_;
+    }
+}
+
+template class DeadUnits<float>;
+template class DeadUnits<double>;
+
+}  // namespace nnfast

@@ -1,0 +1,67 @@
+// Units of a training set's first Dense layer (relu) proven dead, so that the one-call step's
+// forward computes only the others. A unit is proven dead when, over a run of steps in which its
+// weights and bias kept the same bits, its output was +0 for every sample of the set: then it is
+// +0 for every sample in any later step whose weights still have those bits, since the forward
+// computes each output from the input row, the unit's weights and bias alone, in a fixed order.
+// What the step computes is bit for bit what it computed before; only the time changes.
+// The proof takes the data set as unchanged between the steps it spans (the caller says so: one
+// fit call, which takes its data as they are when it starts). No Python types here.
+#pragma once
+#include <cstdint>
+#include <deque>
+#include <vector>
+
+#include "dispatch/kernel_table.h"
+#include "model/dense_stack.h"
+
+namespace nnfast {
+
+template <class T>
+class DeadUnits {
+  public:
+    // Starts a run of steps of `first`, the chain's first layer, over the data set x (samples,
+    // first.in). What was proven carries over only when `continuing` (the caller's word that x and
+    // its values are those of the last run) and x is the same; else the proof starts afresh.
+    // A layer other than a relu Dense without an L2 penalty (whose weights change every step) is
+    // not tracked.
+    void begin(const LayerBuffers<T>& first, const T* x, int64_t samples, bool continuing);
+
+    // Whether begin's layer is tracked (else forward must not be called).
+    bool tracks() const { return tracked_; }
+
+    // The layer's forward of the batch x (batch, in) into first.y, whose samples are rows (batch)
+    // of the data set, at the step's weights: the units proven dead (with the weights' bits
+    // unchanged) are set to +0, the others computed. Records what the step shows.
+    void forward(const KernelSet<T>& k, const T* x, const int64_t* rows, int64_t batch);
+
+    // Units proven dead so far (for tests and the bench).
+    int64_t proven() const;
+
+  private:
+    void forget();
+    void check_weights(const KernelSet<T>& k);
+    void record_outputs(int64_t batch);
+    void cover(const int64_t* rows, int64_t batch);
+
+    const LayerBuffers<T>* layer_ = nullptr;
+    bool tracked_ = false;
+    const T* x_ = nullptr;
+    int64_t samples_ = 0;
+    int64_t step_ = 0;                  // steps observed since the proof started
+    bool fresh_ = true;                 // the snapshot holds no weights yet
+    std::vector<T> w_seen_, b_seen_;    // the weights' and bias's bits the windows hold for
+    std::vector<uint8_t> changed_;      // (out) per step: the unit's weights changed
+    std::vector<uint8_t> proven_;       // (out)
+    std::vector<int64_t> since_;        // (out) the step a unit's window opened
+    std::vector<uint64_t> fired_bits_;  // (out) per step: the OR of a computed unit's output bits
+    std::vector<int64_t> live_;         // the units computed this step
+    std::vector<T> w_live_, b_live_, y_live_;
+    // The samples' coverage: each one's last step, how many last seen at each step from horizon_
+    // on, and those never seen. Every sample was seen at horizon_ or later once unseen_ is 0.
+    std::vector<int64_t> seen_at_;
+    std::deque<int64_t> count_at_;
+    int64_t unseen_ = 0;
+    int64_t horizon_ = 0;
+};
+
+}  // namespace nnfast
