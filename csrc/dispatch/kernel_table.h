@@ -98,9 +98,10 @@ struct KernelSet {
     void (*adadelta_update)(const OptimTensor<T>* tensors, int64_t count, const OptimStep& s);
     void (*lion_update)(const OptimTensor<T>* tensors, int64_t count, const OptimStep& s);
     void (*ftrl_update)(const OptimTensor<T>* tensors, int64_t count, const OptimStep& s);
-    // changed (cols) = 1 where column j of w (rows, cols) differs bit for bit from that of snapshot
-    // (rows, cols); then snapshot = w (kernels/columns.h).
-    void (*column_changes)(uint8_t* changed, T* snapshot, const T* w, int64_t rows, int64_t cols);
+    // changed (cols) = 1 where watch[j] and column j of w (rows, cols) differs bit for bit from that of
+    // snapshot (rows, cols); then snapshot's column j = w's where capture[j] (kernels/columns.h).
+    void (*column_changes)(uint8_t* changed, T* snapshot, const T* w, const uint8_t* watch, const uint8_t* capture,
+                           int64_t rows, int64_t cols);
     // out (rows, m) = the columns picked (m) of w (rows, n).
     void (*gather_columns)(T* out, const T* w, const int64_t* picked, int64_t rows, int64_t n, int64_t m);
 };

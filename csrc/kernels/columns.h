@@ -6,10 +6,13 @@
 namespace nnfast {
 namespace NNFAST_ISA_NS {
 
-// changed (cols) = 1 where column j of w (rows, cols) differs bit for bit from column j of
-// snapshot (rows, cols), else 0; then snapshot = w, bit for bit.
+// changed (cols) = 1 where watch[j] and column j of w (rows, cols) differs bit for bit from column j
+// of snapshot (rows, cols), else 0; then column j of snapshot = that of w, bit for bit, where
+// capture[j]. Reads nothing when no column is watched or captured, and writes snapshot only when
+// one is captured.
 template <class T>
-void column_changes(uint8_t* changed, T* snapshot, const T* w, int64_t rows, int64_t cols);
+void column_changes(uint8_t* changed, T* snapshot, const T* w, const uint8_t* watch, const uint8_t* capture,
+                    int64_t rows, int64_t cols);
 
 // out (rows, m) = the columns picked (m) of w (rows, n), in the order picked names them.
 template <class T>

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <cstdlib>
 
 namespace nnfast {
 
@@ -27,12 +26,17 @@ uint64_t bits_of(T v) {
 // gather and scatter around it cost a few per cent of a full product.
 constexpr int64_t kLiveShareNum = 3, kLiveShareDen = 4;
 
+// A unit with no open window.
+constexpr int64_t kClosed = -1;
+
+// The longest wait, in steps, before a unit whose weights keep changing is compared again.
+constexpr int64_t kLongestWait = 64;
+
 }  // namespace
 
 template <class T>
 void DeadUnits<T>::begin(const LayerBuffers<T>& first, const T* x, int64_t samples, bool continuing) {
-    const bool off = std::getenv("XDEAD_OFF") != nullptr;  // TEMP
-    const bool tracked = !off && first.kind == LayerKind::dense && first.act == Activation::relu && first.l2 == 0.0;
+    const bool tracked = first.kind == LayerKind::dense && first.act == Activation::relu && first.l2 == 0.0;
     if (continuing && tracked == tracked_ && &first == layer_ && x == x_ && samples == samples_) return;
     layer_ = &first;
     tracked_ = tracked;
@@ -44,18 +48,21 @@ void DeadUnits<T>::begin(const LayerBuffers<T>& first, const T* x, int64_t sampl
 template <class T>
 void DeadUnits<T>::forget() {
     step_ = 0;
-    fresh_ = true;
     unseen_ = samples_;
     horizon_ = 0;
     count_at_.clear();
     if (!tracked_) return;
-    const int64_t in = layer_->in, out = layer_->out;
-    w_seen_.assign(size_t(in * out), T(0));
-    b_seen_.assign(size_t(out), T(0));
-    changed_.assign(size_t(out), 0);
-    proven_.assign(size_t(out), 0);
-    since_.assign(size_t(out), 0);
-    fired_bits_.assign(size_t(out), 0);
+    const size_t in = size_t(layer_->in), out = size_t(layer_->out);
+    w_seen_.assign(in * out, T(0));
+    b_seen_.assign(out, T(0));
+    since_.assign(out, kClosed);
+    proven_.assign(out, 0);
+    fired_.assign(out, 0);
+    reopen_at_.assign(out, 0);
+    backoff_.assign(out, 1);
+    watch_.assign(out, 0);
+    capture_.assign(out, 0);
+    changed_.assign(out, 0);
     seen_at_.assign(size_t(samples_), -1);
 }
 
@@ -64,23 +71,30 @@ int64_t DeadUnits<T>::proven() const {
     return tracked_ ? std::count(proven_.begin(), proven_.end(), uint8_t(1)) : 0;
 }
 
-// A unit whose weights or bias changed bits since the last step opens its window afresh (and is
-// no longer proven).
+// An open window whose unit's weights or bias changed bits closes (the unit is no longer proven),
+// and may open again only after a wait that doubles with each such change: a unit whose weights
+// still move would otherwise be compared at every step for nothing. A unit with no window that did
+// not fire at the last step opens one, its weights copied.
 template <class T>
 void DeadUnits<T>::check_weights(const KernelSet<T>& k) {
     const auto& l = *layer_;
-    k.column_changes(changed_.data(), w_seen_.data(), l.w, l.in, l.out);
     for (int64_t u = 0; u < l.out; ++u) {
-        if (l.b && bits_of(l.b[u]) != bits_of(b_seen_[u])) {
-            changed_[u] = 1;
-            b_seen_[u] = l.b[u];
-        }
-        if (changed_[u] || fresh_) {
+        watch_[u] = since_[u] != kClosed;
+        capture_[u] = since_[u] == kClosed && !fired_[u] && step_ >= reopen_at_[u];
+    }
+    k.column_changes(changed_.data(), w_seen_.data(), l.w, watch_.data(), capture_.data(), l.in, l.out);
+    for (int64_t u = 0; u < l.out; ++u) {
+        if (l.b && watch_[u] && bits_of(l.b[u]) != bits_of(b_seen_[u])) changed_[u] = 1;
+        if (changed_[u]) {
+            since_[u] = kClosed;
             proven_[u] = 0;
+            reopen_at_[u] = step_ + backoff_[u];
+            backoff_[u] = std::min(2 * backoff_[u], kLongestWait);
+        } else if (capture_[u]) {
+            if (l.b) b_seen_[u] = l.b[u];
             since_[u] = step_;
         }
     }
-    fresh_ = false;
 }
 
 template <class T>
@@ -93,6 +107,7 @@ void DeadUnits<T>::forward(const KernelSet<T>& k, const T* x, const int64_t* row
     const int64_t n = int64_t(live_.size());
     if (n * kLiveShareDen > l.out * kLiveShareNum) {
         k.dense_forward(l.y, x, l.w, l.b, batch, l.in, l.out, l.act);
+        record_outputs(l.y, batch, l.out, nullptr);
     } else {
         w_live_.resize(size_t(l.in * n));
         y_live_.resize(size_t(batch * n));
@@ -102,6 +117,7 @@ void DeadUnits<T>::forward(const KernelSet<T>& k, const T* x, const int64_t* row
             for (int64_t j = 0; j < n; ++j) b_live_[j] = l.b[live_[j]];
         }
         k.dense_forward(y_live_.data(), x, w_live_.data(), l.b ? b_live_.data() : nullptr, batch, l.in, n, l.act);
+        record_outputs(y_live_.data(), batch, n, live_.data());
         for (int64_t i = 0; i < batch; ++i) {
             T* y = l.y + i * l.out;
             std::fill(y, y + l.out, T(0));
@@ -109,26 +125,35 @@ void DeadUnits<T>::forward(const KernelSet<T>& k, const T* x, const int64_t* row
             for (int64_t j = 0; j < n; ++j) y[live_[j]] = from[j];
         }
     }
-    record_outputs(batch);
     cover(rows, batch);
     // A unit proven: every sample was seen since its window opened.
     if (unseen_ == 0)
         for (int64_t u = 0; u < l.out; ++u)
-            if (!proven_[u] && since_[u] <= horizon_) proven_[u] = 1;
+            if (!proven_[u] && since_[u] != kClosed && since_[u] <= horizon_) {
+                proven_[u] = 1;
+                backoff_[u] = 1;
+            }
     ++step_;
 }
 
-// A computed unit with any output other than +0 this step opens its window at the next step.
+// Which computed units fired this step, from their outputs y (batch, cols), column j being unit
+// units[j] (or j when units is null): a unit that fired closes its window.
 template <class T>
-void DeadUnits<T>::record_outputs(int64_t batch) {
-    const auto& l = *layer_;
-    std::fill(fired_bits_.begin(), fired_bits_.end(), 0);
-    for (int64_t i = 0; i < batch; ++i) {
-        const T* y = l.y + i * l.out;
-        for (int64_t u = 0; u < l.out; ++u) fired_bits_[u] |= bits_of(y[u]);
+void DeadUnits<T>::record_outputs(const T* y, int64_t batch, int64_t cols, const int64_t* units) {
+    using Bits = std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>;
+    std::vector<Bits>& any = fired_bits_;
+    any.assign(size_t(cols), 0);
+    for (int64_t i = 0; i < batch; ++i)
+        for (int64_t j = 0; j < cols; ++j) {
+            Bits b;
+            std::memcpy(&b, y + i * cols + j, sizeof(Bits));
+            any[j] |= b;
+        }
+    for (int64_t j = 0; j < cols; ++j) {
+        const int64_t u = units ? units[j] : j;
+        fired_[u] = any[j] != 0;
+        if (fired_[u]) since_[u] = kClosed;
     }
-    for (int64_t u = 0; u < l.out; ++u)
-        if (fired_bits_[u]) since_[u] = step_ + 1;
 }
 
 // The samples rows (batch) seen at this step.

@@ -9,6 +9,7 @@
 #pragma once
 #include <cstdint>
 #include <deque>
+#include <type_traits>
 #include <vector>
 
 #include "dispatch/kernel_table.h"
@@ -40,22 +41,25 @@ class DeadUnits {
   private:
     void forget();
     void check_weights(const KernelSet<T>& k);
-    void record_outputs(int64_t batch);
+    void record_outputs(const T* y, int64_t batch, int64_t cols, const int64_t* units);
     void cover(const int64_t* rows, int64_t batch);
 
     const LayerBuffers<T>* layer_ = nullptr;
     bool tracked_ = false;
     const T* x_ = nullptr;
     int64_t samples_ = 0;
-    int64_t step_ = 0;                  // steps observed since the proof started
-    bool fresh_ = true;                 // the snapshot holds no weights yet
-    std::vector<T> w_seen_, b_seen_;    // the weights' and bias's bits the windows hold for
-    std::vector<uint8_t> changed_;      // (out) per step: the unit's weights changed
-    std::vector<uint8_t> proven_;       // (out)
-    std::vector<int64_t> since_;        // (out) the step a unit's window opened
-    std::vector<uint64_t> fired_bits_;  // (out) per step: the OR of a computed unit's output bits
-    std::vector<int64_t> live_;         // the units computed this step
+    int64_t step_ = 0;                // steps observed since the proof started
+    std::vector<T> w_seen_, b_seen_;  // the weights' and bias's bits each open window holds for
+    // Per unit: the step its window opened (kClosed: none open), whether it is proven, whether it
+    // fired (an output other than +0) at the last step, and when and after how long a wait a window
+    // closed by a change of weights may open again.
+    std::vector<int64_t> since_;
+    std::vector<uint8_t> proven_, fired_;
+    std::vector<int64_t> reopen_at_, backoff_;
+    std::vector<uint8_t> watch_, capture_, changed_;  // per step: what column_changes compares and copies
+    std::vector<int64_t> live_;                       // the units computed this step
     std::vector<T> w_live_, b_live_, y_live_;
+    std::vector<std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>> fired_bits_;  // per computed unit
     // The samples' coverage: each one's last step, how many last seen at each step from horizon_
     // on, and those never seen. Every sample was seen at horizon_ or later once unseen_ is 0.
     std::vector<int64_t> seen_at_;
