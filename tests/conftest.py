@@ -165,8 +165,8 @@ def native_calls(monkeypatch):
     from nnfast.models.native_step import NativeRuns
     original = NativeRuns.run
 
-    def spy(self, *args):
-        losses = original(self, *args)
+    def spy(self, *args, **kwargs):
+        losses = original(self, *args, **kwargs)
         calls.append(len(losses or []))
         return losses
 

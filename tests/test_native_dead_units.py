@@ -30,8 +30,8 @@ def proven(monkeypatch):
     most = [0]
     original = NativeRuns.run
 
-    def spy(self, x, y, order, first, full_steps, batch_size, weights=None):
-        losses = original(self, x, y, order, first, full_steps, batch_size, weights)
+    def spy(self, x, y, order, first, full_steps, batch_size, weights=None, **kwargs):
+        losses = original(self, x, y, order, first, full_steps, batch_size, weights, **kwargs)
         step = self.planner.step(self.optimizer, batch_size, weighted=weights is not None)
         if step is not None:
             most[0] = max(most[0], step.call.proven_dead_units)

@@ -304,10 +304,11 @@ class NativeRuns:
         """Whether this fit can use native runs at all (its callbacks and metrics allow them)."""
         return not every_batch and self.metrics_native
 
-    def run(self, x, y, order, first, full_steps, batch_size, weights=None):
+    def run(self, x, y, order, first, full_steps, batch_size, weights=None, with_tail=True):
         """The losses of the batches run from step `first` on (at most CHUNK_STEPS whole batches,
         stopping after a non-finite loss; when they reach the last whole batch, the epoch's last,
-        partial batch of the samples after it too), or None when no whole batch is left, the learning
+        partial batch of the samples after it too, unless not `with_tail`), or None when no whole
+        batch is left, the learning
         rate is a Python callable (evaluated per step in Python) or the native step is not ready
         (or not able to weigh samples, when `weights`, one per sample of x, are given)."""
         if first >= full_steps:
@@ -322,7 +323,7 @@ class NativeRuns:
         count = min(self.CHUNK_STEPS, full_steps - first)
         # the partial batch runs in the same call (as a step made for its size would), so that the
         # native step sees every sample of the epoch (the first layer's dead units, DeadUnits)
-        tail = len(order) - full_steps * batch_size if first + count == full_steps else 0
+        tail = len(order) - full_steps * batch_size if with_tail and first + count == full_steps else 0
         batch_losses = np.empty(count + 1)
         correct = np.empty(count + 1, np.int64) if self.metrics else None
         try:

@@ -205,8 +205,11 @@ class Trainer:
                 total, seen = 0.0, 0
                 step = 0
                 while step < steps:
+                    # with batch hooks (a progress bar) the partial batch runs on its own, so that the
+                    # hooks see the epoch's steps in the runs Keras's would
                     batch_losses = (None if runs is None
-                                    else runs.run(flat_x, y, order, step, full_steps, batch_size, weights))
+                                    else runs.run(flat_x, y, order, step, full_steps, batch_size, weights,
+                                                  with_tail=not per_batch))
                     if batch_losses is not None:
                         for value in batch_losses:
                             if not math.isfinite(value):
