@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
 
 namespace nnfast {
 
@@ -67,6 +68,13 @@ void DeadUnits<T>::forget() {
 }
 
 template <class T>
+void DeadUnits<T>::suspend() {
+    if (!tracked_) return;
+    std::fill(since_.begin(), since_.end(), kClosed);
+    std::fill(proven_.begin(), proven_.end(), uint8_t(0));
+}
+
+template <class T>
 int64_t DeadUnits<T>::proven() const {
     return tracked_ ? std::count(proven_.begin(), proven_.end(), uint8_t(1)) : 0;
 }
@@ -100,6 +108,7 @@ void DeadUnits<T>::check_weights(const KernelSet<T>& k) {
 template <class T>
 void DeadUnits<T>::forward(const KernelSet<T>& k, const T* x, const int64_t* rows, int64_t batch) {
     const auto& l = *layer_;
+    if (step_ == std::numeric_limits<int32_t>::max()) forget();  // seen_at_'s steps stay in range
     check_weights(k);
     live_.clear();
     for (int64_t u = 0; u < l.out; ++u)
@@ -161,10 +170,10 @@ template <class T>
 void DeadUnits<T>::cover(const int64_t* rows, int64_t batch) {
     if (count_at_.size() <= size_t(step_ - horizon_)) count_at_.resize(size_t(step_ - horizon_ + 1), 0);
     for (int64_t i = 0; i < batch; ++i) {
-        int64_t& at = seen_at_[rows[i]];
+        int32_t& at = seen_at_[size_t(rows[i])];
         if (at < 0) --unseen_;
         else --count_at_[size_t(at - horizon_)];
-        at = step_;
+        at = int32_t(step_);
         ++count_at_[size_t(step_ - horizon_)];
     }
     while (horizon_ < step_ && count_at_.front() == 0) {

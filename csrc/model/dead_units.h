@@ -35,6 +35,10 @@ class DeadUnits {
     // unchanged) are set to +0, the others computed. Records what the step shows.
     void forward(const KernelSet<T>& k, const T* x, const int64_t* rows, int64_t batch);
 
+    // A step that runs without forward(): its weights change unseen, so every window closes and
+    // no unit stays proven.
+    void suspend();
+
     // Units proven dead so far (for tests and the bench).
     int64_t proven() const;
 
@@ -62,7 +66,7 @@ class DeadUnits {
     std::vector<std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>> fired_bits_;  // per computed unit
     // The samples' coverage: each one's last step, how many last seen at each step from horizon_
     // on, and those never seen. Every sample was seen at horizon_ or later once unseen_ is 0.
-    std::vector<int64_t> seen_at_;
+    std::vector<int32_t> seen_at_;  // 4 bytes a sample (the proof starts over before 2^31 steps)
     std::deque<int64_t> count_at_;
     int64_t unseen_ = 0;
     int64_t horizon_ = 0;
