@@ -401,6 +401,10 @@ class DenseStackStep:
     # learning_rate: a number, or a schedule (kind, params) as learning_rates takes it, evaluated
     # natively for each step (step i after step - 1 + i steps). Stops after a non-finite loss;
     # a NaN or negative rate raises ValueError before its step (the steps before it count).
+    # tail > 0: once the count steps ran, one more on the tail samples after them in order (an
+    # epoch's last, partial batch; losses and correct then need count + 1 entries). continuing: the
+    # caller's word that x and its values are those of the last call, so that the first layer's
+    # units proven dead stay proven (else the proof starts afresh).
     # Returns the steps run.
     def run_steps(
         self,
@@ -415,7 +419,13 @@ class DenseStackStep:
         correct: NDArray[np.int64] | None,
         weights: Array | None = None,
         binary_threshold: float | None = None,
+        continuing: bool = False,
+        tail: int = 0,
     ) -> int: ...
+    # Units of the first layer (relu Dense) that run_steps calls have proven dead over their data
+    # set: set to +0, not computed, while their weights keep their bits.
+    @property
+    def proven_dead_units(self) -> int: ...
     # Optimizer updates the last run or run_steps call applied.
     @property
     def last_updates(self) -> int: ...
