@@ -91,8 +91,7 @@ def test_units_proven_dead_give_the_per_step_bits(dtype, features, units, thread
     with num_threads(threads):
         runs = fit_both(make, x, y, 8, 4)
     assert_same_bits(runs)
-    if threads == 1:  # on two threads a step runs untracked unless its thread choice settles on one
-        assert proven[0] >= (units + 2) // 3  # every third unit at least
+    assert proven[0] >= (units + 2) // 3  # every third unit at least
 
 
 def test_a_proven_unit_revived_by_new_weights_is_computed_again(proven):
@@ -107,8 +106,7 @@ def test_a_proven_unit_revived_by_new_weights_is_computed_again(proven):
 
     x, y = data(203, 9)
     make = lambda: model(9, 12, "float32", OPTIMIZERS["adam"], -50.0)  # noqa: E731
-    with num_threads(1):  # tracked while the thread choice is one thread
-        runs = fit_both(make, x, y, 8, 5, callbacks=[Revive()])
+    runs = fit_both(make, x, y, 8, 5, callbacks=[Revive()])
     assert_same_bits(runs)
     assert proven[0] >= 4
     assert not np.array_equal(runs[0][1][1][::3], np.full(4, 5.0, np.float32))  # they trained on
@@ -117,10 +115,7 @@ def test_a_proven_unit_revived_by_new_weights_is_computed_again(proven):
 def test_a_new_fit_call_proves_afresh_on_changed_data(proven):
     # a unit proven dead on x is alive on the changed x of the next fit call (in place, same array)
     x, y = data(203, 9)
-    results = []
-    with num_threads(1):
-        for per_step in (False, True):
-            results.append(fit_twice(x, y, per_step))
+    results = [fit_twice(x, y, per_step) for per_step in (False, True)]
     assert_same_bits(results)
     assert proven[0] >= 1
 
@@ -137,17 +132,16 @@ def fit_twice(x, y, per_step):
 
 
 def test_no_unit_is_proven_with_an_l2_penalty_or_another_activation(proven):
-    # the same units at -50 that the tests above see proven, on one thread, where they are tracked
+    # the same units at -50 that the tests above see proven
     x, y = data(203, 9)
-    with num_threads(1):
-        for activation, penalty in (("tanh", None), ("relu", "l2")):
-            m = Sequential([Dense(12, activation=activation, input_dim=9, kernel_regularizer=penalty),
-                            Dense(3, activation="softmax")], seed=3)
-            m.compile(optimizer=Adam(0.01), loss="sparse_categorical_crossentropy")
-            w, b, w2, b2 = m.get_weights()
-            b[::3] = -50.0
-            m.set_weights([w, b, w2, b2])
-            m.fit(x, y, batch_size=8, epochs=3, verbose=0)
+    for activation, penalty in (("tanh", None), ("relu", "l2")):
+        m = Sequential([Dense(12, activation=activation, input_dim=9, kernel_regularizer=penalty),
+                        Dense(3, activation="softmax")], seed=3)
+        m.compile(optimizer=Adam(0.01), loss="sparse_categorical_crossentropy")
+        w, b, w2, b2 = m.get_weights()
+        b[::3] = -50.0
+        m.set_weights([w, b, w2, b2])
+        m.fit(x, y, batch_size=8, epochs=3, verbose=0)
     assert proven[0] == 0
 
 
@@ -172,4 +166,4 @@ def test_a_unit_that_fires_on_one_sample_is_never_proven(threads, proven):
     with num_threads(threads):
         runs = fit_both(make, x, y, 8, 6)
     assert_same_bits(runs)
-    assert proven[0] == (4 if threads == 1 else proven[0]) and proven[0] <= 4  # the units at -50 only
+    assert proven[0] == 4  # the units at -50 only

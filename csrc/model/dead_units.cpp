@@ -68,13 +68,6 @@ void DeadUnits<T>::forget() {
 }
 
 template <class T>
-void DeadUnits<T>::suspend() {
-    if (!tracked_) return;
-    std::fill(since_.begin(), since_.end(), kClosed);
-    std::fill(proven_.begin(), proven_.end(), uint8_t(0));
-}
-
-template <class T>
 int64_t DeadUnits<T>::proven() const {
     return tracked_ ? std::count(proven_.begin(), proven_.end(), uint8_t(1)) : 0;
 }

@@ -35,10 +35,6 @@ class DeadUnits {
     // unchanged) are set to +0, the others computed. Records what the step shows.
     void forward(const KernelSet<T>& k, const T* x, const int64_t* rows, int64_t batch);
 
-    // A step that runs without forward(): its weights change unseen, so every window closes and
-    // no unit stays proven.
-    void suspend();
-
     // Units proven dead so far (for tests and the bench).
     int64_t proven() const;
 

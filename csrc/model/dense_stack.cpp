@@ -398,13 +398,7 @@ int64_t run_dense_stack_steps(const KernelTable& kt, const DenseStackStep<T>& s,
             ahead.claimed.store(0, std::memory_order_relaxed);
             set_team_idle_task(&AheadGather<T>::unit, &ahead);
         }
-        // The dead units are tracked while the thread choice is one thread (its probes of all
-        // threads included), not while it is several: on the Zen 4 the weights' comparison cost two
-        // threads about 25 us a step (read across the cores that updated them), a third of a
-        // batch-32 step, more than the skipped units gave back there.
-        const bool tracked = dead.tracks() && threads.chosen() == 1;
-        if (dead.tracks() && !tracked) dead.suspend();
-        const BatchSource<T> source{tracked ? &dead : nullptr, rows};
+        const BatchSource<T> source{dead.tracks() ? &dead : nullptr, rows};
         losses[i] = train_step(kt, *plan, b.x, data.labels ? b.labels : nullptr,
                                data.labels ? nullptr : b.target_rows, data.weights ? b.weights : nullptr, step, source);
         if (correct && std::isfinite(losses[i]))
