@@ -173,6 +173,10 @@ void DeadUnits<T>::cover(const int64_t* rows, int64_t batch) {
         count_at_.pop_front();
         ++horizon_;
     }
+    // A sample left out of the order for more than four times as many steps as the set has samples
+    // (two epochs at any batch size take at most twice as many) holds the horizon back for good:
+    // start over rather than let the counts grow.
+    if (int64_t(count_at_.size()) > 4 * samples_ + kLongestWait) forget();
 }
 
 template class DeadUnits<float>;
