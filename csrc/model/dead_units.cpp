@@ -110,7 +110,7 @@ void DeadUnits<T>::forward(const KernelSet<T>& k, const T* x, const int64_t* row
     if (n * kLiveShareDen > l.out * kLiveShareNum) {
         k.dense_forward(l.y, x, l.w, l.b, batch, l.in, l.out, l.act);
         record_outputs(l.y, batch, l.out, nullptr);
-    } else {
+    } else if (n > 0) {
         w_live_.resize(size_t(l.in * n));
         y_live_.resize(size_t(batch * n));
         k.gather_columns(w_live_.data(), l.w, live_.data(), l.in, l.out, n);
@@ -126,6 +126,8 @@ void DeadUnits<T>::forward(const KernelSet<T>& k, const T* x, const int64_t* row
             const T* from = y_live_.data() + i * n;
             for (int64_t j = 0; j < n; ++j) y[live_[j]] = from[j];
         }
+    } else {  // every unit proven
+        std::fill(l.y, l.y + batch * l.out, T(0));
     }
     cover(rows, batch);
     // A unit proven: every sample was seen since its window opened.
