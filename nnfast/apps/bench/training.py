@@ -23,8 +23,8 @@ it has proven dead over the data set (output +0 for every sample while their wei
 bits), which takes a full epoch after they stop moving: the first timed epoch is slower than the
 next ones, and the spread shows it (docs/design.md, "The first layer's dead units"). (2) The seed
 notes' 2-3-1 sigmoid network (no biases, float64) on the three study-hours samples: one full-batch
-gradient step with MSE (SGD lr 1.5, which is the notes' `w += X.T @ delta`), in microseconds: nnfast `train_on_batch`, the notes' NumPy class
-(derivatives taken from the activations), PyTorch (`Linear(bias=False)`, `Sigmoid`, `MSELoss`, `SGD`),
+gradient step with MSE (SGD lr 1.5, which is the notes' `w += X.T @ delta`), in microseconds: nnfast
+`train_on_batch`, the notes' NumPy class (derivatives taken from the activations), PyTorch (`Linear(bias=False)`, `Sigmoid`, `MSELoss`, `SGD`),
 Keras `train_on_batch`. (3) scikit-learn's digits (1437 train / 360 test): 64-64(relu)-10(softmax),
 Adam 1e-3, batch 32, a fresh model per run, wall time of the whole training and test accuracy; with
 both thread counts, also nnfast's runs on 1 and 2 threads in alternating pairs (each pair's time ratio).
