@@ -1,35 +1,36 @@
 """Training section: whole training loops, each system on the same data, architecture and
-hyperparameters, on the thread counts stated. (1) One epoch of an MLP 784-128(relu)-10(softmax), Adam
-(lr 1e-3, betas 0.9/0.999, eps 1e-7), sparse categorical cross-entropy, shuffled minibatches of 32 and
-128, on synthetic data of Fashion-MNIST's shape (60000 x 784 float32 uniform in [0, 1), seed 0) with
-two kinds of labels: random (0-9, nothing to learn) and learnable (the argmax of each row's first 10
-features: training grows confident, and its softmax terms and moments underflow to subnormals where
-nothing flushes them); every system also computes the epoch's mean loss: nnfast
-`Sequential.fit`; a from-scratch NumPy MLP (forward, softmax cross-entropy, backward, the
-book's Adam with temporaries, fancy-indexed minibatches); PyTorch eager (`nn.Sequential(Linear, ReLU,
+hyperparameters, on the thread counts stated. (1) One epoch of an MLP 784-128(relu)-10(softmax),
+Adam (lr 1e-3, betas 0.9/0.999, eps 1e-7), sparse categorical cross-entropy, shuffled minibatches of
+32 and 128, on synthetic data of Fashion-MNIST's shape (60000 x 784 float32 uniform in [0, 1), seed
+0) with two kinds of labels: random (0-9, nothing to learn) and learnable (the argmax of each row's
+first 10 features: training grows confident, and its softmax terms and moments underflow to
+subnormals where nothing flushes them); every system also computes the epoch's mean loss: nnfast
+`Sequential.fit`; a from-scratch NumPy MLP (forward, softmax cross-entropy, backward, the book's
+Adam with temporaries, fancy-indexed minibatches); PyTorch eager (`nn.Sequential(Linear, ReLU,
 Linear)`, `CrossEntropyLoss`, `Adam(fused=True)`, `randperm` index batching, no DataLoader); JAX
 (the whole epoch one `jit`-compiled function: shuffle, `lax.scan` over the batches, Adam from optax;
-compiled ahead of time, run in a worker process limited to the thread count's CPUs); Keras 3
-`fit`; scikit-learn `MLPClassifier(solver="adam", alpha=0, max_iter=1).partial_fit` (one
-epoch that keeps the Adam state). NumPy, Keras and scikit-learn run on the random labels only. Each
-system trains one model: a warm-up epoch of 1000 samples, then the timed epochs in a row, as epochs
-2, 3, ... of real training (nnfast and Keras in one `fit` call of one more epoch, a callback timing
-the epochs between their ends, so that what a fit call does once, before its first epoch, is not
-counted in every epoch). The batch-128 epoch's speed is also given in GFLOP/s of its
-6 x 60000 x 101632 multiply-add flops (forward, and the two backward GEMMs) and as a share of the
-FMA peak measured on the same thread count. nnfast computes fewer than those, with the same bits: its
-weight gradients skip the zeros ReLU leaves, and its first layer stops computing the hidden units
-it has proven dead over the data set (output +0 for every sample while their weights keep their
-bits), which takes a full epoch after they stop moving: the first timed epoch is slower than the
-next ones, and the spread shows it (docs/design.md, "The first layer's dead units"). (2) The seed
-notes' 2-3-1 sigmoid network (no biases, float64) on the three study-hours samples: one full-batch
-gradient step with MSE (SGD lr 1.5, which is the notes' `w += X.T @ delta`), in microseconds: nnfast
-`train_on_batch`, the notes' NumPy class (derivatives taken from the activations), PyTorch (`Linear(bias=False)`, `Sigmoid`, `MSELoss`, `SGD`),
-Keras `train_on_batch`. (3) scikit-learn's digits (1437 train / 360 test): 64-64(relu)-10(softmax),
-Adam 1e-3, batch 32, a fresh model per run, wall time of the whole training and test accuracy; with
-both thread counts, also nnfast's runs on 1 and 2 threads in alternating pairs (each pair's time ratio).
-Threads: nnfast `set_num_threads`, `torch.set_num_threads` (also Keras on its torch backend), NumPy
-and scikit-learn through threadpoolctl's BLAS limit, JAX by the CPUs its worker process may use."""
+compiled ahead of time, run in a worker process limited to the thread count's CPUs); Keras 3 `fit`;
+scikit-learn `MLPClassifier(solver="adam", alpha=0, max_iter=1).partial_fit` (one epoch that keeps
+the Adam state). NumPy, Keras and scikit-learn run on the random labels only. Each system trains one
+model: a warm-up epoch of 1000 samples, then the timed epochs in a row, as epochs 2, 3, ... of real
+training (nnfast and Keras in one `fit` call of one more epoch, a callback timing the epochs between
+their ends, so that what a fit call does once, before its first epoch, is not counted in every
+epoch). The batch-128 epoch's speed is also given in GFLOP/s of its 6 x 60000 x 101632 multiply-add
+flops (forward, and the two backward GEMMs) and as a share of the FMA peak measured on the same
+thread count. nnfast computes fewer than those, with the same bits: its weight gradients skip the
+zeros ReLU leaves, and its first layer stops computing the hidden units it has proven dead over the
+data set (output +0 for every sample while their weights keep their bits), which takes a full epoch
+after they stop moving: the first timed epoch is slower than the next ones, and the spread shows it
+(docs/design.md, "The first layer's dead units"). (2) The seed notes' 2-3-1 sigmoid network (no
+biases, float64) on the three study-hours samples: one full-batch gradient step with MSE (SGD lr
+1.5, which is the notes' `w += X.T @ delta`), in microseconds: nnfast `train_on_batch`, the notes'
+NumPy class (derivatives taken from the activations), PyTorch (`Linear(bias=False)`, `Sigmoid`,
+`MSELoss`, `SGD`), Keras `train_on_batch`. (3) scikit-learn's digits (1437 train / 360 test):
+64-64(relu)-10(softmax), Adam 1e-3, batch 32, a fresh model per run, wall time of the whole training
+and test accuracy; with both thread counts, also nnfast's runs on 1 and 2 threads in alternating
+pairs (each pair's time ratio). Threads: nnfast `set_num_threads`, `torch.set_num_threads` (also
+Keras on its torch backend), NumPy and scikit-learn through threadpoolctl's BLAS limit, JAX by the
+CPUs its worker process may use."""
 import time
 
 import numpy as np
