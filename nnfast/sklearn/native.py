@@ -32,6 +32,7 @@ class NativeEpochs:
         self.X = X
         self.labels = np.ascontiguousarray(labels, dtype=np.int64)
         self.steps = {}
+        self.ran = set()  # the steps that ran on this fit's X: their next calls continue its proofs
 
     def step(self, batch):
         call = self.steps.get(batch)
@@ -67,8 +68,12 @@ class NativeEpochs:
             losses = np.empty(count)
             start = slices[done].start
             try:
+                # continuing: the first layer's units proven dead over X stay proven (X does not
+                # change during the fit)
                 call.run_steps(self.X, self.labels, order[start:start + count * size], 0, count,
-                               self.solver.learning_rate_now(), self.solver.t + 1, losses, None)
+                               self.solver.learning_rate_now(), self.solver.t + 1, losses, None,
+                               continuing=call in self.ran)
+                self.ran.add(call)
             finally:  # the updates that ran count even when Ctrl-C lands as the call returns
                 applied = call.last_updates
                 self.solver.advance(applied)
