@@ -8,22 +8,8 @@ namespace nnfast {
 
 namespace {
 
-// A unit's output bits as one integer (0 only for +0).
-template <class T>
-uint64_t bits_of(T v) {
-    if constexpr (sizeof(T) == 4) {
-        uint32_t b;
-        std::memcpy(&b, &v, 4);
-        return b;
-    } else {
-        uint64_t b;
-        std::memcpy(&b, &v, 8);
-        return b;
-    }
-}
-
 // The forward computes only the live units, gathered into a smaller layer, once at most this share
-// of the units is live: the product's column panels (16 to 32 units wide) shrink in steps, and the
+// of the units is live: the product's time moves in steps of 16 units (docs/design.md), and the
 // gather and scatter around it cost a few per cent of a full product.
 constexpr int64_t kLiveShareNum = 3, kLiveShareDen = 4;
 
@@ -34,6 +20,13 @@ constexpr int64_t kClosed = -1;
 constexpr int64_t kLongestWait = 64;
 
 }  // namespace
+
+template <class T>
+typename DeadUnits<T>::Bits DeadUnits<T>::bits_of(T v) {
+    Bits b;
+    std::memcpy(&b, &v, sizeof(Bits));
+    return b;
+}
 
 template <class T>
 void DeadUnits<T>::begin(const LayerBuffers<T>& first, const T* x, int64_t samples, bool continuing) {
@@ -144,15 +137,10 @@ void DeadUnits<T>::forward(const KernelSet<T>& k, const T* x, const int64_t* row
 // units[j] (or j when units is null): a unit that fired closes its window.
 template <class T>
 void DeadUnits<T>::record_outputs(const T* y, int64_t batch, int64_t cols, const int64_t* units) {
-    using Bits = std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>;
     std::vector<Bits>& any = fired_bits_;
     any.assign(size_t(cols), 0);
     for (int64_t i = 0; i < batch; ++i)
-        for (int64_t j = 0; j < cols; ++j) {
-            Bits b;
-            std::memcpy(&b, y + i * cols + j, sizeof(Bits));
-            any[j] |= b;
-        }
+        for (int64_t j = 0; j < cols; ++j) any[j] |= bits_of(y[i * cols + j]);
     for (int64_t j = 0; j < cols; ++j) {
         const int64_t u = units ? units[j] : j;
         fired_[u] = any[j] != 0;

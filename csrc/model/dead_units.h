@@ -39,6 +39,9 @@ class DeadUnits {
     int64_t proven() const;
 
   private:
+    using Bits = std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>;  // a value's bits (0 only for +0)
+    static Bits bits_of(T v);
+
     void forget();
     void check_weights(const KernelSet<T>& k);
     void record_outputs(const T* y, int64_t batch, int64_t cols, const int64_t* units);
@@ -59,7 +62,7 @@ class DeadUnits {
     std::vector<uint8_t> watch_, capture_, changed_;  // per step: what column_changes compares and copies
     std::vector<int64_t> live_;                       // the units computed this step
     std::vector<T> w_live_, b_live_, y_live_;
-    std::vector<std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>> fired_bits_;  // per computed unit
+    std::vector<Bits> fired_bits_;  // per computed unit: the OR of its outputs' bits this step
     // The samples' coverage: each one's last step, how many last seen at each step from horizon_
     // on, and those never seen. Every sample was seen at horizon_ or later once unseen_ is 0.
     std::vector<int32_t> seen_at_;  // 4 bytes a sample (the proof starts over before 2^31 steps)
