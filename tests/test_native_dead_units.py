@@ -2,7 +2,8 @@
 dead over the data set (its output +0 for every sample while its weights kept their bits) is set
 to +0 instead of computed. Checked against fit's per-step path (one native step per batch, which
 proves nothing), bit for bit, with units that die, units proven dead and then revived by a change
-of weights or of the data, on float32 and float64, awkward sizes and 1 and 2 threads."""
+of weights or of the data, units whose weights still move with no gradient (momentum), on float32
+and float64, awkward sizes and 1 and 2 threads."""
 import numpy as np
 import pytest
 
@@ -94,14 +95,19 @@ def test_units_proven_dead_give_the_per_step_bits(dtype, features, units, thread
     assert proven[0] >= (units + 2) // 3  # every third unit at least
 
 
-def test_a_proven_unit_revived_by_new_weights_is_computed_again(proven):
-    # after 3 epochs the dead units are proven; a callback then gives them a large bias, and from
-    # there the native epochs must compute them (their outputs are no longer +0)
+@pytest.mark.parametrize("through", ["bias", "weights"])
+def test_a_proven_unit_revived_by_new_weights_is_computed_again(through, proven):
+    # after 3 epochs the dead units are proven; a callback then gives them a large bias, or a large
+    # weight on the first feature (x[:, 0] > 5/6 then makes them fire), and from there the native
+    # epochs must compute them (their outputs are no longer +0)
     class Revive(Callback):
         def on_epoch_end(self, epoch, logs=None):
             if epoch == 2:
                 w, b, w2, b2 = self.model.get_weights()
-                b[::3] = 5.0
+                if through == "bias":
+                    b[::3] = 5.0
+                else:
+                    w[0, ::3] = 60.0
                 self.model.set_weights([w, b, w2, b2])
 
     x, y = data(203, 9)
@@ -109,7 +115,39 @@ def test_a_proven_unit_revived_by_new_weights_is_computed_again(proven):
     runs = fit_both(make, x, y, 8, 5, callbacks=[Revive()])
     assert_same_bits(runs)
     assert proven[0] >= 4
-    assert not np.array_equal(runs[0][1][1][::3], np.full(4, 5.0, np.float32))  # they trained on
+    w, b = runs[0][1][:2]
+    assert (np.maximum(x.astype(np.float32) @ w + b, 0)[:, ::3] > 0).any()  # they fire again
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_a_silent_unit_whose_weights_still_move_is_not_proven(dtype, threads, proven):
+    # unit 0 is silent (bias -2, zero weights) but carries a momentum of 0.04 on its first weight:
+    # with no gradient its weight keeps growing, by 0.04 * 0.99**t at step t, and passes 2.01 after
+    # about 70 steps (an epoch is 26), when it fires on the samples whose x[:, 0] is near 1. A proof
+    # that missed the update's changes would prove it dead within two epochs (once every sample was
+    # seen after its window opened) and skip it from there.
+    class Drift(Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 0:
+                w, b, w2, b2 = self.model.get_weights()
+                w[:, 0] = 0.0
+                b[0] = -2.0
+                self.model.set_weights([w, b, w2, b2])
+                velocity = self.model.optimizer.slots["momentums"][0]
+                assert velocity.shape == w.shape
+                velocity[:, 0] = 0.0
+                velocity[0, 0] = 0.04
+
+    x, y = data(203, 9)
+    make = lambda: model(9, 12, dtype, lambda: SGD(0.05, momentum=0.99), -50.0)  # noqa: E731
+    with num_threads(threads):
+        runs = fit_both(make, x, y, 8, 5, callbacks=[Drift()])
+    assert_same_bits(runs)
+    assert proven[0] >= 3  # units 3, 6 and 9
+    w, b = runs[0][1][:2]
+    assert w[0, 0] > 2.0
+    assert b[0] != -2.0  # unit 0 fired: its bias had a gradient
 
 
 def test_a_new_fit_call_proves_afresh_on_changed_data(proven):
