@@ -150,6 +150,32 @@ def test_a_silent_unit_whose_weights_still_move_is_not_proven(dtype, threads, pr
     assert b[0] != -2.0  # unit 0 fired: its bias had a gradient
 
 
+def test_one_revived_unit_among_many_proven_is_computed_again(proven):
+    # 13 of 16 units proven dead, so the forward computes the 3 others from their gathered columns;
+    # a callback then revives one proven unit through its weights, and the step's gathered columns
+    # must include it (4 units, still a smaller product)
+    class Revive(Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 2:
+                w, b, w2, b2 = self.model.get_weights()
+                w[0, 5] = 60.0
+                self.model.set_weights([w, b, w2, b2])
+
+    def make():
+        m = model(9, 16, "float32", OPTIMIZERS["adam"], -50.0)
+        w, b, w2, b2 = m.get_weights()
+        b[:13] = -50.0
+        m.set_weights([w, b, w2, b2])
+        return m
+
+    x, y = data(203, 9)
+    runs = fit_both(make, x, y, 8, 5, callbacks=[Revive()])
+    assert_same_bits(runs)
+    assert proven[0] >= 13
+    w, b = runs[0][1][:2]
+    assert (x.astype(np.float32) @ w[:, 5] + b[5] > 0).any()  # unit 5 fires again
+
+
 def test_a_new_fit_call_proves_afresh_on_changed_data(proven):
     # a unit proven dead on x is alive on the changed x of the next fit call (in place, same array)
     x, y = data(203, 9)

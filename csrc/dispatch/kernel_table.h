@@ -99,9 +99,10 @@ struct KernelSet {
     void (*lion_update)(const OptimTensor<T>* tensors, int64_t count, const OptimStep& s);
     void (*ftrl_update)(const OptimTensor<T>* tensors, int64_t count, const OptimStep& s);
     // changed (cols) = 1 where watch[j] and column j of w (rows, cols) differs bit for bit from that of
-    // snapshot (rows, cols); then snapshot's column j = w's where capture[j] (kernels/columns.h).
-    void (*column_changes)(uint8_t* changed, T* snapshot, const T* w, const uint8_t* watch, const uint8_t* capture,
-                           int64_t rows, int64_t cols);
+    // snapshot (rows, cols); then snapshot's column j = w's where capture[j]; gathered (rows, m) = the
+    // columns picked (m) of w, in the same pass (kernels/columns.h).
+    void (*column_changes)(uint8_t* changed, T* snapshot, T* gathered, const T* w, const uint8_t* watch,
+                           const uint8_t* capture, const int64_t* picked, int64_t rows, int64_t cols, int64_t m);
     // out (rows, m) = the columns picked (m) of w (rows, n).
     void (*gather_columns)(T* out, const T* w, const int64_t* picked, int64_t rows, int64_t n, int64_t m);
 };

@@ -70,17 +70,20 @@ int64_t DeadUnits<T>::proven() const {
 // still move would otherwise be compared at every step for nothing. A unit with no window that did
 // not fire at the last step opens one, its weights copied.
 template <class T>
-void DeadUnits<T>::check_weights(const KernelSet<T>& k) {
+bool DeadUnits<T>::check_weights(const KernelSet<T>& k, int64_t gather) {
     const auto& l = *layer_;
+    bool unproven = false;
     for (int64_t u = 0; u < l.out; ++u) {
         watch_[u] = since_[u] != kClosed;
         capture_[u] = since_[u] == kClosed && !fired_[u] && step_ >= reopen_at_[u];
     }
-    k.column_changes(changed_.data(), w_seen_.data(), l.w, watch_.data(), capture_.data(), l.in, l.out);
+    k.column_changes(changed_.data(), w_seen_.data(), w_live_.data(), l.w, watch_.data(), capture_.data(),
+                     live_.data(), l.in, l.out, gather);
     for (int64_t u = 0; u < l.out; ++u) {
         if (l.b && watch_[u] && bits_of(l.b[u]) != bits_of(b_seen_[u])) changed_[u] = 1;
         if (changed_[u]) {
             since_[u] = kClosed;
+            unproven |= proven_[u] != 0;
             proven_[u] = 0;
             reopen_at_[u] = step_ + backoff_[u];
             backoff_[u] = std::min(2 * backoff_[u], kLongestWait);
@@ -89,24 +92,48 @@ void DeadUnits<T>::check_weights(const KernelSet<T>& k) {
             since_[u] = step_;
         }
     }
+    return unproven;
+}
+
+// live_ = the units not proven, in order.
+template <class T>
+void DeadUnits<T>::find_live() {
+    live_.clear();
+    for (int64_t u = 0; u < layer_->out; ++u)
+        if (!proven_[u]) live_.push_back(u);
+}
+
+// Whether the forward computes n live units as a smaller layer of their gathered columns.
+template <class T>
+bool DeadUnits<T>::compact(int64_t n) const {
+    return n * kLiveShareDen <= layer_->out * kLiveShareNum;
 }
 
 template <class T>
 void DeadUnits<T>::forward(const KernelSet<T>& k, const T* x, const int64_t* rows, int64_t batch) {
     const auto& l = *layer_;
     if (step_ == std::numeric_limits<int32_t>::max()) forget();  // seen_at_'s steps stay in range
-    check_weights(k);
-    live_.clear();
-    for (int64_t u = 0; u < l.out; ++u)
-        if (!proven_[u]) live_.push_back(u);
-    const int64_t n = int64_t(live_.size());
-    if (n * kLiveShareDen > l.out * kLiveShareNum) {
+    // The units as the proof stands before this step's check: the check's pass over the weights
+    // gathers their columns for the smaller product, unless it finds a proven unit's weights changed
+    // (then they are gathered again, with that unit).
+    find_live();
+    int64_t n = int64_t(live_.size());
+    bool gathered = n > 0 && compact(n);
+    if (gathered) w_live_.resize(size_t(l.in * n));
+    if (check_weights(k, gathered ? n : 0)) {
+        find_live();
+        n = int64_t(live_.size());
+        gathered = false;
+    }
+    if (!compact(n)) {
         k.dense_forward(l.y, x, l.w, l.b, batch, l.in, l.out, l.act);
         record_outputs(l.y, batch, l.out, nullptr);
     } else if (n > 0) {
-        w_live_.resize(size_t(l.in * n));
         y_live_.resize(size_t(batch * n));
-        k.gather_columns(w_live_.data(), l.w, live_.data(), l.in, l.out, n);
+        if (!gathered) {
+            w_live_.resize(size_t(l.in * n));
+            k.gather_columns(w_live_.data(), l.w, live_.data(), l.in, l.out, n);
+        }
         if (l.b) {
             b_live_.resize(size_t(n));
             for (int64_t j = 0; j < n; ++j) b_live_[j] = l.b[live_[j]];

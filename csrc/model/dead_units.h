@@ -43,7 +43,12 @@ class DeadUnits {
     static Bits bits_of(T v);
 
     void forget();
-    void check_weights(const KernelSet<T>& k);
+    // Closes the windows of units whose weights or bias changed and opens new ones; gathers the
+    // first `gather` units of live_ into w_live_ in the same pass. Returns whether a proven unit
+    // was among those that changed.
+    bool check_weights(const KernelSet<T>& k, int64_t gather);
+    void find_live();
+    bool compact(int64_t n) const;
     void record_outputs(const T* y, int64_t batch, int64_t cols, const int64_t* units);
     void cover(const int64_t* rows, int64_t batch);
 
