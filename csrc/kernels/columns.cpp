@@ -33,12 +33,13 @@ void column_changes(uint8_t* changed, T* snapshot, T* gathered, const T* w, cons
     }
     // Each thread takes whole rows in order, as the optimizers' split of the same weights does, so
     // that it reads the lines its own core has just updated; each keeps its own differences (a row
-    // of cols), OR-ed together after. The picked columns of a row are copied while the row is in
+    // of cols), OR-ed together after. The picked columns of a row are gathered while the row is in
     // L1 (a second pass would fetch its lines from L3 again: at batch 32 on the 784-128-10 MLP the
-    // gather of 10 columns took longer than the product of them). The inner loops are loads, xor, and, or (and a blend and store
-    // where a column is captured), which the compiler vectorizes. The snapshot is written only in
-    // the lines that hold a captured column, so that a step whose watched columns all stand still
-    // only reads, and one that opens a window or two writes a few lines a row.
+    // gather of 10 columns took longer than the product of them). The inner loops are loads, xor,
+    // and, or (and a blend and store where a column is captured), which the compiler vectorizes.
+    // The snapshot is written only in the lines that hold a captured column, so that a step whose
+    // watched columns all stand still only reads, and one that opens a window or two writes a few
+    // lines a row.
     const int64_t lines = (rows * cols * int64_t(sizeof(T)) * 2 + 63) / 64;
     const int nt = int(std::min<int64_t>(threads_for(lines), rows));
     std::vector<Bits> diff(size_t(std::max(nt, 1) * cols), Bits(0));
@@ -55,8 +56,7 @@ void column_changes(uint8_t* changed, T* snapshot, T* gathered, const T* w, cons
                 std::memcpy(&was, was_row + j, sizeof(Bits));
                 mine[j] |= (now ^ was) & watch_mask[size_t(j)];
             }
-            T* to = gathered + i * m;
-            for (int64_t j = 0; j < m; ++j) to[j] = from[picked[j]];
+            gather_columns(gathered + i * m, from, picked, 1, cols, m);
         }
         if (!any_watched && m > 0) gather_columns(gathered + r0 * m, w + r0 * cols, picked, r1 - r0, cols, m);
         for (int64_t i = r0; any_captured && i < r1; ++i) {
